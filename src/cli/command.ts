@@ -1,0 +1,75 @@
+import type { ParseArgsConfig } from 'node:util';
+
+/** What a command gets from the CLI shell: streams, environment, and the stop signal. */
+export interface CommandContext {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Aborted on the first SIGINT/SIGTERM; `signalName()` says which. */
+  signal: AbortSignal;
+  signalName(): 'SIGINT' | 'SIGTERM' | null;
+}
+
+export type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/** Parsed argv of one command: flag values by name and the positional PATHs. */
+export interface ParsedArgs {
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  positionals: string[];
+}
+
+/** One sub-command: its help and its orchestration. Returns the exit code; never calls process.exit. */
+export interface Command {
+  name: string;
+  summary: string;
+  /** Full help text shown by `apinizer-gitops CMD --help`. */
+  help: string;
+  options: OptionsConfig;
+  run(args: ParsedArgs, ctx: CommandContext): Promise<number>;
+}
+
+/** A mistake in the command line itself: printed with a pointer to --help, exit 1. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Exit codes (SPEC §3, Terraform's convention). */
+export const EXIT = {
+  ok: 0,
+  error: 1,
+  changes: 2,
+  sigint: 130,
+  sigterm: 143,
+} as const;
+
+/** The exit code for a run stopped by a signal. */
+export function exitCodeForSignal(name: 'SIGINT' | 'SIGTERM'): number {
+  return name === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
+}
+
+/** A string flag's value (the last one when repeated), or undefined. */
+export function stringFlag(args: ParsedArgs, name: string): string | undefined {
+  const v = args.values[name];
+  if (Array.isArray(v)) {
+    const last = v[v.length - 1];
+    return typeof last === 'string' ? last : undefined;
+  }
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** A boolean flag's value (false when absent). */
+export function booleanFlag(args: ParsedArgs, name: string): boolean {
+  return args.values[name] === true;
+}
+
+/** An integer flag within [min, max], or the default; a bad value is a UsageError naming the flag. */
+export function integerFlag(args: ParsedArgs, name: string, fallback: number, min: number, max: number): number {
+  const raw = stringFlag(args, name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+}

@@ -1,0 +1,13 @@
+import type { Command } from '../command.js';
+
+// Placeholder until its issue lands: registered so help lists it; refuses to run.
+export const applyCommand: Command = {
+  name: 'apply',
+  summary: '(not built yet)',
+  help: 'apinizer-gitops apply: not built yet.',
+  options: {},
+  run(_args, ctx) {
+    ctx.stderr.write('apinizer-gitops apply: not built yet\n');
+    return Promise.resolve(1);
+  },
+};

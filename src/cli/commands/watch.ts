@@ -1,0 +1,13 @@
+import type { Command } from '../command.js';
+
+// Placeholder until its issue lands: registered so help lists it; refuses to run.
+export const watchCommand: Command = {
+  name: 'watch',
+  summary: '(not built yet)',
+  help: 'apinizer-gitops watch: not built yet.',
+  options: {},
+  run(_args, ctx) {
+    ctx.stderr.write('apinizer-gitops watch: not built yet\n');
+    return Promise.resolve(1);
+  },
+};

@@ -1,0 +1,62 @@
+import { pino, type Logger } from 'pino';
+import PinoPretty from 'pino-pretty';
+
+export type { Logger } from 'pino';
+
+export type LogFormat = 'json' | 'pretty';
+
+export interface LogOptions {
+  level?: string;
+  format?: LogFormat;
+  /** Where log lines go; stderr by default (stdout carries the plan or report). */
+  destination?: NodeJS.WritableStream;
+}
+
+/**
+ * Paths pino blanks out wherever they occur in a log object: tokens, passwords and any secret
+ * field. Secrets are also wrapped in `Secret` (prints `(sensitive value)`); this is the second belt.
+ */
+export const REDACT_PATHS = [
+  'token',
+  '*.token',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'password',
+  '*.password',
+  'client_secret',
+  '*.client_secret',
+  'access_token',
+  '*.access_token',
+  'privateKey',
+  '*.privateKey',
+  'publicKey',
+  '*.publicKey',
+  'file',
+  '*.file',
+];
+
+/** The one pino factory: stderr, redaction on, pretty on a TTY unless told otherwise. */
+export function createLogger(options: LogOptions = {}): Logger {
+  const destination = options.destination ?? process.stderr;
+  const isTty = (destination as NodeJS.WriteStream).isTTY === true;
+  const format = options.format ?? (isTty ? 'pretty' : 'json');
+  const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
+  const redact = { paths: REDACT_PATHS, censor: '(sensitive value)' };
+  if (format === 'pretty') {
+    // pino-pretty as a synchronous stream (not a worker transport) so lines are never lost on exit.
+    return pino({ level, redact, base: undefined }, prettyStream(destination));
+  }
+  return pino({ level, redact, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+}
+
+function prettyStream(destination: NodeJS.WritableStream): NodeJS.WritableStream {
+  const colorize = !process.env.NO_COLOR && (destination as NodeJS.WriteStream).isTTY === true;
+  return PinoPretty({ destination, colorize, sync: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' });
+}
+
+/** A logger that drops everything, for pure code under test. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

@@ -1,0 +1,97 @@
+import type { EnvironmentDeployment } from '../api/types.js';
+import type { Diagnostic } from '../diagnostics.js';
+import type { CurrentResource, DesiredResource, Kind, SourceLocation } from '../model.js';
+
+export type ActionType = 'create' | 'update' | 'delete' | 'noop';
+
+/**
+ * One field-level difference. Paths: `description`, `keyType`, `environments.<env>` (an
+ * environment added or removed), `environments.<env>.type`, `environments.<env>.publicKey`,
+ * `environments.<env>.privateKey`, `environments.<env>.file`. For a sensitive field `before` and
+ * `after` are never set: the value is not shown, nor its hash.
+ */
+export interface FieldChange {
+  path: string;
+  before?: string;
+  after?: string;
+  sensitive: boolean;
+}
+
+/** What one resource needs. `desired`/`current` are kept for apply; renderers must not print them. */
+export interface PlanAction {
+  action: ActionType;
+  kind: Kind;
+  project: string;
+  name: string;
+  /** Where the manifest declares it; absent for deletes. */
+  source?: SourceLocation;
+  /** Field-level changes (update), or every field (create/delete), sensitive ones marked. */
+  changes: FieldChange[];
+  /**
+   * Secret fields the server masked or left out, so the plan cannot tell whether they differ
+   * (SPEC §4). Never a reason to update; shown so the user knows (`apply --redeploy` forces).
+   */
+  unknownFields: string[];
+  /** SHA-256 (hex) of the canonical desired / current object; null when there is none. */
+  fingerprints: { desired: string | null; current: string | null };
+  desired?: DesiredResource;
+  current?: CurrentResource;
+}
+
+export interface PlanSummary {
+  create: number;
+  update: number;
+  delete: number;
+  noop: number;
+}
+
+/** The whole plan as a value: rendered, saved, compared, applied. */
+export interface Plan {
+  /** Every managed resource (noops included), in kind order, then project, then name; deletes last. */
+  actions: PlanAction[];
+  summary: PlanSummary;
+  /** Plan-level warnings, e.g. a kind left out of prune scope, or deletes refused by a guard. */
+  warnings: string[];
+  /** Errors found while planning (unknown environment/project, manifest diagnostics). */
+  diagnostics: Diagnostic[];
+  /** The Manager URL the plan was made against (no credentials), and when (ISO 8601). */
+  server: string;
+  createdAt: string;
+}
+
+/** A resource's outcome after apply (SPEC §5). */
+export type Outcome = 'ok' | 'failed' | 'not-deployed' | 'skipped';
+
+export interface ApplyResult {
+  action: Exclude<ActionType, 'noop'> | 'noop';
+  kind: Kind;
+  project: string;
+  name: string;
+  outcome: Outcome;
+  /** Set when a create became an update ("already exist") or an update became a create (404). */
+  switchedTo: 'create' | 'update' | null;
+  deployment: EnvironmentDeployment[];
+  /** A sentence for the user; null on success. Never contains a secret or token. */
+  error: { kind: string; status: number | null; message: string; hint: string } | null;
+}
+
+export interface ReportSummary {
+  created: number;
+  updated: number;
+  deleted: number;
+  unchanged: number;
+  failed: number;
+  notDeployed: number;
+  skipped: number;
+}
+
+/** What apply did, every outcome listed; the exit code is decided from it alone. */
+export interface Report {
+  results: ApplyResult[];
+  summary: ReportSummary;
+  /** True when SIGINT/SIGTERM stopped the run before everything was attempted. */
+  interrupted: boolean;
+  server: string;
+  startedAt: string;
+  finishedAt: string;
+}
