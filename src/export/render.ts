@@ -1,0 +1,239 @@
+import { posix } from 'node:path';
+import { Document, isMap, isScalar, visit } from 'yaml';
+import { API_VERSION, KIND_ORDER, resourceLabel, type CurrentResource, type CurrentSecret, type Kind, type ResourceId } from '../model.js';
+import { isBase64, normaliseBase64, type Secret } from '../secret.js';
+
+/** Where exported secret values go (SPEC §7): files under `secrets/`, or `fromEnv` references. */
+export type SecretsMode = 'file' | 'env';
+
+/** The secret fields of the two kinds, by the names the manifests use. */
+export type SecretField = 'publicKey' | 'privateKey' | 'file';
+
+export interface ExportRenderOptions {
+  secrets: SecretsMode;
+  /**
+   * The `$schema` reference written at the top of each manifest, given the manifest's kind and its
+   * folder relative to the output folder (posix, e.g. `Payments/keys`).
+   */
+  schemaRef(kind: Kind, manifestFolder: string): string;
+}
+
+/** One secret field of one environment of one resource. */
+export interface SecretSlot {
+  resource: ResourceId;
+  environment: string;
+  field: SecretField;
+}
+
+/** A file the export writes. Paths are posix, relative to the output folder, and never leave it. */
+export type ExportFile =
+  | { type: 'manifest'; path: string; content: string; resource: ResourceId }
+  /** The decoded bytes of `value` (base64 text as the API sent it) go to the file, mode 0600. */
+  | { type: 'secret'; path: string; value: Secret; slot: SecretSlot }
+  /** `secrets/.gitignore`: written unless an identical one is already there. */
+  | { type: 'gitignore'; path: string; content: string };
+
+/** A generated `fromEnv` variable name and the value it must hold (listed by name only). */
+export interface EnvReference extends SecretSlot {
+  variable: string;
+  /** True when the server masked the value, so the user must find it elsewhere. */
+  masked: boolean;
+}
+
+/** Everything an export will do, computed before anything is written. */
+export interface ExportPlan {
+  files: ExportFile[];
+  /** `--secrets env`: the variables the manifests reference, in a stable order. */
+  variables: EnvReference[];
+  /**
+   * Secret fields the export could not fill in (masked by the server, or absent where the manifest
+   * needs one). Each comes with a sentence saying where the user must put the value.
+   */
+  incomplete: { slot: SecretSlot; message: string }[];
+  /** Other things the user should know (a non-canonical base64 value, an unknown keystore type). */
+  warnings: string[];
+  counts: Record<Kind, number>;
+}
+
+/** Folder names of the kinds, under `<project>/` and under `secrets/<project>/`. */
+export const KIND_FOLDER: Record<Kind, string> = { Key: 'keys', Keystore: 'keystores' };
+
+/** Content of `secrets/.gitignore`: everything below it is ignored except the file itself. */
+export const SECRETS_GITIGNORE = [
+  '# Written by apinizer-gitops export: key material lives here. Never commit it.',
+  '*',
+  '!.gitignore',
+  '',
+].join('\n');
+
+/**
+ * A file or folder name made from a name the server gave. Resource names are already restricted to
+ * [A-Za-z0-9._-], but project and environment names are not: anything else becomes `_`, and a
+ * leading dot (a hidden file the loader would skip, or `..`) becomes `_` too, so no name can climb
+ * out of the output folder or hide from `plan`.
+ */
+export function safeSegment(name: string): string {
+  const s = name.replace(/[^A-Za-z0-9._-]/g, '_');
+  if (s === '') return '_';
+  return s.startsWith('.') ? `_${s.slice(1)}` : s;
+}
+
+/** `APINIZER_<PROJECT>_<NAME>_<ENV>_<FIELD>`, upper-cased, anything not alphanumeric as `_`. */
+export function envVariableName(slot: SecretSlot): string {
+  const field = { publicKey: 'PUBLIC_KEY', privateKey: 'PRIVATE_KEY', file: 'FILE' }[slot.field];
+  const raw = ['APINIZER', slot.resource.project, slot.resource.name, slot.environment, field].join('_');
+  return raw.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+}
+
+/**
+ * Hands out names that stay unique when compared case-insensitively (two names that differ only in
+ * case would be one file on macOS and Windows), adding `-2`, `-3`, ... (or `_2` for variables).
+ */
+class UniqueNames {
+  readonly #taken = new Set<string>();
+  constructor(private readonly separator: string) {}
+  take(name: string, extension = ''): string {
+    let candidate = name;
+    for (let n = 2; this.#taken.has(`${candidate}${extension}`.toLowerCase()); n++) candidate = `${name}${this.separator}${n}`;
+    this.#taken.add(`${candidate}${extension}`.toLowerCase());
+    return `${candidate}${extension}`;
+  }
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The resources in the order the export writes and lists them: kind order, project, name. */
+function sorted(resources: readonly CurrentResource[]): CurrentResource[] {
+  return [...resources].sort(
+    (a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || compareText(a.project, b.project) || compareText(a.name, b.name),
+  );
+}
+
+/** A secret reference as the manifest writes it: `{ fromFile: PATH }` or `{ fromEnv: NAME }`. */
+type Reference = { fromFile: string } | { fromEnv: string };
+
+/**
+ * Turns the API's current state into manifest files (one per resource, the same format `plan`
+ * reads, so planning the export right after shows no changes) and the secret files or `fromEnv`
+ * names that hold the key material. Pure: nothing is written here.
+ */
+export function buildExportPlan(resources: readonly CurrentResource[], options: ExportRenderOptions): ExportPlan {
+  const files: ExportFile[] = [];
+  const variables: EnvReference[] = [];
+  const incomplete: ExportPlan['incomplete'] = [];
+  const warnings: string[] = [];
+  const counts: Record<Kind, number> = { Key: 0, Keystore: 0 };
+  const manifestNames = new UniqueNames('-');
+  const secretNames = new UniqueNames('-');
+  const variableNames = new UniqueNames('_');
+
+  for (const resource of sorted(resources)) {
+    counts[resource.kind]++;
+    const project = safeSegment(resource.project);
+    const kindFolder = KIND_FOLDER[resource.kind];
+    const manifestFolder = `${project}/${kindFolder}`;
+    const manifestPath = `${manifestFolder}/${manifestNames.take(`${manifestFolder}/${safeSegment(resource.name)}`, '.yaml').slice(manifestFolder.length + 1)}`;
+    const label = resourceLabel(resource);
+
+    // Decides what the manifest says for one secret field, and records the file or variable behind it.
+    const reference = (environment: string, field: SecretField, value: CurrentSecret | undefined, required: boolean): Reference | undefined => {
+      const slot: SecretSlot = { resource: { kind: resource.kind, project: resource.project, name: resource.name }, environment, field };
+      if (value === undefined && !required) return undefined;
+      const where = `${label} environment ${environment} ${field}`;
+      const present = value !== undefined && value !== 'masked';
+      if (present && !isBase64(value.reveal())) {
+        // Cannot happen with the API mapping (non-base64 becomes 'masked'), but never write garbage.
+        throw new Error(`${where}: the server's value is not base64`);
+      }
+      if (present && options.secrets === 'file' && !isCanonical(value)) {
+        warnings.push(`${where}: the server's base64 is not in canonical form; plan will show this field as changed (apply sends the canonical form of the same bytes)`);
+      }
+      let ref: Reference;
+      let target: string;
+      if (options.secrets === 'file') {
+        const secretFolder = `secrets/${project}/${kindFolder}`;
+        const fileName = secretNames.take(`${secretFolder}/${safeSegment(resource.name)}.${safeSegment(environment)}.${field}`).slice(secretFolder.length + 1);
+        target = `${secretFolder}/${fileName}`;
+        ref = { fromFile: posix.relative(manifestFolder, target) };
+        if (present) files.push({ type: 'secret', path: target, value, slot });
+      } else {
+        target = variableNames.take(envVariableName(slot));
+        ref = { fromEnv: target };
+        variables.push({ ...slot, variable: target, masked: !present });
+      }
+      if (!present) {
+        const why = value === 'masked' ? 'the server masks it' : 'the server has none, but the manifest needs one';
+        const fix = options.secrets === 'file' ? `put the key material (raw bytes) in ${target}` : `set ${target} to its base64`;
+        incomplete.push({ slot, message: `${where}: not exported (${why}); ${fix} before running plan` });
+      }
+      return ref;
+    };
+
+    let spec: Record<string, unknown>;
+    if (resource.kind === 'Key') {
+      const environments = [...resource.environments].sort((a, b) => compareText(a.name, b.name)).map((env) => {
+        const neither = env.publicKey === undefined && env.privateKey === undefined;
+        const entry: Record<string, unknown> = { name: env.name };
+        const pub = reference(env.name, 'publicKey', env.publicKey, false);
+        // A Key environment needs at least one of the two; ask for the private key when both are absent.
+        const priv = reference(env.name, 'privateKey', env.privateKey, neither);
+        if (pub) entry.publicKey = pub;
+        if (priv) entry.privateKey = priv;
+        return entry;
+      });
+      if (!/^[A-Z][A-Z0-9_]*$/.test(resource.keyType)) {
+        warnings.push(`${label}: keyType "${resource.keyType}" is not an upper-case token; the manifest will not validate until it is corrected`);
+      }
+      spec = { ...(resource.description ? { description: resource.description } : {}), keyType: resource.keyType, environments };
+    } else {
+      const environments = [...resource.environments].sort((a, b) => compareText(a.name, b.name)).map((env) => {
+        if (env.type !== 'JKS' && env.type !== 'PKCS12') {
+          warnings.push(`${label} environment ${env.name}: keystore type "${env.type}" is not JKS or PKCS12; the manifest will not validate until it is corrected`);
+        }
+        return { name: env.name, type: env.type, file: reference(env.name, 'file', env.file, true) };
+      });
+      spec = { ...(resource.description ? { description: resource.description } : {}), environments };
+    }
+    if (resource.environments.length === 0) {
+      warnings.push(`${label}: the server lists no environments; the manifest will not validate until one is added`);
+    }
+
+    const body = manifestYaml({
+      apiVersion: API_VERSION,
+      kind: resource.kind,
+      metadata: { name: resource.name, project: resource.project },
+      spec,
+    });
+    const content = `# yaml-language-server: $schema=${options.schemaRef(resource.kind, manifestFolder)}\n${body}`;
+    files.push({ type: 'manifest', path: manifestPath, content, resource: { kind: resource.kind, project: resource.project, name: resource.name } });
+  }
+
+  if (files.some((f) => f.type === 'secret') || incomplete.length > 0) {
+    if (options.secrets === 'file') files.push({ type: 'gitignore', path: 'secrets/.gitignore', content: SECRETS_GITIGNORE });
+  }
+  return { files, variables, incomplete, warnings, counts };
+}
+
+/** True when decoding and re-encoding gives the same text, so a file round trip is exact. */
+function isCanonical(value: Secret): boolean {
+  const text = normaliseBase64(value.reveal());
+  return Buffer.from(text, 'base64').toString('base64') === text;
+}
+
+/**
+ * YAML text of one manifest. The yaml library does the quoting (a description such as `yes` or
+ * `12` must stay a string); secret references are written in flow style, as the SPEC shows them.
+ */
+function manifestYaml(value: Record<string, unknown>): string {
+  const doc = new Document(value);
+  visit(doc, {
+    Map(_key, node) {
+      const first = node.items[0]?.key;
+      if (node.items.length === 1 && isScalar(first) && (first.value === 'fromFile' || first.value === 'fromEnv')) node.flow = true;
+    },
+  });
+  if (!isMap(doc.contents)) throw new Error('manifest is not a mapping');
+  return doc.toString({ lineWidth: 0 });
+}
