@@ -1,0 +1,90 @@
+/**
+ * The two response dialects seen from Apinizer installations (apinizer-api.md):
+ * - documented: `{"success": true, ...}`, errors `{"error": CODE, "error_description": TEXT}` with
+ *   the HTTP status the docs give;
+ * - status: `{"status": "SUCCESS", "resultList": [...], "resultCount": N}`, and request errors as
+ *   HTTP 400 `{"status": "FAILURE", "resultMessage": TEXT}` (a missing object included).
+ * Every answer is serialised here, once.
+ */
+export type Dialect = 'documented' | 'status';
+
+/** An HTTP answer ready to send: status, JSON text, extra headers. */
+export interface Answer {
+  status: number;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+/** One entry of a deployment result. */
+export interface EnvironmentResult {
+  environmentName: string;
+  success: boolean;
+  message: string;
+}
+
+/** The `deploymentResult` every write answer carries. */
+export interface DeploymentResult {
+  success: boolean;
+  message: string;
+  environmentResults: EnvironmentResult[];
+}
+
+/** An API error before it is put in a dialect: the documented status, code and text. */
+export interface ApiFailure {
+  status: number;
+  error: string;
+  description: string;
+  /** Extra fields of the documented body, e.g. `validation_errors` or `retry_after`. */
+  extra?: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+function json(status: number, value: unknown, headers?: Record<string, string>): Answer {
+  return headers ? { status, body: JSON.stringify(value), headers } : { status, body: JSON.stringify(value) };
+}
+
+/**
+ * A list of keys or keystores. The docs show `{"success": true, "resultList": [...]}` without a
+ * count for these; environments add `resultCount` (withCount).
+ */
+export function listAnswer(dialect: Dialect, items: readonly unknown[], withCount = false): Answer {
+  if (dialect === 'status') return json(200, { status: 'SUCCESS', resultList: items, resultCount: items.length });
+  return json(200, withCount ? { success: true, resultList: items, resultCount: items.length } : { success: true, resultList: items });
+}
+
+/** A single object: "in the list format, but with a single key". */
+export function singleAnswer(dialect: Dialect, item: unknown): Answer {
+  if (dialect === 'status') return json(200, { status: 'SUCCESS', resultList: [item], resultCount: 1 });
+  return json(200, { success: true, resultList: [item] });
+}
+
+/** The projects list: the docs show the status shape for it, so both dialects answer so. */
+export function projectsAnswer(items: readonly unknown[]): Answer {
+  return json(200, { status: 'SUCCESS', resultList: items, resultCount: items.length });
+}
+
+/** The answer to a committed create, update or delete. */
+export function writeAnswer(dialect: Dialect, deploymentResult: DeploymentResult): Answer {
+  if (dialect === 'status') return json(200, { status: 'SUCCESS', deploymentResult });
+  return json(200, { success: true, deploymentResult });
+}
+
+/**
+ * An error in the dialect. The status dialect reports request errors (400, 404, 409) as HTTP 400
+ * with `resultMessage`; authentication, rate limits and server errors keep their status codes there
+ * too, since a gateway or filter in front of the API answers those.
+ */
+export function errorAnswer(dialect: Dialect, failure: ApiFailure): Answer {
+  if (dialect === 'status') {
+    const requestError = failure.status === 400 || failure.status === 404 || failure.status === 409;
+    const body: Record<string, unknown> = { status: 'FAILURE', resultMessage: failure.description };
+    if (failure.extra && 'retry_after' in failure.extra) body.retry_after = failure.extra.retry_after;
+    return json(requestError ? 400 : failure.status, body, failure.headers);
+  }
+  return json(failure.status, { error: failure.error, error_description: failure.description, ...failure.extra }, failure.headers);
+}
+
+/** A plain JSON answer in no dialect (token issuance, the emulator's own endpoints). */
+export function plainAnswer(status: number, value: unknown, headers?: Record<string, string>): Answer {
+  return json(status, value, headers);
+}
