@@ -7,6 +7,7 @@ import { aCurrentKey, aCurrentKeystore, keystoreFileFor, privateKeyFor, publicKe
 const fileOptions: ExportRenderOptions = { secrets: 'file', schemaRef: (kind, folder) => `SCHEMA/${kind}/${folder}` };
 const envOptions: ExportRenderOptions = { ...fileOptions, secrets: 'env' };
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed YAML, asserted structurally
 function manifest(files: ExportFile[], path: string): { text: string; doc: Record<string, any> } {
   const f = files.find((x) => x.path === path);
   if (!f || f.type !== 'manifest') throw new Error(`no manifest ${path}; have ${files.map((x) => x.path).join(', ')}`);
