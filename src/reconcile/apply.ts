@@ -1,0 +1,308 @@
+// Executes a Plan through ResourceActions (SPEC §5): creates and updates in kind order under an
+// adaptive concurrency limit, then deletes in reverse kind order; the "already exist" switch and
+// its reverse; outcomes as values, one failure never stopping the others; SIGINT/SIGTERM stops
+// starting new work and gives the calls in flight a grace period.
+import type { Logger } from 'pino';
+import type { Result, UpdateOptions, WriteResult } from '../api/types.js';
+import { systemClock, type Clock } from '../clock.js';
+import { KIND_ORDER, resourceLabel, type Kind } from '../model.js';
+import { createAdaptiveLimiter, type AdaptiveLimiter } from './concurrency.js';
+import type { ApplyResult, Plan, PlanAction, Report, ReportSummary } from './types.js';
+import type { ResourceActions } from '../api/types.js';
+
+/** How long calls in flight may run on after SIGINT/SIGTERM before they are aborted (SPEC §5). */
+export const DEFAULT_GRACE_MS = 10_000;
+
+/** After the grace period and the abort, how long to wait for calls to notice before reporting anyway. */
+const SETTLE_MS = 1_000;
+
+export interface ApplyProgress {
+  done: number;
+  total: number;
+  failed: number;
+}
+
+export interface ApplyOptions {
+  /** Writes in flight at most (the adaptive limiter may lower it on repeated 429s). */
+  concurrency: number;
+  /** Aborted on SIGINT/SIGTERM: nothing new starts; calls in flight get `graceMs`. */
+  signal?: AbortSignal;
+  /** One info line per resource written; silent when absent. */
+  logger?: Logger;
+  /** Send an update for every managed resource, noops included (SPEC §5 `--redeploy`). */
+  redeploy?: boolean;
+  onProgress?: (p: ApplyProgress) => void;
+  clock?: Clock;
+  /** The Manager URL, recorded in the report. */
+  server: string;
+  /** The limiter whose `onRetry` the API client was given; made from `concurrency` when absent. */
+  limiter?: AdaptiveLimiter;
+  /** Grace for calls in flight after the signal; default 10 s. */
+  graceMs?: number;
+  /** Called when the grace period ends with calls still in flight: abort them (the client's signal). */
+  abortInFlight?: () => void;
+}
+
+type WriteOp = 'create' | 'update' | 'delete';
+
+interface WorkItem {
+  index: number;
+  action: PlanAction;
+  op: WriteOp;
+}
+
+/** Why the run stopped starting new writes. */
+type Stop = { reason: 'interrupted' } | { reason: 'unauthorized'; status: number | null; hint: string };
+
+/**
+ * Applies the plan and reports every resource's outcome. Never rejects: a failed call is an
+ * outcome. Noops are reported as unchanged without a call unless `redeploy`.
+ */
+export async function applyPlan(plan: Plan, actions: ResourceActions, options: ApplyOptions): Promise<Report> {
+  const clock = options.clock ?? systemClock;
+  const startedAt = new Date(clock.now()).toISOString();
+  const limiter = options.limiter ?? createAdaptiveLimiter(options.concurrency, { clock });
+  const results: (ApplyResult | undefined)[] = plan.actions.map(() => undefined);
+  const started = new Set<number>();
+  const work: WorkItem[] = [];
+  plan.actions.forEach((action, index) => {
+    if (action.action === 'noop' && !options.redeploy) {
+      results[index] = resultOf(action, 'noop', 'ok');
+    } else {
+      work.push({ index, action, op: action.action === 'noop' ? 'update' : action.action });
+    }
+  });
+
+  let stop: Stop | null = options.signal?.aborted ? { reason: 'interrupted' } : null;
+  const progress: ApplyProgress = { done: 0, total: work.length, failed: 0 };
+  const updateOptions = (a: PlanAction): UpdateOptions =>
+    a.desired?.updateReferencedJwks ? { updateReferencedJwks: a.desired.updateReferencedJwks } : {};
+
+  const runOne = async (item: WorkItem): Promise<void> => {
+    const { action, op } = item;
+    let result: ApplyResult;
+    const t0 = clock.now();
+    if (stop) {
+      result = skippedResult(action, op, stop, options.signal);
+    } else {
+      started.add(item.index);
+      try {
+        result = await write(action, op, actions, updateOptions(action));
+      } catch (err) {
+        // ResourceActions promise never to reject; if one does, it is still one resource's failure.
+        result = { ...resultOf(action, op, 'failed'), error: { kind: 'internal', status: null, message: (err as Error).message, hint: 'This is a bug in apinizer-gitops; please report it.' } };
+      }
+      if (result.error?.kind === 'unauthorized' && !stop) {
+        // A rejected token stays rejected: do not hammer the API with the rest of the plan.
+        stop = { reason: 'unauthorized', status: result.error.status, hint: result.error.hint };
+      }
+      if (result.error?.kind === 'rate-limited') limiter.recordRateLimited();
+      else if (result.outcome !== 'failed') limiter.recordSuccess();
+      logResult(options.logger, result, clock.now() - t0);
+    }
+    results[item.index] = result;
+    progress.done += 1;
+    if (result.outcome === 'failed' || result.outcome === 'not-deployed') progress.failed += 1;
+    options.onProgress?.({ ...progress });
+  };
+
+  // The grace period: on the signal, stop starting work; after graceMs abort what is in flight,
+  // and after a further moment stop waiting for it.
+  const graceTimer = new AbortController();
+  let gaveUp = false;
+  let giveUp: () => void = () => undefined;
+  const gaveUpPromise = new Promise<void>((resolve) => (giveUp = resolve));
+  const onSignal = () => {
+    if (!stop) stop = { reason: 'interrupted' };
+    void clock
+      .sleep(options.graceMs ?? DEFAULT_GRACE_MS, graceTimer.signal)
+      .then(async () => {
+        options.abortInFlight?.();
+        await clock.sleep(SETTLE_MS, graceTimer.signal);
+        gaveUp = true;
+        giveUp();
+      })
+      .catch(() => undefined);
+  };
+  if (options.signal?.aborted) onSignal();
+  else options.signal?.addEventListener('abort', onSignal, { once: true });
+
+  try {
+    for (const phase of phases(work)) {
+      if (gaveUp) break;
+      await Promise.race([Promise.all(phase.map((item) => limiter.run(() => runOne(item)))), gaveUpPromise]);
+    }
+  } finally {
+    graceTimer.abort();
+    options.signal?.removeEventListener('abort', onSignal);
+  }
+
+  // Snapshot: a call that answers after we gave up must not change a report already made.
+  const final: ApplyResult[] = plan.actions.map((action, index) => {
+    const r = results[index];
+    if (r) return r;
+    const op: WriteOp = action.action === 'noop' ? 'update' : action.action;
+    if (!started.has(index)) return skippedResult(action, op, stop ?? { reason: 'interrupted' }, options.signal);
+    return {
+      ...resultOf(action, op, 'failed'),
+      error: {
+        kind: 'aborted',
+        status: null,
+        message: `interrupted: no answer within the ${Math.round((options.graceMs ?? DEFAULT_GRACE_MS) / 1000)} s grace period; the write may or may not have been saved`,
+        hint: 'Run apply again; it converges.',
+      },
+    };
+  });
+  return {
+    results: final,
+    summary: summarise(final),
+    interrupted: options.signal?.aborted === true,
+    server: options.server,
+    startedAt,
+    finishedAt: new Date(clock.now()).toISOString(),
+  };
+}
+
+/**
+ * The report of a run refused before any write (e.g. `--max-deletes`): every change skipped with
+ * the reason, noops unchanged.
+ */
+export function refusedReport(plan: Plan, reason: { kind: string; message: string; hint: string }, server: string, clock: Clock = systemClock): Report {
+  const now = new Date(clock.now()).toISOString();
+  const results = plan.actions.map((action): ApplyResult => {
+    if (action.action === 'noop') return resultOf(action, 'noop', 'ok');
+    return { ...resultOf(action, action.action, 'skipped'), error: { kind: reason.kind, status: null, message: reason.message, hint: reason.hint } };
+  });
+  return { results, summary: summarise(results), interrupted: false, server, startedAt: now, finishedAt: now };
+}
+
+/**
+ * Counts outcomes; each result is counted once. created/updated/deleted count writes that were
+ * saved and deployed, by what was actually done (a create switched to an update counts as updated).
+ */
+export function summarise(results: readonly ApplyResult[]): ReportSummary {
+  const s: ReportSummary = { created: 0, updated: 0, deleted: 0, unchanged: 0, failed: 0, notDeployed: 0, skipped: 0 };
+  for (const r of results) {
+    if (r.outcome === 'failed') s.failed += 1;
+    else if (r.outcome === 'not-deployed') s.notDeployed += 1;
+    else if (r.outcome === 'skipped') s.skipped += 1;
+    else {
+      const done = r.switchedTo ?? r.action;
+      if (done === 'create') s.created += 1;
+      else if (done === 'update') s.updated += 1;
+      else if (done === 'delete') s.deleted += 1;
+      else s.unchanged += 1;
+    }
+  }
+  return s;
+}
+
+/** True when every resource's outcome is `ok` (the apply exit code is 0 only then). */
+export function reportSucceeded(report: Report): boolean {
+  return !report.interrupted && report.results.every((r) => r.outcome === 'ok');
+}
+
+/** Creates/updates in kind order, one phase per kind, then deletes in reverse kind order. */
+function phases(work: WorkItem[]): WorkItem[][] {
+  const out: WorkItem[][] = [];
+  const ofKind = (kind: Kind, del: boolean) => work.filter((w) => w.action.kind === kind && (w.op === 'delete') === del);
+  for (const kind of KIND_ORDER) out.push(ofKind(kind, false));
+  for (const kind of [...KIND_ORDER].reverse()) out.push(ofKind(kind, true));
+  return out.filter((p) => p.length > 0);
+}
+
+/** One resource's write, with the switches of SPEC §5. */
+async function write(action: PlanAction, op: WriteOp, actions: ResourceActions, updateOptions: UpdateOptions): Promise<ApplyResult> {
+  if (op === 'delete') {
+    const r = await actions.delete({ kind: action.kind, project: action.project, name: action.name });
+    // Already gone is what a delete wants.
+    if (!r.ok && r.error.kind === 'not-found') return resultOf(action, 'delete', 'ok');
+    return fromWrite(action, 'delete', r, null);
+  }
+  const desired = action.desired;
+  if (!desired) {
+    return { ...resultOf(action, op, 'failed'), error: { kind: 'internal', status: null, message: 'the plan holds no desired object for this resource', hint: 'This is a bug in apinizer-gitops; please report it.' } };
+  }
+  if (op === 'create') {
+    const r = await actions.create(desired);
+    if (!r.ok && r.error.kind === 'already-exists') {
+      return fromWrite(action, 'create', await actions.update(desired, updateOptions), 'update');
+    }
+    return fromWrite(action, 'create', r, null);
+  }
+  const r = await actions.update(desired, updateOptions);
+  if (!r.ok && r.error.kind === 'not-found') {
+    return fromWrite(action, 'update', await actions.create(desired), 'create');
+  }
+  return fromWrite(action, 'update', r, null);
+}
+
+function fromWrite(action: PlanAction, op: WriteOp, r: Result<WriteResult>, switchedTo: 'create' | 'update' | null): ApplyResult {
+  const base = { ...resultOf(action, op, 'ok'), switchedTo };
+  if (!r.ok) {
+    const e = r.error;
+    return { ...base, outcome: 'failed', error: { kind: e.kind, status: e.status, message: e.message, hint: e.hint } };
+  }
+  const deployment = r.value.deployment;
+  const failedEnvs = deployment.filter((d) => !d.success);
+  if (failedEnvs.length === 0) return { ...base, deployment };
+  const message = failedEnvs.map((d) => `applied, not deployed to ${d.environment}: ${d.message}`).join('; ');
+  return {
+    ...base,
+    deployment,
+    outcome: 'not-deployed',
+    error: {
+      kind: 'not-deployed',
+      status: null,
+      message,
+      hint: 'Fix the environment, then run apply --redeploy to deploy again (a plan does not see a failed deployment).',
+    },
+  };
+}
+
+function resultOf(action: PlanAction, op: WriteOp | 'noop', outcome: ApplyResult['outcome']): ApplyResult {
+  return {
+    action: op,
+    kind: action.kind,
+    project: action.project,
+    name: action.name,
+    outcome,
+    switchedTo: null,
+    deployment: [],
+    error: null,
+  };
+}
+
+function skippedResult(action: PlanAction, op: WriteOp, stop: Stop, signal: AbortSignal | undefined): ApplyResult {
+  if (stop.reason === 'unauthorized') {
+    return {
+      ...resultOf(action, op, 'skipped'),
+      error: {
+        kind: 'unauthorized',
+        status: stop.status,
+        message: 'not attempted: the API rejected the credentials on an earlier call, so the run stopped',
+        hint: stop.hint,
+      },
+    };
+  }
+  const which = signal?.reason instanceof Error && /^SIG/.test(signal.reason.message) ? ` (${signal.reason.message})` : '';
+  return {
+    ...resultOf(action, op, 'skipped'),
+    error: { kind: 'interrupted', status: null, message: `not attempted: apply was interrupted${which}`, hint: 'Run apply again; it converges.' },
+  };
+}
+
+function logResult(logger: Logger | undefined, r: ApplyResult, ms: number): void {
+  if (!logger) return;
+  const fields = { action: r.action, kind: r.kind, project: r.project, name: r.name, outcome: r.outcome, ms, switchedTo: r.switchedTo };
+  const label = resourceLabel(r);
+  if (r.outcome === 'ok') {
+    logger.info(fields, `${label}: ${pastTense(r.switchedTo ?? r.action)}`);
+  } else {
+    logger.error({ ...fields, error: r.error ? { kind: r.error.kind, status: r.error.status } : null }, `${label}: ${r.outcome}: ${r.error?.message ?? ''}`);
+  }
+}
+
+function pastTense(op: ApplyResult['action']): string {
+  return op === 'create' ? 'created' : op === 'update' ? 'updated' : op === 'delete' ? 'deleted' : 'unchanged';
+}

@@ -1,0 +1,364 @@
+// applyPlan as a pure unit: an in-memory ResourceActions stands in for the API so every branch of
+// SPEC §5 (switches, deployment failures, 401 stop, signals, adaptive concurrency) is exercised
+// exactly. The same behaviour over real HTTP is covered in test/cli/apply*.test.ts.
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { ApiError, type Result, type ResourceActions, type UpdateOptions, type WriteResult } from '../../src/api/types.js';
+import { type CurrentResource, type DesiredResource, type Kind, type ResourceId } from '../../src/model.js';
+import { applyPlan, refusedReport, summarise } from '../../src/reconcile/apply.js';
+import { createAdaptiveLimiter } from '../../src/reconcile/concurrency.js';
+import type { ActionType, Plan, PlanAction } from '../../src/reconcile/types.js';
+import { aKey, aKeystore, currentOf, secretNeedles } from '../support/builders.js';
+
+type Call = { method: 'create' | 'update' | 'delete'; kind: Kind; name: string; options?: UpdateOptions };
+
+interface FakeOptions {
+  /** Names the server already holds (create answers already-exists). */
+  existing?: string[];
+  /** Fail these names' writes with this error kind. */
+  failures?: Record<string, ApiError['kind']>;
+  /** Environments whose deployment reports success:false. */
+  failDeploymentTo?: string[];
+  /** Milliseconds each write takes. */
+  latencyMs?: number;
+  /** Called when a write starts (e.g. to abort a signal mid-run). */
+  onCall?: (call: Call) => void;
+  /** Writes of these names never answer until released. */
+  hang?: string[];
+}
+
+/** An in-memory API: a set of names, a call log, and the in-flight high-water mark. */
+function fakeApi(options: FakeOptions = {}) {
+  const held = new Set(options.existing ?? []);
+  const calls: Call[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const err = (kind: ApiError['kind'], status: number | null, message: string): Result<WriteResult> => ({
+    ok: false,
+    error: new ApiError(kind, status, null, message, `hint for ${kind}`, 'X /apiops/', 1),
+  });
+  const answer = async (call: Call, fn: () => Result<WriteResult>): Promise<Result<WriteResult>> => {
+    calls.push(call);
+    options.onCall?.(call);
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    try {
+      if (options.hang?.includes(call.name)) await new Promise(() => undefined);
+      await new Promise((r) => setTimeout(r, options.latencyMs ?? 1));
+      const failure = options.failures?.[call.name];
+      if (failure) return err(failure, failure === 'unauthorized' ? 401 : 500, `${failure} for ${call.name}`);
+      return fn();
+    } finally {
+      inFlight -= 1;
+    }
+  };
+  const deployed = (r: DesiredResource | ResourceId): Result<WriteResult> => ({
+    ok: true,
+    value: {
+      deployment: ('environments' in r ? r.environments.map((e) => e.name) : ['production']).map((environment) => {
+        const fails = options.failDeploymentTo?.includes(environment) ?? false;
+        return { environment, success: !fails, message: fails ? 'gateway unreachable' : 'Deployed successfully' };
+      }),
+    },
+  });
+  const actions: ResourceActions = {
+    list: () => Promise.resolve({ ok: true, value: [] as CurrentResource[] }),
+    get: () => Promise.resolve({ ok: true, value: null }),
+    environments: () => Promise.resolve({ ok: true, value: ['production', 'test'] }),
+    create: (r) =>
+      answer({ method: 'create', kind: r.kind, name: r.name }, () => {
+        if (held.has(r.name)) return err('already-exists', 400, `Key (name: ${r.name}) is already exist!`);
+        held.add(r.name);
+        return deployed(r);
+      }),
+    update: (r, o) =>
+      answer({ method: 'update', kind: r.kind, name: r.name, ...(o ? { options: o } : {}) }, () => {
+        if (!held.has(r.name)) return err('not-found', 404, 'not found');
+        return deployed(r);
+      }),
+    delete: (id) =>
+      answer({ method: 'delete', kind: id.kind, name: id.name }, () => {
+        if (!held.delete(id.name)) return err('not-found', 404, 'not found');
+        return deployed(id);
+      }),
+  };
+  return { actions, calls, held, maxInFlight: () => maxInFlight };
+}
+
+/** A plan action for a desired resource (or a delete of an id). */
+function act(action: ActionType, r: DesiredResource): PlanAction {
+  return {
+    action,
+    kind: r.kind,
+    project: r.project,
+    name: r.name,
+    changes: [],
+    unknownFields: [],
+    fingerprints: { desired: null, current: null },
+    ...(action === 'delete' ? { current: currentOf(r) } : { desired: r, source: r.source }),
+    ...(action === 'update' || action === 'noop' ? { current: currentOf(r) } : {}),
+  };
+}
+
+function planOf(...actions: PlanAction[]): Plan {
+  const count = (t: ActionType) => actions.filter((a) => a.action === t).length;
+  return {
+    actions,
+    summary: { create: count('create'), update: count('update'), delete: count('delete'), noop: count('noop') },
+    warnings: [],
+    diagnostics: [],
+    server: 'http://127.0.0.1:1',
+    createdAt: new Date(0).toISOString(),
+  };
+}
+
+const key = (name: string, extra: Partial<Parameters<typeof aKey>[0]> = {}) => aKey({ name, ...extra });
+const keystore = (name: string) => aKeystore({ name });
+const base = { concurrency: 4, server: 'http://127.0.0.1:1' };
+
+describe('applyPlan', () => {
+  it('writes creates, updates and deletes, leaves noops alone, and counts what happened', async () => {
+    const api = fakeApi({ existing: ['k-update', 'k-noop', 'k-gone'] });
+    const plan = planOf(act('create', key('k-new')), act('update', key('k-update')), act('noop', key('k-noop')), act('delete', key('k-gone')));
+    const report = await applyPlan(plan, api.actions, base);
+    expect(report.results.map((r) => [r.name, r.action, r.outcome, r.switchedTo])).toEqual([
+      ['k-new', 'create', 'ok', null],
+      ['k-update', 'update', 'ok', null],
+      ['k-noop', 'noop', 'ok', null],
+      ['k-gone', 'delete', 'ok', null],
+    ]);
+    expect(report.summary).toEqual({ created: 1, updated: 1, deleted: 1, unchanged: 1, failed: 0, notDeployed: 0, skipped: 0 });
+    expect(api.calls.map((c) => `${c.method} ${c.name}`).sort()).toEqual(['create k-new', 'delete k-gone', 'update k-update']);
+    expect(report.interrupted).toBe(false);
+    expect(report.results[0]?.deployment).toEqual([
+      { environment: 'production', success: true, message: 'Deployed successfully' },
+      { environment: 'test', success: true, message: 'Deployed successfully' },
+    ]);
+  });
+
+  it('runs every Key write before any Keystore write, and deletes after all writes in reverse kind order', async () => {
+    const api = fakeApi({ existing: ['k-del', 's-del'] });
+    const plan = planOf(
+      act('create', key('k1')),
+      act('create', key('k2')),
+      act('create', keystore('s1')),
+      act('delete', keystore('s-del')),
+      act('delete', key('k-del')),
+    );
+    // Deliberately shuffle the plan: the order is apply's business, not the plan's.
+    plan.actions.reverse();
+    await applyPlan(plan, api.actions, { ...base, concurrency: 8 });
+    const seq = api.calls.map((c) => `${c.method} ${c.kind}`);
+    expect(seq.slice(0, 2)).toEqual(['create Key', 'create Key']);
+    expect(seq.slice(2)).toEqual(['create Keystore', 'delete Keystore', 'delete Key']);
+  });
+
+  it('never has more writes in flight than the concurrency limit', async () => {
+    const api = fakeApi({ latencyMs: 5 });
+    const plan = planOf(...Array.from({ length: 20 }, (_, i) => act('create', key(`k${i}`))));
+    const report = await applyPlan(plan, api.actions, { ...base, concurrency: 3 });
+    expect(report.summary.created).toBe(20);
+    expect(api.maxInFlight()).toBe(3);
+  });
+
+  it('switches a create answered "already exist" to an update, sending updateReferencedJwks', async () => {
+    const api = fakeApi({ existing: ['k1'] });
+    const plan = planOf(act('create', key('k1', { updateReferencedJwks: 'ALL_PROJECTS' })));
+    const report = await applyPlan(plan, api.actions, base);
+    expect(report.results[0]).toMatchObject({ action: 'create', outcome: 'ok', switchedTo: 'update', error: null });
+    expect(report.summary).toMatchObject({ created: 0, updated: 1 });
+    expect(api.calls).toEqual([
+      { method: 'create', kind: 'Key', name: 'k1' },
+      { method: 'update', kind: 'Key', name: 'k1', options: { updateReferencedJwks: 'ALL_PROJECTS' } },
+    ]);
+  });
+
+  it('switches an update answered 404 to a create, and counts it as created', async () => {
+    const api = fakeApi();
+    const report = await applyPlan(planOf(act('update', key('k1'))), api.actions, base);
+    expect(report.results[0]).toMatchObject({ action: 'update', outcome: 'ok', switchedTo: 'create' });
+    expect(report.summary).toMatchObject({ created: 1, updated: 0 });
+    expect(api.calls.map((c) => c.method)).toEqual(['update', 'create']);
+  });
+
+  it('counts a delete answered 404 as done', async () => {
+    const api = fakeApi();
+    const report = await applyPlan(planOf(act('delete', key('gone'))), api.actions, base);
+    expect(report.results[0]).toMatchObject({ action: 'delete', outcome: 'ok', error: null });
+    expect(report.summary.deleted).toBe(1);
+  });
+
+  it('reports a deployment failure as not-deployed, naming the environment and message', async () => {
+    const api = fakeApi({ failDeploymentTo: ['test'] });
+    const report = await applyPlan(planOf(act('create', key('k1'))), api.actions, base);
+    const r = report.results[0];
+    expect(r?.outcome).toBe('not-deployed');
+    expect(r?.error?.message).toBe('applied, not deployed to test: gateway unreachable');
+    expect(r?.error?.hint).toMatch(/--redeploy/);
+    expect(report.summary).toMatchObject({ created: 0, notDeployed: 1 });
+  });
+
+  it('keeps going after one resource fails, and reports the failure with the API error', async () => {
+    const api = fakeApi({ failures: { k2: 'server' } });
+    const plan = planOf(...['k1', 'k2', 'k3'].map((n) => act('create', key(n))));
+    const report = await applyPlan(plan, api.actions, { ...base, concurrency: 1 });
+    expect(report.results.map((r) => r.outcome)).toEqual(['ok', 'failed', 'ok']);
+    expect(report.results[1]?.error).toEqual({ kind: 'server', status: 500, message: 'server for k2', hint: 'hint for server' });
+    expect(report.summary).toMatchObject({ created: 2, failed: 1 });
+  });
+
+  it('with redeploy, sends an update for every managed resource, noops included', async () => {
+    const api = fakeApi({ existing: ['k1', 'k2'] });
+    const report = await applyPlan(planOf(act('noop', key('k1')), act('noop', key('k2'))), api.actions, { ...base, redeploy: true });
+    expect(api.calls.map((c) => `${c.method} ${c.name}`).sort()).toEqual(['update k1', 'update k2']);
+    expect(report.results.map((r) => r.action)).toEqual(['update', 'update']);
+    expect(report.summary).toMatchObject({ updated: 2, unchanged: 0 });
+  });
+
+  it('stops starting writes after a 401 and marks the rest skipped with the hint', async () => {
+    const api = fakeApi({ failures: { k1: 'unauthorized' } });
+    const plan = planOf(...['k1', 'k2', 'k3'].map((n) => act('create', key(n))));
+    const report = await applyPlan(plan, api.actions, { ...base, concurrency: 1 });
+    expect(api.calls.map((c) => c.name)).toEqual(['k1']);
+    expect(report.results.map((r) => r.outcome)).toEqual(['failed', 'skipped', 'skipped']);
+    expect(report.results[2]?.error).toMatchObject({ kind: 'unauthorized', hint: 'hint for unauthorized' });
+    expect(report.summary).toMatchObject({ failed: 1, skipped: 2 });
+  });
+
+  it('on the signal starts nothing new, lets calls in flight finish, and marks the rest skipped', async () => {
+    const controller = new AbortController();
+    const api = fakeApi({
+      latencyMs: 20,
+      onCall: (c) => {
+        if (c.name === 'k2') controller.abort(new Error('SIGTERM'));
+      },
+    });
+    const plan = planOf(...Array.from({ length: 10 }, (_, i) => act('create', key(`k${i}`))));
+    const report = await applyPlan(plan, api.actions, { ...base, concurrency: 2, signal: controller.signal });
+    expect(report.interrupted).toBe(true);
+    // k0..k2 were started (two slots); k2's start aborted the signal; what was in flight finished.
+    const ok = report.results.filter((r) => r.outcome === 'ok').map((r) => r.name);
+    expect(ok).toEqual(api.calls.map((c) => c.name));
+    expect(ok.length).toBeGreaterThanOrEqual(2);
+    const skipped = report.results.filter((r) => r.outcome === 'skipped');
+    expect(skipped.length).toBe(10 - ok.length);
+    expect(skipped[0]?.error?.message).toBe('not attempted: apply was interrupted (SIGTERM)');
+    expect(report.summary.skipped).toBe(skipped.length);
+  });
+
+  it('after the grace period aborts calls still in flight and reports them as failed', async () => {
+    const controller = new AbortController();
+    let aborted = false;
+    const api = fakeApi({ hang: ['k0'], onCall: () => controller.abort(new Error('SIGINT')) });
+    const started = Date.now();
+    const report = await applyPlan(planOf(act('create', key('k0')), act('create', key('k1'))), api.actions, {
+      ...base,
+      concurrency: 1,
+      signal: controller.signal,
+      graceMs: 50,
+      abortInFlight: () => (aborted = true),
+    });
+    expect(aborted).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(report.results[0]).toMatchObject({ outcome: 'failed', error: { kind: 'aborted' } });
+    expect(report.results[1]).toMatchObject({ outcome: 'skipped' });
+    expect(report.interrupted).toBe(true);
+  });
+
+  it('skips everything when the signal was already aborted', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('SIGINT'));
+    const api = fakeApi();
+    const report = await applyPlan(planOf(act('create', key('k1')), act('noop', key('k2'))), api.actions, { ...base, signal: controller.signal });
+    expect(api.calls).toEqual([]);
+    expect(report.results.map((r) => r.outcome)).toEqual(['skipped', 'ok']);
+  });
+
+  it('halves its concurrency when the client reports repeated 429s', async () => {
+    const limiter = createAdaptiveLimiter(8, { recoverAfter: 1_000 });
+    let rateLimitedOnce = false;
+    const api = fakeApi({
+      latencyMs: 3,
+      onCall: () => {
+        if (!rateLimitedOnce) {
+          rateLimitedOnce = true;
+          // The client would report these from inside its retry loop.
+          for (let i = 0; i < 2; i++) limiter.onRetry({ request: 'POST /apiops/projects/Payments/keys/', attempt: i + 1, status: 429, reason: 'rate-limited', delayMs: 0 });
+        }
+      },
+    });
+    const plan = planOf(...Array.from({ length: 40 }, (_, i) => act('create', key(`k${i}`))));
+    const report = await applyPlan(plan, api.actions, { ...base, concurrency: 8, limiter });
+    expect(report.summary.created).toBe(40);
+    expect(limiter.concurrency).toBe(4);
+  });
+
+  it('logs one line per resource written, without secrets', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)), cb()) });
+    const logger = pino({ level: 'info' }, sink);
+    const api = fakeApi({ existing: ['k2', 'k3'], failures: { k3: 'server' } });
+    await applyPlan(planOf(act('create', key('k1')), act('create', key('k2')), act('update', key('k3')), act('noop', key('k4'))), api.actions, { ...base, logger });
+    const objs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(objs.map((o) => [o.name, o.action, o.outcome, o.switchedTo])).toEqual(
+      expect.arrayContaining([
+        ['k1', 'create', 'ok', null],
+        ['k2', 'create', 'ok', 'update'],
+        ['k3', 'update', 'failed', null],
+      ]),
+    );
+    expect(objs).toHaveLength(3);
+    for (const o of objs) expect(typeof o.ms).toBe('number');
+    const all = lines.join('\n');
+    for (const needle of secretNeedles()) expect(all).not.toContain(needle);
+  });
+});
+
+describe('refusedReport and summarise', () => {
+  it('skips every change with the reason and keeps noops unchanged', () => {
+    const plan = planOf(act('noop', key('k1')), act('delete', key('k2')));
+    const report = refusedReport(plan, { kind: 'max-deletes', message: 'refused', hint: 'raise --max-deletes' }, 'http://x');
+    expect(report.results.map((r) => r.outcome)).toEqual(['ok', 'skipped']);
+    expect(report.summary).toEqual({ created: 0, updated: 0, deleted: 0, unchanged: 1, failed: 0, notDeployed: 0, skipped: 1 });
+  });
+
+  it('counts each result once', () => {
+    const r = (action: 'create' | 'update' | 'delete' | 'noop', outcome: 'ok' | 'failed', switchedTo: 'create' | 'update' | null = null) => ({
+      action, kind: 'Key' as const, project: 'P', name: 'n', outcome, switchedTo, deployment: [], error: null,
+    });
+    expect(summarise([r('create', 'ok', 'update'), r('update', 'ok', 'create'), r('delete', 'ok'), r('noop', 'ok'), r('create', 'failed')])).toEqual({
+      created: 1, updated: 1, deleted: 1, unchanged: 1, failed: 1, notDeployed: 0, skipped: 0,
+    });
+  });
+});
+
+describe('createAdaptiveLimiter', () => {
+  const retry429 = { request: 'POST /x/', attempt: 1, status: 429, reason: 'rate-limited' as const, delayMs: 0 };
+
+  it('halves on two 429s within the window, never below 1, and recovers one slot per run of successes', () => {
+    let now = 0;
+    const clock = { now: () => now, sleep: () => Promise.resolve() };
+    const changes: string[] = [];
+    const l = createAdaptiveLimiter(8, { clock, windowMs: 1_000, recoverAfter: 3, onChange: (c) => changes.push(`${c.from}->${c.to}`) });
+    l.onRetry(retry429);
+    expect(l.concurrency).toBe(8);
+    now = 2_000; // outside the window: the first 429 no longer counts
+    l.onRetry(retry429);
+    expect(l.concurrency).toBe(8);
+    l.onRetry(retry429);
+    expect(l.concurrency).toBe(4);
+    for (let i = 0; i < 6; i++) l.onRetry(retry429);
+    expect(l.concurrency).toBe(1);
+    expect(l.lowest).toBe(1);
+    l.onRetry({ ...retry429, status: 503, reason: 'server' });
+    l.recordSuccess();
+    l.recordSuccess();
+    expect(l.concurrency).toBe(1);
+    l.recordSuccess();
+    expect(l.concurrency).toBe(2);
+    for (let i = 0; i < 100; i++) l.recordSuccess();
+    expect(l.concurrency).toBe(8);
+    expect(changes.slice(0, 4)).toEqual(['8->4', '4->2', '2->1', '1->2']);
+  });
+});
