@@ -1,0 +1,209 @@
+// Pure: (desired state, current state) -> a Plan value (SPEC §4). No I/O: the command lists the
+// scopes `listScopes` names, checks environments with `checkEnvironments`, and hands the results in.
+import { sortDiagnostics } from '../diagnostics.js';
+import type { Diagnostic } from '../diagnostics.js';
+import { KIND_ORDER, resourceKey, resourceLabel } from '../model.js';
+import type { CurrentResource, DesiredResource, DesiredState, Kind, ResourceId } from '../model.js';
+import { compareText, diffResource } from './diff.js';
+import { fingerprintCurrent, fingerprintDesired } from './fingerprint.js';
+import type { ActionType, Plan, PlanAction, PlanSummary } from './types.js';
+
+/** One list call: all resources of one kind in one project. */
+export interface ListScope {
+  project: string;
+  kind: Kind;
+}
+
+/** Everything buildPlan needs; `current` holds what the list calls of `scopes` returned. */
+export interface PlanInput {
+  desired: DesiredState;
+  current: CurrentResource[];
+  /** The scopes that were listed; prune only deletes what these lists returned. */
+  scopes: ListScope[];
+  prune: boolean;
+  allowEmptyPrune: boolean;
+  /** Projects named outside the manifests (`--project`), for `--allow-empty-prune`. */
+  extraProjects: string[];
+  server: string;
+  createdAt: string;
+  /** Problems found before or while planning (manifest warnings, unknown environments ...). */
+  diagnostics?: Diagnostic[];
+}
+
+interface ScopeOptions {
+  prune: boolean;
+  allowEmptyPrune: boolean;
+  extraProjects: string[];
+}
+
+/**
+ * The (project, kind) pairs to list: those the manifests touch, or, with prune and
+ * allowEmptyPrune, both kinds of every project a manifest or extraProjects names.
+ * Sorted by project, then kind order.
+ */
+export function listScopes(desired: DesiredState, options: ScopeOptions): ListScope[] {
+  return options.prune ? pruneScopes(desired, options) : touchedScopes(desired);
+}
+
+/** The scopes prune may delete in (SPEC §4): never a kind the manifests hold nothing of, unless allowed. */
+function pruneScopes(desired: DesiredState, options: ScopeOptions): ListScope[] {
+  if (!options.allowEmptyPrune) return touchedScopes(desired);
+  const projects = namedProjects(desired, options.extraProjects);
+  return sortScopes(projects.flatMap((project) => KIND_ORDER.map((kind) => ({ project, kind }))));
+}
+
+function touchedScopes(desired: DesiredState): ListScope[] {
+  const seen = new Map<string, ListScope>();
+  for (const r of desired.resources) seen.set(scopeKey(r), { project: r.project, kind: r.kind });
+  return sortScopes([...seen.values()]);
+}
+
+function namedProjects(desired: DesiredState, extra: readonly string[]): string[] {
+  return [...new Set([...desired.projects, ...desired.resources.map((r) => r.project), ...extra])].sort(compareText);
+}
+
+function sortScopes(scopes: ListScope[]): ListScope[] {
+  return scopes.sort((a, b) => compareText(a.project, b.project) || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind));
+}
+
+function scopeKey(s: { project: string; kind: Kind }): string {
+  return `${s.kind}\u0000${s.project}`;
+}
+
+/**
+ * Builds the plan: one action per desired resource (create / update / noop) and, with prune, a
+ * delete for every listed current resource in prune scope that no manifest declares. Creates,
+ * updates and noops come in kind order, then project, then name; deletes after them, kinds reversed.
+ */
+export function buildPlan(input: PlanInput): Plan {
+  const { desired } = input;
+  const warnings: string[] = [];
+
+  const currentByKey = new Map<string, CurrentResource>();
+  for (const c of input.current) {
+    const key = resourceKey(c);
+    if (!currentByKey.has(key)) currentByKey.set(key, c);
+  }
+  // The input is sorted by the loader; sort again so the plan never depends on the caller's order.
+  const desiredSorted = [...desired.resources].sort(forwardOrder);
+  const desiredKeys = new Set(desiredSorted.map(resourceKey));
+
+  const actions: PlanAction[] = desiredSorted.map((d) => actionFor(d, currentByKey.get(resourceKey(d))));
+
+  if (input.prune) {
+    const inScope = new Set(pruneScopes(desired, input).map(scopeKey));
+    // Only what was actually listed can be judged missing from Git: a scope not listed is unknown.
+    const listed = new Set(input.scopes.map(scopeKey));
+    const deletes = [...currentByKey.values()]
+      .filter((c) => inScope.has(scopeKey(c)) && listed.has(scopeKey(c)) && !desiredKeys.has(resourceKey(c)))
+      .sort(reverseKindOrder)
+      .map((c) => actionFor(undefined, c));
+    actions.push(...deletes);
+
+    if (!input.allowEmptyPrune) {
+      for (const project of namedProjects(desired, input.extraProjects)) {
+        for (const kind of KIND_ORDER) {
+          if (inScope.has(scopeKey({ project, kind }))) continue;
+          warnings.push(
+            `${kind} in project ${project}: no manifests, so prune leaves it alone (use --allow-empty-prune to include it)`,
+          );
+        }
+      }
+    }
+  }
+
+  return {
+    actions,
+    summary: summarise(actions),
+    warnings,
+    diagnostics: sortDiagnostics(input.diagnostics ?? []),
+    server: input.server,
+    createdAt: input.createdAt,
+  };
+}
+
+function actionFor(desired: DesiredResource | undefined, current: CurrentResource | undefined): PlanAction {
+  const id = (desired ?? current) as ResourceId;
+  const { changes, unknownFields } = diffResource(desired, current);
+  const action: ActionType =
+    desired === undefined ? 'delete' : current === undefined ? 'create' : changes.length > 0 ? 'update' : 'noop';
+  const planned: PlanAction = {
+    action,
+    kind: id.kind,
+    project: id.project,
+    name: id.name,
+    changes,
+    unknownFields,
+    fingerprints: {
+      desired: desired ? fingerprintDesired(desired) : null,
+      current: current ? fingerprintCurrent(current) : null,
+    },
+  };
+  if (desired) {
+    planned.source = desired.source;
+    planned.desired = desired;
+  }
+  if (current) planned.current = current;
+  return planned;
+}
+
+function summarise(actions: readonly PlanAction[]): PlanSummary {
+  const summary: PlanSummary = { create: 0, update: 0, delete: 0, noop: 0 };
+  for (const a of actions) summary[a.action] += 1;
+  return summary;
+}
+
+function forwardOrder(a: ResourceId, b: ResourceId): number {
+  return KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || compareText(a.project, b.project) || compareText(a.name, b.name);
+}
+
+function reverseKindOrder(a: ResourceId, b: ResourceId): number {
+  return KIND_ORDER.indexOf(b.kind) - KIND_ORDER.indexOf(a.kind) || compareText(a.project, b.project) || compareText(a.name, b.name);
+}
+
+/**
+ * Checks that every environment a manifest names exists in its project (SPEC §4 preflight).
+ * `environmentsByProject` holds what the server answered; a project missing from it is unknown.
+ * Diagnostics point at the resource's manifest location (the environment entry's own line is not
+ * kept in the desired state).
+ */
+export function checkEnvironments(
+  desired: DesiredState,
+  environmentsByProject: Map<string, string[]>,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const r of desired.resources) {
+    const at = {
+      file: r.source.file,
+      line: r.source.line,
+      column: r.source.column,
+      resource: resourceLabel(r),
+    };
+    const known = environmentsByProject.get(r.project);
+    if (known === undefined) {
+      out.push({
+        ...at,
+        code: 'unknown-project',
+        severity: 'error',
+        path: 'metadata.project',
+        message: `project "${r.project}" does not exist on the server (check metadata.project, --project or APINIZER_PROJECT)`,
+      });
+      continue;
+    }
+    const has = new Set(known);
+    const sortedKnown = [...has].sort(compareText);
+    r.environments.forEach((env, i) => {
+      if (has.has(env.name)) return;
+      out.push({
+        ...at,
+        code: 'unknown-environment',
+        severity: 'error',
+        path: `spec.environments[${i}].name`,
+        message:
+          `environment "${env.name}" does not exist in project ${r.project}` +
+          (sortedKnown.length > 0 ? ` (it has: ${sortedKnown.join(', ')})` : ' (it has no environments)'),
+      });
+    });
+  }
+  return sortDiagnostics(out);
+}
