@@ -1,13 +1,203 @@
-import type { Command } from '../command.js';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseEmulatorConfig } from '../../emulator/config.js';
+import { DEFAULT_PROJECTS, type EmulatorOptions, type EmulatorProject, type RunningEmulator, startEmulator } from '../../emulator/index.js';
+import { isFaultKind, type FaultKind } from '../../emulator/faults.js';
+import { type Command, type ParsedArgs, EXIT, UsageError, booleanFlag, integerFlag, stringFlag } from '../command.js';
 
-// Placeholder until its issue lands: registered so help lists it; refuses to run.
+const HELP = `Usage: apinizer-gitops emulator [flags]
+
+Serves a local Apinizer Management API (keys, keystores, projects, environments, token issuance)
+from memory, or from --data FILE so that state survives a restart. For the demo, tests and
+benchmarks. Prints its URL and a token hint, and runs until SIGINT/SIGTERM (Ctrl-C).
+
+Flags:
+  --port N                 port to listen on, default 0 (a free port; the URL printed says which)
+  --host H                 address to listen on, default 127.0.0.1
+  --token T                bearer token API calls must send, default dev-token (the emulator's
+                           own, not a secret)
+  --user NAME:PASSWORD     account for POST /apiops/auth/token (repeatable); default admin:admin
+  --project NAME:ENV,ENV   a project and its environments (repeatable); default
+                           Payments:production,staging,test and Identity:production,test
+  --config FILE            YAML or JSON file: projects ({Name: [env, ...]} or [{name, environments}]),
+                           users ({name: password} or [{username, password}]), token, and any other
+                           option by its API name (latencyMs, failRate, ...); flags win
+  --data FILE              load state from FILE if it exists; save it there atomically after writes
+  --latency MS             delay every API answer by MS milliseconds
+  --fail-rate R            answer a fraction R (0..1) of API requests with a fault
+  --fail-kinds LIST        faults to choose from, comma-separated: 500,429,503,reset (default all)
+  --seed N                 seed of the fault sequence, default 1 (same seed, same faults)
+  --retry-after S          retry_after / Retry-After of injected 429s in seconds, default 1
+  --mask-secrets           reads answer "******" for privateKey, publicKey and file
+  --dialect D              documented (default: success/error_description) or status
+                           (status: "SUCCESS", errors as HTTP 400 with resultMessage)
+  --fail-deployment ENV    deployments to ENV report success:false (repeatable); objects are saved
+  --hide-from-list NAME    list calls leave out objects named NAME (repeatable)
+  --token-ttl S            lifetime of issued tokens in seconds, default 3600
+  -h, --help               this help
+
+Endpoints: /apiops/... as in the Management API docs, plus GET /__emulator/stats (request counts
+by route, writes, faults, most requests in flight) and POST /__emulator/reset-stats, without auth.
+
+Exit status: 0 after a clean stop on SIGINT/SIGTERM, 1 when it cannot start.
+`;
+
+function listFlag(args: ParsedArgs, name: string): string[] {
+  const v = args.values[name];
+  const all = Array.isArray(v) ? v : v === undefined ? [] : [v];
+  return all.filter((x): x is string => typeof x === 'string');
+}
+
+function numberFlag(args: ParsedArgs, name: string, min: number, max: number): number | undefined {
+  const raw = stringFlag(args, name);
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
+function projectFlag(raw: string): EmulatorProject {
+  const colon = raw.indexOf(':');
+  const name = colon === -1 ? raw : raw.slice(0, colon);
+  const environments = colon === -1 ? [] : raw.slice(colon + 1).split(',').map((e) => e.trim()).filter((e) => e !== '');
+  if (name === '' || environments.length === 0) throw new UsageError(`--project must be NAME:ENV[,ENV...], e.g. Payments:production,test; got "${raw}"`);
+  return { name, environments };
+}
+
+function userFlag(raw: string): { username: string; password: string } {
+  const colon = raw.indexOf(':');
+  if (colon <= 0) throw new UsageError(`--user must be NAME:PASSWORD, got a value without a name and colon`);
+  return { username: raw.slice(0, colon), password: raw.slice(colon + 1) };
+}
+
+/** Builds the emulator options from the config file (if any) and the flags; flags win. */
+async function emulatorOptions(args: ParsedArgs, cwd: string): Promise<EmulatorOptions> {
+  const configPath = stringFlag(args, 'config');
+  let options: EmulatorOptions = {};
+  if (configPath !== undefined) {
+    const file = resolve(cwd, configPath);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new UsageError(`--config ${configPath}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    try {
+      options = parseEmulatorConfig(text, configPath);
+    } catch (err) {
+      throw new UsageError(`--config ${(err as Error).message}`);
+    }
+  }
+  if (args.values.port !== undefined) options.port = integerFlag(args, 'port', 0, 0, 65535);
+  const host = stringFlag(args, 'host');
+  if (host !== undefined) options.host = host;
+  const token = stringFlag(args, 'token');
+  if (token !== undefined) {
+    if (token === '') throw new UsageError('--token must not be empty');
+    options.token = token;
+  }
+  const users = listFlag(args, 'user').map(userFlag);
+  if (users.length > 0) options.users = users;
+  const projects = listFlag(args, 'project').map(projectFlag);
+  if (projects.length > 0) {
+    // Flags add to the config's projects, replacing one of the same name.
+    const byName = new Map((options.projects ?? []).map((p) => [p.name, p]));
+    for (const p of projects) byName.set(p.name, p);
+    options.projects = [...byName.values()];
+  }
+  const data = stringFlag(args, 'data');
+  if (data !== undefined) options.dataFile = resolve(cwd, data);
+  else if (options.dataFile !== undefined && configPath !== undefined) options.dataFile = resolve(cwd, options.dataFile);
+  const latency = numberFlag(args, 'latency', 0, 600_000);
+  if (latency !== undefined) options.latencyMs = latency;
+  const rate = numberFlag(args, 'fail-rate', 0, 1);
+  if (rate !== undefined) options.failRate = rate;
+  const kinds = stringFlag(args, 'fail-kinds');
+  if (kinds !== undefined) {
+    const list = kinds.split(',').map((k) => k.trim()).filter((k) => k !== '');
+    const bad = list.find((k) => !isFaultKind(k));
+    if (bad !== undefined || list.length === 0) throw new UsageError(`--fail-kinds takes a comma-separated list of 500, 429, 503, reset; got "${kinds}"`);
+    options.failKinds = list as FaultKind[];
+  }
+  if (args.values.seed !== undefined) options.seed = integerFlag(args, 'seed', 1, -(2 ** 31), 2 ** 32);
+  if (args.values['retry-after'] !== undefined) options.retryAfterSeconds = integerFlag(args, 'retry-after', 1, 0, 86_400);
+  if (booleanFlag(args, 'mask-secrets')) options.maskSecrets = true;
+  const dialect = stringFlag(args, 'dialect');
+  if (dialect !== undefined) {
+    if (dialect !== 'documented' && dialect !== 'status') throw new UsageError(`--dialect must be documented or status, got "${dialect}"`);
+    options.dialect = dialect;
+  }
+  const failDeployment = listFlag(args, 'fail-deployment');
+  if (failDeployment.length > 0) options.failDeploymentTo = failDeployment;
+  const hide = listFlag(args, 'hide-from-list');
+  if (hide.length > 0) options.hideFromList = hide;
+  const ttl = numberFlag(args, 'token-ttl', 0, 10 * 365 * 86_400);
+  if (ttl !== undefined) options.tokenTtlSeconds = ttl;
+  return options;
+}
+
+function startFailure(err: unknown, options: EmulatorOptions): string {
+  const e = err as NodeJS.ErrnoException;
+  const where = `${options.host ?? '127.0.0.1'}:${options.port ?? 0}`;
+  if (e.code === 'EADDRINUSE') return `cannot listen on ${where}: the port is in use; choose another with --port (0 picks a free one)`;
+  if (e.code === 'EACCES') return `cannot listen on ${where}: permission denied; choose a port above 1023`;
+  if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') return `cannot listen on ${where}: no such local address; check --host`;
+  return e.message;
+}
+
+/** `emulator`: run the local Management API until a signal, then stop cleanly. */
 export const emulatorCommand: Command = {
   name: 'emulator',
-  summary: '(not built yet)',
-  help: 'apinizer-gitops emulator: not built yet.',
-  options: {},
-  run(_args, ctx) {
-    ctx.stderr.write('apinizer-gitops emulator: not built yet\n');
-    return Promise.resolve(1);
+  summary: 'run a local Apinizer Management API emulator (demo, tests, benchmarks)',
+  help: HELP,
+  options: {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    token: { type: 'string' },
+    user: { type: 'string', multiple: true },
+    project: { type: 'string', multiple: true },
+    config: { type: 'string' },
+    data: { type: 'string' },
+    latency: { type: 'string' },
+    'fail-rate': { type: 'string' },
+    'fail-kinds': { type: 'string' },
+    seed: { type: 'string' },
+    'retry-after': { type: 'string' },
+    'mask-secrets': { type: 'boolean' },
+    dialect: { type: 'string' },
+    'fail-deployment': { type: 'string', multiple: true },
+    'hide-from-list': { type: 'string', multiple: true },
+    'token-ttl': { type: 'string' },
+  },
+  async run(args, ctx) {
+    if (args.positionals.length > 0) throw new UsageError(`emulator takes no paths, got "${args.positionals[0]}"`);
+    const options = await emulatorOptions(args, ctx.cwd);
+    let emulator: RunningEmulator;
+    try {
+      emulator = await startEmulator(options);
+    } catch (err) {
+      ctx.stderr.write(`apinizer-gitops emulator: ${startFailure(err, options)}\n`);
+      return EXIT.error;
+    }
+    const projects = options.projects ?? DEFAULT_PROJECTS;
+    ctx.stdout.write(
+      `Apinizer emulator listening on ${emulator.url}\n` +
+        `APINIZER_URL=${emulator.url} APINIZER_TOKEN=${emulator.token}\n` +
+        `Projects: ${projects.map((p) => `${p.name} (${p.environments.join(', ')})`).join('; ')}\n` +
+        (options.dataFile ? `Data: ${options.dataFile}\n` : '') +
+        `Stats: ${emulator.url}/__emulator/stats. Stop with Ctrl-C.\n`,
+    );
+    await new Promise<void>((done) => {
+      if (ctx.signal.aborted) done();
+      else ctx.signal.addEventListener('abort', () => done(), { once: true });
+    });
+    try {
+      await emulator.close();
+    } catch (err) {
+      ctx.stderr.write(`apinizer-gitops emulator: stopped, but ${(err as Error).message}\n`);
+      return EXIT.error;
+    }
+    ctx.stderr.write(`Emulator stopped (${ctx.signalName() ?? 'signal'}).\n`);
+    return EXIT.ok;
   },
 };
