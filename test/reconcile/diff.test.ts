@@ -34,7 +34,7 @@ const cases: Case[] = [
   {
     rule: 'identical objects: no change',
     desired: key,
-    current: currentOf(key) as CurrentKey,
+    current: currentOf(key),
     changes: [],
   },
   {
@@ -98,14 +98,14 @@ const cases: Case[] = [
   {
     rule: 'a masked secret with a value in the manifest is unknown, not a change',
     desired: key,
-    current: currentOf(key, 'masked') as CurrentKey,
+    current: currentOf(key, 'masked'),
     changes: [],
     unknown: ['environments.production.publicKey', 'environments.production.privateKey', 'environments.test.publicKey'],
   },
   {
     rule: 'an omitted secret with a value in the manifest is unknown, not a change',
     desired: key,
-    current: currentOf(key, 'absent') as CurrentKey,
+    current: currentOf(key, 'absent'),
     changes: [],
     unknown: ['environments.production.publicKey', 'environments.production.privateKey', 'environments.test.publicKey'],
   },
@@ -155,7 +155,7 @@ const cases: Case[] = [
   {
     rule: 'a masked keystore file is unknown',
     desired: keystore,
-    current: currentOf(keystore, 'masked') as CurrentKeystore,
+    current: currentOf(keystore, 'masked'),
     changes: [],
     unknown: ['environments.production.file'],
   },
