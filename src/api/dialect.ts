@@ -1,0 +1,270 @@
+/**
+ * Reading Apinizer's answers, in both dialects seen in the wild (apinizer-api.md):
+ *
+ *   documented:  {"success": true, "resultList": [...]}     {"error": CODE, "error_description": TEXT}
+ *   second:      {"status": "SUCCESS", "resultList": [...]}  {"status": "FAILURE", "resultMessage": TEXT}
+ *
+ * Everything here is pure: an HTTP answer (status, headers, text) in, values out. The client does
+ * the I/O and turns a `Failure` into an `ApiError` with a hint (errors.ts).
+ */
+import type { ApiErrorKind, EnvironmentDeployment } from './types.js';
+import { parseRetryAfterBody, parseRetryAfterHeader } from './retry.js';
+
+/** What came back from one HTTP exchange, before interpretation. */
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/** A failed answer, classified: the fields of an ApiError except the hint and the request. */
+export interface Failure {
+  kind: ApiErrorKind;
+  status: number | null;
+  code: string | null;
+  message: string;
+  /** How long the server asked us to wait before trying again (Retry-After / retry_after). */
+  retryAfterMs?: number;
+}
+
+/** An answer read: the JSON body of a success, or a classified failure. */
+export type Reading = { ok: true; body: unknown } | { ok: false; failure: Failure };
+
+/** Longest server text we keep in a message: enough to act on, short enough for one log line. */
+export const MAX_MESSAGE_CHARS = 400;
+
+const ALREADY_EXISTS = /already exist/i;
+const NOT_FOUND = /not found|does not exist|not exist/i;
+const ALREADY_EXISTS_CODES = new Set(['duplicate_name', 'conflict', 'already_exists']);
+const NOT_FOUND_CODES = new Set(['not_found', 'resource_not_found']);
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v.trim() !== '' ? v : undefined;
+}
+
+/**
+ * Shortens server text for a message: long base64-looking runs (key material a server might echo
+ * back) are replaced, control characters flattened, and the whole capped.
+ */
+export function excerpt(text: string, max = MAX_MESSAGE_CHARS): string {
+  const flat = text
+    .replace(/[A-Za-z0-9+/]{40,}={0,2}/g, '(sensitive value)')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** The body as JSON, `null` for an empty body, or undefined when it is not JSON at all. */
+export function parseJson(text: string): unknown {
+  if (text.trim() === '') return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when a body says it failed although the HTTP status may be 200: `success:false`, `status:"FAILURE"`. */
+export function bodySaysFailure(body: unknown): boolean {
+  if (!isRecord(body)) return false;
+  if (body.success === false) return true;
+  const status = body.status;
+  return typeof status === 'string' && /^(FAIL|FAILURE|FAILED|ERROR)$/i.test(status.trim());
+}
+
+/** The server's error code (`bad_request`, `invalid_token`, ...), when it sent one. */
+export function serverCode(body: unknown): string | null {
+  if (!isRecord(body)) return null;
+  return str(body.error) ?? str(body.code) ?? str(body.errorCode) ?? null;
+}
+
+/** The server's human message, from whichever field this installation uses; '' when none. */
+export function serverMessage(body: unknown): string {
+  if (!isRecord(body)) return '';
+  let text =
+    str(body.error_description) ??
+    str(body.resultMessage) ??
+    str(body.message) ??
+    str(body.errorMessage) ??
+    str(body.detail) ??
+    (isRecord(body.error) ? (str(body.error.message) ?? str(body.error.description)) : undefined) ??
+    '';
+  const validation = body.validation_errors ?? body.validationErrors ?? body.errors;
+  if (Array.isArray(validation)) {
+    const parts = validation
+      .map((v) => {
+        if (typeof v === 'string') return v;
+        if (!isRecord(v)) return '';
+        const field = str(v.field);
+        const message = str(v.message) ?? str(v.defaultMessage) ?? '';
+        return field ? `${field}: ${message}` : message;
+      })
+      .filter((p) => p !== '');
+    if (parts.length > 0) text = text ? `${text} (${parts.join('; ')})` : parts.join('; ');
+  }
+  // No message, but a code: the code is better than nothing ("bad_request").
+  if (!text) text = str(body.error) ?? '';
+  return text;
+}
+
+/**
+ * The kind of a failed answer from its status, code and message. "Already exist" and "not found"
+ * are recognised in both dialects: the second one reports a missing object as a 400 with a
+ * message, and some servers answer a failure with HTTP 200 and `status: "FAILURE"`.
+ */
+export function classify(status: number, code: string | null, message: string): ApiErrorKind {
+  const c = code?.toLowerCase() ?? '';
+  const alreadyExists = ALREADY_EXISTS.test(message) || ALREADY_EXISTS_CODES.has(c);
+  if (status === 401) return 'unauthorized';
+  if (status === 403) return 'forbidden';
+  if (status === 429) return 'rate-limited';
+  if (status >= 500) return 'server';
+  if (status === 404) return alreadyExists ? 'already-exists' : 'not-found';
+  if (status === 409) return alreadyExists || c === '' ? 'already-exists' : 'bad-request';
+  // 400, other 4xx, and a 2xx whose body says it failed.
+  if (alreadyExists) return 'already-exists';
+  if (NOT_FOUND_CODES.has(c) || NOT_FOUND.test(message)) return 'not-found';
+  if (status >= 200 && status < 300) {
+    if (c === 'unauthorized_client' || c === 'invalid_token' || c === 'token_expired') return 'unauthorized';
+    if (c === 'forbidden' || c === 'access_denied') return 'forbidden';
+    if (c === 'rate_limit_exceeded') return 'rate-limited';
+  }
+  return 'bad-request';
+}
+
+function header(answer: HttpAnswer, name: string): string | undefined {
+  const v = answer.headers[name] ?? answer.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * Interprets one HTTP answer: a success's JSON body, or a classified failure. A body that is not
+ * JSON is a `protocol` failure (a proxy's HTML page, a wrong --server path), except on 401, 403,
+ * 429 and 5xx, whose meaning does not depend on the body, so that a gateway's HTML 502 is still
+ * retried. Only error bodies are quoted, shortened; a success body may carry key material.
+ */
+export function readAnswer(answer: HttpAnswer, nowMs: number): Reading {
+  const { status } = answer;
+  const body = parseJson(answer.text);
+  const retryAfterMs = parseRetryAfterHeader(header(answer, 'retry-after'), nowMs) ?? parseRetryAfterBody(body);
+  const fail = (kind: ApiErrorKind, code: string | null, message: string): Reading => ({
+    ok: false,
+    failure: retryAfterMs !== undefined ? { kind, status, code, message, retryAfterMs } : { kind, status, code, message },
+  });
+
+  if (status >= 300 && status < 400) {
+    const location = header(answer, 'location');
+    return fail('protocol', null, `HTTP ${status} redirect${location ? ` to ${excerpt(location, 200)}` : ''}`);
+  }
+  const ok = status >= 200 && status < 300;
+  if (body === undefined) {
+    const type = header(answer, 'content-type') ?? 'no content-type';
+    if (ok) return fail('protocol', null, `HTTP ${status} answer is not JSON (${excerpt(type, 80)}, ${answer.text.length} characters)`);
+    const kind = classify(status, null, '');
+    const quoted = excerpt(answer.text, 200);
+    const message = `HTTP ${status} answer is not JSON${quoted ? `: ${quoted}` : ''}`;
+    if (kind === 'unauthorized' || kind === 'forbidden' || kind === 'rate-limited' || kind === 'server') return fail(kind, null, message);
+    return fail('protocol', null, message);
+  }
+  if (ok && !bodySaysFailure(body)) return { ok: true, body };
+  if (ok && bodySaysFailure(body) && isRecord(body) && readDeployment(body).length > 0) {
+    // Saved but not deployed everywhere: the deployment entries say where; the caller reports it.
+    return { ok: true, body };
+  }
+  const code = serverCode(body);
+  const message = excerpt(serverMessage(body)) || `HTTP ${status}${ok ? ' answer says the call failed' : ''}`;
+  return fail(classify(status, code, message), code, message);
+}
+
+/**
+ * The items of a list answer: `resultList`, a `result` or `data` array, or a bare array. A success
+ * without any list field (`{"success": true}`, `resultList: null`) is an empty list. Undefined when
+ * the body has some other shape.
+ */
+export function readList(body: unknown): unknown[] | undefined {
+  if (Array.isArray(body)) return body as unknown[];
+  if (!isRecord(body)) return undefined;
+  for (const field of ['resultList', 'result', 'data', 'content', 'items']) {
+    const v = body[field];
+    if (Array.isArray(v)) return v as unknown[];
+  }
+  const anyListField = ['resultList', 'result', 'data'].some((f) => f in body && body[f] !== null);
+  if (!anyListField && (body.success === true || (typeof body.status === 'string' && /^SUCCESS$/i.test(body.status)))) return [];
+  return undefined;
+}
+
+/**
+ * The object of a single GET: the docs answer "in the list format, but with a single key"
+ * (`resultList: [obj]`); `result: obj` and the bare object are accepted too. An empty list is
+ * null (no such object). Undefined when the shape is unknown.
+ */
+export function readSingle(body: unknown, name: string): unknown {
+  if (isRecord(body) && isRecord(body.result)) return body.result;
+  if (isRecord(body) && isRecord(body.data)) return body.data;
+  const list = readList(body);
+  if (list !== undefined && (Array.isArray(body) || !('name' in (body as object)))) {
+    if (list.length === 0) return null;
+    const exact = list.find((item) => isRecord(item) && item.name === name);
+    if (exact !== undefined) return exact;
+    return list.length === 1 ? list[0] : null;
+  }
+  if (isRecord(body) && typeof body.name === 'string') return body;
+  return undefined;
+}
+
+/** Names from a list of `{name}` objects (projects, environments) or plain strings; junk skipped. */
+export function readNames(items: unknown[]): string[] {
+  const names: string[] = [];
+  for (const item of items) {
+    if (typeof item === 'string' && item !== '') names.push(item);
+    else if (isRecord(item)) {
+      const name = str(item.name) ?? str(item.environmentName) ?? str(item.projectName);
+      if (name !== undefined) names.push(name);
+    }
+  }
+  return names;
+}
+
+/**
+ * The per-environment results of a write's `deploymentResult`. When the deployment as a whole
+ * failed without saying where, one entry named `*` carries its message, so a failure is never lost.
+ */
+export function readDeployment(body: unknown): EnvironmentDeployment[] {
+  if (!isRecord(body)) return [];
+  const result = body.deploymentResult ?? body.deployResult;
+  if (!isRecord(result)) return [];
+  const entries = Array.isArray(result.environmentResults)
+    ? result.environmentResults
+    : Array.isArray(result.environmentResultList)
+      ? result.environmentResultList
+      : [];
+  const out: EnvironmentDeployment[] = [];
+  for (const e of entries) {
+    if (!isRecord(e)) continue;
+    const environment = str(e.environmentName) ?? str(e.name) ?? str(e.environment);
+    if (environment === undefined) continue;
+    out.push({ environment, success: !bodySaysFailure(e), message: excerpt(serverMessage(e)) });
+  }
+  if (bodySaysFailure(result) && !out.some((d) => !d.success)) {
+    out.push({ environment: '*', success: false, message: excerpt(serverMessage(result)) || 'deployment failed' });
+  }
+  return out;
+}
+
+/**
+ * The project named by the second dialect's unknown-project answer,
+ * `Project not found for name: (X) or user has not privilege to access it!`.
+ */
+export function projectFromMessage(message: string): string | undefined {
+  const m = /project\s+(?:not found|does not exist)[^(]*\(([^)]*)\)/i.exec(message);
+  return m?.[1];
+}
+
+/** True when a not-found message is about the project rather than the object. */
+export function isProjectNotFound(message: string): boolean {
+  return /project/i.test(message) && NOT_FOUND.test(message) && !ALREADY_EXISTS.test(message);
+}

@@ -1,0 +1,110 @@
+import type { ApiError } from './types.js';
+
+/** How transient failures are retried: attempts, and exponential backoff with full jitter. */
+export interface RetryPolicy {
+  /** Attempts per call, the first included (SPEC §5: default 4). */
+  attempts: number;
+  /** Backoff of the first retry before jitter. */
+  baseMs: number;
+  /** The backoff never grows past this (before jitter). */
+  capMs: number;
+  /**
+   * A server that asks for a longer pause than this (Retry-After / retry_after) is not retried:
+   * waiting an hour inside a CI job helps nobody, and waiting less would ignore the server.
+   */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 4, baseMs: 200, capMs: 10_000, maxRetryAfterMs: 60_000 };
+
+/** HTTP methods the client sends. */
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/**
+ * Network error codes that mean "the request may not have happened, or the answer was lost":
+ * worth another try. Certificate failures, unknown hosts and our own misuse are not: they fail
+ * the same way every time, and retrying only hides the message for a while.
+ */
+const PERMANENT_NETWORK_CODES = new Set([
+  'ENOTFOUND',
+  'UND_ERR_INVALID_ARG',
+  'UND_ERR_DESTROYED',
+  'UND_ERR_CLOSED',
+  'UND_ERR_NOT_SUPPORTED',
+  'UND_ERR_INVALID_RETURN_VALUE',
+  'ERR_INVALID_URL',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'EPROTO',
+]);
+
+/** True when a network error code is one that another attempt may cure. */
+export function isTransientNetworkCode(code: string | null | undefined): boolean {
+  if (!code) return true; // an unnamed socket failure: assume the connection broke
+  return !PERMANENT_NETWORK_CODES.has(code);
+}
+
+/**
+ * Whether a failed attempt should be tried again (SPEC §5). Network errors, timeouts, 429, 502,
+ * 503 and 504 are retried for every method: a retried POST answered "already exist" becomes the
+ * caller's switch to PUT, and a retried DELETE answered 404 counts as done. A 500 is retried on GET
+ * only, because a write that failed inside the server may have half-happened and the next plan
+ * shows the truth more reliably than a blind repeat.
+ */
+export function isRetryable(method: Method, error: Pick<ApiError, 'kind' | 'status' | 'code'>): boolean {
+  switch (error.kind) {
+    case 'network':
+      return isTransientNetworkCode(error.code);
+    case 'timeout':
+    case 'rate-limited':
+      return true;
+    case 'server':
+      if (error.status === 502 || error.status === 503 || error.status === 504) return true;
+      return error.status === 500 && method === 'GET';
+    default:
+      return false;
+  }
+}
+
+/**
+ * The pause before retry number `retry` (1 = the first retry): full jitter,
+ * `random() * min(cap, base * 2^(retry-1))`, but never less than what the server asked for.
+ */
+export function backoffDelay(retry: number, policy: RetryPolicy, random: () => number, retryAfterMs?: number): number {
+  const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** Math.max(0, retry - 1));
+  const r = Math.min(Math.max(random(), 0), 1);
+  const jittered = Math.floor(r * ceiling);
+  return retryAfterMs !== undefined ? Math.max(jittered, retryAfterMs) : jittered;
+}
+
+/**
+ * A `Retry-After` header in milliseconds: delta-seconds or an HTTP-date (relative to `nowMs`).
+ * Undefined when absent or unreadable; a date in the past is 0.
+ */
+export function parseRetryAfterHeader(value: string | string[] | undefined, nowMs: number): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined) return undefined;
+  const trimmed = text.trim();
+  if (trimmed === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - nowMs);
+}
+
+/** The documented `retry_after` body field (seconds, number or numeric string) in milliseconds. */
+export function parseRetryAfterBody(body: unknown): number | undefined {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const raw = (body as Record<string, unknown>).retry_after ?? (body as Record<string, unknown>).retryAfter;
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  if (!Number.isFinite(n) || n < 0) return undefined;
+  return Math.round(n * 1000);
+}
