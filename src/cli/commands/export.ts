@@ -1,13 +1,198 @@
-import type { Command } from '../command.js';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { createApiClient } from '../../api/client.js';
+import { resolveConnection } from '../../api/connection.js';
+import { buildExportPlan, type ExportPlan, type SecretsMode } from '../../export/render.js';
+import { findRepositoryRoots, packageSchemasDir, schemaReference } from '../../export/schemas.js';
+import { writeExport } from '../../export/write.js';
+import { createLogger } from '../../log.js';
+import { KIND_ORDER, resourceLabel, type CurrentResource, type Kind } from '../../model.js';
+import { type Command, type ParsedArgs, EXIT, UsageError, booleanFlag, exitCodeForSignal, stringFlag } from '../command.js';
+import { connectionHelp, connectionOptions } from '../common.js';
 
-// Placeholder until its issue lands: registered so help lists it; refuses to run.
+const HELP = `Usage: apinizer-gitops export --project P --out DIR [--kind Key,Keystore] [--secrets file|env] [--force]
+
+Writes the Keys and Keystores a project holds on the server as manifests, one file per resource,
+so that \`apinizer-gitops plan DIR\` right after reports no changes:
+
+  DIR/<project>/keys/<name>.yaml         DIR/<project>/keystores/<name>.yaml
+
+Each starts with a \`# yaml-language-server: $schema=...\` line pointing at the package's schemas.
+Key material (publicKey, privateKey, keystore file) is never written into a manifest:
+
+  --secrets file  (default) the decoded bytes go to DIR/secrets/<project>/<keys|keystores>/
+                  <name>.<environment>.<field> (mode 0600, folders 0700), referenced by fromFile;
+                  DIR/secrets/.gitignore keeps them out of Git. Run plan on DIR itself, so the
+                  fromFile paths stay inside the manifest root.
+  --secrets env   references { fromEnv: APINIZER_<PROJECT>_<NAME>_<ENV>_<FIELD> }; the variable
+                  names (never the values) are listed on stderr. Fill them from your secret store.
+
+Flags:
+  --project P              the project to export (required)                 (APINIZER_PROJECT)
+  --out DIR                the folder to write into; created when missing
+  --kind K[,K]             Key, Keystore or both (default both); may be repeated
+  --secrets file|env       where key material goes, default file
+  --force                  replace files that exist (otherwise nothing is written if any exists)
+  -h, --help               this help
+
+A secret the server masks (not base64) cannot be exported: the manifest still references the file
+or variable it would have used, nothing is written for it, stderr says where to put the value, and
+the export exits 1 (the other files are written; plan fails on the missing value until you supply it).
+
+${connectionHelp}
+
+Exit status: 0 exported, 1 any error (unknown project, existing files, masked secrets).
+`;
+
+/** `--kind Key,Keystore` (repeatable, case-insensitive, plural accepted) as kinds in kind order. */
+function parseKinds(args: ParsedArgs): Kind[] {
+  const raw = args.values.kind;
+  const given = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((v): v is string => typeof v === 'string');
+  if (given.length === 0) return [...KIND_ORDER];
+  const kinds = new Set<Kind>();
+  for (const word of given.flatMap((v) => v.split(',')).map((w) => w.trim().toLowerCase())) {
+    if (word === 'key' || word === 'keys') kinds.add('Key');
+    else if (word === 'keystore' || word === 'keystores') kinds.add('Keystore');
+    else throw new UsageError(`--kind must be Key, Keystore or both (comma-separated), got "${word}"`);
+  }
+  return KIND_ORDER.filter((k) => kinds.has(k));
+}
+
+function secretsMode(args: ParsedArgs): SecretsMode {
+  const mode = stringFlag(args, 'secrets') ?? 'file';
+  if (mode !== 'file' && mode !== 'env') throw new UsageError(`--secrets must be file or env, got "${mode}"`);
+  return mode;
+}
+
+/** A path for messages: relative to the working directory when inside it. */
+function shown(cwd: string, path: string): string {
+  const rel = relative(cwd, path);
+  if (rel === '') return '.';
+  return rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel) ? path : rel;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** The stderr lines about an export plan: warnings, the variables to set, what is missing. */
+function planNotes(plan: ExportPlan): string[] {
+  const lines = plan.warnings.map((w) => `warning: ${w}`);
+  if (plan.variables.length > 0) {
+    lines.push('The manifests read key material from these environment variables (base64); set them before plan or apply:');
+    const width = Math.max(...plan.variables.map((v) => v.variable.length));
+    for (const v of plan.variables) {
+      const note = v.masked ? '  (masked by the server: find the value elsewhere)' : '';
+      lines.push(`  ${v.variable.padEnd(width)}  ${resourceLabel(v.resource)} environment ${v.environment} ${v.field}${note}`);
+    }
+  }
+  for (const i of plan.incomplete) lines.push(`error: ${i.message}`);
+  return lines;
+}
+
+/** `export --project P --out DIR`: the server's Keys and Keystores as manifests plus secrets. */
 export const exportCommand: Command = {
   name: 'export',
-  summary: '(not built yet)',
-  help: 'apinizer-gitops export: not built yet.',
-  options: {},
-  run(_args, ctx) {
-    ctx.stderr.write('apinizer-gitops export: not built yet\n');
-    return Promise.resolve(1);
+  summary: "write a project's Keys and Keystores as manifests (adopt an existing project)",
+  help: HELP,
+  options: {
+    ...connectionOptions,
+    out: { type: 'string' },
+    kind: { type: 'string', multiple: true },
+    secrets: { type: 'string' },
+    force: { type: 'boolean' },
+  },
+  async run(args, ctx) {
+    if (args.positionals.length > 0) throw new UsageError(`export takes no PATH arguments (got "${args.positionals[0] ?? ''}"); give the folder with --out DIR`);
+    const out = stringFlag(args, 'out');
+    if (out === undefined || out.trim() === '') throw new UsageError('give the folder to write into: --out DIR');
+    const outDir = resolve(ctx.cwd, out);
+    const kinds = parseKinds(args);
+    const secrets = secretsMode(args);
+    const force = booleanFlag(args, 'force');
+    const settings = resolveConnection(args, ctx.env, ctx.cwd);
+    const project = settings.project;
+    if (project === undefined || project === '') throw new UsageError('give the project to export: --project P (or APINIZER_PROJECT)');
+
+    const logger = createLogger({ level: settings.logLevel, ...(settings.logFormat ? { format: settings.logFormat } : {}), destination: ctx.stderr });
+    const client = createApiClient({
+      server: settings.server,
+      auth: settings.auth,
+      concurrency: settings.concurrency,
+      timeoutMs: settings.timeoutMs,
+      attempts: settings.attempts,
+      allowInsecureHttp: settings.allowInsecureHttp,
+      ...(settings.caFile !== undefined ? { caFile: settings.caFile } : {}),
+      logger,
+      signal: ctx.signal,
+    });
+    // One list call per kind (SPEC §4's reading of state); both at once.
+    let lists;
+    try {
+      lists = await Promise.all(kinds.map(async (kind) => ({ kind, result: await client.list(project, kind) })));
+    } finally {
+      await client.close();
+    }
+    const stopped = ctx.signalName();
+    if (stopped) return exitCodeForSignal(stopped);
+
+    const resources: CurrentResource[] = [];
+    for (const { kind, result } of lists) {
+      if (result.ok) {
+        resources.push(...result.value);
+        continue;
+      }
+      const e = result.error;
+      const what = e.kind === 'not-found' ? `project "${project}" was not found on ${settings.server}` : `cannot list the ${kind}s of project "${project}"`;
+      const message = /[.!?]$/.test(e.message) ? e.message : `${e.message}.`;
+      ctx.stderr.write(`apinizer-gitops export: ${what}: ${message}${e.hint ? ` ${e.hint}` : ''}\n`);
+      return EXIT.error;
+    }
+
+    const where = shown(ctx.cwd, outDir);
+    if (resources.length === 0) {
+      ctx.stdout.write(`Project ${project} has no ${kinds.map((k) => `${k}s`).join(' or ')}; nothing written.\n`);
+      return EXIT.ok;
+    }
+
+    const schemaRef = schemaReference(packageSchemasDir(), outDir, await findRepositoryRoots(outDir));
+    let plan: ExportPlan;
+    try {
+      plan = buildExportPlan(resources, { secrets, schemaRef });
+    } catch (err) {
+      ctx.stderr.write(`apinizer-gitops export: ${(err as Error).message}\n`);
+      return EXIT.error;
+    }
+    const result = await writeExport(plan, { outDir, force });
+    if (!result.ok) {
+      if (result.reason === 'exists') {
+        const first = result.paths.slice(0, 5).map((p) => `  ${shown(ctx.cwd, resolve(outDir, p))}`);
+        const more = result.paths.length > 5 ? [`  ... and ${result.paths.length - 5} more`] : [];
+        ctx.stderr.write(
+          [`apinizer-gitops export: refusing to overwrite ${plural(result.paths.length, 'existing file')}; nothing was written:`, ...first, ...more, 'Use --force to replace them, or choose another --out folder.', ''].join('\n'),
+        );
+      } else {
+        ctx.stderr.write(`apinizer-gitops export: ${result.message}\n`);
+      }
+      return EXIT.error;
+    }
+
+    const notes = planNotes(plan);
+    if (notes.length > 0) ctx.stderr.write(`${notes.join('\n')}\n`);
+    const manifests = plan.files.filter((f) => f.type === 'manifest').length;
+    const secretFiles = plan.files.filter((f) => f.type === 'secret').length;
+    const counted = kinds.map((k) => plural(plan.counts[k], k)).join(' and ');
+    const secretNote =
+      secrets === 'file'
+        ? `, ${plural(secretFiles, 'secret file')} under ${shown(ctx.cwd, resolve(outDir, 'secrets'))}/ (git-ignored)`
+        : `, ${plural(plan.variables.length, 'environment variable')} to set (listed on stderr)`;
+    ctx.stdout.write(`Exported ${counted} of project ${project} to ${where}/: ${plural(manifests, 'manifest')}${secretNote}.\n`);
+    if (plan.incomplete.length > 0) {
+      ctx.stdout.write(
+        `Export incomplete: ${plural(plan.incomplete.length, 'secret field')} could not be exported (see stderr); plan will fail until ${plan.incomplete.length === 1 ? 'it is' : 'they are'} supplied.\n`,
+      );
+      return EXIT.error;
+    }
+    ctx.stdout.write(`Next: \`apinizer-gitops plan ${where}\` should report no changes.\n`);
+    return EXIT.ok;
   },
 };
