@@ -1,13 +1,224 @@
-import type { Command } from '../command.js';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { resolveConnection } from '../../api/connection.js';
+import { hasErrors } from '../../diagnostics.js';
+import { createLogger } from '../../log.js';
+import { loadManifests } from '../../manifest/load.js';
+import { applyPlan, refusedReport, reportSucceeded } from '../../reconcile/apply.js';
+import { createAdaptiveLimiter } from '../../reconcile/concurrency.js';
+import { renderPlanJson, renderReportJson } from '../../reconcile/render/json.js';
+import { renderPlanText, renderReportText } from '../../reconcile/render/text.js';
+import { describePlanError, readPlan } from '../../reconcile/run-plan.js';
+import { compareWithSavedPlan } from '../../reconcile/saved.js';
+import type { Report } from '../../reconcile/types.js';
+import { type Command, type CommandContext, EXIT, booleanFlag, exitCodeForSignal, integerFlag, stringFlag } from '../command.js';
+import { connectionHelp, connectionOptions } from '../common.js';
+import { createProgressLine, githubAnnotations, isTty, useColor, writeOutFile, writeTo } from '../output.js';
+import { clientFor, formatFlag, manifestPaths, problemsText } from '../reconcile-common.js';
 
-// Placeholder until its issue lands: registered so help lists it; refuses to run.
+const FORMATS = ['text', 'json'] as const;
+type ApplyFormat = (typeof FORMATS)[number];
+
+/** `--max-deletes` default with `--prune` (SPEC §5). */
+export const DEFAULT_MAX_DELETES = 20;
+
+const HELP = `Usage: apinizer-gitops apply PATH... [--concurrency N] [--prune] [--allow-empty-prune]
+                             [--max-deletes N] [--dry-run] [--plan FILE] [--redeploy]
+                             [--format text|json] [--out FILE]
+
+Makes the server match the manifests: computes the plan exactly as \`plan\` does (nothing is
+written if any manifest is invalid or an environment is unknown), then creates and updates
+under a concurrency limit, then deletes (with --prune). A create answered "already exist"
+becomes an update; an update answered 404 becomes a create; a delete answered 404 is done.
+One resource failing does not stop the others. Repeated 429 answers lower the concurrency.
+
+Flags:
+  --concurrency N        writes in flight, 1..64, default 4              (APINIZER_CONCURRENCY)
+  --prune                delete server objects no manifest declares (see plan --help)
+  --allow-empty-prune    with --prune, also prune kinds that have no manifests
+  --max-deletes N        refuse, before any write, a plan deleting more than N (default ${DEFAULT_MAX_DELETES})
+  --dry-run              print the plan and write nothing
+  --plan FILE            apply only if the plan now equals FILE, saved by
+                         \`plan --format json --out FILE\` with the same PATHs and flags
+  --redeploy             send an update for every managed resource, changed or not (to
+                         retry a deployment that failed in some environment)
+  --format F             text (default) or json (schemas/report.schema.json)
+  --out FILE             write the report to FILE instead of stdout
+
+${connectionHelp}
+
+Output: with text, stdout shows the plan, then one line per resource written and a summary.
+With json, stdout carries only the report (or, with --dry-run, the plan). Logs go to stderr:
+one line per resource written, or a progress line when stderr is a terminal.
+
+SIGINT/SIGTERM: nothing new starts, calls in flight get 10 s to finish, the partial report is
+printed; exit 130/143. Running apply again converges.
+
+Exit status: 0 every resource ok, 1 any error (validation, API, a failed or not deployed
+resource, a refused plan), 130/143 interrupted.
+`;
+
+/** `apply PATH...`: plan, guard, write, report. */
 export const applyCommand: Command = {
   name: 'apply',
-  summary: '(not built yet)',
-  help: 'apinizer-gitops apply: not built yet.',
-  options: {},
-  run(_args, ctx) {
-    ctx.stderr.write('apinizer-gitops apply: not built yet\n');
-    return Promise.resolve(1);
+  summary: 'make the server match the manifests (create, update, and with --prune delete)',
+  help: HELP,
+  options: {
+    ...connectionOptions,
+    prune: { type: 'boolean' },
+    'allow-empty-prune': { type: 'boolean' },
+    'max-deletes': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    plan: { type: 'string' },
+    redeploy: { type: 'boolean' },
+    format: { type: 'string' },
+    out: { type: 'string' },
+  },
+  async run(args, ctx) {
+    const paths = manifestPaths(args);
+    const format = formatFlag(args, FORMATS);
+    const out = stringFlag(args, 'out');
+    const prune = booleanFlag(args, 'prune');
+    const allowEmptyPrune = booleanFlag(args, 'allow-empty-prune');
+    const maxDeletes = integerFlag(args, 'max-deletes', DEFAULT_MAX_DELETES, 0, 1_000_000);
+    const dryRun = booleanFlag(args, 'dry-run');
+    const redeploy = booleanFlag(args, 'redeploy');
+    const planFile = stringFlag(args, 'plan');
+    const conn = resolveConnection(args, ctx.env, ctx.cwd);
+    const say = (text: string) => writeTo(ctx.stderr, `apinizer-gitops apply: ${text}\n`);
+
+    // The saved plan is read first: a missing or broken file is a mistake to report before any work.
+    let saved: unknown;
+    if (planFile !== undefined) {
+      const read = await readSavedPlan(planFile, ctx.cwd);
+      if (!read.ok) {
+        await say(read.message);
+        return EXIT.error;
+      }
+      saved = read.value;
+    }
+
+    const load = await loadManifests(paths, { cwd: ctx.cwd, env: ctx.env, ...(conn.project !== undefined ? { defaultProject: conn.project } : {}) });
+    if (load.state === null || hasErrors(load.diagnostics)) {
+      await writeTo(ctx.stderr, problemsText(load.diagnostics, 'load', 'apply') + githubAnnotations(load.diagnostics, ctx.env));
+      return EXIT.error;
+    }
+
+    const logger = createLogger({ level: conn.logLevel, ...(conn.logFormat ? { format: conn.logFormat } : {}), destination: ctx.stderr });
+    const limiter = createAdaptiveLimiter(conn.concurrency, {
+      onChange: (c) => logger.warn({ from: c.from, to: c.to, reason: c.reason }, c.reason === 'rate-limited' ? `the API is rate limiting: concurrency lowered to ${c.to}` : `concurrency raised to ${c.to}`),
+    });
+    // Calls in flight are aborted through this, not ctx.signal directly: while planning at once
+    // (nothing is written), while applying only after the grace period.
+    const inFlight = new AbortController();
+    let applying = false;
+    const onSignal = () => {
+      if (!applying) inFlight.abort(ctx.signal.reason);
+    };
+    ctx.signal.addEventListener('abort', onSignal, { once: true });
+    const client = clientFor(conn, { logger, signal: inFlight.signal, onRetry: (e) => limiter.onRetry(e) });
+
+    try {
+      const outcome = await readPlan(load.state, client, {
+        prune,
+        allowEmptyPrune,
+        extraProjects: conn.project !== undefined ? [conn.project] : [],
+        server: conn.server,
+        diagnostics: load.diagnostics,
+      });
+      const signal = ctx.signalName();
+      if (outcome.plan === null) {
+        if (signal) return exitCodeForSignal(signal);
+        await say(describePlanError(outcome, conn.server));
+        return EXIT.error;
+      }
+      if (!outcome.ok) {
+        await writeTo(ctx.stderr, problemsText(outcome.diagnostics, 'preflight', 'apply') + githubAnnotations(outcome.diagnostics, ctx.env));
+        return EXIT.error;
+      }
+      const plan = outcome.plan;
+      if (signal) return exitCodeForSignal(signal);
+
+      if (saved !== undefined) {
+        const differences = compareWithSavedPlan(saved, plan);
+        if (differences.length > 0) {
+          await say(
+            `the plan now differs from the saved plan ${planFile ?? ''}, so nothing was written:\n${differences.map((d) => `  - ${d}`).join('\n')}\n` +
+              'Review the changes with `apinizer-gitops plan`, save a new plan, and apply that.',
+          );
+          return EXIT.error;
+        }
+      }
+
+      if (dryRun) {
+        const text = format === 'json' ? renderPlanJson(plan) : renderPlanText(plan, { color: out === undefined && useColor(ctx.stdout, ctx.env) });
+        return (await emit(text, out, ctx)) ? EXIT.ok : EXIT.error;
+      }
+
+      const showPlan = format === 'text' && out === undefined;
+      if (showPlan) await writeTo(ctx.stdout, `${renderPlanText(plan, { color: useColor(ctx.stdout, ctx.env) })}\n`);
+      logger.info({ summary: plan.summary }, `plan: ${plan.summary.create} to create, ${plan.summary.update} to update, ${plan.summary.delete} to delete, ${plan.summary.noop} unchanged`);
+
+      if (plan.summary.delete > maxDeletes) {
+        const message = `the plan deletes ${plan.summary.delete} resources, more than --max-deletes ${maxDeletes}; nothing was written`;
+        const report = refusedReport(plan, { kind: 'max-deletes', message: `not attempted: ${message}`, hint: `Check the plan; if these deletes are intended, run again with --max-deletes ${plan.summary.delete}.` }, conn.server);
+        await emitReport(report, format, out, ctx);
+        await say(`${message}. If these deletes are intended, run again with --max-deletes ${plan.summary.delete}.`);
+        return EXIT.error;
+      }
+
+      applying = true;
+      // A signal that arrived between planning and here: applyPlan sees it and starts nothing.
+      const progress = isTty(ctx.stderr) && conn.logFormat !== 'json' ? createProgressLine(ctx.stderr) : null;
+      const report = await applyPlan(plan, client, {
+        concurrency: conn.concurrency,
+        signal: ctx.signal,
+        server: conn.server,
+        limiter,
+        redeploy,
+        abortInFlight: () => inFlight.abort(ctx.signal.reason),
+        ...(progress ? { onProgress: (p) => progress.update(p) } : { logger }),
+      });
+      progress?.clear();
+      const written = await emitReport(report, format, out, ctx);
+      const after = ctx.signalName();
+      if (after) return exitCodeForSignal(after);
+      return reportSucceeded(report) && written ? EXIT.ok : EXIT.error;
+    } finally {
+      ctx.signal.removeEventListener('abort', onSignal);
+      await client.close();
+    }
   },
 };
+
+/** The report in its format to --out or stdout. False when --out could not be written. */
+async function emitReport(report: Report, format: ApplyFormat, out: string | undefined, ctx: CommandContext): Promise<boolean> {
+  const text = format === 'json' ? renderReportJson(report) : renderReportText(report, { color: out === undefined && useColor(ctx.stdout, ctx.env) });
+  return emit(text, out, ctx);
+}
+
+async function emit(text: string, out: string | undefined, ctx: CommandContext): Promise<boolean> {
+  if (out === undefined) {
+    await writeTo(ctx.stdout, text);
+    return true;
+  }
+  const error = await writeOutFile(out, text, ctx.cwd);
+  if (error) await writeTo(ctx.stderr, `apinizer-gitops apply: ${error}\n`);
+  return error === null;
+}
+
+/** The JSON of a plan saved by `plan --format json --out FILE`, or a sentence saying why not. */
+async function readSavedPlan(file: string, cwd: string): Promise<{ ok: true; value: unknown } | { ok: false; message: string }> {
+  let text: string;
+  try {
+    text = await readFile(resolve(cwd, file), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { ok: false, message: `--plan ${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}` };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false, message: `--plan ${file}: not a JSON document; save a plan with \`apinizer-gitops plan PATH... --format json --out ${file}\`` };
+  }
+}

@@ -1,13 +1,144 @@
-import type { Command } from '../command.js';
+import { resolveConnection } from '../../api/connection.js';
+import { hasErrors } from '../../diagnostics.js';
+import { createLogger } from '../../log.js';
+import { loadManifests } from '../../manifest/load.js';
+import { hasChanges } from '../../reconcile/render/common.js';
+import { renderPlanJson } from '../../reconcile/render/json.js';
+import { renderPlanMarkdown } from '../../reconcile/render/markdown.js';
+import { renderPlanText } from '../../reconcile/render/text.js';
+import { describePlanError, errorPlan, readPlan } from '../../reconcile/run-plan.js';
+import type { Plan } from '../../reconcile/types.js';
+import { type Command, type CommandContext, EXIT, booleanFlag, exitCodeForSignal, stringFlag } from '../command.js';
+import { connectionHelp, connectionOptions } from '../common.js';
+import { appendStepSummary, githubAnnotations, useColor, writeOutFile, writeTo } from '../output.js';
+import { clientFor, formatFlag, manifestPaths, problemsText } from '../reconcile-common.js';
 
-// Placeholder until its issue lands: registered so help lists it; refuses to run.
+const FORMATS = ['text', 'json', 'markdown'] as const;
+type PlanFormat = (typeof FORMATS)[number];
+
+const HELP = `Usage: apinizer-gitops plan PATH... [--format text|json|markdown] [--out FILE]
+                            [--detailed-exitcode] [--prune] [--allow-empty-prune] [--project P]
+
+Shows what apply would do: loads and validates every manifest under PATH (no API call if any is
+invalid), checks that every environment named exists (one call per project), reads the server's
+Keys and Keystores (one list call per project and kind the manifests touch) and prints the
+create / update / delete / no-op actions. Never writes to the API. No secret is ever printed.
+
+Flags:
+  --format F             text (default), json (schemas/plan.schema.json; save it for
+                         apply --plan) or markdown (a pull-request comment)
+  --out FILE             write the --format output to FILE; stdout then shows the plan as text
+  --detailed-exitcode    exit 2 when the plan has changes (0: none, 1: error)
+  --prune                also plan deletes of server objects no manifest declares, in the
+                         (project, kind) pairs the manifests hold at least one resource of
+  --allow-empty-prune    with --prune, also prune both kinds of every project named, even
+                         a kind with no manifests (can delete everything there)
+
+${connectionHelp}
+
+GitHub Actions: with GITHUB_STEP_SUMMARY set the markdown plan is appended there; with
+GITHUB_ACTIONS=true problems are also printed as ::error annotations (stdout with text,
+stderr with json/markdown).
+
+Exit status: 0 success (also with changes), 2 changes with --detailed-exitcode, 1 any error,
+130/143 interrupted.
+`;
+
+/** `plan PATH...`: compute the plan against the API and render it; never writes. */
 export const planCommand: Command = {
   name: 'plan',
-  summary: '(not built yet)',
-  help: 'apinizer-gitops plan: not built yet.',
-  options: {},
-  run(_args, ctx) {
-    ctx.stderr.write('apinizer-gitops plan: not built yet\n');
-    return Promise.resolve(1);
+  summary: 'show what apply would change (text, json or pull-request markdown); writes nothing',
+  help: HELP,
+  options: {
+    ...connectionOptions,
+    format: { type: 'string' },
+    out: { type: 'string' },
+    'detailed-exitcode': { type: 'boolean' },
+    prune: { type: 'boolean' },
+    'allow-empty-prune': { type: 'boolean' },
+  },
+  async run(args, ctx) {
+    const paths = manifestPaths(args);
+    const format = formatFlag(args, FORMATS);
+    const out = stringFlag(args, 'out');
+    const prune = booleanFlag(args, 'prune');
+    const allowEmptyPrune = booleanFlag(args, 'allow-empty-prune');
+    const conn = resolveConnection(args, ctx.env, ctx.cwd);
+
+    // 1. Every manifest, before any API call: one bad document means no plan at all.
+    const load = await loadManifests(paths, { cwd: ctx.cwd, env: ctx.env, ...(conn.project !== undefined ? { defaultProject: conn.project } : {}) });
+    if (load.state === null || hasErrors(load.diagnostics)) {
+      await emitPlan(errorPlan(load.diagnostics, { server: conn.server }), { format, out, ctx, problems: problemsText(load.diagnostics, 'load', 'plan') });
+      return EXIT.error;
+    }
+
+    // 2. Preflight and lists.
+    const logger = createLogger({ level: conn.logLevel, ...(conn.logFormat ? { format: conn.logFormat } : {}), destination: ctx.stderr });
+    const client = clientFor(conn, { logger, signal: ctx.signal });
+    let outcome;
+    try {
+      outcome = await readPlan(load.state, client, {
+        prune,
+        allowEmptyPrune,
+        extraProjects: conn.project !== undefined ? [conn.project] : [],
+        server: conn.server,
+        diagnostics: load.diagnostics,
+      });
+    } finally {
+      await client.close();
+    }
+    const signal = ctx.signalName();
+    if (outcome.plan === null) {
+      if (signal) return exitCodeForSignal(signal);
+      await writeTo(ctx.stderr, `apinizer-gitops plan: ${describePlanError(outcome, conn.server)}\n`);
+      return EXIT.error;
+    }
+    const problems = outcome.ok ? undefined : problemsText(outcome.diagnostics, 'preflight', 'plan');
+    const written = await emitPlan(outcome.plan, { format, out, ctx, ...(problems !== undefined ? { problems } : {}) });
+    if (signal) return exitCodeForSignal(signal);
+    if (!outcome.ok || !written) return EXIT.error;
+    if (booleanFlag(args, 'detailed-exitcode') && hasChanges(outcome.plan.summary)) return EXIT.changes;
+    return EXIT.ok;
   },
 };
+
+interface EmitOptions {
+  format: PlanFormat;
+  out: string | undefined;
+  ctx: CommandContext;
+  /** Set when the plan could not be made: printed instead of the text plan. */
+  problems?: string;
+}
+
+/**
+ * Writes the plan where it belongs: the --format rendering to stdout, or to --out with the text
+ * plan on stdout (as `terraform plan -out` shows what it saved); the markdown to the GitHub step
+ * summary; annotations for problems. Returns false when --out could not be written.
+ */
+async function emitPlan(plan: Plan, options: EmitOptions): Promise<boolean> {
+  const { format, out, ctx, problems } = options;
+  const human = (color: boolean) => problems ?? renderPlanText(plan, { color });
+  const rendered = (): string =>
+    format === 'json' ? renderPlanJson(plan) : format === 'markdown' ? renderPlanMarkdown(plan) : human(false);
+  const stdoutIsText = out !== undefined || format === 'text';
+  const notes = githubAnnotations(plan.diagnostics, ctx.env);
+
+  let ok = true;
+  if (out !== undefined) {
+    const error = await writeOutFile(out, rendered(), ctx.cwd);
+    if (error) {
+      ok = false;
+      await writeTo(ctx.stderr, `apinizer-gitops plan: ${error}\n`);
+    }
+  }
+  if (stdoutIsText) {
+    await writeTo(ctx.stdout, human(useColor(ctx.stdout, ctx.env)) + notes);
+  } else {
+    await writeTo(ctx.stdout, rendered());
+    // stdout carries a document; people reading the job log still need the problems.
+    await writeTo(ctx.stderr, (problems ?? '') + notes);
+  }
+  const summaryError = await appendStepSummary(renderPlanMarkdown(plan), ctx.env);
+  if (summaryError) await writeTo(ctx.stderr, `apinizer-gitops plan: warning: ${summaryError}\n`);
+  return ok;
+}

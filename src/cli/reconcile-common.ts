@@ -1,0 +1,52 @@
+// Glue shared by the plan and apply commands: flags, the API client wired to the logger and the
+// adaptive limiter, and how problems found before any write are printed.
+import type { Logger } from 'pino';
+import { createApiClient, type ApiClient } from '../api/client.js';
+import type { ConnectionSettings } from '../api/connection.js';
+import type { RetryEvent } from '../api/types.js';
+import { formatDiagnostic, type Diagnostic } from '../diagnostics.js';
+import { type ParsedArgs, UsageError, stringFlag } from './command.js';
+
+/** The PATH arguments; at least one is required. */
+export function manifestPaths(args: ParsedArgs): string[] {
+  if (args.positionals.length === 0) throw new UsageError('give at least one PATH (a manifest file or a folder of them)');
+  return args.positionals;
+}
+
+/** `--format`, one of `allowed` (the first is the default). */
+export function formatFlag<T extends string>(args: ParsedArgs, allowed: readonly T[]): T {
+  const raw = stringFlag(args, 'format') ?? allowed[0];
+  if (!allowed.includes(raw as T)) throw new UsageError(`--format must be ${allowed.join(', ').replace(/, ([^,]*)$/, ' or $1')}, got "${raw}"`);
+  return raw as T;
+}
+
+/** The API client for a command, logging through `logger` and reporting retries to `onRetry`. */
+export function clientFor(conn: ConnectionSettings, options: { logger: Logger; signal: AbortSignal; onRetry?: (e: RetryEvent) => void }): ApiClient {
+  return createApiClient({
+    server: conn.server,
+    auth: conn.auth,
+    concurrency: conn.concurrency,
+    timeoutMs: conn.timeoutMs,
+    attempts: conn.attempts,
+    allowInsecureHttp: conn.allowInsecureHttp,
+    ...(conn.caFile !== undefined ? { caFile: conn.caFile } : {}),
+    logger: options.logger,
+    signal: options.signal,
+    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+  });
+}
+
+/**
+ * Problems that stopped a run before any write, as `validate` prints them: one line per
+ * diagnostic, then a sentence saying what was (not) done.
+ */
+export function problemsText(diagnostics: readonly Diagnostic[], stage: 'load' | 'preflight', command: string): string {
+  const lines = diagnostics.map(formatDiagnostic);
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const what =
+    stage === 'load'
+      ? `${errors === 1 ? '1 error' : `${errors} errors`} in the manifests; no API call was made`
+      : `${errors === 1 ? '1 error' : `${errors} errors`} found against the server; nothing was written`;
+  lines.push(`${command} stopped: ${what}.`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,130 @@
+// I/O orchestration shared by plan, apply and watch: manifests -> preflight (one environments call
+// per project) -> one list call per (project, kind) -> buildPlan. Failures are values: manifest
+// and preflight problems come back as a plan whose diagnostics hold the errors (renderable in
+// every format), an API failure as the ApiError with what was being read.
+import type { ApiError, ResourceActions } from '../api/types.js';
+import { systemClock, type Clock } from '../clock.js';
+import { hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics.js';
+import { loadManifests, type LoadResult } from '../manifest/load.js';
+import type { CurrentResource, DesiredState } from '../model.js';
+import { buildPlan, checkEnvironments, listScopes, type ListScope } from './plan.js';
+import type { Plan } from './types.js';
+
+export interface PlanOptions {
+  prune: boolean;
+  allowEmptyPrune: boolean;
+  /** Projects named outside the manifests (`--project`), for `--allow-empty-prune`. */
+  extraProjects: string[];
+  /** The Manager URL, recorded in the plan (no credentials). */
+  server: string;
+  clock?: Clock;
+}
+
+/**
+ * What planning produced. `plan` is set unless an API call failed; a plan with error diagnostics
+ * (invalid manifests, unknown environments or projects) has no actions and must not be applied.
+ * `stage` says how far it got: 'load' (manifests invalid, no API call made), 'preflight'
+ * (environments), 'list', or 'planned'.
+ */
+export type PlanOutcome =
+  | { ok: true; plan: Plan; stage: 'planned' }
+  | { ok: false; plan: Plan; stage: 'load' | 'preflight'; diagnostics: Diagnostic[] }
+  | { ok: false; plan: null; stage: 'preflight' | 'list'; error: ApiError; what: string };
+
+/** Loads manifests and plans them against the API; see `readPlan`. Makes no API call when a manifest is invalid. */
+export async function computePlan(
+  paths: string[],
+  actions: ResourceActions,
+  options: PlanOptions & { cwd: string; env: NodeJS.ProcessEnv; defaultProject?: string },
+): Promise<PlanOutcome & { load: LoadResult }> {
+  const load = await loadManifests(paths, {
+    cwd: options.cwd,
+    env: options.env,
+    ...(options.defaultProject !== undefined ? { defaultProject: options.defaultProject } : {}),
+  });
+  if (load.state === null || hasErrors(load.diagnostics)) {
+    return { ok: false, stage: 'load', plan: errorPlan(load.diagnostics, options), diagnostics: load.diagnostics, load };
+  }
+  return { ...(await readPlan(load.state, actions, { ...options, diagnostics: load.diagnostics })), load };
+}
+
+/**
+ * Plans a valid desired state against the API: one environments call per project (unknown
+ * environment or project: a plan error pointing at the manifest, and no list call), then one
+ * list call per scope `listScopes` names, then `buildPlan`. Manifest warnings in `diagnostics`
+ * are carried into the plan.
+ */
+export async function readPlan(
+  desired: DesiredState,
+  actions: ResourceActions,
+  options: PlanOptions & { diagnostics?: Diagnostic[] },
+): Promise<PlanOutcome> {
+  const clock = options.clock ?? systemClock;
+  const warnings = options.diagnostics ?? [];
+
+  // Preflight, all projects at once: a handful of calls, and each answer is needed before any list.
+  const projects = [...new Set(desired.resources.map((r) => r.project))].sort();
+  const environments = new Map<string, string[]>();
+  const answers = await Promise.all(projects.map(async (p) => ({ project: p, result: await actions.environments(p) })));
+  for (const { project, result } of answers) {
+    if (result.ok) environments.set(project, result.value);
+    // A project the server does not know is left out of the map: checkEnvironments reports it with file:line.
+    else if (result.error.kind !== 'not-found') {
+      return { ok: false, plan: null, stage: 'preflight', error: result.error, what: `the environments of project ${project}` };
+    }
+  }
+  const preflight = checkEnvironments(desired, environments);
+  if (hasErrors(preflight)) {
+    const diagnostics = sortDiagnostics([...warnings, ...preflight]);
+    return { ok: false, stage: 'preflight', plan: errorPlan(diagnostics, options), diagnostics };
+  }
+
+  const scopes: ListScope[] = listScopes(desired, options);
+  const current: CurrentResource[] = [];
+  const lists = await Promise.all(scopes.map(async (s) => ({ scope: s, result: await actions.list(s.project, s.kind) })));
+  for (const { scope, result } of lists) {
+    if (result.ok) {
+      current.push(...result.value);
+    } else if (result.error.kind === 'not-found' && !projects.includes(scope.project)) {
+      // A project named only by --project for --allow-empty-prune that the server does not have:
+      // there is nothing in it to prune.
+      continue;
+    } else {
+      const what = `the ${scope.kind === 'Key' ? 'Keys' : 'Keystores'} of project ${scope.project}`;
+      return { ok: false, plan: null, stage: 'list', error: result.error, what };
+    }
+  }
+  const plan = buildPlan({
+    desired,
+    current,
+    scopes,
+    prune: options.prune,
+    allowEmptyPrune: options.allowEmptyPrune,
+    extraProjects: options.extraProjects,
+    server: options.server,
+    createdAt: new Date(clock.now()).toISOString(),
+    diagnostics: [...warnings, ...preflight],
+  });
+  return { ok: true, plan, stage: 'planned' };
+}
+
+/** A plan that carries only problems: no actions, so nothing can be applied from it. */
+export function errorPlan(diagnostics: Diagnostic[], options: { server: string; clock?: Clock }): Plan {
+  return {
+    actions: [],
+    summary: { create: 0, update: 0, delete: 0, noop: 0 },
+    warnings: [],
+    diagnostics: sortDiagnostics(diagnostics),
+    server: options.server,
+    createdAt: new Date((options.clock ?? systemClock).now()).toISOString(),
+  };
+}
+
+/** One sentence for an API failure while planning: what was being read, the server's words, the hint. */
+export function describePlanError(outcome: { error: ApiError; what: string }, server: string): string {
+  const e = outcome.error;
+  const status = e.status !== null ? ` (HTTP ${e.status})` : '';
+  const message = e.message.replace(/\.+$/, '');
+  const hint = e.hint ? ` ${e.hint}` : '';
+  return `cannot read ${outcome.what} from ${server}: ${message}${status}.${hint}`;
+}
