@@ -1,0 +1,235 @@
+// Pure: manifest text -> YAML documents as plain values, with a way back from a JSON path to the
+// line and column it came from. Problems are recorded by path and turned into positions late, from
+// the parsed nodes (as Spectral does), so that validation never has to know about YAML.
+import {
+  LineCounter,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  parseAllDocuments,
+  visit,
+  type Document,
+  type Node,
+  type YAMLError,
+} from 'yaml';
+import type { Diagnostic, DiagnosticCode } from '../diagnostics.js';
+
+/** A 1-based line and column. */
+export interface Position {
+  line: number;
+  column: number;
+}
+
+/** A JSON path as segments: `['spec', 'environments', 1, 'name']`. */
+export type PathSegments = readonly (string | number)[];
+
+/**
+ * Where a diagnostic points: `key` is the key of the field at the path (for a list item, the item
+ * itself); `node` is the start of the value at the path (for a mapping, its first key).
+ */
+export type LocateTarget = 'key' | 'node';
+
+/** One non-empty YAML document of a manifest file. */
+export interface ParsedDocument {
+  /** The file as diagnostics name it (relative to the working directory). */
+  file: string;
+  /** 0-based index of the document in its file. */
+  index: number;
+  /** The document as plain JSON-like data. */
+  value: unknown;
+  /** Position of the document's first key (or of its first value when it is not a mapping). */
+  start: Position;
+  /** The position of the field or value at `path`, as near as the document allows. */
+  locate(path: PathSegments, target?: LocateTarget): Position;
+}
+
+export interface ParseResult {
+  documents: ParsedDocument[];
+  diagnostics: Diagnostic[];
+}
+
+export interface ParseOptions {
+  /** How many alias expansions a document may make before it counts as an alias bomb. */
+  maxAliasCount?: number;
+}
+
+/** Default alias expansion limit: far above any honest manifest, far below a billion laughs. */
+export const DEFAULT_MAX_ALIAS_COUNT = 100;
+
+/** Longest slice of a YAML parser message we pass on: its messages can quote source text. */
+const MAX_PARSER_MESSAGE = 120;
+
+/** Parses the text of one manifest file into its non-empty documents and the problems found. */
+export function parseManifestText(text: string, file: string, options: ParseOptions = {}): ParseResult {
+  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const lineCounter = new LineCounter();
+  const diagnostics: Diagnostic[] = [];
+  const documents: ParsedDocument[] = [];
+  const at = (offset: number): Position => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  const report = (code: DiagnosticCode, pos: Position, message: string, path = '') =>
+    diagnostics.push({ code, severity: 'error', message, file, line: pos.line, column: pos.column, path });
+
+  // prettyErrors off: the pretty form appends an excerpt of the source line, which may hold a secret.
+  const docs = parseAllDocuments(source, {
+    lineCounter,
+    prettyErrors: false,
+    schema: 'core',
+    merge: false,
+    strict: true,
+    stringKeys: true,
+    uniqueKeys: true,
+    resolveKnownTags: false,
+  });
+
+  let index = -1;
+  for (const doc of docs) {
+    index += 1;
+    const tagProblems = foreignTags(doc);
+    for (const [offset, tag] of tagProblems) {
+      report('yaml-tag', at(offset), `the tag ${tag} is not allowed: manifests hold plain values only; remove the tag`);
+    }
+    const syntax = doc.errors.filter((e) => e.code !== 'TAG_RESOLVE_FAILED');
+    const reported = new Set<string>(); // one mistake (a tab above all) often trips several parser checks
+    for (const e of syntax) {
+      const tab = tabIndentation(source, e.pos[0], lineCounter);
+      const key = tab ? `tab:${tab.line}:${tab.column}` : `${e.pos[0]}`;
+      if (reported.has(key)) continue;
+      reported.add(key);
+      if (tab) report('yaml-tab', tab, 'a tab is used for indentation; YAML indents with spaces only: replace the tab with spaces');
+      else report('yaml-syntax', at(e.pos[0]), syntaxMessage(e));
+    }
+    // A document with syntax errors has an unreliable structure, and a tagged value stands for
+    // something other than what it reads as: checking either further would only add noise.
+    if (syntax.length > 0 || tagProblems.size > 0) continue;
+    const contents = doc.contents as Node | null;
+    if (contents === null) continue;
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: options.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const alias = firstAlias(doc);
+      const pos = alias?.range ? at(alias.range[0]) : at(contents.range?.[0] ?? 0);
+      if (/alias count/i.test(message)) {
+        report('yaml-alias', pos, `too many alias expansions (more than ${options.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT}); this looks like an alias bomb: write the values out instead of repeating aliases`);
+      } else {
+        report('yaml-syntax', pos, `${clip(message)}; fix the alias or anchor`);
+      }
+      continue;
+    }
+    if (value === null || value === undefined) continue; // `---` followed by nothing, or a bare `~`
+    const start = at(contents.range?.[0] ?? 0);
+    documents.push({
+      file,
+      index,
+      value,
+      start,
+      locate: (path, target = 'key') => locateIn(doc, contents, path, target, at) ?? start,
+    });
+  }
+  return { documents, diagnostics };
+}
+
+function clip(message: string): string {
+  const first = message.split('\n', 1)[0] ?? '';
+  return first.length > MAX_PARSER_MESSAGE ? `${first.slice(0, MAX_PARSER_MESSAGE)}…` : first;
+}
+
+function syntaxMessage(e: YAMLError): string {
+  switch (e.code) {
+    case 'DUPLICATE_KEY':
+      return 'a key appears twice in the same mapping; keep one of them';
+    case 'NON_STRING_KEY':
+      return 'a mapping key must be plain text, not a list or mapping';
+    case 'MULTIPLE_DOCS':
+      return 'unexpected document content; separate documents with a line of ---';
+    default:
+      return `invalid YAML: ${clip(e.message)}`;
+  }
+}
+
+/**
+ * Every tag outside the core schema, by the offset of the tag. With resolveKnownTags off, the
+ * YAML 1.1 tags (!!binary, !!set, !!timestamp) are as unresolvable as !!js/function or !custom.
+ */
+function foreignTags(doc: Document.Parsed): Map<number, string> {
+  const found = new Map<number, string>();
+  const add = (offset: number, raw: string) => {
+    const tag = raw.startsWith('tag:yaml.org,2002:') ? `!!${raw.slice('tag:yaml.org,2002:'.length)}` : raw;
+    found.set(offset, tag.length > 60 ? `${tag.slice(0, 60)}…` : tag);
+  };
+  for (const e of [...doc.errors, ...doc.warnings]) {
+    if (e.code !== 'TAG_RESOLVE_FAILED') continue;
+    add(e.pos[0], /Unresolved tag: (\S+)/.exec(e.message)?.[1] ?? 'unknown');
+  }
+  return found;
+}
+
+/** When the parser's complaint sits on a line indented with a tab, the position of that tab. */
+function tabIndentation(source: string, offset: number, lc: LineCounter): Position | undefined {
+  const { line } = lc.linePos(offset);
+  // The parser sometimes reports the error at the line after the tab; look at both.
+  for (const l of [line, line - 1]) {
+    const begin = lc.lineStarts[l - 1];
+    if (begin === undefined) continue;
+    let i = begin;
+    while (i < source.length && (source[i] === ' ' || source[i] === '\t')) {
+      if (source[i] === '\t') {
+        // A tab after "- " or inside a line is allowed as separation; only leading ones indent.
+        return { line: l, column: i - begin + 1 };
+      }
+      i += 1;
+    }
+  }
+  return undefined;
+}
+
+function firstAlias(doc: Document.Parsed): Node | undefined {
+  let found: Node | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      found = node;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
+/** Walks the document's nodes along `path`; returns the best position reached. */
+function locateIn(
+  doc: Document.Parsed,
+  contents: Node,
+  path: PathSegments,
+  target: LocateTarget,
+  at: (offset: number) => Position,
+): Position | undefined {
+  let node: Node | null = contents;
+  let best: number | undefined = contents.range?.[0];
+  for (let i = 0; i < path.length; i += 1) {
+    const seg = path[i];
+    const last = i === path.length - 1;
+    if (node && isAlias(node)) node = (node.resolve(doc) as Node | undefined) ?? null;
+    if (node && isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) break;
+      const keyNode = pair.key as Node;
+      const valueNode = pair.value as Node | null;
+      if (last && target === 'key') return keyNode.range ? at(keyNode.range[0]) : undefined;
+      best = valueNode?.range?.[0] ?? keyNode.range?.[0] ?? best;
+      node = valueNode;
+      if (!valueNode) break;
+    } else if (node && isSeq(node) && typeof seg === 'number') {
+      const item = node.items[seg] as Node | null | undefined;
+      if (!item) break;
+      best = item.range?.[0] ?? best;
+      node = item;
+    } else {
+      break;
+    }
+  }
+  return best === undefined ? undefined : at(best);
+}

@@ -1,0 +1,387 @@
+// Pure: one parsed document -> a typed manifest, or diagnostics that say what to change. The JSON
+// Schemas in schemas/ are the single source of the format (editors use the same files); Ajv's
+// errors are de-duplicated here and rewritten as plain sentences with a path and a position.
+import { readFileSync } from 'node:fs';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Diagnostic, DiagnosticCode } from '../diagnostics.js';
+import { API_VERSION, type JwksScope, type Kind, type KeystoreType } from '../model.js';
+import type { ParsedDocument, PathSegments, Position } from './parse.js';
+
+/** A secret value as written: inline base64, or a reference to a file or an environment variable. */
+export type SecretSpec = string | { fromFile: string } | { fromEnv: string; encoding?: 'base64' | 'utf8' };
+
+export interface KeyManifest {
+  apiVersion: string;
+  kind: 'Key';
+  metadata: { name: string; project?: string };
+  spec: {
+    description?: string;
+    keyType: string;
+    environments: { name: string; publicKey?: SecretSpec; privateKey?: SecretSpec }[];
+    updateReferencedJwks?: JwksScope;
+  };
+}
+
+export interface KeystoreManifest {
+  apiVersion: string;
+  kind: 'Keystore';
+  metadata: { name: string; project?: string };
+  spec: {
+    description?: string;
+    environments: { name: string; type: KeystoreType; file: SecretSpec }[];
+    updateReferencedJwks?: JwksScope;
+  };
+}
+
+/** A document that passed its schema. */
+export type Manifest = KeyManifest | KeystoreManifest;
+
+export interface ValidationResult {
+  manifest: Manifest | null;
+  diagnostics: Diagnostic[];
+}
+
+/** The kinds this tool reads, each with its schema file. */
+export const MANIFEST_KINDS: readonly Kind[] = ['Key', 'Keystore'];
+
+const SCHEMA_FILES: Record<Kind, string> = { Key: 'key.schema.json', Keystore: 'keystore.schema.json' };
+
+let compiled: Map<Kind, ValidateFunction> | undefined;
+
+/** The schema of each kind, read and compiled once per process (compiling costs more than validating thousands of documents). */
+function validators(): Map<Kind, ValidateFunction> {
+  if (compiled) return compiled;
+  const ajv = new Ajv2020({ strict: true, allErrors: true, verbose: true });
+  const map = new Map<Kind, ValidateFunction>();
+  for (const kind of MANIFEST_KINDS) {
+    map.set(kind, ajv.compile(loadSchema(kind)));
+  }
+  compiled = map;
+  return map;
+}
+
+/** The JSON Schema of a kind, as shipped in schemas/ (works from src/ under vitest and from dist/). */
+export function loadSchema(kind: Kind): Record<string, unknown> {
+  const url = new URL(`../../schemas/${SCHEMA_FILES[kind]}`, import.meta.url);
+  return JSON.parse(readFileSync(url, 'utf8')) as Record<string, unknown>;
+}
+
+/** What a field must hold, as the end of "must be ...": keyed by the path with list indices as []. */
+const FIELD_HINTS: Record<string, string> = {
+  '': 'a mapping with apiVersion, kind, metadata and spec',
+  metadata: 'a mapping with name and, optionally, project',
+  'metadata.name': 'a name of 1-128 characters from A-Z a-z 0-9 . _ - that starts with a letter or digit',
+  'metadata.project': 'a non-empty project name without leading or trailing spaces',
+  spec: 'a mapping with the fields of the resource',
+  'spec.description': 'a string',
+  'spec.keyType': 'an upper-case key type such as RSA, EC or SECRET_KEY',
+  'spec.environments': 'a list of at least one environment',
+  'spec.environments[]': 'a mapping with the name of an environment and its values',
+  'spec.environments[].name': 'a non-empty string',
+  'spec.environments[].type': 'JKS or PKCS12',
+  'spec.updateReferencedJwks': 'SAME_PROJECT or ALL_PROJECTS',
+};
+
+const SECRET_FIELDS = new Set(['publicKey', 'privateKey', 'file']);
+const SECRET_FORMS = 'inline base64 text, { fromFile: PATH } or { fromEnv: NAME, encoding: base64|utf8 }';
+const SECRET_HINTS: Record<string, string> = {
+  '': SECRET_FORMS,
+  fromFile: 'a path to a file, relative to this manifest\'s folder',
+  fromEnv: 'an environment variable name of letters, digits and _, not starting with a digit',
+  encoding: 'base64 or utf8',
+};
+
+/** Checks one document against the schema its `kind` selects. */
+export function validateDocument(doc: ParsedDocument, options: { defaultProject?: string } = {}): ValidationResult {
+  const diagnostics: Diagnostic[] = [];
+  const value = doc.value;
+  const diag = (code: DiagnosticCode, path: PathSegments, pos: Position, message: string, resource?: string): Diagnostic => ({
+    code,
+    severity: 'error',
+    message,
+    file: doc.file,
+    line: pos.line,
+    column: pos.column,
+    path: formatPath(path),
+    ...(resource ? { resource } : {}),
+  });
+
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const what = Array.isArray(value) ? 'a list' : `a ${typeof value === 'string' ? 'string' : typeof value === 'number' ? 'number' : typeof value}`;
+    diagnostics.push(diag('not-a-mapping', [], doc.start, `this document is ${what}; a manifest is a mapping with apiVersion, kind, metadata and spec`));
+    return { manifest: null, diagnostics };
+  }
+  const obj = value as Record<string, unknown>;
+  const kindValue = obj.kind;
+  const kinds = MANIFEST_KINDS.join(', ');
+  if (kindValue === undefined) {
+    diagnostics.push(diag('unknown-kind', ['kind'], doc.start, `is missing, so this is not an apinizer-gitops manifest; add kind: ${MANIFEST_KINDS.join(' or ')} and apiVersion: ${API_VERSION}`));
+    return { manifest: null, diagnostics };
+  }
+  if (typeof kindValue !== 'string' || !(MANIFEST_KINDS as readonly string[]).includes(kindValue)) {
+    const guess = typeof kindValue === 'string' ? suggest(kindValue, MANIFEST_KINDS) : undefined;
+    diagnostics.push(
+      diag('unknown-kind', ['kind'], doc.locate(['kind']), `${show(kindValue)} is not a kind this tool manages${guess ? ` (did you mean ${guess}?)` : ''}; allowed: ${kinds}`),
+    );
+    return { manifest: null, diagnostics };
+  }
+  const kind = kindValue as Kind;
+  const label = resourceLabelOf(kind, obj, options.defaultProject);
+  if (obj.apiVersion === undefined) {
+    diagnostics.push(diag('unknown-kind', ['apiVersion'], doc.start, `is missing; add apiVersion: ${API_VERSION}`, label));
+  } else if (obj.apiVersion !== API_VERSION) {
+    diagnostics.push(
+      diag('unknown-kind', ['apiVersion'], doc.locate(['apiVersion']), `${show(obj.apiVersion)} is not a known apiVersion; allowed: ${API_VERSION}`, label),
+    );
+  }
+
+  diagnostics.push(...duplicateEnvironments(doc, obj, label));
+
+  const validate = validators().get(kind);
+  if (!validate) throw new Error(`no schema for kind ${kind}`); // unreachable: MANIFEST_KINDS and SCHEMA_FILES agree
+  if (validate(value) && !diagnostics.some((d) => d.severity === 'error')) {
+    return { manifest: value as unknown as Manifest, diagnostics };
+  }
+  for (const e of explainErrors(validate.errors ?? [], value)) {
+    if (e.path[0] === 'apiVersion' && e.path.length === 1) continue; // already said above, with a better message
+    diagnostics.push(diag('schema', e.path, doc.locate(e.path, e.target), e.message, label));
+  }
+  return { manifest: null, diagnostics: dedupe(diagnostics) };
+}
+
+/**
+ * Environment names are the keys the API deploys by, so a repeat would silently overwrite. Checked
+ * on the raw value, so that it is reported even when the schema finds other problems.
+ */
+function duplicateEnvironments(doc: ParsedDocument, obj: Record<string, unknown>, label: string | undefined): Diagnostic[] {
+  const spec = obj.spec;
+  const envs = typeof spec === 'object' && spec !== null ? (spec as Record<string, unknown>).environments : undefined;
+  if (!Array.isArray(envs)) return [];
+  const out: Diagnostic[] = [];
+  const firstLine = new Map<string, number>();
+  envs.forEach((env: unknown, i) => {
+    const name = typeof env === 'object' && env !== null ? (env as Record<string, unknown>).name : undefined;
+    if (typeof name !== 'string' || name === '') return;
+    const path = ['spec', 'environments', i, 'name'];
+    const pos = doc.locate(path);
+    const earlier = firstLine.get(name);
+    if (earlier === undefined) {
+      firstLine.set(name, pos.line);
+      return;
+    }
+    out.push({
+      code: 'duplicate-environment',
+      severity: 'error',
+      message: `environment ${show(name)} is listed twice in this resource (first at line ${earlier}); keep one entry per environment`,
+      file: doc.file,
+      line: pos.line,
+      column: pos.column,
+      path: formatPath(path),
+      ...(label ? { resource: label } : {}),
+    });
+  });
+  return out;
+}
+
+/** `Key Payments/payments-signing` when name and project are known; `Key payments-signing` without a project. */
+function resourceLabelOf(kind: Kind, obj: Record<string, unknown>, defaultProject?: string): string | undefined {
+  const meta = obj.metadata;
+  if (typeof meta !== 'object' || meta === null) return undefined;
+  const { name, project } = meta as Record<string, unknown>;
+  if (typeof name !== 'string' || name === '') return undefined;
+  const p = typeof project === 'string' && project !== '' ? project : defaultProject;
+  return p ? `${kind} ${p}/${name}` : `${kind} ${name}`;
+}
+
+interface Explained {
+  path: PathSegments;
+  target: 'key' | 'node';
+  message: string;
+}
+
+/** Turns Ajv's errors into one plain sentence per problem, choosing the intended branch of an anyOf. */
+export function explainErrors(errors: readonly ErrorObject[], root: unknown): Explained[] {
+  let remaining = [...errors];
+  const explained: Explained[] = [];
+  // Deepest anyOf first, so a nested choice is settled before the one around it.
+  const anyOfs = remaining
+    .filter((e) => e.keyword === 'anyOf')
+    .sort((a, b) => b.instancePath.length - a.instancePath.length);
+  for (const a of anyOfs) {
+    if (!remaining.includes(a)) continue;
+    const inBranch = (e: ErrorObject) =>
+      e !== a &&
+      e.schemaPath.startsWith(`${a.schemaPath}/`) &&
+      (e.instancePath === a.instancePath || e.instancePath.startsWith(`${a.instancePath}/`));
+    const branchErrors = remaining.filter(inBranch);
+    remaining = remaining.filter((e) => e !== a && !inBranch(e));
+    const path = pointerToPath(a.instancePath);
+    const isSecret = SECRET_FIELDS.has(String(path[path.length - 1]));
+    const byBranch = new Map<string, ErrorObject[]>();
+    for (const e of branchErrors) {
+      const b = e.schemaPath.slice(a.schemaPath.length + 1).split('/')[0] ?? '';
+      byBranch.set(b, [...(byBranch.get(b) ?? []), e]);
+    }
+    if (!isSecret && branchErrors.length > 0 && branchErrors.every((e) => e.keyword === 'required' && e.instancePath === a.instancePath)) {
+      const fields = branchErrors.map((e) => (e.params as { missingProperty: string }).missingProperty);
+      explained.push({ path, target: 'node', message: `needs at least one of ${fields.join(', ')}; add ${fields.join(' or ')}` });
+      continue;
+    }
+    // A branch whose own type matched is the one the author meant; among several, the closest.
+    const candidates = [...byBranch.values()].filter(
+      (errs) => !errs.some((e) => e.keyword === 'type' && e.instancePath === a.instancePath),
+    );
+    candidates.sort((x, y) => x.length - y.length);
+    const best = candidates[0];
+    const unique = best && (candidates.length === 1 || (candidates[1] && candidates[1].length > best.length));
+    if (best && unique) {
+      remaining.push(...best);
+    } else {
+      const v = valueAt(root, path);
+      const both = isSecret && typeof v === 'object' && v !== null && 'fromFile' in v && 'fromEnv' in v;
+      const hint = isSecret ? SECRET_FORMS : 'one of the allowed forms';
+      explained.push({ path, target: 'key', message: both ? 'gives both fromFile and fromEnv; keep one of them' : `must be ${hint}` });
+    }
+  }
+  for (const e of remaining) explained.push(explainOne(e, root));
+  return explained;
+}
+
+function explainOne(e: ErrorObject, root: unknown): Explained {
+  const path = pointerToPath(e.instancePath);
+  const value = valueAt(root, path);
+  const hint = hintFor(path);
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required': {
+      const field = String(p.missingProperty);
+      const full = [...path, field];
+      const h = hintFor(full);
+      return { path: full, target: 'node', message: `is required${h ? `; set it to ${h}` : ''}` };
+    }
+    case 'additionalProperties': {
+      const field = String(p.additionalProperty);
+      const allowed = Object.keys((e.parentSchema?.properties ?? {}) as Record<string, unknown>);
+      const guess = suggest(field, allowed);
+      const shown = field.length > 40 ? `${field.slice(0, 40)}…` : field;
+      return {
+        path: [...path, field],
+        target: 'key',
+        message: `unknown field "${shown}"${guess ? ` (did you mean "${guess}"?)` : ''}; allowed: ${allowed.join(', ')}`,
+      };
+    }
+    case 'type': {
+      const expected = String(p.type);
+      if (value === null) return { path, target: 'key', message: `is empty; it must be ${hint ?? article(expected)}` };
+      const quote = expected === 'string' && (typeof value === 'number' || typeof value === 'boolean') ? ' (put the value in quotes)' : '';
+      return { path, target: 'key', message: `must be ${hint ?? article(expected)}, not ${describe(value)}${quote}` };
+    }
+    case 'enum': {
+      const allowed = (p.allowedValues as unknown[]).map(String);
+      const guess = typeof value === 'string' ? suggest(value, allowed) : undefined;
+      return { path, target: 'key', message: `must be one of ${allowed.join(', ')}, not ${show(value)}${guess ? ` (did you mean ${guess}?)` : ''}` };
+    }
+    case 'const':
+      return { path, target: 'key', message: `must be ${String(p.allowedValue)}, not ${show(value)}` };
+    case 'minItems':
+      return { path, target: 'key', message: p.limit === 1 ? `must list at least one entry; it is empty` : `must list at least ${String(p.limit)} entries` };
+    case 'pattern':
+    case 'minLength':
+    case 'maxLength': {
+      const secret = SECRET_FIELDS.has(String(path[path.length - 1])); // an inline value is never echoed
+      const got = !secret && typeof value === 'string' && value !== '' ? `, not ${show(value)}` : '';
+      return { path, target: 'key', message: `must be ${hint ?? `a string that ${e.message ?? 'is valid'}`}${got}` };
+    }
+    default:
+      return { path, target: 'key', message: e.message ?? 'is not valid' };
+  }
+}
+
+function hintFor(path: PathSegments): string | undefined {
+  const secretAt = path.findIndex((s, i) => i > 0 && SECRET_FIELDS.has(String(s)) && path[i - 2] === 'environments');
+  if (secretAt >= 0) return SECRET_HINTS[path.slice(secretAt + 1).join('.')];
+  return FIELD_HINTS[schematic(path)];
+}
+
+/** `spec.environments[].name` for `['spec', 'environments', 3, 'name']`. */
+function schematic(path: PathSegments): string {
+  return path.map((s) => (typeof s === 'number' ? '[]' : `.${s}`)).join('').replace(/^\./, '');
+}
+
+/** `spec.environments[1].name` for `['spec', 'environments', 1, 'name']`: the path diagnostics show. */
+export function formatPath(path: PathSegments): string {
+  return path.map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('').replace(/^\./, '');
+}
+
+function pointerToPath(pointer: string): (string | number)[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^(0|[1-9][0-9]*)$/.test(s) ? Number(s) : s));
+}
+
+function valueAt(root: unknown, path: PathSegments): unknown {
+  let v: unknown = root;
+  for (const s of path) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Record<string | number, unknown>)[s];
+  }
+  return v;
+}
+
+function article(type: string): string {
+  return type === 'object' ? 'a mapping' : type === 'array' ? 'a list' : /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object' && value !== null) return 'a mapping';
+  return article(typeof value);
+}
+
+/** A short, quoted echo of a user's value for messages (never used for secret fields). */
+function show(value: unknown): string {
+  if (typeof value !== 'string') return describe(value);
+  const v = value.length > 60 ? `${value.slice(0, 60)}…` : value;
+  return JSON.stringify(v);
+}
+
+/** The allowed word closest to `word` when it is plausibly a typo of it (case or up to two edits). */
+export function suggest(word: string, allowed: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of allowed) {
+    if (candidate.toLowerCase() === word.toLowerCase()) return candidate;
+    const d = editDistance(word, candidate);
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = candidate;
+    }
+  }
+  return bestDistance <= Math.min(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i += 1) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
+}
+
+function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const k = `${d.path}\u0000${d.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
