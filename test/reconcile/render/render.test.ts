@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { buildPlan } from '../../../src/reconcile/plan.js';
+import { DEFAULT_MAX_CHARS, MARKDOWN_MARKER, escapeMarkdown, renderPlanMarkdown } from '../../../src/reconcile/render/markdown.js';
+import { renderPlanText, renderReportText } from '../../../src/reconcile/render/text.js';
+import type { Plan } from '../../../src/reconcile/types.js';
+import { aCurrentKey, aKey, desiredState } from '../../support/builders.js';
+import { createsOnly, mixed, noChanges, report, tooBig, validationErrors } from './scenarios.js';
+
+const ESC = '\u001b[';
+
+/** n updated keys whose descriptions are long, for size limits. */
+function manyUpdates(n: number, descriptionLength = 200): Plan {
+  const desired = [];
+  const current = [];
+  for (let i = 0; i < n; i++) {
+    const name = `k-${String(i).padStart(5, '0')}`;
+    desired.push(aKey({ name, description: `new ${'x'.repeat(descriptionLength)}` }));
+    current.push(aCurrentKey({ name, description: 'old' }));
+  }
+  const state = desiredState(...desired);
+  return buildPlan({
+    desired: state,
+    current,
+    scopes: [{ project: 'Payments', kind: 'Key' }],
+    prune: false,
+    allowEmptyPrune: false,
+    extraProjects: [],
+    server: 'https://m.example',
+    createdAt: '2024-01-01T00:00:00.000Z',
+  });
+}
+
+describe('text', () => {
+  it('uses ANSI codes only when asked', () => {
+    for (const plan of [noChanges(), createsOnly(), mixed(), validationErrors()]) {
+      expect(renderPlanText(plan, { color: false })).not.toContain(ESC);
+      expect(renderPlanText(plan, { color: true })).toContain(ESC);
+    }
+    expect(renderReportText(report(), { color: false })).not.toContain(ESC);
+    expect(renderReportText(report(), { color: true })).toContain(ESC);
+  });
+
+  it('ends with the Plan line, and says "No changes" only when nothing changes', () => {
+    const none = renderPlanText(noChanges(), { color: false });
+    expect(none).toMatch(/No changes\. Your gateway matches the manifests\.\nPlan: 0 to create, 0 to update, 0 to delete, 3 unchanged\.\n$/);
+    const some = renderPlanText(mixed(), { color: false });
+    expect(some).not.toContain('No changes');
+    expect(some.trimEnd().split('\n').at(-1)).toBe('Plan: 1 to create, 3 to update, 2 to delete, 1 unchanged.');
+  });
+
+  it('does not list noops', () => {
+    expect(renderPlanText(mixed(), { color: false })).not.toContain('refunds-signing');
+  });
+
+  it('ends the report with the Apply line', () => {
+    expect(renderReportText(report(), { color: false }).trimEnd().split('\n').at(-1)).toBe(
+      'Apply: 2 created, 2 updated, 1 deleted, 1 unchanged, 1 failed.',
+    );
+  });
+});
+
+describe('markdown', () => {
+  it('starts with the marker line and is deterministic', () => {
+    for (const make of [noChanges, createsOnly, mixed, validationErrors, tooBig]) {
+      const md = renderPlanMarkdown(make());
+      expect(md.split('\n')[0]).toBe(MARKDOWN_MARKER);
+      expect(renderPlanMarkdown(make())).toBe(md);
+    }
+  });
+
+  it('has the summary line, the table, details blocks and the server and time', () => {
+    const md = renderPlanMarkdown(mixed());
+    expect(md).toContain('**Plan:** 1 to create, 3 to update, 2 to delete, 1 unchanged.');
+    expect(md).toContain('| Kind | Project | Name | Action | Changed fields |');
+    expect(md.match(/<details><summary>/g)).toHaveLength(6);
+    expect(md).toContain('https://manager.example.com');
+    expect(md).toContain('2024-05-01T10:00:00.000Z');
+    expect(md).toContain('| environments.production.privateKey | (sensitive value) | (sensitive value) |');
+  });
+
+  it('keeps a large plan under 60,000 characters: details go first', () => {
+    const md = renderPlanMarkdown(tooBig());
+    expect(md.length).toBeLessThanOrEqual(DEFAULT_MAX_CHARS);
+    expect(md).toMatch(/Details of \d+ resources were left out of this comment; see the full plan in the job log\./);
+    expect(md.match(/^\| Key \| Payments \| key-\d+ \|/gm)).toHaveLength(150);
+  });
+
+  it('drops table rows too when needed, and says how many resources were left out', () => {
+    const plan = manyUpdates(3000);
+    const md = renderPlanMarkdown(plan);
+    expect(md.length).toBeLessThanOrEqual(DEFAULT_MAX_CHARS);
+    const rows = md.match(/^\| Key \| Payments \| k-\d+ \|/gm)?.length ?? 0;
+    expect(rows).toBeGreaterThan(0);
+    expect(rows).toBeLessThan(3000);
+    expect(md).toContain(`**${3000 - rows} resources were left out of this comment; see the full plan in the job log.**`);
+    expect(md.trimEnd().endsWith('</sub>')).toBe(true);
+  });
+
+  it('honours a smaller maxChars', () => {
+    for (const maxChars of [2000, 5000, 20_000]) {
+      expect(renderPlanMarkdown(manyUpdates(200), { maxChars }).length).toBeLessThanOrEqual(maxChars);
+    }
+  });
+
+  it('escapes user text so it cannot break a table or open HTML, links or mentions', () => {
+    expect(escapeMarkdown('a | b')).toBe('a \\| b');
+    expect(escapeMarkdown('<img src=x onerror=alert(1)>')).toBe('&lt;img src=x onerror=alert(1)&gt;');
+    expect(escapeMarkdown('`code` [l](u) *e* _u_ ~s~ @team \\')).toBe(
+      '\\`code\\` \\[l\\](u) \\*e\\* \\_u\\_ \\~s\\~ &#64;team \\\\',
+    );
+    expect(escapeMarkdown('line1\nline2')).toBe('line1<br>line2');
+    expect(escapeMarkdown('&amp;')).toBe('&amp;amp;');
+    const md = renderPlanMarkdown(mixed());
+    expect(md).not.toContain('<b>');
+    expect(md).not.toContain('@octocat');
+  });
+});
