@@ -146,8 +146,10 @@ function header(answer: HttpAnswer, name: string): string | undefined {
  * JSON is a `protocol` failure (a proxy's HTML page, a wrong --server path), except on 401, 403,
  * 429 and 5xx, whose meaning does not depend on the body, so that a gateway's HTML 502 is still
  * retried. Only error bodies are quoted, shortened; a success body may carry key material.
+ * `scrub` removes known secrets (token, password) from server text before it is shortened, so a
+ * cut can never leave half a secret behind.
  */
-export function readAnswer(answer: HttpAnswer, nowMs: number): Reading {
+export function readAnswer(answer: HttpAnswer, nowMs: number, scrub: (text: string) => string = (t) => t): Reading {
   const { status } = answer;
   const body = parseJson(answer.text);
   const retryAfterMs = parseRetryAfterHeader(header(answer, 'retry-after'), nowMs) ?? parseRetryAfterBody(body);
@@ -158,14 +160,14 @@ export function readAnswer(answer: HttpAnswer, nowMs: number): Reading {
 
   if (status >= 300 && status < 400) {
     const location = header(answer, 'location');
-    return fail('protocol', null, `HTTP ${status} redirect${location ? ` to ${excerpt(location, 200)}` : ''}`);
+    return fail('protocol', null, `HTTP ${status} redirect${location ? ` to ${excerpt(scrub(location), 200)}` : ''}`);
   }
   const ok = status >= 200 && status < 300;
   if (body === undefined) {
     const type = header(answer, 'content-type') ?? 'no content-type';
     if (ok) return fail('protocol', null, `HTTP ${status} answer is not JSON (${excerpt(type, 80)}, ${answer.text.length} characters)`);
     const kind = classify(status, null, '');
-    const quoted = excerpt(answer.text, 200);
+    const quoted = excerpt(scrub(answer.text), 200);
     const message = `HTTP ${status} answer is not JSON${quoted ? `: ${quoted}` : ''}`;
     if (kind === 'unauthorized' || kind === 'forbidden' || kind === 'rate-limited' || kind === 'server') return fail(kind, null, message);
     return fail('protocol', null, message);
@@ -176,7 +178,7 @@ export function readAnswer(answer: HttpAnswer, nowMs: number): Reading {
     return { ok: true, body };
   }
   const code = serverCode(body);
-  const message = excerpt(serverMessage(body)) || `HTTP ${status}${ok ? ' answer says the call failed' : ''}`;
+  const message = excerpt(scrub(serverMessage(body))) || `HTTP ${status}${ok ? ' answer says the call failed' : ''}`;
   return fail(classify(status, code, message), code, message);
 }
 
@@ -233,7 +235,7 @@ export function readNames(items: unknown[]): string[] {
  * The per-environment results of a write's `deploymentResult`. When the deployment as a whole
  * failed without saying where, one entry named `*` carries its message, so a failure is never lost.
  */
-export function readDeployment(body: unknown): EnvironmentDeployment[] {
+export function readDeployment(body: unknown, scrub: (text: string) => string = (t) => t): EnvironmentDeployment[] {
   if (!isRecord(body)) return [];
   const result = body.deploymentResult ?? body.deployResult;
   if (!isRecord(result)) return [];
@@ -247,10 +249,10 @@ export function readDeployment(body: unknown): EnvironmentDeployment[] {
     if (!isRecord(e)) continue;
     const environment = str(e.environmentName) ?? str(e.name) ?? str(e.environment);
     if (environment === undefined) continue;
-    out.push({ environment, success: !bodySaysFailure(e), message: excerpt(serverMessage(e)) });
+    out.push({ environment, success: !bodySaysFailure(e), message: excerpt(scrub(serverMessage(e))) });
   }
   if (bodySaysFailure(result) && !out.some((d) => !d.success)) {
-    out.push({ environment: '*', success: false, message: excerpt(serverMessage(result)) || 'deployment failed' });
+    out.push({ environment: '*', success: false, message: excerpt(scrub(serverMessage(result))) || 'deployment failed' });
   }
   return out;
 }
@@ -264,7 +266,11 @@ export function projectFromMessage(message: string): string | undefined {
   return m?.[1];
 }
 
-/** True when a not-found message is about the project rather than the object. */
+/**
+ * True when a not-found message is about the project rather than the object: "Project not found
+ * for name: (X)", "Project X does not exist"; not "Key (name: k) was not found in project (P)!",
+ * where the project is only the place, nor a name that happens to contain "project".
+ */
 export function isProjectNotFound(message: string): boolean {
-  return /project/i.test(message) && NOT_FOUND.test(message) && !ALREADY_EXISTS.test(message);
+  return /\bproject\b[^!.()]*?(?:not found|does not exist|not exist)/i.test(message) && !ALREADY_EXISTS.test(message);
 }

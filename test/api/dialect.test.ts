@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   classify,
   excerpt,
+  isProjectNotFound,
   projectFromMessage,
   readAnswer,
   readDeployment,
@@ -214,5 +215,18 @@ describe('messages', () => {
   it('finds the project of the unknown-project answer', () => {
     expect(projectFromMessage('Project not found for name: (My Project) or user has not privilege to access it!')).toBe('My Project');
     expect(projectFromMessage('Key not found')).toBeUndefined();
+  });
+});
+
+describe('isProjectNotFound', () => {
+  it.each([
+    ['Project not found for name: (Nope) or user has not privilege to access it!', true],
+    ['Project Nope does not exist', true],
+    ['Key (name: k) was not found in project (Payments)!', false],
+    ['Key (name: project-key) was not found!', false],
+    ['Key not found', false],
+    ['Key (name: x) is already exist! project not found', false],
+  ])('%s -> %s', (message, expected) => {
+    expect(isProjectNotFound(message)).toBe(expected);
   });
 });
