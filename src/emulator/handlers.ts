@@ -141,7 +141,7 @@ function unknownProject(name: string): ApiFailure {
 }
 
 function notFound(kind: Kind, project: string, name: string): ApiFailure {
-  return failure(404, 'not_found', `${LABEL[kind]} (name: ${name}) was not found in project (${project})!`);
+  return failure(404, 'not_found', `${LABEL[kind]} (name: ${name}) in project (${project}) was not found!`);
 }
 
 function environmentObject(name: string): Record<string, unknown> {
