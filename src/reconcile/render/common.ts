@@ -119,3 +119,12 @@ export function unknownNoopNote(n: number): string {
     'they are assumed unchanged (`apply --redeploy` sends them anyway).'
   );
 }
+
+/**
+ * Text from the server or the manifests made safe for a terminal: control characters (an escape
+ * sequence in a name or message could rewrite the screen) are shown as `\uXXXX`.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

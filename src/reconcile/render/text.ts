@@ -12,6 +12,7 @@ import {
   isEnvironmentChange,
   planSummaryLine,
   plural,
+  printable,
   reportSummaryLine,
   unknownNoopCount,
   unknownNoopNote,
@@ -37,7 +38,7 @@ export function renderPlanText(plan: Plan, options: TextOptions): string {
   const lines: string[] = [];
 
   for (const group of groupChangedActions(plan.actions)) {
-    lines.push(paint('bold', `Project ${group.project}, ${group.kind}:`));
+    lines.push(paint('bold', printable(`Project ${group.project}, ${group.kind}:`)));
     for (const a of group.actions) lines.push(...actionLines(a, paint));
     lines.push('');
   }
@@ -51,14 +52,14 @@ export function renderPlanText(plan: Plan, options: TextOptions): string {
   ];
   if (warnings.length > 0) {
     lines.push(paint('yellow', 'Warnings:'));
-    for (const w of warnings) lines.push(`  ${w}`);
+    for (const w of warnings) lines.push(`  ${printable(w)}`);
     lines.push('');
   }
 
   const errors = plan.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
     lines.push(paint('red', 'Errors:'));
-    for (const d of errors) lines.push(`  ${formatDiagnostic(d)}`);
+    for (const d of errors) lines.push(`  ${printable(formatDiagnostic(d))}`);
     lines.push('', paint('red', `${plural(errors.length, 'error')} must be fixed before this plan can be applied.`));
   } else if (!hasChanges(plan.summary)) {
     lines.push('No changes. Your gateway matches the manifests.');
@@ -69,14 +70,14 @@ export function renderPlanText(plan: Plan, options: TextOptions): string {
 
 function actionLines(a: PlanAction, paint: ReturnType<typeof painter>): string[] {
   const mark = actionMark(a.action) as Mark;
-  const where = a.source ? `  (${a.source.file}:${a.source.line})` : '';
-  const out = [`  ${paint(MARK_STYLE[mark], `${mark} ${a.name}`)}${paint('dim', where)}`];
+  const where = a.source ? `  (${printable(a.source.file)}:${a.source.line})` : '';
+  const out = [`  ${paint(MARK_STYLE[mark], `${mark} ${printable(a.name)}`)}${paint('dim', where)}`];
   for (const c of a.changes) {
     const m = changeMark(a, c);
-    out.push(`      ${paint(MARK_STYLE[m], `${m} ${c.path}:`)} ${changeValue(c, m)}`);
+    out.push(`      ${paint(MARK_STYLE[m], `${m} ${printable(c.path)}:`)} ${changeValue(c, m)}`);
   }
   for (const field of a.unknownFields) {
-    out.push(`      ${paint('cyan', `? ${field}:`)} not shown by the server (unknown)`);
+    out.push(`      ${paint('cyan', `? ${printable(field)}:`)} not shown by the server (unknown)`);
   }
   return out;
 }
@@ -84,7 +85,8 @@ function actionLines(a: PlanAction, paint: ReturnType<typeof painter>): string[]
 /** `"old" -> "new"`, `"new"`, `(sensitive value)`; environment summaries unquoted. */
 function changeValue(c: FieldChange, mark: Mark): string {
   if (c.sensitive) return SENSITIVE;
-  const show = (v: string) => (isEnvironmentChange(c) ? v : JSON.stringify(v));
+  // JSON quoting also escapes control characters in free text such as descriptions.
+  const show = (v: string) => printable(isEnvironmentChange(c) ? v : JSON.stringify(v));
   if (mark === '+') return show(c.after ?? '');
   if (mark === '-') return show(c.before ?? '');
   return `${show(c.before ?? '')} -> ${show(c.after ?? '')}`;
@@ -116,7 +118,7 @@ export function renderReportText(report: Report, options: TextOptions): string {
 
 function resultLine(r: ApplyResult, paint: ReturnType<typeof painter>): string {
   const effective = r.switchedTo ?? r.action;
-  const label = resourceLabel(r);
+  const label = printable(resourceLabel(r));
   const switched =
     r.switchedTo === 'update' ? ' (planned as a create; it already existed)'
     : r.switchedTo === 'create' ? ' (planned as an update; the server did not have it)'
@@ -129,7 +131,7 @@ function resultLine(r: ApplyResult, paint: ReturnType<typeof painter>): string {
     case 'not-deployed': {
       const failures = r.deployment
         .filter((d) => !d.success)
-        .map((d) => `not deployed to ${d.environment}: ${d.message}`);
+        .map((d) => printable(`not deployed to ${d.environment}: ${d.message}`));
       const detail = failures.length > 0 ? failures.join('; ') : 'not deployed';
       return `${paint('red', `! ${label}`)}: applied, ${detail}${switched}`;
     }
@@ -145,5 +147,5 @@ function errorText(r: ApplyResult): string {
   const status = r.error.status !== null ? ` (HTTP ${r.error.status})` : '';
   const hint = r.error.hint ? `. ${r.error.hint}` : '';
   // The server's message may end in a full stop already; do not print two.
-  return `: ${r.error.message.replace(/\.+$/, '')}${status}${hint}`;
+  return printable(`: ${r.error.message.replace(/\.+$/, '')}${status}${hint}`);
 }

@@ -115,3 +115,29 @@ describe('markdown', () => {
     expect(md).not.toContain('@octocat');
   });
 });
+
+describe('terminal safety', () => {
+  it('shows control characters from the server as escapes, keeping its own colours', () => {
+    const evil = '\u001b[2J\u001b[31mgotcha';
+    const plan = buildPlan({
+      desired: desiredState(aKey({ description: evil })),
+      current: [aCurrentKey({ description: 'old' }), aCurrentKey({ name: `x${evil}` })],
+      scopes: [{ project: 'Payments', kind: 'Key' }],
+      prune: true,
+      allowEmptyPrune: false,
+      extraProjects: [],
+      server: 's',
+      createdAt: '2024-01-01T00:00:00.000Z',
+    });
+    for (const color of [false, true]) {
+      const text = renderPlanText(plan, { color });
+      expect(text).not.toContain('\u001b[2J');
+      expect(text).toContain('\\u001b[2J');
+    }
+    const r = report();
+    r.results[5]!.error!.message = `denied${evil}`;
+    const text = renderReportText(r, { color: true });
+    expect(text).not.toContain('\u001b[2J');
+    expect(text).toContain('\u001b[31m! ');
+  });
+});
