@@ -62,7 +62,8 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
     ...plan.diagnostics.filter((d) => d.severity !== 'error').map(formatDiagnostic),
   ];
 
-  const head = [MARKDOWN_MARKER, '### apinizer-gitops plan', '', `**Plan:** ${planSummaryLine(plan.summary).slice('Plan: '.length)}`, ''];
+  // The marker, then the one-line summary right under it: what a reviewer (and a workflow) reads first.
+  const head = [MARKDOWN_MARKER, `**Plan:** ${planSummaryLine(plan.summary).slice('Plan: '.length)}`, ''];
   if (errors.length > 0) {
     head.push(`**${plural(errors.length, 'error')} must be fixed before this plan can be applied.**`, '');
   } else if (!hasChanges(plan.summary)) {
@@ -78,7 +79,7 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
   const unchanged = `${plural(plan.summary.noop, 'resource')} unchanged.`;
   const unknownNoops = unknownNoopCount(plan.actions);
   tail.push(unknownNoops > 0 ? `${unchanged} ${unknownNoopNote(unknownNoops)}` : unchanged, '');
-  tail.push(`<sub>Planned against ${escapeMarkdown(plan.server)} at ${escapeMarkdown(plan.createdAt)}.</sub>`);
+  tail.push(`<sub>apinizer-gitops plan against ${escapeMarkdown(plan.server)} at ${escapeMarkdown(plan.createdAt)}.</sub>`);
 
   const rows = changed.map(tableRow);
   const details = changed.map(detailsBlock);
