@@ -2,8 +2,8 @@
 // environment the CLI needs to reach an emulator, and the leak check over every output.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Ajv2020 from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
 import { expect } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import type { Kind } from '../../src/model.js';
@@ -119,6 +119,8 @@ export function rawKey(name: string, description = 'seeded'): Record<string, unk
 }
 
 const schemaDir = (name: string) => fileURLToPath(new URL(`../../schemas/${name}`, import.meta.url));
+// ajv-formats is CommonJS: under NodeNext its callable is the default export's `default`.
+const addFormats = addFormatsModule.default;
 const ajv = new Ajv2020({ strict: true, allErrors: true });
 addFormats(ajv);
 const validators = {
