@@ -1,7 +1,12 @@
 /**
  * The HTTP transport: one undici keep-alive Pool for the Manager's origin, sized to the
- * concurrency, a per-request timeout over the whole exchange (connect, headers and body), and an
- * optional private CA. It knows nothing about Apinizer: it sends and returns status, headers, text.
+ * concurrency, a per-request timeout, and an optional private CA. It knows nothing about Apinizer:
+ * it sends and returns status, headers, text.
+ *
+ * The timeout is undici's own: connecting, waiting for the headers once the request is sent, and
+ * each pause in the body. Time spent queued for a free connection does not count (a burst of
+ * calls larger than the pool must not time out while the server is fine), and neither does a
+ * large body that keeps flowing (a list of keystores carries their files).
  */
 import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
@@ -68,7 +73,6 @@ export function createTransport(options: TransportOptions): Transport {
     connections: Math.max(1, options.connections),
     pipelining: 1,
     keepAliveTimeout: 10_000,
-    // The AbortController below bounds the whole exchange; these stop undici's own longer defaults.
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
     connect: { timeout: options.timeoutMs, ...(options.ca !== undefined ? { ca: options.ca } : {}) },
@@ -77,33 +81,23 @@ export function createTransport(options: TransportOptions): Transport {
   async function send(request: TransportRequest): Promise<HttpAnswer> {
     const outer = options.signal;
     if (outer?.aborted) throw new TransportAborted();
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new TransportTimeout(options.timeoutMs));
-    }, options.timeoutMs);
-    const onAbort = () => controller.abort(new TransportAborted());
-    outer?.addEventListener('abort', onAbort, { once: true });
     try {
       const res = await pool.request({
         method: request.method,
         path: request.path,
         headers: request.headers,
         body: request.body ?? null,
-        signal: controller.signal,
+        ...(outer ? { signal: outer } : {}),
       });
       const text = await res.body.text();
       return { status: res.statusCode, headers: res.headers, text };
     } catch (err) {
-      if (timedOut) throw new TransportTimeout(options.timeoutMs);
       if (outer?.aborted) throw new TransportAborted();
       const code = (err as { code?: unknown }).code;
-      if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') throw new TransportTimeout(options.timeoutMs);
+      if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+        throw new TransportTimeout(options.timeoutMs);
+      }
       throw err;
-    } finally {
-      clearTimeout(timer);
-      outer?.removeEventListener('abort', onAbort);
     }
   }
 

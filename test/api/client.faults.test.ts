@@ -201,6 +201,23 @@ describe('timeouts and aborts', () => {
   });
 });
 
+describe('the connection pool', () => {
+  const emulator = useEmulator({ latencyMs: 150 });
+
+  it('does not count time queued for a connection against the timeout', async () => {
+    const { client, retries } = clientFor(emulator(), { concurrency: 1, timeoutMs: 400, attempts: 1 });
+    try {
+      emulator().resetStats();
+      const results = await Promise.all(Array.from({ length: 6 }, () => client.listProjects()));
+      expect(results.map((r) => (r.ok ? 'ok' : r.error.kind))).toEqual(Array(6).fill('ok'));
+      expect(retries).toHaveLength(0);
+      expect(emulator().stats().maxInFlight).toBe(1);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 describe('network errors', () => {
   it('names the server and says to check --server / network when nothing listens', async () => {
     const port = await new Promise<number>((resolve) => {
