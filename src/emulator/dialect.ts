@@ -43,19 +43,40 @@ function json(status: number, value: unknown, headers?: Record<string, string>):
   return headers ? { status, body: JSON.stringify(value), headers } : { status, body: JSON.stringify(value) };
 }
 
+const jsonCache = new WeakMap<object, string>();
+
+/**
+ * JSON text of a value. Stored objects are frozen (never changed, only replaced), so their text is
+ * computed once and reused by every later read: lists of large key material cost a join, not a
+ * fresh stringify per request.
+ */
+export function jsonOf(value: unknown): string {
+  if (value === null || typeof value !== 'object' || !Object.isFrozen(value)) return JSON.stringify(value);
+  let text = jsonCache.get(value);
+  if (text === undefined) {
+    text = JSON.stringify(value);
+    jsonCache.set(value, text);
+  }
+  return text;
+}
+
+function arrayJson(items: readonly unknown[]): string {
+  return `[${items.map(jsonOf).join(',')}]`;
+}
+
 /**
  * A list of keys or keystores. The docs show `{"success": true, "resultList": [...]}` without a
  * count for these; environments add `resultCount` (withCount).
  */
 export function listAnswer(dialect: Dialect, items: readonly unknown[], withCount = false): Answer {
-  if (dialect === 'status') return json(200, { status: 'SUCCESS', resultList: items, resultCount: items.length });
-  return json(200, withCount ? { success: true, resultList: items, resultCount: items.length } : { success: true, resultList: items });
+  const list = arrayJson(items);
+  if (dialect === 'status') return { status: 200, body: `{"status":"SUCCESS","resultList":${list},"resultCount":${items.length}}` };
+  return { status: 200, body: withCount ? `{"success":true,"resultList":${list},"resultCount":${items.length}}` : `{"success":true,"resultList":${list}}` };
 }
 
 /** A single object: "in the list format, but with a single key". */
 export function singleAnswer(dialect: Dialect, item: unknown): Answer {
-  if (dialect === 'status') return json(200, { status: 'SUCCESS', resultList: [item], resultCount: 1 });
-  return json(200, { success: true, resultList: [item] });
+  return listAnswer(dialect, [item]);
 }
 
 /** The projects list: the docs show the status shape for it, so both dialects answer so. */

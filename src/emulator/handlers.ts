@@ -155,8 +155,20 @@ function environmentObject(name: string): Record<string, unknown> {
   };
 }
 
+// Masked copies of stored (frozen, immutable) objects, made once per stored object.
+const maskedCache = new WeakMap<RawObject, RawObject>();
+
 /** A read copy with the secret fields of every environment entry replaced by "******". */
 export function maskObject(kind: Kind, object: RawObject): RawObject {
+  let masked = maskedCache.get(object);
+  if (masked === undefined) {
+    masked = Object.freeze(maskedCopy(kind, object));
+    if (Object.isFrozen(object)) maskedCache.set(object, masked);
+  }
+  return masked;
+}
+
+function maskedCopy(kind: Kind, object: RawObject): RawObject {
   const field = ENVIRONMENT_LIST_FIELD[kind];
   const list = object[field];
   if (!Array.isArray(list)) return object;

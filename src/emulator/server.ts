@@ -62,13 +62,15 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 function send(res: ServerResponse, answer: Answer): void {
   if (res.destroyed || res.writableEnded) return;
+  // Encode once: the length header and the bytes sent come from the same buffer.
+  const bytes = Buffer.from(answer.body, 'utf8');
   const headers: Record<string, string | number> = {
     'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(answer.body),
+    'content-length': bytes.length,
     ...answer.headers,
   };
   res.writeHead(answer.status, headers);
-  res.end(answer.body);
+  res.end(bytes);
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer | null> {
