@@ -28,7 +28,7 @@ export interface LoadResult {
   files: string[];
   /** Non-empty YAML documents read. */
   documents: number;
-  /** Documents that passed their schema (the resources a valid run would have). */
+  /** Documents of a kind this tool manages (Key, Keystore), valid or not. */
   resources: number;
 }
 
@@ -82,6 +82,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
   const texts = await Promise.all(found.map((f) => limit(() => readManifest(f.path, maxBytes))));
   const sources: ManifestSource[] = [];
   let documents = 0;
+  let resources = 0;
   found.forEach((f, i) => {
     const file = display(f.path);
     const text = texts[i];
@@ -95,6 +96,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
     for (const doc of parsed.documents) {
       const result = validateDocument(doc, options.defaultProject ? { defaultProject: options.defaultProject } : {});
       diagnostics.push(...result.diagnostics);
+      if (result.kind) resources += 1;
       if (result.manifest) sources.push({ document: doc, manifest: result.manifest, dir: dirname(f.path), root: f.root });
     }
   });
@@ -116,7 +118,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
     diagnostics: sorted,
     files: found.map((f) => display(f.path)),
     documents,
-    resources: sources.length,
+    resources,
   };
 }
 

@@ -38,6 +38,8 @@ export type Manifest = KeyManifest | KeystoreManifest;
 
 export interface ValidationResult {
   manifest: Manifest | null;
+  /** The kind when the document is one of ours (even if invalid), else null. */
+  kind: Kind | null;
   diagnostics: Diagnostic[];
 }
 
@@ -109,21 +111,21 @@ export function validateDocument(doc: ParsedDocument, options: { defaultProject?
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     const what = Array.isArray(value) ? 'a list' : `a ${typeof value === 'string' ? 'string' : typeof value === 'number' ? 'number' : typeof value}`;
     diagnostics.push(diag('not-a-mapping', [], doc.start, `this document is ${what}; a manifest is a mapping with apiVersion, kind, metadata and spec`));
-    return { manifest: null, diagnostics };
+    return { manifest: null, kind: null, diagnostics };
   }
   const obj = value as Record<string, unknown>;
   const kindValue = obj.kind;
   const kinds = MANIFEST_KINDS.join(', ');
   if (kindValue === undefined) {
     diagnostics.push(diag('unknown-kind', ['kind'], doc.start, `is missing, so this is not an apinizer-gitops manifest; add kind: ${MANIFEST_KINDS.join(' or ')} and apiVersion: ${API_VERSION}`));
-    return { manifest: null, diagnostics };
+    return { manifest: null, kind: null, diagnostics };
   }
   if (typeof kindValue !== 'string' || !(MANIFEST_KINDS as readonly string[]).includes(kindValue)) {
     const guess = typeof kindValue === 'string' ? suggest(kindValue, MANIFEST_KINDS) : undefined;
     diagnostics.push(
       diag('unknown-kind', ['kind'], doc.locate(['kind']), `${show(kindValue)} is not a kind this tool manages${guess ? ` (did you mean ${guess}?)` : ''}; allowed: ${kinds}`),
     );
-    return { manifest: null, diagnostics };
+    return { manifest: null, kind: null, diagnostics };
   }
   const kind = kindValue as Kind;
   const label = resourceLabelOf(kind, obj, options.defaultProject);
@@ -140,13 +142,14 @@ export function validateDocument(doc: ParsedDocument, options: { defaultProject?
   const validate = validators().get(kind);
   if (!validate) throw new Error(`no schema for kind ${kind}`); // unreachable: MANIFEST_KINDS and SCHEMA_FILES agree
   if (validate(value) && !diagnostics.some((d) => d.severity === 'error')) {
-    return { manifest: value as unknown as Manifest, diagnostics };
+    return { manifest: value as unknown as Manifest, kind, diagnostics };
   }
   for (const e of explainErrors(validate.errors ?? [], value)) {
     if (e.path[0] === 'apiVersion' && e.path.length === 1) continue; // already said above, with a better message
-    diagnostics.push(diag('schema', e.path, doc.locate(e.path, e.target), e.message, label));
+    const shownPath = e.hidden ? e.path.slice(0, -1) : e.path;
+    diagnostics.push(diag('schema', shownPath, doc.locate(e.path, e.target), e.message, label));
   }
-  return { manifest: null, diagnostics: dedupe(diagnostics) };
+  return { manifest: null, kind, diagnostics: dedupe(diagnostics) };
 }
 
 /**
@@ -197,7 +200,15 @@ interface Explained {
   path: PathSegments;
   target: 'key' | 'node';
   message: string;
+  /** The last path segment must not be printed (the diagnostic names the parent path). */
+  hidden?: boolean;
 }
+
+/** What a field name looks like; anything else in key position is never echoed back. */
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,31}$/;
+
+/** Fields where a number or boolean was probably meant as text, so quoting it fixes the value. */
+const QUOTABLE = new Set(['name', 'project', 'description', 'fromFile']);
 
 /** Turns Ajv's errors into one plain sentence per problem, choosing the intended branch of an anyOf. */
 export function explainErrors(errors: readonly ErrorObject[], root: unknown): Explained[] {
@@ -262,18 +273,22 @@ function explainOne(e: ErrorObject, root: unknown): Explained {
     case 'additionalProperties': {
       const field = String(p.additionalProperty);
       const allowed = Object.keys((e.parentSchema?.properties ?? {}) as Record<string, unknown>);
+      if (!FIELD_NAME.test(field)) {
+        // Not a name anyone meant as a field: likely pasted key material, so it is not echoed.
+        return { path: [...path, field], target: 'key', message: `holds an unknown field whose name is not a field name (not shown); allowed: ${allowed.join(', ')}`, hidden: true };
+      }
       const guess = suggest(field, allowed);
-      const shown = field.length > 40 ? `${field.slice(0, 40)}…` : field;
       return {
         path: [...path, field],
         target: 'key',
-        message: `unknown field "${shown}"${guess ? ` (did you mean "${guess}"?)` : ''}; allowed: ${allowed.join(', ')}`,
+        message: `unknown field "${field}"${guess ? ` (did you mean "${guess}"?)` : ''}; allowed: ${allowed.join(', ')}`,
       };
     }
     case 'type': {
       const expected = String(p.type);
       if (value === null) return { path, target: 'key', message: `is empty; it must be ${hint ?? article(expected)}` };
-      const quote = expected === 'string' && (typeof value === 'number' || typeof value === 'boolean') ? ' (put the value in quotes)' : '';
+      const quotable = QUOTABLE.has(String(path[path.length - 1])) && (typeof value === 'number' || typeof value === 'boolean');
+      const quote = expected === 'string' && quotable ? ' (put the value in quotes)' : '';
       return { path, target: 'key', message: `must be ${hint ?? article(expected)}, not ${describe(value)}${quote}` };
     }
     case 'enum': {

@@ -1,13 +1,125 @@
-import type { Command } from '../command.js';
+import { resolveDefaultProject } from '../../api/connection.js';
+import {
+  formatDiagnostic,
+  formatGithubAnnotation,
+  hasErrors,
+  type Diagnostic,
+} from '../../diagnostics.js';
+import { DEFAULT_MAX_FILE_BYTES, loadManifests, type LoadResult } from '../../manifest/load.js';
+import { type Command, type ParsedArgs, EXIT, UsageError, stringFlag } from '../command.js';
 
-// Placeholder until its issue lands: registered so help lists it; refuses to run.
+const HELP = `Usage: apinizer-gitops validate PATH... [--project P] [--format text|json] [--max-file-size BYTES]
+
+Checks manifests offline: YAML syntax, the JSON Schemas in schemas/, secret values (inline
+base64, fromFile inside the PATH given, fromEnv set), and duplicate identities. Makes no API call.
+Each PATH is a manifest file or a folder searched for *.yaml / *.yml (dot-entries and
+node_modules skipped).
+
+Flags:
+  --project P              project for manifests without metadata.project   (APINIZER_PROJECT)
+  --config FILE            YAML settings file; only its project is used here (APINIZER_CONFIG)
+  --format text|json       text (default): one line per problem and a summary;
+                           json: one document {formatVersion, valid, summary, diagnostics}
+  --max-file-size BYTES    largest manifest file read, default ${DEFAULT_MAX_FILE_BYTES} (APINIZER_MAX_FILE_BYTES)
+  -h, --help               this help
+
+Output goes to stdout. With GITHUB_ACTIONS=true each problem is also printed as a GitHub
+annotation (::error file=...,line=...,col=...::), on stdout with text, on stderr with json.
+
+Exit status: 0 valid (warnings do not fail), 1 any error.
+`;
+
+/** `validate PATH...`: load and check manifests, print every problem, exit 0 when valid. */
 export const validateCommand: Command = {
   name: 'validate',
-  summary: '(not built yet)',
-  help: 'apinizer-gitops validate: not built yet.',
-  options: {},
-  run(_args, ctx) {
-    ctx.stderr.write('apinizer-gitops validate: not built yet\n');
-    return Promise.resolve(1);
+  summary: 'check manifests offline (syntax, schema, secrets, duplicates); no API calls',
+  help: HELP,
+  options: {
+    project: { type: 'string' },
+    config: { type: 'string' },
+    format: { type: 'string' },
+    'max-file-size': { type: 'string' },
+  },
+  async run(args, ctx) {
+    if (args.positionals.length === 0) throw new UsageError('give at least one PATH (a manifest file or a folder of them)');
+    const format = stringFlag(args, 'format') ?? 'text';
+    if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got "${format}"`);
+    const maxFileBytes = maxFileSize(args, ctx.env);
+    const defaultProject = resolveDefaultProject(args, ctx.env, ctx.cwd);
+
+    const result = await loadManifests(args.positionals, {
+      cwd: ctx.cwd,
+      env: ctx.env,
+      maxFileBytes,
+      ...(defaultProject ? { defaultProject } : {}),
+    });
+
+    const github = ctx.env.GITHUB_ACTIONS === 'true';
+    if (format === 'json') {
+      ctx.stdout.write(`${renderValidationJson(result)}\n`);
+      if (github) for (const d of result.diagnostics) ctx.stderr.write(`${formatGithubAnnotation(d)}\n`);
+    } else {
+      const lines: string[] = [];
+      for (const d of result.diagnostics) {
+        lines.push(formatDiagnostic(d));
+        if (github) lines.push(formatGithubAnnotation(d));
+      }
+      lines.push(summaryLine(result));
+      ctx.stdout.write(`${lines.join('\n')}\n`);
+    }
+    return hasErrors(result.diagnostics) ? EXIT.error : EXIT.ok;
   },
 };
+
+/** --max-file-size, else APINIZER_MAX_FILE_BYTES, else the default; a bad value names its source. */
+function maxFileSize(args: ParsedArgs, env: NodeJS.ProcessEnv): number {
+  const flag = stringFlag(args, 'max-file-size');
+  const fromEnv = env.APINIZER_MAX_FILE_BYTES?.trim();
+  const [raw, source] = flag !== undefined ? [flag, '--max-file-size'] : fromEnv ? [fromEnv, 'APINIZER_MAX_FILE_BYTES'] : [undefined, ''];
+  if (raw === undefined) return DEFAULT_MAX_FILE_BYTES;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(`${source} must be a whole number of bytes (1 or more), got "${raw}"`);
+  }
+  return n;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** The last line of text output: `3 files, 7 resources: valid` or `2 errors, 1 warning in 3 files`. */
+export function summaryLine(result: LoadResult): string {
+  const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = result.diagnostics.length - errors;
+  const where = `${plural(result.files.length, 'file')}, ${plural(result.resources, 'resource')}`;
+  if (errors === 0) return `${where}: valid${warnings > 0 ? ` (${plural(warnings, 'warning')})` : ''}`;
+  return `${where}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}`;
+}
+
+/** The `--format json` document: stable field names, formatVersion 1. */
+export function renderValidationJson(result: LoadResult): string {
+  const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
+  const doc = {
+    formatVersion: 1,
+    valid: errors === 0,
+    summary: {
+      files: result.files.length,
+      documents: result.documents,
+      resources: result.resources,
+      errors,
+      warnings: result.diagnostics.length - errors,
+    },
+    diagnostics: result.diagnostics.map((d: Diagnostic) => ({
+      code: d.code,
+      severity: d.severity,
+      message: d.message,
+      file: d.file,
+      line: d.line,
+      column: d.column,
+      path: d.path,
+      ...(d.resource ? { resource: d.resource } : {}),
+    })),
+  };
+  return JSON.stringify(doc, null, 2);
+}
