@@ -81,6 +81,14 @@ describe('apinizer-gitops emulator (CLI)', () => {
       },
     );
     expect(run.code).toBe(0);
+    // The key material it stored never appears in its output, raw or decoded.
+    const sent = keyBody('secret-one', {}, ['prod']) as { cryptoKeyInfoEnvironmentList: { publicKey: string; privateKey: string }[] };
+    for (const value of [sent.cryptoKeyInfoEnvironmentList[0]!.privateKey, sent.cryptoKeyInfoEnvironmentList[0]!.publicKey]) {
+      for (const needle of [value, Buffer.from(value, 'base64').toString('utf8')]) {
+        expect(run.stdout).not.toContain(needle);
+        expect(run.stderr).not.toContain(needle);
+      }
+    }
   });
 
   it('keeps --data across restarts and reads --config', async () => {

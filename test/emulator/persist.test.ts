@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startEmulator } from '../../src/emulator/index.js';
@@ -19,6 +19,8 @@ describe('emulator --data persistence', () => {
     const before = (await call(first, 'GET', '/apiops/projects/Payments/keys/k1/')).body.resultList[0];
     await first.close();
     expect(readdirSync(dir)).toEqual(['state.json']);
+    // Key material is on disk: only the owner may read it.
+    if (process.platform !== 'win32') expect(statSync(dataFile).mode & 0o077).toBe(0);
 
     const second = await startEmulator({ dataFile });
     try {
