@@ -73,6 +73,10 @@ describe('apply', () => {
     const refused = await cli(emulator(), dir, ['apply', 'manifests', '--prune', '--max-deletes', '2', '--format', 'json']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('the plan deletes 3 resources, more than --max-deletes 2; nothing was written');
+    const dry = await cli(emulator(), dir, ['apply', 'manifests', '--prune', '--max-deletes', '2', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('Plan: 0 to create, 0 to update, 3 to delete, 5 unchanged.');
+    expect(dry.stderr).toContain('apply would refuse this plan');
     expect(refused.stderr).toContain('--max-deletes 3');
     const report = validJson('report', refused.stdout) as unknown as Report;
     expect(report.summary).toMatchObject({ skipped: 3, deleted: 0, unchanged: 5 });
@@ -165,7 +169,9 @@ describe('apply', () => {
     const dir = tempTree(manifestFiles());
     const run = await cli(emulator(), dir, ['apply', 'manifests', '--format', 'json', '--out', 'report.json']);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toBe('');
+    // The file gets the JSON; stdout shows people the plan and the report as text.
+    expect(run.stdout).toContain('Plan: 5 to create');
+    expect(run.stdout).toContain('Apply: 5 created, 0 updated, 0 deleted, 0 unchanged, 0 failed.');
     validJson('report', readFileSync(join(dir, 'report.json'), 'utf8'));
 
     const bad = tempTree({ ...manifestFiles(), 'manifests/z.yaml': 'kind: Key\n' });

@@ -150,20 +150,24 @@ export const applyCommand: Command = {
         }
       }
 
+      const tooManyDeletes = plan.summary.delete > maxDeletes;
+      const deletesRefused = `the plan deletes ${plan.summary.delete} resources, more than --max-deletes ${maxDeletes}`;
+      const raiseLimit = `If these deletes are intended, run again with --max-deletes ${plan.summary.delete}.`;
       if (dryRun) {
-        const text = format === 'json' ? renderPlanJson(plan) : renderPlanText(plan, { color: out === undefined && useColor(ctx.stdout, ctx.env) });
-        return (await emit(text, out, ctx)) ? EXIT.ok : EXIT.error;
+        if (tooManyDeletes) await say(`note: apply would refuse this plan: ${deletesRefused}. ${raiseLimit}`);
+        const rendered = format === 'json' ? renderPlanJson(plan) : renderPlanText(plan, { color: false });
+        return (await emit(rendered, () => renderPlanText(plan, { color: useColor(ctx.stdout, ctx.env) }), format, out, ctx)) ? EXIT.ok : EXIT.error;
       }
 
-      const showPlan = format === 'text' && out === undefined;
-      if (showPlan) await writeTo(ctx.stdout, `${renderPlanText(plan, { color: useColor(ctx.stdout, ctx.env) })}\n`);
+      // stdout is for people unless it carries the JSON report: then it holds that document only.
+      const stdoutIsText = format === 'text' || out !== undefined;
+      if (stdoutIsText) await writeTo(ctx.stdout, `${renderPlanText(plan, { color: useColor(ctx.stdout, ctx.env) })}\n`);
       logger.info({ summary: plan.summary }, `plan: ${plan.summary.create} to create, ${plan.summary.update} to update, ${plan.summary.delete} to delete, ${plan.summary.noop} unchanged`);
 
-      if (plan.summary.delete > maxDeletes) {
-        const message = `the plan deletes ${plan.summary.delete} resources, more than --max-deletes ${maxDeletes}; nothing was written`;
-        const report = refusedReport(plan, { kind: 'max-deletes', message: `not attempted: ${message}`, hint: `Check the plan; if these deletes are intended, run again with --max-deletes ${plan.summary.delete}.` }, conn.server);
+      if (tooManyDeletes) {
+        const report = refusedReport(plan, { kind: 'max-deletes', message: `not attempted: ${deletesRefused}`, hint: `Check the plan. ${raiseLimit}` }, conn.server);
         await emitReport(report, format, out, ctx);
-        await say(`${message}. If these deletes are intended, run again with --max-deletes ${plan.summary.delete}.`);
+        await say(`${deletesRefused}; nothing was written. ${raiseLimit}`);
         return EXIT.error;
       }
 
@@ -191,19 +195,24 @@ export const applyCommand: Command = {
   },
 };
 
-/** The report in its format to --out or stdout. False when --out could not be written. */
+/** The report in its format to --out or stdout (see `emit`). False when --out could not be written. */
 async function emitReport(report: Report, format: ApplyFormat, out: string | undefined, ctx: CommandContext): Promise<boolean> {
-  const text = format === 'json' ? renderReportJson(report) : renderReportText(report, { color: out === undefined && useColor(ctx.stdout, ctx.env) });
-  return emit(text, out, ctx);
+  const rendered = format === 'json' ? renderReportJson(report) : renderReportText(report, { color: false });
+  return emit(rendered, () => renderReportText(report, { color: useColor(ctx.stdout, ctx.env) }), format, out, ctx);
 }
 
-async function emit(text: string, out: string | undefined, ctx: CommandContext): Promise<boolean> {
+/**
+ * Without --out, the --format rendering goes to stdout (text in colour on a terminal). With --out,
+ * FILE gets the rendering and stdout the text, as `plan --out` does, so a CI log still shows it.
+ */
+async function emit(rendered: string, human: () => string, format: ApplyFormat, out: string | undefined, ctx: CommandContext): Promise<boolean> {
   if (out === undefined) {
-    await writeTo(ctx.stdout, text);
+    await writeTo(ctx.stdout, format === 'text' ? human() : rendered);
     return true;
   }
-  const error = await writeOutFile(out, text, ctx.cwd);
+  const error = await writeOutFile(out, rendered, ctx.cwd);
   if (error) await writeTo(ctx.stderr, `apinizer-gitops apply: ${error}\n`);
+  await writeTo(ctx.stdout, human());
   return error === null;
 }
 
