@@ -94,3 +94,39 @@ describe('apply interrupted', () => {
     expect((await cli(emulator(), dir, ['plan', 'manifests', '--detailed-exitcode'])).code).toBe(0);
   });
 });
+
+describe('apply with a token the server stops accepting', () => {
+  it('stops starting writes after the first 401, reports the rest skipped with the hint, and exits 1', async () => {
+    const dir = tempTree(manifestFiles({ keys: 12, keystores: 0 }));
+    emulator().configure({ latencyMs: 150 });
+    let rotated = false;
+    let requestsAtRotation = 0;
+    const r = await cli(emulator(), dir, ['apply', 'manifests', '--concurrency', '2', '--format', 'json', '--log-level', 'trace'], {
+      onSpawn: (child) => {
+        child.stderr?.on('data', (chunk: Buffer | string) => {
+          if (!rotated && String(chunk).includes('"outcome"')) {
+            rotated = true;
+            requestsAtRotation = emulator().stats().total;
+            // The token is revoked on the server side mid-run (rotated by an administrator).
+            emulator().configure({ token: 'rotated-elsewhere' });
+          }
+        });
+      },
+    });
+    emulator().configure({ token: TOKEN, latencyMs: 0 });
+    expect(rotated).toBe(true);
+    expect(r.code).toBe(1);
+    const report = validJson('report', r.stdout) as { results: { outcome: string; error: { kind: string; hint: string } | null }[]; summary: { created: number; failed: number; skipped: number } };
+    expect(report.summary.failed).toBeGreaterThanOrEqual(1);
+    expect(report.summary.skipped).toBeGreaterThan(0);
+    expect(report.summary.created + report.summary.failed + report.summary.skipped).toBe(12);
+    const skipped = report.results.find((x) => x.outcome === 'skipped');
+    expect(skipped?.error?.kind).toBe('unauthorized');
+    expect(skipped?.error?.hint).not.toBe('');
+    // Only the writes already in flight or queued behind them met the 401: no hammering.
+    expect(emulator().stats().total - requestsAtRotation).toBeLessThanOrEqual(4);
+    // Even at --log-level trace, no token or secret reaches the output.
+    expectNoLeak(r.stdout, r.stderr);
+  });
+});
+
