@@ -93,6 +93,7 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
   const diagnostics: Diagnostic[] = [];
   const resources: DesiredResource[] = [];
   const firstSeen = new Map<string, DesiredResource>();
+  const envCache = new Map<string, EnvOutcome>();
 
   for (const source of input.manifests) {
     const { document: doc, manifest: m } = source;
@@ -120,7 +121,7 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
 
     const secrets = new Map<string, Secret>();
     for (const { path, spec } of secretFields(m)) {
-      const secret = resolveSecret(spec, path, source, input, problem);
+      const secret = resolveSecret(spec, path, source, input, problem, envCache);
       if (secret) secrets.set(formatPath(path), secret);
       if (typeof spec === 'string' && path[path.length - 1] === 'privateKey') {
         problem(
@@ -192,13 +193,21 @@ function compareResources(a: DesiredResource, b: DesiredResource): number {
 type Problem = (code: DiagnosticCode, path: PathSegments, message: string) => void;
 
 /** The base64 a secret form stands for, or undefined after reporting why there is none. Messages never include the value. */
-function resolveSecret(spec: SecretSpec, path: (string | number)[], source: ManifestSource, input: DesiredInput, problem: Problem): Secret | undefined {
+function resolveSecret(
+  spec: SecretSpec,
+  path: (string | number)[],
+  source: ManifestSource,
+  input: DesiredInput,
+  problem: Problem,
+  envCache: Map<string, EnvOutcome>,
+): Secret | undefined {
   if (typeof spec === 'string') {
-    if (normaliseBase64(spec) === '') {
+    const text = /\s/.test(spec) ? normaliseBase64(spec) : spec;
+    if (text === '') {
       problem('invalid-base64', path, 'is empty; give base64 text, { fromFile: PATH } or { fromEnv: NAME }');
       return undefined;
     }
-    if (!isBase64(spec)) {
+    if (!isBase64(text)) {
       problem(
         'invalid-base64',
         path,
@@ -208,7 +217,7 @@ function resolveSecret(spec: SecretSpec, path: (string | number)[], source: Mani
       );
       return undefined;
     }
-    return new Secret(normaliseBase64(spec));
+    return new Secret(text);
   }
   if ('fromFile' in spec) {
     const ref = fileReference(source, spec.fromFile);
@@ -219,20 +228,32 @@ function resolveSecret(spec: SecretSpec, path: (string | number)[], source: Mani
     }
     return new Secret(read.base64);
   }
-  const name = spec.fromEnv;
-  const raw = input.env[name];
-  if (raw === undefined || raw === '') {
-    problem('env-unset', [...path, 'fromEnv'], `environment variable ${name} is ${raw === undefined ? 'not set' : 'empty'}; set it before running, or use another form`);
-    return undefined;
+  // Many manifests share one variable (a CI secret): decode and check it once per run.
+  const encoding = spec.encoding ?? 'base64';
+  const cacheKey = `${spec.fromEnv}\u0000${encoding}`;
+  let outcome = envCache.get(cacheKey);
+  if (!outcome) {
+    outcome = readEnvSecret(spec.fromEnv, encoding, input.env);
+    envCache.set(cacheKey, outcome);
   }
-  if ((spec.encoding ?? 'base64') === 'utf8') return new Secret(Buffer.from(raw, 'utf8').toString('base64'));
+  if (outcome instanceof Secret) return outcome;
+  problem(outcome.code, [...path, 'fromEnv'], outcome.message);
+  return undefined;
+}
+
+type EnvOutcome = Secret | { code: 'env-unset' | 'invalid-base64'; message: string };
+
+function readEnvSecret(name: string, encoding: 'base64' | 'utf8', env: NodeJS.ProcessEnv): EnvOutcome {
+  const raw = env[name];
+  if (raw === undefined || raw === '') {
+    return { code: 'env-unset', message: `environment variable ${name} is ${raw === undefined ? 'not set' : 'empty'}; set it before running, or use another form` };
+  }
+  if (encoding === 'utf8') return new Secret(Buffer.from(raw, 'utf8').toString('base64'));
   if (!isBase64(raw)) {
-    problem(
-      'invalid-base64',
-      [...path, 'fromEnv'],
-      `environment variable ${name} does not hold valid base64; base64-encode its value, or set encoding: utf8 if it holds text such as a PEM`,
-    );
-    return undefined;
+    return {
+      code: 'invalid-base64',
+      message: `environment variable ${name} does not hold valid base64; base64-encode its value, or set encoding: utf8 if it holds text such as a PEM`,
+    };
   }
   return new Secret(normaliseBase64(raw));
 }

@@ -73,17 +73,15 @@ export function parseManifestText(text: string, file: string, options: ParseOpti
   const report = (code: DiagnosticCode, pos: Position, message: string, path = '') =>
     diagnostics.push({ code, severity: 'error', message, file, line: pos.line, column: pos.column, path });
 
-  // prettyErrors off: the pretty form appends an excerpt of the source line, which may hold a secret.
-  const docs = parseAllDocuments(source, {
-    lineCounter,
-    prettyErrors: false,
-    schema: 'core',
-    merge: false,
-    strict: true,
-    stringKeys: true,
-    uniqueKeys: true,
-    resolveKnownTags: false,
-  });
+  const docs = parseDocuments(source, lineCounter);
+  // Positions are needed only for problems, which are rare: rather than keep every document's
+  // syntax tree alive until the end of a run (most of a large run's memory and GC time), the
+  // file is parsed again on the first locate() call for any of its documents.
+  let reparsed: Document.Parsed[] | undefined;
+  const treeOf = (i: number): Document.Parsed | undefined => {
+    reparsed ??= parseDocuments(source, new LineCounter());
+    return reparsed[i];
+  };
 
   let index = -1;
   for (const doc of docs) {
@@ -123,15 +121,37 @@ export function parseManifestText(text: string, file: string, options: ParseOpti
     }
     if (value === null || value === undefined) continue; // `---` followed by nothing, or a bare `~`
     const start = at(contents.range?.[0] ?? 0);
+    const i = index;
     documents.push({
       file,
       index,
       value,
       start,
-      locate: (path, target = 'key') => locateIn(doc, contents, path, target, at) ?? start,
+      locate: (path, target = 'key') => {
+        const tree = treeOf(i);
+        const root = tree?.contents as Node | null | undefined;
+        return (tree && root && locateIn(tree, root, path, target, at)) || start;
+      },
     });
   }
   return { documents, diagnostics };
+}
+
+/** The parser settings, in one place because a file may be parsed twice (see treeOf). */
+function parseDocuments(source: string, lineCounter: LineCounter): Document.Parsed[] {
+  // prettyErrors off: the pretty form appends an excerpt of the source line, which may hold a secret.
+  return Array.from(
+    parseAllDocuments(source, {
+      lineCounter,
+      prettyErrors: false,
+      schema: 'core',
+      merge: false,
+      strict: true,
+      stringKeys: true,
+      uniqueKeys: true,
+      resolveKnownTags: false,
+    }),
+  );
 }
 
 function clip(message: string): string {

@@ -161,21 +161,22 @@ function duplicateEnvironments(doc: ParsedDocument, obj: Record<string, unknown>
   const envs = typeof spec === 'object' && spec !== null ? (spec as Record<string, unknown>).environments : undefined;
   if (!Array.isArray(envs)) return [];
   const out: Diagnostic[] = [];
-  const firstLine = new Map<string, number>();
+  const firstIndex = new Map<string, number>();
   envs.forEach((env: unknown, i) => {
     const name = typeof env === 'object' && env !== null ? (env as Record<string, unknown>).name : undefined;
     if (typeof name !== 'string' || name === '') return;
-    const path = ['spec', 'environments', i, 'name'];
-    const pos = doc.locate(path);
-    const earlier = firstLine.get(name);
+    const earlier = firstIndex.get(name);
     if (earlier === undefined) {
-      firstLine.set(name, pos.line);
+      firstIndex.set(name, i);
       return;
     }
+    const path = ['spec', 'environments', i, 'name'];
+    const pos = doc.locate(path); // only now: locating costs a re-parse of the file
+    const earlierLine = doc.locate(['spec', 'environments', earlier, 'name']).line;
     out.push({
       code: 'duplicate-environment',
       severity: 'error',
-      message: `environment ${show(name)} is listed twice in this resource (first at line ${earlier}); keep one entry per environment`,
+      message: `environment ${show(name)} is listed twice in this resource (first at line ${earlierLine}); keep one entry per environment`,
       file: doc.file,
       line: pos.line,
       column: pos.column,
