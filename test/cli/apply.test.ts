@@ -137,8 +137,10 @@ describe('apply', () => {
     // Someone creates one of the planned objects by hand after the plan was reviewed.
     emulator().store.put('Payments', 'Key', rawKey('key-002', 'made by hand'));
     emulator().resetStats();
-    const refused = await cli(emulator(), dir, ['apply', 'manifests', '--plan', 'plan.json']);
+    const refused = await cli(emulator(), dir, ['apply', 'manifests', '--plan', 'plan.json', '--format', 'json']);
     expect(refused.code).toBe(1);
+    const report = validJson('report', refused.stdout) as unknown as Report;
+    expect(report.summary).toMatchObject({ skipped: 5, created: 0, updated: 0 });
     expect(refused.stderr).toContain('differs from the saved plan plan.json, so nothing was written');
     expect(refused.stderr).toContain('Key Payments/key-002: the saved plan says create, the plan now says update');
     expect(emulator().stats().writes).toBe(0);

@@ -142,6 +142,9 @@ export const applyCommand: Command = {
       if (saved !== undefined) {
         const differences = compareWithSavedPlan(saved, plan);
         if (differences.length > 0) {
+          // A refused plan is still reported (every change skipped), so a CI artifact shows why.
+          const report = refusedReport(plan, { kind: 'plan-changed', message: `not attempted: the plan differs from the saved plan ${planFile ?? ''}`, hint: 'Review the new plan and save it again.' }, conn.server);
+          await emitReport(report, format, out, ctx);
           await say(
             `the plan now differs from the saved plan ${planFile ?? ''}, so nothing was written:\n${differences.map((d) => `  - ${d}`).join('\n')}\n` +
               'Review the changes with `apinizer-gitops plan`, save a new plan, and apply that.',
