@@ -1,5 +1,4 @@
 import { posix } from 'node:path';
-import { Document, isMap, isScalar, visit } from 'yaml';
 import { API_VERSION, KIND_ORDER, resourceLabel, type CurrentResource, type CurrentSecret, type Kind, type ResourceId } from '../model.js';
 import { isBase64, normaliseBase64, type Secret } from '../secret.js';
 
@@ -171,40 +170,41 @@ export function buildExportPlan(resources: readonly CurrentResource[], options: 
       return ref;
     };
 
-    let spec: Record<string, unknown>;
+    const environments: ManifestShape['environments'] = [];
     if (resource.kind === 'Key') {
-      const environments = [...resource.environments].sort((a, b) => compareText(a.name, b.name)).map((env) => {
-        const neither = env.publicKey === undefined && env.privateKey === undefined;
-        const entry: Record<string, unknown> = { name: env.name };
-        const pub = reference(env.name, 'publicKey', env.publicKey, false);
-        // A Key environment needs at least one of the two; ask for the private key when both are absent.
-        const priv = reference(env.name, 'privateKey', env.privateKey, neither);
-        if (pub) entry.publicKey = pub;
-        if (priv) entry.privateKey = priv;
-        return entry;
-      });
       if (!/^[A-Z][A-Z0-9_]*$/.test(resource.keyType)) {
         warnings.push(`${label}: keyType "${resource.keyType}" is not an upper-case token; the manifest will not validate until it is corrected`);
       }
-      spec = { ...(resource.description ? { description: resource.description } : {}), keyType: resource.keyType, environments };
+      for (const env of [...resource.environments].sort((a, b) => compareText(a.name, b.name))) {
+        const neither = env.publicKey === undefined && env.privateKey === undefined;
+        const fields: [SecretField, Reference][] = [];
+        const pub = reference(env.name, 'publicKey', env.publicKey, false);
+        // A Key environment needs at least one of the two; ask for the private key when both are absent.
+        const priv = reference(env.name, 'privateKey', env.privateKey, neither);
+        if (pub) fields.push(['publicKey', pub]);
+        if (priv) fields.push(['privateKey', priv]);
+        environments.push({ name: env.name, fields });
+      }
     } else {
-      const environments = [...resource.environments].sort((a, b) => compareText(a.name, b.name)).map((env) => {
+      for (const env of [...resource.environments].sort((a, b) => compareText(a.name, b.name))) {
         if (env.type !== 'JKS' && env.type !== 'PKCS12') {
           warnings.push(`${label} environment ${env.name}: keystore type "${env.type}" is not JKS or PKCS12; the manifest will not validate until it is corrected`);
         }
-        return { name: env.name, type: env.type, file: reference(env.name, 'file', env.file, true) };
-      });
-      spec = { ...(resource.description ? { description: resource.description } : {}), environments };
+        const file = reference(env.name, 'file', env.file, true);
+        environments.push({ name: env.name, type: env.type, fields: file ? [['file', file]] : [] });
+      }
     }
     if (resource.environments.length === 0) {
       warnings.push(`${label}: the server lists no environments; the manifest will not validate until one is added`);
     }
 
     const body = manifestYaml({
-      apiVersion: API_VERSION,
       kind: resource.kind,
-      metadata: { name: resource.name, project: resource.project },
-      spec,
+      name: resource.name,
+      project: resource.project,
+      description: resource.description,
+      ...(resource.kind === 'Key' ? { keyType: resource.keyType } : {}),
+      environments,
     });
     const content = `# yaml-language-server: $schema=${options.schemaRef(resource.kind, manifestFolder)}\n${body}`;
     files.push({ type: 'manifest', path: manifestPath, content, resource: { kind: resource.kind, project: resource.project, name: resource.name } });
@@ -222,18 +222,49 @@ function isCanonical(value: Secret): boolean {
   return Buffer.from(text, 'base64').toString('base64') === text;
 }
 
+/** Plain YAML scalars that would read back as something other than the same string. */
+const YAML_SPECIAL = /^(?:y|n|yes|no|on|off|true|false|null)$/i;
+
 /**
- * YAML text of one manifest. The yaml library does the quoting (a description such as `yes` or
- * `12` must stay a string); secret references are written in flow style, as the SPEC shows them.
+ * One string as a YAML scalar that reads back as exactly that string: plain when it is a simple
+ * word or relative path (a letter first after any `../`, so never a number, and not a YAML 1.1
+ * boolean or null), otherwise
+ * double-quoted. JSON's string form is a valid YAML double-quoted scalar; the characters YAML
+ * treats as line breaks or BOM, which JSON leaves literal, are escaped as well.
  */
-function manifestYaml(value: Record<string, unknown>): string {
-  const doc = new Document(value);
-  visit(doc, {
-    Map(_key, node) {
-      const first = node.items[0]?.key;
-      if (node.items.length === 1 && isScalar(first) && (first.value === 'fromFile' || first.value === 'fromEnv')) node.flow = true;
-    },
-  });
-  if (!isMap(doc.contents)) throw new Error('manifest is not a mapping');
-  return doc.toString({ lineWidth: 0 });
+export function yamlScalar(value: string): string {
+  if (/^(?:\.\.?\/)*[A-Za-z][A-Za-z0-9._/()-]*(?: [A-Za-z0-9._/()-]+)*$/.test(value) && !YAML_SPECIAL.test(value)) return value;
+  return JSON.stringify(value).replace(/[\u0080-\u009f\u2028\u2029\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function referenceYaml(ref: Reference): string {
+  return 'fromFile' in ref ? `{ fromFile: ${yamlScalar(ref.fromFile)} }` : `{ fromEnv: ${yamlScalar(ref.fromEnv)} }`;
+}
+
+interface ManifestShape {
+  kind: Kind;
+  name: string;
+  project: string;
+  description: string;
+  keyType?: string;
+  environments: { name: string; type?: string; fields: [SecretField, Reference][] }[];
+}
+
+/**
+ * YAML text of one manifest, written directly rather than through a YAML document model: the
+ * shape is fixed, every value goes through yamlScalar, and an export of thousands of resources
+ * spends its time on I/O, not on building documents. Secret references are in flow style, as the
+ * SPEC shows them.
+ */
+function manifestYaml(m: ManifestShape): string {
+  const lines = [`apiVersion: ${API_VERSION}`, `kind: ${m.kind}`, 'metadata:', `  name: ${yamlScalar(m.name)}`, `  project: ${yamlScalar(m.project)}`, 'spec:'];
+  if (m.description !== '') lines.push(`  description: ${yamlScalar(m.description)}`);
+  if (m.keyType !== undefined) lines.push(`  keyType: ${yamlScalar(m.keyType)}`);
+  lines.push('  environments:');
+  for (const env of m.environments) {
+    lines.push(`    - name: ${yamlScalar(env.name)}`);
+    if (env.type !== undefined) lines.push(`      type: ${yamlScalar(env.type)}`);
+    for (const [field, ref] of env.fields) lines.push(`      ${field}: ${referenceYaml(ref)}`);
+  }
+  return `${lines.join('\n')}\n`;
 }

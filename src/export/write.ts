@@ -1,6 +1,5 @@
-import { chmod, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
-import pLimit from 'p-limit';
 import type { ExportFile, ExportPlan } from './render.js';
 
 export interface WriteExportOptions {
@@ -8,8 +7,6 @@ export interface WriteExportOptions {
   outDir: string;
   /** Replace files that already exist (otherwise nothing is written when any target exists). */
   force: boolean;
-  /** Files written at once; small, since each write is cheap and the disk is shared. */
-  concurrency?: number;
 }
 
 export type WriteExportResult =
@@ -28,11 +25,12 @@ function errorCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | null)?.code;
 }
 
-async function lstatOrNull(path: string) {
+function lstatOrNull(path: string): Stats | null {
   try {
-    return await lstat(path);
+    return lstatSync(path);
   } catch (err) {
-    if (errorCode(err) === 'ENOENT') return null;
+    // ENOTDIR: something on the way is a file; the folder check reports that one.
+    if (errorCode(err) === 'ENOENT' || errorCode(err) === 'ENOTDIR') return null;
     throw err;
   }
 }
@@ -69,16 +67,19 @@ function checkPath(outDir: string, rel: string): string | null {
  * existing file is replaced by renaming a fresh file over it, so a symlink is replaced rather than
  * followed and a secret file never keeps an old, looser mode. No fsync per file: an interrupted
  * export is simply run again with --force.
+ *
+ * The file system calls are synchronous on purpose: an export writes thousands of small files and
+ * nothing else runs meanwhile; a synchronous open/write/close skips three thread-pool round trips
+ * per file and measured 2-3 times faster than promise writes at any concurrency (bench/export.mjs).
  */
-export async function writeExport(plan: ExportPlan, options: WriteExportOptions): Promise<WriteExportResult> {
+export function writeExport(plan: ExportPlan, options: WriteExportOptions): WriteExportResult {
   const { outDir, force } = options;
   for (const file of plan.files) {
     const problem = checkPath(outDir, file.path);
     if (problem) return { ok: false, reason: 'unsafe', message: problem };
   }
-  const limit = pLimit(options.concurrency ?? 16);
   try {
-    const top = await lstatOrNull(outDir);
+    const top = lstatOrNull(outDir);
     if (top && !top.isDirectory()) return { ok: false, reason: 'unsafe', message: `--out ${outDir} exists and is not a folder` };
 
     // Every folder between outDir and a target, checked once: a symlink or a file there is refused.
@@ -88,7 +89,7 @@ export async function writeExport(plan: ExportPlan, options: WriteExportOptions)
       for (let i = 1; i <= parts.length; i++) folders.add(parts.slice(0, i).join('/'));
     }
     const folderList = [...folders].sort();
-    const folderStats = await Promise.all(folderList.map((rel) => limit(() => lstatOrNull(join(outDir, rel)))));
+    const folderStats = folderList.map((rel) => lstatOrNull(join(outDir, rel)));
     for (const [i, rel] of folderList.entries()) {
       const st = folderStats[i];
       if (st && (st.isSymbolicLink() || !st.isDirectory())) {
@@ -98,7 +99,13 @@ export async function writeExport(plan: ExportPlan, options: WriteExportOptions)
     }
 
     // Existing targets: conflicts, unless --force or an identical .gitignore (a second project's export).
-    const existing = await Promise.all(plan.files.map((file) => limit(() => lstatOrNull(join(outDir, file.path)))));
+    // A file whose folder does not exist cannot exist either: a fresh export costs no lstat per file.
+    const present = new Set(folderList.filter((_rel, i) => folderStats[i] !== null));
+    const parentExists = (rel: string) => {
+      const parent = rel.split('/').slice(0, -1).join('/');
+      return parent === '' ? top !== null : present.has(parent);
+    };
+    const existing = plan.files.map((file) => (parentExists(file.path) ? lstatOrNull(join(outDir, file.path)) : null));
     const conflicts: string[] = [];
     const unchanged = new Set<string>();
     const replace = new Set<string>();
@@ -106,7 +113,7 @@ export async function writeExport(plan: ExportPlan, options: WriteExportOptions)
       const st = existing[i];
       if (!st) continue;
       if (st.isDirectory()) return { ok: false, reason: 'unsafe', message: `${join(outDir, file.path)} is a folder; export needs a file there` };
-      if (file.type === 'gitignore' && st.isFile() && (await readFile(join(outDir, file.path), 'utf8')) === file.content) {
+      if (file.type === 'gitignore' && st.isFile() && readFileSync(join(outDir, file.path), 'utf8') === file.content) {
         unchanged.add(file.path);
         continue;
       }
@@ -115,42 +122,38 @@ export async function writeExport(plan: ExportPlan, options: WriteExportOptions)
     }
     if (conflicts.length > 0) return { ok: false, reason: 'exists', paths: conflicts.sort() };
 
-    await mkdir(outDir, { recursive: true });
+    mkdirSync(outDir, { recursive: true });
     for (const rel of folderList) {
       const full = join(outDir, rel);
       if (isSecretPath(rel)) {
-        await mkdir(full, { recursive: true, mode: SECRET_DIR_MODE });
-        await chmod(full, SECRET_DIR_MODE); // also tightens a folder left by an earlier export
+        mkdirSync(full, { recursive: true, mode: SECRET_DIR_MODE });
+        chmodSync(full, SECRET_DIR_MODE); // also tightens a folder left by an earlier export
       } else {
-        await mkdir(full, { recursive: true });
+        mkdirSync(full, { recursive: true });
       }
     }
 
     const written: string[] = [];
     let temp = 0;
-    await Promise.all(
-      plan.files.map((file) =>
-        limit(async () => {
-          if (unchanged.has(file.path)) return;
-          const full = join(outDir, file.path);
-          const mode = file.type === 'secret' ? SECRET_FILE_MODE : 0o644;
-          if (replace.has(file.path)) {
-            const tmp = join(dirname(full), `.${file.path.split('/').pop() ?? 'file'}.tmp-${process.pid}-${temp++}`);
-            try {
-              await writeFile(tmp, fileBytes(file), { flag: 'wx', mode });
-              await rename(tmp, full);
-            } catch (err) {
-              await rm(tmp, { force: true });
-              throw err;
-            }
-          } else {
-            // O_EXCL: a file that appeared since the check is not overwritten, nor a symlink followed.
-            await writeFile(full, fileBytes(file), { flag: 'wx', mode });
-          }
-          written.push(file.path);
-        }),
-      ),
-    );
+    for (const file of plan.files) {
+      if (unchanged.has(file.path)) continue;
+      const full = join(outDir, file.path);
+      const mode = file.type === 'secret' ? SECRET_FILE_MODE : 0o644;
+      if (replace.has(file.path)) {
+        const tmp = join(dirname(full), `.${file.path.split('/').pop() ?? 'file'}.tmp-${process.pid}-${temp++}`);
+        try {
+          writeFileSync(tmp, fileBytes(file), { flag: 'wx', mode });
+          renameSync(tmp, full);
+        } catch (err) {
+          rmSync(tmp, { force: true });
+          throw err;
+        }
+      } else {
+        // O_EXCL: a file that appeared since the check is not overwritten, nor a symlink followed.
+        writeFileSync(full, fileBytes(file), { flag: 'wx', mode });
+      }
+      written.push(file.path);
+    }
     return { ok: true, written: written.sort(), unchanged: [...unchanged] };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { buildExportPlan, envVariableName, safeSegment, SECRETS_GITIGNORE, type ExportFile, type ExportRenderOptions } from '../../src/export/render.js';
+import fc from 'fast-check';
+import { buildExportPlan, envVariableName, safeSegment, SECRETS_GITIGNORE, yamlScalar, type ExportFile, type ExportRenderOptions } from '../../src/export/render.js';
 import { Secret } from '../../src/secret.js';
 import { aCurrentKey, aCurrentKeystore, keystoreFileFor, privateKeyFor, publicKeyFor, secretNeedles } from '../support/builders.js';
 
@@ -185,5 +186,25 @@ describe('buildExportPlan', () => {
     );
     expect(plan.warnings.join('\n')).toContain('keystore type "PEM" is not JKS or PKCS12');
     expect(plan.warnings.join('\n')).toContain('the server lists no environments');
+  });
+});
+
+describe('yamlScalar', () => {
+  it('reads back as the same string for any text (property)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), fc.constantFrom('yes', 'No', 'null', '~', '1e3', '0x1F', '.inf', 'y', ' lead', 'trail ', 'a: b', '- x', '#h', "it's", '"q"', '\u2028', '\u0085', '\ufeff', '../../a b/c')), (text) => {
+        expect(parse(`v: ${yamlScalar(text)}\n`)).toEqual({ v: text });
+        expect(parse(`v: { x: ${yamlScalar(text)} }\n`)).toEqual({ v: { x: text } });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('leaves simple words and relative paths plain', () => {
+    expect(yamlScalar('payments-signing')).toBe('payments-signing');
+    expect(yamlScalar('Signs payment callbacks (v2)')).toBe('Signs payment callbacks (v2)');
+    expect(yamlScalar('../../secrets/Payments/keys/a.production.publicKey')).toBe('../../secrets/Payments/keys/a.production.publicKey');
+    expect(yamlScalar('yes')).toBe('"yes"');
+    expect(yamlScalar('123')).toBe('"123"');
   });
 });

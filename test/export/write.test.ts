@@ -14,10 +14,10 @@ function plan(): ExportPlan {
 const mode = (path: string) => statSync(path).mode & 0o777;
 
 describe('writeExport', () => {
-  it('writes manifests, decoded secret bytes at 0600 in 0700 folders, and the secrets .gitignore', async () => {
+  it('writes manifests, decoded secret bytes at 0600 in 0700 folders, and the secrets .gitignore', () => {
     const root = tempTree();
     const out = join(root, 'out');
-    const result = await writeExport(plan(), { outDir: out, force: false });
+    const result = writeExport(plan(), { outDir: out, force: false });
     expect(result).toMatchObject({ ok: true });
     expect(result.ok && result.written).toHaveLength(7);
     const secretFile = join(out, 'secrets/Payments/keystores/partner-mtls.production.file');
@@ -28,9 +28,9 @@ describe('writeExport', () => {
     expect(readFileSync(join(out, 'Payments/keys/payments-signing.yaml'), 'utf8')).toMatch(/^# yaml-language-server: \$schema=schema.json\napiVersion/);
   });
 
-  it('refuses when any target exists, writing nothing, and names the existing files', async () => {
+  it('refuses when any target exists, writing nothing, and names the existing files', () => {
     const out = tempTree({ 'Payments/keystores/partner-mtls.yaml': 'mine\n', 'secrets/Payments/keys/payments-signing.test.publicKey': 'mine' });
-    const result = await writeExport(plan(), { outDir: out, force: false });
+    const result = writeExport(plan(), { outDir: out, force: false });
     expect(result).toEqual({
       ok: false,
       reason: 'exists',
@@ -40,58 +40,58 @@ describe('writeExport', () => {
     expect(readFileSync(join(out, 'Payments/keystores/partner-mtls.yaml'), 'utf8')).toBe('mine\n');
   });
 
-  it('with force replaces existing files, tightening an old secret file to 0600', async () => {
+  it('with force replaces existing files, tightening an old secret file to 0600', () => {
     const out = tempTree();
     mkdirSync(join(out, 'secrets/Payments/keys'), { recursive: true, mode: 0o755 });
     const old = join(out, 'secrets/Payments/keys/payments-signing.test.publicKey');
     writeFileSync(old, 'old', { mode: 0o644 });
-    const result = await writeExport(plan(), { outDir: out, force: true });
+    const result = writeExport(plan(), { outDir: out, force: true });
     expect(result.ok).toBe(true);
     expect(mode(old)).toBe(0o600);
     expect(mode(join(out, 'secrets/Payments/keys'))).toBe(0o700);
     expect(readFileSync(old, 'utf8')).toContain('TEST-PUBLIC-payments-signing-test');
   });
 
-  it('with force replaces a symlinked target instead of writing through it', async () => {
+  it('with force replaces a symlinked target instead of writing through it', () => {
     const root = tempTree({ 'elsewhere.txt': 'keep me' });
     const out = join(root, 'out');
     mkdirSync(join(out, 'Payments/keys'), { recursive: true });
     symlinkSync(join(root, 'elsewhere.txt'), join(out, 'Payments/keys/payments-signing.yaml'));
-    expect((await writeExport(plan(), { outDir: out, force: false })).ok).toBe(false);
-    expect((await writeExport(plan(), { outDir: out, force: true })).ok).toBe(true);
+    expect((writeExport(plan(), { outDir: out, force: false })).ok).toBe(false);
+    expect((writeExport(plan(), { outDir: out, force: true })).ok).toBe(true);
     expect(readFileSync(join(root, 'elsewhere.txt'), 'utf8')).toBe('keep me');
     expect(lstatSync(join(out, 'Payments/keys/payments-signing.yaml')).isSymbolicLink()).toBe(false);
   });
 
-  it('refuses a symlinked folder on the way, even with force', async () => {
+  it('refuses a symlinked folder on the way, even with force', () => {
     const root = tempTree({ 'outside/.keep': '' });
     const out = join(root, 'out');
     mkdirSync(out);
     symlinkSync(join(root, 'outside'), join(out, 'secrets'));
-    const result = await writeExport(plan(), { outDir: out, force: true });
+    const result = writeExport(plan(), { outDir: out, force: true });
     expect(result).toMatchObject({ ok: false, reason: 'unsafe' });
     expect(!result.ok && 'message' in result && result.message).toContain('is a symbolic link');
     expect(existsSync(join(root, 'outside/Payments'))).toBe(false);
     expect(readlinkSync(join(out, 'secrets'))).toBe(join(root, 'outside'));
   });
 
-  it('leaves an identical .gitignore alone (a second project exported into the same folder)', async () => {
+  it('leaves an identical .gitignore alone (a second project exported into the same folder)', () => {
     const out = tempTree({ 'secrets/.gitignore': SECRETS_GITIGNORE });
-    const result = await writeExport(plan(), { outDir: out, force: false });
+    const result = writeExport(plan(), { outDir: out, force: false });
     expect(result).toMatchObject({ ok: true, unchanged: ['secrets/.gitignore'] });
   });
 
-  it.each(['../escape.yaml', '/etc/passwd', 'a//b.yaml', 'a/./b.yaml', 'a\\..\\b.yaml'])('refuses the unsafe planned path %j', async (path) => {
+  it.each(['../escape.yaml', '/etc/passwd', 'a//b.yaml', 'a/./b.yaml', 'a\\..\\b.yaml'])('refuses the unsafe planned path %j', (path) => {
     const out = tempTree();
     const evil: ExportPlan = { ...plan(), files: [{ type: 'secret', path, value: new Secret('AAAA'), slot: { resource: { kind: 'Key', project: 'P', name: 'n' }, environment: 'e', field: 'file' } }] };
-    const result = await writeExport(evil, { outDir: out, force: true });
+    const result = writeExport(evil, { outDir: out, force: true });
     expect(result).toMatchObject({ ok: false, reason: 'unsafe' });
     expect(existsSync(join(out, '..', 'escape.yaml'))).toBe(false);
   });
 
-  it('reports --out that is a file', async () => {
+  it('reports --out that is a file', () => {
     const root = tempTree({ 'file.txt': 'x' });
-    const result = await writeExport(plan(), { outDir: join(root, 'file.txt'), force: true });
+    const result = writeExport(plan(), { outDir: join(root, 'file.txt'), force: true });
     expect(result).toMatchObject({ ok: false, reason: 'unsafe' });
   });
 });

@@ -162,7 +162,7 @@ export const exportCommand: Command = {
       ctx.stderr.write(`apinizer-gitops export: ${(err as Error).message}\n`);
       return EXIT.error;
     }
-    const result = await writeExport(plan, { outDir, force });
+    const result = writeExport(plan, { outDir, force });
     if (!result.ok) {
       if (result.reason === 'exists') {
         const first = result.paths.slice(0, 5).map((p) => `  ${shown(ctx.cwd, resolve(outDir, p))}`);
