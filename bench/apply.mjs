@@ -4,6 +4,10 @@
 // flight. Median of 5 runs (BENCH_RUNS). Asserts nothing about time; prints figures.
 //
 //   npm run build && node bench/apply.mjs [RESOURCES=500] [CONCURRENCY=16] [LATENCY_MS=50]
+//
+// BENCH_MANIFESTS=DIR applies an existing tree of RESOURCES documents instead of writing one (as
+// bench/apply-concurrency.mjs does with a bench/gen-manifests.mjs tree); BENCH_PRIVATE_KEY, when
+// set, is the private key the tree's fromEnv references read.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -20,6 +24,7 @@ const CONCURRENCY = Number(process.argv[3] ?? 16);
 const LATENCY_MS = Number(process.argv[4] ?? 50);
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
 const PROJECT = 'Payments';
+const GIVEN_TREE = process.env.BENCH_MANIFESTS;
 
 /** 80 % Keys, 20 % Keystores in one project, 10 documents per file, realistic secret sizes. */
 async function writeManifests(dir) {
@@ -92,16 +97,16 @@ const median = (xs) => {
 const fmt = (x) => `${Math.round(x).toLocaleString('en-US')} ms`;
 
 async function main() {
-  const dir = await mkdtemp(join(tmpdir(), 'apinizer-bench-apply-'));
+  const dir = GIVEN_TREE ?? (await mkdtemp(join(tmpdir(), 'apinizer-bench-apply-')));
   const emulator = await startEmulator({ port: 0, latencyMs: LATENCY_MS, token: 'bench-token' });
   try {
-    await writeManifests(dir);
+    if (GIVEN_TREE === undefined) await writeManifests(dir);
     const env = {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       APINIZER_URL: emulator.url,
       APINIZER_TOKEN: 'bench-token',
-      BENCH_PRIVATE_KEY: randomBytes(1218).toString('base64'),
+      BENCH_PRIVATE_KEY: process.env.BENCH_PRIVATE_KEY ?? randomBytes(1218).toString('base64'),
       LOG_LEVEL: 'warn',
     };
     const runs = [];
@@ -134,7 +139,7 @@ async function main() {
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await emulator.close();
-    await rm(dir, { recursive: true, force: true });
+    if (GIVEN_TREE === undefined) await rm(dir, { recursive: true, force: true });
   }
 }
 
