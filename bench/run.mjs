@@ -1,0 +1,243 @@
+// `npm run bench`: every figure of issue 7, measured on this machine against the emulator,
+// printed as tables and written to bench/RESULTS.md with the date, the machine and the commit.
+// Nothing here asserts a time: a target that is missed is reported, not failed.
+//   BENCH_RUNS=N (default 5)  BENCH_QUICK=1 (small sizes, to check the bench)  BENCH_FULL=1
+//   (concurrency 1 and the curl loop at 2,000 resources too; slow). See bench/README.md.
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { applyConcurrencyRows, measureApplyConcurrency } from './apply-concurrency.mjs';
+import { FAULTS, faultsRows, measureFaults } from './faults.mjs';
+import { benchConfig } from './lib/config.mjs';
+import { int, markdownTable, mb, ms, ratio, spread, textTable } from './lib/format.mjs';
+import { loadText, machineInfo } from './lib/machine.mjs';
+import { emulatorThroughput, loadFigure, runBenchScript } from './lib/others.mjs';
+import { ROOT, RSS_METHOD } from './lib/proc.mjs';
+import { curlVersion, measureNaiveCurl, naiveCurlRows } from './naive-curl.mjs';
+import { measurePlanNoop, planNoopRows } from './plan-noop.mjs';
+import { TARGET_RSS_KB, measureApplyRss, rssRows, sharedTree } from './rss.mjs';
+
+const TARGET_DOCS_PER_SECOND = 20_000;
+const DEFAULT_DEBOUNCE_MS = 300;
+
+const config = benchConfig();
+const started = performance.now();
+const machine = machineInfo();
+const sections = []; // {title, intro, table: [header, rows] | null, text?: string, load}
+const targets = []; // [target, measured, verdict]
+const say = (text) => process.stderr.write(`bench: ${text}\n`);
+
+async function figure(title, fn) {
+  say(`${title} (load ${loadText()})`);
+  const t0 = performance.now();
+  const load = loadText();
+  const section = await fn();
+  sections.push({ title, load, seconds: (performance.now() - t0) / 1000, ...section });
+}
+
+if (!existsSync(join(ROOT, 'dist', 'emulator', 'index.js'))) {
+  say('dist/ is missing: run `npm run build` first (npm run bench does)');
+  process.exit(1);
+}
+
+// 1. Load + validate.
+await figure('1. Load + validate (whole process)', async () => {
+  const rows = [];
+  for (const n of config.sizes.load) rows.push(await loadFigure(n, config.runs));
+  const real = rows.filter(Boolean);
+  if (real.length === 0) return { intro: 'bench/load.mjs is missing: not measured.', table: null };
+  const largest = real[real.length - 1];
+  targets.push([
+    `load + validate >= ${int(TARGET_DOCS_PER_SECOND)} documents/s after start-up`,
+    `${int(largest.docsPerSecond)} documents/s at ${int(largest.resources)}`,
+    largest.docsPerSecond >= TARGET_DOCS_PER_SECOND ? 'holds' : 'MISSED',
+  ]);
+  const [a, b] = real.slice(-2);
+  const marginal = a && b ? ((b.resources - a.resources) / (b.wall.median - a.wall.median)) * 1000 : Number.NaN;
+  return {
+    intro:
+      `\`node bin/apinizer-gitops.js validate DIR\` on a bench/gen-manifests.mjs tree (10 documents per file), timed by bench/load.mjs: ` +
+      `${config.runs} runs after one warm-up run. Documents/second after start-up = documents / (median wall - median wall on an empty folder); ` +
+      `the empty-folder run pays Node start-up, module loading and schema compilation. ` +
+      (Number.isFinite(marginal) ? `Between the two sizes (the cost of one more document once everything paid once is paid): ${int(marginal)} documents/s.` : ''),
+    table: [
+      ['documents', 'wall median (min - max)', 'empty folder (start-up)', 'docs/s after start-up', 'docs/s overall', `target >= ${int(TARGET_DOCS_PER_SECOND)}/s`],
+      real.map((r) => [int(r.resources), spread(r.wall), ms(r.startup.median), int(r.docsPerSecond), int(r.overallDocsPerSecond), r.docsPerSecond >= TARGET_DOCS_PER_SECOND ? 'holds' : 'MISSED']),
+    ],
+  };
+});
+
+// 5 then 2: apply at 10,000 from empty (peak RSS) leaves the emulator holding the tree the no-op plan needs.
+let planFigure;
+await figure(`5. Peak RSS at ${int(config.sizes.rss)} resources`, async () => {
+  const shared = await sharedTree(config.sizes.rss);
+  try {
+    const apply = await measureApplyRss({ resources: config.sizes.rss, runs: config.runs, shared });
+    planFigure = await measurePlanNoop({ resources: config.sizes.rss, runs: config.runs, shared });
+    for (const [what, f] of [
+      ['apply', apply],
+      ['plan', planFigure],
+    ]) {
+      targets.push([`peak RSS of ${what} at ${int(f.resources)} resources < ${mb(TARGET_RSS_KB)}`, `${mb(f.rss.max)} (largest of ${f.rss.n} runs)`, f.rss.max < TARGET_RSS_KB ? 'holds' : 'MISSED']);
+    }
+    return {
+      intro: `Peak RSS of the CLI process (${RSS_METHOD}); emulator in the bench process, no latency; apply at concurrency 16 from an empty server, plan with no changes right after. ${config.runs} runs each.`,
+      table: rssRows(apply, planFigure),
+    };
+  } finally {
+    await shared.close();
+  }
+});
+
+await figure(`2. No-op plan at ${int(config.sizes.plan)} resources`, async () => {
+  const f = planFigure.resources === config.sizes.plan ? planFigure : await measurePlanNoop({ resources: config.sizes.plan, runs: config.runs });
+  targets.push([`no-op plan at ${int(f.resources)} resources <= ${ms(f.target)} wall`, spread(f.wall), f.wall.median <= f.target ? 'holds' : 'MISSED']);
+  targets.push([
+    'no-op plan makes exactly the minimal requests',
+    `${f.requests.total} requests: ${f.requests.lists} lists + ${f.requests.environments} environments (minimal: ${f.expected.lists} + ${f.expected.environments})`,
+    f.minimal ? 'holds' : 'MISSED',
+  ]);
+  return {
+    intro:
+      `\`plan DIR --detailed-exitcode\` (text output), emulator without latency, after one unmeasured run; exit 0 (no changes) in every run: "${f.summaryLine}". ` +
+      'Requests from the emulator\'s counters (GET /__emulator/stats); the minimum is one list per (project, kind) plus one environments call per project. ' +
+      '"Before 1st request" is start-up plus manifest loading; "API phase" is first request to last answer.',
+    table: planNoopRows(f),
+  };
+});
+
+// 3 and 4.
+let c16;
+await figure(`3. Apply from empty, latency ${config.latencyMs} ms, concurrency ${config.concurrencies.join(', ')}`, async () => {
+  const f = await measureApplyConcurrency(config);
+  c16 = f.rows.find((r) => r.concurrency === 16);
+  for (const r of f.rows) {
+    if (r.target === undefined) continue;
+    targets.push([`apply at concurrency ${r.concurrency}, ${config.latencyMs} ms latency, within ${ratio(r.target)} of the ideal`, `${ratio(r.ratio)} (${ms(r.wall.median)} / ${ms(r.ideal.ms)}); API phase alone ${ratio(r.apiRatio)}`, r.ratio <= r.target ? 'holds' : 'MISSED']);
+  }
+  const c1 = f.rows.find((r) => r.concurrency === 1);
+  return {
+    intro:
+      `Each row is bench/apply.mjs (the whole CLI process, \`apply DIR --concurrency C --format json\`, from an empty emulator) on a bench/gen-manifests.mjs tree. ` +
+      'Ideal (the model): every call costs exactly the latency, nothing else costs anything; the product reads the environments of its P projects at once, then the ' +
+      'lists of its S (project, kind) scopes at once (each batch bounded by the concurrency), then writes c at a time: ideal = (ceil(P/c) + ceil(S/c) + ceil(N/c)) x latency, here P = 2, S = 4. ' +
+      'Start-up and manifest loading are not in the ideal, so wall/ideal charges them to the product; API/ideal leaves them out. ' +
+      (c1 && c1.resources !== config.sizes.apply ? `Concurrency 1 costs N x ${config.latencyMs} ms per run, so it runs ${int(c1.resources)} resources ${c1.runs} times (BENCH_FULL=1 runs ${int(config.sizes.apply)}).` : ''),
+    table: applyConcurrencyRows(f),
+    maxInFlight64: f.rows.find((r) => r.concurrency === 64)?.maxInFlight,
+  };
+});
+
+await figure('3b. Emulator headroom (bench/emulator-throughput.mjs)', async () => {
+  const requests = config.quick ? 2000 : 10_000;
+  const t = await emulatorThroughput(requests, 3);
+  const f3 = sections.find((s) => s.title.startsWith('3.'));
+  const need = 64 / (config.latencyMs / 1000);
+  if (!t) return { intro: 'bench/emulator-throughput.mjs is missing: not measured.', table: null };
+  return {
+    intro:
+      `The emulator must not be the bottleneck at concurrency 64. With ${config.latencyMs} ms latency, 64 requests in flight ask for at most ${int(need)} requests/s; ` +
+      `without latency, in one process with its client, it serves the rates below (${requests} requests per run, 3 runs). ` +
+      `Its maxInFlight during the concurrency-64 apply: ${f3?.maxInFlight64 ?? 'n/a'}.`,
+    table: [
+      ['operation (no latency, concurrency 16)', 'median requests/s', `headroom over ${int(need)}/s`],
+      [
+        ['list (20 keys)', int(t.list), ratio(t.list / need)],
+        ['create', int(t.create), ratio(t.create / need)],
+      ],
+    ],
+  };
+});
+
+await figure('4. Naive shell loop baseline (curl per resource, sequential)', async () => {
+  if (!curlVersion()) return { intro: 'curl is not installed, so the baseline was not measured. The bench needs curl: `apt-get install -y curl`.', table: null };
+  const f = await measureNaiveCurl({ resources: config.sizes.curl, runs: config.runs, latencyMs: config.latencyMs });
+  const ours = c16 ? { concurrency: 16, resources: c16.resources, runs: c16.runs, wall: c16.wall } : undefined;
+  return {
+    intro:
+      `bench/naive-curl.sh: a POST per resource with \`curl\`, one after the other, bodies pre-generated from the same manifests by the product's own mapping, ` +
+      `against the emulator with ${config.latencyMs} ms latency (${f.version}). It does less than apply (no reads, no retries, no report). ` +
+      (ours && ours.resources !== f.resources
+        ? `The loop ran ${int(f.resources)} resources ${f.runs} times; a sequential loop's time is linear in N, so its time at ${int(ours.resources)} is extrapolated from the median time per resource (BENCH_FULL=1 runs it at ${int(ours.resources)}).`
+        : ''),
+    table: naiveCurlRows(f, ours),
+  };
+});
+
+await figure('6. Watch', async () => {
+  if (!existsSync(join(ROOT, 'bench', 'watch.mjs'))) return { intro: 'not measured yet: bench/watch.mjs (the watch owner\'s) has not landed.', table: null };
+  const run = await runBenchScript('watch.mjs', [], { BENCH_RUNS: config.runs, ...(config.quick ? { BENCH_QUICK: '1' } : {}) });
+  const out = run.stdout.trim();
+  const median = /median[^\d\n]*([\d,.]+) ms/i.exec(out);
+  const debounce = /debounce[^\d\n]*([\d,]+) ms/i.exec(out);
+  const limit = (debounce ? Number(debounce[1].replace(/,/g, '')) : DEFAULT_DEBOUNCE_MS) + 100;
+  if (median) {
+    const m = Number(median[1].replace(/,/g, ''));
+    targets.push([`watch save-to-write median < debounce + 100 ms (${limit} ms)`, `${ms(m)}`, m < limit ? 'holds' : 'MISSED']);
+  }
+  return { intro: 'bench/watch.mjs (the watch owner\'s), output as printed:', table: null, text: out };
+});
+
+await figure(`7. Apply under faults, ${int(config.sizes.faults)} resources`, async () => {
+  const f = await measureFaults({ resources: config.sizes.faults, runs: config.runs, latencyMs: config.latencyMs });
+  return {
+    intro:
+      `bench/faults.mjs: emulator fail-rate ${FAULTS.failRate} over ${FAULTS.failKinds.join(', ')} (uniform), Retry-After ${FAULTS.retryAfterSeconds} s on 429, latency ${config.latencyMs} ms, ` +
+      `\`apply --concurrency 16\` from empty, ${f.runs} runs (fault seeds 1..${f.runs}). Retries are the client's "retrying after a transient failure" log lines; ` +
+      'a 500 answer to a POST is not retried (SPEC §5), so some resources fail the first apply; apply is then run again under the same faults until it exits 0, ' +
+      'and a plan on the healed emulator must show no changes.',
+    table: faultsRows(f),
+    converged: f.converged,
+  };
+});
+
+await figure('Other owners\' benchmarks', async () => {
+  const parts = [];
+  const exp = await runBenchScript('export.mjs', ['--runs', String(config.runs), ...(config.quick ? ['--resources', '200'] : [])]);
+  if (exp) parts.push(`$ node bench/export.mjs --runs ${config.runs}\n${exp.stdout.trim()}`);
+  return { intro: 'Printed as they print them.', table: null, text: parts.join('\n\n') || 'none found' };
+});
+
+const endLoad = loadText();
+const minutes = (performance.now() - started) / 60_000;
+
+// --- Output -----------------------------------------------------------------------------------
+const machineLine = `${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB.toFixed(1)} GiB memory, Node ${machine.node}, ${machine.os}`;
+const commitLine = `${machine.commit}${machine.dirty ? ' (with uncommitted changes in tracked files)' : ''}`;
+const busy = machine.load[0] > machine.cores * 0.5 || sections.some((s) => Number(s.load.split(' ')[0]) > machine.cores * 0.5);
+
+const text = [];
+text.push(`apinizer-gitops benchmarks, ${machine.date}`);
+text.push(`machine: ${machineLine}`);
+text.push(`commit: ${commitLine}; runs per figure: ${config.runs}${config.quick ? ' (BENCH_QUICK: small sizes, figures not meaningful)' : ''}; took ${minutes.toFixed(1)} min`);
+for (const s of sections) {
+  text.push('', `== ${s.title} (load average at start ${s.load})`);
+  if (s.table) text.push(textTable(...s.table));
+  if (s.text) text.push(s.text);
+  if (!s.table && !s.text) text.push(s.intro);
+}
+text.push('', '== Targets', textTable(['target', 'measured', 'verdict'], targets));
+process.stdout.write(`${text.join('\n')}\n`);
+
+const md = [];
+md.push('# Benchmark results', '');
+md.push('Written by `npm run bench` (bench/run.mjs); how to read and re-run them: [bench/README.md](README.md).', '');
+md.push(`- Date: ${machine.date}`);
+md.push(`- Machine: ${machineLine}`);
+md.push(`- Commit: ${commitLine}`);
+md.push(`- Runs per figure: ${config.runs} (median, with min and max)${config.quick ? '. **BENCH_QUICK: small sizes, these figures are only a check that the bench works.**' : ''}`);
+md.push(`- Load average (1, 5, 15 min) at the start: ${loadText(machine.load)}; at the end: ${endLoad}. The whole bench took ${minutes.toFixed(1)} minutes.`);
+if (busy) {
+  md.push(
+    `- **Noisy**: the machine has ${machine.cores} cores and was shared with other engineers' builds and test suites while these figures were taken ` +
+      '(see the load average per figure). Wall times are inflated by waiting for a core; treat them as upper bounds.',
+  );
+}
+md.push('', '## Targets', '', markdownTable(['target', 'measured', 'verdict'], targets));
+for (const s of sections) {
+  md.push('', `## ${s.title}`, '', `Load average at the start: ${s.load}; took ${s.seconds.toFixed(0)} s.`, '', s.intro);
+  if (s.table) md.push('', markdownTable(...s.table));
+  if (s.text) md.push('', '```', s.text, '```');
+}
+await writeFile(join(ROOT, 'bench', 'RESULTS.md'), `${md.join('\n')}\n`);
+say(`wrote bench/RESULTS.md (${minutes.toFixed(1)} min)`);
