@@ -1,13 +1,180 @@
-import type { Command } from '../command.js';
+import { resolveConnection } from '../../api/connection.js';
+import { createLogger } from '../../log.js';
+import { createAdaptiveLimiter } from '../../reconcile/concurrency.js';
+import { startMetricsServer, type MetricsServer } from '../../watch/metrics.js';
+import { createReconciler } from '../../watch/reconciler.js';
+import { MIN_DEBOUNCE_MS, startWatcher, type RunningWatcher } from '../../watch/watcher.js';
+import { type Command, EXIT, UsageError, booleanFlag, integerFlag, stringFlag } from '../command.js';
+import { connectionHelp, connectionOptions } from '../common.js';
+import { clientFor, manifestPaths } from '../reconcile-common.js';
+import { DEFAULT_MAX_DELETES } from './apply.js';
 
-// Placeholder until its issue lands: registered so help lists it; refuses to run.
+/** After SIGINT/SIGTERM, how long the cycle in flight may run on before its calls are aborted (main.ts exits anyway at 15 s). */
+const FINISH_MS = 9_000;
+/** After aborting the calls in flight, how long to wait for the cycle to wind up. */
+const ABORT_SETTLE_MS = 2_000;
+
+const HELP = `Usage: apinizer-gitops watch PATH... [--concurrency N] [--prune] [--allow-empty-prune]
+                             [--max-deletes N] [--debounce MS] [--resync SECONDS]
+                             [--drift correct|warn] [--metrics-port N]
+
+Keeps the server equal to the manifests as they change (a git pull by a cron job or a git-sync
+sidecar, an editor's save). Starts with a full apply, then watches the PATHs:
+
+  - changes are batched until nothing has changed for --debounce ms (a git pull of many files
+    is one cycle); each cycle reloads and validates every manifest;
+  - if anything is invalid, every error is logged with file:line, nothing is written or pruned,
+    the last good state is kept, and watching goes on until it is fixed;
+  - only resources whose manifest changed are reconciled: one GET and at most one write each,
+    no list calls. Resources removed from the manifests are no longer managed; with --prune
+    they are deleted (never in a cycle where a manifest failed to load);
+  - a failed write is retried later (1 s, doubling to 5 min) without holding up the others;
+  - every --resync seconds a full list-based plan finds drift made outside Git: corrected
+    (--drift correct, the default) or only reported (--drift warn).
+
+Flags:
+  --concurrency N        calls in flight, 1..64, default 4                (APINIZER_CONCURRENCY)
+  --prune                delete resources removed from the manifests (and, at resync, server
+                         objects no manifest declares, within prune scope: see plan --help)
+  --allow-empty-prune    with --prune, also prune kinds that have no manifests
+  --max-deletes N        refuse a cycle deleting more than N resources (default ${DEFAULT_MAX_DELETES})
+  --debounce MS          quiet period before a batch of changes is reconciled, default 300
+                         (at least ${MIN_DEBOUNCE_MS})
+  --resync SECONDS       full resync period, default 300
+  --drift MODE           correct (default) or warn: what a resync does about drift
+  --metrics-port N       serve GET /healthz and GET /metrics on 127.0.0.1:N (0: any free port,
+                         logged). /healthz answers 200 while the last cycle succeeded, else 503.
+
+${connectionHelp}
+
+Logs (stderr): one line per cycle (trigger, files changed, resources reconciled, writes,
+failures, milliseconds), one per write, one per manifest error; JSON unless stderr is a terminal.
+
+SIGINT/SIGTERM: stops watching, lets the cycle in flight finish (calls still running after
+${FINISH_MS / 1000} s are aborted), and exits 0. In a container, run the binary itself (node
+node_modules/.bin/apinizer-gitops or the installed apinizer-gitops), not npx, which does not
+pass signals on.
+
+Exit status: 0 after a signal; 1 when it cannot start (bad flags, port taken).
+`;
+
+/** `watch PATH...`: the long-running reconciler. */
 export const watchCommand: Command = {
   name: 'watch',
-  summary: '(not built yet)',
-  help: 'apinizer-gitops watch: not built yet.',
-  options: {},
-  run(_args, ctx) {
-    ctx.stderr.write('apinizer-gitops watch: not built yet\n');
-    return Promise.resolve(1);
+  summary: 'keep the server equal to the manifests as they change (long-running)',
+  help: HELP,
+  options: {
+    ...connectionOptions,
+    prune: { type: 'boolean' },
+    'allow-empty-prune': { type: 'boolean' },
+    'max-deletes': { type: 'string' },
+    debounce: { type: 'string' },
+    resync: { type: 'string' },
+    drift: { type: 'string' },
+    'metrics-port': { type: 'string' },
+  },
+  async run(args, ctx) {
+    const paths = manifestPaths(args);
+    const prune = booleanFlag(args, 'prune');
+    const allowEmptyPrune = booleanFlag(args, 'allow-empty-prune');
+    const maxDeletes = integerFlag(args, 'max-deletes', DEFAULT_MAX_DELETES, 0, 1_000_000);
+    const debounceMs = integerFlag(args, 'debounce', 300, MIN_DEBOUNCE_MS, 600_000);
+    const resyncSeconds = integerFlag(args, 'resync', 300, 1, 7 * 24 * 3600);
+    const drift = stringFlag(args, 'drift') ?? 'correct';
+    if (drift !== 'correct' && drift !== 'warn') throw new UsageError(`--drift must be correct or warn, got "${drift}"`);
+    const metricsPort = stringFlag(args, 'metrics-port') === undefined ? null : integerFlag(args, 'metrics-port', 0, 0, 65_535);
+    const conn = resolveConnection(args, ctx.env, ctx.cwd);
+
+    const logger = createLogger({ level: conn.logLevel, ...(conn.logFormat ? { format: conn.logFormat } : {}), destination: ctx.stderr });
+    const limiter = createAdaptiveLimiter(conn.concurrency, {
+      onChange: (c) => logger.warn({ from: c.from, to: c.to, reason: c.reason }, c.reason === 'rate-limited' ? `the API is rate limiting: concurrency lowered to ${c.to}` : `concurrency raised to ${c.to}`),
+    });
+    // Aborted only when a cycle in flight outlives the grace after a signal.
+    const inFlight = new AbortController();
+    const client = clientFor(conn, { logger, signal: inFlight.signal, onRetry: (e) => limiter.onRetry(e) });
+
+    const reconciler = createReconciler({
+      paths,
+      cwd: ctx.cwd,
+      env: ctx.env,
+      ...(conn.project !== undefined ? { defaultProject: conn.project } : {}),
+      extraProjects: conn.project !== undefined ? [conn.project] : [],
+      actions: client,
+      server: conn.server,
+      concurrency: conn.concurrency,
+      limiter,
+      prune,
+      allowEmptyPrune,
+      maxDeletes,
+      drift,
+      resyncMs: resyncSeconds * 1000,
+      logger,
+    });
+
+    let metrics: MetricsServer | null = null;
+    let watcher: RunningWatcher | null = null;
+    try {
+      if (metricsPort !== null) {
+        try {
+          metrics = await startMetricsServer({ port: metricsPort, metrics: () => reconciler.metrics(), health: () => reconciler.health() });
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          const why = code === 'EADDRINUSE' ? 'the port is already in use' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+          logger.error({ port: metricsPort }, `--metrics-port ${metricsPort}: cannot listen on 127.0.0.1:${metricsPort}: ${why}; choose another port`);
+          return EXIT.error;
+        }
+        logger.info({ port: metrics.port }, `metrics and health on http://127.0.0.1:${metrics.port}/metrics and /healthz`);
+      }
+      if (ctx.signal.aborted) return EXIT.ok;
+
+      watcher = await startWatcher({
+        paths,
+        cwd: ctx.cwd,
+        debounceMs,
+        onBatch: (changed) => reconciler.filesChanged(changed),
+        onError: (err) => {
+          const code = (err as NodeJS.ErrnoException).code;
+          const hint = code === 'ENOSPC' ? ' (the inotify watch limit is reached: raise fs.inotify.max_user_watches; until then the resync still heals every --resync seconds)' : '';
+          logger.error({ error: { code } }, `file watcher: ${err.message}${hint}`);
+        },
+      });
+      logger.info(
+        { paths, roots: watcher.roots.length, debounceMs, resyncSeconds, drift, prune, server: conn.server },
+        `watching ${paths.join(', ')} (debounce ${debounceMs} ms, resync every ${resyncSeconds} s, drift ${drift}${prune ? ', prune' : ''}) against ${conn.server}`,
+      );
+      reconciler.start();
+
+      await new Promise<void>((resolve) => {
+        if (ctx.signal.aborted) resolve();
+        else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      logger.info({ signal: ctx.signalName() }, `${ctx.signalName() ?? 'stop'} received: stopping the watch, finishing the cycle in flight`);
+      await watcher.close();
+      watcher = null;
+      const stopping = reconciler.stop();
+      if (!(await within(stopping, FINISH_MS))) {
+        logger.warn({ graceMs: FINISH_MS }, `the cycle in flight did not finish within ${FINISH_MS / 1000} s: aborting its calls (re-running converges)`);
+        inFlight.abort(new Error('stopping'));
+        await within(stopping, ABORT_SETTLE_MS);
+      }
+      logger.info('stopped');
+      return EXIT.ok;
+    } finally {
+      await watcher?.close();
+      await within(reconciler.stop(), ABORT_SETTLE_MS);
+      await metrics?.close();
+      await client.close();
+    }
   },
 };
+
+/** True when the promise settled within ms. */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let t: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (t = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(t);
+  }
+}

@@ -1,0 +1,76 @@
+// The file watcher on a real temporary directory with real chokidar: a burst of changes is one
+// batch, dot-entries and node_modules are ignored, any other file counts (fromFile targets), and
+// a PATH that does not exist yet is picked up once it appears.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isIgnoredPath, startWatcher, type RunningWatcher } from '../../src/watch/watcher.js';
+import { tempTree } from '../support/tmp.js';
+import { eventually } from './support.js';
+
+const running: RunningWatcher[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((w) => w.close()));
+});
+
+async function watchDir(dir: string, paths: string[], debounceMs = 100) {
+  const batches: string[][] = [];
+  const w = await startWatcher({ paths, cwd: dir, debounceMs, onBatch: (b) => batches.push(b), onError: (e) => { throw e; } });
+  running.push(w);
+  return { batches, watcher: w };
+}
+
+describe('isIgnoredPath', () => {
+  const roots = ['/repo/manifests', '/home/u/.cache/checkout'];
+  it.each([
+    ['/repo/manifests', false],
+    ['/repo/manifests/keys/a.yaml', false],
+    ['/repo/manifests/material/a.pem', false],
+    ['/repo/manifests/.git/HEAD', true],
+    ['/repo/manifests/keys/.a.yaml.swp', true],
+    ['/repo/manifests/node_modules/x/a.yaml', true],
+    ['/home/u/.cache/checkout/keys/a.yaml', false], // the root may sit in a dot-folder
+    ['/home/u/.cache/checkout/.github/a.yaml', true],
+    ['/elsewhere/.x', false],
+  ])('%s -> %s', (path, ignored) => {
+    expect(isIgnoredPath(path, roots)).toBe(ignored);
+  });
+});
+
+describe('startWatcher', () => {
+  it('hands on a burst of 200 file writes as one batch, after a quiet period', async () => {
+    const dir = tempTree({ 'm/keep.yaml': 'x' });
+    const { batches } = await watchDir(dir, ['m'], 300);
+    mkdirSync(join(dir, 'm', 'keys'));
+    for (let i = 0; i < 200; i++) writeFileSync(join(dir, 'm', 'keys', `k${i}.yaml`), `n: ${i}\n`);
+    await eventually('a batch', () => batches.length > 0);
+    // The first batch holds the whole burst (a split burst would leave some for a second one).
+    expect(batches[0]!.filter((p) => p.endsWith('.yaml'))).toHaveLength(200);
+  });
+
+  it('ignores dot-files, dot-folders and node_modules; counts any other file (a fromFile target)', async () => {
+    const dir = tempTree({ 'm/a.yaml': 'x', 'm/.git/HEAD': 'ref', 'm/node_modules/p/x.yaml': 'x', 'm/material/k.pem': 'pem' });
+    const { batches } = await watchDir(dir, ['m']);
+    writeFileSync(join(dir, 'm', '.git', 'HEAD'), 'other');
+    writeFileSync(join(dir, 'm', '.a.yaml.swp'), 'swap');
+    writeFileSync(join(dir, 'm', 'node_modules', 'p', 'x.yaml'), 'y');
+    writeFileSync(join(dir, 'm', 'material', 'k.pem'), 'rotated');
+    await eventually('a batch', () => batches.length > 0);
+    expect(batches.flat()).toEqual([join(dir, 'm', 'material', 'k.pem')]);
+  });
+
+  it('watches a file argument through its folder, and a PATH that appears later', async () => {
+    const dir = tempTree({ 'one/a.yaml': 'x', 'one/b.pem': 'p' });
+    const { batches, watcher } = await watchDir(dir, ['one/a.yaml', 'later']);
+    expect(watcher.roots).toEqual([join(dir, 'one')]);
+    writeFileSync(join(dir, 'one', 'b.pem'), 'changed');
+    await eventually('the fromFile change', () => batches.flat().includes(join(dir, 'one', 'b.pem')));
+    mkdirSync(join(dir, 'later'));
+    writeFileSync(join(dir, 'later', 'c.yaml'), 'x');
+    await eventually('the new PATH', () => batches.flat().includes(join(dir, 'later')), 10_000);
+    // Once found, it is watched like any other.
+    writeFileSync(join(dir, 'later', 'c.yaml'), 'y');
+    await eventually('a change in it', () => batches.flat().includes(join(dir, 'later', 'c.yaml')), 10_000);
+    rmSync(join(dir, 'later'), { recursive: true, force: true });
+  });
+});
