@@ -73,6 +73,14 @@ export function parseManifestText(text: string, file: string, options: ParseOpti
   const report = (code: DiagnosticCode, pos: Position, message: string, path = '') =>
     diagnostics.push({ code, severity: 'error', message, file, line: pos.line, column: pos.column, path });
 
+  const tooDeep = nestingProblem(source);
+  if (tooDeep) {
+    // Checked before parsing: the parser recurses once per level, and near the stack's end V8 can
+    // abort the whole process instead of throwing. No manifest is more than a few levels deep.
+    for (let i = 0; i < source.length; i = source.indexOf('\n', i) + 1 || source.length) lineCounter.addNewLine(i);
+    report('yaml-syntax', at(tooDeep.offset), tooDeep.message);
+    return { documents, diagnostics };
+  }
   const docs = parseDocuments(source, lineCounter);
   // Positions are needed only for problems, which are rare: rather than keep every document's
   // syntax tree alive until the end of a run (most of a large run's memory and GC time), the
@@ -135,6 +143,53 @@ export function parseManifestText(text: string, file: string, options: ParseOpti
     });
   }
   return { documents, diagnostics };
+}
+
+/** Deepest nesting of flow collections ([ or {) accepted; manifests use two or three. */
+export const MAX_FLOW_DEPTH = 64;
+/** Widest indentation accepted, in spaces; manifests use a dozen or so. */
+export const MAX_INDENT = 256;
+
+/**
+ * A nesting too deep for any manifest, found without parsing. Flow brackets are counted (also
+ * inside quotes, which only makes the check stricter for text no manifest holds); a line's depth
+ * is the column where its content starts, after spaces and the block indicators "- ", "? ", ": "
+ * that nest on one line (`- - - x`).
+ */
+function nestingProblem(source: string): { offset: number; message: string } | undefined {
+  const isBlank = (c: number) => c === 32 || c === 9;
+  let depth = 0;
+  let i = 0;
+  while (i < source.length) {
+    // Start of a line: skip its indentation and block indicators.
+    const begin = i;
+    for (;;) {
+      const c = source.charCodeAt(i);
+      if (c === 32) i += 1;
+      else if ((c === 45 /* - */ || c === 63 /* ? */ || c === 58 /* : */) && isBlank(source.charCodeAt(i + 1))) i += 2;
+      else break;
+      if (i - begin > MAX_INDENT) {
+        return { offset: i, message: `a line is indented or nested more than ${MAX_INDENT} columns deep; manifests are only a few levels deep: check the indentation` };
+      }
+    }
+    // Rest of the line: flow brackets.
+    for (; i < source.length; i += 1) {
+      const c = source.charCodeAt(i);
+      if (c === 10 /* \n */) {
+        i += 1;
+        break;
+      }
+      if (c === 91 /* [ */ || c === 123 /* { */) {
+        depth += 1;
+        if (depth > MAX_FLOW_DEPTH) {
+          return { offset: i, message: `brackets are nested more than ${MAX_FLOW_DEPTH} levels deep; manifests are only a few levels deep: check for unbalanced [ or {` };
+        }
+      } else if ((c === 93 /* ] */ || c === 125 /* } */) && depth > 0) {
+        depth -= 1;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** The parser settings, in one place because a file may be parsed twice (see treeOf). */

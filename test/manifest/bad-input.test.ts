@@ -83,6 +83,28 @@ const cases: Case[] = [
       { code: 'yaml-tag', file: 'k.yaml', line: 10, column: 18 },
     ],
   },
+  {
+    // Deep nesting makes the parser recurse to the end of the stack, where V8 may abort the process.
+    name: 'brackets nested thousands deep, in two files (once a crash)',
+    files: { 'a.yaml': `a: ${'['.repeat(20000)}${']'.repeat(20000)}\n`, 'b.yaml': `a: ${'{x: '.repeat(5000)}1${'}'.repeat(5000)}\n` },
+    expect: [
+      { code: 'yaml-syntax', file: 'a.yaml', line: 1, column: 68 },
+      { code: 'yaml-syntax', file: 'b.yaml', line: 1, column: 260 },
+    ],
+  },
+  {
+    name: 'block nesting thousands deep on one line',
+    files: { 'a.yaml': `${'- '.repeat(20000)}x\n`, 'b.yaml': `${'? '.repeat(20000)}x\n` },
+    expect: [
+      { code: 'yaml-syntax', file: 'a.yaml', line: 1, column: 259 },
+      { code: 'yaml-syntax', file: 'b.yaml', line: 1, column: 259 },
+    ],
+  },
+  {
+    name: 'indentation hundreds of levels deep',
+    files: { 'a.yaml': Array.from({ length: 300 }, (_, i) => `${'  '.repeat(i)}k${i}:`).join('\n') },
+    expect: [{ code: 'yaml-syntax', file: 'a.yaml', line: 130, column: 258 }],
+  },
   // kind and apiVersion
   {
     name: 'an unknown kind',
