@@ -35,7 +35,7 @@ describe('parse and validate never throw', () => {
   it('on manifests with random YAML fragments spliced in', () => {
     const spliced = fc
       .tuple(fc.constantFrom(KEY, KEYSTORE), fc.array(fc.tuple(fc.nat(), fc.constantFrom(...FRAGMENTS)), { minLength: 1, maxLength: 6 }))
-      .map(([base, edits]) => edits.reduce((text, [at, frag]) => {
+      .map(([base, edits]) => edits.reduce<string>((text, [at, frag]) => {
         const i = at % (text.length + 1);
         return text.slice(0, i) + frag + text.slice(i);
       }, base));
