@@ -9,6 +9,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { UsageError } from '../cli/command.js';
 import { silentLogger } from '../log.js';
 import type { DesiredResource, Kind, ResourceId } from '../model.js';
+import { SENSITIVE } from '../secret.js';
 import {
   type AuthSettings,
   type IssuedToken,
@@ -118,11 +119,45 @@ export function createApiClient(options: ClientOptions): ApiClient {
   const authMode = 'token' in options.auth ? 'token' : 'password';
 
   // Values that must never reach a message: replaced wherever a server might echo them back.
-  const secrets: string[] = [];
+  // Grouped by length, so that a message is searched once per distinct length (the token, each
+  // key size: a handful) rather than once per secret: an apply of thousands of resources
+  // remembers thousands of keys, and scrubbing every answer against each of them made apply
+  // quadratic (bench: 56 % of the CPU of a 10,000-resource apply). `heads` (first 8 characters)
+  // lets the one pass over a long text skip almost every window after an 8-character look-up.
+  const secrets = new Map<number, { all: Set<string>; heads: Set<string> }>();
+  const HEAD = 8;
   const remember = (value: string) => {
-    if (value.length >= 4 && !secrets.includes(value)) secrets.push(value);
+    if (value.length < 4) return;
+    let same = secrets.get(value.length);
+    if (!same) secrets.set(value.length, (same = { all: new Set(), heads: new Set() }));
+    same.all.add(value);
+    same.heads.add(value.slice(0, HEAD));
   };
-  const scrub = (text: string): string => secrets.reduce((t, s) => t.split(s).join('(sensitive value)'), text);
+  const scrub = (text: string): string => {
+    let out = text;
+    // Longest first, so a secret that contains a shorter one is replaced whole.
+    for (const [length, { all, heads }] of [...secrets].sort((a, b) => b[0] - a[0])) {
+      if (length > out.length) continue;
+      if (all.size <= 8) {
+        for (const s of all) if (out.includes(s)) out = out.split(s).join(SENSITIVE);
+        continue;
+      }
+      let result = '';
+      let from = 0;
+      const head = Math.min(HEAD, length);
+      for (let i = 0; i + length <= out.length; ) {
+        if (heads.has(out.slice(i, i + head)) && all.has(out.slice(i, i + length))) {
+          result += out.slice(from, i) + SENSITIVE;
+          i += length;
+          from = i;
+        } else {
+          i += 1;
+        }
+      }
+      out = result + out.slice(from);
+    }
+    return out;
+  };
 
   let tokens: TokenSource;
   if ('token' in options.auth) {
