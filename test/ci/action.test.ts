@@ -2,7 +2,7 @@
 // runner: its bash steps execute as GitHub runs them (bash -eo pipefail) with the inputs, step
 // outputs and GITHUB_* files wired the same way, against the emulator and a fake GitHub API. The
 // two `uses:` steps (upload/download-artifact) are simulated by copying files.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -202,6 +202,13 @@ describe('action.yml', () => {
 });
 
 describe('action.yml, run step by step', () => {
+  // The Resolve step falls back to building the action's own checkout (npm ci in ROOT) when
+  // dist/ is missing: never let a test do that to the working tree.
+  beforeAll(() => {
+    if (!existsSync(join(ROOT, 'dist/cli/main.js')) || !existsSync(join(ROOT, 'dist/ci/pr-comment.js'))) {
+      throw new Error('dist/ is not built: run `npm run build` (npm test does) before these tests');
+    }
+  });
   const emulator = useEmulator();
   let forge: FakeForge;
   beforeEach(async () => {
