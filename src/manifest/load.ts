@@ -90,11 +90,18 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
       if (text) fileProblem(text.code, file, text.message);
       return;
     }
-    const parsed = parseManifestText(text.text, file);
+    const validateOptions = options.defaultProject ? { defaultProject: options.defaultProject } : {};
+    const check = (fast: boolean) => {
+      const parsed = parseManifestText(text.text, file, { fast });
+      return { parsed, results: parsed.documents.map((doc) => ({ doc, result: validateDocument(doc, validateOptions) })) };
+    };
+    let { parsed, results } = check(true);
+    // A file the fast path read but that has any problem is read again by the full parser, so
+    // diagnostics are exactly those of the full path whichever path read it first.
+    if (parsed.fast && results.some((r) => r.result.diagnostics.length > 0)) ({ parsed, results } = check(false));
     diagnostics.push(...parsed.diagnostics);
     documents += parsed.documents.length;
-    for (const doc of parsed.documents) {
-      const result = validateDocument(doc, options.defaultProject ? { defaultProject: options.defaultProject } : {});
+    for (const { doc, result } of results) {
       diagnostics.push(...result.diagnostics);
       if (result.kind) resources += 1;
       if (result.manifest) sources.push({ document: doc, manifest: result.manifest, dir: dirname(f.path), root: f.root });

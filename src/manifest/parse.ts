@@ -13,6 +13,7 @@ import {
   type Node,
   type YAMLError,
 } from 'yaml';
+import jsyaml from 'js-yaml';
 import type { Diagnostic, DiagnosticCode } from '../diagnostics.js';
 
 /** A 1-based line and column. */
@@ -47,11 +48,15 @@ export interface ParsedDocument {
 export interface ParseResult {
   documents: ParsedDocument[];
   diagnostics: Diagnostic[];
+  /** True when the fast path read the file (see fastParse); the caller re-parses with `fast: false` if it finds problems. */
+  fast: boolean;
 }
 
 export interface ParseOptions {
   /** How many alias expansions a document may make before it counts as an alias bomb. */
   maxAliasCount?: number;
+  /** Try the fast path first (default true). */
+  fast?: boolean;
 }
 
 /** Default alias expansion limit: far above any honest manifest, far below a billion laughs. */
@@ -74,12 +79,16 @@ export function parseManifestText(text: string, file: string, options: ParseOpti
     diagnostics.push({ code, severity: 'error', message, file, line: pos.line, column: pos.column, path });
 
   const tooDeep = nestingProblem(source);
+  if (!tooDeep && options.fast !== false) {
+    const fast = fastParse(source, file);
+    if (fast) return fast;
+  }
   if (tooDeep) {
     // Checked before parsing: the parser recurses once per level, and near the stack's end V8 can
     // abort the whole process instead of throwing. No manifest is more than a few levels deep.
     for (let i = 0; i < source.length; i = source.indexOf('\n', i) + 1 || source.length) lineCounter.addNewLine(i);
     report('yaml-syntax', at(tooDeep.offset), tooDeep.message);
-    return { documents, diagnostics };
+    return { documents, diagnostics, fast: false };
   }
   const docs = parseDocuments(source, lineCounter);
   // Positions are needed only for problems, which are rare: rather than keep every document's
@@ -142,7 +151,83 @@ export function parseManifestText(text: string, file: string, options: ParseOpti
       },
     });
   }
-  return { documents, diagnostics };
+  return { documents, diagnostics, fast: false };
+}
+
+/**
+ * Text the fast path leaves to the full parser, where the two parsers' rules differ or where only
+ * the full path's checks apply: an anchor, alias or tag (`&`, `*`, `!` after a space, bracket,
+ * comma, colon or dash, or at a line's start), any tab, an explicit key (`? `), and a flow
+ * collection used as a key (`[a]: x`). Base64 and names never hold these; a description may,
+ * and then that file simply takes the full path.
+ */
+const FULL_PATH_ONLY = [/(?:^|[\s[\]{},:-])[&*!]/m, /\t/, /(?:^|\s)\?(?:\s|$)/m, /[\]}] *:(?:\s|$)/m];
+
+/**
+ * The fast path for the common case, a file of plain well-formed documents: js-yaml reads the
+ * values about ten times faster than `yaml` builds its syntax trees, which is most of the time of
+ * a large run. Anything unusual (anchors, aliases, tags, or any text js-yaml rejects) returns
+ * undefined, and the full path with its exact diagnostics reads the file instead. The caller
+ * re-parses with `fast: false` when validation finds any problem, so diagnostics never depend on
+ * which path read the file; `locate()` parses the file with `yaml` on first use, as the full path does.
+ */
+function fastParse(source: string, file: string): ParseResult | undefined {
+  if (FULL_PATH_ONLY.some((re) => re.test(source))) return undefined;
+  // Each document's root node is opened at depth 0, in order, empty documents included: that
+  // gives each document's start (its first key) without a syntax tree.
+  const roots: Position[] = [];
+  let depth = 0;
+  let values: unknown[];
+  try {
+    values = jsyaml.loadAll(source, undefined, {
+      schema: jsyaml.CORE_SCHEMA,
+      json: false, // duplicate keys are errors
+      listener(event, state) {
+        if (event === 'open') {
+          if (depth === 0) roots.push({ line: state.line + 1, column: state.position - state.lineStart + 1 });
+          depth += 1;
+        } else {
+          depth -= 1;
+        }
+      },
+    });
+  } catch {
+    return undefined;
+  }
+  if (roots.length !== values.length) return undefined;
+  let reparsed: { docs: Document.Parsed[]; at: (offset: number) => Position } | undefined;
+  const tree = () => {
+    if (!reparsed) {
+      const lineCounter = new LineCounter();
+      const docs = parseDocuments(source, lineCounter);
+      reparsed = {
+        docs,
+        at: (offset) => {
+          const { line, col } = lineCounter.linePos(offset);
+          return { line, column: col };
+        },
+      };
+    }
+    return reparsed;
+  };
+  const documents: ParsedDocument[] = [];
+  values.forEach((value, index) => {
+    const start = roots[index];
+    if (value === null || value === undefined || !start) return;
+    documents.push({
+      file,
+      index,
+      value,
+      start,
+      locate: (path, target = 'key') => {
+        const { docs, at } = tree();
+        const doc = docs[index];
+        const root = doc?.contents as Node | null | undefined;
+        return (doc && root && locateIn(doc, root, path, target, at)) || start;
+      },
+    });
+  });
+  return { documents, diagnostics: [], fast: true };
 }
 
 /** Deepest nesting of flow collections ([ or {) accepted; manifests use two or three. */

@@ -17,7 +17,7 @@ describe('parseManifestText', () => {
 
   it('accepts an empty file, a comment-only file, and empty documents', () => {
     for (const text of ['', '\n\n', '# nothing here\n', '---\n---\n', '~\n']) {
-      expect(parseManifestText(text, 'e.yaml')).toEqual({ documents: [], diagnostics: [] });
+      expect(parseManifestText(text, 'e.yaml')).toMatchObject({ documents: [], diagnostics: [] });
     }
   });
 
