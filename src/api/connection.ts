@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { type ParsedArgs, UsageError, booleanFlag, stringFlag } from '../cli/command.js';
 import type { AuthSettings } from './auth.js';
-import { apiBase, isLoopbackHost } from './client.js';
+import { apiBase, isLoopbackHost } from './url.js';
 
 /** Everything a command needs to build the client and its logger. */
 export interface ConnectionSettings {

@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { type Command, type CommandContext, UsageError, EXIT } from './command.js';
-import { commands } from './commands/index.js';
+import { commandLoaders, loadAllCommands } from './commands/index.js';
 
 function packageVersion(): string {
   const pkgPath = fileURLToPath(new URL('../../package.json', import.meta.url));
   return (JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string }).version;
 }
 
-function topLevelHelp(): string {
+function topLevelHelp(commands: readonly Command[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return [
@@ -30,18 +30,19 @@ function topLevelHelp(): string {
 export async function runCli(argv: string[], ctx: CommandContext): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    ctx.stdout.write(topLevelHelp());
+    ctx.stdout.write(topLevelHelp(await loadAllCommands()));
     return name === undefined ? EXIT.error : EXIT.ok;
   }
   if (name === '--version' || name === '-v' || name === 'version') {
     ctx.stdout.write(`${packageVersion()}\n`);
     return EXIT.ok;
   }
-  const command: Command | undefined = commands.find((c) => c.name === name);
-  if (!command) {
-    ctx.stderr.write(`apinizer-gitops: unknown command "${name}". Commands: ${commands.map((c) => c.name).join(', ')}.\n`);
+  const load = Object.hasOwn(commandLoaders, name) ? commandLoaders[name] : undefined;
+  if (!load) {
+    ctx.stderr.write(`apinizer-gitops: unknown command "${name}". Commands: ${Object.keys(commandLoaders).join(', ')}.\n`);
     return EXIT.error;
   }
+  const command = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
     ctx.stdout.write(command.help.endsWith('\n') ? command.help : `${command.help}\n`);
     return EXIT.ok;
