@@ -3,7 +3,7 @@
 // save, a `git pull` of 200 files or a branch switch is one batch, not many. Before handing it on,
 // the files' modification times are checked as well (write-finish detection): a file modified
 // within the last moments, whose events the watcher folded together, postpones the batch a little.
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { dirname, relative, resolve, sep, isAbsolute } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 
@@ -16,8 +16,8 @@ const MAX_POSTPONE_PERIODS = 10;
 /** How recently a file may have been modified before the batch waits for it. */
 const SETTLE_MS = 50;
 
-/** How often a PATH that does not exist yet is looked for. */
-const MISSING_POLL_MS = 1_000;
+/** How often the roots are checked: a PATH that does not exist yet, a symlink swapped to a new checkout. */
+const ROOT_POLL_MS = 1_000;
 
 /** Files whose mtime is checked before a batch is released; a bigger batch (a branch switch) is checked on a sample. */
 const MAX_STAT_PER_BATCH = 500;
@@ -73,17 +73,19 @@ export function isIgnoredPath(path: string, roots: readonly string[]): boolean {
   return false;
 }
 
-/** Starts watching; resolves once the initial scan is done, so no later change is missed. */
+/**
+ * Starts watching; resolves once the initial scan is done, so no later change is missed.
+ *
+ * Once a second the roots are checked (cheap: one realpath each): a PATH that did not exist is
+ * watched once it appears, and a root whose real path changed (git-sync and release tools swap
+ * a symlink to a new checkout; the old tree, and every watch on it, is then deleted) is watched
+ * afresh. Either counts as a change.
+ */
 export async function startWatcher(options: WatcherOptions): Promise<RunningWatcher> {
   const debounceMs = Math.max(options.debounceMs, MIN_DEBOUNCE_MS);
   const { roots, missing } = await watchRoots(options.paths, options.cwd);
   const watched = [...roots];
-  const watcher: FSWatcher = watch(roots, {
-    ignoreInitial: true,
-    ignored: (p: string) => isIgnoredPath(p, watched),
-    followSymlinks: true,
-    persistent: true,
-  });
+  const realPaths = new Map<string, string | null>(await Promise.all(roots.map(async (r) => [r, await realOrNull(r)] as const)));
 
   let batch = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
@@ -123,31 +125,56 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     options.onBatch(paths);
   };
 
-  watcher.on('all', (event, path) => {
-    if (event === 'add' || event === 'change' || event === 'unlink' || event === 'addDir' || event === 'unlinkDir') onEvent(path);
-  });
-  watcher.on('error', (err) => options.onError(err instanceof Error ? err : new Error(String(err))));
-  await new Promise<void>((done) => watcher.once('ready', () => done()));
+  const open = async (): Promise<FSWatcher> => {
+    const w = watch([...watched], {
+      ignoreInitial: true,
+      ignored: (p: string) => isIgnoredPath(p, watched),
+      followSymlinks: true,
+      persistent: true,
+    });
+    w.on('all', (event, path) => {
+      if (event === 'add' || event === 'change' || event === 'unlink' || event === 'addDir' || event === 'unlinkDir') onEvent(path);
+    });
+    w.on('error', (err) => options.onError(err instanceof Error ? err : new Error(String(err))));
+    await new Promise<void>((done) => w.once('ready', () => done()));
+    return w;
+  };
+  let watcher = await open();
 
-  // chokidar does not notice a PATH that does not exist yet: look for it now and then.
-  let poll: NodeJS.Timeout | undefined;
-  if (missing.length > 0) {
-    const waiting = new Set(missing);
-    poll = setInterval(() => {
-      void (async () => {
-        for (const abs of [...waiting]) {
-          const found = await watchRoots([abs], options.cwd);
-          const root = found.roots[0];
-          if (root === undefined || closed) continue;
-          waiting.delete(abs);
-          watched.push(root);
-          watcher.add(root);
-          onEvent(abs);
-        }
-        if (waiting.size === 0) clearInterval(poll);
-      })();
-    }, MISSING_POLL_MS);
-  }
+  const waiting = new Set(missing);
+  let checking = false;
+  const check = async () => {
+    if (checking || closed) return;
+    checking = true;
+    try {
+      const changed: string[] = [];
+      for (const abs of [...waiting]) {
+        const root = (await watchRoots([abs], options.cwd)).roots[0];
+        if (root === undefined) continue;
+        waiting.delete(abs);
+        if (!watched.includes(root)) watched.push(root);
+        realPaths.set(root, await realOrNull(root));
+        changed.push(abs);
+      }
+      for (const root of watched) {
+        const real = await realOrNull(root);
+        if (real === realPaths.get(root)) continue;
+        realPaths.set(root, real);
+        changed.push(root);
+      }
+      if (changed.length === 0 || closed) return;
+      // Close first: chokidar shares one fs.watch handle per path across its instances, so a new
+      // watcher opened beside the old one would inherit the old handle, still on the deleted tree.
+      // A change in the moment between is not lost: the batch below reloads everything.
+      await watcher.close();
+      watcher = await open();
+      if (closed) await watcher.close();
+      for (const p of changed) onEvent(p);
+    } finally {
+      checking = false;
+    }
+  };
+  const poll = setInterval(() => void check(), ROOT_POLL_MS);
 
   return {
     roots: watched,
@@ -158,6 +185,10 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
       await watcher.close();
     },
   };
+}
+
+async function realOrNull(path: string): Promise<string | null> {
+  return realpath(path).catch(() => null);
 }
 
 /** The newest mtime (epoch ms) among the paths that still exist; 0 when none. */

@@ -1,7 +1,7 @@
 // The file watcher on a real temporary directory with real chokidar: a burst of changes is one
 // batch, dot-entries and node_modules are ignored, any other file counts (fromFile targets), and
 // a PATH that does not exist yet is picked up once it appears.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isIgnoredPath, startWatcher, type RunningWatcher } from '../../src/watch/watcher.js';
@@ -72,5 +72,38 @@ describe('startWatcher', () => {
     writeFileSync(join(dir, 'later', 'c.yaml'), 'y');
     await eventually('a change in it', () => batches.flat().includes(join(dir, 'later', 'c.yaml')), 10_000);
     rmSync(join(dir, 'later'), { recursive: true, force: true });
+  });
+
+  it('follows a symlink swapped to a new checkout (as git-sync does) and keeps watching the new tree', async () => {
+    const dir = tempTree({ 'git/.worktrees/a/manifests/k.yaml': 'a' });
+    symlinkSync('.worktrees/a', join(dir, 'git', 'current'));
+    const { batches } = await watchDir(dir, ['git/current/manifests']);
+    let previous = 'a';
+    for (const next of ['b', 'c']) {
+      // The swap: a new worktree, a new link renamed over the old one, the old worktree removed.
+      mkdirSync(join(dir, 'git', '.worktrees', next, 'manifests'), { recursive: true });
+      writeFileSync(join(dir, 'git', '.worktrees', next, 'manifests', 'k.yaml'), next);
+      symlinkSync(`.worktrees/${next}`, join(dir, 'git', 'current-new'));
+      renameSync(join(dir, 'git', 'current-new'), join(dir, 'git', 'current'));
+      rmSync(join(dir, 'git', '.worktrees', previous), { recursive: true });
+      previous = next;
+      await eventually(`the swap to ${next}`, () => batches.flat().includes(join(dir, 'git', 'current', 'manifests')), 10_000);
+      // A file written in the new checkout afterwards is seen: the watch moved to the new tree.
+      // (Written again until seen: the swap is noticed within a second, and a write before that
+      // is covered by the reload the swap itself triggers, not by an event.)
+      let n = 0;
+      const file = join(dir, 'git', '.worktrees', next, 'manifests', `new-${next}.yaml`);
+      await eventually(
+        `a new file in ${next}`,
+        () => {
+          const seen = batches.flat().includes(join(dir, 'git', 'current', 'manifests', `new-${next}.yaml`));
+          if (!seen) writeFileSync(file, String(n++));
+          return seen;
+        },
+        10_000,
+        300,
+      );
+      batches.length = 0;
+    }
   });
 });
