@@ -61,6 +61,8 @@ export interface ReconcilerOptions {
   clock?: Clock;
   random?: () => number;
   backoff?: BackoffPolicy;
+  /** Told after every cycle (e.g. to give memory back after a big one). */
+  afterCycle?: (summary: { trigger: string; reconciled: number; writes: number; result: CycleResult }) => void;
 }
 
 export interface Reconciler {
@@ -210,6 +212,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     else if (result === 'invalid') logger.warn(fields, text);
     else logger.error(fields, text);
     scheduleRetry();
+    options.afterCycle?.({ trigger, reconciled: o.reconciled, writes: o.writes, result });
   }
 
   // ---- full cycle: the start's apply and every resync -------------------------------------

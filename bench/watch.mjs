@@ -1,0 +1,160 @@
+// Figure 6: watch mode (issue 5). Two measurements of the real CLI (`watch`, a child process)
+// against the emulator in this process, no emulator latency:
+//
+// 1. Save-to-write latency over 50 edits: the time from writeFile() of one manifest to the moment
+//    the emulator stored the new version (its store's change listener, in this process, so both
+//    ends read the same clock). Each edit changes one resource's description; the next edit waits
+//    until the previous one landed and the watcher is idle again. Default debounce (300 ms):
+//    the target is a median under debounce + 100 ms.
+// 2. The resident memory of an idle watcher over 10,000 resources (bench/gen-manifests.mjs, 10
+//    documents per file, and one document per file as `export` writes them): VmRSS of the child
+//    a few seconds after its start apply finished, with VmHWM (the peak, during that apply).
+//
+// Prints figures; asserts nothing about time. Run after `npm run build`: node bench/watch.mjs
+//   BENCH_QUICK=1 (1,000 resources, 20 edits)  WATCH_EDITS=N  WATCH_DEBOUNCE=MS  WATCH_RESOURCES=N
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cliEnvFor, startBenchEmulator } from './lib/emulator.mjs';
+import { int, mb } from './lib/format.mjs';
+import { manifestEnv, removeTree, tempDir, writeManifestTree } from './lib/manifests.mjs';
+import { CLI_BIN, ROOT } from './lib/proc.mjs';
+import { summarise } from './lib/stats.mjs';
+
+const quick = process.env.BENCH_QUICK === '1';
+const EDITS = Number(process.env.WATCH_EDITS ?? (quick ? 20 : 50));
+const DEBOUNCE_MS = Number(process.env.WATCH_DEBOUNCE ?? 300);
+const RESOURCES = Number(process.env.WATCH_RESOURCES ?? (quick ? 1_000 : 10_000));
+const IDLE_SETTLE_MS = 3_000;
+const say = (text) => process.stderr.write(`bench watch: ${text}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts `watch DIR` as a child; resolves helpers once its start cycle has finished. */
+async function startWatch(emulator, dir, env, extraArgs = []) {
+  const args = [CLI_BIN, 'watch', dir, '--debounce', String(DEBOUNCE_MS), '--concurrency', '16', ...extraArgs];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: cliEnvFor(emulator, { LOG_LEVEL: 'info', ...env }), stdio: ['ignore', 'ignore', 'pipe'] });
+  const cycles = [];
+  let partial = '';
+  let tail = '';
+  child.stderr.setEncoding('utf8').on('data', (d) => {
+    tail = (tail + d).slice(-4000);
+    partial += d;
+    const lines = partial.split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.includes('"cycle"')) continue;
+      try {
+        cycles.push(JSON.parse(line));
+      } catch {
+        // not a log line
+      }
+    }
+  });
+  const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const waitCycles = async (n, what, timeoutMs = 600_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (cycles.length < n) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`watch: no ${what}\n${tail}`);
+      await sleep(5);
+    }
+    return cycles[n - 1];
+  };
+  const start = await waitCycles(1, 'start cycle');
+  if (start.result !== 'ok') throw new Error(`watch: the start cycle was ${start.result}\n${tail}`);
+  return {
+    child,
+    cycles,
+    waitCycles,
+    async stop() {
+      child.kill('SIGTERM');
+      const r = await exited;
+      if (r.code !== 0) throw new Error(`watch exited ${r.code ?? r.signal} after SIGTERM\n${tail}`);
+    },
+  };
+}
+
+async function procStatusKb(pid) {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+async function measureLatency(emulator) {
+  const dir = await tempDir('apinizer-bench-watch-');
+  try {
+    // 20 resources, one per file: each edit is one file, as a reviewer's merge of one change is.
+    const tree = await writeManifestTree(dir, { resources: 20, perFile: 1 });
+    const watch = await startWatch(emulator, dir, manifestEnv(dir));
+    const files = [];
+    for (let f = 0; f < tree.files; f++) files.push(join(dir, 'group-000', `manifests-${String(f).padStart(4, '0')}.yaml`));
+    const samples = [];
+    for (let i = 0; i < EDITS; i++) {
+      const file = files[i % files.length];
+      const text = await readFile(file, 'utf8');
+      const name = /^ {2}name: (\S+)$/m.exec(text)[1];
+      const kind = /^kind: (\S+)$/m.exec(text)[1];
+      const project = /^ {2}project: (\S+)$/m.exec(text)[1];
+      const description = `edit ${i} of the watch benchmark`;
+      const next = text.replace(/^ {2}description: .*$/m, `  description: ${description}`);
+      const landed = new Promise((resolve) => {
+        const off = emulator.store.onChange(() => {
+          if (emulator.store.get(project, kind, name)?.description === description) {
+            off();
+            resolve(performance.now());
+          }
+        });
+      });
+      const cyclesBefore = watch.cycles.length;
+      const t0 = performance.now();
+      await writeFile(file, next);
+      samples.push((await landed) - t0);
+      // Wait until the cycle that wrote it has finished, then a moment, so edits do not overlap.
+      await watch.waitCycles(cyclesBefore + 1, `cycle for edit ${i}`);
+      await sleep(50);
+    }
+    const writes = emulator.stats().writes;
+    await watch.stop();
+    return { ...summarise(samples), writes };
+  } finally {
+    await removeTree(dir);
+  }
+}
+
+async function measureIdleRss(emulator, perFile) {
+  const dir = await tempDir('apinizer-bench-watch-rss-');
+  try {
+    const tree = await writeManifestTree(dir, { resources: RESOURCES, perFile });
+    emulator.store.clear();
+    const t0 = performance.now();
+    const watch = await startWatch(emulator, dir, manifestEnv(dir));
+    const startMs = performance.now() - t0;
+    await sleep(IDLE_SETTLE_MS);
+    const { rss, hwm } = await procStatusKb(watch.child.pid);
+    const created = emulator.store.size();
+    await watch.stop();
+    return { files: tree.files, resources: tree.resources, created, rss, hwm, startMs };
+  } finally {
+    await removeTree(dir);
+  }
+}
+
+const emulator = await startBenchEmulator();
+try {
+  say(`latency: ${EDITS} edits, debounce ${DEBOUNCE_MS} ms`);
+  const lat = await measureLatency(emulator);
+  const idle = [];
+  for (const perFile of [10, 1]) {
+    say(`idle RSS: ${int(RESOURCES)} resources, ${perFile} per file`);
+    idle.push(await measureIdleRss(emulator, perFile));
+  }
+  const f = (x) => `${Math.round(x)} ms`;
+  const lines = [
+    `watch save-to-write latency (file written -> write stored by the emulator), debounce ${DEBOUNCE_MS} ms, ${lat.n} edits, no emulator latency:`,
+    `  median ${f(lat.median)}, p95 ${f(lat.p95)}, min ${f(lat.min)}, max ${f(lat.max)} (target: median < debounce + 100 = ${DEBOUNCE_MS + 100} ms)`,
+    `idle watcher over ${int(RESOURCES)} resources (RSS ${IDLE_SETTLE_MS / 1000} s after the start apply finished; peak = VmHWM, reached during that apply):`,
+    ...idle.map((r) => `  ${int(r.files)} files (${int(r.resources / r.files)} per file): idle RSS ${mb(r.rss)}, peak ${mb(r.hwm)}; start apply of ${int(r.created)} creates took ${(r.startMs / 1000).toFixed(1)} s`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+} finally {
+  await emulator.close();
+}
