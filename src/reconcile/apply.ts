@@ -3,6 +3,7 @@
 // its reverse; outcomes as values, one failure never stopping the others; SIGINT/SIGTERM stops
 // starting new work and gives the calls in flight a grace period.
 import type { Logger } from 'pino';
+import { isProjectNotFound } from '../api/dialect.js';
 import type { Result, UpdateOptions, WriteResult } from '../api/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { KIND_ORDER, resourceLabel, type Kind } from '../model.js';
@@ -231,7 +232,8 @@ async function write(action: PlanAction, op: WriteOp, actions: ResourceActions, 
     return fromWrite(action, 'create', r, null);
   }
   const r = await actions.update(desired, updateOptions);
-  if (!r.ok && r.error.kind === 'not-found') {
+  // A missing object is created; a missing project is not (the create would fail the same way).
+  if (!r.ok && r.error.kind === 'not-found' && !isProjectNotFound(r.error.message)) {
     return fromWrite(action, 'update', await actions.create(desired), 'create');
   }
   return fromWrite(action, 'update', r, null);

@@ -8,6 +8,7 @@ import { hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { loadManifests, type LoadResult } from '../manifest/load.js';
 import type { CurrentResource, DesiredState } from '../model.js';
 import { buildPlan, checkEnvironments, listScopes, type ListScope } from './plan.js';
+import { asSentence } from './render/common.js';
 import type { Plan } from './types.js';
 
 export interface PlanOptions {
@@ -125,6 +126,6 @@ export function describePlanError(outcome: { error: ApiError; what: string }, se
   const e = outcome.error;
   const status = e.status !== null ? ` (HTTP ${e.status})` : '';
   const message = e.message.replace(/\.+$/, '');
-  const hint = e.hint ? ` ${e.hint}` : '';
+  const hint = e.hint ? ` ${asSentence(e.hint)}` : '';
   return `cannot read ${outcome.what} from ${server}: ${message}${status}.${hint}`;
 }

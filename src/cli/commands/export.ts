@@ -5,6 +5,7 @@ import { buildExportPlan, type ExportPlan, type SecretsMode } from '../../export
 import { findRepositoryRoots, packageSchemasDir, schemaReference } from '../../export/schemas.js';
 import { writeExport } from '../../export/write.js';
 import { createLogger } from '../../log.js';
+import { asSentence } from '../../reconcile/render/common.js';
 import { KIND_ORDER, resourceLabel, type CurrentResource, type Kind } from '../../model.js';
 import { type Command, type ParsedArgs, EXIT, UsageError, booleanFlag, exitCodeForSignal, stringFlag } from '../command.js';
 import { connectionHelp, connectionOptions } from '../common.js';
@@ -144,7 +145,7 @@ export const exportCommand: Command = {
       const e = result.error;
       const what = e.kind === 'not-found' ? `project "${project}" was not found on ${settings.server}` : `cannot list the ${kind}s of project "${project}"`;
       const message = /[.!?]$/.test(e.message) ? e.message : `${e.message}.`;
-      ctx.stderr.write(`apinizer-gitops export: ${what}: ${message}${e.hint ? ` ${e.hint}` : ''}\n`);
+      ctx.stderr.write(`apinizer-gitops export: ${what}: ${message}${e.hint ? ` ${asSentence(e.hint)}` : ''}\n`);
       return EXIT.error;
     }
 

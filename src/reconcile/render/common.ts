@@ -128,3 +128,15 @@ export function printable(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/**
+ * A clause as a sentence of its own: first letter upper-case, a full stop at the end. API hints
+ * are written as clauses ("check the token ...") so they can follow a colon; after a full stop
+ * they need this.
+ */
+export function asSentence(text: string): string {
+  const t = text.trim();
+  if (t === '') return '';
+  const capital = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}

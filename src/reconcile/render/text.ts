@@ -17,7 +17,7 @@ import {
   unknownNoopCount,
   unknownNoopNote,
 } from './common.js';
-import type { Mark } from './common.js';
+import { asSentence, type Mark } from './common.js';
 
 export interface TextOptions {
   color: boolean;
@@ -145,7 +145,7 @@ function resultLine(r: ApplyResult, paint: ReturnType<typeof painter>): string {
 function errorText(r: ApplyResult): string {
   if (!r.error) return '';
   const status = r.error.status !== null ? ` (HTTP ${r.error.status})` : '';
-  const hint = r.error.hint ? `. ${r.error.hint}` : '';
+  const hint = r.error.hint ? `. ${asSentence(r.error.hint)}` : '';
   // The server's message may end in a full stop already; do not print two.
   return printable(`: ${r.error.message.replace(/\.+$/, '')}${status}${hint}`);
 }
