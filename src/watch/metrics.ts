@@ -1,6 +1,6 @@
 // What watch mode shows a supervisor: Prometheus text (rendered purely from a counters value) and
-// a health answer, served by a tiny node:http server bound to 127.0.0.1 only, since nothing in it
-// needs to leave the machine (a Kubernetes probe or a Prometheus agent in the pod reaches it).
+// a health answer, served by a tiny node:http server bound to 127.0.0.1 unless told otherwise
+// (`--metrics-host 0.0.0.0` in a pod, where the kubelet probes the pod's own address).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 

@@ -1,6 +1,8 @@
 // `watch` as a service: SIGTERM during a cycle lets that cycle finish, then exits 0; --prune
 // deletes a resource whose manifest was removed (and only then); a bad flag stops it at once.
 import { rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { useEmulator } from '../support/emulator.js';
@@ -64,10 +66,26 @@ describe('watch: lifecycle', () => {
     [['--drift', 'fix'], '--drift must be correct or warn, got "fix"'],
     [['--debounce', '10'], '--debounce must be a whole number from 50 to 600000, got "10"'],
     [['--resync', '0'], '--resync must be a whole number from 1 to 604800, got "0"'],
+    [['--metrics-host', '0.0.0.0'], '--metrics-host needs --metrics-port'],
   ])('refuses %j at once with exit 1', async (args, message) => {
     const dir = tempTree(watchTree(1));
     const run = await runCliProcess(['watch', 'manifests', ...args], { cwd: dir, env: { APINIZER_URL: emulator().url, APINIZER_TOKEN: TOKEN } });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(message);
+  });
+
+  it('exits 1 with the reason when the metrics port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const dir = tempTree(watchTree(1));
+      const run = await runCliProcess(['watch', 'manifests', '--metrics-port', String(port)], { cwd: dir, env: { APINIZER_URL: emulator().url, APINIZER_TOKEN: TOKEN } });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`--metrics-port ${port}: cannot listen on 127.0.0.1:${port}: the port is already in use; choose another port`);
+      expect(emulator().stats().total).toBe(0);
+    } finally {
+      await new Promise((r) => taken.close(r));
+    }
   });
 });

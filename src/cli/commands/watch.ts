@@ -19,7 +19,7 @@ const BIG_CYCLE = 500;
 
 const HELP = `Usage: apinizer-gitops watch PATH... [--concurrency N] [--prune] [--allow-empty-prune]
                              [--max-deletes N] [--debounce MS] [--resync SECONDS]
-                             [--drift correct|warn] [--metrics-port N]
+                             [--drift correct|warn] [--metrics-port N [--metrics-host ADDR]]
 
 Keeps the server equal to the manifests as they change (a git pull by a cron job or a git-sync
 sidecar, an editor's save). Starts with a full apply, then watches the PATHs:
@@ -47,6 +47,8 @@ Flags:
   --drift MODE           correct (default) or warn: what a resync does about drift
   --metrics-port N       serve GET /healthz and GET /metrics on 127.0.0.1:N (0: any free port,
                          logged). /healthz answers 200 while the last cycle succeeded, else 503.
+  --metrics-host ADDR    listen on ADDR instead of 127.0.0.1, e.g. 0.0.0.0 in a Kubernetes pod
+                         so that the kubelet's probes and Prometheus can reach it
 
 ${connectionHelp}
 
@@ -75,6 +77,7 @@ export const watchCommand: Command = {
     resync: { type: 'string' },
     drift: { type: 'string' },
     'metrics-port': { type: 'string' },
+    'metrics-host': { type: 'string' },
   },
   async run(args, ctx) {
     const paths = manifestPaths(args);
@@ -86,6 +89,9 @@ export const watchCommand: Command = {
     const drift = stringFlag(args, 'drift') ?? 'correct';
     if (drift !== 'correct' && drift !== 'warn') throw new UsageError(`--drift must be correct or warn, got "${drift}"`);
     const metricsPort = stringFlag(args, 'metrics-port') === undefined ? null : integerFlag(args, 'metrics-port', 0, 0, 65_535);
+    const metricsHost = stringFlag(args, 'metrics-host') ?? '127.0.0.1';
+    if (metricsHost.trim() === '' || /[\s/]/.test(metricsHost)) throw new UsageError(`--metrics-host must be an address to listen on, such as 127.0.0.1 or 0.0.0.0, got "${metricsHost}"`);
+    if (stringFlag(args, 'metrics-host') !== undefined && metricsPort === null) throw new UsageError('--metrics-host needs --metrics-port');
     const conn = resolveConnection(args, ctx.env, ctx.cwd);
 
     const logger = createLogger({ level: conn.logLevel, ...(conn.logFormat ? { format: conn.logFormat } : {}), destination: ctx.stderr });
@@ -127,14 +133,19 @@ export const watchCommand: Command = {
     try {
       if (metricsPort !== null) {
         try {
-          metrics = await startMetricsServer({ port: metricsPort, metrics: () => reconciler.metrics(), health: () => reconciler.health() });
+          metrics = await startMetricsServer({ port: metricsPort, host: metricsHost, metrics: () => reconciler.metrics(), health: () => reconciler.health() });
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
-          const why = code === 'EADDRINUSE' ? 'the port is already in use' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-          logger.error({ port: metricsPort }, `--metrics-port ${metricsPort}: cannot listen on 127.0.0.1:${metricsPort}: ${why}; choose another port`);
+          const why =
+            code === 'EADDRINUSE' ? 'the port is already in use; choose another port'
+            : code === 'EACCES' ? 'permission denied; choose a port above 1023'
+            : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' ? 'no such address on this machine; check --metrics-host'
+            : (err as Error).message;
+          logger.error({ port: metricsPort, host: metricsHost }, `--metrics-port ${metricsPort}: cannot listen on ${metricsHost}:${metricsPort}: ${why}`);
           return EXIT.error;
         }
-        logger.info({ port: metrics.port }, `metrics and health on http://127.0.0.1:${metrics.port}/metrics and /healthz`);
+        const shown = metricsHost.includes(':') ? `[${metricsHost}]` : metricsHost;
+        logger.info({ port: metrics.port, host: metricsHost }, `metrics and health on http://${shown}:${metrics.port}/metrics and /healthz`);
       }
       if (ctx.signal.aborted) return EXIT.ok;
 
