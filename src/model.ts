@@ -56,6 +56,13 @@ export interface KeystoreEnvironment {
   file: Secret;
 }
 
+/**
+ * Finds the source position of a field of a resource's manifest by its JSON path (e.g.
+ * `['spec', 'environments', 1, 'name']`), for errors found after loading (an environment the
+ * server does not have). Lazy because positions cost a second parse of the file.
+ */
+export type FieldLocator = (path: readonly (string | number)[]) => SourceLocation;
+
 /** A Key as the manifests declare it, secrets resolved to base64 and wrapped. */
 export interface DesiredKey extends ResourceId {
   kind: 'Key';
@@ -64,6 +71,7 @@ export interface DesiredKey extends ResourceId {
   environments: KeyEnvironment[];
   updateReferencedJwks?: JwksScope;
   source: SourceLocation;
+  locate?: FieldLocator;
 }
 
 /** A Keystore as the manifests declare it. */
@@ -73,6 +81,7 @@ export interface DesiredKeystore extends ResourceId {
   environments: KeystoreEnvironment[];
   updateReferencedJwks?: JwksScope;
   source: SourceLocation;
+  locate?: FieldLocator;
 }
 
 export type DesiredResource = DesiredKey | DesiredKeystore;

@@ -139,6 +139,10 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
       name: m.metadata.name,
       description: m.spec.description ?? '',
       source: { file: doc.file, line: doc.start.line, column: doc.start.column },
+      locate: (path: readonly (string | number)[]) => {
+        const pos = doc.locate(path);
+        return { file: doc.file, line: pos.line, column: pos.column };
+      },
       ...(m.spec.updateReferencedJwks ? { updateReferencedJwks: m.spec.updateReferencedJwks } : {}),
     };
     let resource: DesiredResource;

@@ -164,8 +164,8 @@ function reverseKindOrder(a: ResourceId, b: ResourceId): number {
 /**
  * Checks that every environment a manifest names exists in its project (SPEC §4 preflight).
  * `environmentsByProject` holds what the server answered; a project missing from it is unknown.
- * Diagnostics point at the resource's manifest location (the environment entry's own line is not
- * kept in the desired state).
+ * Diagnostics point at the environment entry's name in the manifest when the resource can locate
+ * its fields, else at the resource.
  */
 export function checkEnvironments(
   desired: DesiredState,
@@ -194,8 +194,12 @@ export function checkEnvironments(
     const sortedKnown = [...has].sort(compareText);
     r.environments.forEach((env, i) => {
       if (has.has(env.name)) return;
+      const where = r.locate?.(['spec', 'environments', i, 'name']) ?? r.source;
       out.push({
         ...at,
+        file: where.file,
+        line: where.line,
+        column: where.column,
         code: 'unknown-environment',
         severity: 'error',
         path: `spec.environments[${i}].name`,

@@ -191,7 +191,7 @@ describe('apply', () => {
     const dir = tempTree(manifestFiles({ environment: 'staging-eu' }));
     const run = await cli(emulator(), dir, ['apply', 'manifests']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/manifests\/keys\.yaml:1:1 Key Payments\/key-000: spec\.environments\[0\]\.name: environment "staging-eu" does not exist/);
+    expect(run.stderr).toMatch(/manifests\/keys\.yaml:10:7 Key Payments\/key-000: spec\.environments\[0\]\.name: environment "staging-eu" does not exist/);
     expect(emulator().stats().writes).toBe(0);
   });
 });

@@ -84,7 +84,7 @@ describe('plan', () => {
     const dir = tempTree(manifestFiles({ environment: 'nowhere', keystores: 0 }));
     const run = await cli(emulator(), dir, ['plan', 'manifests']);
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^manifests\/keys\.yaml:1:1 Key Payments\/key-000: spec\.environments\[0\]\.name: environment "nowhere" does not exist in project Payments/m);
+    expect(run.stdout).toMatch(/^manifests\/keys\.yaml:10:7 Key Payments\/key-000: spec\.environments\[0\]\.name: environment "nowhere" does not exist in project Payments/m);
     expect(run.stdout).toContain('nothing was written');
     expect(emulator().stats().byRoute).toEqual({ 'GET /apiops/environments/{project}': 1 });
     expect(emulator().stats().writes).toBe(0);
