@@ -154,7 +154,7 @@ export const applyCommand: Command = {
       }
 
       const tooManyDeletes = plan.summary.delete > maxDeletes;
-      const deletesRefused = `the plan deletes ${plan.summary.delete} resources, more than --max-deletes ${maxDeletes}`;
+      const deletesRefused = `the plan deletes ${plan.summary.delete} ${plan.summary.delete === 1 ? 'resource' : 'resources'}, more than --max-deletes ${maxDeletes}`;
       const raiseLimit = `If these deletes are intended, run again with --max-deletes ${plan.summary.delete}.`;
       if (dryRun) {
         if (tooManyDeletes) await say(`note: apply would refuse this plan: ${deletesRefused}. ${raiseLimit}`);
