@@ -9,6 +9,7 @@
 // 2. The resident memory of an idle watcher over 10,000 resources (bench/gen-manifests.mjs, 10
 //    documents per file, and one document per file as `export` writes them): VmRSS of the child
 //    a few seconds after its start apply finished, with VmHWM (the peak, during that apply).
+//    Then a few edits at that size: every cycle reloads and validates the whole tree.
 //
 // Prints figures; asserts nothing about time. Run after `npm run build`: node bench/watch.mjs
 //   BENCH_QUICK=1 (1,000 resources, 20 edits)  WATCH_EDITS=N  WATCH_DEBOUNCE=MS  WATCH_RESOURCES=N
@@ -26,6 +27,7 @@ const EDITS = Number(process.env.WATCH_EDITS ?? (quick ? 20 : 50));
 const DEBOUNCE_MS = Number(process.env.WATCH_DEBOUNCE ?? 300);
 const RESOURCES = Number(process.env.WATCH_RESOURCES ?? (quick ? 1_000 : 10_000));
 const IDLE_SETTLE_MS = 3_000;
+const LARGE_EDITS = 5;
 const say = (text) => process.stderr.write(`bench watch: ${text}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -79,42 +81,50 @@ async function procStatusKb(pid) {
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
 
+/** Edits `count` documents one after the other (file i of `files`), each time timing save -> stored write. */
+async function timeEdits(emulator, watch, files, count) {
+  const samples = [];
+  for (let i = 0; i < count; i++) {
+    const file = files[i % files.length];
+    const text = await readFile(file, 'utf8');
+    const name = /^ {2}name: (\S+)$/m.exec(text)[1];
+    const kind = /^kind: (\S+)$/m.exec(text)[1];
+    const project = /^ {2}project: (\S+)$/m.exec(text)[1];
+    const description = `edit ${i} of the watch benchmark`;
+    const next = text.replace(/^ {2}description: .*$/m, `  description: ${description}`);
+    const landed = new Promise((resolve) => {
+      const off = emulator.store.onChange(() => {
+        if (emulator.store.get(project, kind, name)?.description === description) {
+          off();
+          resolve(performance.now());
+        }
+      });
+    });
+    const cyclesBefore = watch.cycles.length;
+    const t0 = performance.now();
+    await writeFile(file, next);
+    samples.push((await landed) - t0);
+    // Wait until the cycle that wrote it has finished, then a moment, so edits do not overlap.
+    await watch.waitCycles(cyclesBefore + 1, `cycle for edit ${i}`);
+    await sleep(50);
+  }
+  return summarise(samples);
+}
+
+/** The paths of the `n` files bench/gen-manifests.mjs wrote (100 per group folder). */
+function manifestFiles(dir, n) {
+  return Array.from({ length: n }, (_, f) => join(dir, `group-${String(Math.floor(f / 100)).padStart(3, '0')}`, `manifests-${String(f).padStart(4, '0')}.yaml`));
+}
+
 async function measureLatency(emulator) {
   const dir = await tempDir('apinizer-bench-watch-');
   try {
     // 20 resources, one per file: each edit is one file, as a reviewer's merge of one change is.
     const tree = await writeManifestTree(dir, { resources: 20, perFile: 1 });
     const watch = await startWatch(emulator, dir, manifestEnv(dir));
-    const files = [];
-    for (let f = 0; f < tree.files; f++) files.push(join(dir, 'group-000', `manifests-${String(f).padStart(4, '0')}.yaml`));
-    const samples = [];
-    for (let i = 0; i < EDITS; i++) {
-      const file = files[i % files.length];
-      const text = await readFile(file, 'utf8');
-      const name = /^ {2}name: (\S+)$/m.exec(text)[1];
-      const kind = /^kind: (\S+)$/m.exec(text)[1];
-      const project = /^ {2}project: (\S+)$/m.exec(text)[1];
-      const description = `edit ${i} of the watch benchmark`;
-      const next = text.replace(/^ {2}description: .*$/m, `  description: ${description}`);
-      const landed = new Promise((resolve) => {
-        const off = emulator.store.onChange(() => {
-          if (emulator.store.get(project, kind, name)?.description === description) {
-            off();
-            resolve(performance.now());
-          }
-        });
-      });
-      const cyclesBefore = watch.cycles.length;
-      const t0 = performance.now();
-      await writeFile(file, next);
-      samples.push((await landed) - t0);
-      // Wait until the cycle that wrote it has finished, then a moment, so edits do not overlap.
-      await watch.waitCycles(cyclesBefore + 1, `cycle for edit ${i}`);
-      await sleep(50);
-    }
-    const writes = emulator.stats().writes;
+    const result = await timeEdits(emulator, watch, manifestFiles(dir, tree.files), EDITS);
     await watch.stop();
-    return { ...summarise(samples), writes };
+    return result;
   } finally {
     await removeTree(dir);
   }
@@ -131,8 +141,11 @@ async function measureIdleRss(emulator, perFile) {
     await sleep(IDLE_SETTLE_MS);
     const { rss, hwm } = await procStatusKb(watch.child.pid);
     const created = emulator.store.size();
+    // With that many resources loaded, each cycle reloads and validates all of them: a few edits
+    // show what that adds to the save-to-write time.
+    const edits = await timeEdits(emulator, watch, manifestFiles(dir, tree.files), LARGE_EDITS);
     await watch.stop();
-    return { files: tree.files, resources: tree.resources, created, rss, hwm, startMs };
+    return { files: tree.files, resources: tree.resources, created, rss, hwm, startMs, edits };
   } finally {
     await removeTree(dir);
   }
@@ -152,7 +165,11 @@ try {
     `watch save-to-write latency (file written -> write stored by the emulator), debounce ${DEBOUNCE_MS} ms, ${lat.n} edits, no emulator latency:`,
     `  median ${f(lat.median)}, p95 ${f(lat.p95)}, min ${f(lat.min)}, max ${f(lat.max)} (target: median < debounce + 100 = ${DEBOUNCE_MS + 100} ms)`,
     `idle watcher over ${int(RESOURCES)} resources (RSS ${IDLE_SETTLE_MS / 1000} s after the start apply finished; peak = VmHWM, reached during that apply):`,
-    ...idle.map((r) => `  ${int(r.files)} files (${int(r.resources / r.files)} per file): idle RSS ${mb(r.rss)}, peak ${mb(r.hwm)}; start apply of ${int(r.created)} creates took ${(r.startMs / 1000).toFixed(1)} s`),
+    ...idle.map(
+      (r) =>
+        `  ${int(r.files)} files (${int(r.resources / r.files)} per file): idle RSS ${mb(r.rss)}, peak ${mb(r.hwm)}; start apply of ${int(r.created)} creates took ${(r.startMs / 1000).toFixed(1)} s; ` +
+        `then save-to-write over ${r.edits.n} edits: median ${f(r.edits.median)}, max ${f(r.edits.max)} (each cycle reloads all ${int(r.resources)})`,
+    ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {

@@ -2,6 +2,7 @@
 // to the server, what may be pruned, when a noop must still be written, and what counts as drift.
 import { describe, expect, it } from 'vitest';
 import { resourceKey } from '../../src/model.js';
+import { fingerprintDesired } from '../../src/reconcile/fingerprint.js';
 import { buildPlan } from '../../src/reconcile/plan.js';
 import {
   deleteAction,
@@ -12,6 +13,7 @@ import {
   incrementalPlan,
   pendingResources,
   removalsToDelete,
+  sameDesired,
   splitResync,
   type SyncedEntry,
 } from '../../src/watch/cycle.js';
@@ -40,6 +42,27 @@ describe('desiredChanges', () => {
     expect(desiredChanges(before, desiredState(rotated)).changed).toHaveLength(1);
     const moved = aKey({ source: { file: 'elsewhere.yaml', line: 40, column: 1 } });
     expect(desiredChanges(before, desiredState(moved)).unchanged).toBe(1);
+  });
+
+  it('compares field by field before hashing, and agrees with the fingerprint either way', () => {
+    const base = aKey();
+    const cases = [
+      aKey(),
+      aKey({ description: 'other' }),
+      aKey({ keyType: 'EC' }),
+      aKey({ environments: [...base.environments].reverse() }), // same content, other order
+      aKey({ environments: [base.environments[0]!] }),
+      aKey({ updateReferencedJwks: 'ALL_PROJECTS' }), // not part of the fingerprint
+      aKey({ environments: [{ name: 'production', publicKey: aSecret('x'), privateKey: base.environments[0]!.privateKey! }, base.environments[1]!] }),
+    ];
+    for (const c of cases) {
+      const verdict = desiredChanges(desiredState(aKey()), desiredState(c)).changed.length === 0;
+      expect(verdict).toBe(fingerprintDesired(c) === fingerprintDesired(base));
+      if (sameDesired(base, c)) expect(fingerprintDesired(c)).toBe(fingerprintDesired(base));
+    }
+    expect(sameDesired(aKeystore(), aKeystore({ environments: [{ name: 'production', type: 'PKCS12', file: aSecret('other') }] }))).toBe(false);
+    expect(sameDesired(aKeystore(), aKeystore())).toBe(true);
+    expect(sameDesired(aKey(), aKeystore())).toBe(false);
   });
 
   it('treats everything as added when there is no previous state', () => {
