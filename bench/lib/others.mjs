@@ -48,3 +48,34 @@ export async function emulatorThroughput(requests, runs) {
   };
   return { list: rate('list'), create: rate('create'), raw: run.stdout.trim() };
 }
+
+/**
+ * bench/watch.mjs: save-to-write latency (median, p95, min, max over its edits, and the
+ * debounce) and the idle watcher's RSS per tree layout.
+ */
+export async function watchFigure(quick) {
+  const run = await runBenchScript('watch.mjs', [], quick ? { BENCH_QUICK: '1' } : {});
+  if (!run) return null;
+  const out = run.stdout;
+  const lat = /median (\d+) ms, p95 (\d+) ms, min (\d+) ms, max (\d+) ms/.exec(out);
+  const head = /debounce (\d+) ms, (\d+) edits/.exec(out);
+  if (!lat || !head) throw new Error(`bench/watch.mjs: unexpected output:\n${out}`);
+  const idle = [...out.matchAll(/([\d,]+) files \((\d+) per file\): idle RSS ([\d.]+) MB, peak ([\d.]+) MB; start apply of ([\d,]+) creates took ([\d.]+) s/g)].map((m) => ({
+    files: num(m[1]),
+    perFile: num(m[2]),
+    idleMb: Number(m[3]),
+    peakMb: Number(m[4]),
+    resources: num(m[5]),
+    startSeconds: Number(m[6]),
+  }));
+  return {
+    debounceMs: Number(head[1]),
+    edits: Number(head[2]),
+    median: Number(lat[1]),
+    p95: Number(lat[2]),
+    min: Number(lat[3]),
+    max: Number(lat[4]),
+    idle,
+    raw: out.trim(),
+  };
+}
