@@ -91,14 +91,7 @@ export function parseManifestText(text: string, file: string, options: ParseOpti
     return { documents, diagnostics, fast: false };
   }
   const docs = parseDocuments(source, lineCounter);
-  // Positions are needed only for problems, which are rare: rather than keep every document's
-  // syntax tree alive until the end of a run (most of a large run's memory and GC time), the
-  // file is parsed again on the first locate() call for any of its documents.
-  let reparsed: Document.Parsed[] | undefined;
-  const treeOf = (i: number): Document.Parsed | undefined => {
-    reparsed ??= parseDocuments(source, new LineCounter());
-    return reparsed[i];
-  };
+  const locator = fileLocator(source);
 
   let index = -1;
   for (const doc of docs) {
@@ -138,18 +131,7 @@ export function parseManifestText(text: string, file: string, options: ParseOpti
     }
     if (value === null || value === undefined) continue; // `---` followed by nothing, or a bare `~`
     const start = at(contents.range?.[0] ?? 0);
-    const i = index;
-    documents.push({
-      file,
-      index,
-      value,
-      start,
-      locate: (path, target = 'key') => {
-        const tree = treeOf(i);
-        const root = tree?.contents as Node | null | undefined;
-        return (tree && root && locateIn(tree, root, path, target, at)) || start;
-      },
-    });
+    documents.push({ file, index, value, start, locate: locator(index, start) });
   }
   return { documents, diagnostics, fast: false };
 }
@@ -195,39 +177,40 @@ function fastParse(source: string, file: string): ParseResult | undefined {
     return undefined;
   }
   if (roots.length !== values.length) return undefined;
-  let reparsed: { docs: Document.Parsed[]; at: (offset: number) => Position } | undefined;
-  const tree = () => {
-    if (!reparsed) {
-      const lineCounter = new LineCounter();
-      const docs = parseDocuments(source, lineCounter);
-      reparsed = {
-        docs,
-        at: (offset) => {
-          const { line, col } = lineCounter.linePos(offset);
-          return { line, column: col };
-        },
-      };
-    }
-    return reparsed;
-  };
+  const locator = fileLocator(source);
   const documents: ParsedDocument[] = [];
   values.forEach((value, index) => {
     const start = roots[index];
-    if (value === null || value === undefined || !start) return;
-    documents.push({
-      file,
-      index,
-      value,
-      start,
-      locate: (path, target = 'key') => {
-        const { docs, at } = tree();
-        const doc = docs[index];
-        const root = doc?.contents as Node | null | undefined;
-        return (doc && root && locateIn(doc, root, path, target, at)) || start;
-      },
-    });
+    if (value !== null && value !== undefined && start) documents.push({ file, index, value, start, locate: locator(index, start) });
   });
   return { documents, diagnostics: [], fast: true };
+}
+
+/**
+ * Makes each document's locate(). Positions are needed only for problems, which are rare: rather
+ * than keep every document's syntax tree alive until the end of a run (most of a large run's
+ * memory and GC time), the file is parsed again with `yaml` on the first locate() call for any of
+ * its documents, and that parse is shared by all of them.
+ */
+function fileLocator(source: string): (index: number, start: Position) => ParsedDocument['locate'] {
+  let parsed: { docs: Document.Parsed[]; at: (offset: number) => Position } | undefined;
+  return (index, start) =>
+    (path, target = 'key') => {
+      if (!parsed) {
+        const lineCounter = new LineCounter();
+        const docs = parseDocuments(source, lineCounter);
+        parsed = {
+          docs,
+          at: (offset) => {
+            const { line, col } = lineCounter.linePos(offset);
+            return { line, column: col };
+          },
+        };
+      }
+      const doc = parsed.docs[index];
+      const root = doc?.contents as Node | null | undefined;
+      return (doc && root && locateIn(doc, root, path, target, parsed.at)) || start;
+    };
 }
 
 /** Deepest nesting of flow collections ([ or {) accepted; manifests use two or three. */
