@@ -134,11 +134,19 @@ function actionFor(desired: DesiredResource | undefined, current: CurrentResourc
     name: id.name,
     changes,
     unknownFields,
-    fingerprints: {
-      desired: desired ? fingerprintDesired(desired) : null,
-      current: current ? fingerprintCurrent(current) : null,
-    },
+    fingerprints: { desired: null, current: null },
   };
+  // Hashing both sides of every resource is most of a large no-op plan's time, and only a saved
+  // (JSON) plan and its check need the fingerprints: compute them on first read.
+  let fingerprints: PlanAction['fingerprints'] | undefined;
+  Object.defineProperty(planned, 'fingerprints', {
+    enumerable: true,
+    get: () =>
+      (fingerprints ??= {
+        desired: desired ? fingerprintDesired(desired) : null,
+        current: current ? fingerprintCurrent(current) : null,
+      }),
+  });
   if (desired) {
     planned.source = desired.source;
     planned.desired = desired;
