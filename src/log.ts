@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import PinoPretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
@@ -51,9 +52,11 @@ export function createLogger(options: LogOptions = {}): Logger {
   return pino({ level, redact, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, destination);
 }
 
+/** pino-pretty is loaded only for a terminal: CI and containers log JSON and skip its start-up cost. */
 function prettyStream(destination: NodeJS.WritableStream): NodeJS.WritableStream {
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
   const colorize = !process.env.NO_COLOR && (destination as NodeJS.WriteStream).isTTY === true;
-  return PinoPretty({ destination, colorize, sync: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' });
+  return pretty({ destination, colorize, sync: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' });
 }
 
 /** A logger that drops everything, for pure code under test. */

@@ -88,8 +88,9 @@ function text(v: unknown): string | undefined {
 export function readSecret(v: unknown): CurrentSecret | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   if (typeof v !== 'string') return 'masked';
-  if (normaliseBase64(v) === '') return undefined;
-  return isBase64(v) ? new Secret(v) : 'masked';
+  // One scan in the common case (valid base64); whitespace-only text counts as absent.
+  if (isBase64(v)) return new Secret(v);
+  return v.trim() === '' ? undefined : 'masked';
 }
 
 function environmentName(entry: Record<string, unknown>): string | undefined {
