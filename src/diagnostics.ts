@@ -79,3 +79,13 @@ export function formatGithubAnnotation(d: Diagnostic): string {
   const text = `${d.resource ? `${d.resource}: ` : ''}${d.path ? `${d.path}: ` : ''}${d.message} [${d.code}]`;
   return `::${cmd} file=${escapeProp(d.file)},line=${d.line},col=${d.column}::${escapeData(text)}`;
 }
+
+/**
+ * A diagnostic as JSON output carries it (validate and plan): exactly the Diagnostic fields, in a
+ * stable order, `resource` only when known.
+ */
+export function diagnosticToJson(d: Diagnostic): Diagnostic {
+  const out: Diagnostic = { code: d.code, severity: d.severity, message: d.message, file: d.file, line: d.line, column: d.column, path: d.path };
+  if (d.resource !== undefined) out.resource = d.resource;
+  return out;
+}

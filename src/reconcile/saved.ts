@@ -2,8 +2,8 @@
 // saved by `plan --format json --out FILE` still holds before `apply --plan FILE` writes (SPEC §5).
 // The JSON never carries a secret value or a secret's hash: only field paths, non-sensitive
 // before/after text, and one fingerprint per whole object.
-import { formatDiagnostic } from '../diagnostics.js';
-import type { Diagnostic, DiagnosticCode, Severity } from '../diagnostics.js';
+import { diagnosticToJson, formatDiagnostic } from '../diagnostics.js';
+import type { Diagnostic } from '../diagnostics.js';
 import { resourceKey, resourceLabel } from '../model.js';
 import type { Kind } from '../model.js';
 import type { ActionType, Plan, PlanSummary } from './types.js';
@@ -28,16 +28,8 @@ export interface PlanJsonAction {
   fingerprints: { desired: string | null; current: string | null };
 }
 
-export interface PlanJsonDiagnostic {
-  code: DiagnosticCode;
-  severity: Severity;
-  message: string;
-  file: string;
-  line: number;
-  column: number;
-  path: string;
-  resource?: string;
-}
+/** A diagnostic in the plan JSON: the Diagnostic fields (see diagnosticToJson). */
+export type PlanJsonDiagnostic = Diagnostic;
 
 /** The `plan --format json` document. */
 export interface PlanJson {
@@ -79,23 +71,10 @@ export function planToJson(plan: Plan): PlanJson {
       ...plan.warnings,
       ...plan.diagnostics.filter((d) => d.severity !== 'error').map(formatDiagnostic),
     ],
-    errors: plan.diagnostics.filter((d) => d.severity === 'error').map(diagnosticJson),
+    errors: plan.diagnostics.filter((d) => d.severity === 'error').map(diagnosticToJson),
   };
 }
 
-function diagnosticJson(d: Diagnostic): PlanJsonDiagnostic {
-  const out: PlanJsonDiagnostic = {
-    code: d.code,
-    severity: d.severity,
-    message: d.message,
-    file: d.file,
-    line: d.line,
-    column: d.column,
-    path: d.path,
-  };
-  if (d.resource !== undefined) out.resource = d.resource;
-  return out;
-}
 
 interface SavedAction {
   action: string;

@@ -1,9 +1,9 @@
 import { resolveDefaultProject } from '../../api/connection.js';
 import {
+  diagnosticToJson,
   formatDiagnostic,
   formatGithubAnnotation,
   hasErrors,
-  type Diagnostic,
 } from '../../diagnostics.js';
 import { DEFAULT_MAX_FILE_BYTES, loadManifests, type LoadResult } from '../../manifest/load.js';
 import { type Command, type ParsedArgs, EXIT, UsageError, stringFlag } from '../command.js';
@@ -110,16 +110,7 @@ export function renderValidationJson(result: LoadResult): string {
       errors,
       warnings: result.diagnostics.length - errors,
     },
-    diagnostics: result.diagnostics.map((d: Diagnostic) => ({
-      code: d.code,
-      severity: d.severity,
-      message: d.message,
-      file: d.file,
-      line: d.line,
-      column: d.column,
-      path: d.path,
-      ...(d.resource ? { resource: d.resource } : {}),
-    })),
+    diagnostics: result.diagnostics.map(diagnosticToJson),
   };
   return JSON.stringify(doc, null, 2);
 }
