@@ -3,7 +3,6 @@
 // outputs and GITHUB_* files wired the same way, against the emulator and a fake GitHub API. The
 // two `uses:` steps (upload/download-artifact) are simulated by copying files.
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +10,7 @@ import { parse } from 'yaml';
 import { PLAN_MARKER } from '../../src/ci/pr-comment.js';
 import { useEmulator } from '../support/emulator.js';
 import { tempTree } from '../support/tmp.js';
+import { runBash } from '../support/process.js';
 import { startFakeForge, type FakeForge } from './fake-forge.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
@@ -100,20 +100,9 @@ interface ActionRun {
 }
 
 /** bash -c SCRIPT, asynchronously: the emulator and the fake GitHub live in this process's event loop. */
-function bash(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
+async function bash(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const run = await runBash(script, { cwd, env });
+  return { status: run.code, stdout: run.stdout, stderr: run.stderr };
 }
 
 /** Runs action.yml's steps like the runner: `if` (default success()), env, GITHUB_OUTPUT per step. */

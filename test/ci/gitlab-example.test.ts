@@ -2,7 +2,6 @@
 // runner does), in a checkout whose node_modules holds this package (as `npm ci` would install
 // it), against the emulator and a fake GitLab API. before_script (npm ci) is skipped.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +9,7 @@ import { parse } from 'yaml';
 import { PLAN_MARKER } from '../../src/ci/pr-comment.js';
 import { useEmulator } from '../support/emulator.js';
 import { tempTree } from '../support/tmp.js';
+import { runBash } from '../support/process.js';
 import { startFakeForge, type FakeForge } from './fake-forge.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
@@ -23,20 +23,10 @@ const PIPELINE = parse(readFileSync(join(ROOT, 'examples/ci/gitlab-ci.yml'), 'ut
 const GL_TOKEN = 'glpat-EXAMPLEtokenNEVERshown';
 const PUBLIC_KEY = Buffer.from('GITLAB-EXAMPLE-PUBLIC-KEY').toString('base64');
 
-function runJob(name: string, cwd: string, env: Record<string, string>): Promise<{ status: number | null; log: string }> {
+async function runJob(name: string, cwd: string, env: Record<string, string>): Promise<{ status: number | null; log: string }> {
   const job = PIPELINE[name] as Job;
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', job.script.join('\n')], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...PIPELINE.variables, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let log = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (log += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (log += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, log }));
-  });
+  const run = await runBash(job.script.join('\n'), { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...PIPELINE.variables, ...env } });
+  return { status: run.code, log: run.stdout + run.stderr };
 }
 
 describe('examples/ci/gitlab-ci.yml', () => {

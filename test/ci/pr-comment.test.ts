@@ -1,34 +1,20 @@
 // The PR script the GitHub action and the GitLab example run, as a real child process (the built
 // dist/ci/pr-comment.js, exactly as CI runs it) against a local fake of the forge's REST API.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BODY_LIMIT, commentBody, nextLink, PLAN_MARKER, redact } from '../../src/ci/pr-comment.js';
 import { startFakeForge, type FakeForge } from './fake-forge.js';
 import { tempTree } from '../support/tmp.js';
+import { runProcess, type ProcessRun as Run } from '../support/process.js';
 
 const SCRIPT = fileURLToPath(new URL('../../dist/ci/pr-comment.js', import.meta.url));
 const TOKEN = 'ghs_TOPSECRETtoken1234567890';
 const GL_TOKEN = 'glpat-TOPSECRETgitlab0987';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runScript(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SCRIPT, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runScript(args: string[], env: Record<string, string>) {
+  return runProcess(process.execPath, [SCRIPT, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
 }
 
 const PLAN_MD = `${PLAN_MARKER}\n**Plan:** 1 to create, 0 to update, 0 to delete, 2 unchanged.\n\n| Kind | Project | Name | Action |\n|---|---|---|---|\n| Key | Payments | k | create |\n`;

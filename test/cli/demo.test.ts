@@ -1,26 +1,14 @@
 // `npm start` (SPEC §9): the built demo starts its own emulator, runs plan, apply and plan again,
 // and must end with "No changes" and exit 0, leaving nothing running.
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runProcess } from '../support/process.js';
 
 const DEMO = fileURLToPath(new URL('../../dist/cli/demo.js', import.meta.url));
 
-function runDemo(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // A clean environment, as on a fresh machine: nothing from APINIZER_* leaks in from the test runner.
-    const child = spawn(process.execPath, [DEMO], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runDemo(env: Record<string, string>) {
+  // A clean environment, as on a fresh machine: nothing from APINIZER_* leaks in from the test runner.
+  return runProcess(process.execPath, [DEMO], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
 }
 
 describe('npm start demo', () => {

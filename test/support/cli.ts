@@ -1,24 +1,14 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runProcess, type ProcessOptions, type ProcessRun } from './process.js';
 
 /** The built CLI launcher, exactly as `npx apinizer-gitops` runs it. */
 export const CLI_BIN = fileURLToPath(new URL('../../bin/apinizer-gitops.js', import.meta.url));
 
-export interface CliRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+export type CliRun = ProcessRun;
 
-export interface CliOptions {
-  cwd?: string;
+export interface CliOptions extends Omit<ProcessOptions, 'env'> {
   /** Added to a clean environment (PATH, HOME, and nothing from APINIZER_*, LOG_*, GITHUB_*). */
   env?: Record<string, string | undefined>;
-  /** Called once the child is running, e.g. to send it a signal. */
-  onSpawn?: (child: import('node:child_process').ChildProcess) => void;
-  timeoutMs?: number;
-  input?: string;
 }
 
 /** Runs the real CLI in a child process and collects its output and exit status. */
@@ -29,20 +19,5 @@ export function runCliProcess(args: string[], options: CliOptions = {}): Promise
     if (v !== undefined) env[k] = v;
   }
   for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-    if (options.input !== undefined) child.stdin.end(options.input);
-    else child.stdin.end();
-    options.onSpawn?.(child);
-  });
+  return runProcess(process.execPath, [CLI_BIN, ...args], { ...options, env });
 }
