@@ -1,10 +1,8 @@
 // Pure: Plan and Report as the JSON documents of SPEC §3 (schemas/plan.schema.json and
 // schemas/report.schema.json). Built field by field from the values, never by serialising the
 // internal objects, so nothing that holds a Secret can end up in them.
-import type { EnvironmentDeployment } from '../../api/types.js';
-import type { Kind } from '../../model.js';
 import { planToJson } from '../saved.js';
-import type { ApplyResult, Outcome, Plan, Report, ReportSummary } from '../types.js';
+import type { ApplyResult, Plan, Report, ReportSummary } from '../types.js';
 
 export const REPORT_FORMAT_VERSION = 1;
 
@@ -16,16 +14,8 @@ export interface ReportJson {
   finishedAt: string;
   interrupted: boolean;
   summary: ReportSummary;
-  results: {
-    action: ApplyResult['action'];
-    kind: Kind;
-    project: string;
-    name: string;
-    outcome: Outcome;
-    switchedTo: 'create' | 'update' | null;
-    deployment: EnvironmentDeployment[];
-    error: { kind: string; status: number | null; message: string; hint: string } | null;
-  }[];
+  /** The same fields as ApplyResult, copied one by one (see reportToJson). */
+  results: ApplyResult[];
 }
 
 /** The plan as one JSON document (pretty-printed, newline-terminated). */
