@@ -15,6 +15,8 @@ export interface HttpAnswer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  /** The body's bytes, for answers that are files rather than JSON (export-file). */
+  bytes?: Buffer;
 }
 
 /** A failed answer, classified: the fields of an ApiError except the hint and the request. */

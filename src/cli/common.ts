@@ -15,6 +15,7 @@ export const connectionOptions: OptionsConfig = {
   'log-format': { type: 'string' },
   concurrency: { type: 'string' },
   config: { type: 'string' },
+  'api-generation': { type: 'string' },
 };
 
 /** Help lines for connectionOptions, appended to each command's help. */
@@ -29,5 +30,7 @@ export const connectionHelp = `Connection (flag, else environment variable):
   --ca-file FILE           PEM bundle of a private CA for https            (APINIZER_CA_FILE)
   --allow-insecure-http    allow http:// to a host that is not loopback
   --config FILE            YAML file with server, project, concurrency, timeout, retries
+  --api-generation G       legacy|current: the Apinizer API generation; detected per project when
+                           unset (GET /apiops/projects/P/environments/ answers on current) (APINIZER_API_GENERATION)
   --log-level L            trace|debug|info|warn|error, default info       (LOG_LEVEL)
   --log-format F           json|pretty; default pretty on a TTY, json otherwise`;

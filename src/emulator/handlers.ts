@@ -1,4 +1,4 @@
-import type { Kind } from '../model.js';
+import type { BuiltinKind as Kind } from '../model.js';
 import { isBase64 } from '../secret.js';
 import { bearerToken, type TokenBook } from './auth.js';
 import {

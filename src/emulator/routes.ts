@@ -1,4 +1,4 @@
-import type { Kind } from '../model.js';
+import type { BuiltinKind as Kind } from '../model.js';
 
 /** What a request path and method mean to the emulator. */
 export type Route =
