@@ -8,10 +8,10 @@
  */
 export type Dialect = 'documented' | 'status';
 
-/** An HTTP answer ready to send: status, JSON text, extra headers. */
+/** An HTTP answer ready to send: status, JSON text (or file bytes, with their content-type in headers), extra headers. */
 export interface Answer {
   status: number;
-  body: string;
+  body: string | Buffer;
   headers?: Record<string, string>;
 }
 
@@ -103,6 +103,19 @@ export function errorAnswer(dialect: Dialect, failure: ApiFailure): Answer {
     return json(requestError ? 400 : failure.status, body, failure.headers);
   }
   return json(failure.status, { error: failure.error, error_description: failure.description, ...failure.extra }, failure.headers);
+}
+
+/** A file download (export-file): the bytes, their content type, and the name a browser would save them as. */
+export function fileAnswer(bytes: Buffer, contentType: string, fileName: string): Answer {
+  const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return {
+    status: 200,
+    body: bytes,
+    headers: {
+      'content-type': contentType,
+      'content-disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`,
+    },
+  };
 }
 
 /** A plain JSON answer in no dialect (token issuance, the emulator's own endpoints). */
