@@ -37,6 +37,12 @@ export interface ApiFailure {
   /** Extra fields of the documented body, e.g. `validation_errors` or `retry_after`. */
   extra?: Record<string, unknown>;
   headers?: Record<string, string>;
+  /**
+   * Answered by the web framework before the API (an unmapped path): the status stays as it is in
+   * every dialect. A legacy server answers the current-only paths so, and the product's
+   * generation probe relies on that 404.
+   */
+  framework?: boolean;
 }
 
 function json(status: number, value: unknown, headers?: Record<string, string>): Answer {
@@ -97,7 +103,7 @@ export function writeAnswer(dialect: Dialect, deploymentResult: DeploymentResult
  */
 export function errorAnswer(dialect: Dialect, failure: ApiFailure): Answer {
   if (dialect === 'status') {
-    const requestError = failure.status === 400 || failure.status === 404 || failure.status === 409;
+    const requestError = !failure.framework && (failure.status === 400 || failure.status === 404 || failure.status === 409);
     const body: Record<string, unknown> = { status: 'FAILURE', resultMessage: failure.description };
     if (failure.extra && 'retry_after' in failure.extra) body.retry_after = failure.extra.retry_after;
     return json(requestError ? 400 : failure.status, body, failure.headers);

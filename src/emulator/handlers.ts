@@ -233,7 +233,7 @@ function exportFile(request: ApiRequest, route: ObjectRoute<'exportFile'>, ctx: 
 }
 
 function noEndpoint(): ApiFailure {
-  return failure(404, 'not_found', 'No such endpoint in the Apinizer Management API');
+  return { ...failure(404, 'not_found', 'No such endpoint in the Apinizer Management API'), framework: true };
 }
 
 function alreadyExists(kind: Kind, name: string): ApiFailure {
