@@ -113,15 +113,12 @@ export function errorAnswer(dialect: Dialect, failure: ApiFailure): Answer {
 
 /** A file download (export-file): the bytes, their content type, and the name a browser would save them as. */
 export function fileAnswer(bytes: Buffer, contentType: string, fileName: string): Answer {
+  // The pages' form, `attachment; filename="NAME"`; RFC 6266's filename* only when NAME is not plain ASCII.
   const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return {
-    status: 200,
-    body: bytes,
-    headers: {
-      'content-type': contentType,
-      'content-disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`,
-    },
-  };
+  const disposition = ascii === fileName
+    ? `attachment; filename="${fileName}"`
+    : `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+  return { status: 200, body: bytes, headers: { 'content-type': contentType, 'content-disposition': disposition } };
 }
 
 /** A plain JSON answer in no dialect (token issuance, the emulator's own endpoints). */

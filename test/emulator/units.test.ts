@@ -22,6 +22,13 @@ describe('matchRoute', () => {
     ['GET', '/apiops/projects//keys/', { op: 'notFound' }],
     ['GET', '/apiops/projects/P/jwks/', { op: 'notFound' }],
     ['GET', '/apiops/projects/%zz/keys/', { op: 'badEncoding' }],
+    ['GET', '/apiops/projects/My%20P/environments/', { op: 'projectEnvironments', project: 'My P', template: 'GET /apiops/projects/{project}/environments/' }],
+    ['GET', '/apiops/projects/P/environments', { op: 'projectEnvironments' }],
+    ['POST', '/apiops/projects/P/environments/', { op: 'methodNotAllowed', allow: 'GET' }],
+    ['GET', '/apiops/projects/P/keys/k/export-file/', { op: 'exportFile', kind: 'Key', name: 'k', template: 'GET /apiops/projects/{project}/keys/{name}/export-file/' }],
+    ['GET', '/apiops/projects/P/keystores/s/export-file', { op: 'exportFile', kind: 'Keystore', name: 's' }],
+    ['DELETE', '/apiops/projects/P/keys/k/export-file/', { op: 'methodNotAllowed', allow: 'GET' }],
+    ['GET', '/apiops/projects/P/keys/k/export/', { op: 'notFound' }],
   ])('%s %s', (method, path, expected) => {
     expect(matchRoute(method, path)).toMatchObject(expected);
   });
@@ -121,12 +128,18 @@ describe('parseEmulatorConfig', () => {
     });
   });
 
+  it('reads the generation and its switches', () => {
+    const text = 'generation: current\nrefuseExport: true\nkeystoreListEnvironmentIds: true\n';
+    expect(parseEmulatorConfig(text, 'emu.yaml')).toEqual({ generation: 'current', refuseExport: true, keystoreListEnvironmentIds: true });
+  });
+
   it.each([
     ['projects: [', /emu.yaml: not valid YAML/],
     ['- a list', /expected a mapping/],
     ['prjects: {}', /unknown field "prjects"/],
     ['failRate: lots', /emu.yaml: emulator option failRate/],
     ['projects:\n  A: production', /environments must be a list/],
+    ['generation: next', /emulator option generation must be "legacy" or "current"/],
   ])('refuses %j naming the file and field', (text, message) => {
     expect(() => parseEmulatorConfig(text, 'emu.yaml')).toThrow(message);
   });
