@@ -8,7 +8,7 @@
  */
 export type Dialect = 'documented' | 'status';
 
-/** An HTTP answer ready to send: status, JSON text (or file bytes, with their content-type in headers), extra headers. */
+/** An HTTP answer ready to send: status, JSON text (or file bytes, content-type in headers), extra headers. */
 export interface Answer {
   status: number;
   body: string | Buffer;
@@ -103,7 +103,8 @@ export function writeAnswer(dialect: Dialect, deploymentResult: DeploymentResult
  */
 export function errorAnswer(dialect: Dialect, failure: ApiFailure): Answer {
   if (dialect === 'status') {
-    const requestError = !failure.framework && (failure.status === 400 || failure.status === 404 || failure.status === 409);
+    const requestError =
+      !failure.framework && (failure.status === 400 || failure.status === 404 || failure.status === 409);
     const body: Record<string, unknown> = { status: 'FAILURE', resultMessage: failure.description };
     if (failure.extra && 'retry_after' in failure.extra) body.retry_after = failure.extra.retry_after;
     return json(requestError ? 400 : failure.status, body, failure.headers);

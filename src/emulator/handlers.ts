@@ -109,7 +109,10 @@ function dispatch(request: ApiRequest, ctx: HandlerContext): Answer | ApiFailure
       if (!settings.projects.has(route.project)) return unknownProject(route.project, current);
       const object = store.get(route.project, route.kind, route.name);
       if (!object) return notFound(route.kind, route.project, route.name, current);
-      if (current) return singleAnswer(settings.dialect, KIND_HANDLERS[route.kind].readCurrent(object, { list: false, environmentIds: false }));
+      if (current) {
+        const read = KIND_HANDLERS[route.kind].readCurrent(object, { list: false, environmentIds: false });
+        return singleAnswer(settings.dialect, read);
+      }
       return singleAnswer(settings.dialect, settings.maskSecrets ? maskObject(route.kind, object) : object);
     }
     case 'create':
@@ -124,7 +127,8 @@ function dispatch(request: ApiRequest, ctx: HandlerContext): Answer | ApiFailure
       const removed = store.delete(route.project, route.kind, route.name);
       if (!removed) return notFound(route.kind, route.project, route.name, current);
       ctx.onWrite();
-      return writeAnswer(settings.dialect, deployment(route.kind, removed, settings.failDeploymentTo, current ? 'undeploy' : 'deploy'));
+      const action = current ? 'undeploy' : 'deploy';
+      return writeAnswer(settings.dialect, deployment(route.kind, removed, settings.failDeploymentTo, action));
     }
     case 'exportFile':
       return current ? exportFile(request, route, ctx) : noEndpoint();
@@ -151,7 +155,9 @@ function writeLegacy(request: ApiRequest, route: WriteRoute, ctx: HandlerContext
   if ('status' in checked) return checked;
   const name = checked.name;
   if (route.op === 'update' && name !== route.name) {
-    return failure(400, 'bad_request', `The name in the body (${name}) does not match the name in the path (${route.name}); renaming is not supported`);
+    const text =
+      `The name in the body (${name}) does not match the name in the path (${route.name}); ` + 'renaming is not supported';
+    return failure(400, 'bad_request', text);
   }
   const exists = store.get(route.project, route.kind, name) !== undefined;
   if (route.op === 'create' && exists) return alreadyExists(route.kind, name);
@@ -200,7 +206,8 @@ function checkQuery(query: URLSearchParams, allowed: Readonly<Record<string, rea
   for (const [parameter, values] of Object.entries(allowed)) {
     for (const value of query.getAll(parameter)) {
       if (!values.includes(value)) {
-        return failure(400, 'invalid_parameter', `Invalid ${parameter} (${value})! Supported values: ${values.join(', ')}`);
+        const text = `Invalid ${parameter} (${value})! Supported values: ${values.join(', ')}`;
+        return failure(400, 'invalid_parameter', text);
       }
     }
   }
@@ -210,7 +217,8 @@ function checkQuery(query: URLSearchParams, allowed: Readonly<Record<string, rea
 function exportFile(request: ApiRequest, route: ObjectRoute<'exportFile'>, ctx: HandlerContext): Answer | ApiFailure {
   const { settings, store } = ctx;
   if (settings.refuseExport) {
-    return failure(403, 'access_denied', `User has not SECRETS + EXPORT_IMPORT permission in project (${route.project})!`);
+    const text = `User has not SECRETS + EXPORT_IMPORT permission in project (${route.project})!`;
+    return failure(403, 'access_denied', text);
   }
   if (!settings.projects.has(route.project)) return unknownProject(route.project, true);
   const h = KIND_HANDLERS[route.kind];
@@ -218,13 +226,16 @@ function exportFile(request: ApiRequest, route: ObjectRoute<'exportFile'>, ctx: 
   // The Export File pages document these as 400 whatever the kind of problem.
   if (!object) return failure(400, 'bad_request', `${h.label} (name: ${route.name}) is not found!`);
   const files = h.exportFiles(object);
-  if (files.length === 0) return failure(400, 'bad_request', `(${route.name}) carries no environment material to export!`);
+  if (files.length === 0) {
+    return failure(400, 'bad_request', `(${route.name}) carries no environment material to export!`);
+  }
   const environmentName = request.query.get('environmentName');
   if (environmentName !== null) {
     const file = files.find((f) => f.environmentName === environmentName);
     if (!file) {
       const available = files.map((f) => f.environmentName).join(', ');
-      return failure(400, 'bad_request', `(${route.name}) has no material for environment (${environmentName})! Available: ${available}`);
+      const text = `(${route.name}) has no material for environment (${environmentName})! Available: ${available}`;
+      return failure(400, 'bad_request', text);
     }
     return fileAnswer(file.bytes, h.fileContentType, `${route.name}-${environmentName}${file.extension}`);
   }
@@ -238,7 +249,8 @@ function noEndpoint(): ApiFailure {
 
 function alreadyExists(kind: Kind, name: string): ApiFailure {
   const label = KIND_HANDLERS[kind].label;
-  return failure(400, 'bad_request', `${label} (name: ${name}) is already exist! Try update operation if want to change its value.`);
+  const text = `${label} (name: ${name}) is already exist! Try update operation if want to change its value.`;
+  return failure(400, 'bad_request', text);
 }
 
 function unknownProject(name: string, current: boolean): ApiFailure {
@@ -303,19 +315,33 @@ const DEPLOY_WORDS = {
   undeploy: ['Undeployment', 'Undeployed'],
 } as const;
 
-function deployment(kind: Kind, object: RawObject, failTo: ReadonlySet<string>, action: 'deploy' | 'undeploy'): DeploymentResult {
+function deployment(
+  kind: Kind,
+  object: RawObject,
+  failTo: ReadonlySet<string>,
+  action: 'deploy' | 'undeploy',
+): DeploymentResult {
   const [noun, done] = DEPLOY_WORDS[action];
   const list = object[ENVIRONMENT_LIST_FIELD[kind]];
   const names = Array.isArray(list) ? list.map((e: unknown) => (isRecord(e) && typeof e.environmentName === 'string' ? e.environmentName : '')) : [];
   const environmentResults = names.map((environmentName) =>
     failTo.has(environmentName)
-      ? { environmentName, success: false, message: `${noun} to environment ${environmentName} failed: gateway did not respond (simulated by the emulator)` }
+      ? {
+          environmentName,
+          success: false,
+          message:
+            `${noun} to environment ${environmentName} failed: ` + 'gateway did not respond (simulated by the emulator)',
+        }
       : { environmentName, success: true, message: `${done} successfully` },
   );
   const failed = environmentResults.filter((r) => !r.success).length;
   return failed === 0
     ? { success: true, message: `${noun} completed successfully`, environmentResults }
-    : { success: false, message: `${noun} failed in ${failed} of ${environmentResults.length} environments`, environmentResults };
+    : {
+        success: false,
+        message: `${noun} failed in ${failed} of ${environmentResults.length} environments`,
+        environmentResults,
+      };
 }
 
 function parseJson(body: Buffer): { value: unknown } | ApiFailure {

@@ -81,6 +81,11 @@ export const KEYSTORE_TYPES = ['JKS', 'PKCS12'] as const;
 export const ALGORITHM_REQUIRED = 'algorithm is required for SECRET_KEY! Supported values: AES, DES, DESede, RSA';
 
 const SERVER_FIELDS = new Set(['id', 'projectId']);
+const NOT_AN_OBJECT: ApiFailure = {
+  status: 400,
+  error: 'bad_request',
+  description: 'The request body must be a JSON object',
+};
 const PEM = /^\s*-----BEGIN [A-Z0-9 ]+-----/;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -97,16 +102,17 @@ function validationFailure(errors: FieldError[], withFields: boolean): ApiFailur
 }
 
 /** Checks the common part of an environment entry (its name) and records it in `seen`. */
-function checkEnvironmentName(entry: Record<string, unknown>, at: string, scope: Scope, seen: Set<string>, errors: FieldError[]): void {
+type Entry = Record<string, unknown>;
+
+function checkEnvironmentName(entry: Entry, at: string, scope: Scope, seen: Set<string>, errors: FieldError[]): void {
   const env = entry.environmentName;
   if (typeof env !== 'string' || env === '') {
     errors.push({ field: `${at}.environmentName`, message: 'environmentName is required' });
   } else if (!scope.environments.has(env)) {
     const known = [...scope.environments].join(', ') || 'none';
-    errors.push({
-      field: `${at}.environmentName`,
-      message: `Environment (name: ${env}) does not exist in project (${scope.project}); its environments are: ${known}`,
-    });
+    const message =
+      `Environment (name: ${env}) does not exist in project (${scope.project}); its environments are: ${known}`;
+    errors.push({ field: `${at}.environmentName`, message });
   } else if (seen.has(env)) {
     errors.push({ field: `${at}.environmentName`, message: `Environment (name: ${env}) is listed twice` });
   } else {
@@ -143,7 +149,7 @@ function eachEntry(
 // ---------------------------------------------------------------------------------------------
 // Legacy generation: the older reference. Bodies are complete; unknown fields are kept.
 
-function base64Field(entry: Record<string, unknown>, at: string, field: string, required: boolean, errors: FieldError[]): void {
+function base64Field(entry: Entry, at: string, field: string, required: boolean, errors: FieldError[]): void {
   const v = entry[field];
   if (v === undefined || v === null) {
     if (required) errors.push({ field: `${at}.${field}`, message: `${field} is required` });
@@ -159,10 +165,12 @@ function checkLegacy(
   topLevel: (body: Record<string, unknown>, errors: FieldError[]) => Record<string, unknown>,
   entryCheck: (entry: Record<string, unknown>, at: string, errors: FieldError[]) => void,
 ): Checked | ApiFailure {
-  if (!isRecord(body)) return { status: 400, error: 'bad_request', description: 'The request body must be a JSON object' };
+  if (!isRecord(body)) return NOT_AN_OBJECT;
   const errors: FieldError[] = [];
   const name = body.name;
-  if (typeof name !== 'string' || name.trim() === '') errors.push({ field: 'name', message: `${h.label} name is required` });
+  if (typeof name !== 'string' || name.trim() === '') {
+    errors.push({ field: 'name', message: `${h.label} name is required` });
+  }
   if (body.description !== undefined && body.description !== null && typeof body.description !== 'string') {
     errors.push({ field: 'description', message: 'description must be a string' });
   }
@@ -198,18 +206,18 @@ function checkCurrent(
   scope: Scope,
   previous: RawObject | undefined,
   topLevel: (body: Record<string, unknown>, merged: Record<string, unknown>, errors: FieldError[]) => void,
-  entryCheck: (entry: Record<string, unknown>, at: string, merged: Record<string, unknown>, errors: FieldError[]) => Record<string, unknown>,
+  entryCheck: (entry: Entry, at: string, merged: Entry, errors: FieldError[]) => Entry,
 ): Checked | ApiFailure {
-  if (!isRecord(body)) return { status: 400, error: 'bad_request', description: 'The request body must be a JSON object' };
+  if (!isRecord(body)) return NOT_AN_OBJECT;
   const errors: FieldError[] = [];
   const merged: Record<string, unknown> = previous ? { ...previous } : {};
   if (given(body, 'name') || !previous) {
-    if (typeof body.name !== 'string' || body.name.trim() === '') errors.push({ field: 'name', message: `${h.label} name is required` });
-    else merged.name = body.name;
+    if (typeof body.name === 'string' && body.name.trim() !== '') merged.name = body.name;
+    else errors.push({ field: 'name', message: `${h.label} name is required` });
   }
   if (given(body, 'description')) {
-    if (typeof body.description !== 'string') errors.push({ field: 'description', message: 'description must be a string' });
-    else merged.description = body.description;
+    if (typeof body.description === 'string') merged.description = body.description;
+    else errors.push({ field: 'description', message: 'description must be a string' });
   } else if (!previous) {
     merged.description = '';
   }
@@ -246,9 +254,11 @@ function currentKeyTop(body: Record<string, unknown>, merged: Record<string, unk
   if (given(body, 'algorithm')) {
     if (!SECRET_KEY_ALGORITHMS.includes(body.algorithm as (typeof SECRET_KEY_ALGORITHMS)[number])) {
       const got = JSON.stringify(body.algorithm);
-      errors.push({ field: 'algorithm', message: `Unsupported algorithm ${got}! Supported values: AES, DES, DESede, RSA` });
+      const message = `Unsupported algorithm ${got}! Supported values: ${SECRET_KEY_ALGORITHMS.join(', ')}`;
+      errors.push({ field: 'algorithm', message });
     } else if (!secret) {
-      errors.push({ field: 'algorithm', message: `algorithm applies to SECRET_KEY only; omit it for ${String(merged.keyType)}` });
+      const message = `algorithm applies to SECRET_KEY only; omit it for ${String(merged.keyType)}`;
+      errors.push({ field: 'algorithm', message });
     } else {
       merged.algorithm = body.algorithm;
     }
@@ -258,7 +268,7 @@ function currentKeyTop(body: Record<string, unknown>, merged: Record<string, unk
   if (!secret) delete merged.algorithm;
 }
 
-function currentKeyEntry(entry: Record<string, unknown>, at: string, merged: Record<string, unknown>, errors: FieldError[]): Record<string, unknown> {
+function currentKeyEntry(entry: Entry, at: string, merged: Entry, errors: FieldError[]): Entry {
   checkAlias(entry, at, errors);
   const out: Record<string, unknown> = { environmentName: entry.environmentName };
   const content = entry.content;
@@ -267,7 +277,7 @@ function currentKeyEntry(entry: Record<string, unknown>, at: string, merged: Rec
   } else if (merged.keyType === 'SECRET_KEY') {
     // Stored as is (base64), not PEM-decoded.
     if (isBase64(content)) out.content = content;
-    else errors.push({ field: `${at}.content`, message: `${at}.content of a SECRET_KEY must be base64-encoded key bytes` });
+    else errors.push({ field: `${at}.content`, message: `${at}.content of a SECRET_KEY must be base64 key bytes` });
   } else if (PEM.test(content)) {
     out.content = content; // raw PEM, accepted for convenience
   } else if (isBase64(content)) {
@@ -282,7 +292,7 @@ function currentKeyEntry(entry: Record<string, unknown>, at: string, merged: Rec
   return out;
 }
 
-function currentKeystoreEntry(entry: Record<string, unknown>, at: string, _merged: Record<string, unknown>, errors: FieldError[]): Record<string, unknown> {
+function currentKeystoreEntry(entry: Entry, at: string, _merged: Entry, errors: FieldError[]): Entry {
   checkAlias(entry, at, errors);
   const out: Record<string, unknown> = { environmentName: entry.environmentName };
   if (!isText(entry.file)) errors.push({ field: `${at}.file`, message: `${at}.file is required` });
@@ -340,7 +350,9 @@ const KEY: KindHandler = {
       body,
       scope,
       (b, errors) => {
-        if (!isText(b.keyType)) errors.push({ field: 'keyType', message: 'keyType is required (e.g. RSA, EC, SECRET_KEY)' });
+        if (!isText(b.keyType)) {
+          errors.push({ field: 'keyType', message: 'keyType is required (e.g. RSA, EC, SECRET_KEY)' });
+        }
         return { keyType: b.keyType };
       },
       (entry, at, errors) => {
@@ -373,7 +385,11 @@ const KEY: KindHandler = {
   exportFiles(object) {
     return entriesOf(object, this.listField)
       .filter((e) => typeof e.environmentName === 'string' && isText(e.content))
-      .map((e) => ({ environmentName: e.environmentName as string, bytes: Buffer.from(e.content as string, 'utf8'), extension: '.pem' }));
+      .map((e) => ({
+        environmentName: e.environmentName as string,
+        bytes: Buffer.from(e.content as string, 'utf8'),
+        extension: '.pem',
+      }));
   },
   fileContentType: 'application/x-pem-file',
 };
@@ -391,7 +407,8 @@ const KEYSTORE: KindHandler = {
       () => ({}),
       (entry, at, errors) => {
         if (!KEYSTORE_TYPES.includes(entry.type as (typeof KEYSTORE_TYPES)[number])) {
-          errors.push({ field: `${at}.type`, message: `type must be JKS or PKCS12, got ${JSON.stringify(entry.type ?? null)}` });
+          const got = JSON.stringify(entry.type ?? null);
+          errors.push({ field: `${at}.type`, message: `type must be JKS or PKCS12, got ${got}` });
         }
         base64Field(entry, at, 'file', true, errors);
       },
@@ -417,7 +434,11 @@ const KEYSTORE: KindHandler = {
               alias: e.alias ?? null,
               keyStoreType: e.keyStoreType ?? e.type ?? null,
             }
-          : { environmentName: e.environmentName, alias: e.alias ?? null, keyStoreType: e.keyStoreType ?? e.type ?? null },
+          : {
+              environmentName: e.environmentName,
+              alias: e.alias ?? null,
+              keyStoreType: e.keyStoreType ?? e.type ?? null,
+            },
       ),
     }));
   },

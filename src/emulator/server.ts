@@ -71,7 +71,8 @@ export class StatsCounter {
 
   /** The request log as GET /__emulator/requests answers it. */
   requestLog(): { total: number; dropped: number; requests: LoggedRequest[] } {
-    return { total: this.requests.length + this.requestsDropped, dropped: this.requestsDropped, requests: [...this.requests] };
+    const total = this.requests.length + this.requestsDropped;
+    return { total, dropped: this.requestsDropped, requests: [...this.requests] };
   }
 
   /** A JSON-ready copy. */
@@ -165,7 +166,8 @@ function handleControl(method: string, path: string, ctx: ServerContext): Answer
     ctx.stats.reset();
     return plainAnswer(200, ctx.stats.snapshot());
   }
-  return plainAnswer(404, { error: 'not_found', error_description: 'Emulator endpoints: GET /__emulator/stats, GET /__emulator/requests, POST /__emulator/reset-stats' });
+  const known = 'Emulator endpoints: GET /__emulator/stats, GET /__emulator/requests, POST /__emulator/reset-stats';
+  return plainAnswer(404, { error: 'not_found', error_description: known });
 }
 
 /**
@@ -236,7 +238,8 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, ctx: Ser
     send(res, errorAnswer(ctx.settings.dialect, { status: 413, error: 'payload_too_large', description: `The request body exceeds ${MAX_BODY_BYTES} bytes`, headers: { connection: 'close' } }));
     return;
   }
-  const request = { route, query, body, contentType: req.headers['content-type'], authorization: req.headers.authorization };
+  const { 'content-type': contentType, authorization } = req.headers;
+  const request = { route, query, body, contentType, authorization };
   if (route.op !== 'token') {
     const denied = checkAuth(request, ctx);
     if (denied) {

@@ -143,7 +143,9 @@ async function emulatorOptions(args: ParsedArgs, cwd: string): Promise<EmulatorO
   if (ttl !== undefined) options.tokenTtlSeconds = ttl;
   const generation = stringFlag(args, 'generation');
   if (generation !== undefined) {
-    if (generation !== 'legacy' && generation !== 'current') throw new UsageError(`--generation must be legacy or current, got "${generation}"`);
+    if (generation !== 'legacy' && generation !== 'current') {
+      throw new UsageError(`--generation must be legacy or current, got "${generation}"`);
+    }
     options.generation = generation;
   }
   if (booleanFlag(args, 'refuse-export')) options.refuseExport = true;
