@@ -3,6 +3,7 @@ import { parseEmulatorConfig } from '../../src/emulator/config.js';
 import { FaultInjector, mulberry32 } from '../../src/emulator/faults.js';
 import { applyOptions } from '../../src/emulator/options.js';
 import { matchRoute } from '../../src/emulator/routes.js';
+import { REQUEST_LOG_LIMIT, StatsCounter } from '../../src/emulator/server.js';
 import { EmulatorStore } from '../../src/emulator/store.js';
 
 describe('matchRoute', () => {
@@ -142,5 +143,20 @@ describe('parseEmulatorConfig', () => {
     ['generation: next', /emulator option generation must be "legacy" or "current"/],
   ])('refuses %j naming the file and field', (text, message) => {
     expect(() => parseEmulatorConfig(text, 'emu.yaml')).toThrow(message);
+  });
+});
+
+describe('StatsCounter request log', () => {
+  it('stays bounded: when full it drops the older half and counts what it dropped', () => {
+    const stats = new StatsCounter();
+    const entry = (i: number) => ({ method: 'GET', path: `/p/${i}`, route: 'GET x', query: {}, status: 200 });
+    for (let i = 0; i <= REQUEST_LOG_LIMIT; i++) stats.log(entry(i));
+    const log = stats.requestLog();
+    expect(log.total).toBe(REQUEST_LOG_LIMIT + 1);
+    expect(log.dropped).toBe(REQUEST_LOG_LIMIT / 2);
+    expect(log.requests).toHaveLength(REQUEST_LOG_LIMIT / 2 + 1);
+    expect(log.requests.at(-1)!.path).toBe(`/p/${REQUEST_LOG_LIMIT}`);
+    stats.reset();
+    expect(stats.requestLog()).toEqual({ total: 0, dropped: 0, requests: [] });
   });
 });
