@@ -34,10 +34,18 @@ Flags:
   --fail-deployment ENV    deployments to ENV report success:false (repeatable); objects are saved
   --hide-from-list NAME    list calls leave out objects named NAME (repeatable)
   --token-ttl S            lifetime of issued tokens in seconds, default 3600
+  --generation G           API generation to speak: legacy (default) or current (2026 reference:
+                           /apiops/projects/{p}/environments/, content/password bodies, reads without
+                           material, partial PUT, JWK parameters, export-file)
+  --refuse-export          (current) export-file answers 403, as for a token without EXPORT_IMPORT
+  --keystore-env-ids       (current) keystore lists carry environmentId and encrypted file/password
+                           instead of environmentName (the single GET still carries names)
   -h, --help               this help
 
 Endpoints: /apiops/... as in the Management API docs, plus GET /__emulator/stats (request counts
-by route, writes, faults, most requests in flight) and POST /__emulator/reset-stats, without auth.
+by route and by query, writes, faults, export calls, most requests in flight), GET
+/__emulator/requests (method, path, query and status of each API request; never bodies) and
+POST /__emulator/reset-stats, without auth.
 
 Exit status: 0 after a clean stop on SIGINT/SIGTERM, 1 when it cannot start.
 `;
@@ -133,6 +141,15 @@ async function emulatorOptions(args: ParsedArgs, cwd: string): Promise<EmulatorO
   if (hide.length > 0) options.hideFromList = hide;
   const ttl = numberFlag(args, 'token-ttl', 0, 10 * 365 * 86_400);
   if (ttl !== undefined) options.tokenTtlSeconds = ttl;
+  const generation = stringFlag(args, 'generation');
+  if (generation !== undefined) {
+    if (generation !== 'legacy' && generation !== 'current') {
+      throw new UsageError(`--generation must be legacy or current, got "${generation}"`);
+    }
+    options.generation = generation;
+  }
+  if (booleanFlag(args, 'refuse-export')) options.refuseExport = true;
+  if (booleanFlag(args, 'keystore-env-ids')) options.keystoreListEnvironmentIds = true;
   return options;
 }
 
@@ -168,6 +185,9 @@ export const emulatorCommand: Command = {
     'fail-deployment': { type: 'string', multiple: true },
     'hide-from-list': { type: 'string', multiple: true },
     'token-ttl': { type: 'string' },
+    generation: { type: 'string' },
+    'refuse-export': { type: 'boolean' },
+    'keystore-env-ids': { type: 'boolean' },
   },
   async run(args, ctx) {
     if (args.positionals.length > 0) throw new UsageError(`emulator takes no paths, got "${args.positionals[0]}"`);
@@ -183,6 +203,7 @@ export const emulatorCommand: Command = {
     ctx.stdout.write(
       `Apinizer emulator listening on ${emulator.url}\n` +
         `APINIZER_URL=${emulator.url} APINIZER_TOKEN=${emulator.token}\n` +
+        `API generation: ${options.generation ?? 'legacy'}\n` +
         `Projects: ${projects.map((p) => `${p.name} (${p.environments.join(', ')})`).join('; ')}\n` +
         (options.dataFile ? `Data: ${options.dataFile}\n` : '') +
         `Stats: ${emulator.url}/__emulator/stats. Stop with Ctrl-C.\n`,
