@@ -14,10 +14,12 @@
 //
 // A plan file is an artifact anyone with access to the pull request can read, and a plain hash of
 // an object that holds a low-entropy secret (a keystore password) lets them confirm a guess. So a
-// saved plan's fingerprints are HMACs keyed by a key derived (scrypt, deliberately slow) from every
-// secret of the desired state: the run that applies the plan has the same secrets and derives the
-// same key, while checking a guess needs every other secret of the state too, and costs a scrypt.
-import { createHash, createHmac, scryptSync } from 'node:crypto';
+// saved plan's fingerprints are HMACs keyed by a digest of every secret value of the resource (for
+// a delete: of what the server showed): the run that applies the plan holds the same secrets and
+// derives the same key, while checking a guessed password needs the keystore file beside it, or
+// the private key beside a guessed public one. A secret key of low entropy alone stays guessable;
+// key material is not low-entropy in practice.
+import { createHash, createHmac } from 'node:crypto';
 import { descriptorOf, inForm, type FieldSpec } from '../kinds/index.js';
 import { fieldValue, type ApiGeneration, type CurrentResource, type CurrentSecret, type DesiredResource } from '../model.js';
 import { normaliseBase64, type Secret } from '../secret.js';
@@ -39,26 +41,18 @@ export function fingerprintCurrent(r: CurrentResource, key?: FingerprintKey, for
   return digest(canonicalJson(r, currentValue, form), key);
 }
 
-/**
- * The key for a plan's fingerprints, from every secret value of the desired resources (sorted,
- * so the order of files does not matter). Costs one scrypt per plan.
- */
-export function fingerprintKey(resources: readonly DesiredResource[]): FingerprintKey {
-  const values: string[] = [];
-  for (const r of resources) {
-    const kind = descriptorOf(r.kind);
-    for (const env of r.environments) {
-      for (const field of kind.environmentFields) {
-        if (field.role === 'plain') continue;
-        const v = fieldValue(env, field.name) as Secret | undefined;
-        if (v !== undefined) values.push(desiredValue(field, v) as string);
-      }
+/** The key for a resource's fingerprints: a digest of its secret values, sorted by field. */
+export function fingerprintKey(resource: DesiredResource | CurrentResource): FingerprintKey {
+  const kind = descriptorOf(resource.kind);
+  const material = createHash('sha256').update('apinizer-gitops plan fingerprint v2');
+  for (const env of [...resource.environments].sort((a, b) => compareText(a.name, b.name))) {
+    for (const field of kind.environmentFields) {
+      if (field.role === 'plain') continue;
+      const v = currentValue(field, fieldValue(env, field.name));
+      if (v !== null) material.update(`\u0000${env.name}\u0000${field.name}\u0000${v}`);
     }
   }
-  values.sort(compareText);
-  const material = createHash('sha256');
-  for (const v of values) material.update(`${v.length}:${v}`);
-  return scryptSync(material.digest(), 'apinizer-gitops plan fingerprints v2', 32, { N: 1 << 14, r: 8, p: 1 });
+  return material.digest();
 }
 
 type ValueOf = (field: FieldSpec, value: unknown) => string | null;

@@ -6,7 +6,7 @@ import { descriptorOf, kindNames, kindRank } from '../kinds/index.js';
 import { resourceKey, resourceLabel, type ApiGeneration } from '../model.js';
 import type { CurrentResource, DesiredResource, DesiredState, Kind, ResourceId } from '../model.js';
 import { compareText, diffResource } from './diff.js';
-import { fingerprintCurrent, fingerprintDesired, fingerprintKey, type FingerprintKey } from './fingerprint.js';
+import { fingerprintCurrent, fingerprintDesired, fingerprintKey } from './fingerprint.js';
 import type { ActionType, Plan, PlanAction, PlanSummary } from './types.js';
 
 /** One list call: all resources of one kind in one project. */
@@ -92,10 +92,7 @@ export function buildPlan(input: PlanInput): Plan {
   const desiredKeys = new Set(desiredSorted.map(resourceKey));
 
   const generationOf = (project: string): ApiGeneration => input.generations?.get(project) ?? 'legacy';
-  // The fingerprints' key costs a scrypt: made once, and only when a fingerprint is read.
-  let key: FingerprintKey | undefined;
-  const keyOf = () => (key ??= fingerprintKey(desired.resources));
-  const actions: PlanAction[] = desiredSorted.map((d) => actionFor(d, currentByKey.get(resourceKey(d)), generationOf(d.project), keyOf));
+  const actions: PlanAction[] = desiredSorted.map((d) => actionFor(d, currentByKey.get(resourceKey(d)), generationOf(d.project)));
 
   if (input.prune) {
     const inScope = new Set(pruneScopes(desired, input).map(scopeKey));
@@ -104,7 +101,7 @@ export function buildPlan(input: PlanInput): Plan {
     const deletes = [...currentByKey.values()]
       .filter((c) => inScope.has(scopeKey(c)) && listed.has(scopeKey(c)) && !desiredKeys.has(resourceKey(c)))
       .sort(reverseKindOrder)
-      .map((c) => actionFor(undefined, c, generationOf(c.project), keyOf));
+      .map((c) => actionFor(undefined, c, generationOf(c.project)));
     actions.push(...deletes);
 
     if (!input.allowEmptyPrune) {
@@ -139,7 +136,6 @@ function actionFor(
   desired: DesiredResource | undefined,
   current: CurrentResource | undefined,
   generation: ApiGeneration,
-  keyOf: () => FingerprintKey,
 ): PlanAction {
   const id = (desired ?? current) as ResourceId;
   const { changes, unknownFields } = diffResource(desired, current, generation);
@@ -161,8 +157,8 @@ function actionFor(
     enumerable: true,
     get: () =>
       (fingerprints ??= {
-        desired: desired ? fingerprintDesired(desired, keyOf()) : null,
-        current: current ? fingerprintCurrent(current, keyOf(), desired ? descriptorOf(desired.kind).formOf(desired) : generation) : null,
+        desired: desired ? fingerprintDesired(desired, fingerprintKey(desired)) : null,
+        current: current ? fingerprintCurrent(current, fingerprintKey(desired ?? current), desired ? descriptorOf(desired.kind).formOf(desired) : generation) : null,
       }),
   });
   if (desired) {

@@ -131,7 +131,7 @@ for (const dialect of ['documented', 'status'] as const) {
         ]) {
           expect(r.ok).toBe(false);
           if (r.ok) continue;
-          expect(r.error.kind).toBe('not-found');
+          expect(r.error.kind).toBe('project-not-found');
           expect(r.error.status).toBe(400);
           expect(r.error.hint).toMatch(/project "Paymnts" does not exist/);
         }
