@@ -174,7 +174,7 @@ async function findManifestFiles(dir: string): Promise<string[]> {
       if (e.isSymbolicLink()) {
         const s = await stat(full).catch(() => undefined);
         isDir = s?.isDirectory() ?? false;
-        isFile = s?.isFile() ?? false;
+        isFile = s ? s.isFile() : MANIFEST_EXTENSION.test(e.name); // a dangling *.yaml link: its read reports it
       }
       if (isDir) await walk(full);
       else if (isFile && MANIFEST_EXTENSION.test(e.name)) out.push(full);
