@@ -5,6 +5,7 @@ import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { constants, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import pLimit from 'p-limit';
+import type { ManifestCache } from './cache.js';
 import { sortDiagnostics, hasErrors, type Diagnostic, type DiagnosticCode } from '../diagnostics.js';
 import type { DesiredState } from '../model.js';
 import { buildDesiredState, fileReferences, type FileReference, type FileSecret, type ManifestSource } from './desired.js';
@@ -17,6 +18,8 @@ export interface LoadOptions {
   defaultProject?: string;
   /** Largest manifest file read, in bytes; default 1 MiB. */
   maxFileBytes?: number;
+  /** Parse results kept across loads (watch): a file whose text did not change is not parsed again. */
+  cache?: ManifestCache;
 }
 
 export interface LoadResult {
@@ -79,7 +82,12 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
 
   // 2. Read and parse them; parsing is synchronous and cheap, reading overlaps.
   const limit = pLimit(IO_CONCURRENCY);
-  const texts = await Promise.all(found.map((f) => limit(() => readManifest(f.path, maxBytes))));
+  const texts = await Promise.all(
+    found.map((f) => {
+      const known = options.cache?.unchangedText(f.path);
+      return known !== undefined ? Promise.resolve({ ok: true as const, text: known }) : limit(() => readManifest(f.path, maxBytes));
+    }),
+  );
   const sources: ManifestSource[] = [];
   let documents = 0;
   let resources = 0;
@@ -95,10 +103,15 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
       const parsed = parseManifestText(text.text, file, { fast });
       return { parsed, results: parsed.documents.map((doc) => ({ doc, result: validateDocument(doc, validateOptions) })) };
     };
-    let { parsed, results } = check(true);
-    // A file the fast path read but that has any problem is read again by the full parser, so
-    // diagnostics are exactly those of the full path whichever path read it first.
-    if (parsed.fast && results.some((r) => r.result.diagnostics.length > 0)) ({ parsed, results } = check(false));
+    const checkFile = () => {
+      let checked = check(true);
+      // A file the fast path read but that has any problem is read again by the full parser, so
+      // diagnostics are exactly those of the full path whichever path read it first.
+      if (checked.parsed.fast && checked.results.some((r) => r.result.diagnostics.length > 0)) checked = check(false);
+      return checked;
+    };
+    const cacheContext = `${file}\u0000${options.defaultProject ?? ''}`;
+    const { parsed, results } = options.cache ? options.cache.checked(f.path, cacheContext, text.text, checkFile) : checkFile();
     diagnostics.push(...parsed.diagnostics);
     documents += parsed.documents.length;
     for (const { doc, result } of results) {
@@ -107,6 +120,8 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
       if (result.manifest) sources.push({ document: doc, manifest: result.manifest, dir: dirname(f.path), root: f.root });
     }
   });
+
+  options.cache?.retain(found.map((f) => f.path));
 
   // 3. Read what fromFile names (once per file, however many manifests share it), then build.
   const refs = fileReferences(sources);
@@ -159,7 +174,7 @@ async function findManifestFiles(dir: string): Promise<string[]> {
       if (e.isSymbolicLink()) {
         const s = await stat(full).catch(() => undefined);
         isDir = s?.isDirectory() ?? false;
-        isFile = s?.isFile() ?? false;
+        isFile = s ? s.isFile() : MANIFEST_EXTENSION.test(e.name); // a dangling *.yaml link: its read reports it
       }
       if (isDir) await walk(full);
       else if (isFile && MANIFEST_EXTENSION.test(e.name)) out.push(full);

@@ -1,13 +1,17 @@
-// I/O: file-system events on the manifest trees, batched. Every event (re)starts a quiet period of
-// `debounceMs`; only when nothing has changed for that long is the batch handed on, so an editor's
-// save, a `git pull` of 200 files or a branch switch is one batch, not many. Before handing it on,
-// the files' modification times are checked as well (write-finish detection): a file modified
-// within the last moments, whose events the watcher folded together, postpones the batch a little.
-import { realpath, stat } from 'node:fs/promises';
-import { dirname, relative, resolve, sep, isAbsolute } from 'node:path';
-import { watch, type FSWatcher } from 'chokidar';
+// I/O: file-system events on the manifest trees, batched. One watch per directory the loader
+// walks (each real directory once, so a symlink loop such as `a/up -> ..` is walked and watched
+// once, and 10,000 files in 100 folders take 100 watches, not 10,100): a directory watch reports
+// changes to the files in it. Every event (re)starts a quiet period of `debounceMs` (scheduler.ts);
+// only when nothing has changed for that long is the batch handed on, so an editor's save, a `git
+// pull` of 200 files or a branch switch is one batch. Before handing it on, the files' modification
+// times are checked as well (write-finish detection).
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
+import { systemClock } from '../clock.js';
+import { createDebouncer } from './scheduler.js';
 
-/** chokidar folds repeated change events of one file within 50 ms; a shorter quiet period could read a file before its last write. */
+/** The shortest quiet period: an editor's save is several writes within a few milliseconds. */
 export const MIN_DEBOUNCE_MS = 50;
 
 /** A batch is not postponed by recent modification times for longer than this many quiet periods (a file written forever). */
@@ -18,9 +22,6 @@ const SETTLE_MS = 50;
 
 /** How often the roots are checked: a PATH that does not exist yet, a symlink swapped to a new checkout. */
 const ROOT_POLL_MS = 1_000;
-
-/** Files whose mtime is checked before a batch is released; a bigger batch (a branch switch) is checked on a sample. */
-const MAX_STAT_PER_BATCH = 500;
 
 export interface WatcherOptions {
   /** The PATH arguments as given. */
@@ -36,6 +37,8 @@ export interface WatcherOptions {
 export interface RunningWatcher {
   /** The folders watched (a file argument is watched through its folder, its manifest root). */
   roots: string[];
+  /** How many directory watches are open. */
+  directories(): number;
   close(): Promise<void>;
 }
 
@@ -74,72 +77,119 @@ export function isIgnoredPath(path: string, roots: readonly string[]): boolean {
 }
 
 /**
- * Starts watching; resolves once the initial scan is done, so no later change is missed.
+ * The directories to watch under the roots, as the loader walks them: dot-entries and
+ * node_modules skipped, symlinked directories followed, each real directory once (the first
+ * lexical path that reaches it). Returns lexical path by real path.
+ */
+export async function watchedDirectories(roots: readonly string[]): Promise<Map<string, string>> {
+  const dirs = new Map<string, string>();
+  const walk = async (d: string): Promise<void> => {
+    const real = await realOrNull(d);
+    if (real === null || dirs.has(real)) return;
+    dirs.set(real, d);
+    const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
+    // In the loader's order, so a folder reached twice is watched under the path the loader uses.
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+      const full = join(d, e.name);
+      const isDir = e.isDirectory() || (e.isSymbolicLink() && (await stat(full).then((s) => s.isDirectory(), () => false)));
+      if (isDir) await walk(full);
+    }
+  };
+  for (const root of roots) await walk(root);
+  return dirs;
+}
+
+/**
+ * Starts watching; resolves once every directory is watched, so no later change is missed.
  *
  * Once a second the roots are checked (cheap: one realpath each): a PATH that did not exist is
  * watched once it appears, and a root whose real path changed (git-sync and release tools swap
  * a symlink to a new checkout; the old tree, and every watch on it, is then deleted) is watched
- * afresh. Either counts as a change.
+ * afresh. Either counts as a change. A directory created or removed below a root is picked up
+ * when its event arrives.
  */
 export async function startWatcher(options: WatcherOptions): Promise<RunningWatcher> {
   const debounceMs = Math.max(options.debounceMs, MIN_DEBOUNCE_MS);
   const { roots, missing } = await watchRoots(options.paths, options.cwd);
   const watched = [...roots];
   const realPaths = new Map<string, string | null>(await Promise.all(roots.map(async (r) => [r, await realOrNull(r)] as const)));
-
-  let batch = new Set<string>();
-  let timer: NodeJS.Timeout | undefined;
-  let firstEventAt = 0;
-  let generation = 0;
   let closed = false;
 
-  const arm = (ms: number) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => void release(), ms);
-  };
-  const onEvent = (path: string) => {
+  const debouncer = createDebouncer({
+    clock: systemClock,
+    quietMs: debounceMs,
+    settleMs: SETTLE_MS,
+    maxPostponeMs: debounceMs * MAX_POSTPONE_PERIODS,
+    newestModification,
+    onBatch: options.onBatch,
+  });
+
+  // One fs.watch per directory, by real path; the lexical path is what events are reported under.
+  const watchers = new Map<string, { path: string; handle: FSWatcher }>();
+  const onDirEvent = (dir: string, event: string, name: string | Buffer | null) => {
     if (closed) return;
-    if (batch.size === 0) firstEventAt = Date.now();
-    generation += 1;
-    batch.add(path);
-    arm(debounceMs);
+    const path = name === null ? dir : join(dir, String(name));
+    if (isIgnoredPath(path, watched)) return;
+    debouncer.add(path);
+    // An entry created, removed or renamed may be a directory: bring the watched set up to date.
+    if (event === 'rename') void rescan();
   };
-  const release = async () => {
-    if (closed || batch.size === 0) return;
-    const now = Date.now();
-    const seen = generation;
-    const postponedEnough = now - firstEventAt > debounceMs * MAX_POSTPONE_PERIODS;
-    if (!postponedEnough) {
-      const newest = await newestModification([...batch].slice(-MAX_STAT_PER_BATCH));
-      const age = Date.now() - newest;
-      // Still being written (or its last events were folded away): give it a moment more.
-      if (age >= 0 && age < SETTLE_MS) {
-        arm(SETTLE_MS - age + 5);
-        return;
-      }
+  const open = (real: string, path: string) => {
+    try {
+      const handle = watch(path, { persistent: true }, (event, name) => onDirEvent(path, event, name));
+      handle.on('error', (err) => {
+        handle.close();
+        if (watchers.get(real)?.handle === handle) watchers.delete(real);
+        // A directory deleted under its watch is no error: the event in its parent reports it.
+        if ((err as NodeJS.ErrnoException).code !== 'EPERM' && (err as NodeJS.ErrnoException).code !== 'ENOENT') options.onError(err);
+      });
+      watchers.set(real, { path, handle });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') options.onError(err instanceof Error ? err : new Error(String(err)));
     }
-    // An event while the files were being checked re-armed the timer: that later release takes it all.
-    if (closed || generation !== seen) return;
-    const paths = [...batch];
-    batch = new Set();
-    options.onBatch(paths);
   };
 
-  const open = async (): Promise<FSWatcher> => {
-    const w = watch([...watched], {
-      ignoreInitial: true,
-      ignored: (p: string) => isIgnoredPath(p, watched),
-      followSymlinks: true,
-      persistent: true,
-    });
-    w.on('all', (event, path) => {
-      if (event === 'add' || event === 'change' || event === 'unlink' || event === 'addDir' || event === 'unlinkDir') onEvent(path);
-    });
-    w.on('error', (err) => options.onError(err instanceof Error ? err : new Error(String(err))));
-    await new Promise<void>((done) => w.once('ready', () => done()));
-    return w;
+  let scanning: Promise<void> | null = null;
+  let again = false;
+  /** Watches the directories the walk finds now, and stops watching those it no longer finds. */
+  const rescan = async (): Promise<void> => {
+    if (scanning) {
+      again = true;
+      return scanning;
+    }
+    scanning = (async () => {
+      do {
+        again = false;
+        const dirs = await watchedDirectories(watched);
+        if (closed) return;
+        for (const [real, w] of watchers) {
+          if (dirs.get(real) === w.path) continue;
+          w.handle.close();
+          watchers.delete(real);
+        }
+        const opened: string[] = [];
+        for (const [real, path] of dirs) {
+          if (watchers.has(real)) continue;
+          open(real, path);
+          opened.push(path);
+        }
+        // A folder that appeared (a checkout, a `mkdir -p` then writes): what it held before its
+        // watch opened counts as changed, entry by entry. Not at the start: nothing changed then.
+        if (started) for (const dir of opened) for (const name of await readdir(dir).catch(() => [])) onDirEvent(dir, 'change', name);
+      } while (again && !closed);
+    })().finally(() => (scanning = null));
+    return scanning;
   };
-  let watcher = await open();
+  const closeAll = () => {
+    for (const w of watchers.values()) w.handle.close();
+    watchers.clear();
+  };
+  let started = false;
+  await rescan();
+  started = true;
 
   const waiting = new Set(missing);
   let checking = false;
@@ -163,13 +213,11 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
         changed.push(root);
       }
       if (changed.length === 0 || closed) return;
-      // Close first: chokidar shares one fs.watch handle per path across its instances, so a new
-      // watcher opened beside the old one would inherit the old handle, still on the deleted tree.
-      // A change in the moment between is not lost: the batch below reloads everything.
-      await watcher.close();
-      watcher = await open();
-      if (closed) await watcher.close();
-      for (const p of changed) onEvent(p);
+      // A swapped root: its old tree (and every watch on it) is going away; watch the new one
+      // from scratch. A change in the moment between is not lost: the batch reloads the root.
+      closeAll();
+      await rescan();
+      for (const p of changed) debouncer.add(p);
     } finally {
       checking = false;
     }
@@ -178,11 +226,13 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
 
   return {
     roots: watched,
+    directories: () => watchers.size,
     async close() {
       closed = true;
-      clearTimeout(timer);
+      debouncer.close();
       clearInterval(poll);
-      await watcher.close();
+      await scanning;
+      closeAll();
     },
   };
 }

@@ -1,4 +1,4 @@
-// `watch` through the built CLI against the emulator over real HTTP, with real chokidar on a
+// `watch` through the built CLI against the emulator over real HTTP, with the real file watcher on a
 // temporary checkout: a change is one GET and one write and no list; a burst of edits (some
 // invalid, some caught half-written) only ever writes valid versions and ends at the last one;
 // an invalid manifest writes nothing and keeps the process up until it is fixed.

@@ -1,6 +1,7 @@
 // `watch` as a service: SIGTERM during a cycle lets that cycle finish, then exits 0; --prune
-// deletes a resource whose manifest was removed (and only then); a bad flag stops it at once.
-import { rmSync } from 'node:fs';
+// deletes a resource whose manifest was removed (and only then, never while a manifest cannot be
+// read); a tree with symlink loops is watched; a bad flag stops it at once.
+import { rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -56,6 +57,37 @@ describe('watch: lifecycle', () => {
       writeKey(dir, 'key-000', 'v2');
       await eventually('the delete after the fix', () => descriptionOn(emulator(), 'key-001') === undefined, 10_000);
       expect(descriptionOn(emulator(), 'key-000')).toBe('v2');
+    } finally {
+      const run = await w.stop();
+      expect(run.code, run.stderr).toBe(0);
+    }
+  });
+
+  it('starts on a tree with symlink loops; under --prune a dangling x.yaml link stops every write until removed', async () => {
+    const dir = tempTree(watchTree(3));
+    symlinkSync('..', join(dir, 'manifests', 'keys', 'up'));
+    symlinkSync('..', join(dir, 'manifests', 'keystores', 'up'));
+    const w = startWatch(emulator(), dir, ['--debounce', '100', '--prune']);
+    try {
+      await startedOk(w);
+      writeKey(dir, 'key-000', 'v2');
+      await eventually('the edit', () => descriptionOn(emulator(), 'key-000') === 'v2', 10_000);
+
+      // A manifest that cannot be read, together with a removal: nothing written, nothing pruned.
+      emulator().resetStats();
+      symlinkSync('gone.yaml', join(dir, 'manifests', 'keys', 'x.yaml'));
+      rmSync(join(dir, 'manifests', 'keys', 'key-001.yaml'));
+      const line = await w.waitForLine('the invalid cycle', (l) => l.result === 'invalid');
+      expect(line.trigger).toBe('change');
+      expect(w.lines().some((l) => l.level === 50 && l.msg.startsWith('manifests/keys/x.yaml:1:1'))).toBe(true);
+      writeKey(dir, 'key-002', 'v2');
+      await eventually('a second invalid cycle', () => w.cycles().filter((l) => l.result === 'invalid').length >= 2, 10_000);
+      expect(emulator().stats().writes).toBe(0);
+      expect(descriptionOn(emulator(), 'key-001')).toBe('v1');
+
+      rmSync(join(dir, 'manifests', 'keys', 'x.yaml'));
+      await eventually('the delete after the fix', () => descriptionOn(emulator(), 'key-001') === undefined, 10_000);
+      expect(descriptionOn(emulator(), 'key-002')).toBe('v2');
     } finally {
       const run = await w.stop();
       expect(run.code, run.stderr).toBe(0);

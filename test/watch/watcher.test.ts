@@ -1,10 +1,10 @@
-// The file watcher on a real temporary directory with real chokidar: a burst of changes is one
-// batch, dot-entries and node_modules are ignored, any other file counts (fromFile targets), and
-// a PATH that does not exist yet is picked up once it appears.
+// The file watcher on a real temporary directory: a burst of changes is one batch, dot-entries and
+// node_modules are ignored, any other file counts (fromFile targets), a PATH that does not exist yet
+// is picked up once it appears, symlink loops are watched once, and the watches are per directory.
 import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isIgnoredPath, startWatcher, type RunningWatcher } from '../../src/watch/watcher.js';
+import { isIgnoredPath, startWatcher, watchedDirectories, type RunningWatcher } from '../../src/watch/watcher.js';
 import { tempTree } from '../support/tmp.js';
 import { eventually } from './support.js';
 
@@ -105,5 +105,31 @@ describe('startWatcher', () => {
       );
       batches.length = 0;
     }
+  });
+
+  it('starts on a tree with symlink loops (a/up -> .., b/up -> ..), watching each real folder once, and sees an edit', async () => {
+    const dir = tempTree({ 'm/a/k.yaml': 'a', 'm/b/k.yaml': 'b' });
+    symlinkSync('..', join(dir, 'm', 'a', 'up'));
+    symlinkSync('..', join(dir, 'm', 'b', 'up'));
+    symlinkSync('../a', join(dir, 'm', 'b', 'side'));
+    expect([...(await watchedDirectories([join(dir, 'm')])).values()].sort()).toEqual([join(dir, 'm'), join(dir, 'm', 'a'), join(dir, 'm', 'b')]);
+    const { batches, watcher } = await watchDir(dir, ['m']);
+    expect(watcher.directories()).toBe(3);
+    writeFileSync(join(dir, 'm', 'b', 'k.yaml'), 'edited');
+    await eventually('the edit', () => batches.flat().includes(join(dir, 'm', 'b', 'k.yaml')));
+  });
+
+  it('watches directories, not files: 300 files in 3 folders take 4 watches; a new folder is watched when it appears', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 300; i++) files[`m/g${i % 3}/k${i}.yaml`] = 'x';
+    const dir = tempTree(files);
+    const { batches, watcher } = await watchDir(dir, ['m']);
+    expect(watcher.directories()).toBe(4);
+    mkdirSync(join(dir, 'm', 'g3'));
+    await eventually('the new folder watched', () => watcher.directories() === 5);
+    writeFileSync(join(dir, 'm', 'g3', 'new.yaml'), 'x');
+    await eventually('a file in it', () => batches.flat().includes(join(dir, 'm', 'g3', 'new.yaml')));
+    rmSync(join(dir, 'm', 'g0'), { recursive: true });
+    await eventually('the removed folder unwatched', () => watcher.directories() === 4);
   });
 });

@@ -161,7 +161,7 @@ export const watchCommand: Command = {
         },
       });
       logger.info(
-        { paths, roots: watcher.roots.length, debounceMs, resyncSeconds, drift, prune, server: conn.server },
+        { paths, roots: watcher.roots.length, directories: watcher.directories(), debounceMs, resyncSeconds, drift, prune, server: conn.server },
         `watching ${paths.join(', ')} (debounce ${debounceMs} ms, resync every ${resyncSeconds} s, drift ${drift}${prune ? ', prune' : ''}) against ${conn.server}`,
       );
       reconciler.start();
