@@ -194,7 +194,8 @@ export function splitResync(actions: readonly PlanAction[], synced: ReadonlyMap<
     if (a.action === 'noop') out.noop.push(a);
     else if (owed.has(key)) out.fromGit.push(a);
     else if (a.action === 'delete') out.drift.push(a);
-    else if (synced.get(key)?.fingerprint === a.fingerprints.desired) out.drift.push(a);
+    // Watch's own fingerprints are unkeyed (in memory only); a plan's are keyed for saving.
+    else if (a.desired && synced.get(key)?.fingerprint === fingerprintOf(a.desired)) out.drift.push(a);
     else out.fromGit.push(a);
   }
   return out;
