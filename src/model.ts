@@ -13,6 +13,14 @@ export type Kind = 'Key' | 'Keystore';
  */
 export const KIND_ORDER: readonly Kind[] = ['Key', 'Keystore'];
 
+/**
+ * What each kind's resources need to exist before they can be written, declared once as data:
+ * apply creates and updates a kind only after the kinds it depends on, and deletes it only after
+ * the kinds that depend on it. Keys and Keystores depend on nothing, so they are written side by
+ * side with no barrier; a JWK made from a Key would declare `['Key']`.
+ */
+export const KIND_DEPENDS_ON: Readonly<Record<Kind, readonly Kind[]>> = { Key: [], Keystore: [] };
+
 export const API_VERSION = 'apinizer-gitops/v1';
 
 /** `updateReferencedJwks` scope sent with an update so JWKs made from the object follow it. */

@@ -116,7 +116,7 @@ export const applyCommand: Command = {
       if (!applying) inFlight.abort(ctx.signal.reason);
     };
     ctx.signal.addEventListener('abort', onSignal, { once: true });
-    const client = clientFor(conn, { logger, signal: inFlight.signal, onRetry: (e) => limiter.onRetry(e) });
+    const client = clientFor(conn, { logger, signal: inFlight.signal, onAnswer: (e) => limiter.onAnswer(e) });
 
     try {
       const outcome = await readPlan(load.state, client, {
