@@ -77,6 +77,15 @@ export function isRetryable(_method: Method, error: Pick<ApiError, 'kind' | 'sta
 }
 
 /**
+ * Whether a call that failed after all its attempts failed transiently (the same rules as
+ * `isRetryable`): the one kind of failure that a later, separate try may still cure. Apply gives
+ * such resources one more round at the end of the run, and planning one more read.
+ */
+export function isTransientFailure(error: { kind: string; status: number | null; code?: string | null }): boolean {
+  return isRetryable('GET', { kind: error.kind as ApiError['kind'], status: error.status, code: error.code ?? null });
+}
+
+/**
  * The pause before retry number `retry` (1 = the first retry): full jitter,
  * `random() * min(cap, base * 2^(retry-1))`, but never less than what the server asked for.
  */

@@ -5,6 +5,7 @@
 // starting new work and gives the calls in flight a grace period.
 import type { Logger } from 'pino';
 import { isProjectNotFound } from '../api/dialect.js';
+import { isTransientFailure } from '../api/retry.js';
 import type { Result, UpdateOptions, WriteResult } from '../api/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { KIND_DEPENDS_ON, KIND_ORDER, resourceLabel, type Kind } from '../model.js';
@@ -127,7 +128,20 @@ export async function applyPlan(plan: Plan, actions: ResourceActions, options: A
   else options.signal?.addEventListener('abort', onSignal, { once: true });
 
   try {
-    const all = schedule(work, (items) => Promise.all(items.map((item) => limiter.run(() => runOne(item)))).then(() => undefined));
+    const runGroup = (items: WorkItem[]) => Promise.all(items.map((item) => limiter.run(() => runOne(item)))).then(() => undefined);
+    const all = schedule(work, runGroup).then(async () => {
+      // A write whose every attempt met a transient fault gets one more round at the end, when a
+      // burst of faults has had time to pass: scattered faults then fail almost nothing, which is
+      // what lets one apply converge (SPEC §5). Safe for the same reasons its retries are.
+      const again = work.filter((w) => {
+        const e = results[w.index]?.error;
+        return !stop && results[w.index]?.outcome === 'failed' && e != null && isTransientFailure(e);
+      });
+      if (again.length === 0) return;
+      progress.done -= again.length;
+      progress.failed -= again.length;
+      await schedule(again, runGroup);
+    });
     await Promise.race([all, gaveUpPromise]);
   } finally {
     graceTimer.abort();

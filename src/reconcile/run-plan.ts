@@ -3,7 +3,8 @@
 // environment check -> buildPlan. Failures are values: manifest
 // and preflight problems come back as a plan whose diagnostics hold the errors (renderable in
 // every format), an API failure as the ApiError with what was being read.
-import type { ApiError, ResourceActions } from '../api/types.js';
+import { isTransientFailure } from '../api/retry.js';
+import type { ApiError, ResourceActions, Result } from '../api/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { loadManifests, type LoadResult } from '../manifest/load.js';
@@ -70,8 +71,10 @@ export async function readPlan(
   // is made on the answers; an unknown project or environment is still an error before any write.
   const projects = [...new Set(desired.resources.map((r) => r.project))].sort();
   const scopes: ListScope[] = listScopes(desired, options);
-  const envCalls = projects.map((p) => actions.environments(p));
-  const listCalls = scopes.map((s) => actions.list(s.project, s.kind));
+  // A read whose every attempt met a transient fault is sent once more, as apply does with writes.
+  const twice = <T>(call: () => Promise<Result<T>>) => call().then((r) => (r.ok || !isTransientFailure(r.error) ? r : call()));
+  const envCalls = projects.map((p) => twice(() => actions.environments(p)));
+  const listCalls = scopes.map((s) => twice(() => actions.list(s.project, s.kind)));
   const [envAnswers, lists] = await Promise.all([Promise.all(envCalls), Promise.all(listCalls)]);
 
   const environments = new Map<string, string[]>();

@@ -18,6 +18,8 @@ interface FakeOptions {
   existing?: string[];
   /** Fail these names' writes with this error kind. */
   failures?: Record<string, ApiError['kind']>;
+  /** Fail only the first N writes of these names (with the kind in `failures`). */
+  failTimes?: Record<string, number>;
   /** Environments whose deployment reports success:false. */
   failDeploymentTo?: string[];
   /** Milliseconds each write takes. */
@@ -47,7 +49,9 @@ function fakeApi(options: FakeOptions = {}) {
       if (options.hang?.includes(call.name)) await new Promise(() => undefined);
       await new Promise((r) => setTimeout(r, options.latencyMs ?? 1));
       const failure = options.failures?.[call.name];
-      if (failure) return err(failure, failure === 'unauthorized' ? 401 : 500, `${failure} for ${call.name}`);
+      const times = options.failTimes?.[call.name];
+      if (failure && times !== undefined) options.failTimes = { ...options.failTimes, [call.name]: times - 1 };
+      if (failure && (times === undefined || times > 0)) return err(failure, failure === 'unauthorized' ? 401 : 500, `${failure} for ${call.name}`);
       return fn();
     } finally {
       inFlight -= 1;
@@ -235,6 +239,19 @@ describe('applyPlan', () => {
     expect(report.summary).toMatchObject({ created: 2, failed: 1 });
   });
 
+  it('gives a write that failed transiently after all its attempts one more round at the end', async () => {
+    const api = fakeApi({ failures: { k1: 'server', k2: 'bad-request', k3: 'server' }, failTimes: { k1: 1, k3: 2 } });
+    const progress: number[] = [];
+    const report = await applyPlan(planOf(act('create', key('k1')), act('create', key('k2')), act('create', key('k3'))), api.actions, {
+      ...base,
+      onProgress: (p) => progress.push(p.done),
+    });
+    // k1: a 500, then fine. k2: a 400 is not transient, so no second round. k3: two 500s in a row.
+    expect(report.results.map((r) => [r.name, r.outcome])).toEqual([['k1', 'ok'], ['k2', 'failed'], ['k3', 'failed']]);
+    expect(api.calls.map((c) => c.name).sort()).toEqual(['k1', 'k1', 'k2', 'k3', 'k3']);
+    expect(Math.max(...progress)).toBe(3);
+  });
+
   it('with redeploy, sends an update for every managed resource, noops included', async () => {
     const api = fakeApi({ existing: ['k1', 'k2'] });
     const report = await applyPlan(planOf(act('noop', key('k1')), act('noop', key('k2'))), api.actions, { ...base, redeploy: true });
@@ -323,7 +340,7 @@ describe('applyPlan', () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)), cb()) });
     const logger = pino({ level: 'info' }, sink);
-    const api = fakeApi({ existing: ['k2', 'k3'], failures: { k3: 'server' } });
+    const api = fakeApi({ existing: ['k2', 'k3'], failures: { k3: 'bad-request' } });
     await applyPlan(planOf(act('create', key('k1')), act('create', key('k2')), act('update', key('k3')), act('noop', key('k4'))), api.actions, { ...base, logger });
     const objs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(objs.map((o) => [o.name, o.action, o.outcome, o.switchedTo])).toEqual(
