@@ -1,11 +1,11 @@
 // Pure: one parsed document -> a typed manifest, or diagnostics that say what to change. The JSON
 // Schemas in schemas/ are the single source of the format (editors use the same files); Ajv's
 // errors are de-duplicated here and rewritten as plain sentences with a path and a position.
-import { readFileSync } from 'node:fs';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { Diagnostic, DiagnosticCode } from '../diagnostics.js';
 import { API_VERSION, type JwksScope, type Kind, type KeystoreType } from '../model.js';
 import type { ParsedDocument, PathSegments, Position } from './parse.js';
+import { loadValidators, schemaText, type SchemaValidator } from './schema-code.js';
 
 /** A secret value as written: inline base64, or a reference to a file or an environment variable. */
 export type SecretSpec = string | { fromFile: string } | { fromEnv: string; encoding?: 'base64' | 'utf8' };
@@ -46,26 +46,21 @@ export interface ValidationResult {
 /** The kinds this tool reads, each with its schema file. */
 export const MANIFEST_KINDS: readonly Kind[] = ['Key', 'Keystore'];
 
-const SCHEMA_FILES: Record<Kind, string> = { Key: 'key.schema.json', Keystore: 'keystore.schema.json' };
+let compiled: Map<Kind, SchemaValidator> | undefined;
 
-let compiled: Map<Kind, ValidateFunction> | undefined;
-
-/** The schema of each kind, read and compiled once per process (compiling costs more than validating thousands of documents). */
-function validators(): Map<Kind, ValidateFunction> {
-  if (compiled) return compiled;
-  const ajv = new Ajv2020({ strict: true, allErrors: true, verbose: true });
-  const map = new Map<Kind, ValidateFunction>();
-  for (const kind of MANIFEST_KINDS) {
-    map.set(kind, ajv.compile(loadSchema(kind)));
-  }
-  compiled = map;
-  return map;
+/**
+ * The schema of each kind, compiled once per process: the standalone code generated at build time
+ * when it matches schemas/, else compiled now (compiling costs more than validating thousands of
+ * documents, and loading Ajv's compiler is a good part of start-up).
+ */
+function validators(): Map<Kind, SchemaValidator> {
+  compiled ??= loadValidators();
+  return compiled;
 }
 
 /** The JSON Schema of a kind, as shipped in schemas/ (works from src/ under vitest and from dist/). */
 export function loadSchema(kind: Kind): Record<string, unknown> {
-  const url = new URL(`../../schemas/${SCHEMA_FILES[kind]}`, import.meta.url);
-  return JSON.parse(readFileSync(url, 'utf8')) as Record<string, unknown>;
+  return JSON.parse(schemaText(kind)) as Record<string, unknown>;
 }
 
 /** What a field must hold, as the end of "must be ...": keyed by the path with list indices as []. */
