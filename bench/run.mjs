@@ -170,7 +170,7 @@ await figure('3c. Apply vs a plain keep-alive client (bench/plain-client.mjs)', 
 
 await figure('4. Naive shell loop baseline (curl per resource, sequential)', async () => {
   if (!curlVersion()) return { intro: 'curl is not installed, so the baseline was not measured. The bench needs curl: `apt-get install -y curl`.', table: null };
-  const f = await measureNaiveCurl({ resources: config.sizes.curl, runs: config.runs, latencyMs: config.latencyMs });
+  const f = await measureNaiveCurl({ resources: config.sizes.curl, runs: config.runsCurl, latencyMs: config.latencyMs });
   const ours = c16 ? { concurrency: 16, resources: c16.resources, runs: c16.runs, wall: c16.wall } : undefined;
   return {
     intro:
