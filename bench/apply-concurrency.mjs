@@ -4,12 +4,11 @@
 // emulator) on that tree; this script adds the ideal, the ratios and the targets.
 //
 // The ideal (the model): every API call costs exactly the latency and nothing else costs
-// anything. The product reads before it writes, as it issues them: the environments of all P
-// projects at once, then the lists of all S (project, kind) scopes at once, each batch limited by
-// the concurrency (the client's connection pool): ceil(P/c) + ceil(S/c) round trips. Then the N
-// creates, c at a time: ceil(N/c) round trips (the product writes Keys, then Keystores; with
-// 80 % / 20 % of 2,000 that costs no extra round at these concurrencies).
-// ideal = (ceil(P/c) + ceil(S/c) + ceil(N/c)) x latency. Process start-up and manifest loading
+// anything. The product reads before it writes: the environments of all P projects and the lists
+// of all S (project, kind) scopes in one round, limited by the concurrency (the client's
+// connection pool): ceil((P + S)/c) round trips. Then the N creates, c at a time, Keys and
+// Keystores side by side: ceil(N/c) round trips.
+// ideal = (ceil((P + S)/c) + ceil(N/c)) x latency. Process start-up and manifest loading
 // are not in the ideal: the wall/ideal ratio charges them to the product; the API phase (first
 // request to last write, seen from the emulator) is shown beside it.
 // Run after `npm run build`: node bench/apply-concurrency.mjs   (BENCH_RUNS, BENCH_QUICK, BENCH_FULL)
@@ -28,7 +27,7 @@ export const TARGET_RATIO = { 16: 1.15, 64: 1.3 };
 
 /** The ideal wall time of an apply from empty (see the model above); `scopes` from treeScopes. */
 export function idealApplyMs(n, c, latencyMs, scopes) {
-  const rounds = Math.ceil(scopes.environments / c) + Math.ceil(scopes.lists / c) + Math.ceil(n / c);
+  const rounds = Math.ceil((scopes.environments + scopes.lists) / c) + Math.ceil(n / c);
   return { ms: rounds * latencyMs, rounds };
 }
 

@@ -1,22 +1,26 @@
 // Figure 7: apply under faults. 500 resources from empty, emulator latency 50 ms, fail-rate 0.2
 // over all fault kinds (500, 429, 503, connection reset; uniform), Retry-After 1 s on 429 (the
 // emulator's default, as a real rate limiter would say), concurrency 16, a new fault seed per
-// run. Measures the first apply (wall, retries the client logged, faults injected, resources
-// left failed: a 500 answer to a POST is not retried, by design), then re-runs apply under the
-// same faults until it exits 0 (at most 5 rounds) and confirms convergence with a plan on the
-// healed emulator: `plan --detailed-exitcode` must exit 0 (no changes).
+// run. Target (issue 13): the first apply exits 0 in every seed (every fault kind is retried for
+// every method, SPEC §5) in at most 3x the wall time of the same apply without faults, which is
+// measured alongside, once per seed. Also reported: retries the client logged, faults injected,
+// the lowest concurrency the limiter reached (scattered 429s must not lower it); should a first
+// apply fail, apply is re-run under the same faults until it exits 0 (at most 5 rounds); in every
+// case a plan on the healed emulator must show no changes.
 // Run after `npm run build`: node bench/faults.mjs   (BENCH_RUNS, BENCH_QUICK; see bench/README.md)
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { timedApply, timedPlan } from './lib/cli.mjs';
 import { benchConfig } from './lib/config.mjs';
 import { resetEmulator, startBenchEmulator } from './lib/emulator.mjs';
-import { int, ms, spread, textTable } from './lib/format.mjs';
+import { int, ms, ratio, spread, textTable } from './lib/format.mjs';
 import { removeTree, tempDir, treeScopes, writeManifestTree } from './lib/manifests.mjs';
-import { repeat, summarise } from './lib/stats.mjs';
+import { median, repeat, summarise } from './lib/stats.mjs';
 import { idealApplyMs } from './apply-concurrency.mjs';
 
 export const FAULTS = { failRate: 0.2, failKinds: ['500', '429', '503', 'reset'], retryAfterSeconds: 1 };
+/** First apply under faults vs the same apply without: at most this (issue 13). */
+export const TARGET_FAULT_RATIO = 3;
 const CONCURRENCY = 16;
 const MAX_ROUNDS = 5;
 
@@ -36,6 +40,9 @@ export async function measureFaults({ resources, runs, latencyMs }) {
     await writeManifestTree(dir, { resources });
     const samples = await repeat(runs, async (i) => {
       resetEmulator(emulator);
+      emulator.configure({ failRate: 0 });
+      const clean = await timedApply(emulator, dir, { concurrency: CONCURRENCY });
+      resetEmulator(emulator);
       emulator.configure({ ...FAULTS, seed: i + 1 });
       const first = await timedApply(emulator, dir, { concurrency: CONCURRENCY, codes: [0, 1] });
       const failedFirst = (first.report?.summary?.failed ?? 0) + (first.report?.summary?.skipped ?? 0);
@@ -54,6 +61,8 @@ export async function measureFaults({ resources, runs, latencyMs }) {
       emulator.configure({ failRate: 0 });
       const plan = await timedPlan(emulator, dir, { codes: [0, 2] });
       return {
+        cleanMs: clean.ms,
+        firstCode: first.code,
         firstMs: first.ms,
         firstRetries: first.retries,
         firstFaults: first.stats.faults,
@@ -75,6 +84,10 @@ export async function measureFaults({ resources, runs, latencyMs }) {
       concurrency: CONCURRENCY,
       ideal: idealApplyMs(resources, CONCURRENCY, latencyMs, await treeScopes(dir)),
       first: summarise(samples.map((s) => s.firstMs)),
+      clean: summarise(samples.map((s) => s.cleanMs)),
+      firstCodes: samples.map((s) => s.firstCode),
+      firstExitZero: samples.every((s) => s.firstCode === 0),
+      ratio: median(samples.map((s) => s.firstMs)) / median(samples.map((s) => s.cleanMs)),
       total: summarise(samples.map((s) => s.totalMs)),
       firstRetries: summarise(samples.map((s) => s.firstRetries)),
       firstFaults: summarise(samples.map((s) => s.firstFaults)),
@@ -97,7 +110,10 @@ export function faultsRows(f) {
   return [
     ['', 'median (min - max)'],
     [
+      ['first apply, exit code per seed', f.firstCodes.join(', ')],
       ['first apply, wall', spread(f.first)],
+      ['  the same apply without faults, wall', spread(f.clean)],
+      ['  ratio (medians)', ratio(f.ratio)],
       ['  fault-free ideal at the same latency and concurrency', ms(f.ideal.ms)],
       ['  requests the emulator received', n(f.firstRequests)],
       ['  faults injected', n(f.firstFaults)],

@@ -26,7 +26,7 @@ import { type Transport, TransportAborted, TransportTimeout, createTransport, re
 import { fromApiObject, toApiBody } from './mapping.js';
 import { DEFAULT_RETRY_POLICY, type Method, type RetryPolicy, backoffDelay, isRetryable } from './retry.js';
 import { apiBase, isLoopbackHost } from './url.js';
-import { ApiError, type ResourceActions, type Result, type RetryEvent, type UpdateOptions, type WriteResult } from './types.js';
+import { ApiError, type AnswerEvent, type ResourceActions, type Result, type RetryEvent, type UpdateOptions, type WriteResult } from './types.js';
 
 export type { AuthSettings } from './auth.js';
 
@@ -47,6 +47,8 @@ export interface ClientOptions {
   random?: () => number;
   logger?: Logger;
   onRetry?: (e: RetryEvent) => void;
+  /** Told about every attempt's answer (retries included): the adaptive limiter's input. */
+  onAnswer?: (e: AnswerEvent) => void;
   /** Aborting stops pending requests and backoff waits; calls resolve with kind `aborted`. */
   signal?: AbortSignal;
   /** Backoff tuning (base, cap); attempts come from `attempts`. */
@@ -192,6 +194,7 @@ export function createApiClient(options: ClientOptions): ApiClient {
       try {
         const answer = await transport.send({ method: ctx.method, path: call.path, headers, ...(call.body !== undefined ? { body: call.body } : {}) });
         logger.debug({ method: ctx.method, path: call.template, status: answer.status, ms: Math.round(performance.now() - started), attempt: sent }, 'api request');
+        options.onAnswer?.({ request: ctx.request, status: answer.status });
         if (call.raw && answer.status >= 200 && answer.status < 300) {
           return { ok: true, value: answer.bytes ?? Buffer.from(answer.text, 'utf8') };
         }
@@ -200,6 +203,7 @@ export function createApiClient(options: ClientOptions): ApiClient {
         failure = reading.failure;
       } catch (err) {
         logger.debug({ method: ctx.method, path: call.template, status: null, ms: Math.round(performance.now() - started), attempt: sent }, 'api request failed');
+        options.onAnswer?.({ request: ctx.request, status: null });
         if (err instanceof TransportAborted || signal?.aborted) return { ok: false, error: abortedError(ctx, sent) };
         failure =
           err instanceof TransportTimeout

@@ -52,14 +52,17 @@ export function isTransientNetworkCode(code: string | null | undefined): boolean
   return !PERMANENT_NETWORK_CODES.has(code);
 }
 
+/** HTTP statuses that mean "the server could not answer this time" (SPEC §5). */
+const TRANSIENT_STATUSES = new Set([429, 500, 502, 503, 504]);
+
 /**
- * Whether a failed attempt should be tried again (SPEC §5). Network errors, timeouts, 429, 502,
- * 503 and 504 are retried for every method: a retried POST answered "already exist" becomes the
- * caller's switch to PUT, and a retried DELETE answered 404 counts as done. A 500 is retried on GET
- * only, because a write that failed inside the server may have half-happened and the next plan
- * shows the truth more reliably than a blind repeat.
+ * Whether a failed attempt should be tried again (SPEC §5): network errors, timeouts, 429, 500,
+ * 502, 503 and 504, for every method. Repeating a write is safe because the caller closes each
+ * case: a POST whose first attempt was saved meets "already exist" and switches to a PUT, a PUT
+ * is idempotent, and a DELETE whose first attempt was saved meets a 404 that counts as done.
+ * `method` stays in the signature so a future non-idempotent call can opt out in one place.
  */
-export function isRetryable(method: Method, error: Pick<ApiError, 'kind' | 'status' | 'code'>): boolean {
+export function isRetryable(_method: Method, error: Pick<ApiError, 'kind' | 'status' | 'code'>): boolean {
   switch (error.kind) {
     case 'network':
       return isTransientNetworkCode(error.code);
@@ -67,11 +70,19 @@ export function isRetryable(method: Method, error: Pick<ApiError, 'kind' | 'stat
     case 'rate-limited':
       return true;
     case 'server':
-      if (error.status === 502 || error.status === 503 || error.status === 504) return true;
-      return error.status === 500 && method === 'GET';
+      return error.status !== null && TRANSIENT_STATUSES.has(error.status);
     default:
       return false;
   }
+}
+
+/**
+ * Whether a call that failed after all its attempts failed transiently (the same rules as
+ * `isRetryable`): the one kind of failure that a later, separate try may still cure. Apply gives
+ * such resources one more round at the end of the run, and planning one more read.
+ */
+export function isTransientFailure(error: { kind: string; status: number | null; code?: string | null }): boolean {
+  return isRetryable('GET', { kind: error.kind as ApiError['kind'], status: error.status, code: error.code ?? null });
 }
 
 /**

@@ -99,3 +99,10 @@ export interface RetryEvent {
   reason: ApiErrorKind;
   delayMs: number;
 }
+
+/** Reported for every HTTP answer the client receives (retried attempts included), so the limiter sees the share of 429s. */
+export interface AnswerEvent {
+  request: string;
+  /** HTTP status, or null when no answer arrived (network error, timeout). */
+  status: number | null;
+}

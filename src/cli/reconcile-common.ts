@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import { createApiClient, type ApiClient } from '../api/client.js';
 import type { ConnectionSettings } from './connection.js';
-import type { RetryEvent } from '../api/types.js';
+import type { AnswerEvent } from '../api/types.js';
 import { formatDiagnostic, type Diagnostic } from '../diagnostics.js';
 import { type ParsedArgs, UsageError, stringFlag } from './command.js';
 
@@ -20,8 +20,8 @@ export function formatFlag<T extends string>(args: ParsedArgs, allowed: readonly
   return raw as T;
 }
 
-/** The API client for a command, logging through `logger` and reporting retries to `onRetry`. */
-export function clientFor(conn: ConnectionSettings, options: { logger: Logger; signal: AbortSignal; onRetry?: (e: RetryEvent) => void }): ApiClient {
+/** The API client for a command, logging through `logger` and reporting every answer to `onAnswer` (the limiter). */
+export function clientFor(conn: ConnectionSettings, options: { logger: Logger; signal: AbortSignal; onAnswer?: (e: AnswerEvent) => void }): ApiClient {
   return createApiClient({
     server: conn.server,
     auth: conn.auth,
@@ -33,7 +33,7 @@ export function clientFor(conn: ConnectionSettings, options: { logger: Logger; s
     ...(conn.apiGeneration !== undefined ? { apiGeneration: conn.apiGeneration } : {}),
     logger: options.logger,
     signal: options.signal,
-    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+    ...(options.onAnswer ? { onAnswer: options.onAnswer } : {}),
   });
 }
 

@@ -2,11 +2,15 @@
 // Schemas in schemas/ are the single source of the format (editors use the same files); Ajv's
 // errors are de-duplicated here and rewritten as plain sentences with a path and a position.
 import { readFileSync } from 'node:fs';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { Diagnostic, DiagnosticCode } from '../diagnostics.js';
 import { allKinds, allSecretFieldNames, descriptorOf, isKind, kindNames, type KindDescriptor } from '../kinds/index.js';
 import { API_VERSION, type JwksScope, type Kind, type ReferencedJwks } from '../model.js';
 import type { ParsedDocument, PathSegments, Position } from './parse.js';
+import { AJV_OPTIONS, loadValidators, type SchemaValidator } from './schema-code.js';
+
+const require = createRequire(import.meta.url);
 
 /** A secret value as written: inline base64, or a reference to a file or an environment variable. */
 export type SecretSpec = string | { fromFile: string } | { fromEnv: string; encoding?: 'base64' | 'utf8' };
@@ -35,17 +39,26 @@ export interface ValidationResult {
   diagnostics: Diagnostic[];
 }
 
-let compiled: { kinds: readonly KindDescriptor[]; validators: Map<Kind, ValidateFunction> } | undefined;
+let compiled: { kinds: readonly KindDescriptor[]; validators: Map<Kind, SchemaValidator> } | undefined;
 
-/** The schema of each kind, read and compiled once per process (compiling costs more than validating thousands of documents). */
-function validators(): Map<Kind, ValidateFunction> {
+/**
+ * The schema of each kind, compiled once per process: for the shipped kinds the standalone code
+ * generated at build time when it matches schemas/, else compiled now (compiling costs more than
+ * validating thousands of documents, and loading Ajv's compiler is a good part of start-up); a
+ * kind registered at run time is compiled when first needed.
+ */
+function validators(): Map<Kind, SchemaValidator> {
   const kinds = allKinds();
   if (compiled && compiled.kinds.length === kinds.length && compiled.kinds.every((k, i) => k === kinds[i])) {
     return compiled.validators;
   }
-  const ajv = new Ajv2020({ strict: true, allErrors: true, verbose: true });
-  const map = new Map<Kind, ValidateFunction>();
-  for (const d of kinds) map.set(d.kind, ajv.compile(loadSchema(d.kind)));
+  const map = new Map(compiled?.validators ?? loadValidators());
+  const missing = kinds.filter((d) => !map.has(d.kind));
+  if (missing.length > 0) {
+    const { Ajv2020 } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+    const ajv = new Ajv2020(AJV_OPTIONS);
+    for (const d of missing) map.set(d.kind, ajv.compile(loadSchema(d.kind)));
+  }
   compiled = { kinds: [...kinds], validators: map };
   return map;
 }
@@ -54,8 +67,7 @@ function validators(): Map<Kind, ValidateFunction> {
 export function loadSchema(kind: Kind): Record<string, unknown> {
   const schema = descriptorOf(kind).schema;
   if (typeof schema !== 'string') return schema;
-  const url = new URL(`../../schemas/${schema}`, import.meta.url);
-  return JSON.parse(readFileSync(url, 'utf8')) as Record<string, unknown>;
+  return JSON.parse(readFileSync(new URL(`../../schemas/${schema}`, import.meta.url), 'utf8')) as Record<string, unknown>;
 }
 
 /** What a field must hold, as the end of "must be ...": keyed by the path with list indices as []. */

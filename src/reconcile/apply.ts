@@ -1,11 +1,13 @@
-// Executes a Plan through ResourceActions (SPEC §5): creates and updates in kind order under an
-// adaptive concurrency limit, then deletes in reverse kind order; the "already exist" switch and
+// Executes a Plan through ResourceActions (SPEC §5): creates and updates under an adaptive
+// concurrency limit, each kind as soon as the kinds it depends on are written (no barrier between
+// independent kinds), then deletes in reverse dependency order; the "already exist" switch and
 // its reverse; outcomes as values, one failure never stopping the others; SIGINT/SIGTERM stops
 // starting new work and gives the calls in flight a grace period.
 import type { Logger } from 'pino';
+import { isTransientFailure } from '../api/retry.js';
 import type { Result, UpdateOptions, WriteResult } from '../api/types.js';
 import { systemClock, type Clock } from '../clock.js';
-import { kindNames } from '../kinds/index.js';
+import { descriptorOf, kindNames } from '../kinds/index.js';
 import { resourceLabel, type Kind } from '../model.js';
 import { createAdaptiveLimiter, type AdaptiveLimiter } from './concurrency.js';
 import type { ApplyResult, Plan, PlanAction, Report, ReportSummary } from './types.js';
@@ -44,7 +46,8 @@ export interface ApplyOptions {
   abortInFlight?: () => void;
 }
 
-type WriteOp = 'create' | 'update' | 'delete';
+/** The write an action makes (a noop sent with --redeploy is an update). */
+export type WriteOp = 'create' | 'update' | 'delete';
 
 interface WorkItem {
   index: number;
@@ -97,8 +100,6 @@ export async function applyPlan(plan: Plan, actions: ResourceActions, options: A
         // A rejected token stays rejected: do not hammer the API with the rest of the plan.
         stop = { reason: 'unauthorized', status: result.error.status, hint: result.error.hint };
       }
-      if (result.error?.kind === 'rate-limited') limiter.recordRateLimited();
-      else if (result.outcome !== 'failed') limiter.recordSuccess();
       logResult(options.logger, result, clock.now() - t0);
     }
     results[item.index] = result;
@@ -110,7 +111,6 @@ export async function applyPlan(plan: Plan, actions: ResourceActions, options: A
   // The grace period: on the signal, stop starting work; after graceMs abort what is in flight,
   // and after a further moment stop waiting for it.
   const graceTimer = new AbortController();
-  let gaveUp = false;
   let giveUp: () => void = () => undefined;
   const gaveUpPromise = new Promise<void>((resolve) => (giveUp = resolve));
   const onSignal = () => {
@@ -120,7 +120,6 @@ export async function applyPlan(plan: Plan, actions: ResourceActions, options: A
       .then(async () => {
         options.abortInFlight?.();
         await clock.sleep(SETTLE_MS, graceTimer.signal);
-        gaveUp = true;
         giveUp();
       })
       .catch(() => undefined);
@@ -129,10 +128,21 @@ export async function applyPlan(plan: Plan, actions: ResourceActions, options: A
   else options.signal?.addEventListener('abort', onSignal, { once: true });
 
   try {
-    for (const phase of phases(work)) {
-      if (gaveUp) break;
-      await Promise.race([Promise.all(phase.map((item) => limiter.run(() => runOne(item)))), gaveUpPromise]);
-    }
+    const runGroup = (items: WorkItem[]) => Promise.all(items.map((item) => limiter.run(() => runOne(item)))).then(() => undefined);
+    const all = schedule(work, runGroup).then(async () => {
+      // A write whose every attempt met a transient fault gets one more round at the end, when a
+      // burst of faults has had time to pass: scattered faults then fail almost nothing, which is
+      // what lets one apply converge (SPEC §5). Safe for the same reasons its retries are.
+      const again = work.filter((w) => {
+        const e = results[w.index]?.error;
+        return !stop && results[w.index]?.outcome === 'failed' && e != null && isTransientFailure(e);
+      });
+      if (again.length === 0) return;
+      progress.done -= again.length;
+      progress.failed -= again.length;
+      await schedule(again, runGroup);
+    });
+    await Promise.race([all, gaveUpPromise]);
   } finally {
     graceTimer.abort();
     options.signal?.removeEventListener('abort', onSignal);
@@ -203,14 +213,44 @@ export function reportSucceeded(report: Report): boolean {
   return !report.interrupted && report.results.every((r) => r.outcome === 'ok');
 }
 
-/** Creates/updates in kind order, one phase per kind, then deletes in reverse kind order. */
-function phases(work: WorkItem[]): WorkItem[][] {
-  const out: WorkItem[][] = [];
-  const ofKind = (kind: Kind, del: boolean) => work.filter((w) => w.action.kind === kind && (w.op === 'delete') === del);
-  const order = kindNames();
-  for (const kind of order) out.push(ofKind(kind, false));
-  for (const kind of [...order].reverse()) out.push(ofKind(kind, true));
-  return out.filter((p) => p.length > 0);
+/**
+ * Runs the work by dependency (each kind descriptor's dependsOn), not by phase: the creates and updates of a kind
+ * start once those of the kinds it depends on are done, so independent kinds share the limiter
+ * with no barrier between them; the deletes of a kind start once every create and update is done
+ * (SPEC §5: creates, then deletes) and the deletes of the kinds that depend on it are done.
+ * Resolves when all of it has run.
+ */
+export function schedule<T extends { action: { kind: Kind }; op: WriteOp }>(
+  work: readonly T[],
+  runGroup: (items: T[]) => Promise<void>,
+  dependsOn: (kind: Kind) => readonly Kind[] = (kind) => descriptorOf(kind).dependsOn,
+): Promise<void> {
+  const byGroup = new Map<string, T[]>();
+  for (const w of work) {
+    const key = `${w.op === 'delete' ? 'delete' : 'write'}:${w.action.kind}`;
+    const list = byGroup.get(key);
+    if (list) list.push(w);
+    else byGroup.set(key, [w]);
+  }
+  const done = new Map<string, Promise<void>>();
+  const visiting = new Set<string>();
+  const group = (del: boolean, kind: Kind): Promise<void> => {
+    const key = `${del ? 'delete' : 'write'}:${kind}`;
+    const known = done.get(key);
+    if (known) return known;
+    if (visiting.has(key)) throw new Error(`kind dependencies form a cycle through ${kind}`);
+    visiting.add(key);
+    const order = kindNames();
+    const before = del
+      ? [...order.map((k) => group(false, k)), ...order.filter((k) => dependsOn(k).includes(kind)).map((k) => group(true, k))]
+      : dependsOn(kind).map((k) => group(false, k));
+    const items = byGroup.get(key) ?? [];
+    const p = Promise.all(before).then(() => (items.length > 0 ? runGroup(items) : undefined));
+    visiting.delete(key);
+    done.set(key, p);
+    return p;
+  };
+  return Promise.all(kindNames().flatMap((k) => [group(false, k), group(true, k)])).then(() => undefined);
 }
 
 /** One resource's write, with the switches of SPEC §5. */

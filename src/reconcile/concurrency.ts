@@ -1,22 +1,32 @@
-// An adaptive concurrency limit for apply (SPEC §5): repeated 429s halve the number of writes in
-// flight for the rest of the run; a long enough run of successes gives one slot back at a time.
-// The limit itself is p-limit, whose `concurrency` can be changed while tasks are queued.
+// An adaptive concurrency limit for apply and watch (SPEC §5): the limit reacts to the SHARE of
+// answers that are 429, over a sliding window of recent answers, not to their count. A 429 now
+// and then among many successes is noise (a busy moment, a fault); a sustained share means the
+// server is shedding load, and sending half as much is the polite answer. As the share falls the
+// limit comes back one slot at a time. The limit itself is p-limit, whose `concurrency` can be
+// changed while tasks are queued.
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { RetryEvent } from '../api/types.js';
+import type { AnswerEvent } from '../api/types.js';
 import { systemClock, type Clock } from '../clock.js';
 
 export interface AdaptiveLimiterOptions {
   clock?: Clock;
-  /** How many 429s within `windowMs` trigger a halving. */
-  threshold?: number;
+  /** Answers older than this leave the window (a burst long past says nothing about now). */
   windowMs?: number;
-  /** Successes in a row (without a 429) needed to give back one slot. */
+  /** The window holds at most this many answers (at least twice the starting limit). */
+  windowSize?: number;
+  /** Fewer answers than this in the window decide nothing (5 % of 20 is one 429). */
+  minAnswers?: number;
+  /** The share of 429s in the window at or above which the limit is halved. */
+  halveAt?: number;
+  /** The share of 429s in the window below which the limit may grow again. */
+  recoverBelow?: number;
+  /** Answers needed since the last change before the limit grows by one slot. */
   recoverAfter?: number;
   /** Told about every change, e.g. to log it. */
   onChange?: (change: { from: number; to: number; reason: 'rate-limited' | 'recovered' }) => void;
 }
 
-/** A p-limit whose concurrency falls on repeated 429s and recovers slowly. */
+/** A p-limit whose concurrency falls when a sustained share of answers is 429, and recovers. */
 export interface AdaptiveLimiter {
   /** Runs `fn` when a slot is free. */
   run<T>(fn: () => Promise<T>): Promise<T>;
@@ -27,44 +37,50 @@ export interface AdaptiveLimiter {
   /** The lowest limit reached during the run. */
   readonly lowest: number;
   readonly activeCount: number;
-  /** Feed the API client's retry events here (`ClientOptions.onRetry`). */
-  onRetry(event: RetryEvent): void;
-  /** Call when a call was answered 429 after all its retries. */
-  recordRateLimited(): void;
-  /** Call when a write finished without being rate limited. */
-  recordSuccess(): void;
+  /** Feed every HTTP answer here (`ClientOptions.onAnswer`): successes, failures, retried attempts. */
+  onAnswer(answer: Pick<AnswerEvent, 'status'>): void;
 }
 
-/** Creates the adaptive limiter that apply runs its writes under. */
+/** Defaults: 20 % faults spread over four kinds (5 % 429s) must never halve; 25 % of 429s must. */
+export const LIMITER_DEFAULTS = { windowMs: 30_000, windowSize: 100, minAnswers: 40, halveAt: 0.25, recoverBelow: 0.1, recoverAfter: 20 };
+
+/** Creates the adaptive limiter that apply and watch run their writes under. */
 export function createAdaptiveLimiter(max: number, options: AdaptiveLimiterOptions = {}): AdaptiveLimiter {
   const clock = options.clock ?? systemClock;
-  const threshold = options.threshold ?? 2;
-  const windowMs = options.windowMs ?? 5_000;
-  const recoverAfter = options.recoverAfter ?? 10;
   const ceiling = Math.max(1, Math.floor(max));
+  const windowMs = options.windowMs ?? LIMITER_DEFAULTS.windowMs;
+  const windowSize = Math.max(options.windowSize ?? LIMITER_DEFAULTS.windowSize, 2 * ceiling);
+  const minAnswers = Math.min(options.minAnswers ?? LIMITER_DEFAULTS.minAnswers, windowSize);
+  const halveAt = options.halveAt ?? LIMITER_DEFAULTS.halveAt;
+  const recoverBelow = options.recoverBelow ?? LIMITER_DEFAULTS.recoverBelow;
+  const recoverAfter = options.recoverAfter ?? LIMITER_DEFAULTS.recoverAfter;
   const limit: LimitFunction = pLimit(ceiling);
   let lowest = ceiling;
-  let recent: number[] = [];
-  let streak = 0;
+
+  // The window: a ring of (time, limited) answers, oldest at `head`.
+  const times = new Float64Array(windowSize);
+  const limited = new Uint8Array(windowSize);
+  let head = 0;
+  let size = 0;
+  let limitedCount = 0;
+  // Answers since the last change: after a halving, the answers to requests sent at the old
+  // limit are still arriving and say nothing about the new one.
+  let sinceChange = 0;
+  let settleAfter = 0;
+
+  const dropOldest = () => {
+    limitedCount -= limited[head] ?? 0;
+    head = (head + 1) % windowSize;
+    size -= 1;
+  };
 
   const set = (to: number, reason: 'rate-limited' | 'recovered') => {
     const from = limit.concurrency;
+    sinceChange = 0;
     if (to === from) return;
     limit.concurrency = to;
     lowest = Math.min(lowest, to);
     options.onChange?.({ from, to, reason });
-  };
-
-  const rateLimited = () => {
-    streak = 0;
-    const now = clock.now();
-    recent = recent.filter((t) => now - t < windowMs);
-    recent.push(now);
-    if (recent.length >= threshold) {
-      // Clear the window so the next halving needs fresh evidence, not the same burst counted twice.
-      recent = [];
-      set(Math.max(1, Math.floor(limit.concurrency / 2)), 'rate-limited');
-    }
   };
 
   return {
@@ -79,15 +95,27 @@ export function createAdaptiveLimiter(max: number, options: AdaptiveLimiterOptio
     get activeCount() {
       return limit.activeCount;
     },
-    onRetry(event) {
-      if (event.status === 429 || event.reason === 'rate-limited') rateLimited();
-    },
-    recordRateLimited: rateLimited,
-    recordSuccess() {
-      streak += 1;
-      // Recover slowly: one slot per `recoverAfter` successes, never past the starting limit.
-      if (streak >= recoverAfter && limit.concurrency < ceiling) {
-        streak = 0;
+    onAnswer({ status }) {
+      // A network failure or timeout is no answer: it says nothing about rate limiting.
+      if (status === null) return;
+      const now = clock.now();
+      while (size > 0 && now - (times[head] ?? 0) >= windowMs) dropOldest();
+      if (size === windowSize) dropOldest();
+      const at = (head + size) % windowSize;
+      times[at] = now;
+      limited[at] = status === 429 ? 1 : 0;
+      limitedCount += limited[at] ?? 0;
+      size += 1;
+      sinceChange += 1;
+      if (size < minAnswers || sinceChange < settleAfter) return;
+      const share = limitedCount / size;
+      if (share >= halveAt && limit.concurrency > 1) {
+        // Fresh evidence for the next step: clear the window and wait for the calls in flight.
+        settleAfter = limit.concurrency;
+        while (size > 0) dropOldest();
+        set(Math.max(1, Math.floor(limit.concurrency / 2)), 'rate-limited');
+      } else if (share < recoverBelow && sinceChange >= recoverAfter && limit.concurrency < ceiling) {
+        settleAfter = 0;
         set(limit.concurrency + 1, 'recovered');
       }
     },

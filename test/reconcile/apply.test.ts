@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ApiError, type Result, type ResourceActions, type UpdateOptions, type WriteResult } from '../../src/api/types.js';
 import { type CurrentResource, type DesiredResource, type Kind, type ResourceId } from '../../src/model.js';
-import { applyPlan, refusedReport, summarise } from '../../src/reconcile/apply.js';
+import { applyPlan, refusedReport, schedule, summarise } from '../../src/reconcile/apply.js';
 import { createAdaptiveLimiter } from '../../src/reconcile/concurrency.js';
 import type { ActionType, Plan, PlanAction } from '../../src/reconcile/types.js';
 import { aKey, aKeystore, currentOf, secretNeedles } from '../support/builders.js';
@@ -18,6 +18,8 @@ interface FakeOptions {
   existing?: string[];
   /** Fail these names' writes with this error kind. */
   failures?: Record<string, ApiError['kind']>;
+  /** Fail only the first N writes of these names (with the kind in `failures`). */
+  failTimes?: Record<string, number>;
   /** Environments whose deployment reports success:false. */
   failDeploymentTo?: string[];
   /** Milliseconds each write takes. */
@@ -47,7 +49,9 @@ function fakeApi(options: FakeOptions = {}) {
       if (options.hang?.includes(call.name)) await new Promise(() => undefined);
       await new Promise((r) => setTimeout(r, options.latencyMs ?? 1));
       const failure = options.failures?.[call.name];
-      if (failure) return err(failure, failure === 'unauthorized' ? 401 : 500, `${failure} for ${call.name}`);
+      const times = options.failTimes?.[call.name];
+      if (failure && times !== undefined) options.failTimes = { ...options.failTimes, [call.name]: times - 1 };
+      if (failure && (times === undefined || times > 0)) return err(failure, failure === 'unauthorized' ? 401 : 500, `${failure} for ${call.name}`);
       return fn();
     } finally {
       inFlight -= 1;
@@ -139,8 +143,8 @@ describe('applyPlan', () => {
     ]);
   });
 
-  it('runs every Key write before any Keystore write, and deletes after all writes in reverse kind order', async () => {
-    const api = fakeApi({ existing: ['k-del', 's-del'] });
+  it('writes Keys and Keystores side by side (they depend on nothing), and deletes only after every write', async () => {
+    const api = fakeApi({ existing: ['k-del', 's-del'], latencyMs: 5 });
     const plan = planOf(
       act('create', key('k1')),
       act('create', key('k2')),
@@ -152,8 +156,35 @@ describe('applyPlan', () => {
     plan.actions.reverse();
     await applyPlan(plan, api.actions, { ...base, concurrency: 8 });
     const seq = api.calls.map((c) => `${c.method} ${c.kind}`);
-    expect(seq.slice(0, 2)).toEqual(['create Key', 'create Key']);
-    expect(seq.slice(2)).toEqual(['create Keystore', 'delete Keystore', 'delete Key']);
+    expect(seq.slice(0, 3).sort()).toEqual(['create Key', 'create Key', 'create Keystore']);
+    expect(seq.slice(3).sort()).toEqual(['delete Key', 'delete Keystore']);
+    // No barrier between the kinds: all three creates were in flight together, then both deletes.
+    expect(api.maxInFlight()).toBe(3);
+  });
+
+  it('schedules by declared dependency: dependents written after, deleted before, what they depend on', async () => {
+    type W = { action: { kind: Kind }; op: 'create' | 'update' | 'delete'; id: string };
+    const work: W[] = [
+      { action: { kind: 'Keystore' }, op: 'create', id: '+s' },
+      { action: { kind: 'Key' }, op: 'delete', id: '-k' },
+      { action: { kind: 'Keystore' }, op: 'delete', id: '-s' },
+      { action: { kind: 'Key' }, op: 'update', id: '~k' },
+    ];
+    const log: string[] = [];
+    const run = async (items: W[]) => {
+      log.push(`start ${items.map((i) => i.id).join(',')}`);
+      await new Promise((r) => setTimeout(r, 2));
+      log.push(`end ${items.map((i) => i.id).join(',')}`);
+    };
+    // As if a Keystore were made from a Key (a JWK from a Key would declare this).
+    await schedule(work, run, (kind) => (kind === 'Keystore' ? ['Key'] : []));
+    expect(log).toEqual(['start ~k', 'end ~k', 'start +s', 'end +s', 'start -s', 'end -s', 'start -k', 'end -k']);
+    log.length = 0;
+    // Independent kinds: both writes start at once, both deletes after both writes.
+    await schedule(work, run, () => []);
+    expect(log.slice(0, 2).sort()).toEqual(['start +s', 'start ~k']);
+    expect(log.slice(4, 6).sort()).toEqual(['start -k', 'start -s']);
+    expect(() => schedule(work, run, (kind) => (kind === 'Keystore' ? ['Key'] : ['Keystore']))).toThrow(/cycle/);
   });
 
   it('never has more writes in flight than the concurrency limit', async () => {
@@ -208,6 +239,19 @@ describe('applyPlan', () => {
     expect(report.results.map((r) => r.outcome)).toEqual(['ok', 'failed', 'ok']);
     expect(report.results[1]?.error).toEqual({ kind: 'server', status: 500, message: 'server for k2', hint: 'hint for server' });
     expect(report.summary).toMatchObject({ created: 2, failed: 1 });
+  });
+
+  it('gives a write that failed transiently after all its attempts one more round at the end', async () => {
+    const api = fakeApi({ failures: { k1: 'server', k2: 'bad-request', k3: 'server' }, failTimes: { k1: 1, k3: 2 } });
+    const progress: number[] = [];
+    const report = await applyPlan(planOf(act('create', key('k1')), act('create', key('k2')), act('create', key('k3'))), api.actions, {
+      ...base,
+      onProgress: (p) => progress.push(p.done),
+    });
+    // k1: a 500, then fine. k2: a 400 is not transient, so no second round. k3: two 500s in a row.
+    expect(report.results.map((r) => [r.name, r.outcome])).toEqual([['k1', 'ok'], ['k2', 'failed'], ['k3', 'failed']]);
+    expect(api.calls.map((c) => c.name).sort()).toEqual(['k1', 'k1', 'k2', 'k3', 'k3']);
+    expect(Math.max(...progress)).toBe(3);
   });
 
   it('with redeploy, sends an update for every managed resource, noops included', async () => {
@@ -277,17 +321,15 @@ describe('applyPlan', () => {
     expect(report.results.map((r) => r.outcome)).toEqual(['skipped', 'ok']);
   });
 
-  it('halves its concurrency when the client reports repeated 429s', async () => {
+  it('halves its concurrency when a sustained share of answers is 429', async () => {
     const limiter = createAdaptiveLimiter(8, { recoverAfter: 1_000 });
-    let rateLimitedOnce = false;
+    let calls = 0;
     const api = fakeApi({
       latencyMs: 3,
+      // The client reports every answer; here one in two was a 429 that a retry then cured.
       onCall: () => {
-        if (!rateLimitedOnce) {
-          rateLimitedOnce = true;
-          // The client would report these from inside its retry loop.
-          for (let i = 0; i < 2; i++) limiter.onRetry({ request: 'POST /apiops/projects/Payments/keys/', attempt: i + 1, status: 429, reason: 'rate-limited', delayMs: 0 });
-        }
+        calls += 1;
+        limiter.onAnswer({ status: calls % 2 === 0 ? 429 : 200 });
       },
     });
     const plan = planOf(...Array.from({ length: 40 }, (_, i) => act('create', key(`k${i}`))));
@@ -300,7 +342,7 @@ describe('applyPlan', () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)), cb()) });
     const logger = pino({ level: 'info' }, sink);
-    const api = fakeApi({ existing: ['k2', 'k3'], failures: { k3: 'server' } });
+    const api = fakeApi({ existing: ['k2', 'k3'], failures: { k3: 'bad-request' } });
     await applyPlan(planOf(act('create', key('k1')), act('create', key('k2')), act('update', key('k3')), act('noop', key('k4'))), api.actions, { ...base, logger });
     const objs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(objs.map((o) => [o.name, o.action, o.outcome, o.switchedTo])).toEqual(
@@ -332,35 +374,5 @@ describe('refusedReport and summarise', () => {
     expect(summarise([r('create', 'ok', 'update'), r('update', 'ok', 'create'), r('delete', 'ok'), r('noop', 'ok'), r('create', 'failed')])).toEqual({
       created: 1, updated: 1, deleted: 1, unchanged: 1, failed: 1, notDeployed: 0, skipped: 0,
     });
-  });
-});
-
-describe('createAdaptiveLimiter', () => {
-  const retry429 = { request: 'POST /x/', attempt: 1, status: 429, reason: 'rate-limited' as const, delayMs: 0 };
-
-  it('halves on two 429s within the window, never below 1, and recovers one slot per run of successes', () => {
-    let now = 0;
-    const clock = { now: () => now, sleep: () => Promise.resolve() };
-    const changes: string[] = [];
-    const l = createAdaptiveLimiter(8, { clock, windowMs: 1_000, recoverAfter: 3, onChange: (c) => changes.push(`${c.from}->${c.to}`) });
-    l.onRetry(retry429);
-    expect(l.concurrency).toBe(8);
-    now = 2_000; // outside the window: the first 429 no longer counts
-    l.onRetry(retry429);
-    expect(l.concurrency).toBe(8);
-    l.onRetry(retry429);
-    expect(l.concurrency).toBe(4);
-    for (let i = 0; i < 6; i++) l.onRetry(retry429);
-    expect(l.concurrency).toBe(1);
-    expect(l.lowest).toBe(1);
-    l.onRetry({ ...retry429, status: 503, reason: 'server' });
-    l.recordSuccess();
-    l.recordSuccess();
-    expect(l.concurrency).toBe(1);
-    l.recordSuccess();
-    expect(l.concurrency).toBe(2);
-    for (let i = 0; i < 100; i++) l.recordSuccess();
-    expect(l.concurrency).toBe(8);
-    expect(changes.slice(0, 4)).toEqual(['8->4', '4->2', '2->1', '1->2']);
   });
 });

@@ -30,7 +30,8 @@ Makes the server match the manifests: computes the plan exactly as \`plan\` does
 written if any manifest is invalid or an environment is unknown), then creates and updates
 under a concurrency limit, then deletes (with --prune). A create answered "already exist"
 becomes an update; an update answered 404 becomes a create; a delete answered 404 is done.
-One resource failing does not stop the others. Repeated 429 answers lower the concurrency.
+One resource failing does not stop the others. A sustained share of 429 answers lowers the
+concurrency; transient faults are retried for every method.
 
 Flags:
   --concurrency N        writes in flight, 1..64, default 4              (APINIZER_CONCURRENCY)
@@ -116,7 +117,7 @@ export const applyCommand: Command = {
       if (!applying) inFlight.abort(ctx.signal.reason);
     };
     ctx.signal.addEventListener('abort', onSignal, { once: true });
-    const client = clientFor(conn, { logger, signal: inFlight.signal, onRetry: (e) => limiter.onRetry(e) });
+    const client = clientFor(conn, { logger, signal: inFlight.signal, onAnswer: (e) => limiter.onAnswer(e) });
 
     try {
       const outcome = await readPlan(load.state, client, {

@@ -100,7 +100,7 @@ export const watchCommand: Command = {
     });
     // Aborted only when a cycle in flight outlives the grace after a signal.
     const inFlight = new AbortController();
-    const client = clientFor(conn, { logger, signal: inFlight.signal, onRetry: (e) => limiter.onRetry(e) });
+    const client = clientFor(conn, { logger, signal: inFlight.signal, onAnswer: (e) => limiter.onAnswer(e) });
 
     const reconciler = createReconciler({
       paths,
