@@ -1,5 +1,5 @@
 /**
- * The one place where the manifest model meets the API's bodies (apinizer-api.md):
+ * The one place where the manifest model meets the API's bodies (docs/apinizer-api.md):
  * `cryptoKeyInfoEnvironmentList` for keys, `keyStoreEnvironmentList` for keystores. Secrets are
  * revealed here, into the body that leaves for the API, and nowhere else in the client.
  */
