@@ -23,7 +23,7 @@ const SPECIFIED_NOT_BUILT: Record<string, readonly string[]> = {
   apply: ['--skip-material-checks', '--expiry-warn-days', '--api-generation'],
   watch: ['--skip-material-checks', '--expiry-warn-days', '--api-generation'],
   export: ['--api-generation'],
-  emulator: ['--generation'],
+  emulator: ['--generation', '--refuse-export', '--keystore-env-ids'],
 };
 
 function walk(dir: string, keep: (path: string) => boolean, out: string[] = []): string[] {
