@@ -74,7 +74,9 @@ describe('links in README.md, docs/, bench/ and examples/', () => {
         continue;
       }
       if (anchor !== undefined && anchor !== '' && statSync(target).isFile() && target.endsWith('.md')) {
-        if (!headingAnchors(read(target)).has(anchor)) problems.push(`${where}: no heading with anchor #${anchor} in ${rel(target)}`);
+        if (!headingAnchors(read(target)).has(anchor)) {
+          problems.push(`${where}: no heading with anchor #${anchor} in ${rel(target)}`);
+        }
       }
     }
     expect(problems).toEqual([]);
@@ -128,7 +130,8 @@ describe('the command reference (docs/reference.md) and the CLI agree', async ()
     const unknown = [...own, ...shared].filter((flag) => !accepted.has(flag) && !pending.has(flag));
     expect(unknown, `docs/reference.md documents flags that ${name} does not accept`).toEqual([]);
     const landed = [...pending].filter((flag) => accepted.has(flag));
-    expect(landed, `${name} accepts these now: remove them from SPECIFIED_NOT_BUILT in test/docs/links.test.ts`).toEqual([]);
+    const why = `${name} accepts these now: remove them from SPECIFIED_NOT_BUILT in test/docs/links.test.ts`;
+    expect(landed, why).toEqual([]);
   });
 });
 

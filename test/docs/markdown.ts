@@ -32,7 +32,8 @@ export function markdownLinks(text: string): MarkdownLink[] {
   withoutCode(text)
     .split('\n')
     .forEach((line, i) => {
-      for (const m of line.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) links.push({ target: m[1]!, line: i + 1 });
+      const found = line.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g);
+      for (const m of found) links.push({ target: m[1]!, line: i + 1 });
     });
   return links;
 }
