@@ -95,7 +95,7 @@ export function readTokenAnswer(body: unknown): IssuedToken | undefined {
   return undefined;
 }
 
-/** The form body of the token exchange (apinizer-api.md: client credentials grant). */
+/** The form body of the token exchange (docs/apinizer-api.md: client credentials grant). */
 export function tokenRequestBody(username: string, password: string): string {
   return new URLSearchParams({ grant_type: 'client_credentials', client_id: username, client_secret: password }).toString();
 }

@@ -1,5 +1,5 @@
 /**
- * Reading Apinizer's answers, in both dialects seen in the wild (apinizer-api.md):
+ * Reading Apinizer's answers, in both dialects seen in the wild (docs/apinizer-api.md):
  *
  *   documented:  {"success": true, "resultList": [...]}     {"error": CODE, "error_description": TEXT}
  *   second:      {"status": "SUCCESS", "resultList": [...]}  {"status": "FAILURE", "resultMessage": TEXT}

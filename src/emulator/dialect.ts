@@ -1,5 +1,5 @@
 /**
- * The two response dialects seen from Apinizer installations (apinizer-api.md):
+ * The two response dialects seen from Apinizer installations (docs/apinizer-api.md):
  * - documented: `{"success": true, ...}`, errors `{"error": CODE, "error_description": TEXT}` with
  *   the HTTP status the docs give;
  * - status: `{"status": "SUCCESS", "resultList": [...], "resultCount": N}`, and request errors as

@@ -3,7 +3,7 @@ import { useEmulator } from '../support/emulator.js';
 import { b64, keyBody, keystoreBody } from './builders.js';
 import { call, requestToken } from './http.js';
 
-// Each case is an example from apinizer-api.md (the summary of Apinizer's Management API docs),
+// Each case is an example from docs/apinizer-api.md (the summary of Apinizer's Management API docs),
 // with "<base64>" placeholders filled in. The emulator must answer exactly as the docs do.
 
 const docKey = {
