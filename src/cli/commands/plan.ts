@@ -9,54 +9,65 @@ import { renderPlanText } from '../../reconcile/render/text.js';
 import { describePlanError, errorPlan, readPlan } from '../../reconcile/run-plan.js';
 import type { Plan } from '../../reconcile/types.js';
 import { type Command, type CommandContext, EXIT, booleanFlag, exitCodeForSignal, stringFlag } from '../command.js';
-import { connectionHelp, connectionOptions } from '../common.js';
+import { connectionOptions } from '../common.js';
 import { appendStepSummary, githubAnnotations, useColor, writeOutFile, writeTo } from '../output.js';
 import { clientFor, formatFlag, manifestPaths, problemsText } from '../reconcile-common.js';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
 type PlanFormat = (typeof FORMATS)[number];
 
-const HELP = `Usage: apinizer-gitops plan PATH... [--format text|json|markdown] [--out FILE]
-                            [--detailed-exitcode] [--prune] [--allow-empty-prune] [--project P]
-
-Shows what apply would do: loads and validates every manifest under PATH (no API call if any is
+const DESCRIPTION = `Shows what apply would do: loads and validates every manifest under PATH (no API call if any is
 invalid), checks that every environment named exists (one call per project), reads the server's
 Keys and Keystores (one list call per project and kind the manifests touch) and prints the
-create / update / delete / no-op actions. Never writes to the API. No secret is ever printed.
+create / update / delete / no-op actions. Never writes to the API. No secret is ever printed.`;
 
-Flags:
-  --format F             text (default), json (schemas/plan.schema.json; save it for
-                         apply --plan) or markdown (a pull-request comment)
-  --out FILE             write the --format output to FILE; stdout then shows the plan as text
-  --detailed-exitcode    exit 2 when the plan has changes (0: none, 1: error)
-  --prune                also plan deletes of server objects no manifest declares, in the
-                         (project, kind) pairs the manifests hold at least one resource of
-  --allow-empty-prune    with --prune, also prune both kinds of every project named, even
-                         a kind with no manifests (can delete everything there)
-
-${connectionHelp}
-
-GitHub Actions: with GITHUB_STEP_SUMMARY set the markdown plan is appended there; with
+const NOTES = `GitHub Actions: with GITHUB_STEP_SUMMARY set the markdown plan is appended there; with
 GITHUB_ACTIONS=true problems are also printed as ::error annotations (stdout with text,
 stderr with json/markdown).
 
 Exit status: 0 success (also with changes), 2 changes with --detailed-exitcode, 1 any error,
-130/143 interrupted.
-`;
+130/143 interrupted.`;
 
 /** `plan PATH...`: compute the plan against the API and render it; never writes. */
 export const planCommand: Command = {
   name: 'plan',
   summary: 'show what apply would change (text, json or pull-request markdown); writes nothing',
-  help: HELP,
+  usage: 'PATH... [flags]',
+  description: DESCRIPTION,
   options: {
+    format: {
+      type: 'string',
+      value: 'text|json|markdown',
+      description: 'json (schemas/plan.schema.json) is what apply --plan takes; markdown is a pull-request comment',
+      default: 'text',
+    },
+    out: {
+      type: 'string',
+      value: 'FILE',
+      description: 'write the --format output to FILE; stdout then shows the plan as text',
+    },
+    'detailed-exitcode': { type: 'boolean', description: 'exit 2 when the plan has changes (0: none, 1: error)' },
+    prune: {
+      type: 'boolean',
+      description:
+        'also plan deletes of server objects no manifest declares, in the (project, kind) pairs the manifests ' +
+        'hold at least one resource of',
+    },
+    'allow-empty-prune': {
+      type: 'boolean',
+      description:
+        'with --prune, also prune both kinds of every project named, even a kind with no manifests (can delete ' +
+        'everything there)',
+    },
     ...connectionOptions,
-    format: { type: 'string' },
-    out: { type: 'string' },
-    'detailed-exitcode': { type: 'boolean' },
-    prune: { type: 'boolean' },
-    'allow-empty-prune': { type: 'boolean' },
   },
+  examples: [
+    'apinizer-gitops plan manifests/ --server https://apinizer.example.com',
+    '# save the plan for review, then apply exactly that plan',
+    'apinizer-gitops plan manifests/ --format json --out plan.json',
+    'apinizer-gitops plan manifests/ --prune --format markdown --out plan.md',
+  ],
+  notes: NOTES,
   async run(args, ctx) {
     const paths = manifestPaths(args);
     const format = formatFlag(args, FORMATS);
