@@ -1,8 +1,8 @@
 // Finding a Chromium for the browser check (test/ci/markdown-browser.test.ts) without downloading one.
 //
 // In order: CHROMIUM_PATH (a browser the person chose), the Chromium that the dev dependency
-// @sparticuz/chromium ships inside its npm tarball (Linux x64 with glibc: it brings its own NSS
-// libraries and fonts, so a bare Debian or Ubuntu runs it), then Debian's /usr/bin/chromium.
+// @sparticuz/chromium ships inside its npm tarball (Linux x64, glibc 2.34+: it brings its own NSS
+// libraries and fonts, so a bare Debian 12 or Ubuntu 22.04 runs it), then Debian's /usr/bin/chromium.
 // Nothing found: the check is skipped with one line saying how to run it, unless REQUIRE_BROWSER=1
 // (set by .ci/run), which turns the missing browser into a failure: CI never skips it.
 import { execFileSync } from 'node:child_process';
@@ -96,9 +96,11 @@ function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
 /** The @sparticuz/chromium package folder when installed and its x64 glibc binary can run here. */
 export function bundledChromiumPackage(): string | null {
   if (process.platform !== 'linux' || process.arch !== 'x64') return null;
-  // The binary links against glibc; Alpine's musl cannot load it.
+  // The binary and its NSS libraries are built for Amazon Linux 2023: glibc 2.34 or newer (Debian 12,
+  // Ubuntu 22.04 and later); Alpine's musl or an older glibc cannot load them.
   const header = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header;
-  if (!header?.glibcVersionRuntime) return null;
+  const [major = 0, minor = 0] = (header?.glibcVersionRuntime ?? '0.0').split('.').map(Number);
+  if (major < 2 || (major === 2 && minor < 34)) return null;
   try {
     // The package's "require" export is build/cjs/index.cjs, two folders below its root.
     const entry = createRequire(import.meta.url).resolve('@sparticuz/chromium');
