@@ -14,7 +14,8 @@ function packageVersion(): string {
 
 /** Runs one CLI invocation and returns its exit code. Exported for in-process tests. */
 export async function runCli(argv: string[], ctx: CommandContext): Promise<number> {
-  const [name, ...rest] = argv;
+  // `help CMD` is `CMD --help`.
+  const [name, ...rest] = argv[0] === 'help' && argv[1] !== undefined ? [argv[1], '--help'] : argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     ctx.stdout.write(renderTopLevelHelp(await loadAllCommands()));
     return name === undefined ? EXIT.error : EXIT.ok;

@@ -34,6 +34,13 @@ describe('the top-level help', () => {
     expect(run.stdout).toContain('$ apinizer-gitops validate manifests/');
   });
 
+  it('leads to a command\'s help through `help CMD` too', async () => {
+    const run = await runCliInProcess(['help', 'export']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe((await runCliInProcess(['export', '--help'])).stdout);
+    expect((await runCliInProcess(['help', 'exprot'])).stderr).toContain('did you mean export?');
+  });
+
   it('is printed, with exit 1, when no command is given', async () => {
     const run = await runCliInProcess([]);
     expect(run.code).toBe(1);
