@@ -20,6 +20,8 @@ export type DiagnosticCode =
   | 'binary-file' // a manifest that is not text
   | 'path-not-found' // a PATH given on the command line does not exist
   | 'inline-private-key' // warning: private key material written in the manifest
+  | 'inline-secret' // warning: a password written in the manifest
+  | 'form-generation-mismatch' // plan: a manifest form the server's API generation cannot take
   | 'unknown-environment' // plan: an environment the project does not have
   | 'unknown-project'; // plan: a project the server does not know
 

@@ -1,17 +1,16 @@
 import type { Secret } from './secret.js';
 
-/** The resource kinds this tool manages. */
-export type Kind = 'Key' | 'Keystore';
-
 /**
- * The order between kinds, declared once. Creates and updates run in this order, deletes in the
- * reverse. Keys and Keystores are independent today; JWKs or certificates made from them would be
- * appended after them.
- *
- *     create/update  ──►  Key, Keystore  (then JWK, ...)
- *     delete         ◄──  Key, Keystore
+ * A resource kind: the manifest `kind:` of a registered descriptor (src/kinds/). The core treats it
+ * as a name and asks the descriptor for everything else.
  */
-export const KIND_ORDER: readonly Kind[] = ['Key', 'Keystore'];
+export type Kind = string;
+
+/** The kinds this package ships descriptors for. */
+export type BuiltinKind = 'Key' | 'Keystore';
+
+/** The two generations of the Apinizer API (SPEC §2b); also the two forms a manifest can take. */
+export type ApiGeneration = 'legacy' | 'current';
 
 export const API_VERSION = 'apinizer-gitops/v1';
 
@@ -44,17 +43,27 @@ export interface SourceLocation {
   column: number;
 }
 
+/** A Key environment: the legacy pair, or the current form's content and alias (SPEC §2b). */
 export interface KeyEnvironment {
   name: string;
   publicKey?: Secret;
   privateKey?: Secret;
+  content?: Secret;
+  alias?: string;
 }
 
+/** A Keystore environment; `password` and `alias` only in the current form. */
 export interface KeystoreEnvironment {
   name: string;
   type: KeystoreType;
   file: Secret;
+  /** A text secret: the password itself, not base64. */
+  password?: Secret;
+  alias?: string;
 }
+
+/** What an update does to the JWKs made from the object (current generation; SPEC §2b). */
+export type ReferencedJwks = 'UPDATE' | 'NULLIFY';
 
 /**
  * Finds the source position of a field of a resource's manifest by its JSON path (e.g.
@@ -63,28 +72,34 @@ export interface KeystoreEnvironment {
  */
 export type FieldLocator = (path: readonly (string | number)[]) => SourceLocation;
 
-/** A Key as the manifests declare it, secrets resolved to base64 and wrapped. */
-export interface DesiredKey extends ResourceId {
-  kind: 'Key';
+/**
+ * A resource as the manifests declare it, secrets resolved and wrapped. Kind-specific fields
+ * (`keyType`, an environment's `file` ...) are named by the kind's descriptor; the core reads them
+ * through it and never by name.
+ */
+export interface DesiredResource extends ResourceId {
   description: string; // '' when the manifest has none (missing equals empty)
-  keyType: string;
-  environments: KeyEnvironment[];
+  environments: { name: string }[];
   updateReferencedJwks?: JwksScope;
+  referencedJwks?: ReferencedJwks;
   source: SourceLocation;
   locate?: FieldLocator;
+}
+
+/** A Key as the manifests declare it. */
+export interface DesiredKey extends DesiredResource {
+  kind: 'Key';
+  keyType: string;
+  /** Current form, SECRET_KEY only. */
+  algorithm?: string;
+  environments: KeyEnvironment[];
 }
 
 /** A Keystore as the manifests declare it. */
-export interface DesiredKeystore extends ResourceId {
+export interface DesiredKeystore extends DesiredResource {
   kind: 'Keystore';
-  description: string;
   environments: KeystoreEnvironment[];
-  updateReferencedJwks?: JwksScope;
-  source: SourceLocation;
-  locate?: FieldLocator;
 }
-
-export type DesiredResource = DesiredKey | DesiredKeystore;
 
 /** Everything the manifests ask for, validated. */
 export interface DesiredState {
@@ -105,26 +120,38 @@ export interface CurrentKeyEnvironment {
   name: string;
   publicKey?: CurrentSecret;
   privateKey?: CurrentSecret;
+  content?: CurrentSecret;
+  alias?: string;
 }
 
 export interface CurrentKeystoreEnvironment {
   name: string;
   type: string;
   file?: CurrentSecret;
+  password?: CurrentSecret;
+  alias?: string;
 }
 
-/** A Key as the API reports it, server-only fields (id, projectId, environmentId, alias) dropped. */
-export interface CurrentKey extends ResourceId {
-  kind: 'Key';
+/** A resource as the API reports it, server-only fields (id, projectId, environmentId) dropped. */
+export interface CurrentResource extends ResourceId {
   description: string;
+  environments: { name: string }[];
+}
+
+/** A Key as the API reports it. */
+export interface CurrentKey extends CurrentResource {
+  kind: 'Key';
   keyType: string;
+  algorithm?: string;
   environments: CurrentKeyEnvironment[];
 }
 
-export interface CurrentKeystore extends ResourceId {
+export interface CurrentKeystore extends CurrentResource {
   kind: 'Keystore';
-  description: string;
   environments: CurrentKeystoreEnvironment[];
 }
 
-export type CurrentResource = CurrentKey | CurrentKeystore;
+/** A field of a resource or environment by the name its descriptor gives (the core's only way in). */
+export function fieldValue(holder: object, name: string): unknown {
+  return (holder as Record<string, unknown>)[name];
+}

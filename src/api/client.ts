@@ -6,10 +6,11 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.js';
-import { UsageError } from '../cli/command.js';
+import { UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
-import type { DesiredResource, Kind, ResourceId } from '../model.js';
-import { SENSITIVE } from '../secret.js';
+import { descriptorOf } from '../kinds/index.js';
+import { fieldValue, type ApiGeneration, type DesiredResource, type Kind, type ResourceId } from '../model.js';
+import { SENSITIVE, type Secret } from '../secret.js';
 import {
   type AuthSettings,
   type IssuedToken,
@@ -19,7 +20,7 @@ import {
   readTokenAnswer,
   tokenRequestBody,
 } from './auth.js';
-import { type Failure, MAX_MESSAGE_CHARS, isProjectNotFound, readAnswer, readDeployment, readList, readNames, readSingle } from './dialect.js';
+import { type Failure, MAX_MESSAGE_CHARS, readAnswer, readDeployment, readList, readNames, readSingle } from './dialect.js';
 import { type CallContext, type CallName, networkFailure, toApiError } from './errors.js';
 import { type Transport, TransportAborted, TransportTimeout, createTransport, readCaFile } from './http.js';
 import { fromApiObject, toApiBody } from './mapping.js';
@@ -50,6 +51,8 @@ export interface ClientOptions {
   signal?: AbortSignal;
   /** Backoff tuning (base, cap); attempts come from `attempts`. */
   backoff?: Partial<Omit<RetryPolicy, 'attempts'>>;
+  /** The API generation to speak, skipping the probe (`--api-generation`); found per project when absent. */
+  apiGeneration?: ApiGeneration;
 }
 
 /** The HTTP implementation of ResourceActions, plus the calls only the CLI needs. */
@@ -60,7 +63,6 @@ export interface ApiClient extends ResourceActions {
   close(): Promise<void>;
 }
 
-const SEGMENT: Record<Kind, string> = { Key: 'keys', Keystore: 'keystores' };
 
 export { apiBase, isLoopbackHost };
 
@@ -154,6 +156,8 @@ export function createApiClient(options: ClientOptions): ApiClient {
     body?: string;
     contentType?: string;
     authenticated: boolean;
+    /** The answer is a file (export-file), not JSON: a 2xx gives its bytes. */
+    raw?: boolean;
   }
 
   function context(call: CallName, method: Method, path: string, extra: Partial<CallContext> = {}): CallContext {
@@ -172,7 +176,7 @@ export function createApiClient(options: ClientOptions): ApiClient {
     let renewed = false;
     for (;;) {
       if (signal?.aborted) return { ok: false, error: abortedError(ctx, sent) };
-      const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'apinizer-gitops' };
+      const headers: Record<string, string> = { accept: call.raw ? '*/*' : 'application/json', 'user-agent': 'apinizer-gitops' };
       if (call.contentType !== undefined) headers['content-type'] = call.contentType;
       let used: string | undefined;
       if (call.authenticated) {
@@ -188,6 +192,9 @@ export function createApiClient(options: ClientOptions): ApiClient {
       try {
         const answer = await transport.send({ method: ctx.method, path: call.path, headers, ...(call.body !== undefined ? { body: call.body } : {}) });
         logger.debug({ method: ctx.method, path: call.template, status: answer.status, ms: Math.round(performance.now() - started), attempt: sent }, 'api request');
+        if (call.raw && answer.status >= 200 && answer.status < 300) {
+          return { ok: true, value: answer.bytes ?? Buffer.from(answer.text, 'utf8') };
+        }
         const reading = readAnswer(answer, clock.now(), scrub);
         if (reading.ok) return { ok: true, value: reading.body };
         failure = reading.failure;
@@ -256,33 +263,137 @@ export function createApiClient(options: ClientOptions): ApiClient {
   }
 
   function resourcePath(id: { kind: Kind; project: string; name?: string }): { path: string; template: string } {
-    const base = `${basePath}/projects/${enc(id.project)}/${SEGMENT[id.kind]}/`;
-    const template = `${basePath}/projects/{project}/${SEGMENT[id.kind]}/`;
+    const segment = descriptorOf(id.kind).segment;
+    const base = `${basePath}/projects/${enc(id.project)}/${segment}/`;
+    const template = `${basePath}/projects/{project}/${segment}/`;
     return id.name === undefined ? { path: base, template } : { path: `${base}${enc(id.name)}/`, template: `${template}{name}/` };
   }
 
-  function write(call: CallName, method: Method, id: ResourceId, path: string, template: string, body?: DesiredResource): Promise<Result<WriteResult>> {
+  /** Remembers every secret of a body about to be sent, so no answer can echo one back. */
+  function rememberSecrets(resource: DesiredResource): void {
+    const fields = descriptorOf(resource.kind).environmentFields.filter((f) => f.role !== 'plain');
+    for (const env of resource.environments) {
+      for (const f of fields) {
+        const s = fieldValue(env, f.name) as Secret | undefined;
+        if (s === undefined) continue;
+        remember(s.reveal());
+        if (f.role === 'binary-secret') remember(s.reveal().replace(/\s+/g, ''));
+      }
+    }
+  }
+
+  async function write(
+    call: CallName,
+    method: Method,
+    id: ResourceId,
+    path: string,
+    template: string,
+    body?: DesiredResource,
+  ): Promise<Result<WriteResult>> {
     const ctx = context(call, method, path, { kind: id.kind, project: id.project, name: id.name });
-    const json = body !== undefined ? JSON.stringify(toApiBody(body)) : undefined;
-    // The revealed secrets of this body are scrubbed from any message that might echo them.
-    if (body !== undefined) for (const e of body.environments) for (const s of 'file' in e ? [e.file] : [e.publicKey, e.privateKey]) if (s) remember(s.reveal());
+    let json: string | undefined;
+    if (body !== undefined) {
+      const g = await generationOf(id.project);
+      if (!g.ok) return g;
+      json = JSON.stringify(toApiBody(body, g.value));
+      // The revealed secrets of this body are scrubbed from any message that might echo them.
+      rememberSecrets(body);
+    }
     return perform({ ctx, template, path, authenticated: true, ...(json !== undefined ? { body: json, contentType: 'application/json' } : {}) }).then(
       (r): Result<WriteResult> => (r.ok ? { ok: true, value: { deployment: readDeployment(r.value, scrub) } } : r),
     );
   }
 
+  /** GET of a list of names (environments, projects). */
+  async function readNameList(call: CallName, path: string, template: string, project?: string): Promise<Result<string[]>> {
+    const ctx = context(call, 'GET', path, project !== undefined ? { project } : {});
+    const r = await perform({ ctx, template, path, authenticated: true });
+    if (!r.ok) return r;
+    const items = readList(r.value);
+    if (items === undefined) return { ok: false, error: shapeError(ctx, `a list of ${call}`) };
+    return { ok: true, value: readNames(items) };
+  }
+
+  // The generation a project is served by (SPEC §2b): `GET /projects/{p}/environments/` answering
+  // means current, a 404 there (the route, not the project) means legacy. The probe's answer is
+  // the environments list on a current server, kept for the first environments() call so that a
+  // plan makes one environments call per project there.
+  const probes = new Map<string, Promise<Result<{ generation: ApiGeneration; environments?: Result<string[]> }>>>();
+  const currentEnvironmentsPath = (project: string) => ({
+    path: `${basePath}/projects/${enc(project)}/environments/`,
+    template: `${basePath}/projects/{project}/environments/`,
+  });
+
+  function probe(project: string): Promise<Result<{ generation: ApiGeneration; environments?: Result<string[]> }>> {
+    let p = probes.get(project);
+    if (!p) {
+      p = (async () => {
+        if (options.apiGeneration !== undefined) return { ok: true as const, value: { generation: options.apiGeneration } };
+        const { path, template } = currentEnvironmentsPath(project);
+        const r = await readNameList('environments', path, template, project);
+        if (r.ok) return { ok: true as const, value: { generation: 'current' as const, environments: r } };
+        // A current server that does not know the project still has the route: it says so.
+        if (r.error.kind === 'project-not-found') return { ok: true as const, value: { generation: 'current' as const, environments: r } };
+        // No such route: a 404 (JSON or an HTML error page), a 405, or a 400 that is not about the
+        // project (installations answering in the status dialect report unknown paths so).
+        const e = r.error;
+        if (e.kind === 'not-found' || e.status === 404 || e.status === 405 || (e.kind === 'bad-request' && e.status === 400)) {
+          return { ok: true as const, value: { generation: 'legacy' as const } };
+        }
+        return r;
+      })();
+      probes.set(project, p);
+      // A failed probe (network, auth) is not remembered: the next call asks again.
+      void p.then((r) => {
+        if (!r.ok) probes.delete(project);
+      });
+    }
+    return p;
+  }
+
+  async function generationOf(project: string): Promise<Result<ApiGeneration>> {
+    const r = await probe(project);
+    return r.ok ? { ok: true, value: r.value.generation } : r;
+  }
+
+  /** True when a list entry names its environments only by id (a keystore list on some current servers). */
+  function hasEnvironmentIdsOnly(raw: unknown): boolean {
+    if (raw === null || typeof raw !== 'object') return false;
+    return Object.values(raw as Record<string, unknown>).some(
+      (v) =>
+        Array.isArray(v) &&
+        v.some((e) => e !== null && typeof e === 'object' && 'environmentId' in e && !('environmentName' in e) && !('name' in e)),
+    );
+  }
+
   const client: ApiClient = {
     async list(project, kind) {
+      const g = await generationOf(project);
+      if (!g.ok) return g;
       const { path, template } = resourcePath({ kind, project });
       const ctx = context('list', 'GET', path, { kind, project });
       const r = await perform({ ctx, template, path, authenticated: true });
       if (!r.ok) return r;
       const items = readList(r.value);
       if (items === undefined) return { ok: false, error: shapeError(ctx, 'a list (resultList)') };
-      const resources = items.map((item) => fromApiObject(kind, project, item)).filter((x) => x !== null);
-      if (items.length > 0 && resources.length < items.length) {
-        logger.warn({ request: ctx.request, skipped: items.length - resources.length }, 'skipped list entries without a name');
+      const resources = [];
+      let skipped = 0;
+      for (const item of items) {
+        const resource = fromApiObject(kind, project, item, g.value);
+        if (resource === null) {
+          skipped += 1;
+          continue;
+        }
+        if (hasEnvironmentIdsOnly(item)) {
+          // Some servers list environments by id only; the single GET names them (Apinizer's advice).
+          const one = await client.get({ kind, project, name: resource.name });
+          if (!one.ok) return one;
+          if (one.value !== null) resources.push(one.value);
+          continue;
+        }
+        resources.push(resource);
       }
+      if (skipped > 0) logger.warn({ request: ctx.request, skipped }, 'skipped list entries without a name');
       return { ok: true, value: resources };
     },
 
@@ -292,13 +403,15 @@ export function createApiClient(options: ClientOptions): ApiClient {
       const r = await perform({ ctx, template, path, authenticated: true });
       if (!r.ok) {
         // A missing project is not a missing object: only the object's absence is a null.
-        if (r.error.kind === 'not-found' && !isProjectNotFound(r.error.message)) return { ok: true, value: null };
+        if (r.error.kind === 'not-found') return { ok: true, value: null };
         return r;
       }
       const raw = readSingle(r.value, id.name);
       if (raw === undefined) return { ok: false, error: shapeError(ctx, `one ${id.kind.toLowerCase()} (resultList: [object])`) };
       if (raw === null) return { ok: true, value: null };
-      const resource = fromApiObject(id.kind, id.project, raw);
+      const g = await generationOf(id.project);
+      if (!g.ok) return g;
+      const resource = fromApiObject(id.kind, id.project, raw, g.value);
       if (resource === null) return { ok: false, error: shapeError(ctx, `a ${id.kind.toLowerCase()} with a name`) };
       return { ok: true, value: resource };
     },
@@ -308,37 +421,68 @@ export function createApiClient(options: ClientOptions): ApiClient {
       return write('create', 'POST', resource, path, template, resource);
     },
 
-    update(resource, updateOptions?: UpdateOptions) {
+    async update(resource, updateOptions?: UpdateOptions) {
       const { path, template } = resourcePath(resource);
+      const g = await generationOf(resource.project);
+      if (!g.ok) return g;
       const scope = updateOptions?.updateReferencedJwks ?? resource.updateReferencedJwks;
-      const query = scope !== undefined ? `?updateReferencedJwks=true&updateScope=${enc(scope)}` : '';
+      let query = '';
+      if (g.value === 'current') {
+        // The current API's default (NULLIFY) silently detaches the JWKs made from the object:
+        // say UPDATE unless the manifest opts out (SPEC §2b).
+        query =
+          resource.referencedJwks === 'NULLIFY'
+            ? '?jwkUpdateAction=NULLIFY'
+            : `?jwkUpdateAction=UPDATE&updateScope=${enc(scope ?? 'SAME_PROJECT')}`;
+      } else if (scope !== undefined) {
+        query = `?updateReferencedJwks=true&updateScope=${enc(scope)}`;
+      }
       return write('update', 'PUT', resource, `${path}${query}`, `${template}${query}`, resource);
     },
 
-    delete(id) {
+    async delete(id) {
       const { path, template } = resourcePath(id);
-      return write('delete', 'DELETE', id, path, template);
+      const g = await generationOf(id.project);
+      if (!g.ok) return g;
+      const query = g.value === 'current' ? '?jwkDeleteAction=NULLIFY' : '';
+      return write('delete', 'DELETE', id, `${path}${query}`, `${template}${query}`);
     },
 
     async environments(project) {
-      // No trailing slash here: that is how the docs spell this one path.
-      const path = `${basePath}/environments/${enc(project)}`;
-      const ctx = context('environments', 'GET', path, { project });
-      const r = await perform({ ctx, template: `${basePath}/environments/{project}`, path, authenticated: true });
-      if (!r.ok) return r;
-      const items = readList(r.value);
-      if (items === undefined) return { ok: false, error: shapeError(ctx, 'a list of environments') };
-      return { ok: true, value: readNames(items) };
+      const p = await probe(project);
+      if (!p.ok) return p;
+      if (p.value.environments) {
+        const answer = p.value.environments;
+        // Used once: a long-running watch must see environments added later.
+        probes.set(project, Promise.resolve({ ok: true, value: { generation: p.value.generation } }));
+        return answer;
+      }
+      if (p.value.generation === 'current') {
+        const { path, template } = currentEnvironmentsPath(project);
+        return readNameList('environments', path, template, project);
+      }
+      // No trailing slash here: that is how the legacy docs spell this one path.
+      return readNameList('environments', `${basePath}/environments/${enc(project)}`, `${basePath}/environments/{project}`, project);
     },
 
-    async listProjects() {
-      const path = `${basePath}/projects/`;
-      const ctx = context('projects', 'GET', path);
-      const r = await perform({ ctx, template: path, path, authenticated: true });
+    generation: generationOf,
+
+    async exportMaterial(id, environment) {
+      const { path, template } = resourcePath(id);
+      const query = `export-file/?environmentName=${enc(environment)}`;
+      const ctx = context('export', 'GET', `${path}${query}`, { kind: id.kind, project: id.project, name: id.name });
+      const r = await perform({ ctx, template: `${template}export-file/`, path: `${path}${query}`, authenticated: true, raw: true });
       if (!r.ok) return r;
-      const items = readList(r.value);
-      if (items === undefined) return { ok: false, error: shapeError(ctx, 'a list of projects') };
-      return { ok: true, value: readNames(items) };
+      const bytes = r.value as Buffer;
+      // Material read back is as secret as material sent.
+      remember(bytes.toString('utf8'));
+      remember(bytes.toString('base64'));
+      return { ok: true, value: bytes };
+    },
+
+    listProjects() {
+      const path = `${basePath}/projects/`;
+      return readNameList('projects', path, path);
     },
 
     close: () => transport.close(),

@@ -15,6 +15,8 @@ export interface HttpAnswer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  /** The body's bytes, for answers that are files rather than JSON (export-file). */
+  bytes?: Buffer;
 }
 
 /** A failed answer, classified: the fields of an ApiError except the hint and the request. */
@@ -262,7 +264,10 @@ export function readDeployment(body: unknown, scrub: (text: string) => string = 
  * `Project not found for name: (X) or user has not privilege to access it!`.
  */
 export function projectFromMessage(message: string): string | undefined {
-  const m = /project\s+(?:not found|does not exist)[^(]*\(([^)]*)\)/i.exec(message);
+  const m =
+    /project\s+(?:not found|does not exist)[^(]*\(([^)]*)\)/i.exec(message) ??
+    // The current generation: `Project (X) is not found or user does not have privilege to access it!`
+    /project\s*\(([^)]*)\)\s*(?:is\s+)?(?:not found|does not exist)/i.exec(message);
   return m?.[1];
 }
 
@@ -272,5 +277,10 @@ export function projectFromMessage(message: string): string | undefined {
  * where the project is only the place, nor a name that happens to contain "project".
  */
 export function isProjectNotFound(message: string): boolean {
-  return /\bproject\b[^!.()]*?(?:not found|does not exist|not exist)/i.test(message) && !ALREADY_EXISTS.test(message);
+  return (
+    (/\bproject\b[^!.()]*?(?:not found|does not exist|not exist)/i.test(message) ||
+      // The current generation: `Project (X) is not found or user does not have privilege to access it!`
+      /^\W*project\s*\([^)]*\)\s*(?:is\s+)?(?:not found|does not exist)/i.test(message)) &&
+    !ALREADY_EXISTS.test(message)
+  );
 }

@@ -8,7 +8,7 @@ import { type Failure, isProjectNotFound, projectFromMessage } from './dialect.j
 import type { Method } from './retry.js';
 
 /** Which call failed, for the hint. */
-export type CallName = 'list' | 'get' | 'create' | 'update' | 'delete' | 'environments' | 'projects' | 'token';
+export type CallName = 'list' | 'get' | 'create' | 'update' | 'delete' | 'environments' | 'projects' | 'token' | 'export';
 
 /** What the hint needs to know about the call that failed. */
 export interface CallContext {
@@ -26,6 +26,9 @@ export interface CallContext {
   timeoutMs: number;
 }
 
+/** What a refused export-file call needs (current generation). */
+export const EXPORT_PERMISSION = 'reading key material back needs the SECRETS and EXPORT_IMPORT permissions for the token';
+
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET)|ERR_TLS|ERR_SSL|EPROTO/;
 
 function label(ctx: CallContext): string {
@@ -41,6 +44,7 @@ function forbiddenHint(failure: Failure, ctx: CallContext): string {
     return `the user may not read ${ctx.project !== undefined ? `project "${ctx.project}"` : 'the projects'}: grant it access to the project`;
   }
   if (ctx.call === 'token') return 'the server refused to issue a token for APINIZER_USERNAME: check that user\'s access to the Management API';
+  if (ctx.call === 'export') return EXPORT_PERMISSION;
   return 'the user needs the role ROLE_API_SECURITY for keys and keystores';
 }
 
@@ -61,12 +65,14 @@ export function hintFor(failure: Failure, ctx: CallContext): string {
   const seconds = Math.round(ctx.timeoutMs / 100) / 10;
   switch (failure.kind) {
     case 'unauthorized':
+      if (ctx.call === 'export') return EXPORT_PERMISSION;
       if (ctx.call === 'token') return 'the username or password was refused at /apiops/auth/token: check APINIZER_USERNAME and APINIZER_PASSWORD';
       if (ctx.auth === 'token') return 'the token is invalid, expired or revoked: set a valid APINIZER_TOKEN';
       return 'a token freshly issued for APINIZER_USERNAME was refused: check that user\'s access to the Management API';
     case 'forbidden':
       return forbiddenHint(failure, ctx);
     case 'not-found':
+    case 'project-not-found':
       return notFoundHint(failure, ctx);
     case 'already-exists':
       return `${label(ctx)} already exists on the server: update it instead of creating it`;
@@ -98,7 +104,9 @@ export function hintFor(failure: Failure, ctx: CallContext): string {
 
 /** The ApiError value of a failure of this call after `attempts` attempts. */
 export function toApiError(failure: Failure, ctx: CallContext, attempts: number): ApiError {
-  return new ApiError(failure.kind, failure.status, failure.code, failure.message, hintFor(failure, ctx), ctx.request, attempts);
+  // A missing project is its own kind, so callers never match server text to tell it from a missing object.
+  const kind = failure.kind === 'not-found' && isProjectNotFound(failure.message) ? 'project-not-found' : failure.kind;
+  return new ApiError(kind, failure.status, failure.code, failure.message, hintFor(failure, ctx), ctx.request, attempts);
 }
 
 /** A failure from an exception thrown by the HTTP layer (no answer arrived). */

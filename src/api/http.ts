@@ -89,8 +89,8 @@ export function createTransport(options: TransportOptions): Transport {
         body: request.body ?? null,
         ...(outer ? { signal: outer } : {}),
       });
-      const text = await res.body.text();
-      return { status: res.statusCode, headers: res.headers, text };
+      const bytes = Buffer.from(await res.body.arrayBuffer());
+      return { status: res.statusCode, headers: res.headers, text: bytes.toString('utf8'), bytes };
     } catch (err) {
       if (outer?.aborted) throw new TransportAborted();
       const code = (err as { code?: unknown }).code;

@@ -1,4 +1,4 @@
-import type { CurrentResource, DesiredResource, Kind, ResourceId } from '../model.js';
+import type { ApiGeneration, CurrentResource, DesiredResource, Kind, ResourceId } from '../model.js';
 
 /**
  * What went wrong with one API call, as a value. `kind` is what callers branch on; `message` is
@@ -7,6 +7,7 @@ import type { CurrentResource, DesiredResource, Kind, ResourceId } from '../mode
 export type ApiErrorKind =
   | 'already-exists' // create answered "already exist" (400/409, duplicate_name, conflict)
   | 'not-found' // 404, or 400 with a "not found" message (second dialect)
+  | 'project-not-found' // the project named in the path does not exist (or the user may not see it)
   | 'unauthorized' // 401
   | 'forbidden' // 403
   | 'rate-limited' // 429 after all retries
@@ -77,6 +78,17 @@ export interface ResourceActions {
   delete(id: ResourceId): Promise<Result<WriteResult>>;
   /** Names of the environments reachable from a project. Unknown project: `not-found`. */
   environments(project: string): Promise<Result<string[]>>;
+  /**
+   * The API generation the server speaks for a project (SPEC §2b), found once per project by the
+   * environments probe, or fixed by configuration.
+   */
+  generation(project: string): Promise<Result<ApiGeneration>>;
+  /**
+   * The raw material of one environment of an object through the current generation's
+   * export-file endpoint: a PEM, a secret key, or keystore bytes. Refused: `unauthorized` /
+   * `forbidden`; no such endpoint, object or material: `not-found`.
+   */
+  exportMaterial(id: ResourceId, environment: string): Promise<Result<Buffer>>;
 }
 
 /** Reported for every retry the client makes, so apply can adapt its concurrency on 429s. */

@@ -59,10 +59,9 @@ export interface Command {
   run(args: ParsedArgs, ctx: CommandContext): Promise<number>;
 }
 
-/** A mistake in the command line itself: printed with a pointer to --help, exit 1. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+import { UsageError } from '../errors.js';
+
+export { UsageError };
 
 /** Exit codes (SPEC §3, Terraform's convention). */
 export const EXIT = {

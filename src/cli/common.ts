@@ -69,6 +69,15 @@ export const connectionOptions: FlagSpecs = {
     env: 'APINIZER_CONFIG',
     group: CONNECTION,
   },
+  'api-generation': {
+    type: 'string',
+    value: 'legacy|current',
+    description:
+      'the Apinizer API generation; detected per project when unset (GET /apiops/projects/P/environments/ ' +
+      'answers on current)',
+    env: 'APINIZER_API_GENERATION',
+    group: CONNECTION,
+  },
   'log-level': {
     type: 'string',
     value: 'L',

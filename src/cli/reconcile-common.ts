@@ -2,7 +2,7 @@
 // adaptive limiter, and how problems found before any write are printed.
 import type { Logger } from 'pino';
 import { createApiClient, type ApiClient } from '../api/client.js';
-import type { ConnectionSettings } from '../api/connection.js';
+import type { ConnectionSettings } from './connection.js';
 import type { RetryEvent } from '../api/types.js';
 import { formatDiagnostic, type Diagnostic } from '../diagnostics.js';
 import { type ParsedArgs, UsageError, stringFlag } from './command.js';
@@ -30,6 +30,7 @@ export function clientFor(conn: ConnectionSettings, options: { logger: Logger; s
     attempts: conn.attempts,
     allowInsecureHttp: conn.allowInsecureHttp,
     ...(conn.caFile !== undefined ? { caFile: conn.caFile } : {}),
+    ...(conn.apiGeneration !== undefined ? { apiGeneration: conn.apiGeneration } : {}),
     logger: options.logger,
     signal: options.signal,
     ...(options.onRetry ? { onRetry: options.onRetry } : {}),

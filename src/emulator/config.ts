@@ -5,6 +5,7 @@ import { applyOptions } from './options.js';
 const KNOWN = new Set([
   'port', 'host', 'token', 'users', 'projects', 'dataFile', 'latencyMs', 'failRate', 'failKinds', 'seed',
   'retryAfterSeconds', 'maskSecrets', 'dialect', 'failDeploymentTo', 'hideFromList', 'tokenTtlSeconds',
+  'generation', 'refuseExport', 'keystoreListEnvironmentIds',
 ]);
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -8,10 +8,10 @@
  */
 export type Dialect = 'documented' | 'status';
 
-/** An HTTP answer ready to send: status, JSON text, extra headers. */
+/** An HTTP answer ready to send: status, JSON text (or file bytes, content-type in headers), extra headers. */
 export interface Answer {
   status: number;
-  body: string;
+  body: string | Buffer;
   headers?: Record<string, string>;
 }
 
@@ -37,6 +37,12 @@ export interface ApiFailure {
   /** Extra fields of the documented body, e.g. `validation_errors` or `retry_after`. */
   extra?: Record<string, unknown>;
   headers?: Record<string, string>;
+  /**
+   * Answered by the web framework before the API (an unmapped path): the status stays as it is in
+   * every dialect. A legacy server answers the current-only paths so, and the product's
+   * generation probe relies on that 404.
+   */
+  framework?: boolean;
 }
 
 function json(status: number, value: unknown, headers?: Record<string, string>): Answer {
@@ -97,12 +103,23 @@ export function writeAnswer(dialect: Dialect, deploymentResult: DeploymentResult
  */
 export function errorAnswer(dialect: Dialect, failure: ApiFailure): Answer {
   if (dialect === 'status') {
-    const requestError = failure.status === 400 || failure.status === 404 || failure.status === 409;
+    const requestError =
+      !failure.framework && (failure.status === 400 || failure.status === 404 || failure.status === 409);
     const body: Record<string, unknown> = { status: 'FAILURE', resultMessage: failure.description };
     if (failure.extra && 'retry_after' in failure.extra) body.retry_after = failure.extra.retry_after;
     return json(requestError ? 400 : failure.status, body, failure.headers);
   }
   return json(failure.status, { error: failure.error, error_description: failure.description, ...failure.extra }, failure.headers);
+}
+
+/** A file download (export-file): the bytes, their content type, and the name a browser would save them as. */
+export function fileAnswer(bytes: Buffer, contentType: string, fileName: string): Answer {
+  // The pages' form, `attachment; filename="NAME"`; RFC 6266's filename* only when NAME is not plain ASCII.
+  const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  const disposition = ascii === fileName
+    ? `attachment; filename="${fileName}"`
+    : `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+  return { status: 200, body: bytes, headers: { 'content-type': contentType, 'content-disposition': disposition } };
 }
 
 /** A plain JSON answer in no dialect (token issuance, the emulator's own endpoints). */

@@ -1,20 +1,22 @@
-import type { Kind } from '../model.js';
-import { isBase64 } from '../secret.js';
+import type { BuiltinKind as Kind } from '../model.js';
 import { bearerToken, type TokenBook } from './auth.js';
 import {
   type Answer,
   type ApiFailure,
   type DeploymentResult,
   errorAnswer,
+  fileAnswer,
   listAnswer,
   plainAnswer,
   projectsAnswer,
   singleAnswer,
   writeAnswer,
 } from './dialect.js';
+import { KIND_HANDLERS } from './kinds.js';
 import type { Settings } from './options.js';
-import type { Route } from './routes.js';
+import type { ObjectRoute, Route } from './routes.js';
 import { ENVIRONMENT_LIST_FIELD, type EmulatorStore, type RawObject, stableId } from './store.js';
+import { writeZip } from './zip.js';
 
 /** What the handlers need: the settings in force, the store, the token book, and a write counter. */
 export interface HandlerContext {
@@ -27,6 +29,8 @@ export interface HandlerContext {
 /** The parts of a request the handlers read. */
 export interface ApiRequest {
   route: Route;
+  /** The query string's parameters (the JWK actions, environmentName). */
+  query: URLSearchParams;
   body: Buffer;
   contentType: string | undefined;
   authorization: string | undefined;
@@ -34,10 +38,6 @@ export interface ApiRequest {
 
 export const MASK = '******';
 const SECRET_FIELDS = ['privateKey', 'publicKey', 'file'] as const;
-const KEYSTORE_TYPES = new Set(['JKS', 'PKCS12']);
-const SERVER_FIELDS = new Set(['id', 'projectId']);
-
-const LABEL: Readonly<Record<Kind, string>> = { Key: 'Key', Keystore: 'Keystore' };
 
 function failure(status: number, error: string, description: string, extra?: Record<string, unknown>): ApiFailure {
   return extra ? { status, error, description, extra } : { status, error, description };
@@ -69,6 +69,7 @@ export function handleApi(request: ApiRequest, ctx: HandlerContext): Answer {
 function dispatch(request: ApiRequest, ctx: HandlerContext): Answer | ApiFailure {
   const { route } = request;
   const { settings, store } = ctx;
+  const current = settings.generation === 'current';
   switch (route.op) {
     case 'token':
       return issueToken(request, ctx);
@@ -79,80 +80,206 @@ function dispatch(request: ApiRequest, ctx: HandlerContext): Answer | ApiFailure
     case 'allEnvironments': {
       const names = new Set<string>();
       for (const p of settings.projects.values()) for (const e of p.environments) names.add(e);
-      return listAnswer(settings.dialect, [...names].map(environmentObject), true);
+      return listAnswer(settings.dialect, [...names].map((n) => environmentObject(n, current)), true);
     }
-    case 'environments': {
+    case 'environments':
+    case 'projectEnvironments': {
+      // Each generation serves its own path only: the current reference no longer lists
+      // /apiops/environments/{project}, and the product tells the generations apart by whether
+      // /apiops/projects/{project}/environments/ answers (a legacy server answers it 404).
+      if (current !== (route.op === 'projectEnvironments')) return noEndpoint();
       const project = settings.projects.get(route.project);
-      if (!project) return unknownProject(route.project);
-      return listAnswer(settings.dialect, project.environments.map(environmentObject), true);
+      if (!project) return unknownProject(route.project, current);
+      return listAnswer(settings.dialect, project.environments.map((n) => environmentObject(n, current)), true);
     }
     case 'list': {
-      if (!settings.projects.has(route.project)) return unknownProject(route.project);
+      if (!settings.projects.has(route.project)) return unknownProject(route.project, current);
+      const h = KIND_HANDLERS[route.kind];
       let items = store.list(route.project, route.kind);
       if (settings.hideFromList.size > 0) items = items.filter((o) => !settings.hideFromList.has(o.name as string));
-      if (settings.maskSecrets) items = items.map((o) => maskObject(route.kind, o));
+      if (current) {
+        const view = { list: true, environmentIds: settings.keystoreListEnvironmentIds };
+        items = items.map((o) => h.readCurrent(o, view));
+      } else if (settings.maskSecrets) {
+        items = items.map((o) => maskObject(route.kind, o));
+      }
       return listAnswer(settings.dialect, items);
     }
     case 'get': {
-      if (!settings.projects.has(route.project)) return unknownProject(route.project);
+      if (!settings.projects.has(route.project)) return unknownProject(route.project, current);
       const object = store.get(route.project, route.kind, route.name);
-      if (!object) return notFound(route.kind, route.project, route.name);
+      if (!object) return notFound(route.kind, route.project, route.name, current);
+      if (current) {
+        const read = KIND_HANDLERS[route.kind].readCurrent(object, { list: false, environmentIds: false });
+        return singleAnswer(settings.dialect, read);
+      }
       return singleAnswer(settings.dialect, settings.maskSecrets ? maskObject(route.kind, object) : object);
     }
     case 'create':
-    case 'update': {
-      const project = settings.projects.get(route.project);
-      if (!project) return unknownProject(route.project);
-      const parsed = parseJson(request.body);
-      if ('status' in parsed) return parsed;
-      const checked = checkBody(route.kind, project.name, new Set(project.environments), parsed.value);
-      if ('status' in checked) return checked;
-      const name = checked.name;
-      if (route.op === 'update' && name !== route.name) {
-        return failure(400, 'bad_request', `The name in the body (${name}) does not match the name in the path (${route.name}); renaming is not supported`);
-      }
-      const exists = store.get(route.project, route.kind, name) !== undefined;
-      if (route.op === 'create' && exists) {
-        return failure(400, 'bad_request', `${LABEL[route.kind]} (name: ${name}) is already exist! Try update operation if want to change its value.`);
-      }
-      if (route.op === 'update' && !exists) return notFound(route.kind, route.project, name);
-      const stored = store.put(route.project, route.kind, checked.object);
-      ctx.onWrite();
-      return writeAnswer(settings.dialect, deployment(route.kind, stored, settings.failDeploymentTo));
-    }
+    case 'update':
+      return current ? writeCurrent(request, route, ctx) : writeLegacy(request, route, ctx);
     case 'delete': {
-      if (!settings.projects.has(route.project)) return unknownProject(route.project);
+      if (!settings.projects.has(route.project)) return unknownProject(route.project, current);
+      if (current) {
+        const bad = checkQuery(request.query, JWK_DELETE_PARAMETERS);
+        if (bad) return bad;
+      }
       const removed = store.delete(route.project, route.kind, route.name);
-      if (!removed) return notFound(route.kind, route.project, route.name);
+      if (!removed) return notFound(route.kind, route.project, route.name, current);
       ctx.onWrite();
-      return writeAnswer(settings.dialect, deployment(route.kind, removed, settings.failDeploymentTo));
+      const action = current ? 'undeploy' : 'deploy';
+      return writeAnswer(settings.dialect, deployment(route.kind, removed, settings.failDeploymentTo, action));
     }
+    case 'exportFile':
+      return current ? exportFile(request, route, ctx) : noEndpoint();
     case 'methodNotAllowed':
       return { ...failure(405, 'method_not_allowed', `Method not allowed here; allowed: ${route.allow}`), headers: { allow: route.allow } };
     case 'badEncoding':
       return failure(400, 'invalid_parameter', 'The path is not valid URL encoding');
     case 'notFound':
-      return failure(404, 'not_found', 'No such endpoint in the Apinizer Management API');
+      return noEndpoint();
   }
 }
 
-function unknownProject(name: string): ApiFailure {
-  return failure(400, 'bad_request', `Project not found for name: (${name}) or user has not privilege to access it!`);
+/** A create (no name in the path) or an update (the name in the path). */
+type WriteRoute = Extract<Route, { op: 'create' | 'update' }>;
+
+function writeLegacy(request: ApiRequest, route: WriteRoute, ctx: HandlerContext): Answer | ApiFailure {
+  const { settings, store } = ctx;
+  const project = settings.projects.get(route.project);
+  if (!project) return unknownProject(route.project, false);
+  const parsed = parseJson(request.body);
+  if ('status' in parsed) return parsed;
+  const h = KIND_HANDLERS[route.kind];
+  const checked = h.checkLegacy(parsed.value, { project: project.name, environments: new Set(project.environments) });
+  if ('status' in checked) return checked;
+  const name = checked.name;
+  if (route.op === 'update' && name !== route.name) {
+    const text =
+      `The name in the body (${name}) does not match the name in the path (${route.name}); ` + 'renaming is not supported';
+    return failure(400, 'bad_request', text);
+  }
+  const exists = store.get(route.project, route.kind, name) !== undefined;
+  if (route.op === 'create' && exists) return alreadyExists(route.kind, name);
+  if (route.op === 'update' && !exists) return notFound(route.kind, route.project, name, false);
+  const stored = store.put(route.project, route.kind, checked.object);
+  ctx.onWrite();
+  return writeAnswer(settings.dialect, deployment(route.kind, stored, settings.failDeploymentTo, 'deploy'));
 }
 
-function notFound(kind: Kind, project: string, name: string): ApiFailure {
-  return failure(404, 'not_found', `${LABEL[kind]} (name: ${name}) in project (${project}) was not found!`);
+function writeCurrent(request: ApiRequest, route: WriteRoute, ctx: HandlerContext): Answer | ApiFailure {
+  const { settings, store } = ctx;
+  const project = settings.projects.get(route.project);
+  if (!project) return unknownProject(route.project, true);
+  if (route.op === 'update') {
+    const bad = checkQuery(request.query, JWK_UPDATE_PARAMETERS);
+    if (bad) return bad;
+  }
+  const previous = route.op === 'update' ? store.get(route.project, route.kind, route.name) : undefined;
+  if (route.op === 'update' && !previous) return notFound(route.kind, route.project, route.name, true);
+  const parsed = parseJson(request.body);
+  if ('status' in parsed) return parsed;
+  const scope = { project: project.name, environments: new Set(project.environments) };
+  const checked = KIND_HANDLERS[route.kind].checkCurrent(parsed.value, scope, previous);
+  if ('status' in checked) return checked;
+  const { name } = checked;
+  const renamed = route.op === 'update' && name !== route.name;
+  if ((route.op === 'create' || renamed) && store.get(route.project, route.kind, name) !== undefined) {
+    return alreadyExists(route.kind, name);
+  }
+  // A rename ("name can be changed, but must remain unique"): the object moves to its new name.
+  if (renamed) store.delete(route.project, route.kind, route.name);
+  const stored = store.put(route.project, route.kind, checked.object);
+  ctx.onWrite();
+  return writeAnswer(settings.dialect, deployment(route.kind, stored, settings.failDeploymentTo, 'deploy'));
 }
 
-function environmentObject(name: string): Record<string, unknown> {
-  return {
+/** The JWK query parameters of the current generation and their allowed values. */
+const JWK_UPDATE_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
+  jwkUpdateAction: ['NULLIFY', 'UPDATE'],
+  updateScope: ['SAME_PROJECT', 'ALL_PROJECTS'],
+};
+const JWK_DELETE_PARAMETERS: Readonly<Record<string, readonly string[]>> = { jwkDeleteAction: ['NULLIFY', 'DELETE'] };
+
+/** A 400 for a JWK parameter with a value the server does not know (other parameters are ignored). */
+function checkQuery(query: URLSearchParams, allowed: Readonly<Record<string, readonly string[]>>): ApiFailure | null {
+  for (const [parameter, values] of Object.entries(allowed)) {
+    for (const value of query.getAll(parameter)) {
+      if (!values.includes(value)) {
+        const text = `Invalid ${parameter} (${value})! Supported values: ${values.join(', ')}`;
+        return failure(400, 'invalid_parameter', text);
+      }
+    }
+  }
+  return null;
+}
+
+function exportFile(request: ApiRequest, route: ObjectRoute<'exportFile'>, ctx: HandlerContext): Answer | ApiFailure {
+  const { settings, store } = ctx;
+  if (settings.refuseExport) {
+    const text = `User has not SECRETS + EXPORT_IMPORT permission in project (${route.project})!`;
+    return failure(403, 'access_denied', text);
+  }
+  if (!settings.projects.has(route.project)) return unknownProject(route.project, true);
+  const h = KIND_HANDLERS[route.kind];
+  const object = store.get(route.project, route.kind, route.name);
+  // The Export File pages document these as 400 whatever the kind of problem.
+  if (!object) return failure(400, 'bad_request', `${h.label} (name: ${route.name}) is not found!`);
+  const files = h.exportFiles(object);
+  if (files.length === 0) {
+    return failure(400, 'bad_request', `(${route.name}) carries no environment material to export!`);
+  }
+  const environmentName = request.query.get('environmentName');
+  if (environmentName !== null) {
+    const file = files.find((f) => f.environmentName === environmentName);
+    if (!file) {
+      const available = files.map((f) => f.environmentName).join(', ');
+      const text = `(${route.name}) has no material for environment (${environmentName})! Available: ${available}`;
+      return failure(400, 'bad_request', text);
+    }
+    return fileAnswer(file.bytes, h.fileContentType, `${route.name}-${environmentName}${file.extension}`);
+  }
+  const zip = writeZip(files.map((f) => ({ name: `${route.name}-${f.environmentName}${f.extension}`, data: f.bytes })));
+  return fileAnswer(zip, 'application/octet-stream', `${route.name}-${h.segment}.zip`);
+}
+
+function noEndpoint(): ApiFailure {
+  return { ...failure(404, 'not_found', 'No such endpoint in the Apinizer Management API'), framework: true };
+}
+
+function alreadyExists(kind: Kind, name: string): ApiFailure {
+  const label = KIND_HANDLERS[kind].label;
+  const text = `${label} (name: ${name}) is already exist! Try update operation if want to change its value.`;
+  return failure(400, 'bad_request', text);
+}
+
+function unknownProject(name: string, current: boolean): ApiFailure {
+  // Each reference's own wording (Environments pages of the older and the current docs).
+  const text = current
+    ? `Project (${name}) is not found or user does not have privilege to access it!`
+    : `Project not found for name: (${name}) or user has not privilege to access it!`;
+  return failure(400, 'bad_request', text);
+}
+
+function notFound(kind: Kind, project: string, name: string, current: boolean): ApiFailure {
+  const label = KIND_HANDLERS[kind].label;
+  // The current pages word a missing object as export-file does.
+  if (current) return failure(404, 'not_found', `${label} (name: ${name}) is not found!`);
+  return failure(404, 'not_found', `${label} (name: ${name}) in project (${project}) was not found!`);
+}
+
+function environmentObject(name: string, current: boolean): Record<string, unknown> {
+  const production = /prod/i.test(name);
+  const base = {
     id: stableId('environment', name),
     name,
     description: `${name} environment (emulated)`,
-    type: /prod/i.test(name) ? 'PRODUCTION' : 'TEST',
-    status: 'DEPLOYED',
-    accessUrl: `https://${encodeURIComponent(name)}.gateway.example.test`,
   };
+  const accessUrl = `https://${encodeURIComponent(name)}.gateway.example.test`;
+  if (!current) return { ...base, type: production ? 'PRODUCTION' : 'TEST', status: 'DEPLOYED', accessUrl };
+  // The current page's EnvironmentDTO: PRODUCTION | SANDBOX | TEST, PUBLISHED, deployed/redeployRequired null.
+  const type = production ? 'PRODUCTION' : /stag|sandbox/i.test(name) ? 'SANDBOX' : 'TEST';
+  return { ...base, type, accessUrl, status: 'PUBLISHED', deployed: null, redeployRequired: null };
 }
 
 // Masked copies of stored (frozen, immutable) objects, made once per stored object.
@@ -183,18 +310,38 @@ function maskedCopy(kind: Kind, object: RawObject): RawObject {
   };
 }
 
-function deployment(kind: Kind, object: RawObject, failTo: ReadonlySet<string>): DeploymentResult {
+const DEPLOY_WORDS = {
+  deploy: ['Deployment', 'Deployed'],
+  undeploy: ['Undeployment', 'Undeployed'],
+} as const;
+
+function deployment(
+  kind: Kind,
+  object: RawObject,
+  failTo: ReadonlySet<string>,
+  action: 'deploy' | 'undeploy',
+): DeploymentResult {
+  const [noun, done] = DEPLOY_WORDS[action];
   const list = object[ENVIRONMENT_LIST_FIELD[kind]];
   const names = Array.isArray(list) ? list.map((e: unknown) => (isRecord(e) && typeof e.environmentName === 'string' ? e.environmentName : '')) : [];
   const environmentResults = names.map((environmentName) =>
     failTo.has(environmentName)
-      ? { environmentName, success: false, message: `Deployment to environment ${environmentName} failed: gateway did not respond (simulated by the emulator)` }
-      : { environmentName, success: true, message: 'Deployed successfully' },
+      ? {
+          environmentName,
+          success: false,
+          message:
+            `${noun} to environment ${environmentName} failed: ` + 'gateway did not respond (simulated by the emulator)',
+        }
+      : { environmentName, success: true, message: `${done} successfully` },
   );
   const failed = environmentResults.filter((r) => !r.success).length;
   return failed === 0
-    ? { success: true, message: 'Deployment completed successfully', environmentResults }
-    : { success: false, message: `Deployment failed in ${failed} of ${environmentResults.length} environments`, environmentResults };
+    ? { success: true, message: `${noun} completed successfully`, environmentResults }
+    : {
+        success: false,
+        message: `${noun} failed in ${failed} of ${environmentResults.length} environments`,
+        environmentResults,
+      };
 }
 
 function parseJson(body: Buffer): { value: unknown } | ApiFailure {
@@ -204,83 +351,6 @@ function parseJson(body: Buffer): { value: unknown } | ApiFailure {
   } catch {
     return failure(400, 'bad_request', 'The request body is not valid JSON');
   }
-}
-
-/**
- * Checks a create/update body as the server would and returns the object to store: the client's
- * fields (unknown ones kept, like `alias`) minus the server-only ones the store sets itself.
- */
-function checkBody(kind: Kind, project: string, environments: ReadonlySet<string>, body: unknown): { name: string; object: Record<string, unknown> } | ApiFailure {
-  if (!isRecord(body)) return failure(400, 'bad_request', 'The request body must be a JSON object');
-  const errors: { field: string; message: string }[] = [];
-  const label = LABEL[kind];
-  const name = body.name;
-  if (typeof name !== 'string' || name.trim() === '') errors.push({ field: 'name', message: `${label} name is required` });
-  if (body.description !== undefined && body.description !== null && typeof body.description !== 'string') {
-    errors.push({ field: 'description', message: 'description must be a string' });
-  }
-  if (kind === 'Key' && (typeof body.keyType !== 'string' || body.keyType === '')) {
-    errors.push({ field: 'keyType', message: 'keyType is required (e.g. RSA, EC, SECRET_KEY)' });
-  }
-  const listField = ENVIRONMENT_LIST_FIELD[kind];
-  const list = body[listField];
-  const entries: Record<string, unknown>[] = [];
-  if (!Array.isArray(list)) {
-    errors.push({ field: listField, message: `${listField} is required and must be a list` });
-  } else {
-    const seen = new Set<string>();
-    list.forEach((entry: unknown, i) => {
-      const at = `${listField}[${i}]`;
-      if (!isRecord(entry)) {
-        errors.push({ field: at, message: 'must be an object' });
-        return;
-      }
-      const env = entry.environmentName;
-      if (typeof env !== 'string' || env === '') {
-        errors.push({ field: `${at}.environmentName`, message: 'environmentName is required' });
-      } else if (!environments.has(env)) {
-        errors.push({
-          field: `${at}.environmentName`,
-          message: `Environment (name: ${env}) does not exist in project (${project}); its environments are: ${[...environments].join(', ') || 'none'}`,
-        });
-      } else if (seen.has(env)) {
-        errors.push({ field: `${at}.environmentName`, message: `Environment (name: ${env}) is listed twice` });
-      } else {
-        seen.add(env);
-      }
-      const base64Field = (field: string, required: boolean) => {
-        const v = entry[field];
-        if (v === undefined || v === null) {
-          if (required) errors.push({ field: `${at}.${field}`, message: `${field} is required` });
-        } else if (typeof v !== 'string' || !isBase64(v)) {
-          errors.push({ field: `${at}.${field}`, message: `${field} must be base64` });
-        }
-      };
-      if (kind === 'Key') {
-        base64Field('publicKey', false);
-        base64Field('privateKey', false);
-        if ((entry.publicKey ?? null) === null && (entry.privateKey ?? null) === null) {
-          errors.push({ field: at, message: 'an environment entry needs a publicKey or a privateKey' });
-        }
-      } else {
-        if (typeof entry.type !== 'string' || !KEYSTORE_TYPES.has(entry.type)) {
-          errors.push({ field: `${at}.type`, message: `type must be JKS or PKCS12, got ${JSON.stringify(entry.type ?? null)}` });
-        }
-        base64Field('file', true);
-      }
-      const { environmentId: _ignored, ...clean } = entry;
-      entries.push(clean);
-    });
-  }
-  if (errors.length > 0) {
-    return failure(400, 'validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { validation_errors: errors });
-  }
-  // The documented field order first, then whatever else the client sent (kept, as a server would).
-  const object: Record<string, unknown> = { name, description: body.description ?? '' };
-  if (kind === 'Key') object.keyType = body.keyType;
-  object[listField] = entries;
-  for (const [k, v] of Object.entries(body)) if (!SERVER_FIELDS.has(k) && !(k in object)) object[k] = v;
-  return { name: name as string, object };
 }
 
 function issueToken(request: ApiRequest, ctx: HandlerContext): Answer | ApiFailure {

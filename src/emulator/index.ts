@@ -4,14 +4,15 @@ import { TokenBook } from './auth.js';
 import { FaultInjector } from './faults.js';
 import { applyOptions, type EmulatorOptions, type Settings } from './options.js';
 import { Persister, readDataFile } from './persist.js';
-import { createRequestListener, type EmulatorStats, StatsCounter } from './server.js';
+import { createRequestListener, type EmulatorStats, type LoggedRequest, StatsCounter } from './server.js';
 import { EmulatorStore } from './store.js';
 
 export type { FaultKind } from './faults.js';
 export type { Dialect } from './dialect.js';
 export type { EmulatorOptions, EmulatorProject } from './options.js';
 export { DEFAULT_PROJECTS, DEFAULT_TOKEN } from './options.js';
-export type { EmulatorStats } from './server.js';
+export type { EmulatorStats, LoggedRequest } from './server.js';
+export type { Generation } from './kinds.js';
 export { EmulatorStore, type RawObject, type StoreSnapshot } from './store.js';
 
 /** A started emulator. */
@@ -21,6 +22,9 @@ export interface RunningEmulator {
   /** The static bearer token it accepts. */
   token: string;
   stats(): EmulatorStats;
+  /** The API requests since start or the last reset (method, path, route, query, status; never bodies). */
+  requests(): LoggedRequest[];
+  /** Zeroes the stats and empties the request log. */
   resetStats(): void;
   /** Changes options of the running emulator (not port, host or dataFile); a new seed restarts the fault sequence. */
   configure(changes: Partial<EmulatorOptions>): void;
@@ -98,6 +102,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       return settings.token;
     },
     stats: () => stats.snapshot(),
+    requests: () => stats.requestLog().requests,
     resetStats: () => stats.reset(),
     configure(changes) {
       for (const fixed of ['port', 'host', 'dataFile'] as const) {

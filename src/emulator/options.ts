@@ -1,5 +1,6 @@
 import type { Dialect } from './dialect.js';
 import { type FaultKind, isFaultKind } from './faults.js';
+import type { Generation } from './kinds.js';
 
 /** A project the emulator serves, with the environments reachable from it. */
 export interface EmulatorProject {
@@ -41,6 +42,12 @@ export interface EmulatorOptions {
   hideFromList?: string[];
   /** Lifetime of tokens issued by POST /apiops/auth/token. Default 3600; fractions allowed for tests. */
   tokenTtlSeconds?: number;
+  /** The API generation served. Default 'legacy'. */
+  generation?: Generation;
+  /** Current generation: export-file answers 403 (a token without the EXPORT_IMPORT permission). */
+  refuseExport?: boolean;
+  /** Current generation: keystore lists carry environmentId and encrypted file/password, not names. */
+  keystoreListEnvironmentIds?: boolean;
 }
 
 /** The options in force, checked and with defaults filled in. */
@@ -61,6 +68,9 @@ export interface Settings {
   failDeploymentTo: Set<string>;
   hideFromList: Set<string>;
   tokenTtlSeconds: number;
+  generation: Generation;
+  refuseExport: boolean;
+  keystoreListEnvironmentIds: boolean;
 }
 
 export const DEFAULT_TOKEN = 'dev-token';
@@ -120,6 +130,9 @@ export function applyOptions(base: Settings | undefined, changes: EmulatorOption
         failDeploymentTo: new Set(),
         hideFromList: new Set(),
         tokenTtlSeconds: 3600,
+        generation: 'legacy',
+        refuseExport: false,
+        keystoreListEnvironmentIds: false,
       };
   const c = changes;
   if (c.port !== undefined) s.port = number('port', c.port, 0, 65535, true);
@@ -152,5 +165,13 @@ export function applyOptions(base: Settings | undefined, changes: EmulatorOption
   if (c.failDeploymentTo !== undefined) s.failDeploymentTo = new Set(stringList('failDeploymentTo', c.failDeploymentTo));
   if (c.hideFromList !== undefined) s.hideFromList = new Set(stringList('hideFromList', c.hideFromList));
   if (c.tokenTtlSeconds !== undefined) s.tokenTtlSeconds = number('tokenTtlSeconds', c.tokenTtlSeconds, 0, 10 * 365 * 86_400, false);
+  if (c.generation !== undefined) {
+    if (c.generation !== 'legacy' && c.generation !== 'current') {
+      fail(`generation must be "legacy" or "current", got ${JSON.stringify(c.generation)}`);
+    }
+    s.generation = c.generation;
+  }
+  if (c.refuseExport !== undefined) s.refuseExport = c.refuseExport === true;
+  if (c.keystoreListEnvironmentIds !== undefined) s.keystoreListEnvironmentIds = c.keystoreListEnvironmentIds === true;
   return s;
 }

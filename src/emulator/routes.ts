@@ -1,4 +1,5 @@
-import type { Kind } from '../model.js';
+import type { BuiltinKind as Kind } from '../model.js';
+import { kindOfSegment } from './kinds.js';
 
 /** What a request path and method mean to the emulator. */
 export type Route =
@@ -6,13 +7,25 @@ export type Route =
   | { op: 'projects'; template: string }
   | { op: 'allEnvironments'; template: string }
   | { op: 'environments'; template: string; project: string }
-  | { op: 'list' | 'create'; template: string; project: string; kind: Kind }
-  | { op: 'get' | 'update' | 'delete'; template: string; project: string; kind: Kind; name: string }
+  | { op: 'projectEnvironments'; template: string; project: string }
+  | { op: 'list'; template: string; project: string; kind: Kind }
+  | { op: 'create'; template: string; project: string; kind: Kind }
+  | ObjectRoute<'get'>
+  | ObjectRoute<'update'>
+  | ObjectRoute<'delete'>
+  | ObjectRoute<'exportFile'>
   | { op: 'methodNotAllowed'; template: string; allow: string }
   | { op: 'badEncoding'; template: string }
   | { op: 'notFound'; template: string };
 
-const KIND_SEGMENT: Readonly<Record<string, Kind>> = { keys: 'Key', keystores: 'Keystore' };
+/** A route to one named object: get, update, delete, or its export-file. */
+export interface ObjectRoute<Op extends 'get' | 'update' | 'delete' | 'exportFile'> {
+  op: Op;
+  template: string;
+  project: string;
+  kind: Kind;
+  name: string;
+}
 
 function decode(segment: string): string | null {
   try {
@@ -48,10 +61,23 @@ export function matchRoute(method: string, path: string): Route {
   }
   if (area !== 'projects') return unmatched;
   if (second === undefined) return only('GET', { op: 'projects', template: 'GET /apiops/projects/' });
-  const kind = third === undefined ? undefined : KIND_SEGMENT[third];
-  if (kind === undefined || rest.length > 0) return unmatched;
   const project = decode(second);
+  if (third === 'environments' && fourth === undefined) {
+    // Matched in both generations (so stats count the probe); a legacy server answers it 404.
+    const template = 'GET /apiops/projects/{project}/environments/';
+    if (project === null) return { op: 'badEncoding', template: `${method} ${template.slice(4)}` };
+    return only('GET', { op: 'projectEnvironments', template, project });
+  }
+  const kind = kindOfSegment(third);
+  if (kind === undefined) return unmatched;
   const kindPath = `/apiops/projects/{project}/${third}/`;
+  if (fourth !== undefined && rest.length === 1 && rest[0] === 'export-file') {
+    const template = `GET ${kindPath}{name}/export-file/`;
+    const name = decode(fourth);
+    if (project === null || name === null) return { op: 'badEncoding', template };
+    return only('GET', { op: 'exportFile', template, project, kind, name });
+  }
+  if (rest.length > 0) return unmatched;
   if (fourth === undefined) {
     const template = `${method} ${kindPath}`;
     if (project === null) return { op: 'badEncoding', template };

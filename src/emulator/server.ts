@@ -16,7 +16,34 @@ export interface EmulatorStats {
   /** The most API requests handled at once (from request start to response end, latency included). */
   maxInFlight: number;
   inFlight: number;
+  /** export-file calls that reached the emulator, whatever the answer (refused ones included). */
+  exports: number;
+  /** export-file calls answered 200 with material. */
+  exportsServed: number;
+  /** export-file calls refused with 403 (`refuseExport`). */
+  exportsRefused: number;
+  /**
+   * Requests that carried a query string, by route template and their sorted parameters, e.g.
+   * "PUT /apiops/projects/{project}/keys/{name}/?jwkUpdateAction=UPDATE&updateScope=SAME_PROJECT".
+   */
+  byQuery: Record<string, number>;
 }
+
+/** One API request as GET /__emulator/requests lists it: never a body or a header. */
+export interface LoggedRequest {
+  method: string;
+  /** The path as sent (URL-encoded), without the query. */
+  path: string;
+  /** The route template, as in `byRoute`. */
+  route: string;
+  /** Query parameters; a repeated one keeps its last value. */
+  query: Record<string, string>;
+  /** The HTTP status answered; 0 for an injected connection reset. */
+  status: number;
+}
+
+/** The most requests the log keeps; older ones are dropped (and counted). */
+export const REQUEST_LOG_LIMIT = 100_000;
 
 /** Mutable counters behind EmulatorStats. */
 export class StatsCounter {
@@ -26,6 +53,31 @@ export class StatsCounter {
   faults = 0;
   maxInFlight = 0;
   inFlight = 0;
+  exports = 0;
+  exportsServed = 0;
+  exportsRefused = 0;
+  byQuery = new Map<string, number>();
+  requests: LoggedRequest[] = [];
+  requestsDropped = 0;
+
+  /**
+   * Records one API request in the log. Bounded: when full, the older half goes at once (so a
+   * benchmark's millions of requests cost amortised O(1) each), counted in `dropped`.
+   */
+  log(entry: LoggedRequest): void {
+    if (this.requests.length >= REQUEST_LOG_LIMIT) {
+      const drop = Math.ceil(REQUEST_LOG_LIMIT / 2);
+      this.requests.splice(0, drop);
+      this.requestsDropped += drop;
+    }
+    this.requests.push(entry);
+  }
+
+  /** The request log as GET /__emulator/requests answers it. */
+  requestLog(): { total: number; dropped: number; requests: LoggedRequest[] } {
+    const total = this.requests.length + this.requestsDropped;
+    return { total, dropped: this.requestsDropped, requests: [...this.requests] };
+  }
 
   /** A JSON-ready copy. */
   snapshot(): EmulatorStats {
@@ -36,6 +88,10 @@ export class StatsCounter {
       faults: this.faults,
       maxInFlight: this.maxInFlight,
       inFlight: this.inFlight,
+      exports: this.exports,
+      exportsServed: this.exportsServed,
+      exportsRefused: this.exportsRefused,
+      byQuery: Object.fromEntries(this.byQuery),
     };
   }
 
@@ -46,6 +102,12 @@ export class StatsCounter {
     this.writes = 0;
     this.faults = 0;
     this.maxInFlight = this.inFlight;
+    this.exports = 0;
+    this.exportsServed = 0;
+    this.exportsRefused = 0;
+    this.byQuery.clear();
+    this.requests = [];
+    this.requestsDropped = 0;
   }
 }
 
@@ -63,7 +125,7 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 function send(res: ServerResponse, answer: Answer): void {
   if (res.destroyed || res.writableEnded) return;
   // Encode once: the length header and the bytes sent come from the same buffer.
-  const bytes = Buffer.from(answer.body, 'utf8');
+  const bytes = typeof answer.body === 'string' ? Buffer.from(answer.body, 'utf8') : answer.body;
   const headers: Record<string, string | number> = {
     'content-type': 'application/json; charset=utf-8',
     'content-length': bytes.length,
@@ -103,11 +165,13 @@ function faultAnswer(kind: Exclude<FaultKind, 'reset'>, ctx: ServerContext): Ans
 function handleControl(method: string, path: string, ctx: ServerContext): Answer {
   const p = path.endsWith('/') ? path.slice(0, -1) : path;
   if (p === '/__emulator/stats' && method === 'GET') return plainAnswer(200, ctx.stats.snapshot());
+  if (p === '/__emulator/requests' && method === 'GET') return plainAnswer(200, ctx.stats.requestLog());
   if (p === '/__emulator/reset-stats' && method === 'POST') {
     ctx.stats.reset();
     return plainAnswer(200, ctx.stats.snapshot());
   }
-  return plainAnswer(404, { error: 'not_found', error_description: 'Emulator endpoints: GET /__emulator/stats, POST /__emulator/reset-stats' });
+  const known = 'Emulator endpoints: GET /__emulator/stats, GET /__emulator/requests, POST /__emulator/reset-stats';
+  return plainAnswer(404, { error: 'not_found', error_description: known });
 }
 
 /**
@@ -144,6 +208,20 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, ctx: Ser
 
   const route = matchRoute(method, path);
   stats.byRoute.set(route.template, (stats.byRoute.get(route.template) ?? 0) + 1);
+  const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+  const logged: LoggedRequest = { method, path, route: route.template, query: Object.fromEntries(query), status: 0 };
+  if (q !== -1 && query.size > 0) {
+    const sorted = [...query].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const key = `${route.template}?${new URLSearchParams(sorted).toString()}`;
+    stats.byQuery.set(key, (stats.byQuery.get(key) ?? 0) + 1);
+  }
+  if (route.op === 'exportFile') stats.exports++;
+  res.once('finish', () => {
+    logged.status = res.statusCode;
+    if (route.op === 'exportFile' && res.statusCode === 200) stats.exportsServed++;
+    if (route.op === 'exportFile' && res.statusCode === 403) stats.exportsRefused++;
+  });
+  stats.log(logged);
   const fault = route.op === 'token' ? null : ctx.faults.decide(ctx.settings.failRate, ctx.settings.failKinds);
   if (fault) stats.faults++;
 
@@ -164,7 +242,8 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, ctx: Ser
     send(res, errorAnswer(ctx.settings.dialect, { status: 413, error: 'payload_too_large', description: `The request body exceeds ${MAX_BODY_BYTES} bytes`, headers: { connection: 'close' } }));
     return;
   }
-  const request = { route, body, contentType: req.headers['content-type'], authorization: req.headers.authorization };
+  const { 'content-type': contentType, authorization } = req.headers;
+  const request = { route, query, body, contentType, authorization };
   if (route.op !== 'token') {
     const denied = checkAuth(request, ctx);
     if (denied) {

@@ -1,12 +1,14 @@
 import { posix } from 'node:path';
-import { API_VERSION, KIND_ORDER, resourceLabel, type CurrentResource, type CurrentSecret, type Kind, type ResourceId } from '../model.js';
+import { descriptorOf, kindRank } from '../kinds/index.js';
+import type { ExportSecret } from '../kinds/types.js';
+import { API_VERSION, resourceLabel, type ApiGeneration, type CurrentResource, type Kind, type ResourceId } from '../model.js';
 import { isBase64, normaliseBase64, type Secret } from '../secret.js';
 
 /** Where exported secret values go (SPEC §7): files under `secrets/`, or `fromEnv` references. */
 export type SecretsMode = 'file' | 'env';
 
-/** The secret fields of the two kinds, by the names the manifests use. */
-export type SecretField = 'publicKey' | 'privateKey' | 'file';
+/** A secret field of a kind, by the name the manifests use (`privateKey`, `file`, `password` ...). */
+export type SecretField = string;
 
 export interface ExportRenderOptions {
   secrets: SecretsMode;
@@ -15,6 +17,8 @@ export interface ExportRenderOptions {
    * folder relative to the output folder (posix, e.g. `Payments/keys`).
    */
   schemaRef(kind: Kind, manifestFolder: string): string;
+  /** The API generation the server speaks: it decides the manifest form written (SPEC §2b). */
+  generation?: ApiGeneration;
 }
 
 /** One secret field of one environment of one resource. */
@@ -37,6 +41,8 @@ export interface EnvReference extends SecretSlot {
   variable: string;
   /** True when the server masked the value, so the user must find it elsewhere. */
   masked: boolean;
+  /** True for a value the server never gives back (a keystore password): the user supplies it. */
+  writeOnly?: boolean;
 }
 
 /** Everything an export will do, computed before anything is written. */
@@ -53,9 +59,6 @@ export interface ExportPlan {
   warnings: string[];
   counts: Record<Kind, number>;
 }
-
-/** Folder names of the kinds, under `<project>/` and under `secrets/<project>/`. */
-export const KIND_FOLDER: Record<Kind, string> = { Key: 'keys', Keystore: 'keystores' };
 
 /** Content of `secrets/.gitignore`: everything below it is ignored except the file itself. */
 export const SECRETS_GITIGNORE = [
@@ -79,7 +82,8 @@ export function safeSegment(name: string): string {
 
 /** `APINIZER_<PROJECT>_<NAME>_<ENV>_<FIELD>`, upper-cased, anything not alphanumeric as `_`. */
 export function envVariableName(slot: SecretSlot): string {
-  const field = { publicKey: 'PUBLIC_KEY', privateKey: 'PRIVATE_KEY', file: 'FILE' }[slot.field];
+  // privateKey -> PRIVATE_KEY, file -> FILE, password -> PASSWORD
+  const field = slot.field.replace(/([a-z0-9])([A-Z])/g, '$1_$2');
   const raw = ['APINIZER', slot.resource.project, slot.resource.name, slot.environment, field].join('_');
   return raw.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 }
@@ -106,7 +110,7 @@ function compareText(a: string, b: string): number {
 /** The resources in the order the export writes and lists them: kind order, project, name. */
 function sorted(resources: readonly CurrentResource[]): CurrentResource[] {
   return [...resources].sort(
-    (a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || compareText(a.project, b.project) || compareText(a.name, b.name),
+    (a, b) => kindRank(a.kind) - kindRank(b.kind) || compareText(a.project, b.project) || compareText(a.name, b.name),
   );
 }
 
@@ -123,24 +127,33 @@ export function buildExportPlan(resources: readonly CurrentResource[], options: 
   const variables: EnvReference[] = [];
   const incomplete: ExportPlan['incomplete'] = [];
   const warnings: string[] = [];
-  const counts: Record<Kind, number> = { Key: 0, Keystore: 0 };
+  const counts: Record<Kind, number> = {};
   const manifestNames = new UniqueNames('-');
   const secretNames = new UniqueNames('-');
   const variableNames = new UniqueNames('_');
+  const generation = options.generation ?? 'legacy';
 
   for (const resource of sorted(resources)) {
-    counts[resource.kind]++;
+    counts[resource.kind] = (counts[resource.kind] ?? 0) + 1;
+    const kind = descriptorOf(resource.kind);
     const project = safeSegment(resource.project);
-    const kindFolder = KIND_FOLDER[resource.kind];
+    const kindFolder = kind.segment;
     const manifestFolder = `${project}/${kindFolder}`;
     const manifestPath = `${manifestFolder}/${manifestNames.take(`${manifestFolder}/${safeSegment(resource.name)}`, '.yaml').slice(manifestFolder.length + 1)}`;
     const label = resourceLabel(resource);
 
     // Decides what the manifest says for one secret field, and records the file or variable behind it.
-    const reference = (environment: string, field: SecretField, value: CurrentSecret | undefined, required: boolean): Reference | undefined => {
+    const reference = (environment: string, secret: ExportSecret): Reference | undefined => {
+      const { field, value, required } = secret;
       const slot: SecretSlot = { resource: { kind: resource.kind, project: resource.project, name: resource.name }, environment, field };
       if (value === undefined && !required) return undefined;
       const where = `${label} environment ${environment} ${field}`;
+      if (secret.writeOnly) {
+        // The server never gives it back: a variable the user fills from their secret store.
+        const target = variableNames.take(envVariableName(slot));
+        variables.push({ ...slot, variable: target, masked: false, writeOnly: true });
+        return { fromEnv: target };
+      }
       const present = value !== undefined && value !== 'masked';
       if (present && !isBase64(value.reveal())) {
         // Cannot happen with the API mapping (non-base64 becomes 'masked'), but never write garbage.
@@ -170,29 +183,16 @@ export function buildExportPlan(resources: readonly CurrentResource[], options: 
       return ref;
     };
 
+    const shape = kind.exportShape(resource, generation);
+    for (const w of shape.warnings) warnings.push(`${label}: ${w}`);
     const environments: ManifestShape['environments'] = [];
-    if (resource.kind === 'Key') {
-      if (!/^[A-Z][A-Z0-9_]*$/.test(resource.keyType)) {
-        warnings.push(`${label}: keyType "${resource.keyType}" is not an upper-case token; the manifest will not validate until it is corrected`);
+    for (const env of [...shape.environments].sort((a, b) => compareText(a.name, b.name))) {
+      const fields: [SecretField, Reference][] = [];
+      for (const secret of env.secrets) {
+        const ref = reference(env.name, secret);
+        if (ref) fields.push([secret.field, ref]);
       }
-      for (const env of [...resource.environments].sort((a, b) => compareText(a.name, b.name))) {
-        const neither = env.publicKey === undefined && env.privateKey === undefined;
-        const fields: [SecretField, Reference][] = [];
-        const pub = reference(env.name, 'publicKey', env.publicKey, false);
-        // A Key environment needs at least one of the two; ask for the private key when both are absent.
-        const priv = reference(env.name, 'privateKey', env.privateKey, neither);
-        if (pub) fields.push(['publicKey', pub]);
-        if (priv) fields.push(['privateKey', priv]);
-        environments.push({ name: env.name, fields });
-      }
-    } else {
-      for (const env of [...resource.environments].sort((a, b) => compareText(a.name, b.name))) {
-        if (env.type !== 'JKS' && env.type !== 'PKCS12') {
-          warnings.push(`${label} environment ${env.name}: keystore type "${env.type}" is not JKS or PKCS12; the manifest will not validate until it is corrected`);
-        }
-        const file = reference(env.name, 'file', env.file, true);
-        environments.push({ name: env.name, type: env.type, fields: file ? [['file', file]] : [] });
-      }
+      environments.push({ name: env.name, plain: env.plain, fields });
     }
     if (resource.environments.length === 0) {
       warnings.push(`${label}: the server lists no environments; the manifest will not validate until one is added`);
@@ -203,7 +203,7 @@ export function buildExportPlan(resources: readonly CurrentResource[], options: 
       name: resource.name,
       project: resource.project,
       description: resource.description,
-      ...(resource.kind === 'Key' ? { keyType: resource.keyType } : {}),
+      fields: shape.fields,
       environments,
     });
     const content = `# yaml-language-server: $schema=${options.schemaRef(resource.kind, manifestFolder)}\n${body}`;
@@ -246,8 +246,9 @@ interface ManifestShape {
   name: string;
   project: string;
   description: string;
-  keyType?: string;
-  environments: { name: string; type?: string; fields: [SecretField, Reference][] }[];
+  /** Resource-level fields of the kind (`keyType`), in the order written. */
+  fields: [string, string][];
+  environments: { name: string; plain: [string, string][]; fields: [SecretField, Reference][] }[];
 }
 
 /**
@@ -259,11 +260,11 @@ interface ManifestShape {
 function manifestYaml(m: ManifestShape): string {
   const lines = [`apiVersion: ${API_VERSION}`, `kind: ${m.kind}`, 'metadata:', `  name: ${yamlScalar(m.name)}`, `  project: ${yamlScalar(m.project)}`, 'spec:'];
   if (m.description !== '') lines.push(`  description: ${yamlScalar(m.description)}`);
-  if (m.keyType !== undefined) lines.push(`  keyType: ${yamlScalar(m.keyType)}`);
+  for (const [field, value] of m.fields) lines.push(`  ${field}: ${yamlScalar(value)}`);
   lines.push('  environments:');
   for (const env of m.environments) {
     lines.push(`    - name: ${yamlScalar(env.name)}`);
-    if (env.type !== undefined) lines.push(`      type: ${yamlScalar(env.type)}`);
+    for (const [field, value] of env.plain) lines.push(`      ${field}: ${yamlScalar(value)}`);
     for (const [field, ref] of env.fields) lines.push(`      ${field}: ${referenceYaml(ref)}`);
   }
   return `${lines.join('\n')}\n`;

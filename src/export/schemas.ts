@@ -1,10 +1,14 @@
 import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { descriptorOf } from '../kinds/index.js';
 import type { Kind } from '../model.js';
 
-/** The JSON Schema file of each manifest kind, in the package's `schemas/` folder. */
-export const SCHEMA_FILE: Record<Kind, string> = { Key: 'key.schema.json', Keystore: 'keystore.schema.json' };
+/** The JSON Schema file of a manifest kind, in the package's `schemas/` folder. */
+export function schemaFileOf(kind: Kind): string {
+  const schema = descriptorOf(kind).schema;
+  return typeof schema === 'string' ? schema : `${kind.toLowerCase()}.schema.json`;
+}
 
 /** The `schemas/` folder of the running package (the same from src/ under vitest and from dist/). */
 export function packageSchemasDir(): string {
@@ -29,7 +33,7 @@ export function schemaReference(schemasDir: string, outDir: string, repositoryRo
   const transient = schemasDir.split(sep).includes('_npx');
   const relativeOk = !transient && repositoryRoots.some((root) => inside(root, schemasDir) && inside(root, outDir));
   return (kind, manifestFolder) => {
-    const schema = join(schemasDir, SCHEMA_FILE[kind]);
+    const schema = join(schemasDir, schemaFileOf(kind));
     if (!relativeOk) return pathToFileURL(schema).href;
     return relative(join(outDir, ...manifestFolder.split('/')), schema).split(sep).join('/');
   };

@@ -4,17 +4,8 @@
 // rule here is tested without touching the disk.
 import { resolve } from 'node:path';
 import type { Diagnostic, DiagnosticCode } from '../diagnostics.js';
-import {
-  KIND_ORDER,
-  resourceKey,
-  resourceLabel,
-  type DesiredKey,
-  type DesiredKeystore,
-  type DesiredResource,
-  type DesiredState,
-  type KeyEnvironment,
-  type KeystoreEnvironment,
-} from '../model.js';
+import { descriptorOf, kindRank, type FieldSpec } from '../kinds/index.js';
+import { resourceKey, resourceLabel, type DesiredResource, type DesiredState } from '../model.js';
 import { Secret, isBase64, normaliseBase64 } from '../secret.js';
 import type { ParsedDocument, PathSegments } from './parse.js';
 import { formatPath, type Manifest, type SecretSpec } from './validate.js';
@@ -47,6 +38,11 @@ export interface DesiredInput {
   defaultProject?: string;
   /** `fromFile` outcomes by FileReference.key. A reference missing here counts as unreadable. */
   files: ReadonlyMap<string, FileSecret>;
+  /**
+   * How an unset `fromEnv` variable counts: an error (plan, apply, watch), or a warning in
+   * `validate`, which runs where secrets are absent on purpose (SPEC §2).
+   */
+  unsetEnv?: 'error' | 'warning';
 }
 
 export interface DesiredOutput {
@@ -75,16 +71,23 @@ export function fileReferences(manifests: readonly ManifestSource[]): FileRefere
   return [...refs.values()];
 }
 
-function secretFields(m: Manifest): { path: (string | number)[]; spec: SecretSpec }[] {
-  const out: { path: (string | number)[]; spec: SecretSpec }[] = [];
-  if (m.kind === 'Key') {
-    m.spec.environments.forEach((env, i) => {
-      if (env.publicKey !== undefined) out.push({ path: ['spec', 'environments', i, 'publicKey'], spec: env.publicKey });
-      if (env.privateKey !== undefined) out.push({ path: ['spec', 'environments', i, 'privateKey'], spec: env.privateKey });
-    });
-  } else {
-    m.spec.environments.forEach((env, i) => out.push({ path: ['spec', 'environments', i, 'file'], spec: env.file }));
-  }
+/** One secret value of a manifest: where it is, how it is written, and its field. */
+interface SecretAt {
+  path: (string | number)[];
+  spec: SecretSpec;
+  field: FieldSpec;
+}
+
+/** The secret values a manifest holds, by its kind's field roles. */
+function secretFields(m: Manifest): SecretAt[] {
+  const out: SecretAt[] = [];
+  const fields = descriptorOf(m.kind).environmentFields.filter((f) => f.role !== 'plain');
+  m.spec.environments.forEach((env, i) => {
+    for (const field of fields) {
+      const spec = env[field.name] as SecretSpec | undefined;
+      if (spec !== undefined) out.push({ path: ['spec', 'environments', i, field.name], spec, field });
+    }
+  });
   return out;
 }
 
@@ -120,21 +123,17 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
     }
 
     const secrets = new Map<string, Secret>();
-    for (const { path, spec } of secretFields(m)) {
-      const secret = resolveSecret(spec, path, source, input, problem, envCache);
+    for (const { path, spec, field } of secretFields(m)) {
+      const secret = resolveSecret(spec, field, path, source, input, problem, envCache);
       if (secret) secrets.set(formatPath(path), secret);
-      if (typeof spec === 'string' && path[path.length - 1] === 'privateKey') {
-        problem(
-          'inline-private-key',
-          path,
-          'private key material is written in the manifest; keep it out of Git with { fromFile: PATH } (a file not committed) or { fromEnv: NAME }',
-          'key',
-          'warning',
-        );
+      if (typeof spec === 'string' && field.inlineWarning && (field.inlineWarning.when?.(m.spec) ?? true)) {
+        problem(field.inlineWarning.code, path, field.inlineWarning.message, 'key', 'warning');
       }
     }
 
-    const base = {
+    const kind = descriptorOf(m.kind);
+    const resource: Record<string, unknown> = {
+      kind: m.kind,
       project: project ?? '',
       name: m.metadata.name,
       description: m.spec.description ?? '',
@@ -144,41 +143,40 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
         return { file: doc.file, line: pos.line, column: pos.column };
       },
       ...(m.spec.updateReferencedJwks ? { updateReferencedJwks: m.spec.updateReferencedJwks } : {}),
+      ...(m.spec.referencedJwks ? { referencedJwks: m.spec.referencedJwks } : {}),
     };
-    let resource: DesiredResource;
-    if (m.kind === 'Key') {
-      const environments: KeyEnvironment[] = m.spec.environments.map((env, i) => {
-        const publicKey = secrets.get(`spec.environments[${i}].publicKey`);
-        const privateKey = secrets.get(`spec.environments[${i}].privateKey`);
-        return { name: env.name, ...(publicKey ? { publicKey } : {}), ...(privateKey ? { privateKey } : {}) };
-      });
-      const key: DesiredKey = { kind: 'Key', ...base, keyType: m.spec.keyType, environments };
-      resource = key;
-    } else {
-      const environments: KeystoreEnvironment[] = m.spec.environments.map((env, i) => ({
-        name: env.name,
-        type: env.type,
-        file: secrets.get(`spec.environments[${i}].file`) ?? new Secret(''),
-      }));
-      const keystore: DesiredKeystore = { kind: 'Keystore', ...base, environments };
-      resource = keystore;
+    for (const field of kind.resourceFields) {
+      if (m.spec[field.name] !== undefined) resource[field.name] = m.spec[field.name];
     }
+    resource.environments = m.spec.environments.map((env, i) => {
+      const out: Record<string, unknown> = { name: env.name };
+      for (const field of kind.environmentFields) {
+        if (field.role === 'plain') {
+          if (env[field.name] !== undefined) out[field.name] = env[field.name];
+        } else {
+          const secret = secrets.get(`spec.environments[${i}].${field.name}`);
+          if (secret) out[field.name] = secret;
+        }
+      }
+      return out;
+    });
+    const desired = resource as unknown as DesiredResource;
 
     if (project) {
-      const id = resourceKey(resource);
+      const id = resourceKey(desired);
       const first = firstSeen.get(id);
       if (first) {
         problem(
           'duplicate-identity',
           [],
-          `${resourceLabel(resource)} is declared twice: here and at ${first.source.file}:${first.source.line}:${first.source.column}; each (kind, project, name) must be declared once: remove or rename one`,
+          `${resourceLabel(desired)} is declared twice: here and at ${first.source.file}:${first.source.line}:${first.source.column}; each (kind, project, name) must be declared once: remove or rename one`,
           'node',
         );
         continue;
       }
-      firstSeen.set(id, resource);
+      firstSeen.set(id, desired);
     }
-    resources.push(resource);
+    resources.push(desired);
   }
 
   resources.sort(compareResources);
@@ -188,24 +186,44 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
 
 function compareResources(a: DesiredResource, b: DesiredResource): number {
   return (
-    KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
+    kindRank(a.kind) - kindRank(b.kind) ||
     (a.project < b.project ? -1 : a.project > b.project ? 1 : 0) ||
     (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
   );
 }
 
-type Problem = (code: DiagnosticCode, path: PathSegments, message: string) => void;
+type Problem = (
+  code: DiagnosticCode,
+  path: PathSegments,
+  message: string,
+  target?: 'key' | 'node',
+  severity?: 'error' | 'warning',
+) => void;
 
-/** The base64 a secret form stands for, or undefined after reporting why there is none. Messages never include the value. */
+/**
+ * The value a secret form stands for, or undefined after reporting why there is none. A binary
+ * secret is base64 (inline base64, a file's bytes, a variable's base64 or its text with
+ * `encoding: utf8`); a text secret is text (inline text, a file's text without one trailing newline,
+ * a variable's text, or its base64 decoded with `encoding: base64`). Messages never include the value.
+ */
 function resolveSecret(
   spec: SecretSpec,
+  field: FieldSpec,
   path: (string | number)[],
   source: ManifestSource,
   input: DesiredInput,
   problem: Problem,
   envCache: Map<string, EnvOutcome>,
 ): Secret | undefined {
+  const isText = field.role === 'text-secret';
   if (typeof spec === 'string') {
+    if (isText) {
+      if (spec === '') {
+        problem('invalid-base64', path, 'is empty; give the text, { fromFile: PATH } or { fromEnv: NAME }');
+        return undefined;
+      }
+      return new Secret(spec);
+    }
     const text = /\s/.test(spec) ? normaliseBase64(spec) : spec;
     if (text === '') {
       problem('invalid-base64', path, 'is empty; give base64 text, { fromFile: PATH } or { fromEnv: NAME }');
@@ -230,34 +248,49 @@ function resolveSecret(
       problem(read.code, [...path, 'fromFile'], `file "${spec.fromFile}" ${read.message}`);
       return undefined;
     }
-    return new Secret(read.base64);
+    if (!isText) return new Secret(read.base64);
+    // A password file written by an editor or `echo` ends with a newline that is not part of it.
+    const text = Buffer.from(read.base64, 'base64').toString('utf8').replace(/\r?\n$/, '');
+    if (text === '') {
+      problem('invalid-base64', [...path, 'fromFile'], `file "${spec.fromFile}" is empty; put the text in it`);
+      return undefined;
+    }
+    return new Secret(text);
   }
   // Many manifests share one variable (a CI secret): decode and check it once per run.
-  const encoding = spec.encoding ?? 'base64';
-  const cacheKey = `${spec.fromEnv}\u0000${encoding}`;
+  const encoding = spec.encoding ?? (isText ? 'utf8' : 'base64');
+  const cacheKey = `${spec.fromEnv}\u0000${encoding}\u0000${field.role}`;
   let outcome = envCache.get(cacheKey);
   if (!outcome) {
-    outcome = readEnvSecret(spec.fromEnv, encoding, input.env);
+    outcome = readEnvSecret(spec.fromEnv, encoding, isText, input.env);
     envCache.set(cacheKey, outcome);
   }
   if (outcome instanceof Secret) return outcome;
-  problem(outcome.code, [...path, 'fromEnv'], outcome.message);
+  const severity = outcome.code === 'env-unset' && input.unsetEnv === 'warning' ? 'warning' : 'error';
+  const message =
+    severity === 'warning'
+      ? `${outcome.message.replace(/; set it before running.*$/, '')}; validate goes on without it, but plan, apply and watch need it`
+      : outcome.message;
+  problem(outcome.code, [...path, 'fromEnv'], message, 'key', severity);
   return undefined;
 }
 
 type EnvOutcome = Secret | { code: 'env-unset' | 'invalid-base64'; message: string };
 
-function readEnvSecret(name: string, encoding: 'base64' | 'utf8', env: NodeJS.ProcessEnv): EnvOutcome {
+function readEnvSecret(name: string, encoding: 'base64' | 'utf8', isText: boolean, env: NodeJS.ProcessEnv): EnvOutcome {
   const raw = env[name];
   if (raw === undefined || raw === '') {
-    return { code: 'env-unset', message: `environment variable ${name} is ${raw === undefined ? 'not set' : 'empty'}; set it before running, or use another form` };
+    return {
+      code: 'env-unset',
+      message: `environment variable ${name} is ${raw === undefined ? 'not set' : 'empty'}; set it before running, or use another form`,
+    };
   }
-  if (encoding === 'utf8') return new Secret(Buffer.from(raw, 'utf8').toString('base64'));
+  if (encoding === 'utf8') return new Secret(isText ? raw : Buffer.from(raw, 'utf8').toString('base64'));
   if (!isBase64(raw)) {
     return {
       code: 'invalid-base64',
-      message: `environment variable ${name} does not hold valid base64; base64-encode its value, or set encoding: utf8 if it holds text such as a PEM`,
+      message: `environment variable ${name} does not hold valid base64; base64-encode its value, or set encoding: utf8 if it holds text${isText ? '' : ' such as a PEM'}`,
     };
   }
-  return new Secret(normaliseBase64(raw));
+  return new Secret(isText ? Buffer.from(normaliseBase64(raw), 'base64').toString('utf8') : normaliseBase64(raw));
 }

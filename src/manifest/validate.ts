@@ -4,37 +4,29 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Diagnostic, DiagnosticCode } from '../diagnostics.js';
-import { API_VERSION, type JwksScope, type Kind, type KeystoreType } from '../model.js';
+import { allKinds, allSecretFieldNames, descriptorOf, isKind, kindNames, type KindDescriptor } from '../kinds/index.js';
+import { API_VERSION, type JwksScope, type Kind, type ReferencedJwks } from '../model.js';
 import type { ParsedDocument, PathSegments, Position } from './parse.js';
 
 /** A secret value as written: inline base64, or a reference to a file or an environment variable. */
 export type SecretSpec = string | { fromFile: string } | { fromEnv: string; encoding?: 'base64' | 'utf8' };
 
-export interface KeyManifest {
+/**
+ * A document that passed its kind's schema. The kind-specific fields of `spec` and of its
+ * environment entries are named by the kind's descriptor (src/kinds/).
+ */
+export interface Manifest {
   apiVersion: string;
-  kind: 'Key';
+  kind: Kind;
   metadata: { name: string; project?: string };
   spec: {
     description?: string;
-    keyType: string;
-    environments: { name: string; publicKey?: SecretSpec; privateKey?: SecretSpec }[];
+    environments: ({ name: string } & Record<string, unknown>)[];
     updateReferencedJwks?: JwksScope;
+    referencedJwks?: ReferencedJwks;
+    [field: string]: unknown;
   };
 }
-
-export interface KeystoreManifest {
-  apiVersion: string;
-  kind: 'Keystore';
-  metadata: { name: string; project?: string };
-  spec: {
-    description?: string;
-    environments: { name: string; type: KeystoreType; file: SecretSpec }[];
-    updateReferencedJwks?: JwksScope;
-  };
-}
-
-/** A document that passed its schema. */
-export type Manifest = KeyManifest | KeystoreManifest;
 
 export interface ValidationResult {
   manifest: Manifest | null;
@@ -43,28 +35,26 @@ export interface ValidationResult {
   diagnostics: Diagnostic[];
 }
 
-/** The kinds this tool reads, each with its schema file. */
-export const MANIFEST_KINDS: readonly Kind[] = ['Key', 'Keystore'];
-
-const SCHEMA_FILES: Record<Kind, string> = { Key: 'key.schema.json', Keystore: 'keystore.schema.json' };
-
-let compiled: Map<Kind, ValidateFunction> | undefined;
+let compiled: { kinds: readonly KindDescriptor[]; validators: Map<Kind, ValidateFunction> } | undefined;
 
 /** The schema of each kind, read and compiled once per process (compiling costs more than validating thousands of documents). */
 function validators(): Map<Kind, ValidateFunction> {
-  if (compiled) return compiled;
+  const kinds = allKinds();
+  if (compiled && compiled.kinds.length === kinds.length && compiled.kinds.every((k, i) => k === kinds[i])) {
+    return compiled.validators;
+  }
   const ajv = new Ajv2020({ strict: true, allErrors: true, verbose: true });
   const map = new Map<Kind, ValidateFunction>();
-  for (const kind of MANIFEST_KINDS) {
-    map.set(kind, ajv.compile(loadSchema(kind)));
-  }
-  compiled = map;
+  for (const d of kinds) map.set(d.kind, ajv.compile(loadSchema(d.kind)));
+  compiled = { kinds: [...kinds], validators: map };
   return map;
 }
 
 /** The JSON Schema of a kind, as shipped in schemas/ (works from src/ under vitest and from dist/). */
 export function loadSchema(kind: Kind): Record<string, unknown> {
-  const url = new URL(`../../schemas/${SCHEMA_FILES[kind]}`, import.meta.url);
+  const schema = descriptorOf(kind).schema;
+  if (typeof schema !== 'string') return schema;
+  const url = new URL(`../../schemas/${schema}`, import.meta.url);
   return JSON.parse(readFileSync(url, 'utf8')) as Record<string, unknown>;
 }
 
@@ -84,7 +74,8 @@ const FIELD_HINTS: Record<string, string> = {
   'spec.updateReferencedJwks': 'SAME_PROJECT or ALL_PROJECTS',
 };
 
-const SECRET_FIELDS = new Set(['publicKey', 'privateKey', 'file']);
+/** Fields whose values are secrets: never echoed in a message. */
+const SECRET_FIELDS = allSecretFieldNames();
 const SECRET_FORMS = 'inline base64 text, { fromFile: PATH } or { fromEnv: NAME, encoding: base64|utf8 }';
 const SECRET_HINTS: Record<string, string> = {
   '': SECRET_FORMS,
@@ -115,19 +106,20 @@ export function validateDocument(doc: ParsedDocument, options: { defaultProject?
   }
   const obj = value as Record<string, unknown>;
   const kindValue = obj.kind;
-  const kinds = MANIFEST_KINDS.join(', ');
+  const known = kindNames();
+  const kinds = known.join(', ');
   if (kindValue === undefined) {
-    diagnostics.push(diag('unknown-kind', ['kind'], doc.start, `is missing, so this is not an apinizer-gitops manifest; add kind: ${MANIFEST_KINDS.join(' or ')} and apiVersion: ${API_VERSION}`));
+    diagnostics.push(diag('unknown-kind', ['kind'], doc.start, `is missing, so this is not an apinizer-gitops manifest; add kind: ${known.join(' or ')} and apiVersion: ${API_VERSION}`));
     return { manifest: null, kind: null, diagnostics };
   }
-  if (typeof kindValue !== 'string' || !(MANIFEST_KINDS as readonly string[]).includes(kindValue)) {
-    const guess = typeof kindValue === 'string' ? suggest(kindValue, MANIFEST_KINDS) : undefined;
+  if (!isKind(kindValue)) {
+    const guess = typeof kindValue === 'string' ? suggest(kindValue, known) : undefined;
     diagnostics.push(
       diag('unknown-kind', ['kind'], doc.locate(['kind']), `${show(kindValue)} is not a kind this tool manages${guess ? ` (did you mean ${guess}?)` : ''}; allowed: ${kinds}`),
     );
     return { manifest: null, kind: null, diagnostics };
   }
-  const kind = kindValue as Kind;
+  const kind = kindValue;
   const label = resourceLabelOf(kind, obj, options.defaultProject);
   if (obj.apiVersion === undefined) {
     diagnostics.push(diag('unknown-kind', ['apiVersion'], doc.start, `is missing; add apiVersion: ${API_VERSION}`, label));
@@ -140,8 +132,16 @@ export function validateDocument(doc: ParsedDocument, options: { defaultProject?
   diagnostics.push(...duplicateEnvironments(doc, obj, label));
 
   const validate = validators().get(kind);
-  if (!validate) throw new Error(`no schema for kind ${kind}`); // unreachable: MANIFEST_KINDS and SCHEMA_FILES agree
-  if (validate(value) && !diagnostics.some((d) => d.severity === 'error')) {
+  if (!validate) throw new Error(`no schema for kind ${kind}`); // unreachable: every registered kind has one
+  const schemaValid = validate(value);
+  if (schemaValid) {
+    // The rules between fields that a schema cannot say well (SPEC §2b: the two forms).
+    const spec = (value as { spec: Record<string, unknown> }).spec;
+    for (const p of descriptorOf(kind).checkSpec(spec)) {
+      diagnostics.push(diag('schema', p.path, doc.locate(p.path, p.target ?? 'key'), p.message, label));
+    }
+  }
+  if (schemaValid && !diagnostics.some((d) => d.severity === 'error')) {
     return { manifest: value as unknown as Manifest, kind, diagnostics };
   }
   for (const e of explainErrors(validate.errors ?? [], value)) {

@@ -3,10 +3,10 @@
 // its reverse; outcomes as values, one failure never stopping the others; SIGINT/SIGTERM stops
 // starting new work and gives the calls in flight a grace period.
 import type { Logger } from 'pino';
-import { isProjectNotFound } from '../api/dialect.js';
 import type { Result, UpdateOptions, WriteResult } from '../api/types.js';
 import { systemClock, type Clock } from '../clock.js';
-import { KIND_ORDER, resourceLabel, type Kind } from '../model.js';
+import { kindNames } from '../kinds/index.js';
+import { resourceLabel, type Kind } from '../model.js';
 import { createAdaptiveLimiter, type AdaptiveLimiter } from './concurrency.js';
 import type { ApplyResult, Plan, PlanAction, Report, ReportSummary } from './types.js';
 import type { ResourceActions } from '../api/types.js';
@@ -207,8 +207,9 @@ export function reportSucceeded(report: Report): boolean {
 function phases(work: WorkItem[]): WorkItem[][] {
   const out: WorkItem[][] = [];
   const ofKind = (kind: Kind, del: boolean) => work.filter((w) => w.action.kind === kind && (w.op === 'delete') === del);
-  for (const kind of KIND_ORDER) out.push(ofKind(kind, false));
-  for (const kind of [...KIND_ORDER].reverse()) out.push(ofKind(kind, true));
+  const order = kindNames();
+  for (const kind of order) out.push(ofKind(kind, false));
+  for (const kind of [...order].reverse()) out.push(ofKind(kind, true));
   return out.filter((p) => p.length > 0);
 }
 
@@ -233,7 +234,7 @@ async function write(action: PlanAction, op: WriteOp, actions: ResourceActions, 
   }
   const r = await actions.update(desired, updateOptions);
   // A missing object is created; a missing project is not (the create would fail the same way).
-  if (!r.ok && r.error.kind === 'not-found' && !isProjectNotFound(r.error.message)) {
+  if (!r.ok && r.error.kind === 'not-found') {
     return fromWrite(action, 'update', await actions.create(desired), 'create');
   }
   return fromWrite(action, 'update', r, null);

@@ -1,18 +1,11 @@
 // Pure: the semantic comparison of one desired resource with what the server holds (SPEC §4).
 // The rule that shapes everything here: a difference the server can never make go away (a masked
 // or omitted secret, a reordered list, re-wrapped base64, a lower-cased enum) must never be
-// reported as a change, or every run would update everything forever.
-import type {
-  CurrentKeyEnvironment,
-  CurrentKeystoreEnvironment,
-  CurrentResource,
-  CurrentSecret,
-  DesiredResource,
-  KeyEnvironment,
-  KeystoreEnvironment,
-} from '../model.js';
-import { SENSITIVE } from '../secret.js';
-import type { Secret } from '../secret.js';
+// reported as a change, or every run would update everything forever. What the fields are and how
+// each compares is the kind descriptor's (src/kinds/); nothing here names a kind.
+import { descriptorOf, inForm, type FieldSpec } from '../kinds/index.js';
+import { fieldValue, type ApiGeneration, type CurrentResource, type CurrentSecret, type DesiredResource } from '../model.js';
+import { SENSITIVE, type Secret } from '../secret.js';
 import type { FieldChange } from './types.js';
 
 /** The field-level result of comparing one resource. */
@@ -23,19 +16,49 @@ export interface ResourceDiff {
   unknownFields: string[];
 }
 
-type AnyEnv = KeyEnvironment | KeystoreEnvironment | CurrentKeyEnvironment | CurrentKeystoreEnvironment;
+/** The outcome of comparing one field. */
+export type FieldVerdict = 'same' | 'changed' | 'unknown';
 
-/** The secret fields of an environment entry, in the order changes are listed. */
-const SECRET_FIELDS = ['publicKey', 'privateKey', 'file'] as const;
-type SecretField = (typeof SECRET_FIELDS)[number];
-
-function envType(env: AnyEnv): string | undefined {
-  return 'type' in env ? env.type : undefined;
+/**
+ * Compares one field of a desired and a current holder (a resource or an environment entry).
+ * Plain values: exact, or ignoring case where the field says so; a field the manifest may leave
+ * unset is the same when it does. Secrets: see compareSecret.
+ */
+export function compareField(field: FieldSpec, desired: object | undefined, current: object | undefined): FieldVerdict {
+  const d = desired ? fieldValue(desired, field.name) : undefined;
+  const c = current ? fieldValue(current, field.name) : undefined;
+  if (field.role === 'plain') {
+    if (d === undefined && field.unmanagedWhenUnset) return 'same';
+    const dt = d === undefined || d === null ? '' : String(d);
+    const ct = c === undefined || c === null ? '' : String(c);
+    return (field.caseInsensitive ? dt.toUpperCase() === ct.toUpperCase() : dt === ct) ? 'same' : 'changed';
+  }
+  return compareSecret(field, d as Secret | undefined, c as CurrentSecret | undefined);
 }
 
-/** A secret field of either side (desired: Secret; current: Secret or 'masked'). */
-function envField(env: AnyEnv, field: SecretField): CurrentSecret | undefined {
-  return (env as unknown as Partial<Record<SecretField, CurrentSecret>>)[field];
+/**
+ * One secret field. Binary secrets ignore whitespace (re-wrapped base64 is equal) or use the
+ * field's own equality; text secrets compare exactly. A server that masks (`******`) or omits
+ * secrets in reads cannot tell us the value: when the manifest has one, the field is unknown, not
+ * changed. When the manifest has none and the server shows a masked one, that is unknown too (it
+ * may be a placeholder for nothing); only a real value the manifest no longer has is a change.
+ */
+function compareSecret(field: FieldSpec, desired: Secret | undefined, current: CurrentSecret | undefined): FieldVerdict {
+  if (current === 'masked') return 'unknown';
+  if (desired === undefined) return current === undefined ? 'same' : 'changed';
+  if (current === undefined) return 'unknown';
+  return secretsEqual(field, desired, current) ? 'same' : 'changed';
+}
+
+/** The one equality of two secret values of a field. */
+export function secretsEqual(field: FieldSpec, a: Secret, b: Secret): boolean {
+  if (field.role === 'text-secret') return a.reveal() === b.reveal();
+  return field.equals ? field.equals(a, b) : a.equals(b);
+}
+
+/** The form whose fields are compared: the manifest's, or for a delete the generation the server speaks. */
+function formFor(desired: DesiredResource | undefined, generation: ApiGeneration): ApiGeneration {
+  return desired ? descriptorOf(desired.kind).formOf(desired) : generation;
 }
 
 /**
@@ -45,10 +68,14 @@ function envField(env: AnyEnv, field: SecretField): CurrentSecret | undefined {
 export function diffResource(
   desired: DesiredResource | undefined,
   current: CurrentResource | undefined,
+  generation: ApiGeneration = 'legacy',
 ): ResourceDiff {
   const changes: FieldChange[] = [];
   const unknownFields: string[] = [];
-  if (desired === undefined && current === undefined) return { changes, unknownFields };
+  const either = desired ?? current;
+  if (either === undefined) return { changes, unknownFields };
+  const kind = descriptorOf(either.kind);
+  const form = formFor(desired, generation);
 
   // A missing description and an empty one are the same thing (the API drops empty strings).
   const dDesc = desired ? (desired.description ?? '') : undefined;
@@ -61,12 +88,13 @@ export function diffResource(
     changes.push(plain('description', cDesc, dDesc));
   }
 
-  // keyType is compared exactly: the schema only accepts upper-case tokens and the server keeps
-  // them as sent, so a case difference is a real difference the user should see.
-  const dType = desired?.kind === 'Key' ? desired.keyType : undefined;
-  const cType = current?.kind === 'Key' ? current.keyType : undefined;
-  if ((dType !== undefined || cType !== undefined) && dType !== cType) {
-    changes.push(plain('keyType', cType, dType));
+  for (const field of kind.resourceFields) {
+    if (!inForm(field, form)) continue;
+    const d = desired ? fieldValue(desired, field.name) : undefined;
+    const c = current ? fieldValue(current, field.name) : undefined;
+    if (d === undefined && c === undefined) continue;
+    if (desired && current && compareField(field, desired, current) === 'same') continue;
+    changes.push(plain(field.name, shown(c), shown(d)));
   }
 
   const dEnvs = byName(desired?.environments ?? []);
@@ -79,38 +107,24 @@ export function diffResource(
     if (d === undefined || c === undefined) {
       // An environment on one side only is one change, its fields summarised (secrets as
       // placeholders), rather than one change per field: that is what the user decides about.
-      changes.push(plain(path, c && summariseEnvironment(c), d && summariseEnvironment(d)));
+      changes.push(plain(path, c && summariseEnvironment(either.kind, c, form), d && summariseEnvironment(either.kind, d, form)));
       continue;
     }
-    const dt = envType(d);
-    const ct = envType(c);
-    // Keystore type is compared case-insensitively: JKS/PKCS12 are names of formats, not user
-    // text, and servers have been seen echoing them in another case (`pkcs12`). Treating that as
-    // a change would update the keystore on every run without ever converging.
-    if ((dt !== undefined || ct !== undefined) && (dt ?? '').toUpperCase() !== (ct ?? '').toUpperCase()) {
-      changes.push(plain(`${path}.type`, ct, dt));
-    }
-    for (const field of SECRET_FIELDS) {
-      const verdict = compareSecret(envField(d, field) as Secret | undefined, envField(c, field));
-      if (verdict === 'changed') changes.push({ path: `${path}.${field}`, sensitive: true });
-      else if (verdict === 'unknown') unknownFields.push(`${path}.${field}`);
+    for (const field of kind.environmentFields) {
+      if (!inForm(field, form)) continue;
+      const verdict = compareField(field, d, c);
+      if (verdict === 'same') continue;
+      const at = `${path}.${field.name}`;
+      if (verdict === 'unknown') unknownFields.push(at);
+      else if (field.role === 'plain') changes.push(plain(at, shown(fieldValue(c, field.name)), shown(fieldValue(d, field.name))));
+      else changes.push({ path: at, sensitive: true });
     }
   }
   return { changes, unknownFields };
 }
 
-/**
- * One secret field. `Secret.equals` ignores whitespace, so re-wrapped base64 is equal. A server
- * that masks (`******`) or omits secrets in reads cannot tell us the value: when the manifest has
- * one, the field is unknown, not changed. When the manifest has none and the server shows a
- * masked one, that is unknown too (it may be a placeholder for nothing); only a real value the
- * manifest no longer has is a change (a removal).
- */
-function compareSecret(desired: Secret | undefined, current: CurrentSecret | undefined): 'same' | 'changed' | 'unknown' {
-  if (current === 'masked') return 'unknown';
-  if (desired === undefined) return current === undefined ? 'same' : 'changed';
-  if (current === undefined) return 'unknown';
-  return desired.equals(current) ? 'same' : 'changed';
+function shown(v: unknown): string | undefined {
+  return v === undefined || v === null ? undefined : String(v);
 }
 
 /** A non-sensitive change; undefined before/after mean "absent on that side". */
@@ -122,12 +136,13 @@ function plain(path: string, before: string | undefined, after: string | undefin
 }
 
 /** `{ type: PKCS12, file: (sensitive value) }`: what an added or removed environment holds, no secret in it. */
-export function summariseEnvironment(env: AnyEnv): string {
+export function summariseEnvironment(kind: string, env: object, form: ApiGeneration = 'legacy'): string {
   const parts: string[] = [];
-  const type = envType(env);
-  if (type !== undefined) parts.push(`type: ${type}`);
-  for (const field of SECRET_FIELDS) {
-    if (envField(env, field) !== undefined) parts.push(`${field}: ${SENSITIVE}`);
+  for (const field of descriptorOf(kind).environmentFields) {
+    if (!inForm(field, form)) continue;
+    const v = fieldValue(env, field.name);
+    if (v === undefined) continue;
+    parts.push(`${field.name}: ${field.role === 'plain' ? String(v) : SENSITIVE}`);
   }
   return parts.length === 0 ? '{}' : `{ ${parts.join(', ')} }`;
 }
@@ -137,6 +152,33 @@ function byName<E extends { name: string }>(envs: readonly E[]): Map<string, E> 
   const map = new Map<string, E>();
   for (const e of envs) if (!map.has(e.name)) map.set(e.name, e);
   return map;
+}
+
+/**
+ * True when two desired resources hold the same object (every field the diff compares, with the
+ * diff's own equality, environments in the same order): how watch tells an edit from a save.
+ * `updateReferencedJwks`, `referencedJwks` and the source location are how it is sent, not what.
+ */
+export function sameDesired(a: DesiredResource, b: DesiredResource): boolean {
+  if (a.kind !== b.kind || a.project !== b.project || a.name !== b.name || (a.description ?? '') !== (b.description ?? '')) {
+    return false;
+  }
+  const kind = descriptorOf(a.kind);
+  if (kind.resourceFields.some((f) => !sameValue(f, a, b))) return false;
+  if (a.environments.length !== b.environments.length) return false;
+  return a.environments.every((e, i) => {
+    const f = b.environments[i];
+    return f !== undefined && e.name === f.name && kind.environmentFields.every((field) => sameValue(field, e, f));
+  });
+}
+
+/** Two desired values of one field: both absent, or equal by the field's equality. */
+function sameValue(field: FieldSpec, a: object, b: object): boolean {
+  const x = fieldValue(a, field.name);
+  const y = fieldValue(b, field.name);
+  if (x === undefined || y === undefined) return x === y;
+  if (field.role === 'plain') return field.caseInsensitive ? String(x).toUpperCase() === String(y).toUpperCase() : x === y;
+  return secretsEqual(field, x as Secret, y as Secret);
 }
 
 /** Code-point order, independent of the machine's locale, so output is the same everywhere. */

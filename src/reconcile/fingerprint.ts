@@ -1,75 +1,117 @@
-// Pure: SHA-256 fingerprints of the canonical desired and current objects (SPEC §5). A saved plan
-// records them per action; `apply --plan` recomputes them and refuses when either moved, so what
-// is applied is what was reviewed.
+// Pure: fingerprints of the canonical desired and current objects (SPEC §5). A saved plan records
+// them per action; `apply --plan` recomputes them and refuses when either moved, so what is
+// applied is what was reviewed.
 //
 // Both sides are put into the SAME canonical shape, so that when the server shows everything and
-// nothing differs, the two fingerprints are equal:
-//   { kind, project, name, description, keyType (Key only),
-//     environments: sorted by name, [{ name, publicKey, privateKey } | { name, type, file }] }
-// Secrets are part of the hashed input (whitespace-free base64): without them a secret rotated in
-// Git, or on the server, between plan and apply would go unnoticed. Only the hash of the whole
-// object is ever output, never a per-secret hash, which could be matched against a guessed value.
-// For the current object a masked or absent secret is null. Keystore types are upper-cased, as the
-// diff compares them case-insensitively. `updateReferencedJwks` is left out: it is how an update is
-// sent, not part of the object the server holds.
-import { createHash } from 'node:crypto';
-import type { CurrentResource, CurrentSecret, DesiredResource } from '../model.js';
-import { normaliseBase64 } from '../secret.js';
-import type { Secret } from '../secret.js';
+// nothing differs, the two fingerprints are equal: JSON with keys sorted at every level,
+//   { description, environments: sorted by name, [{ name, <environment fields> }], <resource fields>,
+//     kind, name, project }
+// with the fields the kind's descriptor lists (src/kinds/). Secrets are part of the input (binary
+// ones as whitespace-free base64): without them a secret rotated in Git, or on the server, between
+// plan and apply would go unnoticed. For the current object a masked or absent secret is null.
+// Case-insensitive fields are upper-cased, as the diff compares them. How an update is sent
+// (`updateReferencedJwks`, `referencedJwks`) is not part of the object and left out.
+//
+// A plan file is an artifact anyone with access to the pull request can read, and a plain hash of
+// an object that holds a low-entropy secret (a keystore password) lets them confirm a guess. So a
+// saved plan's fingerprints are HMACs keyed by a digest of every secret value of the resource (for
+// a delete: of what the server showed): the run that applies the plan holds the same secrets and
+// derives the same key, while checking a guessed password needs the keystore file beside it, or
+// the private key beside a guessed public one. A secret key of low entropy alone stays guessable;
+// key material is not low-entropy in practice.
+import { createHash, createHmac } from 'node:crypto';
+import { descriptorOf, inForm, type FieldSpec } from '../kinds/index.js';
+import { fieldValue, type ApiGeneration, type CurrentResource, type CurrentSecret, type DesiredResource } from '../model.js';
+import { normaliseBase64, type Secret } from '../secret.js';
 import { compareText } from './diff.js';
 
-/** SHA-256 hex of the canonical form of a desired resource. */
-export function fingerprintDesired(r: DesiredResource): string {
-  if (r.kind === 'Key') {
-    return hash(keyJson(r, sortByName(r.environments).map((e) => keyEnvJson(e.name, desiredSecret(e.publicKey), desiredSecret(e.privateKey)))));
+/** The key that saved-plan fingerprints are made with; absent: plain SHA-256 (in-memory uses). */
+export type FingerprintKey = Buffer;
+
+/** SHA-256 (or, with a key, HMAC-SHA-256) hex of the canonical form of a desired resource. */
+export function fingerprintDesired(r: DesiredResource, key?: FingerprintKey): string {
+  return digest(canonicalJson(r, desiredValue, descriptorOf(r.kind).formOf(r)), key);
+}
+
+/**
+ * The same for the server's object (masked/absent secrets as null), over the fields managed in
+ * `form`: the form of the manifest it is compared with, or the generation the server speaks.
+ */
+export function fingerprintCurrent(r: CurrentResource, key?: FingerprintKey, form: ApiGeneration = 'legacy'): string {
+  return digest(canonicalJson(r, currentValue, form), key);
+}
+
+/** The key for a resource's fingerprints: a digest of its secret values, sorted by field. */
+export function fingerprintKey(resource: DesiredResource | CurrentResource): FingerprintKey {
+  const kind = descriptorOf(resource.kind);
+  const material = createHash('sha256').update('apinizer-gitops plan fingerprint v2');
+  for (const env of [...resource.environments].sort((a, b) => compareText(a.name, b.name))) {
+    for (const field of kind.environmentFields) {
+      if (field.role === 'plain') continue;
+      const v = currentValue(field, fieldValue(env, field.name));
+      if (v !== null) material.update(`\u0000${env.name}\u0000${field.name}\u0000${v}`);
+    }
   }
-  return hash(keystoreJson(r, sortByName(r.environments).map((e) => keystoreEnvJson(e.name, e.type, desiredSecret(e.file)))));
+  return material.digest();
 }
 
-/** SHA-256 hex of the canonical form of the server's object (masked/absent secrets as null). */
-export function fingerprintCurrent(r: CurrentResource): string {
-  if (r.kind === 'Key') {
-    return hash(keyJson(r, sortByName(r.environments).map((e) => keyEnvJson(e.name, currentSecret(e.publicKey), currentSecret(e.privateKey)))));
+type ValueOf = (field: FieldSpec, value: unknown) => string | null;
+
+function desiredValue(field: FieldSpec, value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (field.role === 'plain') return field.caseInsensitive ? String(value).toUpperCase() : String(value);
+  const secret = (value as Secret).reveal();
+  return field.role === 'binary-secret' ? normaliseBase64(secret) : secret;
+}
+
+function currentValue(field: FieldSpec, value: unknown): string | null {
+  if ((value as CurrentSecret | undefined) === 'masked') return null;
+  return desiredValue(field, value);
+}
+
+/** Field names in sorted order per kind: computed once, since plans hash thousands of objects. */
+const sortedFields = new WeakMap<object, { resource: FieldSpec[]; environment: FieldSpec[] }>();
+
+function fieldsOf(kind: string): { resource: FieldSpec[]; environment: FieldSpec[] } {
+  const d = descriptorOf(kind);
+  let f = sortedFields.get(d);
+  if (!f) {
+    const byName = (a: FieldSpec, b: FieldSpec) => compareText(a.name, b.name);
+    f = { resource: [...d.resourceFields].sort(byName), environment: [...d.environmentFields].sort(byName) };
+    sortedFields.set(d, f);
   }
-  return hash(keystoreJson(r, sortByName(r.environments).map((e) => keystoreEnvJson(e.name, e.type ?? '', currentSecret(e.file)))));
+  return f;
 }
 
-// The canonical JSON is JSON with object keys in sorted order at every level, written out
-// directly (keys listed here already sorted) rather than by a generic key-sorting serialiser:
-// plans hash two objects per resource, and this is most of a large no-op plan's time.
-
-function keyJson(r: { kind: string; project: string; name: string; description?: string; keyType: string }, environments: string[]): string {
-  return `{"description":${JSON.stringify(r.description ?? '')},"environments":[${environments.join(',')}],"keyType":${JSON.stringify(r.keyType)},${identityJson(r)}}`;
+// Written out directly (keys in sorted order) rather than by a generic key-sorting serialiser:
+// this is most of a large no-op plan's time.
+function canonicalJson(r: DesiredResource | CurrentResource, value: ValueOf, form: ApiGeneration): string {
+  const all = fieldsOf(r.kind);
+  const fields = {
+    resource: all.resource.filter((f) => inForm(f, form)),
+    environment: all.environment.filter((f) => inForm(f, form)),
+  };
+  const envs = [...r.environments].sort((a, b) => compareText(a.name, b.name)).map((env) => {
+    const members = fields.environment.map((f) => member(f.name, value(f, fieldValue(env, f.name))));
+    members.push(member('name', env.name));
+    return `{${members.sort().join(',')}}`;
+  });
+  const members = fields.resource.map((f) => member(f.name, value(f, fieldValue(r, f.name))));
+  members.push(
+    member('description', r.description ?? ''),
+    `"environments":[${envs.join(',')}]`,
+    member('kind', r.kind),
+    member('name', r.name),
+    member('project', r.project),
+  );
+  // Each member starts with its quoted name, and names are plain words: sorting the members sorts the keys.
+  return `{${members.sort().join(',')}}`;
 }
 
-function keystoreJson(r: { kind: string; project: string; name: string; description?: string }, environments: string[]): string {
-  return `{"description":${JSON.stringify(r.description ?? '')},"environments":[${environments.join(',')}],${identityJson(r)}}`;
+function member(name: string, v: string | null): string {
+  return `${JSON.stringify(name)}:${JSON.stringify(v)}`;
 }
 
-function identityJson(r: { kind: string; project: string; name: string }): string {
-  return `"kind":${JSON.stringify(r.kind)},"name":${JSON.stringify(r.name)},"project":${JSON.stringify(r.project)}`;
-}
-
-function keyEnvJson(name: string, publicKey: string | null, privateKey: string | null): string {
-  return `{"name":${JSON.stringify(name)},"privateKey":${JSON.stringify(privateKey)},"publicKey":${JSON.stringify(publicKey)}}`;
-}
-
-function keystoreEnvJson(name: string, type: string, file: string | null): string {
-  return `{"file":${JSON.stringify(file)},"name":${JSON.stringify(name)},"type":${JSON.stringify(type.toUpperCase())}}`;
-}
-
-function desiredSecret(s: Secret | undefined): string | null {
-  return s === undefined ? null : normaliseBase64(s.reveal());
-}
-
-function currentSecret(s: CurrentSecret | undefined): string | null {
-  return s === undefined || s === 'masked' ? null : normaliseBase64(s.reveal());
-}
-
-function sortByName<E extends { name: string }>(envs: readonly E[]): E[] {
-  return [...envs].sort((a, b) => compareText(a.name, b.name));
-}
-
-function hash(canonicalJson: string): string {
-  return createHash('sha256').update(canonicalJson, 'utf8').digest('hex');
+function digest(canonical: string, key: FingerprintKey | undefined): string {
+  return (key ? createHmac('sha256', key) : createHash('sha256')).update(canonical, 'utf8').digest('hex');
 }

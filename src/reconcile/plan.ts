@@ -2,10 +2,11 @@
 // scopes `listScopes` names, checks environments with `checkEnvironments`, and hands the results in.
 import { sortDiagnostics } from '../diagnostics.js';
 import type { Diagnostic } from '../diagnostics.js';
-import { KIND_ORDER, resourceKey, resourceLabel } from '../model.js';
+import { descriptorOf, kindNames, kindRank } from '../kinds/index.js';
+import { resourceKey, resourceLabel, type ApiGeneration } from '../model.js';
 import type { CurrentResource, DesiredResource, DesiredState, Kind, ResourceId } from '../model.js';
 import { compareText, diffResource } from './diff.js';
-import { fingerprintCurrent, fingerprintDesired } from './fingerprint.js';
+import { fingerprintCurrent, fingerprintDesired, fingerprintKey } from './fingerprint.js';
 import type { ActionType, Plan, PlanAction, PlanSummary } from './types.js';
 
 /** One list call: all resources of one kind in one project. */
@@ -28,6 +29,8 @@ export interface PlanInput {
   createdAt: string;
   /** Problems found before or while planning (manifest warnings, unknown environments ...). */
   diagnostics?: Diagnostic[];
+  /** The API generation each project is served by (SPEC §2b); legacy when absent. */
+  generations?: ReadonlyMap<string, ApiGeneration>;
 }
 
 interface ScopeOptions {
@@ -49,7 +52,7 @@ export function listScopes(desired: DesiredState, options: ScopeOptions): ListSc
 function pruneScopes(desired: DesiredState, options: ScopeOptions): ListScope[] {
   if (!options.allowEmptyPrune) return touchedScopes(desired);
   const projects = namedProjects(desired, options.extraProjects);
-  return sortScopes(projects.flatMap((project) => KIND_ORDER.map((kind) => ({ project, kind }))));
+  return sortScopes(projects.flatMap((project) => kindNames().map((kind) => ({ project, kind }))));
 }
 
 function touchedScopes(desired: DesiredState): ListScope[] {
@@ -63,7 +66,7 @@ function namedProjects(desired: DesiredState, extra: readonly string[]): string[
 }
 
 function sortScopes(scopes: ListScope[]): ListScope[] {
-  return scopes.sort((a, b) => compareText(a.project, b.project) || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind));
+  return scopes.sort((a, b) => compareText(a.project, b.project) || kindRank(a.kind) - kindRank(b.kind));
 }
 
 function scopeKey(s: { project: string; kind: Kind }): string {
@@ -88,7 +91,8 @@ export function buildPlan(input: PlanInput): Plan {
   const desiredSorted = [...desired.resources].sort(forwardOrder);
   const desiredKeys = new Set(desiredSorted.map(resourceKey));
 
-  const actions: PlanAction[] = desiredSorted.map((d) => actionFor(d, currentByKey.get(resourceKey(d))));
+  const generationOf = (project: string): ApiGeneration => input.generations?.get(project) ?? 'legacy';
+  const actions: PlanAction[] = desiredSorted.map((d) => actionFor(d, currentByKey.get(resourceKey(d)), generationOf(d.project)));
 
   if (input.prune) {
     const inScope = new Set(pruneScopes(desired, input).map(scopeKey));
@@ -97,12 +101,12 @@ export function buildPlan(input: PlanInput): Plan {
     const deletes = [...currentByKey.values()]
       .filter((c) => inScope.has(scopeKey(c)) && listed.has(scopeKey(c)) && !desiredKeys.has(resourceKey(c)))
       .sort(reverseKindOrder)
-      .map((c) => actionFor(undefined, c));
+      .map((c) => actionFor(undefined, c, generationOf(c.project)));
     actions.push(...deletes);
 
     if (!input.allowEmptyPrune) {
       for (const project of namedProjects(desired, input.extraProjects)) {
-        for (const kind of KIND_ORDER) {
+        for (const kind of kindNames()) {
           if (inScope.has(scopeKey({ project, kind }))) continue;
           warnings.push(
             `${kind} in project ${project}: no manifests, so prune leaves it alone (use --allow-empty-prune to include it)`,
@@ -112,19 +116,29 @@ export function buildPlan(input: PlanInput): Plan {
     }
   }
 
+  if (actions.some((a) => a.action === 'delete' && generationOf(a.project) === 'current')) {
+    // The current API's delete leaves JWKs made from the object without a source (SPEC §2b).
+    warnings.push('deletes are sent with jwkDeleteAction=NULLIFY: JWKs made from a deleted key or keystore lose their source');
+  }
+  const generations = [...new Set(desired.projects.map(generationOf))];
   return {
     actions,
     summary: summarise(actions),
     warnings,
+    ...(input.generations ? { apiGeneration: generations.length === 1 ? generations[0]! : 'mixed' } : {}),
     diagnostics: sortDiagnostics(input.diagnostics ?? []),
     server: input.server,
     createdAt: input.createdAt,
   };
 }
 
-function actionFor(desired: DesiredResource | undefined, current: CurrentResource | undefined): PlanAction {
+function actionFor(
+  desired: DesiredResource | undefined,
+  current: CurrentResource | undefined,
+  generation: ApiGeneration,
+): PlanAction {
   const id = (desired ?? current) as ResourceId;
-  const { changes, unknownFields } = diffResource(desired, current);
+  const { changes, unknownFields } = diffResource(desired, current, generation);
   const action: ActionType =
     desired === undefined ? 'delete' : current === undefined ? 'create' : changes.length > 0 ? 'update' : 'noop';
   const planned: PlanAction = {
@@ -143,8 +157,8 @@ function actionFor(desired: DesiredResource | undefined, current: CurrentResourc
     enumerable: true,
     get: () =>
       (fingerprints ??= {
-        desired: desired ? fingerprintDesired(desired) : null,
-        current: current ? fingerprintCurrent(current) : null,
+        desired: desired ? fingerprintDesired(desired, fingerprintKey(desired)) : null,
+        current: current ? fingerprintCurrent(current, fingerprintKey(desired ?? current), desired ? descriptorOf(desired.kind).formOf(desired) : generation) : null,
       }),
   });
   if (desired) {
@@ -162,11 +176,11 @@ function summarise(actions: readonly PlanAction[]): PlanSummary {
 }
 
 function forwardOrder(a: ResourceId, b: ResourceId): number {
-  return KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || compareText(a.project, b.project) || compareText(a.name, b.name);
+  return kindRank(a.kind) - kindRank(b.kind) || compareText(a.project, b.project) || compareText(a.name, b.name);
 }
 
 function reverseKindOrder(a: ResourceId, b: ResourceId): number {
-  return KIND_ORDER.indexOf(b.kind) - KIND_ORDER.indexOf(a.kind) || compareText(a.project, b.project) || compareText(a.name, b.name);
+  return kindRank(b.kind) - kindRank(a.kind) || compareText(a.project, b.project) || compareText(a.name, b.name);
 }
 
 /**

@@ -6,7 +6,9 @@ import type { ApiError, ResourceActions } from '../api/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { loadManifests, type LoadResult } from '../manifest/load.js';
-import type { CurrentResource, DesiredState } from '../model.js';
+import { descriptorOf } from '../kinds/index.js';
+import { fieldValue, resourceKey, resourceLabel, type ApiGeneration, type CurrentResource, type DesiredState } from '../model.js';
+import { readMaterial, type MaterialRequest } from './material.js';
 import { buildPlan, checkEnvironments, listScopes, type ListScope } from './plan.js';
 import { asSentence } from './render/common.js';
 import type { Plan } from './types.js';
@@ -19,6 +21,8 @@ export interface PlanOptions {
   /** The Manager URL, recorded in the plan (no credentials). */
   server: string;
   clock?: Clock;
+  /** Calls in flight at most while reading material (export-file); default 4. */
+  concurrency?: number;
 }
 
 /**
@@ -70,7 +74,7 @@ export async function readPlan(
   for (const { project, result } of answers) {
     if (result.ok) environments.set(project, result.value);
     // A project the server does not know is left out of the map: checkEnvironments reports it with file:line.
-    else if (result.error.kind !== 'not-found') {
+    else if (result.error.kind !== 'not-found' && result.error.kind !== 'project-not-found') {
       return { ok: false, plan: null, stage: 'preflight', error: result.error, what: `the environments of project ${project}` };
     }
   }
@@ -80,21 +84,40 @@ export async function readPlan(
     return { ok: false, stage: 'preflight', plan: errorPlan(diagnostics, options), diagnostics };
   }
 
+  // The generation each project is served by (the environments call above found it), and every
+  // manifest whose form the server cannot take: an error before any write (SPEC §2b).
+  const generations = new Map<string, ApiGeneration>();
+  for (const project of projects) {
+    const g = await actions.generation(project);
+    if (!g.ok) return { ok: false, plan: null, stage: 'preflight', error: g.error, what: `the API generation of project ${project}` };
+    generations.set(project, g.value);
+  }
+  const mismatches = checkForms(desired, generations, options.server);
+  if (hasErrors(mismatches)) {
+    const diagnostics = sortDiagnostics([...warnings, ...mismatches]);
+    return { ok: false, stage: 'preflight', plan: errorPlan(diagnostics, options), diagnostics };
+  }
+
   const scopes: ListScope[] = listScopes(desired, options);
   const current: CurrentResource[] = [];
   const lists = await Promise.all(scopes.map(async (s) => ({ scope: s, result: await actions.list(s.project, s.kind) })));
   for (const { scope, result } of lists) {
     if (result.ok) {
       current.push(...result.value);
-    } else if (result.error.kind === 'not-found' && !projects.includes(scope.project)) {
+    } else if ((result.error.kind === 'not-found' || result.error.kind === 'project-not-found') && !projects.includes(scope.project)) {
       // A project named only by --project for --allow-empty-prune that the server does not have:
       // there is nothing in it to prune.
       continue;
     } else {
-      const what = `the ${scope.kind === 'Key' ? 'Keys' : 'Keystores'} of project ${scope.project}`;
+      const what = `the ${descriptorOf(scope.kind).plural} of project ${scope.project}`;
       return { ok: false, plan: null, stage: 'list', error: result.error, what };
     }
   }
+
+  // A current server's reads carry no material: read it back for what the manifests manage.
+  const material = await readMaterial(materialRequests(desired, current, generations), actions, options.concurrency ?? 4);
+  if (material.error) return { ok: false, plan: null, stage: 'list', ...material.error };
+
   const plan = buildPlan({
     desired,
     current,
@@ -105,8 +128,53 @@ export async function readPlan(
     server: options.server,
     createdAt: new Date(clock.now()).toISOString(),
     diagnostics: [...warnings, ...preflight],
+    generations,
   });
+  plan.warnings.push(...material.unknown);
   return { ok: true, plan, stage: 'planned' };
+}
+
+/** The (object, environment) pairs whose material a current-generation plan reads back. */
+export function materialRequests(
+  desired: DesiredState,
+  current: readonly CurrentResource[],
+  generations: ReadonlyMap<string, ApiGeneration>,
+): MaterialRequest[] {
+  const byKey = new Map(current.map((c) => [resourceKey(c), c]));
+  const out: MaterialRequest[] = [];
+  for (const d of desired.resources) {
+    if (generations.get(d.project) !== 'current') continue;
+    const c = byKey.get(resourceKey(d));
+    const field = descriptorOf(d.kind).exportField;
+    if (c === undefined || field === undefined) continue;
+    const held = new Set(c.environments.map((e) => e.name));
+    const environments = d.environments.filter((e) => held.has(e.name) && fieldValue(e, field) !== undefined).map((e) => e.name);
+    if (environments.length > 0) out.push({ current: c, environments });
+  }
+  return out;
+}
+
+/** An error for every resource whose manifest form the server's generation cannot take. */
+export function checkForms(desired: DesiredState, generations: ReadonlyMap<string, ApiGeneration>, server: string): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const r of desired.resources) {
+    const generation = generations.get(r.project);
+    if (generation === undefined) continue;
+    const kind = descriptorOf(r.kind);
+    const form = kind.formOf(r);
+    if (form === generation) continue;
+    out.push({
+      code: 'form-generation-mismatch',
+      severity: 'error',
+      file: r.source.file,
+      line: r.source.line,
+      column: r.source.column,
+      path: 'spec.environments',
+      resource: resourceLabel(r),
+      message: `is written in the ${form} form, but ${server} (project ${r.project}) speaks the ${generation} API generation; ${kind.formAdvice(form, generation)} (or set --api-generation if the detection is wrong)`,
+    });
+  }
+  return out;
 }
 
 /** A plan that carries only problems: no actions, so nothing can be applied from it. */

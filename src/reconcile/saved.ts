@@ -118,7 +118,9 @@ export function compareWithSavedPlan(saved: unknown, fresh: Plan): string[] {
     if (s.desired !== a.fingerprints.desired) {
       differences.push(`${label}: the manifests changed since the plan was saved (desired fingerprint differs)`);
     }
-    if (s.current !== a.fingerprints.current) {
+    // Both fingerprints are keyed by the resource's desired secrets (src/reconcile/fingerprint.ts):
+    // a secret changed in Git moves the current one too, and the manifests are the news then.
+    else if (s.current !== a.fingerprints.current) {
       differences.push(`${label}: the object on the server changed since the plan was saved (current fingerprint differs)`);
     }
   }

@@ -57,6 +57,11 @@ export interface Plan {
   /** The Manager URL the plan was made against (no credentials), and when (ISO 8601). */
   server: string;
   createdAt: string;
+  /**
+   * The API generation the server speaks for the plan's projects (SPEC §2b), `mixed` when they
+   * differ; absent when the server was not asked (a plan of invalid manifests).
+   */
+  apiGeneration?: 'legacy' | 'current' | 'mixed';
 }
 
 /** A resource's outcome after apply (SPEC §5). */

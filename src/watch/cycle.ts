@@ -3,11 +3,11 @@
 // loaded state, which resources need a GET and maybe a write, which are gone from Git, and, for a
 // full resync, which differences are drift made outside Git rather than Git changes not yet applied.
 import { resourceKey, type CurrentResource, type DesiredResource, type DesiredState, type ResourceId } from '../model.js';
-import { diffResource } from '../reconcile/diff.js';
+import { diffResource, sameDesired } from '../reconcile/diff.js';
+export { sameDesired } from '../reconcile/diff.js';
 import { fingerprintDesired } from '../reconcile/fingerprint.js';
 import { buildPlan, listScopes } from '../reconcile/plan.js';
 import type { Plan, PlanAction, PlanSummary } from '../reconcile/types.js';
-import type { Secret } from '../secret.js';
 
 /** The version of a resource last known to be on the server, by its desired fingerprint. */
 export interface SyncedEntry {
@@ -70,33 +70,6 @@ export function desiredChanges(previous: DesiredState | null, next: DesiredState
   return out;
 }
 
-/**
- * True when every field the fingerprint covers is equal, in the same order (a reordering is left
- * to the fingerprint, which sorts). Cheap: no canonical form, no hash. `updateReferencedJwks` and
- * the source location are not part of the fingerprint and not compared.
- */
-export function sameDesired(a: DesiredResource, b: DesiredResource): boolean {
-  if (a.kind !== b.kind || a.project !== b.project || a.name !== b.name || (a.description ?? '') !== (b.description ?? '')) return false;
-  if (a.kind === 'Key' && b.kind === 'Key') {
-    if (a.keyType !== b.keyType || a.environments.length !== b.environments.length) return false;
-    return a.environments.every((e, i) => {
-      const f = b.environments[i];
-      return f !== undefined && e.name === f.name && sameSecret(e.publicKey, f.publicKey) && sameSecret(e.privateKey, f.privateKey);
-    });
-  }
-  if (a.kind === 'Keystore' && b.kind === 'Keystore') {
-    if (a.environments.length !== b.environments.length) return false;
-    return a.environments.every((e, i) => {
-      const f = b.environments[i];
-      return f !== undefined && e.name === f.name && e.type.toUpperCase() === f.type.toUpperCase() && e.file.equals(f.file);
-    });
-  }
-  return false;
-}
-
-function sameSecret(a: Secret | undefined, b: Secret | undefined): boolean {
-  return a === undefined || b === undefined ? a === b : a.equals(b);
-}
 
 /**
  * The resources of `desired` not known to be on the server as they are now: new or changed

@@ -129,10 +129,12 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     create: (r) => options.actions.create(r),
     update: (r, o) => options.actions.update(r, o),
     delete: (id) => options.actions.delete(id),
+    generation: (project) => options.actions.generation(project),
+    exportMaterial: (id, env) => options.actions.exportMaterial(id, env),
     environments: async (project) => {
       const r = await options.actions.environments(project);
       if (r.ok) environments.set(project, r.value);
-      else if (r.error.kind === 'not-found') environments.delete(project);
+      else if (r.error.kind === 'not-found' || r.error.kind === 'project-not-found') environments.delete(project);
       return r;
     },
   };
@@ -377,7 +379,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     const fetch = async (names: string[]) => {
       for (const p of names) {
         const r = await actions.environments(p);
-        if (!r.ok && r.error.kind !== 'not-found') {
+        if (!r.ok && r.error.kind !== 'not-found' && r.error.kind !== 'project-not-found') {
           return { kind: r.error.kind, status: r.error.status, text: describePlanError({ error: r.error, what: `the environments of project ${p}` }, options.server) };
         }
       }

@@ -1,7 +1,7 @@
 // The client against the real emulator over real HTTP: every call, in both answer dialects.
 import { describe, expect, it } from 'vitest';
 import { createApiClient, type ApiClient } from '../../src/api/client.js';
-import type { CurrentKey, CurrentKeystore } from '../../src/model.js';
+import type { CurrentKey, CurrentKeystore, DesiredKeystore } from '../../src/model.js';
 import { Secret } from '../../src/secret.js';
 import { aKey, aKeyEnvironment, aKeystore } from '../support/builders.js';
 import { useEmulator } from '../support/emulator.js';
@@ -96,7 +96,7 @@ for (const dialect of ['documented', 'status'] as const) {
         expect(got.environments[0]).toMatchObject({ name: 'production', type: 'PKCS12' });
         expect((got.environments[0]!.file as Secret).equals(ks.environments[0]!.file)).toBe(true);
         expect(value(await client.list('Payments', 'Keystore')).map((r) => r.name)).toContain(ks.name);
-        value(await client.update({ ...ks, environments: [{ ...ks.environments[0]!, type: 'JKS' }] }));
+        value(await client.update({ ...ks, environments: [{ ...ks.environments[0]!, type: 'JKS' }] } as DesiredKeystore));
         expect((value(await client.get(ks)) as CurrentKeystore).environments[0]!.type).toBe('JKS');
         const again = await client.create(ks);
         expect(again.ok ? 'ok' : again.error.kind).toBe('already-exists');
@@ -131,7 +131,7 @@ for (const dialect of ['documented', 'status'] as const) {
         ]) {
           expect(r.ok).toBe(false);
           if (r.ok) continue;
-          expect(r.error.kind).toBe('not-found');
+          expect(r.error.kind).toBe('project-not-found');
           expect(r.error.status).toBe(400);
           expect(r.error.hint).toMatch(/project "Paymnts" does not exist/);
         }

@@ -21,6 +21,7 @@ function clientFor(emulator: RunningEmulator, extra: Partial<ClientOptions> = {}
     timeoutMs: 5000,
     clock,
     random: () => 0.5,
+    apiGeneration: 'legacy', // transport behaviour only: no generation probe in the counts
     onRetry: (e) => retries.push(e),
     ...extra,
   });

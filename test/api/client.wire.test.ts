@@ -26,7 +26,8 @@ beforeEach(() => {
 });
 
 function client(extra: Partial<ClientOptions> = {}): ApiClient {
-  return createApiClient({ server: server.url, auth: { token: 'wire-token' }, clock: fakeClock(), timeoutMs: 5000, ...extra });
+  // The generation probe has tests of its own (client.generation.test.ts): legacy unless told.
+  return createApiClient({ server: server.url, auth: { token: 'wire-token' }, clock: fakeClock(), timeoutMs: 5000, apiGeneration: 'legacy', ...extra });
 }
 
 async function using<T>(c: ApiClient, run: (c: ApiClient) => Promise<T>): Promise<T> {

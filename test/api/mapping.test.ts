@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fromApiObject, readSecret, toApiBody } from '../../src/api/mapping.js';
+import type { CurrentKey, CurrentKeystore } from '../../src/model.js';
 import { Secret } from '../../src/secret.js';
 import { aKey, aKeystore, aKeyEnvironment } from '../support/builders.js';
 
@@ -8,7 +9,7 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 describe('toApiBody', () => {
   it('makes the documented CryptoKeyInfo body, secrets revealed', () => {
     const key = aKey();
-    const body = toApiBody(key);
+    const body = toApiBody(key) as { cryptoKeyInfoEnvironmentList: object[] };
     expect(body).toEqual({
       name: 'payments-signing',
       description: 'Signs payment callbacks',
@@ -71,7 +72,7 @@ describe('fromApiObject', () => {
         'junk',
       ],
     };
-    const key = fromApiObject('Key', 'Payments', raw);
+    const key = fromApiObject('Key', 'Payments', raw) as CurrentKey | null;
     expect(key).toMatchObject({ kind: 'Key', project: 'Payments', name: 'k1', description: '', keyType: 'EC' });
     expect(Object.keys(key!).sort()).toEqual(['description', 'environments', 'keyType', 'kind', 'name', 'project']);
     if (key?.kind !== 'Key') throw new Error('not a key');
@@ -83,14 +84,14 @@ describe('fromApiObject', () => {
   });
 
   it('reads a keystore', () => {
-    const ks = fromApiObject('Keystore', 'Payments', {
+    const ks = (fromApiObject('Keystore', 'Payments', {
       name: 'ks',
       description: 'd',
       keyStoreEnvironmentList: [
         { environmentName: 'production', type: 'PKCS12', file: b64('p12') },
         { environmentName: 'test', type: 'JKS' },
       ],
-    });
+    }) as CurrentKeystore | null);
     if (ks?.kind !== 'Keystore') throw new Error('not a keystore');
     expect(ks.description).toBe('d');
     expect(ks.environments[0]!.type).toBe('PKCS12');
@@ -112,7 +113,7 @@ describe('fromApiObject', () => {
 
   it('round-trips a desired key through the API body', () => {
     const key = aKey();
-    const current = fromApiObject('Key', key.project, JSON.parse(JSON.stringify(toApiBody(key))));
+    const current = fromApiObject('Key', key.project, JSON.parse(JSON.stringify(toApiBody(key)))) as CurrentKey | null;
     if (current?.kind !== 'Key') throw new Error('not a key');
     expect(current.environments.map((e) => e.name)).toEqual(['production', 'test']);
     expect((current.environments[0]!.privateKey as Secret).equals(key.environments[0]!.privateKey!)).toBe(true);

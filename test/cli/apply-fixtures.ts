@@ -105,7 +105,7 @@ export function cli(emulator: RunningEmulator, cwd: string, args: string[], opti
 
 /** Names the emulator holds for a kind in a project, sorted. */
 export function namesOn(emulator: RunningEmulator, kind: Kind, project = 'Payments'): string[] {
-  return emulator.store.list(project, kind).map((o) => String(o.name)).sort();
+  return emulator.store.list(project, kind as 'Key' | 'Keystore').map((o) => String(o.name)).sort();
 }
 
 /** A raw Key as the API would hold it, for seeding the emulator. */

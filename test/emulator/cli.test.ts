@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type CliRun, runCliProcess } from '../support/cli.js';
 import { tempTree } from '../support/tmp.js';
-import { keyBody } from './builders.js';
+import { currentKeystoreBody, keyBody } from './builders.js';
 
 const URL_LINE = /^Apinizer emulator listening on (http:\/\/127\.0\.0\.1:\d+)$/m;
 
@@ -91,6 +91,28 @@ describe('apinizer-gitops emulator (CLI)', () => {
     }
   });
 
+  it('speaks the current generation with --generation current, --refuse-export and --keystore-env-ids', async () => {
+    const flags = ['--generation', 'current', '--refuse-export', '--keystore-env-ids', '--dialect', 'status'];
+    const run = await runEmulatorProcess(flags, 'SIGTERM', async (url, output) => {
+      expect(output()).toContain('API generation: current');
+      const auth = { authorization: 'Bearer dev-token', 'content-type': 'application/json' };
+      expect((await fetch(`${url}/apiops/projects/Payments/environments/`, { headers: auth })).status).toBe(200);
+      expect((await fetch(`${url}/apiops/environments/Payments`, { headers: auth })).status).toBe(404);
+      const body = JSON.stringify(currentKeystoreBody('ks'));
+      expect((await fetch(`${url}/apiops/projects/Payments/keystores/`, { method: 'POST', headers: auth, body })).status).toBe(200);
+      const list = (await (await fetch(`${url}/apiops/projects/Payments/keystores/`, { headers: auth })).json()) as {
+        resultList: { keyStoreEnvironmentList: Record<string, unknown>[] }[];
+      };
+      expect(list.resultList[0]!.keyStoreEnvironmentList[0]!.environmentId).toEqual(expect.any(String));
+      const exported = await fetch(`${url}/apiops/projects/Payments/keystores/ks/export-file/`, { headers: auth });
+      expect(exported.status).toBe(403);
+      const stats = (await (await fetch(`${url}/__emulator/stats`)).json()) as { exportsRefused: number };
+      expect(stats.exportsRefused).toBe(1);
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout + run.stderr).not.toContain('password ks production');
+  });
+
   it('keeps --data across restarts and reads --config', async () => {
     const dir = tempTree({ 'emu.yaml': 'projects:\n  Lab: [qa]\ntoken: from-config\n' });
     const args = ['--config', 'emu.yaml', '--data', 'state.json'];
@@ -112,7 +134,7 @@ describe('apinizer-gitops emulator (CLI)', () => {
   it('lists every flag in --help', async () => {
     const run = await runCliProcess(['emulator', '--help']);
     expect(run.code).toBe(0);
-    for (const flag of ['--port', '--host', '--token', '--user', '--project', '--config', '--data', '--latency', '--fail-rate', '--fail-kinds', '--seed', '--retry-after', '--mask-secrets', '--dialect', '--fail-deployment', '--hide-from-list', '--token-ttl']) {
+    for (const flag of ['--port', '--host', '--token', '--user', '--project', '--config', '--data', '--latency', '--fail-rate', '--fail-kinds', '--seed', '--retry-after', '--mask-secrets', '--dialect', '--fail-deployment', '--hide-from-list', '--token-ttl', '--generation', '--refuse-export', '--keystore-env-ids']) {
       expect(run.stdout).toContain(flag);
     }
   });
@@ -121,6 +143,7 @@ describe('apinizer-gitops emulator (CLI)', () => {
     [['--fail-kinds', '404'], /--fail-kinds/],
     [['--fail-rate', '1.5'], /--fail-rate must be a number from 0 to 1/],
     [['--dialect', 'soap'], /--dialect must be documented or status/],
+    [['--generation', '2026'], /--generation must be legacy or current/],
     [['--project', 'NoEnvs'], /--project must be NAME:ENV/],
     [['--port', 'http'], /--port must be a whole number/],
     [['--config', 'missing.yaml'], /--config missing.yaml: cannot read it/],

@@ -170,10 +170,17 @@ describe('emulator stats', () => {
       faults: 0,
       maxInFlight: 1,
       inFlight: 0,
+      exports: 0,
+      exportsServed: 0,
+      exportsRefused: 0,
+      byQuery: {},
     });
     expect(e.stats()).toEqual(stats);
     const reset = await call(e, 'POST', '/__emulator/reset-stats');
-    expect(reset.body).toEqual({ total: 0, byRoute: {}, writes: 0, faults: 0, maxInFlight: 0, inFlight: 0 });
+    expect(reset.body).toEqual({
+      total: 0, byRoute: {}, writes: 0, faults: 0, maxInFlight: 0, inFlight: 0, exports: 0, exportsServed: 0, exportsRefused: 0, byQuery: {},
+    });
+    expect((await call(e, 'GET', '/__emulator/requests')).body).toEqual({ total: 0, dropped: 0, requests: [] });
     await call(e, 'GET', '/apiops/projects/');
     e.resetStats();
     expect(e.stats().total).toBe(0);

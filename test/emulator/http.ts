@@ -7,6 +7,8 @@ export interface Reply {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read JSON answers freely
   body: any;
   text: string;
+  /** The raw answer bytes (export-file downloads). */
+  bytes: Buffer;
 }
 
 export interface CallOptions {
@@ -28,14 +30,15 @@ export async function call(e: RunningEmulator, method: string, path: string, opt
     headers['content-type'] = 'application/json';
   }
   const res = await fetch(`${e.url}${path}`, { method, headers: { ...headers, ...options.headers }, body });
-  const text = await res.text();
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const text = bytes.toString('utf8');
   let parsed: unknown;
   try {
     parsed = text === '' ? undefined : JSON.parse(text);
   } catch {
     parsed = undefined;
   }
-  return { status: res.status, headers: res.headers, body: parsed, text };
+  return { status: res.status, headers: res.headers, body: parsed, text, bytes };
 }
 
 /** POST /apiops/auth/token with a form body, as the docs describe. */

@@ -3,6 +3,7 @@ import { parseEmulatorConfig } from '../../src/emulator/config.js';
 import { FaultInjector, mulberry32 } from '../../src/emulator/faults.js';
 import { applyOptions } from '../../src/emulator/options.js';
 import { matchRoute } from '../../src/emulator/routes.js';
+import { REQUEST_LOG_LIMIT, StatsCounter } from '../../src/emulator/server.js';
 import { EmulatorStore } from '../../src/emulator/store.js';
 
 describe('matchRoute', () => {
@@ -22,6 +23,13 @@ describe('matchRoute', () => {
     ['GET', '/apiops/projects//keys/', { op: 'notFound' }],
     ['GET', '/apiops/projects/P/jwks/', { op: 'notFound' }],
     ['GET', '/apiops/projects/%zz/keys/', { op: 'badEncoding' }],
+    ['GET', '/apiops/projects/My%20P/environments/', { op: 'projectEnvironments', project: 'My P', template: 'GET /apiops/projects/{project}/environments/' }],
+    ['GET', '/apiops/projects/P/environments', { op: 'projectEnvironments' }],
+    ['POST', '/apiops/projects/P/environments/', { op: 'methodNotAllowed', allow: 'GET' }],
+    ['GET', '/apiops/projects/P/keys/k/export-file/', { op: 'exportFile', kind: 'Key', name: 'k', template: 'GET /apiops/projects/{project}/keys/{name}/export-file/' }],
+    ['GET', '/apiops/projects/P/keystores/s/export-file', { op: 'exportFile', kind: 'Keystore', name: 's' }],
+    ['DELETE', '/apiops/projects/P/keys/k/export-file/', { op: 'methodNotAllowed', allow: 'GET' }],
+    ['GET', '/apiops/projects/P/keys/k/export/', { op: 'notFound' }],
   ])('%s %s', (method, path, expected) => {
     expect(matchRoute(method, path)).toMatchObject(expected);
   });
@@ -121,13 +129,34 @@ describe('parseEmulatorConfig', () => {
     });
   });
 
+  it('reads the generation and its switches', () => {
+    const text = 'generation: current\nrefuseExport: true\nkeystoreListEnvironmentIds: true\n';
+    expect(parseEmulatorConfig(text, 'emu.yaml')).toEqual({ generation: 'current', refuseExport: true, keystoreListEnvironmentIds: true });
+  });
+
   it.each([
     ['projects: [', /emu.yaml: not valid YAML/],
     ['- a list', /expected a mapping/],
     ['prjects: {}', /unknown field "prjects"/],
     ['failRate: lots', /emu.yaml: emulator option failRate/],
     ['projects:\n  A: production', /environments must be a list/],
+    ['generation: next', /emulator option generation must be "legacy" or "current"/],
   ])('refuses %j naming the file and field', (text, message) => {
     expect(() => parseEmulatorConfig(text, 'emu.yaml')).toThrow(message);
+  });
+});
+
+describe('StatsCounter request log', () => {
+  it('stays bounded: when full it drops the older half and counts what it dropped', () => {
+    const stats = new StatsCounter();
+    const entry = (i: number) => ({ method: 'GET', path: `/p/${i}`, route: 'GET x', query: {}, status: 200 });
+    for (let i = 0; i <= REQUEST_LOG_LIMIT; i++) stats.log(entry(i));
+    const log = stats.requestLog();
+    expect(log.total).toBe(REQUEST_LOG_LIMIT + 1);
+    expect(log.dropped).toBe(REQUEST_LOG_LIMIT / 2);
+    expect(log.requests).toHaveLength(REQUEST_LOG_LIMIT / 2 + 1);
+    expect(log.requests.at(-1)!.path).toBe(`/p/${REQUEST_LOG_LIMIT}`);
+    stats.reset();
+    expect(stats.requestLog()).toEqual({ total: 0, dropped: 0, requests: [] });
   });
 });

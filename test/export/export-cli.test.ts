@@ -47,7 +47,7 @@ describe.each(['documented', 'status'] as const)('export against the %s dialect'
     const run = await runCliProcess(['export', '--project', 'Payments', '--out', 'gitops'], { cwd, env: connection() });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(emulator().stats().total).toBe(2); // one list call per kind
+    expect(emulator().stats().total).toBe(3); // the generation probe, then one list call per kind
     expect(run.stdout).toContain('Exported 2 Keys and 1 Keystore of project Payments to gitops/');
     const out = join(cwd, 'gitops');
     expect(tree(out)).toEqual([
@@ -136,7 +136,7 @@ describe('export', () => {
     emulator().resetStats();
     const run = await runCliProcess(['export', '--project', 'Payments', '--kind', 'keystore', '--out', 'out'], { cwd, env: connection() });
     expect(run.code).toBe(0);
-    expect(emulator().stats().total).toBe(1);
+    expect(emulator().stats().total).toBe(2); // the generation probe and one list
     expect(tree(join(cwd, 'out'))).toEqual(['Payments/keystores/partner-mtls.yaml', 'secrets/.gitignore', 'secrets/Payments/keystores/partner-mtls.production.file', 'secrets/Payments/keystores/partner-mtls.test.file']);
   });
 

@@ -35,7 +35,7 @@ describe('validateDocument', () => {
       'metadata.name: must be a name of 1-128 characters from A-Z a-z 0-9 . _ - that starts with a letter or digit, not "_x"',
     ]],
     ['unknown field with a near miss', edit(KEY, '  keyType: RSA', '  keyType: RSA\n  decription: x'), [
-      'spec.decription: unknown field "decription" (did you mean "description"?); allowed: description, keyType, environments, updateReferencedJwks',
+      'spec.decription: unknown field "decription" (did you mean "description"?); allowed: description, keyType, algorithm, environments, updateReferencedJwks, referencedJwks',
     ]],
     ['number where a string belongs', edit(KEY, 'name: production', 'name: 2024'), ['spec.environments[0].name: must be a non-empty string, not a number (put the value in quotes)']],
     ['empty value', edit(KEY, 'keyType: RSA', 'keyType:'), ['spec.keyType: is empty; it must be an upper-case key type such as RSA, EC or SECRET_KEY']],
@@ -47,7 +47,7 @@ describe('validateDocument', () => {
       'spec.environments: must list at least one entry; it is empty',
     ]],
     ['key environment with no key', edit(KEY, '      publicKey: QUJDRA==\n', ''), [
-      'spec.environments[0]: needs at least one of publicKey, privateKey; add publicKey or privateKey',
+      'spec.environments[0]: needs at least one of publicKey, privateKey, content; add publicKey or privateKey or content',
     ]],
     ['secret of the wrong type', edit(KEY, 'publicKey: QUJDRA==', 'publicKey: 12'), [
       'spec.environments[0].publicKey: must be inline base64 text, { fromFile: PATH } or { fromEnv: NAME, encoding: base64|utf8 }',
@@ -65,7 +65,7 @@ describe('validateDocument', () => {
       'spec.environments[0].type: must be one of JKS, PKCS12, not "pkcs12" (did you mean PKCS12?)',
     ]],
     ['keyType on a Keystore', edit(KEYSTORE, '  environments:', '  keyType: RSA\n  environments:'), [
-      'spec.keyType: unknown field "keyType"; allowed: description, environments, updateReferencedJwks',
+      'spec.keyType: unknown field "keyType"; allowed: description, environments, updateReferencedJwks, referencedJwks',
     ]],
     ['unknown kind', edit(KEY, 'kind: Key', 'kind: Certificate'), ['kind: "Certificate" is not a kind this tool manages; allowed: Key, Keystore']],
     ['kind with the wrong case', edit(KEY, 'kind: Key', 'kind: keystore'), ['kind: "keystore" is not a kind this tool manages (did you mean Keystore?); allowed: Key, Keystore']],

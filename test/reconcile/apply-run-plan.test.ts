@@ -31,6 +31,8 @@ describe('computePlan', () => {
     expect(outcome.plan?.summary).toEqual({ create: 5, update: 0, delete: 0, noop: 0 });
     expect(outcome.load.files).toEqual(['manifests/keys.yaml', 'manifests/keystores.yaml']);
     expect(emulator().stats().byRoute).toEqual({
+      // The generation probe (404 on a legacy server), then the legacy environments path.
+      'GET /apiops/projects/{project}/environments/': 1,
       'GET /apiops/environments/{project}': 1,
       'GET /apiops/projects/{project}/keys/': 1,
       'GET /apiops/projects/{project}/keystores/': 1,
@@ -56,7 +58,7 @@ describe('computePlan', () => {
     await api.close();
     expect(outcome.stage).toBe('preflight');
     expect(outcome.plan?.diagnostics.map((d) => d.code)).toContain('unknown-environment');
-    expect(Object.keys(emulator().stats().byRoute)).toEqual(['GET /apiops/environments/{project}']);
+    expect(Object.keys(emulator().stats().byRoute)).toEqual(['GET /apiops/projects/{project}/environments/', 'GET /apiops/environments/{project}']);
   });
 
   it('returns the API error and what it was reading when a call fails', async () => {

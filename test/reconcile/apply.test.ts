@@ -66,6 +66,8 @@ function fakeApi(options: FakeOptions = {}) {
     list: () => Promise.resolve({ ok: true, value: [] as CurrentResource[] }),
     get: () => Promise.resolve({ ok: true, value: null }),
     environments: () => Promise.resolve({ ok: true, value: ['production', 'test'] }),
+    generation: () => Promise.resolve({ ok: true, value: 'legacy' }),
+    exportMaterial: () => Promise.resolve({ ok: true, value: Buffer.alloc(0) }),
     create: (r) =>
       answer({ method: 'create', kind: r.kind, name: r.name }, () => {
         if (held.has(r.name)) return err('already-exists', 400, `Key (name: ${r.name}) is already exist!`);

@@ -254,7 +254,7 @@ describe('fingerprints', () => {
     const ks = aKeystore();
     const lower = currentOf(ks) as { environments: { type: string }[] };
     lower.environments[0]!.type = 'pkcs12';
-    expect(fingerprintCurrent(lower as CurrentResource)).toBe(fingerprintDesired(ks));
+    expect(fingerprintCurrent(lower as unknown as CurrentResource)).toBe(fingerprintDesired(ks));
   });
 
   it('change when a secret changes, and differ from the desired one when the server masks secrets', () => {

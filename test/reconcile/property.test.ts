@@ -93,7 +93,8 @@ function rewrap(s: Secret, random: () => number): Secret {
  * re-wrapped, keystore types lower-cased, an empty description absent, server-only fields added,
  * and secrets shown, masked or left out according to `mode` ('mixed' decides per field).
  */
-function serverImage(r: DesiredResource, mode: SecretReadMode | 'mixed', random: () => number): CurrentResource {
+function serverImage(resource: DesiredResource, mode: SecretReadMode | 'mixed', random: () => number): CurrentResource {
+  const r = resource as DesiredKey | DesiredKeystore;
   const read = (s: Secret | undefined): Secret | 'masked' | undefined => {
     if (s === undefined) return undefined;
     const m = mode === 'mixed' ? (['plain', 'masked', 'absent'] as const)[Math.floor(random() * 3)]! : mode;
@@ -133,7 +134,8 @@ function plan(desired: DesiredState, current: CurrentResource[], prune = true) {
   });
 }
 
-function secretFieldsOf(r: DesiredResource): string[] {
+function secretFieldsOf(resource: DesiredResource): string[] {
+  const r = resource as DesiredKey | DesiredKeystore;
   return r.environments.flatMap((e) =>
     (['publicKey', 'privateKey', 'file'] as const)
       .filter((f) => (e as unknown as Record<string, unknown>)[f] !== undefined)

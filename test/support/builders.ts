@@ -1,7 +1,7 @@
 // Test data builders: every test that needs a resource starts from a realistic default and says
 // only what matters to it (`aKey({ description: 'old' })`). The secret values are distinctive
 // text, so leak tests can search any output for them (SECRET_TEXTS / secretNeedles()).
-import { KIND_ORDER } from '../../src/model.js';
+import { kindRank } from '../../src/kinds/index.js';
 import type {
   CurrentKey,
   CurrentKeyEnvironment,
@@ -116,7 +116,8 @@ function readSecret(s: Secret | undefined, mode: SecretReadMode): CurrentSecret 
  * The object as the server holds it after applying `desired` (server-only fields dropped, as the
  * client does). `secrets` says how the server reports secret fields.
  */
-export function currentOf(desired: DesiredResource, secrets: SecretReadMode = 'plain'): CurrentResource {
+export function currentOf(resource: DesiredResource, secrets: SecretReadMode = 'plain'): CurrentKey | CurrentKeystore {
+  const desired = resource as DesiredKey | DesiredKeystore;
   if (desired.kind === 'Key') {
     return {
       kind: 'Key',
@@ -166,7 +167,7 @@ export function aCurrentKeystore(overrides: Partial<Omit<CurrentKeystore, 'kind'
 export function desiredState(...resources: DesiredResource[]): DesiredState {
   const sorted = [...resources].sort(
     (a, b) =>
-      KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
+      kindRank(a.kind) - kindRank(b.kind) ||
       (a.project < b.project ? -1 : a.project > b.project ? 1 : 0) ||
       (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
   );

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { resolveConnection } from '../../api/connection.js';
+import { resolveConnection } from '../connection.js';
 import { hasErrors } from '../../diagnostics.js';
 import { createLogger } from '../../log.js';
 import { loadManifests } from '../../manifest/load.js';
@@ -134,6 +134,7 @@ export const applyCommand: Command = {
         extraProjects: conn.project !== undefined ? [conn.project] : [],
         server: conn.server,
         diagnostics: load.diagnostics,
+        concurrency: conn.concurrency,
       });
       const signal = ctx.signalName();
       if (outcome.plan === null) {

@@ -10,7 +10,9 @@ from memory, or from --data FILE so that state survives a restart. For the demo,
 benchmarks. Prints its URL and a token hint, and runs until SIGINT/SIGTERM (Ctrl-C).`;
 
 const NOTES = `Endpoints: /apiops/... as in the Management API docs, plus GET /__emulator/stats (request counts
-by route, writes, faults, most requests in flight) and POST /__emulator/reset-stats, without auth.
+by route and by query, writes, faults, export calls, most requests in flight), GET
+/__emulator/requests (method, path, query and status of each API request; never bodies) and
+POST /__emulator/reset-stats, without auth.
 
 Exit status: 0 after a clean stop on SIGINT/SIGTERM, 1 when it cannot start.`;
 
@@ -105,6 +107,15 @@ async function emulatorOptions(args: ParsedArgs, cwd: string): Promise<EmulatorO
   if (hide.length > 0) options.hideFromList = hide;
   const ttl = numberFlag(args, 'token-ttl', 0, 10 * 365 * 86_400);
   if (ttl !== undefined) options.tokenTtlSeconds = ttl;
+  const generation = stringFlag(args, 'generation');
+  if (generation !== undefined) {
+    if (generation !== 'legacy' && generation !== 'current') {
+      throw new UsageError(`--generation must be legacy or current, got "${generation}"`);
+    }
+    options.generation = generation;
+  }
+  if (booleanFlag(args, 'refuse-export')) options.refuseExport = true;
+  if (booleanFlag(args, 'keystore-env-ids')) options.keystoreListEnvironmentIds = true;
   return options;
 }
 
@@ -209,6 +220,24 @@ export const emulatorCommand: Command = {
       description: 'list calls leave out objects named NAME',
     },
     'token-ttl': { type: 'string', value: 'S', description: 'lifetime of issued tokens in seconds', default: '3600' },
+    generation: {
+      type: 'string',
+      value: 'legacy|current',
+      description:
+        'API generation to speak; current is the 2026 reference: /apiops/projects/{p}/environments/, ' +
+        'content/password bodies, reads without material, partial PUT, JWK parameters, export-file',
+      default: 'legacy',
+    },
+    'refuse-export': {
+      type: 'boolean',
+      description: '(current) export-file answers 403, as for a token without EXPORT_IMPORT',
+    },
+    'keystore-env-ids': {
+      type: 'boolean',
+      description:
+        '(current) keystore lists carry environmentId and encrypted file/password instead of environmentName ' +
+        '(the single GET still carries names)',
+    },
   },
   examples: [
     'apinizer-gitops emulator --port 8080',
@@ -230,6 +259,7 @@ export const emulatorCommand: Command = {
     ctx.stdout.write(
       `Apinizer emulator listening on ${emulator.url}\n` +
         `APINIZER_URL=${emulator.url} APINIZER_TOKEN=${emulator.token}\n` +
+        `API generation: ${options.generation ?? 'legacy'}\n` +
         `Projects: ${projects.map((p) => `${p.name} (${p.environments.join(', ')})`).join('; ')}\n` +
         (options.dataFile ? `Data: ${options.dataFile}\n` : '') +
         `Stats: ${emulator.url}/__emulator/stats. Stop with Ctrl-C.\n`,

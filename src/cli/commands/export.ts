@@ -1,12 +1,14 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { createApiClient } from '../../api/client.js';
-import { resolveConnection } from '../../api/connection.js';
+import { resolveConnection } from '../connection.js';
 import { buildExportPlan, type ExportPlan, type SecretsMode } from '../../export/render.js';
 import { findRepositoryRoots, packageSchemasDir, schemaReference } from '../../export/schemas.js';
 import { writeExport } from '../../export/write.js';
 import { createLogger } from '../../log.js';
 import { asSentence } from '../../reconcile/render/common.js';
-import { KIND_ORDER, resourceLabel, type CurrentResource, type Kind } from '../../model.js';
+import { descriptorOf, kindNames } from '../../kinds/index.js';
+import { resourceLabel, type ApiGeneration, type CurrentResource, type Kind } from '../../model.js';
+import { readMaterial } from '../../reconcile/material.js';
 import { type Command, type ParsedArgs, EXIT, UsageError, booleanFlag, exitCodeForSignal, stringFlag } from '../command.js';
 import { connectionOptions } from '../common.js';
 
@@ -36,14 +38,15 @@ const NOTES = 'Exit status: 0 exported, 1 any error (unknown project, existing f
 function parseKinds(args: ParsedArgs): Kind[] {
   const raw = args.values.kind;
   const given = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((v): v is string => typeof v === 'string');
-  if (given.length === 0) return [...KIND_ORDER];
+  const all = kindNames();
+  if (given.length === 0) return all;
   const kinds = new Set<Kind>();
   for (const word of given.flatMap((v) => v.split(',')).map((w) => w.trim().toLowerCase())) {
-    if (word === 'key' || word === 'keys') kinds.add('Key');
-    else if (word === 'keystore' || word === 'keystores') kinds.add('Keystore');
-    else throw new UsageError(`--kind must be Key, Keystore or both (comma-separated), got "${word}"`);
+    const kind = all.find((k) => word === k.toLowerCase() || word === descriptorOf(k).plural.toLowerCase());
+    if (kind === undefined) throw new UsageError(`--kind must be ${all.join(', ')} or several (comma-separated), got "${word}"`);
+    kinds.add(kind);
   }
-  return KIND_ORDER.filter((k) => kinds.has(k));
+  return all.filter((k) => kinds.has(k));
 }
 
 function secretsMode(args: ParsedArgs): SecretsMode {
@@ -126,13 +129,32 @@ export const exportCommand: Command = {
       attempts: settings.attempts,
       allowInsecureHttp: settings.allowInsecureHttp,
       ...(settings.caFile !== undefined ? { caFile: settings.caFile } : {}),
+      ...(settings.apiGeneration !== undefined ? { apiGeneration: settings.apiGeneration } : {}),
       logger,
       signal: ctx.signal,
     });
-    // One list call per kind (SPEC §4's reading of state); both at once.
+    // One list call per kind (SPEC §4's reading of state), all at once; on a current server the
+    // material comes from one export-file call per object and environment (SPEC §2b).
     let lists;
+    let generation: ApiGeneration = 'legacy';
+    let material: Awaited<ReturnType<typeof readMaterial>> = { unknown: [] };
     try {
+      const g = await client.generation(project);
+      if (!g.ok) {
+        const e = g.error;
+        ctx.stderr.write(`apinizer-gitops export: cannot reach project "${project}" on ${settings.server}: ${e.message}${e.hint ? ` ${asSentence(e.hint)}` : ''}\n`);
+        return EXIT.error;
+      }
+      generation = g.value;
       lists = await Promise.all(kinds.map(async (kind) => ({ kind, result: await client.list(project, kind) })));
+      if (generation === 'current' && lists.every((l) => l.result.ok)) {
+        const all = lists.flatMap((l) => (l.result.ok ? l.result.value : []));
+        material = await readMaterial(
+          all.map((current) => ({ current, environments: current.environments.map((e) => e.name) })),
+          client,
+          settings.concurrency,
+        );
+      }
     } finally {
       await client.close();
     }
@@ -146,22 +168,34 @@ export const exportCommand: Command = {
         continue;
       }
       const e = result.error;
-      const what = e.kind === 'not-found' ? `project "${project}" was not found on ${settings.server}` : `cannot list the ${kind}s of project "${project}"`;
+      const what = e.kind === 'not-found' || e.kind === 'project-not-found' ? `project "${project}" was not found on ${settings.server}` : `cannot list the ${descriptorOf(kind).plural} of project "${project}"`;
       const message = /[.!?]$/.test(e.message) ? e.message : `${e.message}.`;
       ctx.stderr.write(`apinizer-gitops export: ${what}: ${message}${e.hint ? ` ${asSentence(e.hint)}` : ''}\n`);
       return EXIT.error;
     }
 
+    if (material.error) {
+      const e = material.error.error;
+      ctx.stderr.write(`apinizer-gitops export: cannot read ${material.error.what}: ${e.message}${e.hint ? ` ${asSentence(e.hint)}` : ''}\nNothing was written.\n`);
+      return EXIT.error;
+    }
+    if (material.unknown.length > 0) {
+      // SPEC §2b: a refused export writes nothing and says which permission it needs.
+      for (const line of material.unknown) ctx.stderr.write(`apinizer-gitops export: ${line.replace(/; it is shown as unknown.*$/, '')}\n`);
+      ctx.stderr.write('apinizer-gitops export: nothing was written.\n');
+      return EXIT.error;
+    }
+
     const where = shown(ctx.cwd, outDir);
     if (resources.length === 0) {
-      ctx.stdout.write(`Project ${project} has no ${kinds.map((k) => `${k}s`).join(' or ')}; nothing written.\n`);
+      ctx.stdout.write(`Project ${project} has no ${kinds.map((k) => descriptorOf(k).plural).join(' or ')}; nothing written.\n`);
       return EXIT.ok;
     }
 
     const schemaRef = schemaReference(packageSchemasDir(), outDir, await findRepositoryRoots(outDir));
     let plan: ExportPlan;
     try {
-      plan = buildExportPlan(resources, { secrets, schemaRef });
+      plan = buildExportPlan(resources, { secrets, schemaRef, generation });
     } catch (err) {
       ctx.stderr.write(`apinizer-gitops export: ${(err as Error).message}\n`);
       return EXIT.error;
@@ -184,7 +218,7 @@ export const exportCommand: Command = {
     if (notes.length > 0) ctx.stderr.write(`${notes.join('\n')}\n`);
     const manifests = plan.files.filter((f) => f.type === 'manifest').length;
     const secretFiles = plan.files.filter((f) => f.type === 'secret').length;
-    const counted = kinds.map((k) => plural(plan.counts[k], k)).join(' and ');
+    const counted = kinds.map((k) => plural(plan.counts[k] ?? 0, k)).join(' and ');
     const secretNote =
       secrets === 'file'
         ? `, ${plural(secretFiles, 'secret file')} under ${shown(ctx.cwd, resolve(outDir, 'secrets'))}/ (git-ignored)`

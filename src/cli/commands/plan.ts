@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { resolveConnection } from '../../api/connection.js';
+import { resolveConnection } from '../connection.js';
 import { hasErrors } from '../../diagnostics.js';
 import { createLogger } from '../../log.js';
 import { loadManifests } from '../../manifest/load.js';
@@ -107,6 +107,7 @@ export const planCommand: Command = {
         extraProjects: conn.project !== undefined ? [conn.project] : [],
         server: conn.server,
         diagnostics: load.diagnostics,
+        concurrency: conn.concurrency,
       });
     } finally {
       await client.close();

@@ -1,4 +1,4 @@
-import { resolveDefaultProject } from '../../api/connection.js';
+import { resolveDefaultProject } from '../connection.js';
 import {
   diagnosticToJson,
   formatDiagnostic,

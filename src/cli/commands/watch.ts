@@ -1,4 +1,4 @@
-import { resolveConnection } from '../../api/connection.js';
+import { resolveConnection } from '../connection.js';
 import { createLogger } from '../../log.js';
 import { createAdaptiveLimiter } from '../../reconcile/concurrency.js';
 import { releaseMemory } from '../../watch/memory.js';

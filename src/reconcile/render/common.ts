@@ -1,7 +1,7 @@
 // Pure helpers shared by the plan and report renderers: grouping, marks and summary sentences.
 // Renderers read the plan's changes and summaries only; they look at `desired`/`current` solely to
 // tell whether a secret was added or removed, and never print anything from them.
-import { KIND_ORDER } from '../../model.js';
+import { kindRank } from '../../kinds/index.js';
 import type { Kind } from '../../model.js';
 import { compareText } from '../diff.js';
 import type { FieldChange, PlanAction, PlanSummary, ReportSummary } from '../types.js';
@@ -52,7 +52,7 @@ export function groupChangedActions(actions: readonly PlanAction[]): ActionGroup
     g.actions.push(a);
   }
   return [...groups.values()].sort(
-    (a, b) => compareText(a.project, b.project) || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind),
+    (a, b) => compareText(a.project, b.project) || kindRank(a.kind) - kindRank(b.kind),
   );
 }
 

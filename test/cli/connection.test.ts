@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { resolveConnection, resolveDefaultProject } from '../../src/api/connection.js';
+import { resolveConnection, resolveDefaultProject } from '../../src/cli/connection.js';
 import { UsageError, type ParsedArgs } from '../../src/cli/command.js';
 import { tempTree } from '../support/tmp.js';
 

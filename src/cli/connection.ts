@@ -7,9 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { type ParsedArgs, UsageError, booleanFlag, stringFlag } from '../cli/command.js';
-import type { AuthSettings } from './auth.js';
-import { apiBase, isLoopbackHost } from './url.js';
+import { type ParsedArgs, UsageError, booleanFlag, stringFlag } from './command.js';
+import type { AuthSettings } from '../api/auth.js';
+import type { ApiGeneration } from '../model.js';
+import { apiBase, isLoopbackHost } from '../api/url.js';
 
 /** Everything a command needs to build the client and its logger. */
 export interface ConnectionSettings {
@@ -25,12 +26,26 @@ export interface ConnectionSettings {
   caFile?: string;
   logLevel: string;
   logFormat?: 'json' | 'pretty';
+  /** The API generation to speak, skipping the probe (SPEC §2b); found per project when absent. */
+  apiGeneration?: ApiGeneration;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 /** Config file keys, in their canonical spelling; kebab-case spellings of the flags are accepted too. */
-const CONFIG_KEYS = ['server', 'project', 'concurrency', 'timeout', 'retries', 'caFile', 'allowInsecureHttp', 'logLevel', 'logFormat', 'username'] as const;
+const CONFIG_KEYS = [
+  'server',
+  'project',
+  'concurrency',
+  'timeout',
+  'retries',
+  'caFile',
+  'allowInsecureHttp',
+  'logLevel',
+  'logFormat',
+  'username',
+  'apiGeneration',
+] as const;
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 const ALIASES: Record<string, ConfigKey> = {
   url: 'server',
@@ -38,6 +53,7 @@ const ALIASES: Record<string, ConfigKey> = {
   'allow-insecure-http': 'allowInsecureHttp',
   'log-level': 'logLevel',
   'log-format': 'logFormat',
+  'api-generation': 'apiGeneration',
   attempts: 'retries',
 };
 
@@ -225,6 +241,14 @@ export function resolveConnection(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd:
     const f = asString(format).toLowerCase();
     if (f !== 'json' && f !== 'pretty') throw new UsageError(`${format.source} must be json or pretty, got "${f}"`);
     settings.logFormat = f;
+  }
+  const generation = pick(args, 'api-generation', env, 'APINIZER_API_GENERATION', config, 'apiGeneration');
+  if (generation !== undefined) {
+    const g = asString(generation).toLowerCase();
+    if (g !== 'legacy' && g !== 'current') {
+      throw new UsageError(`${generation.source} must be legacy or current (or unset, to detect it), got "${g}"`);
+    }
+    settings.apiGeneration = g;
   }
   return settings;
 }

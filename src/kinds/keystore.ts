@@ -1,0 +1,136 @@
+// The Keystore kind: a JKS or PKCS12 file per environment, in `/projects/{project}/keystores/`,
+// body `keyStoreEnvironmentList`. The current form adds a password (a text secret) and an alias.
+import type { CurrentKeystore, CurrentKeystoreEnvironment, DesiredKeystore } from '../model.js';
+import { entries, environmentName, readSecret, sendBinary, text } from './material.js';
+import type { ExportShape, KindDescriptor, ManifestProblem } from './types.js';
+
+const ENVIRONMENT_LISTS = ['keyStoreEnvironmentList', 'keystoreEnvironmentList', 'environmentList', 'environments'];
+
+function isCurrentEnvironment(env: object): boolean {
+  const e = env as Record<string, unknown>;
+  return e.password !== undefined || e.alias !== undefined;
+}
+
+export const keystoreKind: KindDescriptor = {
+  kind: 'Keystore',
+  plural: 'Keystores',
+  segment: 'keystores',
+  schema: 'keystore.schema.json',
+  dependsOn: [],
+  resourceFields: [],
+  environmentFields: [
+    // JKS/PKCS12 are names of formats, not user text; servers have been seen echoing `pkcs12`.
+    { name: 'type', role: 'plain', caseInsensitive: true },
+    { name: 'file', role: 'binary-secret' },
+    {
+      name: 'password',
+      role: 'text-secret',
+      forms: ['current'],
+      inlineWarning: {
+        code: 'inline-secret',
+        message: 'the keystore password is written in the manifest; keep it out of Git with { fromEnv: NAME } or { fromFile: PATH }',
+      },
+    },
+    { name: 'alias', role: 'plain', forms: ['current'], unmanagedWhenUnset: true },
+  ],
+  exportField: 'file',
+  redactNames: ['file', 'password'],
+
+  formOf(resource) {
+    return resource.environments.some(isCurrentEnvironment) ? 'current' : 'legacy';
+  },
+
+  formAdvice(form, generation) {
+    return form === 'legacy'
+      ? `the server speaks the ${generation} API generation, which needs each keystore's password: add ` +
+          '`password: { fromEnv: NAME }` (or fromFile) to every environment'
+      : `the server speaks the ${generation} API generation, which takes no keystore password or alias: ` +
+          'remove password and alias from every environment';
+  },
+
+  checkSpec(spec) {
+    const problems: ManifestProblem[] = [];
+    const envs = Array.isArray(spec.environments) ? (spec.environments as Record<string, unknown>[]) : [];
+    if (!envs.some(isCurrentEnvironment)) return problems;
+    envs.forEach((env, i) => {
+      if (env.password !== undefined) return;
+      problems.push({
+        path: ['spec', 'environments', i, 'password'],
+        target: 'node',
+        message:
+          'is required: this Keystore is in the current form (an environment has password or alias), where every ' +
+          'environment needs its password; add password: { fromEnv: NAME }',
+      });
+    });
+    return problems;
+  },
+
+  toApiBody(resource, generation) {
+    const store = resource as DesiredKeystore;
+    return {
+      name: store.name,
+      description: store.description,
+      keyStoreEnvironmentList: store.environments.map((e) =>
+        generation === 'legacy'
+          ? { environmentName: e.name, type: e.type, file: sendBinary(e.file) }
+          : {
+              environmentName: e.name,
+              keyStoreType: e.type,
+              file: sendBinary(e.file),
+              // A text secret: the password itself.
+              ...(e.password ? { password: e.password.reveal() } : {}),
+              ...(e.alias !== undefined ? { alias: e.alias } : {}),
+            },
+      ),
+    };
+  },
+
+  fromApiObject(raw, base, generation) {
+    const environments: CurrentKeystoreEnvironment[] = [];
+    for (const e of entries(raw, ENVIRONMENT_LISTS)) {
+      const name = environmentName(e);
+      if (name === undefined) continue;
+      const type = text(e.type) ?? text(e.keyStoreType) ?? '';
+      const env: CurrentKeystoreEnvironment = { name, type };
+      if (generation === 'legacy') {
+        const file = readSecret(e.file);
+        if (file !== undefined) env.file = file;
+      } else {
+        // `file` and `password` in current reads are absent or encrypted: unusable. The file comes
+        // from export-file; the password can never be read back.
+        env.password = 'masked';
+        const alias = text(e.alias);
+        if (alias !== undefined) env.alias = alias;
+      }
+      environments.push(env);
+    }
+    const store: CurrentKeystore = { ...base, kind: 'Keystore', environments };
+    return store;
+  },
+
+  exportShape(resource, generation) {
+    const store = resource as CurrentKeystore;
+    const shape: ExportShape = { fields: [], environments: [], warnings: [] };
+    for (const env of store.environments) {
+      if (env.type !== 'JKS' && env.type !== 'PKCS12') {
+        shape.warnings.push(
+          `environment ${env.name}: keystore type "${env.type}" is not JKS or PKCS12; the manifest will not validate until it is corrected`,
+        );
+      }
+      const plain: [string, string][] = [['type', env.type]];
+      if (generation === 'current' && env.alias !== undefined) plain.push(['alias', env.alias]);
+      shape.environments.push({
+        name: env.name,
+        plain,
+        secrets:
+          generation === 'current'
+            ? [
+                { field: 'file', value: env.file, required: true },
+                { field: 'password', value: undefined, required: true, writeOnly: true },
+              ]
+            : [{ field: 'file', value: env.file, required: true }],
+      });
+    }
+    return shape;
+  },
+};

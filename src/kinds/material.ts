@@ -1,0 +1,69 @@
+// Pure helpers the kind descriptors share for reading and comparing key material.
+import { isBase64, normaliseBase64, Secret } from '../secret.js';
+import type { CurrentSecret } from '../model.js';
+
+/** A plain string field of an API object: absent, null and '' are undefined. */
+export function text(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** True for a JSON object (not null, not a list). */
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * A secret field as a legacy server reports it: absent, null or '' is undefined; a value that is
+ * not base64 (a server that masks, `******`) is 'masked'; anything else is the value, wrapped.
+ */
+export function readSecret(v: unknown): CurrentSecret | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string') return 'masked';
+  // One scan in the common case (valid base64); whitespace-only text counts as absent.
+  if (isBase64(v)) return new Secret(v);
+  return v.trim() === '' ? undefined : 'masked';
+}
+
+/** The environment name of an API environment entry, in any of the shapes servers use. */
+export function environmentName(entry: Record<string, unknown>): string | undefined {
+  return (
+    text(entry.environmentName) ??
+    text(entry.name) ??
+    (isRecord(entry.environment) ? text(entry.environment.name) : text(entry.environment))
+  );
+}
+
+/** The first of `fields` that holds a list, its object entries. */
+export function entries(raw: Record<string, unknown>, fields: readonly string[]): Record<string, unknown>[] {
+  for (const f of fields) {
+    const v = raw[f];
+    if (Array.isArray(v)) return v.filter(isRecord);
+  }
+  return [];
+}
+
+/** Base64 text of a secret with whitespace removed: the form in which binary secrets are sent. */
+export function sendBinary(s: Secret): string {
+  return normaliseBase64(s.reveal());
+}
+
+/** Text with line endings normalised and surrounding whitespace removed: how PEMs are compared. */
+function normalisedText(bytes: Buffer): string {
+  return bytes.toString('utf8').replace(/\r\n?/g, '\n').trim();
+}
+
+/**
+ * Equality of key content (SPEC §2b): the export answers a PEM for PRIVATE/PUBLIC_KEY (compared as
+ * text, line endings and surrounding whitespace aside) and, for a SECRET_KEY, either the base64
+ * text the manifest holds or its decoded bytes. Both sides are base64 of what they hold.
+ */
+export function contentEquals(desired: Secret, current: Secret): boolean {
+  if (desired.equals(current)) return true;
+  const d = Buffer.from(normaliseBase64(desired.reveal()), 'base64');
+  const c = Buffer.from(normaliseBase64(current.reveal()), 'base64');
+  if (d.equals(c)) return true;
+  const cText = normalisedText(c);
+  if (normalisedText(d) === cText) return true;
+  // A SECRET_KEY exported as the base64 text that was sent.
+  return cText.replace(/\s+/g, '') === normaliseBase64(desired.reveal());
+}

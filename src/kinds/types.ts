@@ -1,0 +1,113 @@
+// What a kind of resource is, as data the core reads. The core (manifest loading, diff, plan,
+// fingerprint, apply, watch, export, renderers, log redaction) never names a kind: it asks the
+// kind's descriptor. Adding a kind is a descriptor, its schema, and a line in the registry.
+import type { DiagnosticCode } from '../diagnostics.js';
+import type { ApiGeneration, CurrentResource, CurrentSecret, DesiredResource } from '../model.js';
+import type { Secret } from '../secret.js';
+
+/**
+ * What a field holds, and so how it is resolved, compared, sent and printed:
+ * - `plain`: text shown in plans;
+ * - `binary-secret`: key material as base64 (inline base64, a file's bytes, a variable's base64);
+ * - `text-secret`: a secret that is text, such as a keystore password (inline is the text itself);
+ * secrets are never printed, and compared without showing either side.
+ */
+export type FieldRole = 'plain' | 'binary-secret' | 'text-secret';
+
+/** One field of a resource (`spec.keyType`) or of its environment entries (`environments[].file`). */
+export interface FieldSpec {
+  /** The name the manifest and the model use. */
+  readonly name: string;
+  readonly role: FieldRole;
+  /** A plain value compared ignoring case (format names such as PKCS12 that servers re-case). */
+  readonly caseInsensitive?: boolean;
+  /**
+   * The manifest forms in which the field is managed; absent means every form. Outside them the
+   * field is neither compared nor sent (a legacy server's `alias` on a legacy-form Key is its own).
+   */
+  readonly forms?: readonly ApiGeneration[];
+  /** An optional field the manifest may leave out to leave the server's value alone. */
+  readonly unmanagedWhenUnset?: boolean;
+  /** Equality for a binary secret when bytes may come back in another encoding (a PEM re-wrapped). */
+  readonly equals?: (desired: Secret, current: Secret) => boolean;
+  /** A warning for a secret written inline in the manifest, when `when` (given the spec) holds. */
+  readonly inlineWarning?: {
+    code: Extract<DiagnosticCode, `inline-${string}`>;
+    message: string;
+    when?: (spec: Record<string, unknown>) => boolean;
+  };
+}
+
+/** One value of a secret field as the export renders it: a reference to write, or why there is none. */
+export interface ExportSecret {
+  field: string;
+  value: CurrentSecret | undefined;
+  /** True when a manifest of this form needs the field (an absent value is then reported). */
+  required: boolean;
+  /** True when the server can never give the value back (a keystore password): always a reference. */
+  writeOnly?: boolean;
+}
+
+/** A resource as export writes it: its resource-level fields, then its environments. */
+export interface ExportShape {
+  fields: [string, string][];
+  environments: { name: string; plain: [string, string][]; secrets: ExportSecret[] }[];
+  /** Things the manifest will not validate with until the user fixes them. */
+  warnings: string[];
+}
+
+/** A problem a kind finds in a schema-valid manifest (SPEC §2b's cross-field rules). */
+export interface ManifestProblem {
+  /** Path inside the document, e.g. `['spec', 'environments', 0, 'content']`. */
+  path: (string | number)[];
+  message: string;
+  /** Where to point: the key of the field (default), or the mapping that lacks something. */
+  target?: 'key' | 'node';
+}
+
+/** Everything the core needs to know about one kind of resource. */
+export interface KindDescriptor {
+  /** The manifest `kind:` value. */
+  readonly kind: string;
+  /** Plural for messages: `Keys`. */
+  readonly plural: string;
+  /** The API path segment (`/projects/{p}/keys/`) and the export folder name. */
+  readonly segment: string;
+  /** The manifest schema file under `schemas/`, or the schema itself (a kind defined in code). */
+  readonly schema: string | Record<string, unknown>;
+  /** Kinds whose resources must exist before this kind's are created (deleted after). */
+  readonly dependsOn: readonly string[];
+  /** Fields of `spec` other than description and environments, e.g. `keyType`. */
+  readonly resourceFields: readonly FieldSpec[];
+  /** Fields of an environment entry other than `name`. */
+  readonly environmentFields: readonly FieldSpec[];
+  /** The environment field that the current generation's export-file endpoint gives back. */
+  readonly exportField?: string;
+  /** The value of `exportField` from the bytes export-file answered (default: the bytes as they are). */
+  materialFromExport?(resource: CurrentResource, bytes: Buffer): Secret;
+  /** Names of API body fields that carry secrets, for log redaction (the model's names are added). */
+  readonly redactNames: readonly string[];
+  /** Which manifest form a resource is in (SPEC §2b): decided by its fields. */
+  formOf(resource: { environments: readonly object[] }): ApiGeneration;
+  /** What to write instead when a resource's form does not fit the server's generation. */
+  formAdvice(form: ApiGeneration, generation: ApiGeneration): string;
+  /** Rules between fields that the schema cannot say, on a schema-valid `spec`. */
+  checkSpec(spec: Record<string, unknown>): ManifestProblem[];
+  /** The create/update body for the server's generation, secrets revealed. */
+  toApiBody(resource: DesiredResource, generation: ApiGeneration): Record<string, unknown>;
+  /**
+   * A resource as the API reports it, in the model's shape; server-only fields dropped. `base`
+   * holds identity and description, already read. Material a generation never returns is absent.
+   */
+  fromApiObject(raw: Record<string, unknown>, base: CurrentBase, generation: ApiGeneration): CurrentResource;
+  /** What an exported manifest of this resource holds. */
+  exportShape(resource: CurrentResource, generation: ApiGeneration): ExportShape;
+}
+
+/** Identity and description of a resource read from the API. */
+export interface CurrentBase {
+  kind: string;
+  project: string;
+  name: string;
+  description: string;
+}
