@@ -19,13 +19,43 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
+/**
+ * One flag: how it is parsed and how `--help` and the docs describe it. The parser and the help
+ * are both made from these, so a flag cannot be accepted without being documented, nor the reverse.
+ */
+export interface FlagSpec {
+  type: 'string' | 'boolean';
+  /** Repeatable: the values are collected in order. */
+  multiple?: boolean;
+  /** What the value looks like in help: `N`, `FILE`, `text|json`. String flags only. */
+  value?: string;
+  /** What the flag does; wrapped to the terminal width by the help renderer. */
+  description: string;
+  /** The value used when the flag (and its variable) is absent, as help shows it. */
+  default?: string;
+  /** The environment variable read when the flag is absent. */
+  env?: string;
+  /** The help section the flag is listed under; default "Flags". */
+  group?: string;
+}
+
+/** A command's flags by name (without the leading `--`). */
+export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
+
 /** One sub-command: its help and its orchestration. Returns the exit code; never calls process.exit. */
 export interface Command {
   name: string;
   summary: string;
-  /** Full help text shown by `apinizer-gitops CMD --help`. */
-  help: string;
-  options: OptionsConfig;
+  /** What follows `apinizer-gitops NAME` in the usage line, e.g. `PATH... [flags]`. */
+  usage: string;
+  /** What the command does: the help text between the usage line and the flags. */
+  description: string;
+  /** The flags: parsed from these and listed by `--help` from these. */
+  options: FlagSpecs;
+  /** Command lines for the help's "Examples:" section; a line starting with `#` explains the next. */
+  examples: readonly string[];
+  /** Help text after the examples: output, signals, exit status. */
+  notes?: string;
   run(args: ParsedArgs, ctx: CommandContext): Promise<number>;
 }
 

@@ -28,7 +28,7 @@ export function writeTo(stream: NodeJS.WritableStream, text: string): Promise<vo
  * Writes `text` to `file` (relative to cwd) through a temporary file and a rename, so a reader
  * never sees half a plan. Returns an error sentence, or null on success.
  */
-export async function writeOutFile(file: string, text: string, cwd: string): Promise<string | null> {
+export async function writeOutFile(file: string, text: string, cwd: string, flag = '--out'): Promise<string | null> {
   const target = resolve(cwd, file);
   const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
   try {
@@ -39,7 +39,7 @@ export async function writeOutFile(file: string, text: string, cwd: string): Pro
     await rm(tmp, { force: true }).catch(() => undefined);
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'ENOENT' ? 'its folder does not exist' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'it is a folder' : e.message;
-    return `cannot write --out ${file}: ${why}`;
+    return `cannot write ${flag} ${file}: ${why}`;
   }
 }
 

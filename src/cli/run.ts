@@ -1,36 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { type Command, type CommandContext, UsageError, EXIT } from './command.js';
+import { type CommandContext, UsageError, EXIT } from './command.js';
 import { commandLoaders, loadAllCommands } from './commands/index.js';
+import {
+  parseArgsOptions, renderCommandHelp, renderTopLevelHelp, unknownCommandMessage, unknownFlagMessage,
+} from './help.js';
 
 function packageVersion(): string {
   const pkgPath = fileURLToPath(new URL('../../package.json', import.meta.url));
   return (JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string }).version;
 }
 
-function topLevelHelp(commands: readonly Command[]): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
-  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return [
-    'apinizer-gitops: keep an Apinizer gateway\'s Keys and Keystores equal to YAML manifests in Git.',
-    '',
-    'Usage: apinizer-gitops <command> [flags] [PATH...]',
-    '',
-    'Commands:',
-    ...lines,
-    '',
-    'Run `apinizer-gitops <command> --help` for a command\'s flags.',
-    'Exit codes: 0 success, 1 error, 2 changes (plan --detailed-exitcode), 130/143 interrupted.',
-    '',
-  ].join('\n');
-}
-
 /** Runs one CLI invocation and returns its exit code. Exported for in-process tests. */
 export async function runCli(argv: string[], ctx: CommandContext): Promise<number> {
-  const [name, ...rest] = argv;
+  // `help CMD` is `CMD --help`.
+  const [name, ...rest] = argv[0] === 'help' && argv[1] !== undefined ? [argv[1], '--help'] : argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    ctx.stdout.write(topLevelHelp(await loadAllCommands()));
+    ctx.stdout.write(renderTopLevelHelp(await loadAllCommands()));
     return name === undefined ? EXIT.error : EXIT.ok;
   }
   if (name === '--version' || name === '-v' || name === 'version') {
@@ -39,17 +26,23 @@ export async function runCli(argv: string[], ctx: CommandContext): Promise<numbe
   }
   const load = Object.hasOwn(commandLoaders, name) ? commandLoaders[name] : undefined;
   if (!load) {
-    ctx.stderr.write(`apinizer-gitops: unknown command "${name}". Commands: ${Object.keys(commandLoaders).join(', ')}.\n`);
+    ctx.stderr.write(`apinizer-gitops: ${unknownCommandMessage(name, Object.keys(commandLoaders))}\n`);
     return EXIT.error;
   }
   const command = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
-    ctx.stdout.write(command.help.endsWith('\n') ? command.help : `${command.help}\n`);
+    ctx.stdout.write(renderCommandHelp(command));
     return EXIT.ok;
+  }
+  const unknown = unknownFlagMessage(rest, command.options);
+  if (unknown !== undefined) {
+    ctx.stderr.write(`apinizer-gitops ${command.name}: ${unknown} See \`apinizer-gitops ${command.name} --help\`.\n`);
+    return EXIT.error;
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
+    const options = parseArgsOptions(command.options);
+    parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
   } catch (err) {
     ctx.stderr.write(`apinizer-gitops ${command.name}: ${(err as Error).message}. See \`apinizer-gitops ${command.name} --help\`.\n`);
     return EXIT.error;

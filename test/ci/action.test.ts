@@ -220,6 +220,12 @@ describe('action.yml, run step by step', () => {
     return { workspace: ws, artifacts: join(root, 'artifacts'), event };
   }
 
+  /** The API calls the emulator answered since its stats were reset, by route. */
+  async function callsByRoute(): Promise<Record<string, number>> {
+    const answer = await fetch(`${emulator().url}/__emulator/stats`);
+    return ((await answer.json()) as { byRoute: Record<string, number> }).byRoute;
+  }
+
   const baseEnv = (event: string, extra: Record<string, string> = {}) => ({
     APINIZER_URL: emulator().url,
     APINIZER_TOKEN: emulator().token,
@@ -235,8 +241,15 @@ describe('action.yml, run step by step', () => {
   it('on a pull request: plans, comments once (updating it on the next push), uploads plan.json; after merge applies that plan', { timeout: 90_000 }, async () => {
     const ws = workspace({ 'keys/action-demo.yaml': MANIFEST('action-demo') });
     const prEnv = baseEnv(ws.event, { GITHUB_EVENT_NAME: 'pull_request', GITHUB_SHA: 'prmerge' });
+    await fetch(`${emulator().url}/__emulator/reset-stats`, { method: 'POST' });
     const first = await runAction({ inputs: { paths: 'gitops' }, workspace: ws.workspace, env: prEnv, artifacts: ws.artifacts });
     expect(first.failed, first.log).toBeNull();
+    // The plan is computed once for both the markdown and the JSON: one list call for the one
+    // (project, kind) the manifests touch, where a plan per format would make two, and no other
+    // call (environments, generation probe) made twice either.
+    const calls = await callsByRoute();
+    expect(calls['GET /apiops/projects/{project}/keys/']).toBe(1);
+    expect(Object.entries(calls).filter(([, n]) => n !== 1)).toEqual([]);
     expect(first.ran).toEqual(['Resolve apinizer-gitops', 'Plan', 'Upload the plan for the apply after merge', 'Comment on the pull request']);
     expect(first.outputs['exit-code']).toBe('0');
     expect(first.outputs.changes).toBe('1');
@@ -245,7 +258,7 @@ describe('action.yml, run step by step', () => {
     expect(comment.startsWith(PLAN_MARKER)).toBe(true);
     expect(comment).toContain('1 to create');
     expect(comment).toContain('action-demo');
-    // The job summary got the markdown once (the JSON run is kept quiet).
+    // The job summary got the markdown once.
     const summary = readFileSync(join(ws.workspace, '..', 'runner-temp', 'step-summary.md'), 'utf8');
     expect(summary.split(PLAN_MARKER)).toHaveLength(2);
     const artifact = readFileSync(join(ws.artifacts, 'apinizer-gitops-plan', 'plan.json'), 'utf8');

@@ -147,7 +147,7 @@ describe('apinizer-gitops emulator (CLI)', () => {
     [['--project', 'NoEnvs'], /--project must be NAME:ENV/],
     [['--port', 'http'], /--port must be a whole number/],
     [['--config', 'missing.yaml'], /--config missing.yaml: cannot read it/],
-    [['--frobnicate'], /Unknown option/],
+    [['--frobnicate'], /unknown flag --frobnicate/],
   ])('refuses %j with exit 1 and a message naming the flag', async (args, message) => {
     const run = await runCliProcess(['emulator', ...args]);
     expect(run.code).toBe(1);

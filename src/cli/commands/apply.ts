@@ -12,7 +12,7 @@ import { describePlanError, readPlan } from '../../reconcile/run-plan.js';
 import { compareWithSavedPlan } from '../../reconcile/saved.js';
 import type { Report } from '../../reconcile/types.js';
 import { type Command, type CommandContext, EXIT, booleanFlag, exitCodeForSignal, integerFlag, stringFlag } from '../command.js';
-import { connectionHelp, connectionOptions } from '../common.js';
+import { connectionOptions } from '../common.js';
 import { createProgressLine, githubAnnotations, isTty, useColor, writeOutFile, writeTo } from '../output.js';
 import { clientFor, formatFlag, manifestPaths, problemsText } from '../reconcile-common.js';
 
@@ -22,33 +22,14 @@ type ApplyFormat = (typeof FORMATS)[number];
 /** `--max-deletes` default with `--prune` (SPEC §5). */
 export const DEFAULT_MAX_DELETES = 20;
 
-const HELP = `Usage: apinizer-gitops apply PATH... [--concurrency N] [--prune] [--allow-empty-prune]
-                             [--max-deletes N] [--dry-run] [--plan FILE] [--redeploy]
-                             [--format text|json] [--out FILE]
-
-Makes the server match the manifests: computes the plan exactly as \`plan\` does (nothing is
+const DESCRIPTION = `Makes the server match the manifests: computes the plan exactly as \`plan\` does (nothing is
 written if any manifest is invalid or an environment is unknown), then creates and updates
 under a concurrency limit, then deletes (with --prune). A create answered "already exist"
 becomes an update; an update answered 404 becomes a create; a delete answered 404 is done.
 One resource failing does not stop the others. A sustained share of 429 answers lowers the
-concurrency; transient faults are retried for every method.
+concurrency; transient faults are retried for every method.`;
 
-Flags:
-  --concurrency N        writes in flight, 1..64, default 4              (APINIZER_CONCURRENCY)
-  --prune                delete server objects no manifest declares (see plan --help)
-  --allow-empty-prune    with --prune, also prune kinds that have no manifests
-  --max-deletes N        refuse, before any write, a plan deleting more than N (default ${DEFAULT_MAX_DELETES})
-  --dry-run              print the plan and write nothing
-  --plan FILE            apply only if the plan now equals FILE, saved by
-                         \`plan --format json --out FILE\` with the same PATHs and flags
-  --redeploy             send an update for every managed resource, changed or not (to
-                         retry a deployment that failed in some environment)
-  --format F             text (default) or json (schemas/report.schema.json)
-  --out FILE             write the report to FILE instead of stdout
-
-${connectionHelp}
-
-Output: with text, stdout shows the plan, then one line per resource written and a summary.
+const NOTES = `Output: with text, stdout shows the plan, then one line per resource written and a summary.
 With json, stdout carries only the report (or, with --dry-run, the plan). Logs go to stderr:
 one line per resource written, or a progress line when stderr is a terminal.
 
@@ -56,25 +37,53 @@ SIGINT/SIGTERM: nothing new starts, calls in flight get 10 s to finish, the part
 printed; exit 130/143. Running apply again converges.
 
 Exit status: 0 every resource ok, 1 any error (validation, API, a failed or not deployed
-resource, a refused plan), 130/143 interrupted.
-`;
+resource, a refused plan), 130/143 interrupted.`;
 
 /** `apply PATH...`: plan, guard, write, report. */
 export const applyCommand: Command = {
   name: 'apply',
   summary: 'make the server match the manifests (create, update, and with --prune delete)',
-  help: HELP,
+  usage: 'PATH... [flags]',
+  description: DESCRIPTION,
   options: {
+    prune: { type: 'boolean', description: 'delete server objects no manifest declares (the scope is in plan --help)' },
+    'allow-empty-prune': { type: 'boolean', description: 'with --prune, also prune kinds that have no manifests' },
+    'max-deletes': {
+      type: 'string',
+      value: 'N',
+      description: 'refuse, before any write, a plan deleting more than N resources',
+      default: String(DEFAULT_MAX_DELETES),
+    },
+    'dry-run': { type: 'boolean', description: 'print the plan and write nothing' },
+    plan: {
+      type: 'string',
+      value: 'FILE',
+      description:
+        'apply only if the plan now equals FILE, saved by `plan --format json --out FILE` with the same PATHs and ' +
+        'flags',
+    },
+    redeploy: {
+      type: 'boolean',
+      description:
+        'send an update for every managed resource, changed or not (to retry a deployment that failed in some ' +
+        'environment)',
+    },
+    format: {
+      type: 'string',
+      value: 'text|json',
+      description: 'json is the report of schemas/report.schema.json',
+      default: 'text',
+    },
+    out: { type: 'string', value: 'FILE', description: 'write the report to FILE instead of stdout' },
     ...connectionOptions,
-    prune: { type: 'boolean' },
-    'allow-empty-prune': { type: 'boolean' },
-    'max-deletes': { type: 'string' },
-    'dry-run': { type: 'boolean' },
-    plan: { type: 'string' },
-    redeploy: { type: 'boolean' },
-    format: { type: 'string' },
-    out: { type: 'string' },
   },
+  examples: [
+    'apinizer-gitops apply manifests/ --server https://apinizer.example.com',
+    '# apply exactly the plan that was reviewed, refusing if the server or the manifests changed since',
+    'apinizer-gitops apply manifests/ --plan plan.json',
+    'apinizer-gitops apply manifests/ --prune --max-deletes 5 --format json --out report.json',
+  ],
+  notes: NOTES,
   async run(args, ctx) {
     const paths = manifestPaths(args);
     const format = formatFlag(args, FORMATS);

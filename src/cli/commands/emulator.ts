@@ -5,50 +5,16 @@ import { DEFAULT_PROJECTS, type EmulatorOptions, type EmulatorProject, type Runn
 import { isFaultKind, type FaultKind } from '../../emulator/faults.js';
 import { type Command, type ParsedArgs, EXIT, UsageError, booleanFlag, integerFlag, stringFlag } from '../command.js';
 
-const HELP = `Usage: apinizer-gitops emulator [flags]
-
-Serves a local Apinizer Management API (keys, keystores, projects, environments, token issuance)
+const DESCRIPTION = `Serves a local Apinizer Management API (keys, keystores, projects, environments, token issuance)
 from memory, or from --data FILE so that state survives a restart. For the demo, tests and
-benchmarks. Prints its URL and a token hint, and runs until SIGINT/SIGTERM (Ctrl-C).
+benchmarks. Prints its URL and a token hint, and runs until SIGINT/SIGTERM (Ctrl-C).`;
 
-Flags:
-  --port N                 port to listen on, default 0 (a free port; the URL printed says which)
-  --host H                 address to listen on, default 127.0.0.1
-  --token T                bearer token API calls must send, default dev-token (the emulator's
-                           own, not a secret)
-  --user NAME:PASSWORD     account for POST /apiops/auth/token (repeatable); default admin:admin
-  --project NAME:ENV,ENV   a project and its environments (repeatable); default
-                           Payments:production,staging,test and Identity:production,test
-  --config FILE            YAML or JSON file: projects ({Name: [env, ...]} or [{name, environments}]),
-                           users ({name: password} or [{username, password}]), token, and any other
-                           option by its API name (latencyMs, failRate, ...); flags win
-  --data FILE              load state from FILE if it exists; save it there atomically after writes
-  --latency MS             delay every API answer by MS milliseconds
-  --fail-rate R            answer a fraction R (0..1) of API requests with a fault
-  --fail-kinds LIST        faults to choose from, comma-separated: 500,429,503,reset (default all)
-  --seed N                 seed of the fault sequence, default 1 (same seed, same faults)
-  --retry-after S          retry_after / Retry-After of injected 429s in seconds, default 1
-  --mask-secrets           reads answer "******" for privateKey, publicKey and file
-  --dialect D              documented (default: success/error_description) or status
-                           (status: "SUCCESS", errors as HTTP 400 with resultMessage)
-  --fail-deployment ENV    deployments to ENV report success:false (repeatable); objects are saved
-  --hide-from-list NAME    list calls leave out objects named NAME (repeatable)
-  --token-ttl S            lifetime of issued tokens in seconds, default 3600
-  --generation G           API generation to speak: legacy (default) or current (2026 reference:
-                           /apiops/projects/{p}/environments/, content/password bodies, reads without
-                           material, partial PUT, JWK parameters, export-file)
-  --refuse-export          (current) export-file answers 403, as for a token without EXPORT_IMPORT
-  --keystore-env-ids       (current) keystore lists carry environmentId and encrypted file/password
-                           instead of environmentName (the single GET still carries names)
-  -h, --help               this help
-
-Endpoints: /apiops/... as in the Management API docs, plus GET /__emulator/stats (request counts
+const NOTES = `Endpoints: /apiops/... as in the Management API docs, plus GET /__emulator/stats (request counts
 by route and by query, writes, faults, export calls, most requests in flight), GET
 /__emulator/requests (method, path, query and status of each API request; never bodies) and
 POST /__emulator/reset-stats, without auth.
 
-Exit status: 0 after a clean stop on SIGINT/SIGTERM, 1 when it cannot start.
-`;
+Exit status: 0 after a clean stop on SIGINT/SIGTERM, 1 when it cannot start.`;
 
 function listFlag(args: ParsedArgs, name: string): string[] {
   const v = args.values[name];
@@ -166,29 +132,119 @@ function startFailure(err: unknown, options: EmulatorOptions): string {
 export const emulatorCommand: Command = {
   name: 'emulator',
   summary: 'run a local Apinizer Management API emulator (demo, tests, benchmarks)',
-  help: HELP,
+  usage: '[flags]',
+  description: DESCRIPTION,
   options: {
-    port: { type: 'string' },
-    host: { type: 'string' },
-    token: { type: 'string' },
-    user: { type: 'string', multiple: true },
-    project: { type: 'string', multiple: true },
-    config: { type: 'string' },
-    data: { type: 'string' },
-    latency: { type: 'string' },
-    'fail-rate': { type: 'string' },
-    'fail-kinds': { type: 'string' },
-    seed: { type: 'string' },
-    'retry-after': { type: 'string' },
-    'mask-secrets': { type: 'boolean' },
-    dialect: { type: 'string' },
-    'fail-deployment': { type: 'string', multiple: true },
-    'hide-from-list': { type: 'string', multiple: true },
-    'token-ttl': { type: 'string' },
-    generation: { type: 'string' },
-    'refuse-export': { type: 'boolean' },
-    'keystore-env-ids': { type: 'boolean' },
+    port: {
+      type: 'string',
+      value: 'N',
+      description: 'port to listen on; 0 is a free port, and the URL printed says which',
+      default: '0',
+    },
+    host: { type: 'string', value: 'H', description: 'address to listen on', default: '127.0.0.1' },
+    token: {
+      type: 'string',
+      value: 'T',
+      description: 'bearer token API calls must send (the emulator\'s own, not a secret)',
+      default: 'dev-token',
+    },
+    user: {
+      type: 'string',
+      multiple: true,
+      value: 'NAME:PASSWORD',
+      description: 'account for POST /apiops/auth/token',
+      default: 'admin:admin',
+    },
+    project: {
+      type: 'string',
+      multiple: true,
+      value: 'NAME:ENV,ENV',
+      description: 'a project and its environments',
+      default: 'Payments:production,staging,test and Identity:production,test',
+    },
+    config: {
+      type: 'string',
+      value: 'FILE',
+      description:
+        'YAML or JSON file: projects ({Name: [env, ...]} or [{name, environments}]), users ({name: password} or ' +
+        '[{username, password}]), token, and any other option by its API name (latencyMs, failRate, ...); flags win',
+    },
+    data: {
+      type: 'string',
+      value: 'FILE',
+      description: 'load state from FILE if it exists; save it there atomically after writes',
+    },
+    latency: { type: 'string', value: 'MS', description: 'delay every API answer by MS milliseconds', default: '0' },
+    'fail-rate': {
+      type: 'string',
+      value: 'R',
+      description: 'answer a fraction R (0..1) of API requests with a fault',
+      default: '0',
+    },
+    'fail-kinds': {
+      type: 'string',
+      value: 'LIST',
+      description: 'faults to choose from, comma-separated: 500,429,503,reset',
+      default: '500,429,503,reset',
+    },
+    seed: {
+      type: 'string',
+      value: 'N',
+      description: 'seed of the fault sequence (same seed, same faults)',
+      default: '1',
+    },
+    'retry-after': {
+      type: 'string',
+      value: 'S',
+      description: 'retry_after / Retry-After of injected 429s in seconds',
+      default: '1',
+    },
+    'mask-secrets': { type: 'boolean', description: 'reads answer "******" for privateKey, publicKey and file' },
+    dialect: {
+      type: 'string',
+      value: 'documented|status',
+      description:
+        'documented: success/error_description; status: "SUCCESS", errors as HTTP 400 with resultMessage',
+      default: 'documented',
+    },
+    'fail-deployment': {
+      type: 'string',
+      multiple: true,
+      value: 'ENV',
+      description: 'deployments to ENV report success:false; objects are saved',
+    },
+    'hide-from-list': {
+      type: 'string',
+      multiple: true,
+      value: 'NAME',
+      description: 'list calls leave out objects named NAME',
+    },
+    'token-ttl': { type: 'string', value: 'S', description: 'lifetime of issued tokens in seconds', default: '3600' },
+    generation: {
+      type: 'string',
+      value: 'legacy|current',
+      description:
+        'API generation to speak; current is the 2026 reference: /apiops/projects/{p}/environments/, ' +
+        'content/password bodies, reads without material, partial PUT, JWK parameters, export-file',
+      default: 'legacy',
+    },
+    'refuse-export': {
+      type: 'boolean',
+      description: '(current) export-file answers 403, as for a token without EXPORT_IMPORT',
+    },
+    'keystore-env-ids': {
+      type: 'boolean',
+      description:
+        '(current) keystore lists carry environmentId and encrypted file/password instead of environmentName ' +
+        '(the single GET still carries names)',
+    },
   },
+  examples: [
+    'apinizer-gitops emulator --port 8080',
+    '# state kept across restarts, and one fault in ten',
+    'apinizer-gitops emulator --data emulator-state.json --fail-rate 0.1 --seed 7',
+  ],
+  notes: NOTES,
   async run(args, ctx) {
     if (args.positionals.length > 0) throw new UsageError(`emulator takes no paths, got "${args.positionals[0]}"`);
     const options = await emulatorOptions(args, ctx.cwd);

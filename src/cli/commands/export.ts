@@ -10,11 +10,9 @@ import { descriptorOf, kindNames } from '../../kinds/index.js';
 import { resourceLabel, type ApiGeneration, type CurrentResource, type Kind } from '../../model.js';
 import { readMaterial } from '../../reconcile/material.js';
 import { type Command, type ParsedArgs, EXIT, UsageError, booleanFlag, exitCodeForSignal, stringFlag } from '../command.js';
-import { connectionHelp, connectionOptions } from '../common.js';
+import { connectionOptions } from '../common.js';
 
-const HELP = `Usage: apinizer-gitops export --project P --out DIR [--kind Key,Keystore] [--secrets file|env] [--force]
-
-Writes the Keys and Keystores a project holds on the server as manifests, one file per resource,
+const DESCRIPTION = `Writes the Keys and Keystores a project holds on the server as manifests, one file per resource,
 so that \`apinizer-gitops plan DIR\` right after reports no changes:
 
   DIR/<project>/keys/<name>.yaml         DIR/<project>/keystores/<name>.yaml
@@ -29,22 +27,12 @@ Key material (publicKey, privateKey, keystore file) is never written into a mani
   --secrets env   references { fromEnv: APINIZER_<PROJECT>_<NAME>_<ENV>_<FIELD> }; the variable
                   names (never the values) are listed on stderr. Fill them from your secret store.
 
-Flags:
-  --project P              the project to export (required)                 (APINIZER_PROJECT)
-  --out DIR                the folder to write into; created when missing
-  --kind K[,K]             Key, Keystore or both (default both); may be repeated
-  --secrets file|env       where key material goes, default file
-  --force                  replace files that exist (otherwise nothing is written if any exists)
-  -h, --help               this help
-
 A secret the server masks (not base64) cannot be exported: the manifest still references the file
 or variable it would have used, nothing is written for it, stderr says where to put the value, and
-the export exits 1 (the other files are written; plan fails on the missing value until you supply it).
+the export exits 1 (the other files are written; plan fails on the missing value until you supply
+it).`;
 
-${connectionHelp}
-
-Exit status: 0 exported, 1 any error (unknown project, existing files, masked secrets).
-`;
+const NOTES = 'Exit status: 0 exported, 1 any error (unknown project, existing files, masked secrets).';
 
 /** `--kind Key,Keystore` (repeatable, case-insensitive, plural accepted) as kinds in kind order. */
 function parseKinds(args: ParsedArgs): Kind[] {
@@ -97,14 +85,29 @@ function planNotes(plan: ExportPlan): string[] {
 export const exportCommand: Command = {
   name: 'export',
   summary: "write a project's Keys and Keystores as manifests (adopt an existing project)",
-  help: HELP,
+  usage: '--project P --out DIR [flags]',
+  description: DESCRIPTION,
   options: {
+    out: { type: 'string', value: 'DIR', description: 'the folder to write into (required); created when missing' },
+    kind: {
+      type: 'string',
+      multiple: true,
+      value: 'K[,K]',
+      description: 'Key, Keystore or both, comma-separated',
+      default: 'Key,Keystore',
+    },
+    secrets: { type: 'string', value: 'file|env', description: 'where key material goes (see above)', default: 'file' },
+    force: { type: 'boolean', description: 'replace files that exist (otherwise nothing is written if any exists)' },
     ...connectionOptions,
-    out: { type: 'string' },
-    kind: { type: 'string', multiple: true },
-    secrets: { type: 'string' },
-    force: { type: 'boolean' },
+    // Listed with the flags above: here it names the project to export, not a default for manifests.
+    project: { type: 'string', value: 'P', description: 'the project to export (required)', env: 'APINIZER_PROJECT' },
   },
+  examples: [
+    'apinizer-gitops export --project Payments --out manifests/ --server https://apinizer.example.com',
+    '# key material as fromEnv references instead of files',
+    'apinizer-gitops export --project Payments --out manifests/ --kind Key --secrets env',
+  ],
+  notes: NOTES,
   async run(args, ctx) {
     if (args.positionals.length > 0) throw new UsageError(`export takes no PATH arguments (got "${args.positionals[0] ?? ''}"); give the folder with --out DIR`);
     const out = stringFlag(args, 'out');

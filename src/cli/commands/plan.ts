@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { resolveConnection } from '../connection.js';
 import { hasErrors } from '../../diagnostics.js';
 import { createLogger } from '../../log.js';
@@ -8,59 +9,81 @@ import { renderPlanMarkdown } from '../../reconcile/render/markdown.js';
 import { renderPlanText } from '../../reconcile/render/text.js';
 import { describePlanError, errorPlan, readPlan } from '../../reconcile/run-plan.js';
 import type { Plan } from '../../reconcile/types.js';
-import { type Command, type CommandContext, EXIT, booleanFlag, exitCodeForSignal, stringFlag } from '../command.js';
-import { connectionHelp, connectionOptions } from '../common.js';
+import { type Command, type CommandContext, EXIT, UsageError, booleanFlag, exitCodeForSignal, stringFlag } from '../command.js';
+import { connectionOptions } from '../common.js';
 import { appendStepSummary, githubAnnotations, useColor, writeOutFile, writeTo } from '../output.js';
 import { clientFor, formatFlag, manifestPaths, problemsText } from '../reconcile-common.js';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
 type PlanFormat = (typeof FORMATS)[number];
 
-const HELP = `Usage: apinizer-gitops plan PATH... [--format text|json|markdown] [--out FILE]
-                            [--detailed-exitcode] [--prune] [--allow-empty-prune] [--project P]
-
-Shows what apply would do: loads and validates every manifest under PATH (no API call if any is
+const DESCRIPTION = `Shows what apply would do: loads and validates every manifest under PATH (no API call if any is
 invalid), checks that every environment named exists (one call per project), reads the server's
 Keys and Keystores (one list call per project and kind the manifests touch) and prints the
-create / update / delete / no-op actions. Never writes to the API. No secret is ever printed.
+create / update / delete / no-op actions. Never writes to the API. No secret is ever printed.`;
 
-Flags:
-  --format F             text (default), json (schemas/plan.schema.json; save it for
-                         apply --plan) or markdown (a pull-request comment)
-  --out FILE             write the --format output to FILE; stdout then shows the plan as text
-  --detailed-exitcode    exit 2 when the plan has changes (0: none, 1: error)
-  --prune                also plan deletes of server objects no manifest declares, in the
-                         (project, kind) pairs the manifests hold at least one resource of
-  --allow-empty-prune    with --prune, also prune both kinds of every project named, even
-                         a kind with no manifests (can delete everything there)
-
-${connectionHelp}
-
-GitHub Actions: with GITHUB_STEP_SUMMARY set the markdown plan is appended there; with
+const NOTES = `GitHub Actions: with GITHUB_STEP_SUMMARY set the markdown plan is appended there; with
 GITHUB_ACTIONS=true problems are also printed as ::error annotations (stdout with text,
 stderr with json/markdown).
 
 Exit status: 0 success (also with changes), 2 changes with --detailed-exitcode, 1 any error,
-130/143 interrupted.
-`;
+130/143 interrupted.`;
 
 /** `plan PATH...`: compute the plan against the API and render it; never writes. */
 export const planCommand: Command = {
   name: 'plan',
   summary: 'show what apply would change (text, json or pull-request markdown); writes nothing',
-  help: HELP,
+  usage: 'PATH... [flags]',
+  description: DESCRIPTION,
   options: {
+    format: {
+      type: 'string',
+      value: 'text|json|markdown',
+      description: 'json (schemas/plan.schema.json) is what apply --plan takes; markdown is a pull-request comment',
+      default: 'text',
+    },
+    out: {
+      type: 'string',
+      value: 'FILE',
+      description: 'write the --format output to FILE; stdout then shows the plan as text',
+    },
+    'json-out': {
+      type: 'string',
+      value: 'FILE',
+      description:
+        'also write the plan as JSON (what apply --plan takes) to FILE, whatever --format is: one plan, two ' +
+        'documents, e.g. the pull-request markdown and the JSON to apply after the merge',
+    },
+    'detailed-exitcode': { type: 'boolean', description: 'exit 2 when the plan has changes (0: none, 1: error)' },
+    prune: {
+      type: 'boolean',
+      description:
+        'also plan deletes of server objects no manifest declares, in the (project, kind) pairs the manifests ' +
+        'hold at least one resource of',
+    },
+    'allow-empty-prune': {
+      type: 'boolean',
+      description:
+        'with --prune, also prune both kinds of every project named, even a kind with no manifests (can delete ' +
+        'everything there)',
+    },
     ...connectionOptions,
-    format: { type: 'string' },
-    out: { type: 'string' },
-    'detailed-exitcode': { type: 'boolean' },
-    prune: { type: 'boolean' },
-    'allow-empty-prune': { type: 'boolean' },
   },
+  examples: [
+    'apinizer-gitops plan manifests/ --server https://apinizer.example.com',
+    '# save the plan for review, then apply exactly that plan',
+    'apinizer-gitops plan manifests/ --format json --out plan.json',
+    'apinizer-gitops plan manifests/ --prune --format markdown --out plan.md',
+  ],
+  notes: NOTES,
   async run(args, ctx) {
     const paths = manifestPaths(args);
     const format = formatFlag(args, FORMATS);
     const out = stringFlag(args, 'out');
+    const jsonOut = stringFlag(args, 'json-out');
+    if (out !== undefined && jsonOut !== undefined && resolve(ctx.cwd, out) === resolve(ctx.cwd, jsonOut)) {
+      throw new UsageError(`--out and --json-out both name ${out}: give two files`);
+    }
     const prune = booleanFlag(args, 'prune');
     const allowEmptyPrune = booleanFlag(args, 'allow-empty-prune');
     const conn = resolveConnection(args, ctx.env, ctx.cwd);
@@ -68,7 +91,8 @@ export const planCommand: Command = {
     // 1. Every manifest, before any API call: one bad document means no plan at all.
     const load = await loadManifests(paths, { cwd: ctx.cwd, env: ctx.env, ...(conn.project !== undefined ? { defaultProject: conn.project } : {}) });
     if (load.state === null || hasErrors(load.diagnostics)) {
-      await emitPlan(errorPlan(load.diagnostics, { server: conn.server }), { format, out, ctx, problems: problemsText(load.diagnostics, 'load', 'plan') });
+      const problems = problemsText(load.diagnostics, 'load', 'plan');
+      await emitPlan(errorPlan(load.diagnostics, { server: conn.server }), { format, out, jsonOut, ctx, problems });
       return EXIT.error;
     }
 
@@ -95,7 +119,7 @@ export const planCommand: Command = {
       return EXIT.error;
     }
     const problems = outcome.ok ? undefined : problemsText(outcome.diagnostics, 'preflight', 'plan');
-    const written = await emitPlan(outcome.plan, { format, out, ctx, ...(problems !== undefined ? { problems } : {}) });
+    const written = await emitPlan(outcome.plan, { format, out, jsonOut, ctx, ...(problems !== undefined ? { problems } : {}) });
     if (signal) return exitCodeForSignal(signal);
     if (!outcome.ok || !written) return EXIT.error;
     if (booleanFlag(args, 'detailed-exitcode') && hasChanges(outcome.plan.summary)) return EXIT.changes;
@@ -106,6 +130,8 @@ export const planCommand: Command = {
 interface EmitOptions {
   format: PlanFormat;
   out: string | undefined;
+  /** --json-out: a second file with the same plan as JSON. */
+  jsonOut: string | undefined;
   ctx: CommandContext;
   /** Set when the plan could not be made: printed instead of the text plan. */
   problems?: string;
@@ -114,10 +140,11 @@ interface EmitOptions {
 /**
  * Writes the plan where it belongs: the --format rendering to stdout, or to --out with the text
  * plan on stdout (as `terraform plan -out` shows what it saved); the markdown to the GitHub step
- * summary; annotations for problems. Returns false when --out could not be written.
+ * summary; annotations for problems; the JSON to --json-out as well. Returns false when --out or
+ * --json-out could not be written.
  */
 async function emitPlan(plan: Plan, options: EmitOptions): Promise<boolean> {
-  const { format, out, ctx, problems } = options;
+  const { format, out, jsonOut, ctx, problems } = options;
   const human = (color: boolean) => problems ?? renderPlanText(plan, { color });
   const rendered = (): string =>
     format === 'json' ? renderPlanJson(plan) : format === 'markdown' ? renderPlanMarkdown(plan) : human(false);
@@ -125,8 +152,13 @@ async function emitPlan(plan: Plan, options: EmitOptions): Promise<boolean> {
   const notes = githubAnnotations(plan.diagnostics, ctx.env);
 
   let ok = true;
-  if (out !== undefined) {
-    const error = await writeOutFile(out, rendered(), ctx.cwd);
+  const files: [string, string | undefined, () => string][] = [
+    ['--out', out, rendered],
+    ['--json-out', jsonOut, () => renderPlanJson(plan)],
+  ];
+  for (const [flag, file, render] of files) {
+    if (file === undefined) continue;
+    const error = await writeOutFile(file, render(), ctx.cwd, flag);
     if (error) {
       ok = false;
       await writeTo(ctx.stderr, `apinizer-gitops plan: ${error}\n`);

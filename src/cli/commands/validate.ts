@@ -8,38 +8,55 @@ import {
 import { DEFAULT_MAX_FILE_BYTES, loadManifests, type LoadResult } from '../../manifest/load.js';
 import { type Command, type ParsedArgs, EXIT, UsageError, stringFlag } from '../command.js';
 
-const HELP = `Usage: apinizer-gitops validate PATH... [--project P] [--format text|json] [--max-file-size BYTES]
-
-Checks manifests offline: YAML syntax, the JSON Schemas in schemas/, secret values (inline
+const DESCRIPTION = `Checks manifests offline: YAML syntax, the JSON Schemas in schemas/, secret values (inline
 base64, fromFile inside the PATH given, fromEnv set), and duplicate identities. Makes no API call.
 Each PATH is a manifest file or a folder searched for *.yaml / *.yml (dot-entries and
-node_modules skipped).
+node_modules skipped).`;
 
-Flags:
-  --project P              project for manifests without metadata.project   (APINIZER_PROJECT)
-  --config FILE            YAML settings file; only its project is used here (APINIZER_CONFIG)
-  --format text|json       text (default): one line per problem and a summary;
-                           json: one document {formatVersion, valid, summary, diagnostics}
-  --max-file-size BYTES    largest manifest file read, default ${DEFAULT_MAX_FILE_BYTES} (APINIZER_MAX_FILE_BYTES)
-  -h, --help               this help
-
-Output goes to stdout. With GITHUB_ACTIONS=true each problem is also printed as a GitHub
+const NOTES = `Output goes to stdout. With GITHUB_ACTIONS=true each problem is also printed as a GitHub
 annotation (::error file=...,line=...,col=...::), on stdout with text, on stderr with json.
 
-Exit status: 0 valid (warnings do not fail), 1 any error.
-`;
+Exit status: 0 valid (warnings do not fail), 1 any error.`;
 
 /** `validate PATH...`: load and check manifests, print every problem, exit 0 when valid. */
 export const validateCommand: Command = {
   name: 'validate',
   summary: 'check manifests offline (syntax, schema, secrets, duplicates); no API calls',
-  help: HELP,
+  usage: 'PATH... [flags]',
+  description: DESCRIPTION,
   options: {
-    project: { type: 'string' },
-    config: { type: 'string' },
-    format: { type: 'string' },
-    'max-file-size': { type: 'string' },
+    project: {
+      type: 'string',
+      value: 'P',
+      description: 'project for manifests without metadata.project',
+      env: 'APINIZER_PROJECT',
+    },
+    config: {
+      type: 'string',
+      value: 'FILE',
+      description: 'YAML settings file; only its project is used here',
+      env: 'APINIZER_CONFIG',
+    },
+    format: {
+      type: 'string',
+      value: 'text|json',
+      description:
+        'text: one line per problem and a summary; json: one document {formatVersion, valid, summary, diagnostics}',
+      default: 'text',
+    },
+    'max-file-size': {
+      type: 'string',
+      value: 'BYTES',
+      description: 'largest manifest file read',
+      default: String(DEFAULT_MAX_FILE_BYTES),
+      env: 'APINIZER_MAX_FILE_BYTES',
+    },
   },
+  examples: [
+    'apinizer-gitops validate manifests/',
+    'apinizer-gitops validate keys/payments.yaml keystores/ --format json',
+  ],
+  notes: NOTES,
   async run(args, ctx) {
     if (args.positionals.length === 0) throw new UsageError('give at least one PATH (a manifest file or a folder of them)');
     const format = stringFlag(args, 'format') ?? 'text';

@@ -6,7 +6,7 @@ import { startMetricsServer, type MetricsServer } from '../../watch/metrics.js';
 import { createReconciler } from '../../watch/reconciler.js';
 import { MIN_DEBOUNCE_MS, startWatcher, type RunningWatcher } from '../../watch/watcher.js';
 import { type Command, EXIT, UsageError, booleanFlag, integerFlag, stringFlag } from '../command.js';
-import { connectionHelp, connectionOptions } from '../common.js';
+import { connectionOptions } from '../common.js';
 import { clientFor, manifestPaths } from '../reconcile-common.js';
 import { DEFAULT_MAX_DELETES } from './apply.js';
 
@@ -17,11 +17,7 @@ const ABORT_SETTLE_MS = 2_000;
 /** A cycle over this many resources is followed by a garbage collection (see memory.ts). */
 const BIG_CYCLE = 500;
 
-const HELP = `Usage: apinizer-gitops watch PATH... [--concurrency N] [--prune] [--allow-empty-prune]
-                             [--max-deletes N] [--debounce MS] [--resync SECONDS]
-                             [--drift correct|warn] [--metrics-port N [--metrics-host ADDR]]
-
-Keeps the server equal to the manifests as they change (a git pull by a cron job or a git-sync
+const DESCRIPTION = `Keeps the server equal to the manifests as they change (a git pull by a cron job or a git-sync
 sidecar, an editor's save). Starts with a full apply, then watches the PATHs:
 
   - changes are batched until nothing has changed for --debounce ms (a git pull of many files
@@ -33,26 +29,9 @@ sidecar, an editor's save). Starts with a full apply, then watches the PATHs:
     they are deleted (never in a cycle where a manifest failed to load);
   - a failed write is retried later (1 s, doubling to 5 min) without holding up the others;
   - every --resync seconds a full list-based plan finds drift made outside Git: corrected
-    (--drift correct, the default) or only reported (--drift warn).
+    (--drift correct, the default) or only reported (--drift warn).`;
 
-Flags:
-  --concurrency N        calls in flight, 1..64, default 4                (APINIZER_CONCURRENCY)
-  --prune                delete resources removed from the manifests (and, at resync, server
-                         objects no manifest declares, within prune scope: see plan --help)
-  --allow-empty-prune    with --prune, also prune kinds that have no manifests
-  --max-deletes N        refuse a cycle deleting more than N resources (default ${DEFAULT_MAX_DELETES})
-  --debounce MS          quiet period before a batch of changes is reconciled, default 300
-                         (at least ${MIN_DEBOUNCE_MS})
-  --resync SECONDS       full resync period, default 300
-  --drift MODE           correct (default) or warn: what a resync does about drift
-  --metrics-port N       serve GET /healthz and GET /metrics on 127.0.0.1:N (0: any free port,
-                         logged). /healthz answers 200 while the last cycle succeeded, else 503.
-  --metrics-host ADDR    listen on ADDR instead of 127.0.0.1, e.g. 0.0.0.0 in a Kubernetes pod
-                         so that the kubelet's probes and Prometheus can reach it
-
-${connectionHelp}
-
-Logs (stderr): one line per cycle (trigger, files changed, resources reconciled, writes,
+const NOTES = `Logs (stderr): one line per cycle (trigger, files changed, resources reconciled, writes,
 failures, milliseconds), one per write, one per manifest error; JSON unless stderr is a terminal.
 
 SIGINT/SIGTERM: stops watching, lets the cycle in flight finish (calls still running after
@@ -60,25 +39,57 @@ ${FINISH_MS / 1000} s are aborted), and exits 0. In a container, run the binary 
 node_modules/.bin/apinizer-gitops or the installed apinizer-gitops), not npx, which does not
 pass signals on.
 
-Exit status: 0 after a signal; 1 when it cannot start (bad flags, port taken).
-`;
+Exit status: 0 after a signal; 1 when it cannot start (bad flags, port taken).`;
 
 /** `watch PATH...`: the long-running reconciler. */
 export const watchCommand: Command = {
   name: 'watch',
   summary: 'keep the server equal to the manifests as they change (long-running)',
-  help: HELP,
+  usage: 'PATH... [flags]',
+  description: DESCRIPTION,
   options: {
+    prune: {
+      type: 'boolean',
+      description:
+        'delete resources removed from the manifests (and, at resync, server objects no manifest declares, ' +
+        'within the prune scope of plan --help)',
+    },
+    'allow-empty-prune': { type: 'boolean', description: 'with --prune, also prune kinds that have no manifests' },
+    'max-deletes': {
+      type: 'string',
+      value: 'N',
+      description: 'refuse a cycle deleting more than N resources',
+      default: String(DEFAULT_MAX_DELETES),
+    },
+    debounce: {
+      type: 'string',
+      value: 'MS',
+      description: `quiet period before a batch of changes is reconciled, at least ${MIN_DEBOUNCE_MS}`,
+      default: '300',
+    },
+    resync: { type: 'string', value: 'SECONDS', description: 'full resync period', default: '300' },
+    drift: { type: 'string', value: 'correct|warn', description: 'what a resync does about drift', default: 'correct' },
+    'metrics-port': {
+      type: 'string',
+      value: 'N',
+      description:
+        'serve GET /healthz and GET /metrics on 127.0.0.1:N (0: any free port, logged); /healthz answers 200 ' +
+        'while the last cycle succeeded, else 503',
+    },
+    'metrics-host': {
+      type: 'string',
+      value: 'ADDR',
+      description:
+        'listen on ADDR, e.g. 0.0.0.0 in a Kubernetes pod so that the kubelet\'s probes and Prometheus can reach it',
+      default: '127.0.0.1',
+    },
     ...connectionOptions,
-    prune: { type: 'boolean' },
-    'allow-empty-prune': { type: 'boolean' },
-    'max-deletes': { type: 'string' },
-    debounce: { type: 'string' },
-    resync: { type: 'string' },
-    drift: { type: 'string' },
-    'metrics-port': { type: 'string' },
-    'metrics-host': { type: 'string' },
   },
+  examples: [
+    'apinizer-gitops watch manifests/ --server https://apinizer.example.com',
+    'apinizer-gitops watch /srv/manifests --prune --resync 600 --metrics-port 9464',
+  ],
+  notes: NOTES,
   async run(args, ctx) {
     const paths = manifestPaths(args);
     const prune = booleanFlag(args, 'prune');
