@@ -28,6 +28,11 @@ export interface ApplyProgress {
 export interface ApplyOptions {
   /** Writes in flight at most (the adaptive limiter may lower it on repeated 429s). */
   concurrency: number;
+  /**
+   * Give writes that failed transiently after all their attempts one more round at the end (default
+   * true). Watch says false: its own backoff retries them in a later cycle.
+   */
+  finalRound?: boolean;
   /** Aborted on SIGINT/SIGTERM: nothing new starts; calls in flight get `graceMs`. */
   signal?: AbortSignal;
   /** One info line per resource written; silent when absent. */
@@ -133,6 +138,7 @@ export async function applyPlan(plan: Plan, actions: ResourceActions, options: A
       // A write whose every attempt met a transient fault gets one more round at the end, when a
       // burst of faults has had time to pass: scattered faults then fail almost nothing, which is
       // what lets one apply converge (SPEC §5). Safe for the same reasons its retries are.
+      if (options.finalRound === false) return;
       const again = work.filter((w) => {
         const e = results[w.index]?.error;
         return !stop && results[w.index]?.outcome === 'failed' && e != null && isTransientFailure(e);

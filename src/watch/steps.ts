@@ -80,7 +80,14 @@ export async function readCurrent(ctx: CycleContext, desired: DesiredResource): 
 export async function writePlan(ctx: CycleContext, plan: Plan): Promise<{ writes: number; failures: number; reason?: string }> {
   if (plan.actions.length === 0) return { writes: 0, failures: 0 };
   const { settings, logger, clock, limiter } = ctx;
-  const report: Report = await applyPlan(plan, ctx.actions, { concurrency: settings.concurrency, server: settings.server, limiter, logger, clock });
+  const report: Report = await applyPlan(plan, ctx.actions, {
+    concurrency: settings.concurrency,
+    server: settings.server,
+    limiter,
+    logger,
+    clock,
+    finalRound: false, // watch's backoff retries a failed write in a later cycle
+  });
   let writes = 0;
   let failures = 0;
   let reason: string | undefined;

@@ -55,6 +55,8 @@ describe('plan', () => {
     expect(run.code, run.stderr).toBe(0);
     const stats = emulator().stats();
     expect(stats.byRoute).toEqual({
+      // On a legacy server the generation probe answers 404, then the legacy environments path.
+      'GET /apiops/projects/{project}/environments/': 2,
       'GET /apiops/environments/{project}': 2,
       'GET /apiops/projects/{project}/keys/': 2,
       'GET /apiops/projects/{project}/keystores/': 2,
@@ -87,7 +89,11 @@ describe('plan', () => {
     expect(run.stdout).toMatch(/^manifests\/keys\.yaml:10:7 Key Payments\/key-000: spec\.environments\[0\]\.name: environment "nowhere" does not exist in project Payments/m);
     expect(run.stdout).toContain('nothing was written');
     // The lists went out in the same round as the environments; nothing was planned from them.
-    expect(emulator().stats().byRoute).toEqual({ 'GET /apiops/environments/{project}': 1, 'GET /apiops/projects/{project}/keys/': 1 });
+    expect(emulator().stats().byRoute).toEqual({
+      'GET /apiops/projects/{project}/environments/': 1,
+      'GET /apiops/environments/{project}': 1,
+      'GET /apiops/projects/{project}/keys/': 1,
+    });
     expect(emulator().stats().writes).toBe(0);
   });
 

@@ -19,11 +19,9 @@ const SKIP_DIRS = new Set(['node_modules', 'dist', '.git', 'coverage']);
  */
 const SPECIFIED_NOT_BUILT: Record<string, readonly string[]> = {
   validate: ['--skip-material-checks', '--expiry-warn-days'],
-  plan: ['--skip-material-checks', '--expiry-warn-days', '--api-generation'],
-  apply: ['--skip-material-checks', '--expiry-warn-days', '--api-generation'],
-  watch: ['--skip-material-checks', '--expiry-warn-days', '--api-generation'],
-  export: ['--api-generation'],
-  emulator: ['--generation', '--refuse-export', '--keystore-env-ids'],
+  plan: ['--skip-material-checks', '--expiry-warn-days'],
+  apply: ['--skip-material-checks', '--expiry-warn-days'],
+  watch: ['--skip-material-checks', '--expiry-warn-days'],
 };
 
 function walk(dir: string, keep: (path: string) => boolean, out: string[] = []): string[] {
