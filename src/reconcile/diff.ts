@@ -29,8 +29,8 @@ export function compareField(field: FieldSpec, desired: object | undefined, curr
   const c = current ? fieldValue(current, field.name) : undefined;
   if (field.role === 'plain') {
     if (d === undefined && field.unmanagedWhenUnset) return 'same';
-    const dt = d === undefined || d === null ? '' : String(d);
-    const ct = c === undefined || c === null ? '' : String(c);
+    const dt = d === undefined || d === null ? '' : plainText(d);
+    const ct = c === undefined || c === null ? '' : plainText(c);
     return (field.caseInsensitive ? dt.toUpperCase() === ct.toUpperCase() : dt === ct) ? 'same' : 'changed';
   }
   return compareSecret(field, d as Secret | undefined, c as CurrentSecret | undefined);
@@ -124,7 +124,7 @@ export function diffResource(
 }
 
 function shown(v: unknown): string | undefined {
-  return v === undefined || v === null ? undefined : String(v);
+  return v === undefined || v === null ? undefined : plainText(v);
 }
 
 /** A non-sensitive change; undefined before/after mean "absent on that side". */
@@ -142,7 +142,7 @@ export function summariseEnvironment(kind: string, env: object, form: ApiGenerat
     if (!inForm(field, form)) continue;
     const v = fieldValue(env, field.name);
     if (v === undefined) continue;
-    parts.push(`${field.name}: ${field.role === 'plain' ? String(v) : SENSITIVE}`);
+    parts.push(`${field.name}: ${field.role === 'plain' ? plainText(v) : SENSITIVE}`);
   }
   return parts.length === 0 ? '{}' : `{ ${parts.join(', ')} }`;
 }
@@ -177,8 +177,13 @@ function sameValue(field: FieldSpec, a: object, b: object): boolean {
   const x = fieldValue(a, field.name);
   const y = fieldValue(b, field.name);
   if (x === undefined || y === undefined) return x === y;
-  if (field.role === 'plain') return field.caseInsensitive ? String(x).toUpperCase() === String(y).toUpperCase() : x === y;
+  if (field.role === 'plain') return field.caseInsensitive ? plainText(x).toUpperCase() === plainText(y).toUpperCase() : x === y;
   return secretsEqual(field, x as Secret, y as Secret);
+}
+
+/** A plain field's value as text (the schemas give strings; anything else is shown as JSON). */
+export function plainText(v: unknown): string {
+  return typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v);
 }
 
 /** Code-point order, independent of the machine's locale, so output is the same everywhere. */

@@ -23,7 +23,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { descriptorOf, inForm, type FieldSpec } from '../kinds/index.js';
 import { fieldValue, type ApiGeneration, type CurrentResource, type CurrentSecret, type DesiredResource } from '../model.js';
 import { normaliseBase64, type Secret } from '../secret.js';
-import { compareText } from './diff.js';
+import { compareText, plainText } from './diff.js';
 
 /** The key that saved-plan fingerprints are made with; absent: plain SHA-256 (in-memory uses). */
 export type FingerprintKey = Buffer;
@@ -59,7 +59,7 @@ type ValueOf = (field: FieldSpec, value: unknown) => string | null;
 
 function desiredValue(field: FieldSpec, value: unknown): string | null {
   if (value === undefined || value === null) return null;
-  if (field.role === 'plain') return field.caseInsensitive ? String(value).toUpperCase() : String(value);
+  if (field.role === 'plain') return field.caseInsensitive ? plainText(value).toUpperCase() : plainText(value);
   const secret = (value as Secret).reveal();
   return field.role === 'binary-secret' ? normaliseBase64(secret) : secret;
 }

@@ -7,7 +7,6 @@ import type {
   CurrentKeyEnvironment,
   CurrentKeystore,
   CurrentKeystoreEnvironment,
-  CurrentResource,
   CurrentSecret,
   DesiredKey,
   DesiredKeystore,
