@@ -13,7 +13,9 @@ import { runCli } from './run.js';
 
 /** The repository (or installed package) root: dist/cli/demo.js -> ../../ */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const EXAMPLES = 'examples/manifests';
+// `npm start -- --generation current` shows the current API generation with its own examples.
+const GENERATION = process.argv.includes('current') && process.argv.includes('--generation') ? 'current' : 'legacy';
+const EXAMPLES = GENERATION === 'current' ? 'examples/manifests-current' : 'examples/manifests';
 
 interface Step {
   title: string;
@@ -29,7 +31,7 @@ const STEPS: Step[] = [
   {
     title: 'Step 1 of 3: plan',
     explain:
-      'Reads every manifest under examples/manifests, validates it, asks the gateway what it holds\n' +
+      `Reads every manifest under ${EXAMPLES}, validates it, asks the gateway what it holds\n` +
       '(one list call per project and kind) and shows what apply would change. The gateway is empty,\n' +
       'so everything is a create. Secrets are never printed: they show as (sensitive value).',
     args: ['plan', EXAMPLES],
@@ -79,7 +81,7 @@ async function demo(): Promise<number> {
 
   // A fresh token per run: nothing printed by the demo could be reused against anything else.
   const token = `demo-${randomBytes(12).toString('hex')}`;
-  const emulator = await startEmulator({ port: 0, host: '127.0.0.1', token });
+  const emulator = await startEmulator({ port: 0, host: '127.0.0.1', token, generation: GENERATION });
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Talk to the emulator only, whatever the shell has configured for a real gateway.
   for (const name of ['APINIZER_TOKEN_FILE', 'APINIZER_USERNAME', 'APINIZER_PASSWORD', 'APINIZER_PROJECT', 'APINIZER_CONFIG', 'APINIZER_CA_FILE', 'GITHUB_STEP_SUMMARY']) {
@@ -89,6 +91,8 @@ async function demo(): Promise<number> {
   env.APINIZER_TOKEN = token;
   // The example's fromEnv secret (examples/manifests/payments/keys/signing.yaml): any base64 will do.
   env.PAYMENTS_WEBHOOK_HMAC ??= randomBytes(32).toString('base64');
+  // The password of the throwaway demo keystores in examples/manifests-current (not a real secret).
+  env.PARTNER_MTLS_STORE_PASSWORD ??= 'demo-partner-store-password';
   // The plan and the report tell the story; per-resource log lines would only repeat them.
   env.LOG_LEVEL ??= 'warn';
 
@@ -105,7 +109,7 @@ async function demo(): Promise<number> {
   try {
     await say(bold('apinizer-gitops demo'));
     await say(
-      `A local Apinizer Management API emulator is running at ${emulator.url} (projects Payments and\n` +
+      `A local Apinizer Management API emulator (${GENERATION} API generation) is running at ${emulator.url} (projects Payments and\n` +
         'Identity, no keys yet). Each step below runs the real CLI against it, exactly as you would:\n' +
         `APINIZER_URL=${emulator.url} APINIZER_TOKEN=... npx apinizer-gitops <command> ...`,
     );

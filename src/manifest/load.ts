@@ -20,6 +20,8 @@ export interface LoadOptions {
   maxFileBytes?: number;
   /** Parse results kept across loads (watch): a file whose text did not change is not parsed again. */
   cache?: ManifestCache;
+  /** An unset `fromEnv` variable: an error (default), or a warning in `validate` (SPEC §2). */
+  unsetEnv?: 'error' | 'warning';
 }
 
 export interface LoadResult {
@@ -131,6 +133,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
     env: options.env,
     files: new Map(reads),
     ...(options.defaultProject ? { defaultProject: options.defaultProject } : {}),
+    ...(options.unsetEnv ? { unsetEnv: options.unsetEnv } : {}),
   });
   diagnostics.push(...built.diagnostics);
 

@@ -68,6 +68,8 @@ export const validateCommand: Command = {
       cwd: ctx.cwd,
       env: ctx.env,
       maxFileBytes,
+      // validate runs where secrets are absent on purpose (a fork's pull request, a lint job).
+      unsetEnv: 'warning',
       ...(defaultProject ? { defaultProject } : {}),
     });
 
