@@ -18,7 +18,9 @@ export type DiagnosticCode =
   | 'env-unset' // fromEnv variable not set (or empty)
   | 'file-too-large' // a manifest larger than the configured limit
   | 'binary-file' // a manifest that is not text
-  | 'path-not-found' // a PATH given on the command line does not exist
+  | 'path-not-found' // a PATH given on the command line does not exist (or is a dangling link)
+  | 'manifest-unreadable' // a manifest, or a folder or link that may hold some, cannot be read
+  | 'yaml-merge-key' // a `<<` merge key: not supported
   | 'inline-private-key' // warning: private key material written in the manifest
   | 'unknown-environment' // plan: an environment the project does not have
   | 'unknown-project'; // plan: a project the server does not know
