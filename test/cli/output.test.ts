@@ -45,8 +45,6 @@ describe('writeOutFile', () => {
     expect(await writeOutFile('stdout', 'plan\n', dir)).toBeNull();
     expect(readlinkSync(join(dir, 'stdout'))).toBe('/dev/null');
     expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
-    expect(await writeOutFile('/dev/null', 'plan\n', dir)).toBeNull();
-    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
   });
 
   it('writes directly into a FIFO, so its reader gets the text and the FIFO stays a FIFO', async () => {
