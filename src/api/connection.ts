@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { type ParsedArgs, UsageError, booleanFlag, stringFlag } from '../cli/command.js';
 import type { AuthSettings } from './auth.js';
-import { apiBase, isLoopbackHost } from './url.js';
+import { apiBase, describeUnsafeCharacter, isHeaderSafe, isLoopbackHost } from './url.js';
 
 /** Everything a command needs to build the client and its logger. */
 export interface ConnectionSettings {
@@ -154,7 +154,7 @@ function resolveServer(s: Sourced | undefined): string {
 function resolveAuth(env: NodeJS.ProcessEnv, cwd: string, config: ConfigFile | undefined): AuthSettings {
   // A token is a secret: it comes only from the environment, and is never echoed in a message.
   const token = env.APINIZER_TOKEN?.trim();
-  if (token) return { token };
+  if (token) return { token: checkedToken(token, 'APINIZER_TOKEN') };
   const tokenFile = envValue(env, 'APINIZER_TOKEN_FILE');
   if (tokenFile !== undefined) {
     let text: string;
@@ -165,7 +165,8 @@ function resolveAuth(env: NodeJS.ProcessEnv, cwd: string, config: ConfigFile | u
     }
     const fromFile = text.trim();
     if (fromFile === '') throw new UsageError(`APINIZER_TOKEN_FILE "${tokenFile}" is empty: it must hold the token`);
-    return { token: fromFile };
+    // A trailing line break (every editor adds one) is trimmed above; one inside is an error.
+    return { token: checkedToken(fromFile, `the token in APINIZER_TOKEN_FILE "${tokenFile}"`) };
   }
   const configUser = config?.values.username;
   const username = envValue(env, 'APINIZER_USERNAME') ?? (typeof configUser === 'string' && configUser.trim() !== '' ? configUser.trim() : undefined);
@@ -175,6 +176,14 @@ function resolveAuth(env: NodeJS.ProcessEnv, cwd: string, config: ConfigFile | u
   if (password !== undefined && password !== '') throw new UsageError('APINIZER_PASSWORD is set but APINIZER_USERNAME is not: set both, or set APINIZER_TOKEN instead');
   throw new UsageError(
     'no credentials: set APINIZER_TOKEN (a personal API access token), or APINIZER_TOKEN_FILE (a file holding it), or APINIZER_USERNAME and APINIZER_PASSWORD',
+  );
+}
+
+/** `token` when an HTTP header can carry it; else a UsageError saying where the bad character is (never the token). */
+function checkedToken(token: string, what: string): string {
+  if (isHeaderSafe(token)) return token;
+  throw new UsageError(
+    `${what} has invalid characters (${describeUnsafeCharacter(token)}): a token is one line of printable ASCII; copy it again without line breaks`,
   );
 }
 
