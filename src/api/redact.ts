@@ -9,7 +9,8 @@
  *     text (a PEM), that text and its forms;
  *   - any fragment of a form that begins or ends where the form does (a message quoting a request
  *     body cut off mid-secret, such as Jackson's `[Source: (String)"...`), of at least
- *     MIN_FRAGMENT characters, or of at least MIN_SHORT_FRAGMENT for a secret shorter than that;
+ *     MIN_FRAGMENT characters, or of at least MIN_SHORT_FRAGMENT for a form shorter than
+ *     SHORT_SECRET (a password);
  *   - and a fragment from the middle of a long form, once it is long enough to contain one of the
  *     sampled windows (at most MIDDLE_WINDOWS per form; see `remember`).
  *
@@ -27,14 +28,16 @@ import { SENSITIVE, isBase64 } from '../secret.js';
 
 /** Shortest fragment of a long secret that is masked. */
 export const MIN_FRAGMENT = 12;
-/** Shortest fragment of a secret shorter than MIN_FRAGMENT (a password) that is masked. */
+/** Shortest fragment of a short secret (a password, under SHORT_SECRET characters) that is masked. */
 export const MIN_SHORT_FRAGMENT = 6;
+/** Forms shorter than this are passwords or short tokens: few bits per character, so 6 characters are already too many. */
+export const SHORT_SECRET = 32;
 /** Shortest secret remembered at all: shorter values would mask ordinary words. */
 export const MIN_SECRET = 4;
 /** Windows sampled from the middle of a long form, besides its first and last. */
 const MIDDLE_WINDOWS = 8;
-/** Longest secret whose base64 is remembered too (tokens, passwords; not key material). */
-const MAX_REENCODED = 1024;
+/** Longest secret whose base64 is remembered too (passwords, tokens; not key material, already base64). */
+const MAX_REENCODED = 256;
 /** Forms are numbered; an index entry packs form number and offset in one number. */
 const OFFSET_SPAN = 2 ** 25;
 
@@ -50,47 +53,55 @@ export interface Redactor {
 export function createRedactor(mask: string = SENSITIVE): Redactor {
   const known = new Set<string>();
   const forms: string[] = [];
-  const formSeen = new Set<string>();
-  /** window length -> window text -> packed (form, offset) entries. */
-  const windows = new Map<number, Map<string, number[]>>();
+  /** window length -> window text -> packed (form, offset) entry, or several. */
+  const windows = new Map<number, Map<string, number | number[]>>();
 
   const index = (form: string, offset: number, length: number) => {
     let byText = windows.get(length);
-    if (!byText) windows.set(length, (byText = new Map<string, number[]>()));
+    if (!byText) windows.set(length, (byText = new Map<string, number | number[]>()));
     const key = form.slice(offset, offset + length);
     const entry = (forms.length - 1) * OFFSET_SPAN + offset;
-    const list = byText.get(key);
-    if (list === undefined) byText.set(key, [entry]);
-    else if (list.length < 64) list.push(entry); // the same window in many forms: a few suffice to extend from
+    const had = byText.get(key);
+    if (had === undefined) byText.set(key, entry); // the common case: no array allocated
+    else if (typeof had === 'number') byText.set(key, [had, entry]);
+    else if (had.length < 64) had.push(entry); // the same window in many forms: a few suffice to extend from
   };
 
-  const addForm = (form: string) => {
-    if (form.length < MIN_SECRET || form.length >= OFFSET_SPAN || formSeen.has(form)) return;
-    formSeen.add(form);
+  /** Indexes a form: its first and last window, and (`middle`) windows sampled between them. */
+  const addForm = (form: string, middle: boolean) => {
+    if (form.length < MIN_SECRET || form.length >= OFFSET_SPAN) return;
     forms.push(form);
     const length = form.length;
     if (length < MIN_SHORT_FRAGMENT) {
       index(form, 0, length); // exact only
       return;
     }
-    const w = length < MIN_FRAGMENT ? MIN_SHORT_FRAGMENT : MIN_FRAGMENT;
+    const w = length < SHORT_SECRET ? MIN_SHORT_FRAGMENT : MIN_FRAGMENT;
     index(form, 0, w);
     if (length > w) index(form, length - w, w);
-    if (w === MIN_FRAGMENT && length > 2 * w) {
+    if (middle && w === MIN_FRAGMENT && length > 2 * w) {
       const stride = Math.max(w, Math.ceil(length / (MIDDLE_WINDOWS + 1)));
       for (let o = stride; o + w < length; o += stride) index(form, o, w);
     }
   };
 
+  /**
+   * The value and each encoding of it that differs. Middle windows only for the value itself and
+   * its JSON form (what a server quotes back from a JSON body); the URL and form encodings, which
+   * only a token request carries, get their ends: ten thousand keys stay cheap to remember.
+   */
   const addWithEncodings = (value: string) => {
-    addForm(value);
+    addForm(value, true);
     const json = JSON.stringify(value).slice(1, -1);
-    addForm(json);
-    if (json.includes('/')) addForm(json.replace(/\//g, '\\/'));
+    if (json !== value) addForm(json, true);
+    if (json.includes('/')) addForm(json.replace(/\//g, '\\/'), false);
     const url = encodeURIComponent(value);
-    addForm(url);
-    addForm(url.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()));
-    addForm(new URLSearchParams({ v: value }).toString().slice(2));
+    if (url === value) return; // nothing to encode: the form encoding is the same too
+    addForm(url, false);
+    const lower = url.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase());
+    if (lower !== url) addForm(lower, false);
+    const form = new URLSearchParams({ v: value }).toString().slice(2);
+    if (form !== url && form !== lower) addForm(form, false);
   };
 
   return {
@@ -98,7 +109,7 @@ export function createRedactor(mask: string = SENSITIVE): Redactor {
       if (value.length < MIN_SECRET || known.has(value)) return;
       known.add(value);
       addWithEncodings(value);
-      if (value.length <= MAX_REENCODED) addForm(Buffer.from(value, 'utf8').toString('base64'));
+      if (value.length <= MAX_REENCODED && !isBase64(value)) addForm(Buffer.from(value, 'utf8').toString('base64'), false);
       const text = base64Text(value);
       if (text !== null) addWithEncodings(text);
     },
@@ -108,8 +119,9 @@ export function createRedactor(mask: string = SENSITIVE): Redactor {
       const spans: [number, number][] = [];
       for (const [w, byText] of windows) {
         for (let i = 0; i + w <= text.length; i += 1) {
-          const entries = byText.get(text.slice(i, i + w));
-          if (entries === undefined) continue;
+          const found = byText.get(text.slice(i, i + w));
+          if (found === undefined) continue;
+          const entries = typeof found === 'number' ? [found] : found;
           let start = i;
           let end = i + w;
           for (const entry of entries) {
@@ -152,7 +164,9 @@ export function createRedactor(mask: string = SENSITIVE): Redactor {
 function base64Text(value: string): string | null {
   if (value.length < 8 || !isBase64(value)) return null;
   const bytes = Buffer.from(value, 'base64');
-  if (bytes.includes(0)) return null;
+  // Key material is random bytes: a control character turns up within the first few, and the
+  // decoder (which throws on binary) is never asked.
+  for (const b of bytes) if (b < 32 && b !== 9 && b !== 10 && b !== 13) return null;
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     // Mostly printable: a DER key that happens to decode as UTF-8 is not text anyone would echo.
