@@ -24,7 +24,7 @@ import { type Transport, TransportAborted, TransportTimeout, TransportTooLarge, 
 import { createRedactor } from './redact.js';
 import { fromApiObject, toApiBody } from './mapping.js';
 import { DEFAULT_RETRY_POLICY, type Method, type RetryPolicy, backoffDelay, isRetryable } from './retry.js';
-import { apiBase, isHeaderSafe, isLoopbackHost } from './url.js';
+import { apiBase, isHeaderSafe, isLoopbackHost, pathSegment } from './url.js';
 import { ApiError, type ResourceActions, type Result, type RetryEvent, type UpdateOptions, type WriteResult } from './types.js';
 
 export type { AuthSettings } from './auth.js';
@@ -66,8 +66,9 @@ const SEGMENT: Record<Kind, string> = { Key: 'keys', Keystore: 'keystores' };
 
 export { apiBase, isLoopbackHost };
 
+/** One path segment, always encoded; `.` and `..` too, so that no proxy resolves them away. */
 function enc(segment: string): string {
-  return encodeURIComponent(segment);
+  return pathSegment(segment);
 }
 
 /** Creates the client. Throws UsageError for a bad URL, plain http to a remote host, or an unreadable CA file. */

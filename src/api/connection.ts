@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { type ParsedArgs, UsageError, booleanFlag, stringFlag } from '../cli/command.js';
 import type { AuthSettings } from './auth.js';
-import { apiBase, describeUnsafeCharacter, isHeaderSafe, isLoopbackHost } from './url.js';
+import { apiBase, describeUnsafeCharacter, isDotSegment, isHeaderSafe, isLoopbackHost } from './url.js';
 
 /** Everything a command needs to build the client and its logger. */
 export interface ConnectionSettings {
@@ -179,6 +179,13 @@ function resolveAuth(env: NodeJS.ProcessEnv, cwd: string, config: ConfigFile | u
   );
 }
 
+/** The project setting, refused when it is `.` or `..` (also URL-encoded): a path segment a proxy would resolve away. */
+function checkedProject(s: Sourced): string {
+  const project = asString(s);
+  if (isDotSegment(project)) throw new UsageError(`${s.source} must name a project, not ${JSON.stringify(project)} (a path segment that means "this" or "the parent" folder)`);
+  return project;
+}
+
 /** `token` when an HTTP header can carry it; else a UsageError saying where the bad character is (never the token). */
 function checkedToken(token: string, what: string): string {
   if (isHeaderSafe(token)) return token;
@@ -214,7 +221,7 @@ export function resolveConnection(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd:
     logLevel: 'info',
   };
   const project = pick(args, 'project', env, 'APINIZER_PROJECT', config, 'project');
-  if (project !== undefined) settings.project = asString(project);
+  if (project !== undefined) settings.project = checkedProject(project);
 
   const caFlag = stringFlag(args, 'ca-file');
   const caEnv = envValue(env, 'APINIZER_CA_FILE');
@@ -242,5 +249,5 @@ export function resolveConnection(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd:
 export function resolveDefaultProject(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: string): string | undefined {
   const config = readConfig(args, env, cwd);
   const project = pick(args, 'project', env, 'APINIZER_PROJECT', config, 'project');
-  return project !== undefined ? asString(project) : undefined;
+  return project !== undefined ? checkedProject(project) : undefined;
 }

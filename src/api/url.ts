@@ -54,3 +54,25 @@ export function apiBase(server: string): { url: URL; origin: string; basePath: s
   return { url, origin: url.origin, basePath: `${prefix}/apiops` };
 }
 
+
+/**
+ * True when a project or name would be a dot-segment (`.` or `..`) in a URL path, also once a
+ * proxy has URL-decoded it (`%2e`, `%252e%252e`): such a segment is resolved away by a normalising
+ * proxy, and the call goes to another path.
+ */
+export function isDotSegment(value: string): boolean {
+  let v = value;
+  for (let i = 0; i < 4; i += 1) {
+    if (v === '.' || v === '..') return true;
+    const decoded = v.replace(/%25/gi, '%').replace(/%2e/gi, '.');
+    if (decoded === v) return false;
+    v = decoded;
+  }
+  return false;
+}
+
+/** `value` as one URL path segment: percent-encoded, and a dot-segment's dots encoded too (`%2E`). */
+export function pathSegment(value: string): string {
+  const encoded = encodeURIComponent(value);
+  return encoded === '.' || encoded === '..' ? encoded.replace(/\./g, '%2E') : encoded;
+}
