@@ -78,13 +78,18 @@ export const MAX_QUOTED_CHARS = 80;
 
 /** A user value as a message quotes it: JSON-quoted (so control characters are escaped), cut at MAX_QUOTED_CHARS with "…". */
 export function quoteValue(value: string, max = MAX_QUOTED_CHARS): string {
-  const chars = [...value];
-  return JSON.stringify(chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : value);
+  return JSON.stringify(clipText(value, max));
+}
+
+/** `text` cut to `max` characters with "…": for user values echoed in messages (a 10,000-character name). */
+export function clipText(text: string, max = MAX_QUOTED_CHARS): string {
+  const chars = [...text];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
 }
 
 /** The part of a diagnostic line after `file:line:col`: severity, resource, path, message and code. */
 export function formatDiagnosticBody(d: Diagnostic): string {
-  const who = d.resource ? ` ${d.resource}:` : '';
+  const who = d.resource ? ` ${clipText(d.resource, 2 * MAX_QUOTED_CHARS)}:` : '';
   const path = d.path ? ` ${d.path}:` : '';
   const sev = d.severity === 'warning' ? ' warning:' : '';
   return printable(`${sev}${who}${path} ${d.message} [${d.code}]`.slice(1));
@@ -121,7 +126,7 @@ export function escapeGithubProperty(text: string): string {
 /** A GitHub Actions workflow command that shows the diagnostic as an annotation on the file. */
 export function formatGithubAnnotation(d: Diagnostic): string {
   const cmd = d.severity === 'warning' ? 'warning' : 'error';
-  const text = `${d.resource ? `${d.resource}: ` : ''}${d.path ? `${d.path}: ` : ''}${d.message} [${d.code}]`;
+  const text = `${d.resource ? `${clipText(d.resource, 2 * MAX_QUOTED_CHARS)}: ` : ''}${d.path ? `${d.path}: ` : ''}${d.message} [${d.code}]`;
   return `::${cmd} file=${escapeGithubProperty(d.file)},line=${d.line},col=${d.column}::${escapeGithubData(text)}`;
 }
 

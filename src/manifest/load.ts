@@ -8,7 +8,8 @@ import pLimit from 'p-limit';
 import { sortDiagnostics, hasErrors, type Diagnostic, type DiagnosticCode } from '../diagnostics.js';
 import type { DesiredState } from '../model.js';
 import { buildDesiredState, fileReferences, type FileReference, type FileSecret, type ManifestSource } from './desired.js';
-import { parseManifestText } from './parse.js';
+import { parseManifestText, type ParsedDocument } from './parse.js';
+import { isBase64, normaliseBase64 } from '../secret.js';
 import { validateDocument } from './validate.js';
 
 export interface LoadOptions {
@@ -151,6 +152,9 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
     documents += parsed.documents.length;
     for (const { doc, result } of results) {
       diagnostics.push(...result.diagnostics);
+      // A schema error stops the document before desired.ts checks its inline values: check
+      // them here, so one run reports every problem of the file (a bad value as well).
+      if (result.kind !== null && result.manifest === null) diagnostics.push(...inlineBase64Problems(doc, result.diagnostics));
       if (result.kind) resources += 1;
       if (result.manifest) sources.push({ document: doc, manifest: result.manifest, dir: dirname(f.path), root: f.root });
     }
@@ -175,6 +179,30 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
     documents,
     resources,
   };
+}
+
+/** invalid-base64 diagnostics for the inline secret values of a document that failed its schema. */
+function inlineBase64Problems(doc: ParsedDocument, already: readonly Diagnostic[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const spec = (doc.value as { spec?: unknown }).spec;
+  const environments = spec !== null && typeof spec === 'object' ? (spec as { environments?: unknown }).environments : undefined;
+  if (!Array.isArray(environments)) return out;
+  environments.forEach((env: unknown, i) => {
+    if (env === null || typeof env !== 'object') return;
+    for (const field of ['publicKey', 'privateKey', 'file']) {
+      const value = (env as Record<string, unknown>)[field];
+      if (typeof value !== 'string' || value.trim() === '' || isBase64(normaliseBase64(value))) continue;
+      const path = `spec.environments[${i}].${field}`;
+      if (already.some((d) => d.path === path)) continue; // the schema said something about it already
+      const pos = doc.locate(['spec', 'environments', i, field]);
+      const message = /-----BEGIN/.test(value)
+        ? 'is PEM text, not base64; an inline value must be base64-encoded: use { fromFile: PATH } for the PEM file, or base64-encode it'
+        : 'is not valid base64 (letters, digits, + and /, padded with = to a multiple of 4); fix the value, or use { fromFile: PATH }';
+      const resource = already.find((d) => d.resource !== undefined)?.resource;
+      out.push({ code: 'invalid-base64', severity: 'error', message, file: doc.file, line: pos.line, column: pos.column, path, ...(resource ? { resource } : {}) });
+    }
+  });
+  return out;
 }
 
 /** A path as diagnostics show it: relative to the working directory, absolute when outside it. */
