@@ -91,7 +91,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
       const message =
         entry.link !== undefined
           ? `is a symbolic link to ${quoteName(entry.link)}, which does not exist; fix the link or the path given on the command line`
-          : `no such file or directory: ${quoteName(given)}; check the path given on the command line`;
+          : `no such file or directory: ${given}; check the path given on the command line`;
       fileProblem('path-not-found', display(abs), message);
       continue;
     }
