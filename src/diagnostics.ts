@@ -18,7 +18,9 @@ export type DiagnosticCode =
   | 'env-unset' // fromEnv variable not set (or empty)
   | 'file-too-large' // a manifest larger than the configured limit
   | 'binary-file' // a manifest that is not text
-  | 'path-not-found' // a PATH given on the command line does not exist
+  | 'path-not-found' // a PATH given on the command line does not exist (or is a dangling link)
+  | 'manifest-unreadable' // a manifest, or a folder or link that may hold some, cannot be read
+  | 'yaml-merge-key' // a `<<` merge key: not supported
   | 'inline-private-key' // warning: private key material written in the manifest
   | 'inline-secret' // warning: a password written in the manifest
   | 'form-generation-mismatch' // plan: a manifest form the server's API generation cannot take
@@ -55,16 +57,54 @@ export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[
 }
 
 /**
+ * Characters that must never reach a terminal or a CI log as themselves: C0 controls (newline,
+ * carriage return, ESC ...), DEL, C1 controls, the Unicode line and paragraph separators, and
+ * the bidirectional overrides that make text display in another order than it reads.
+ */
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `text` with every unprintable character written as a visible escape (`\n`, `\r`, `\t`, or
+ * `\u001b`), so that a file name, a server message or any user value stays on its own line and
+ * cannot inject terminal sequences or CI workflow commands (`::warning ...` at a line start).
+ */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) =>
+    c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** Longest user value a message quotes in full; longer ones are cut (a 10,000-character name helps no reader). */
+export const MAX_QUOTED_CHARS = 80;
+
+/** A user value as a message quotes it: JSON-quoted (so control characters are escaped), cut at MAX_QUOTED_CHARS with "…". */
+export function quoteValue(value: string, max = MAX_QUOTED_CHARS): string {
+  return JSON.stringify(clipText(value, max));
+}
+
+/** `text` cut to `max` characters with "…": for user values echoed in messages (a 10,000-character name). */
+export function clipText(text: string, max = MAX_QUOTED_CHARS): string {
+  const chars = [...text];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
+}
+
+/** The part of a diagnostic line after `file:line:col`: severity, resource, path, message and code. */
+export function formatDiagnosticBody(d: Diagnostic): string {
+  const who = d.resource ? ` ${clipText(d.resource, 2 * MAX_QUOTED_CHARS)}:` : '';
+  const path = d.path ? ` ${d.path}:` : '';
+  const sev = d.severity === 'warning' ? ' warning:' : '';
+  return printable(`${sev}${who}${path} ${d.message} [${d.code}]`.slice(1));
+}
+
+/**
  * One line per diagnostic, as SPEC §2 shows:
  * `keys/payments.yaml:14:9 Key Payments/payments-signing: spec.environments[1].name: must be ...`
  * A warning is prefixed `warning:`; the code is appended in brackets so it can be searched.
+ * Every part is made printable here, once, so no caller can print a raw control character.
  */
 export function formatDiagnostic(d: Diagnostic): string {
-  const where = `${d.file}:${d.line}:${d.column}`;
-  const who = d.resource ? ` ${d.resource}:` : '';
-  const path = d.path ? ` ${d.path}:` : '';
-  const sev = d.severity === 'warning' ? ' warning:' : '';
-  return `${where}${sev}${who}${path} ${d.message} [${d.code}]`;
+  return `${printable(d.file)}:${d.line}:${d.column} ${formatDiagnosticBody(d)}`;
 }
 
 /** True when any diagnostic is an error (warnings do not fail a run). */
@@ -72,14 +112,24 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === 'error');
 }
 
+/**
+ * GitHub's escaping of a workflow command's data (the message): `%`, CR and LF as %25, %0D, %0A;
+ * any other unprintable character made visible.
+ */
+export function escapeGithubData(text: string): string {
+  return printable(text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A'));
+}
+
+/** GitHub's escaping of a workflow command's property value (file=...): the data escapes plus `:` and `,`. */
+export function escapeGithubProperty(text: string): string {
+  return escapeGithubData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
 /** A GitHub Actions workflow command that shows the diagnostic as an annotation on the file. */
 export function formatGithubAnnotation(d: Diagnostic): string {
   const cmd = d.severity === 'warning' ? 'warning' : 'error';
-  const escapeProp = (s: string) =>
-    s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/:/g, '%3A').replace(/,/g, '%2C');
-  const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-  const text = `${d.resource ? `${d.resource}: ` : ''}${d.path ? `${d.path}: ` : ''}${d.message} [${d.code}]`;
-  return `::${cmd} file=${escapeProp(d.file)},line=${d.line},col=${d.column}::${escapeData(text)}`;
+  const text = `${d.resource ? `${clipText(d.resource, 2 * MAX_QUOTED_CHARS)}: ` : ''}${d.path ? `${d.path}: ` : ''}${d.message} [${d.code}]`;
+  return `::${cmd} file=${escapeGithubProperty(d.file)},line=${d.line},col=${d.column}::${escapeGithubData(text)}`;
 }
 
 /**

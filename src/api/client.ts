@@ -10,7 +10,7 @@ import { UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import { descriptorOf } from '../kinds/index.js';
 import { fieldValue, type ApiGeneration, type DesiredResource, type Kind, type ResourceId } from '../model.js';
-import { SENSITIVE, type Secret } from '../secret.js';
+import type { Secret } from '../secret.js';
 import {
   type AuthSettings,
   type IssuedToken,
@@ -22,10 +22,11 @@ import {
 } from './auth.js';
 import { type Failure, MAX_MESSAGE_CHARS, readAnswer, readDeployment, readList, readNames, readSingle } from './dialect.js';
 import { type CallContext, type CallName, networkFailure, toApiError } from './errors.js';
-import { type Transport, TransportAborted, TransportTimeout, createTransport, readCaFile } from './http.js';
+import { type Transport, TransportAborted, TransportTimeout, TransportTooLarge, createTransport, maxAnswerBytesFrom, readCaFile } from './http.js';
+import { createRedactor } from './redact.js';
 import { fromApiObject, toApiBody } from './mapping.js';
 import { DEFAULT_RETRY_POLICY, type Method, type RetryPolicy, backoffDelay, isRetryable } from './retry.js';
-import { apiBase, isLoopbackHost } from './url.js';
+import { apiBase, isHeaderSafe, isLoopbackHost, pathSegment } from './url.js';
 import { ApiError, type AnswerEvent, type ResourceActions, type Result, type RetryEvent, type UpdateOptions, type WriteResult } from './types.js';
 
 export type { AuthSettings } from './auth.js';
@@ -55,6 +56,8 @@ export interface ClientOptions {
   backoff?: Partial<Omit<RetryPolicy, 'attempts'>>;
   /** The API generation to speak, skipping the probe (`--api-generation`); found per project when absent. */
   apiGeneration?: ApiGeneration;
+  /** Largest answer body read; default APINIZER_MAX_ANSWER_MB, else 256 MiB. */
+  maxAnswerBytes?: number;
 }
 
 /** The HTTP implementation of ResourceActions, plus the calls only the CLI needs. */
@@ -68,8 +71,9 @@ export interface ApiClient extends ResourceActions {
 
 export { apiBase, isLoopbackHost };
 
+/** One path segment, always encoded; `.` and `..` too, so that no proxy resolves them away. */
 function enc(segment: string): string {
-  return encodeURIComponent(segment);
+  return pathSegment(segment);
 }
 
 /** Creates the client. Throws UsageError for a bad URL, plain http to a remote host, or an unreadable CA file. */
@@ -96,49 +100,21 @@ export function createApiClient(options: ClientOptions): ApiClient {
   const logger = options.logger ?? silentLogger();
   const signal = options.signal;
   const server = `${url.origin}${basePath.replace(/\/apiops$/, '')}`;
-  const transport: Transport = createTransport({ origin, connections: concurrency, timeoutMs, ...(ca !== undefined ? { ca } : {}), ...(signal ? { signal } : {}) });
+  const transport: Transport = createTransport({
+    origin,
+    connections: concurrency,
+    timeoutMs,
+    maxAnswerBytes: options.maxAnswerBytes ?? maxAnswerBytesFrom(process.env),
+    ...(ca !== undefined ? { ca } : {}),
+    ...(signal ? { signal } : {}),
+  });
   const authMode = 'token' in options.auth ? 'token' : 'password';
 
-  // Values that must never reach a message: replaced wherever a server might echo them back.
-  // Grouped by length, so that a message is searched once per distinct length (the token, each
-  // key size: a handful) rather than once per secret: an apply of thousands of resources
-  // remembers thousands of keys, and scrubbing every answer against each of them made apply
-  // quadratic (bench: 56 % of the CPU of a 10,000-resource apply). `heads` (first 8 characters)
-  // lets the one pass over a long text skip almost every window after an 8-character look-up.
-  const secrets = new Map<number, { all: Set<string>; heads: Set<string> }>();
-  const HEAD = 8;
-  const remember = (value: string) => {
-    if (value.length < 4) return;
-    let same = secrets.get(value.length);
-    if (!same) secrets.set(value.length, (same = { all: new Set(), heads: new Set() }));
-    same.all.add(value);
-    same.heads.add(value.slice(0, HEAD));
-  };
-  const scrub = (text: string): string => {
-    let out = text;
-    // Longest first, so a secret that contains a shorter one is replaced whole.
-    for (const [length, { all, heads }] of [...secrets].sort((a, b) => b[0] - a[0])) {
-      if (length > out.length) continue;
-      if (all.size <= 8) {
-        for (const s of all) if (out.includes(s)) out = out.split(s).join(SENSITIVE);
-        continue;
-      }
-      let result = '';
-      let from = 0;
-      const head = Math.min(HEAD, length);
-      for (let i = 0; i + length <= out.length; ) {
-        if (heads.has(out.slice(i, i + head)) && all.has(out.slice(i, i + length))) {
-          result += out.slice(from, i) + SENSITIVE;
-          i += length;
-          from = i;
-        } else {
-          i += 1;
-        }
-      }
-      out = result + out.slice(from);
-    }
-    return out;
-  };
+  // Values that must never reach a message, in any form or fragment a server might echo back
+  // (redact.ts); indexed so that scrubbing does not grow with the number of secrets.
+  const redactor = createRedactor();
+  const remember = (value: string) => redactor.remember(value);
+  const scrub = (text: string) => redactor.scrub(text);
 
   let tokens: TokenSource;
   if ('token' in options.auth) {
@@ -163,7 +139,7 @@ export function createApiClient(options: ClientOptions): ApiClient {
   }
 
   function context(call: CallName, method: Method, path: string, extra: Partial<CallContext> = {}): CallContext {
-    return { call, method, request: `${method} ${path}`, auth: authMode, server, timeoutMs, ...extra };
+    return { call, method, request: `${method} ${path}`, auth: authMode, server, timeoutMs, maxRetryAfterMs: policy.maxRetryAfterMs, ...extra };
   }
 
   function abortedError(ctx: CallContext, attempts: number): ApiError {
@@ -207,8 +183,10 @@ export function createApiClient(options: ClientOptions): ApiClient {
         if (err instanceof TransportAborted || signal?.aborted) return { ok: false, error: abortedError(ctx, sent) };
         failure =
           err instanceof TransportTimeout
-            ? { kind: 'timeout', status: null, code: null, message: `no answer within ${Math.round(timeoutMs / 100) / 10} s` }
-            : networkFailure(err);
+            ? { kind: 'timeout', status: null, code: null, message: err.message }
+            : err instanceof TransportTooLarge
+              ? { kind: 'protocol', status: null, code: err.code, message: err.message } // permanent: never retried
+              : networkFailure(err);
       }
       // Network error texts come from Node and undici, not the server; scrubbed all the same.
       failure = { ...failure, message: scrub(failure.message).slice(0, MAX_MESSAGE_CHARS) };
@@ -222,8 +200,7 @@ export function createApiClient(options: ClientOptions): ApiClient {
       }
       if (attempt < policy.attempts && isRetryable(ctx.method, failure)) {
         if (failure.retryAfterMs !== undefined && failure.retryAfterMs > policy.maxRetryAfterMs) {
-          failure = { ...failure, message: `${failure.message} (the server asked to wait ${Math.round(failure.retryAfterMs / 1000)} s)` };
-          return { ok: false, error: toApiError(failure, ctx, sent) };
+          return { ok: false, error: toApiError(failure, ctx, sent) }; // the hint says how long it asked for
         }
         const delayMs = backoffDelay(attempt, policy, random, failure.retryAfterMs);
         const event: RetryEvent = { request: ctx.request, attempt, status: failure.status, reason: failure.kind, delayMs };
@@ -252,10 +229,19 @@ export function createApiClient(options: ClientOptions): ApiClient {
       contentType: 'application/x-www-form-urlencoded',
       authenticated: false,
     });
-    if (!result.ok) return result;
+    if (!result.ok) {
+      // Whichever call needed the token reports this error: its message says it was the token request.
+      const e = result.error;
+      const message = `the token request (${ctx.request}) failed: ${e.message}`;
+      return { ok: false, error: new ApiError(e.kind, e.status, e.code, message, e.hint, e.request, e.attempts) };
+    }
     const issued = readTokenAnswer(result.value);
     if (!issued) {
-      const failure: Failure = { kind: 'protocol', status: 200, code: null, message: 'the token answer has no access_token' };
+      const failure: Failure = { kind: 'protocol', status: 200, code: null, message: 'the token request failed: its answer has no access_token' };
+      return { ok: false, error: toApiError(failure, ctx, 1) };
+    }
+    if (!isHeaderSafe(issued.token)) {
+      const failure: Failure = { kind: 'protocol', status: 200, code: null, message: 'the token request failed: its access_token has characters an HTTP header cannot carry' };
       return { ok: false, error: toApiError(failure, ctx, 1) };
     }
     remember(issued.token);
@@ -304,7 +290,23 @@ export function createApiClient(options: ClientOptions): ApiClient {
       rememberSecrets(body);
     }
     return perform({ ctx, template, path, authenticated: true, ...(json !== undefined ? { body: json, contentType: 'application/json' } : {}) }).then(
-      (r): Result<WriteResult> => (r.ok ? { ok: true, value: { deployment: readDeployment(r.value, scrub) } } : r),
+      (r): Result<WriteResult> => {
+        if (!r.ok) return r;
+        // The API answers every write with a JSON object carrying its deploymentResult. Anything
+        // else (204, an empty body, null, a list) cannot be read as success: the change may or
+        // may not have been made, and counting it as done would hide that.
+        if (r.value === null || typeof r.value !== 'object' || Array.isArray(r.value)) {
+          const got = r.value === null ? 'an empty answer (or null)' : Array.isArray(r.value) ? 'a list' : `a ${typeof r.value}`;
+          const failure: Failure = {
+            kind: 'protocol',
+            status: null,
+            code: 'WRITE_ANSWER_NOT_OBJECT',
+            message: `the server answered the ${call} with ${got}, not the JSON object with a deploymentResult the API documents; the change may or may not have been made (run plan to see)`,
+          };
+          return { ok: false, error: toApiError(failure, ctx, 1) };
+        }
+        return { ok: true, value: { deployment: readDeployment(r.value, scrub) } };
+      },
     );
   }
 

@@ -8,6 +8,7 @@
  * the I/O and turns a `Failure` into an `ApiError` with a hint (errors.ts).
  */
 import type { ApiErrorKind, EnvironmentDeployment } from './types.js';
+import { maskUrlCredentials } from './redact.js';
 import { parseRetryAfterBody, parseRetryAfterHeader } from './retry.js';
 
 /** What came back from one HTTP exchange, before interpretation. */
@@ -27,6 +28,8 @@ export interface Failure {
   message: string;
   /** How long the server asked us to wait before trying again (Retry-After / retry_after). */
   retryAfterMs?: number;
+  /** Where a redirect pointed (scrubbed, shortened), for the hint. */
+  location?: string;
 }
 
 /** An answer read: the JSON body of a success, or a classified failure. */
@@ -161,8 +164,11 @@ export function readAnswer(answer: HttpAnswer, nowMs: number, scrub: (text: stri
   });
 
   if (status >= 300 && status < 400) {
-    const location = header(answer, 'location');
-    return fail('protocol', null, `HTTP ${status} redirect${location ? ` to ${excerpt(scrub(location), 200)}` : ''}`);
+    const raw = header(answer, 'location');
+    const location = raw ? excerpt(maskUrlCredentials(scrub(raw)), 200) : undefined;
+    const failed = fail('protocol', null, `HTTP ${status} redirect${location ? ` to ${location}` : ''}`);
+    if (!failed.ok && location) failed.failure.location = location;
+    return failed;
   }
   const ok = status >= 200 && status < 300;
   if (body === undefined) {

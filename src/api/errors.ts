@@ -24,6 +24,8 @@ export interface CallContext {
   /** The Manager URL, for network hints. */
   server: string;
   timeoutMs: number;
+  /** The longest Retry-After the client waits for; a longer one is not retried. */
+  maxRetryAfterMs?: number;
 }
 
 /** What a refused export-file call needs (current generation). */
@@ -31,21 +33,32 @@ export const EXPORT_PERMISSION = 'reading key material back needs the SECRETS an
 
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET)|ERR_TLS|ERR_SSL|EPROTO/;
 
+/** OpenSSL's words for "the other side does not speak TLS": an https:// URL aimed at a plain-HTTP port. */
+const NOT_TLS = /wrong version number|packet length too long|unknown protocol|ERR_SSL_WRONG_VERSION_NUMBER/i;
+
+/** A redirect to a browser sign-in page (single sign-on in front of the Manager). */
+const LOGIN_PAGE = /log-?in|sign-?in|\bsso\b|oauth|openid|saml|adfs|okta|keycloak|\/auth\b|\/cas\b/i;
+
+/** The code a transport failure carries when the answer was over the size cap (http.ts). */
+export const ANSWER_TOO_LARGE = 'ANSWER_TOO_LARGE';
+
 function label(ctx: CallContext): string {
   if (ctx.kind && ctx.project !== undefined && ctx.name !== undefined) return `${ctx.kind} ${ctx.project}/${ctx.name}`;
   return ctx.request;
 }
 
 function forbiddenHint(failure: Failure, ctx: CallContext): string {
-  if (/deploy/i.test(failure.message)) {
-    return 'the user needs the role ROLE_DEPLOY_UNDEPLOY_PROXIES: every create, update and delete of a key or keystore deploys it';
+  const write = ctx.call === 'create' || ctx.call === 'update' || ctx.call === 'delete';
+  if (write || /deploy/i.test(failure.message)) {
+    // Writes come after the reads of a plan, which worked: what is missing is the right to deploy.
+    return 'the user may read keys and keystores but not change them: it needs the role ROLE_DEPLOY_UNDEPLOY_PROXIES (every create, update and delete of a key or keystore deploys it)';
   }
   if (ctx.call === 'environments' || ctx.call === 'projects') {
     return `the user may not read ${ctx.project !== undefined ? `project "${ctx.project}"` : 'the projects'}: grant it access to the project`;
   }
   if (ctx.call === 'token') return 'the server refused to issue a token for APINIZER_USERNAME: check that user\'s access to the Management API';
   if (ctx.call === 'export') return EXPORT_PERMISSION;
-  return 'the user needs the role ROLE_API_SECURITY for keys and keystores';
+  return 'the user needs the role ROLE_API_SECURITY to read keys and keystores';
 }
 
 function notFoundHint(failure: Failure, ctx: CallContext): string {
@@ -61,8 +74,7 @@ function notFoundHint(failure: Failure, ctx: CallContext): string {
 }
 
 /** The one sentence telling the user what to do about a failure of this call. */
-export function hintFor(failure: Failure, ctx: CallContext): string {
-  const seconds = Math.round(ctx.timeoutMs / 100) / 10;
+export function hintFor(failure: Failure, ctx: CallContext, attempts = 1): string {
   switch (failure.kind) {
     case 'unauthorized':
       if (ctx.call === 'export') return EXPORT_PERMISSION;
@@ -80,20 +92,43 @@ export function hintFor(failure: Failure, ctx: CallContext): string {
       return ctx.call === 'create' || ctx.call === 'update'
         ? `the server refused ${label(ctx)}: fix the manifest as the message says`
         : 'the server refused the request: see the message';
-    case 'rate-limited':
-      return 'the server kept rate limiting: lower --concurrency or try again later';
+    case 'rate-limited': {
+      const wait = failure.retryAfterMs;
+      if (wait !== undefined && ctx.maxRetryAfterMs !== undefined && wait > ctx.maxRetryAfterMs) {
+        return `the server asked to wait ${Math.ceil(wait / 1000)} s, more than the ${Math.round(ctx.maxRetryAfterMs / 1000)} s this tool waits, so the call was not retried: try again later`;
+      }
+      return attempts > 1
+        ? `the server kept rate limiting (${attempts} attempts): lower --concurrency or try again later`
+        : 'the server is rate limiting: lower --concurrency, allow retries (--retries), or try again later';
+    }
     case 'server':
       return `the server failed (HTTP ${failure.status ?? '?'}): try again later, or check the Apinizer Manager's logs`;
     case 'network':
+      if (NOT_TLS.test(failure.message) || failure.code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
+        return `use http:// (loopback only) or the port where the Manager serves https:// in --server (${ctx.server})`;
+      }
+      if (failure.code === 'UND_ERR_INVALID_ARG' && /header/i.test(failure.message)) {
+        return 'a request header could not be sent: the token has characters a header cannot carry (a line break, a control character); check APINIZER_TOKEN';
+      }
       if (failure.code !== null && TLS_CODES.test(failure.code)) {
         return `the TLS connection to ${ctx.server} failed: for a private CA pass --ca-file with its PEM bundle; check --server`;
       }
       if (failure.code === 'ENOTFOUND') return `the host of ${ctx.server} does not resolve: check --server / network`;
       return `could not reach ${ctx.server}: check --server / network`;
     case 'timeout':
-      return `no answer from ${ctx.server} within ${seconds} s: raise --timeout (seconds) or check the server`;
+      // The message says "no complete answer within N s"; the hint does not say it again.
+      return `raise --timeout (seconds), or check that ${ctx.server} is not overloaded`;
     case 'protocol':
+      if (failure.code === 'WRITE_ANSWER_NOT_OBJECT') {
+        return 'run plan to see whether the change was made; a server that answers writes this way is not the documented Management API';
+      }
+      if (failure.code === ANSWER_TOO_LARGE) {
+        return 'check --server and the project; if a list really is that large, raise APINIZER_MAX_ANSWER_MB';
+      }
       if (failure.status !== null && failure.status >= 300 && failure.status < 400) {
+        if (failure.location !== undefined && LOGIN_PAGE.test(failure.location)) {
+          return `the URL points at a login page (single sign-on in front of the Manager): set --server to the address that serves the Management API (/apiops) to tokens, not the one a browser uses`;
+        }
         return `the server redirected the call: set --server to the address it redirects to (is it https://?)`;
       }
       return `is --server (${ctx.server}) the Apinizer Manager URL, without /apiops?`;
@@ -106,7 +141,7 @@ export function hintFor(failure: Failure, ctx: CallContext): string {
 export function toApiError(failure: Failure, ctx: CallContext, attempts: number): ApiError {
   // A missing project is its own kind, so callers never match server text to tell it from a missing object.
   const kind = failure.kind === 'not-found' && isProjectNotFound(failure.message) ? 'project-not-found' : failure.kind;
-  return new ApiError(kind, failure.status, failure.code, failure.message, hintFor(failure, ctx), ctx.request, attempts);
+  return new ApiError(kind, failure.status, failure.code, failure.message, hintFor(failure, ctx, attempts), ctx.request, attempts);
 }
 
 /** A failure from an exception thrown by the HTTP layer (no answer arrived). */
@@ -117,6 +152,10 @@ export function networkFailure(err: unknown): Failure {
   const cause = typeof e.cause?.message === 'string' && e.cause.message !== raw ? `: ${e.cause.message}` : '';
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
     return { kind: 'timeout', status: null, code, message: `${raw}${cause}`.slice(0, 300) };
+  }
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || NOT_TLS.test(`${raw}${cause}`)) {
+    // OpenSSL's text ("...:ssl3_get_record:wrong version number") helps nobody: say what it means.
+    return { kind: 'network', status: null, code, message: 'the server does not speak TLS on that port' };
   }
   return { kind: 'network', status: null, code, message: `${code ? `${code}: ` : ''}${raw}${cause}`.slice(0, 300) };
 }

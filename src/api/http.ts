@@ -3,13 +3,16 @@
  * concurrency, a per-request timeout, and an optional private CA. It knows nothing about Apinizer:
  * it sends and returns status, headers, text.
  *
- * The timeout is undici's own: connecting, waiting for the headers once the request is sent, and
- * each pause in the body. Time spent queued for a free connection does not count (a burst of
- * calls larger than the pool must not time out while the server is fine), and neither does a
- * large body that keeps flowing (a list of keystores carries their files).
+ * The timeout is an overall deadline per attempt: the headers and the whole body must arrive within
+ * it. undici's own headersTimeout/bodyTimeout restart with every chunk, so an answer trickling in
+ * one byte every half second was never cut; they stay as inner bounds. The size of an answer is
+ * capped too (a 600 MB list must not take gigabytes of memory, nor be fetched four times): past
+ * the cap the body is dropped and the call fails for good.
  */
 import { readFileSync } from 'node:fs';
+import pLimit from 'p-limit';
 import { Pool } from 'undici';
+import { UsageError } from '../cli/command.js';
 import type { HttpAnswer } from './dialect.js';
 import type { Method } from './retry.js';
 
@@ -22,6 +25,22 @@ export interface TransportOptions {
   /** PEM text of extra trusted CAs. */
   ca?: string;
   signal?: AbortSignal;
+  /** Largest answer body read, in bytes; default DEFAULT_MAX_ANSWER_BYTES. */
+  maxAnswerBytes?: number;
+}
+
+/** Default cap on one answer: far above a real list (thousands of keystores), far below what hurts a CI runner. */
+export const DEFAULT_MAX_ANSWER_BYTES = 256 * 1024 * 1024;
+
+/** The answer cap from APINIZER_MAX_ANSWER_MB (MiB), else the default; throws UsageError for a bad value. */
+export function maxAnswerBytesFrom(env: NodeJS.ProcessEnv): number {
+  const raw = env.APINIZER_MAX_ANSWER_MB?.trim();
+  if (raw === undefined || raw === '') return DEFAULT_MAX_ANSWER_BYTES;
+  const mib = Number(raw);
+  if (!Number.isFinite(mib) || mib < 1 || mib > 65_536) {
+    throw new UsageError(`APINIZER_MAX_ANSWER_MB must be a number of MiB from 1 to 65536, got ${JSON.stringify(raw.slice(0, 40))}`);
+  }
+  return Math.floor(mib * 1024 * 1024);
 }
 
 export interface TransportRequest {
@@ -33,18 +52,38 @@ export interface TransportRequest {
 }
 
 export interface Transport {
-  /** Sends one request; rejects with TransportTimeout, TransportAborted or the network error. */
+  /** Sends one request; rejects with TransportTimeout, TransportTooLarge, TransportAborted or the network error. */
   send(request: TransportRequest): Promise<HttpAnswer>;
   /** Closes the pool's connections once pending requests are done. */
   close(): Promise<void>;
 }
 
-/** No complete answer arrived within the per-request timeout. */
+/** No complete answer (headers and whole body) arrived within the per-request timeout. */
 export class TransportTimeout extends Error {
   readonly code = 'TIMEOUT';
   constructor(readonly timeoutMs: number) {
-    super(`no answer within ${timeoutMs} ms`);
+    super(`no complete answer within ${formatSeconds(timeoutMs)}`);
   }
+}
+
+/** The answer's body is larger than the cap: permanent, never retried. */
+export class TransportTooLarge extends Error {
+  readonly code = 'ANSWER_TOO_LARGE';
+  constructor(
+    readonly request: string,
+    readonly maxBytes: number,
+  ) {
+    super(`the answer of ${request} exceeded ${formatMiB(maxBytes)}`);
+  }
+}
+
+/** `2 s`, `0.5 s`: a timeout as messages show it. */
+export function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
+function formatMiB(bytes: number): string {
+  return `${Math.round((bytes / (1024 * 1024)) * 10) / 10} MiB`;
 }
 
 /** The caller's signal stopped the request. */
@@ -78,31 +117,61 @@ export function createTransport(options: TransportOptions): Transport {
     connect: { timeout: options.timeoutMs, ...(options.ca !== undefined ? { ca: options.ca } : {}) },
   });
 
-  async function send(request: TransportRequest): Promise<HttpAnswer> {
+  const maxBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
+
+  // Calls wait for a free connection here, before their deadline starts: a burst of calls larger
+  // than the pool must not time out while the server is fine. The pool then never queues.
+  const slots = pLimit(Math.max(1, options.connections));
+
+  async function sendNow(request: TransportRequest): Promise<HttpAnswer> {
     const outer = options.signal;
     if (outer?.aborted) throw new TransportAborted();
+    // One deadline for the whole exchange; cleared however it ends.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new TransportTimeout(options.timeoutMs)), options.timeoutMs);
+    const signal = outer ? AbortSignal.any([outer, deadline.signal]) : deadline.signal;
+    const what = `${request.method} ${request.path.split('?')[0] ?? ''}`;
     try {
       const res = await pool.request({
         method: request.method,
         path: request.path,
         headers: request.headers,
         body: request.body ?? null,
-        ...(outer ? { signal: outer } : {}),
+        signal,
       });
-      const bytes = Buffer.from(await res.body.arrayBuffer());
+      const declared = Number(res.headers['content-length']);
+      if (Number.isFinite(declared) && declared > maxBytes) {
+        res.body.destroy();
+        throw new TransportTooLarge(what, maxBytes);
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > maxBytes) {
+          res.body.destroy(); // stop reading: the rest is never downloaded
+          throw new TransportTooLarge(what, maxBytes);
+        }
+        chunks.push(chunk);
+      }
+      const bytes = Buffer.concat(chunks, size);
       return { status: res.statusCode, headers: res.headers, text: bytes.toString('utf8'), bytes };
     } catch (err) {
+      if (err instanceof TransportTooLarge) throw err;
       if (outer?.aborted) throw new TransportAborted();
+      if (deadline.signal.aborted) throw new TransportTimeout(options.timeoutMs);
       const code = (err as { code?: unknown }).code;
       if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
         throw new TransportTimeout(options.timeoutMs);
       }
       throw err;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   return {
-    send,
+    send: (request) => slots(() => sendNow(request)),
     close: async () => {
       if (!pool.closed) await pool.close();
     },

@@ -17,6 +17,7 @@
  * and is scrubbed from every message printed, including text a server echoes back.
  */
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { type Redactor, createRedactor } from '../api/redact.js';
 import { realpathSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -52,11 +53,16 @@ export function nextLink(header: string | null): string | null {
   return null;
 }
 
-/** `text` with every occurrence of each secret replaced, for anything printed. */
+/** `text` with each secret replaced in every form a server might echo (api/redact.ts), for anything printed. */
 export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s.length >= 4) out = out.split(s).join('(token)');
-  return out;
+  return tokenRedactor(secrets).scrub(text);
+}
+
+/** The one scrubber of the CI helper: the forge tokens, in every encoding and fragment, shown as `(token)`. */
+function tokenRedactor(secrets: readonly string[]): Redactor {
+  const r = createRedactor('(token)');
+  for (const s of secrets) r.remember(s);
+  return r;
 }
 
 /** A failed call, as a value: what was asked, what came back, what to do. */
@@ -390,10 +396,11 @@ function fail(io: ScriptIo, message: string): number {
 /** Runs one command; returns the exit code. Everything printed passes through `redact`. */
 export async function main(argv: string[], io: ScriptIo): Promise<number> {
   const tokens = [io.env.GITHUB_TOKEN, io.env.GITLAB_TOKEN].filter((t): t is string => typeof t === 'string' && t !== '');
+  const redactor = tokenRedactor(tokens);
   const safe: ScriptIo = {
     env: io.env,
-    stdout: (line) => io.stdout(redact(line, tokens)),
-    stderr: (line) => io.stderr(redact(line, tokens)),
+    stdout: (line) => io.stdout(redactor.scrub(line)),
+    stderr: (line) => io.stderr(redactor.scrub(line)),
   };
   let parsed;
   try {

@@ -10,7 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { type ParsedArgs, UsageError, booleanFlag, stringFlag } from './command.js';
 import type { AuthSettings } from '../api/auth.js';
 import type { ApiGeneration } from '../model.js';
-import { apiBase, isLoopbackHost } from '../api/url.js';
+import { apiBase, describeUnsafeCharacter, isDotSegment, isHeaderSafe, isLoopbackHost } from '../api/url.js';
 
 /** Everything a command needs to build the client and its logger. */
 export interface ConnectionSettings {
@@ -170,7 +170,7 @@ function resolveServer(s: Sourced | undefined): string {
 function resolveAuth(env: NodeJS.ProcessEnv, cwd: string, config: ConfigFile | undefined): AuthSettings {
   // A token is a secret: it comes only from the environment, and is never echoed in a message.
   const token = env.APINIZER_TOKEN?.trim();
-  if (token) return { token };
+  if (token) return { token: checkedToken(token, 'APINIZER_TOKEN') };
   const tokenFile = envValue(env, 'APINIZER_TOKEN_FILE');
   if (tokenFile !== undefined) {
     let text: string;
@@ -181,7 +181,8 @@ function resolveAuth(env: NodeJS.ProcessEnv, cwd: string, config: ConfigFile | u
     }
     const fromFile = text.trim();
     if (fromFile === '') throw new UsageError(`APINIZER_TOKEN_FILE "${tokenFile}" is empty: it must hold the token`);
-    return { token: fromFile };
+    // A trailing line break (every editor adds one) is trimmed above; one inside is an error.
+    return { token: checkedToken(fromFile, `the token in APINIZER_TOKEN_FILE "${tokenFile}"`) };
   }
   const configUser = config?.values.username;
   const username = envValue(env, 'APINIZER_USERNAME') ?? (typeof configUser === 'string' && configUser.trim() !== '' ? configUser.trim() : undefined);
@@ -191,6 +192,21 @@ function resolveAuth(env: NodeJS.ProcessEnv, cwd: string, config: ConfigFile | u
   if (password !== undefined && password !== '') throw new UsageError('APINIZER_PASSWORD is set but APINIZER_USERNAME is not: set both, or set APINIZER_TOKEN instead');
   throw new UsageError(
     'no credentials: set APINIZER_TOKEN (a personal API access token), or APINIZER_TOKEN_FILE (a file holding it), or APINIZER_USERNAME and APINIZER_PASSWORD',
+  );
+}
+
+/** The project setting, refused when it is `.` or `..` (also URL-encoded): a path segment a proxy would resolve away. */
+function checkedProject(s: Sourced): string {
+  const project = asString(s);
+  if (isDotSegment(project)) throw new UsageError(`${s.source} must name a project, not ${JSON.stringify(project)} (a path segment that means "this" or "the parent" folder)`);
+  return project;
+}
+
+/** `token` when an HTTP header can carry it; else a UsageError saying where the bad character is (never the token). */
+function checkedToken(token: string, what: string): string {
+  if (isHeaderSafe(token)) return token;
+  throw new UsageError(
+    `${what} has invalid characters (${describeUnsafeCharacter(token)}): a token is one line of printable ASCII; copy it again without line breaks`,
   );
 }
 
@@ -221,7 +237,7 @@ export function resolveConnection(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd:
     logLevel: 'info',
   };
   const project = pick(args, 'project', env, 'APINIZER_PROJECT', config, 'project');
-  if (project !== undefined) settings.project = asString(project);
+  if (project !== undefined) settings.project = checkedProject(project);
 
   const caFlag = stringFlag(args, 'ca-file');
   const caEnv = envValue(env, 'APINIZER_CA_FILE');
@@ -257,5 +273,5 @@ export function resolveConnection(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd:
 export function resolveDefaultProject(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: string): string | undefined {
   const config = readConfig(args, env, cwd);
   const project = pick(args, 'project', env, 'APINIZER_PROJECT', config, 'project');
-  return project !== undefined ? asString(project) : undefined;
+  return project !== undefined ? checkedProject(project) : undefined;
 }

@@ -1,4 +1,5 @@
 // `--help` texts and "did you mean" suggestions, made from the commands' flag definitions (pure).
+import { clipText, printable, quoteValue } from '../diagnostics.js';
 import type { Command, FlagSpec, FlagSpecs, OptionsConfig } from './command.js';
 
 /** Help lines are wrapped to this many columns: readable in a 100-column terminal or a README. */
@@ -149,7 +150,8 @@ function didYouMean(suggestion: string | undefined): string {
 
 /** The message for an unknown command, naming the nearest one; ends with the list of commands. */
 export function unknownCommandMessage(name: string, commands: readonly string[]): string {
-  return `unknown command "${name}"${didYouMean(nearest(name, commands))} Commands: ${commands.join(', ')}.`;
+  // The name is the user's text: quoted with escapes, so a newline cannot start a line of its own.
+  return `unknown command ${quoteValue(name)}${didYouMean(nearest(name, commands))} Commands: ${commands.join(', ')}.`;
 }
 
 /**
@@ -164,7 +166,7 @@ export function unknownFlagMessage(argv: readonly string[], specs: FlagSpecs): s
     const name = arg.slice(2).split('=', 1)[0] ?? '';
     if (Object.hasOwn(specs, name) || name === HELP_FLAG.name) continue;
     const suggestion = nearest(name, known);
-    return `unknown flag --${name}${didYouMean(suggestion === undefined ? undefined : `--${suggestion}`)}`;
+    return `unknown flag --${printable(clipText(name))}${didYouMean(suggestion === undefined ? undefined : `--${suggestion}`)}`;
   }
   return undefined;
 }

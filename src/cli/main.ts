@@ -18,6 +18,10 @@ async function main(): Promise<void> {
     // If the command does not finish within the grace period, stop anyway.
     setTimeout(() => process.exit(exitCodeForSignal(sig)), SIGNAL_GRACE_MS).unref();
   };
+  // A reader that goes away (`plan | head -1`) is not an error of ours: stop writing to that
+  // stream, without a stack trace, and let the command finish (an apply in progress completes
+  // its writes rather than stopping half-way). Any other stream error is reported once on stderr.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', (err: NodeJS.ErrnoException) => onStreamError(stream, err));
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   const code = await runCli(process.argv.slice(2), {
@@ -30,8 +34,25 @@ async function main(): Promise<void> {
   });
   // Let stdout drain (a large plan piped to a file) before leaving.
   process.exitCode = code;
-  await new Promise<void>((resolve) => (process.stdout.writableNeedDrain ? process.stdout.once('drain', resolve) : resolve()));
+  // A stream closed under us never drains: do not wait for it.
+  const out = process.stdout;
+  if (!out.destroyed && !out.errored && out.writableNeedDrain) {
+    await new Promise<void>((resolve) => {
+      out.once('drain', resolve);
+      out.once('close', resolve);
+      out.once('error', resolve);
+    });
+  }
   process.exit(code);
+}
+
+/** Handles an error event of stdout or stderr: EPIPE (the reader left) quietly, anything else once, on stderr. */
+function onStreamError(stream: NodeJS.WriteStream, err: NodeJS.ErrnoException): void {
+  stream.destroy(); // later writes fail fast through their callbacks instead of queueing
+  if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
+  if (stream !== process.stderr && !process.stderr.destroyed) {
+    process.stderr.write(`apinizer-gitops: cannot write to stdout: ${err.code ?? err.message}\n`);
+  }
 }
 
 void main();

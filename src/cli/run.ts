@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { printable } from '../diagnostics.js';
 import { type CommandContext, UsageError, EXIT } from './command.js';
 import { commandLoaders, loadAllCommands } from './commands/index.js';
 import {
@@ -44,19 +45,20 @@ export async function runCli(argv: string[], ctx: CommandContext): Promise<numbe
     const options = parseArgsOptions(command.options);
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
   } catch (err) {
-    ctx.stderr.write(`apinizer-gitops ${command.name}: ${(err as Error).message}. See \`apinizer-gitops ${command.name} --help\`.\n`);
+    ctx.stderr.write(`apinizer-gitops ${command.name}: ${printable((err as Error).message)}. See \`apinizer-gitops ${command.name} --help\`.\n`);
     return EXIT.error;
   }
   try {
     return await command.run({ values: parsed.values, positionals: parsed.positionals }, ctx);
   } catch (err) {
     if (err instanceof UsageError) {
-      ctx.stderr.write(`apinizer-gitops ${command.name}: ${err.message}. See \`apinizer-gitops ${command.name} --help\`.\n`);
+      // Usage errors quote flags, paths and URLs as given: made printable so none can inject a line.
+      ctx.stderr.write(`apinizer-gitops ${command.name}: ${printable(err.message)}. See \`apinizer-gitops ${command.name} --help\`.\n`);
       return EXIT.error;
     }
     // A bug, not a user error: say so plainly, with the stack only when asked for.
     const e = err as Error;
-    ctx.stderr.write(`apinizer-gitops ${command.name}: internal error: ${e.message}\n`);
+    ctx.stderr.write(`apinizer-gitops ${command.name}: internal error: ${printable(e.message)}\n`);
     if (ctx.env.APINIZER_DEBUG) ctx.stderr.write(`${e.stack ?? ''}\n`);
     return EXIT.error;
   }

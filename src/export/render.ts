@@ -1,8 +1,11 @@
 import { posix } from 'node:path';
-import { descriptorOf, kindRank } from '../kinds/index.js';
+import { descriptorOf, kindNames, kindRank } from '../kinds/index.js';
 import type { ExportSecret } from '../kinds/types.js';
 import { API_VERSION, resourceLabel, type ApiGeneration, type CurrentResource, type Kind, type ResourceId } from '../model.js';
 import { isBase64, normaliseBase64, type Secret } from '../secret.js';
+import { quoteValue } from '../diagnostics.js';
+import { isDotSegment } from '../api/url.js';
+import { loadSchema } from '../manifest/validate.js';
 
 /** Where exported secret values go (SPEC §7): files under `secrets/`, or `fromEnv` references. */
 export type SecretsMode = 'file' | 'env';
@@ -57,6 +60,13 @@ export interface ExportPlan {
   incomplete: { slot: SecretSlot; message: string }[];
   /** Other things the user should know (a non-canonical base64 value, an unknown keystore type). */
   warnings: string[];
+  /**
+   * Server objects whose identity a manifest cannot hold (a name with a space, non-Latin letters,
+   * too long): nothing is written for them, and the export fails, because plan would not
+   * validate and `apply --prune` would delete them.
+   */
+  unexpressible: { resource: ResourceId; message: string }[];
+  /** Objects exported, per kind (the unexpressible ones not counted). */
   counts: Record<Kind, number>;
 }
 
@@ -117,6 +127,55 @@ function sorted(resources: readonly CurrentResource[]): CurrentResource[] {
 /** A secret reference as the manifest writes it: `{ fromFile: PATH }` or `{ fromEnv: NAME }`. */
 type Reference = { fromFile: string } | { fromEnv: string };
 
+/** A string property's rule in a manifest schema: its pattern and length limits. */
+interface StringRule {
+  pattern: RegExp;
+  maxLength: number;
+}
+
+let identityRules: Record<Kind, { name: StringRule; project: StringRule }> | undefined;
+
+/** The rules for metadata.name and metadata.project, read from the shipped schemas: one source with validate. */
+function rulesFor(kind: Kind): { name: StringRule; project: StringRule } {
+  if (identityRules === undefined) {
+    const read = (k: Kind) => {
+      const metadata = (loadSchema(k).properties as Record<string, { properties: Record<string, { pattern: string; maxLength: number }> }>).metadata!;
+      const rule = (field: 'name' | 'project'): StringRule => {
+        const p = metadata.properties[field]!;
+        return { pattern: new RegExp(p.pattern, 'u'), maxLength: p.maxLength };
+      };
+      return { name: rule('name'), project: rule('project') };
+    };
+    identityRules = Object.fromEntries(kindNames().map((k) => [k, read(k)]));
+  }
+  const rules = identityRules[kind];
+  if (rules === undefined) throw new Error(`no schema rules for kind ${kind}`);
+  return rules;
+}
+
+/**
+ * Why a manifest cannot name this server object, or null when it can. The rule is the manifest
+ * schema's (SPEC §2), not whatever the server accepted: names become file names and stay safe
+ * in paths, logs and shells.
+ */
+export function identityProblem(resource: { kind: Kind; project: string; name: string }): string | null {
+  const rules = rulesFor(resource.kind);
+  const check = (what: 'name' | 'project', value: string, rule: StringRule): string | null => {
+    const length = [...value].length;
+    if (length > rule.maxLength) return `its ${what} is ${length} characters long, over the ${rule.maxLength} a manifest allows`;
+    if (what === 'project' && isDotSegment(value)) return 'its project is a path segment (. or ..), which a manifest cannot name';
+    if (!rule.pattern.test(value)) {
+      return what === 'name'
+        ? 'its name is not 1-128 characters from A-Z a-z 0-9 . _ - starting with a letter or digit (a space, a non-Latin letter or another sign)'
+        : 'its project name has leading or trailing spaces';
+    }
+    return null;
+  };
+  const problem = check('project', resource.project, rules.project) ?? check('name', resource.name, rules.name);
+  if (problem === null) return null;
+  return `cannot be expressed as a manifest: ${problem}; nothing was written for it, and \`apply --prune\` on the exported folder would delete it (rename it on the server, or manage it outside this tool)`;
+}
+
 /**
  * Turns the API's current state into manifest files (one per resource, the same format `plan`
  * reads, so planning the export right after shows no changes) and the secret files or `fromEnv`
@@ -126,14 +185,21 @@ export function buildExportPlan(resources: readonly CurrentResource[], options: 
   const files: ExportFile[] = [];
   const variables: EnvReference[] = [];
   const incomplete: ExportPlan['incomplete'] = [];
+  const unexpressible: ExportPlan['unexpressible'] = [];
   const warnings: string[] = [];
-  const counts: Record<Kind, number> = {};
+  const counts: Record<Kind, number> = Object.fromEntries(kindNames().map((k) => [k, 0]));
   const manifestNames = new UniqueNames('-');
   const secretNames = new UniqueNames('-');
   const variableNames = new UniqueNames('_');
   const generation = options.generation ?? 'legacy';
 
   for (const resource of sorted(resources)) {
+    const problem = identityProblem(resource);
+    if (problem !== null) {
+      const id = { kind: resource.kind, project: resource.project, name: resource.name };
+      unexpressible.push({ resource: id, message: `${resource.kind} ${quoteValue(resource.project)}/${quoteValue(resource.name)}: ${problem}` });
+      continue;
+    }
     counts[resource.kind] = (counts[resource.kind] ?? 0) + 1;
     const kind = descriptorOf(resource.kind);
     const project = safeSegment(resource.project);
@@ -213,7 +279,7 @@ export function buildExportPlan(resources: readonly CurrentResource[], options: 
   if (files.some((f) => f.type === 'secret') || incomplete.length > 0) {
     if (options.secrets === 'file') files.push({ type: 'gitignore', path: 'secrets/.gitignore', content: SECRETS_GITIGNORE });
   }
-  return { files, variables, incomplete, warnings, counts };
+  return { files, variables, incomplete, unexpressible, warnings, counts };
 }
 
 /** True when decoding and re-encoding gives the same text, so a file round trip is exact. */

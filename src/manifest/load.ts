@@ -1,15 +1,16 @@
 // I/O: find manifest files, read them, read the files that `fromFile` names, and hand everything
 // to the pure steps (parse -> validate -> desired). Every problem becomes a diagnostic; nothing a
 // user can put on disk makes this throw.
-import { open, readdir, realpath, stat } from 'node:fs/promises';
-import { constants, type Stats } from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import { constants, type Dirent, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import pLimit from 'p-limit';
 import type { ManifestCache } from './cache.js';
 import { sortDiagnostics, hasErrors, type Diagnostic, type DiagnosticCode } from '../diagnostics.js';
 import type { DesiredState } from '../model.js';
 import { buildDesiredState, fileReferences, type FileReference, type FileSecret, type ManifestSource } from './desired.js';
-import { parseManifestText } from './parse.js';
+import { parseManifestText, type ParsedDocument } from './parse.js';
+import { isBase64, normaliseBase64 } from '../secret.js';
 import { validateDocument } from './validate.js';
 
 export interface LoadOptions {
@@ -22,7 +23,27 @@ export interface LoadOptions {
   cache?: ManifestCache;
   /** An unset `fromEnv` variable: an error (default), or a warning in `validate` (SPEC §2). */
   unsetEnv?: 'error' | 'warning';
+  /** The file system; the real one by default. Tests inject failures the root user cannot cause (EACCES). */
+  fs?: LoaderFs;
 }
+
+/** The few file-system calls the loader makes, as a seam (see LoadOptions.fs). */
+export interface LoaderFs {
+  stat(path: string): Promise<Stats>;
+  lstat(path: string): Promise<Stats>;
+  realpath(path: string): Promise<string>;
+  readdir(path: string): Promise<Dirent[]>;
+  open(path: string, flags: number): Promise<fsp.FileHandle>;
+}
+
+/** The real file system. */
+export const nodeFs: LoaderFs = {
+  stat: (p) => fsp.stat(p),
+  lstat: (p) => fsp.lstat(p),
+  realpath: (p) => fsp.realpath(p),
+  readdir: (p) => fsp.readdir(p, { withFileTypes: true }),
+  open: (p, flags) => fsp.open(p, flags),
+};
 
 export interface LoadResult {
   /** null when any error. */
@@ -61,20 +82,47 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
     diagnostics.push({ code, severity: 'error', message, file, line: 1, column: 1, path: '' });
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
 
+  const fs = options.fs ?? nodeFs;
+
   // 1. Find the files, in argument order, each root's files sorted; a file named twice is read once.
+  // Anything that looks like a manifest and cannot be read is an error, never a silent skip: a
+  // skipped file's resources would look deleted, and prune would delete them on the server.
   const found: FoundFile[] = [];
   const seen = new Set<string>();
   for (const given of paths) {
     const abs = resolve(options.cwd, given);
-    let info: Stats;
-    try {
-      info = await stat(abs);
-    } catch {
-      fileProblem('path-not-found', display(abs), `no such file or directory: ${given}; check the path given on the command line`);
+    const entry = await inspectPath(fs, abs);
+    if (entry.type === 'missing') {
+      const message =
+        entry.link !== undefined
+          ? `is a symbolic link to ${quoteName(entry.link)}, which does not exist; fix the link or the path given on the command line`
+          : `no such file or directory: ${given}; check the path given on the command line`;
+      fileProblem('path-not-found', display(abs), message);
       continue;
     }
-    const files = info.isDirectory() ? await findManifestFiles(abs) : [abs];
-    const root = await realpath(info.isDirectory() ? abs : dirname(abs)).catch(() => abs);
+    if (entry.type === 'error') {
+      fileProblem('manifest-unreadable', display(abs), entry.message);
+      continue;
+    }
+    if (entry.type === 'other') {
+      fileProblem('manifest-unreadable', display(abs), notRegularMessage(entry.what));
+      continue;
+    }
+    let files: string[];
+    if (entry.type === 'directory') {
+      const walked = await findManifestFiles(fs, abs);
+      for (const p of walked.problems) fileProblem('manifest-unreadable', display(p.path), p.message);
+      files = walked.files;
+    } else {
+      files = [abs];
+    }
+    let root: string;
+    try {
+      root = await fs.realpath(entry.type === 'directory' ? abs : dirname(abs));
+    } catch (err) {
+      fileProblem('manifest-unreadable', display(abs), `cannot be resolved (${errorCode(err)}); ${FIX_ACCESS}`);
+      continue;
+    }
     for (const f of files) {
       if (seen.has(f)) continue;
       seen.add(f);
@@ -87,7 +135,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
   const texts = await Promise.all(
     found.map((f) => {
       const known = options.cache?.unchangedText(f.path);
-      return known !== undefined ? Promise.resolve({ ok: true as const, text: known }) : limit(() => readManifest(f.path, maxBytes));
+      return known !== undefined ? Promise.resolve({ ok: true as const, text: known }) : limit(() => readManifest(fs, f.path, maxBytes));
     }),
   );
   const sources: ManifestSource[] = [];
@@ -96,8 +144,9 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
   found.forEach((f, i) => {
     const file = display(f.path);
     const text = texts[i];
-    if (!text || !text.ok) {
-      if (text) fileProblem(text.code, file, text.message);
+    if (text === undefined) throw new Error(`no read result for ${file}`); // Promise.all keeps one per file
+    if (!text.ok) {
+      fileProblem(text.code, file, text.message);
       return;
     }
     const validateOptions = options.defaultProject ? { defaultProject: options.defaultProject } : {};
@@ -118,6 +167,9 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
     documents += parsed.documents.length;
     for (const { doc, result } of results) {
       diagnostics.push(...result.diagnostics);
+      // A schema error stops the document before desired.ts checks its inline values: check
+      // them here, so one run reports every problem of the file (a bad value as well).
+      if (result.kind !== null && result.manifest === null) diagnostics.push(...inlineBase64Problems(doc, result.diagnostics));
       if (result.kind) resources += 1;
       if (result.manifest) sources.push({ document: doc, manifest: result.manifest, dir: dirname(f.path), root: f.root });
     }
@@ -127,7 +179,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
 
   // 3. Read what fromFile names (once per file, however many manifests share it), then build.
   const refs = fileReferences(sources);
-  const reads = await Promise.all(refs.map((ref) => limit(async () => [ref.key, await readSecretFile(ref)] as const)));
+  const reads = await Promise.all(refs.map((ref) => limit(async () => [ref.key, await readSecretFile(ref, fs)] as const)));
   const built = buildDesiredState({
     manifests: sources,
     env: options.env,
@@ -147,6 +199,30 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
   };
 }
 
+/** invalid-base64 diagnostics for the inline secret values of a document that failed its schema. */
+function inlineBase64Problems(doc: ParsedDocument, already: readonly Diagnostic[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const spec = (doc.value as { spec?: unknown }).spec;
+  const environments = spec !== null && typeof spec === 'object' ? (spec as { environments?: unknown }).environments : undefined;
+  if (!Array.isArray(environments)) return out;
+  environments.forEach((env: unknown, i) => {
+    if (env === null || typeof env !== 'object') return;
+    for (const field of ['publicKey', 'privateKey', 'file']) {
+      const value = (env as Record<string, unknown>)[field];
+      if (typeof value !== 'string' || value.trim() === '' || isBase64(normaliseBase64(value))) continue;
+      const path = `spec.environments[${i}].${field}`;
+      if (already.some((d) => d.path === path)) continue; // the schema said something about it already
+      const pos = doc.locate(['spec', 'environments', i, field]);
+      const message = /-----BEGIN/.test(value)
+        ? 'is PEM text, not base64; an inline value must be base64-encoded: use { fromFile: PATH } for the PEM file, or base64-encode it'
+        : 'is not valid base64 (letters, digits, + and /, padded with = to a multiple of 4); fix the value, or use { fromFile: PATH }';
+      const resource = already.find((d) => d.resource !== undefined)?.resource;
+      out.push({ code: 'invalid-base64', severity: 'error', message, file: doc.file, line: pos.line, column: pos.column, path, ...(resource ? { resource } : {}) });
+    }
+  });
+  return out;
+}
+
 /** A path as diagnostics show it: relative to the working directory, absolute when outside it. */
 export function displayPath(abs: string, cwd: string): string {
   const rel = relative(cwd, abs);
@@ -154,102 +230,213 @@ export function displayPath(abs: string, cwd: string): string {
   return rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel) ? abs : rel;
 }
 
-/** Every *.yaml / *.yml under `dir`, sorted, skipping dot-entries and node_modules; symlinked folders followed once. */
-async function findManifestFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
+/** What to do about an entry the loader cannot read, the end of every such message. */
+const FIX_ACCESS = 'make it readable by this user, or move it out of the manifest folder';
+
+/** What a path is, after following symbolic links; an error (other than "missing") carries its message. */
+type PathEntry =
+  | { type: 'directory' | 'file' }
+  | { type: 'other'; what: string }
+  | { type: 'missing'; link?: string }
+  | { type: 'error'; message: string };
+
+/** Stats `path` following links, telling a dangling link, a link loop and an unreadable path apart. */
+async function inspectPath(fs: LoaderFs, path: string): Promise<PathEntry> {
+  let info: Stats;
+  try {
+    info = await fs.stat(path);
+  } catch (err) {
+    const code = errorCode(err);
+    if (code === 'ELOOP') return { type: 'error', message: `is a loop of symbolic links (ELOOP); fix or remove the link` };
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      // A dangling link exists (lstat works) but leads nowhere: say where it leads.
+      const link = await fs.lstat(path).then(
+        (l) => (l.isSymbolicLink() ? fsp.readlink(path).catch(() => '(unknown target)') : undefined),
+        () => undefined,
+      );
+      return link !== undefined ? { type: 'missing', link } : { type: 'missing' };
+    }
+    return { type: 'error', message: `cannot be read (${code}); ${FIX_ACCESS}` };
+  }
+  if (info.isDirectory()) return { type: 'directory' };
+  if (info.isFile()) return { type: 'file' };
+  return { type: 'other', what: fileTypeName(info) };
+}
+
+/** `a FIFO (named pipe)`, `a socket`, ... for a path that is neither a file nor a folder. */
+function fileTypeName(info: Stats): string {
+  if (info.isFIFO()) return 'a FIFO (named pipe)';
+  if (info.isSocket()) return 'a socket';
+  if (info.isCharacterDevice()) return 'a character device';
+  if (info.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+function notRegularMessage(what: string): string {
+  return `is ${what}, not a regular file, so it cannot be read as a manifest; remove it, or rename it so it does not end in .yaml/.yml`;
+}
+
+/**
+ * True for a name that may hold manifests: *.yaml / *.yml, or a name without an extension (a
+ * folder, typically). A dangling link or unreadable entry with such a name is an error; one named
+ * `notes.txt` is not ours and is left alone.
+ */
+function mayHoldManifests(name: string): boolean {
+  return MANIFEST_EXTENSION.test(name) || !name.includes('.');
+}
+
+interface WalkResult {
+  files: string[];
+  /** Entries that may hold manifests but cannot be read: each is an error. */
+  problems: { path: string; message: string }[];
+}
+
+/**
+ * Every *.yaml / *.yml under `dir`, sorted, skipping dot-entries and node_modules; symlinked
+ * folders followed once (a loop ends where a real path repeats). What cannot be read is returned
+ * as a problem, never skipped in silence.
+ */
+async function findManifestFiles(fs: LoaderFs, dir: string): Promise<WalkResult> {
+  const files: string[] = [];
+  const problems: WalkResult['problems'] = [];
   const visited = new Set<string>();
   const walk = async (d: string): Promise<void> => {
-    const real = await realpath(d).catch(() => d);
-    if (visited.has(real)) return; // a symlink loop, or a folder reached twice
-    visited.add(real);
-    let entries;
+    let real: string;
+    let entries: Dirent[];
     try {
-      entries = await readdir(d, { withFileTypes: true });
-    } catch {
-      return; // an unreadable folder holds nothing we can read; its files were never ours to report
+      real = await fs.realpath(d);
+      if (visited.has(real)) return; // a symlink loop, or a folder reached twice
+      visited.add(real);
+      entries = await fs.readdir(d);
+    } catch (err) {
+      problems.push({ path: d, message: `is a folder that cannot be read (${errorCode(err)}); ${FIX_ACCESS}` });
+      return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       if (e.name.startsWith('.') || e.name === 'node_modules') continue;
       const full = join(d, e.name);
-      let isDir = e.isDirectory();
-      let isFile = e.isFile();
-      if (e.isSymbolicLink()) {
-        const s = await stat(full).catch(() => undefined);
-        isDir = s?.isDirectory() ?? false;
-        isFile = s ? s.isFile() : MANIFEST_EXTENSION.test(e.name); // a dangling *.yaml link: its read reports it
+      let entry: PathEntry;
+      if (e.isDirectory()) entry = { type: 'directory' };
+      else if (e.isFile()) entry = { type: 'file' };
+      else entry = await inspectPath(fs, full); // a link (followed), a FIFO, socket or device, or unknown
+      if (entry.type === 'directory') {
+        await walk(full);
+        continue;
       }
-      if (isDir) await walk(full);
-      else if (isFile && MANIFEST_EXTENSION.test(e.name)) out.push(full);
+      if (entry.type === 'file') {
+        if (MANIFEST_EXTENSION.test(e.name)) files.push(full);
+        continue;
+      }
+      if (!mayHoldManifests(e.name)) continue;
+      if (entry.type === 'missing') {
+        problems.push({ path: full, message: `is a symbolic link to ${quoteName(entry.link ?? '(unknown target)')}, which does not exist; fix the link or remove it` });
+      } else if (entry.type === 'error') {
+        problems.push({ path: full, message: entry.message });
+      } else if (entry.type === 'other' && MANIFEST_EXTENSION.test(e.name)) {
+        problems.push({ path: full, message: notRegularMessage(entry.what) }); // never opened: a FIFO would block
+      }
     }
   };
   await walk(dir);
-  return out;
+  return { files, problems };
+}
+
+/** A user-supplied name or link target as messages quote it: JSON-quoted, control characters escaped. */
+function quoteName(name: string): string {
+  return JSON.stringify(name);
 }
 
 type ReadText = { ok: true; text: string } | { ok: false; code: DiagnosticCode; message: string };
 
 /** Reads a manifest as UTF-8 text, refusing files over the limit and files that are not text. */
-async function readManifest(path: string, maxBytes: number): Promise<ReadText> {
+async function readManifest(fs: LoaderFs, path: string, maxBytes: number): Promise<ReadText> {
   let bytes: Buffer;
   try {
-    const r = await readLimited(path, maxBytes);
-    if (r === 'too-large') {
-      const size = await stat(path).then((s) => s.size).catch(() => maxBytes + 1);
+    const r = await readLimited(fs, path, maxBytes);
+    if (r.kind === 'too-large') {
       return {
         ok: false,
         code: 'file-too-large',
-        message: `is ${formatBytes(size)}, over the ${formatBytes(maxBytes)} limit for a manifest; split it into smaller files, or raise the limit with --max-file-size or APINIZER_MAX_FILE_BYTES`,
+        message: `is ${formatBytes(r.size)}, over the ${formatBytes(maxBytes)} limit for a manifest; split it into smaller files, or raise the limit with --max-file-size or APINIZER_MAX_FILE_BYTES`,
       };
     }
-    bytes = r;
+    if (r.kind === 'not-a-file') return { ok: false, code: 'manifest-unreadable', message: notRegularMessage(r.what) };
+    bytes = r.bytes;
   } catch (err) {
-    return { ok: false, code: 'file-unreadable', message: `cannot be read (${errorCode(err)}); check its permissions` };
+    return { ok: false, code: 'manifest-unreadable', message: `cannot be read (${errorCode(err)}); ${FIX_ACCESS}` };
+  }
+  const utf16 = utf16Encoding(bytes);
+  if (utf16 !== null) {
+    return { ok: false, code: 'binary-file', message: `is ${utf16} text; save it as UTF-8 (the only encoding manifests may use)` };
   }
   if (bytes.includes(0)) {
     return { ok: false, code: 'binary-file', message: 'is a binary file (it contains NUL bytes), not YAML text; remove it or rename it so it does not end in .yaml/.yml' };
   }
   try {
     return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
-  } catch {
-    return { ok: false, code: 'binary-file', message: 'is not UTF-8 text; save it as UTF-8' };
+  } catch (err) {
+    return { ok: false, code: 'binary-file', message: `is not UTF-8 text (${(err as Error).name}); save it as UTF-8` };
   }
 }
 
 /**
- * Reads at most `maxBytes` of a regular file. Opening with O_NONBLOCK and checking the type before
- * reading means a FIFO or device never blocks the run.
+ * `UTF-16LE` / `UTF-16BE` when the bytes are UTF-16 text: by byte-order mark, or (without one) when
+ * every other byte of the first ones is NUL, as ASCII text saved as UTF-16 is. Null otherwise.
  */
-async function readLimited(path: string, maxBytes: number): Promise<Buffer | 'too-large'> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+export function utf16Encoding(bytes: Uint8Array): 'UTF-16LE' | 'UTF-16BE' | null {
+  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) return 'UTF-16LE';
+  if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) return 'UTF-16BE';
+  const n = Math.min(bytes.length - (bytes.length % 2), 64);
+  if (n < 4) return null;
+  let evenNul = 0;
+  let oddNul = 0;
+  for (let i = 0; i < n; i += 2) {
+    if (bytes[i] === 0) evenNul += 1;
+    if (bytes[i + 1] === 0) oddNul += 1;
+  }
+  const pairs = n / 2;
+  if (oddNul === pairs && evenNul === 0) return 'UTF-16LE';
+  if (evenNul === pairs && oddNul === 0) return 'UTF-16BE';
+  return null;
+}
+
+type Limited = { kind: 'bytes'; bytes: Buffer } | { kind: 'too-large'; size: number } | { kind: 'not-a-file'; what: string };
+
+/**
+ * Reads at most `maxBytes` of a regular file. Opening with O_NONBLOCK and checking the type before
+ * reading means a FIFO or device that replaced a file after it was listed never blocks the run.
+ */
+async function readLimited(fs: LoaderFs, path: string, maxBytes: number): Promise<Limited> {
+  const handle = await fs.open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const info = await handle.stat();
-    if (!info.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
-    if (info.size > maxBytes) return 'too-large';
+    if (!info.isFile()) return { kind: 'not-a-file', what: fileTypeName(info) };
+    if (info.size > maxBytes) return { kind: 'too-large', size: info.size };
     const buffer = Buffer.alloc(Math.min(info.size, maxBytes) + 1);
     let length = 0;
     for (;;) {
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
       if (bytesRead === 0) break;
       length += bytesRead;
-      if (length > maxBytes) return 'too-large'; // it grew while we read
+      if (length > maxBytes) return { kind: 'too-large', size: length }; // it grew while we read
       if (length === buffer.length) break;
     }
-    return buffer.subarray(0, length);
+    return { kind: 'bytes', bytes: buffer.subarray(0, length) };
   } finally {
     await handle.close();
   }
 }
 
 /** Reads one `fromFile` target, enforcing the root (after symlinks), and refusing folders and non-files. */
-export async function readSecretFile(ref: FileReference): Promise<FileSecret> {
+export async function readSecretFile(ref: FileReference, fs: LoaderFs = nodeFs): Promise<FileSecret> {
   // Check the lexical path first, so that a path outside the root is refused without probing it.
   if (!isInside(ref.target, ref.root)) {
     return { ok: false, code: 'file-outside-root', message: `is outside the manifest root ${ref.root}; keep key files inside the folder given on the command line` };
   }
   let real: string;
   try {
-    real = await realpath(ref.target);
+    real = await fs.realpath(ref.target);
   } catch (err) {
     const code = errorCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -266,19 +453,20 @@ export async function readSecretFile(ref: FileReference): Promise<FileSecret> {
   }
   let info: Stats;
   try {
-    info = await stat(real);
+    info = await fs.stat(real);
   } catch (err) {
     return { ok: false, code: 'file-unreadable', message: `cannot be read (${errorCode(err)}); check its permissions` };
   }
   if (info.isDirectory()) return { ok: false, code: 'file-is-directory', message: 'is a directory; name the key or keystore file inside it' };
   if (!info.isFile()) return { ok: false, code: 'file-unreadable', message: 'is not a regular file (a pipe, socket or device); name a regular file' };
   try {
-    const r = await readLimited(real, MAX_SECRET_FILE_BYTES);
-    if (r === 'too-large') {
+    const r = await readLimited(fs, real, MAX_SECRET_FILE_BYTES);
+    if (r.kind === 'not-a-file') return { ok: false, code: 'file-unreadable', message: `is ${r.what}, not a regular file; name a regular file` };
+    if (r.kind === 'too-large') {
       return { ok: false, code: 'file-unreadable', message: `is larger than ${formatBytes(MAX_SECRET_FILE_BYTES)}; a key or keystore file is far smaller: check the path` };
     }
-    if (r.length === 0) return { ok: false, code: 'file-unreadable', message: 'is empty; it must hold the key or keystore' };
-    return { ok: true, base64: r.toString('base64') };
+    if (r.bytes.length === 0) return { ok: false, code: 'file-unreadable', message: 'is empty; it must hold the key or keystore' };
+    return { ok: true, base64: r.bytes.toString('base64') };
   } catch (err) {
     return { ok: false, code: 'file-unreadable', message: `cannot be read (${errorCode(err)}); check its permissions` };
   }

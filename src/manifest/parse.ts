@@ -110,9 +110,13 @@ export function parseManifestText(text: string, file: string, options: ParseOpti
       if (tab) report('yaml-tab', tab, 'a tab is used for indentation; YAML indents with spaces only: replace the tab with spaces');
       else report('yaml-syntax', at(e.pos[0]), syntaxMessage(e));
     }
-    // A document with syntax errors has an unreliable structure, and a tagged value stands for
-    // something other than what it reads as: checking either further would only add noise.
-    if (syntax.length > 0 || tagProblems.size > 0) continue;
+    const merges = syntax.length > 0 ? [] : mergeKeys(doc);
+    for (const offset of merges) {
+      report('yaml-merge-key', at(offset), 'a `<<` merge key is not supported: write the merged fields out in full (or quote "<<" if it is meant as a name)');
+    }
+    // A document with syntax errors has an unreliable structure, and a tagged value or a merge
+    // stands for something other than what it reads as: checking further would only add noise.
+    if (syntax.length > 0 || tagProblems.size > 0 || merges.length > 0) continue;
     const contents = doc.contents as Node | null;
     if (contents === null) continue;
     let value: unknown;
@@ -140,10 +144,11 @@ export function parseManifestText(text: string, file: string, options: ParseOpti
  * Text the fast path leaves to the full parser, where the two parsers' rules differ or where only
  * the full path's checks apply: an anchor, alias or tag (`&`, `*`, `!` after a space, bracket,
  * comma, colon or dash, or at a line's start), any tab, an explicit key (`? `), and a flow
- * collection used as a key (`[a]: x`). Base64 and names never hold these; a description may,
+ * collection used as a key (`[a]: x`), and a `<<` merge key (js-yaml would merge it, the full path
+ * refuses it). Base64 and names never hold these; a description may,
  * and then that file simply takes the full path.
  */
-const FULL_PATH_ONLY = [/(?:^|[\s[\]{},:-])[&*!]/m, /\t/, /(?:^|\s)\?(?:\s|$)/m, /[\]}] *:(?:\s|$)/m];
+const FULL_PATH_ONLY = [/(?:^|[\s[\]{},:-])[&*!]/m, /\t/, /(?:^|\s)\?(?:\s|$)/m, /[\]}] *:(?:\s|$)/m, /(?:^|[\s{,])<<\s*:/m];
 
 /**
  * The fast path for the common case, a file of plain well-formed documents: js-yaml reads the
@@ -293,6 +298,18 @@ function syntaxMessage(e: YAMLError): string {
     default:
       return `invalid YAML: ${clip(e.message)}`;
   }
+}
+
+/** Offsets of every plain `<<` key (a YAML 1.1 merge key) in the document. */
+function mergeKeys(doc: Document.Parsed): number[] {
+  const found: number[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      const key = pair.key;
+      if (isScalar(key) && key.value === '<<' && key.type === 'PLAIN' && key.range) found.push(key.range[0]);
+    },
+  });
+  return found;
 }
 
 /**

@@ -75,7 +75,7 @@ const FIELD_HINTS: Record<string, string> = {
   '': 'a mapping with apiVersion, kind, metadata and spec',
   metadata: 'a mapping with name and, optionally, project',
   'metadata.name': 'a name of 1-128 characters from A-Z a-z 0-9 . _ - that starts with a letter or digit',
-  'metadata.project': 'a non-empty project name without leading or trailing spaces',
+  'metadata.project': 'a non-empty project name without leading or trailing spaces, and not "." or ".." (a path segment)',
   spec: 'a mapping with the fields of the resource',
   'spec.description': 'a string',
   'spec.keyType': 'an upper-case key type such as RSA, EC or SECRET_KEY',

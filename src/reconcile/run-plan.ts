@@ -207,5 +207,7 @@ export function describePlanError(outcome: { error: ApiError; what: string }, se
   const status = e.status !== null ? ` (HTTP ${e.status})` : '';
   const message = e.message.replace(/\.+$/, '');
   const hint = e.hint ? ` ${asSentence(e.hint)}` : '';
-  return `cannot read ${outcome.what} from ${server}: ${message}${status}.${hint}`;
+  // A refused token request is not a failure to read what was being read: say what failed.
+  const what = /\/auth\/token$/.test(e.request) ? 'get a token' : `read ${outcome.what}`;
+  return `cannot ${what} from ${server}: ${message}${status}.${hint}`;
 }

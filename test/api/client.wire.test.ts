@@ -97,7 +97,7 @@ describe('the wire format', () => {
 
 describe('answers only a real server gives', () => {
   it.each([
-    ['a key call', 'Access is denied', /ROLE_API_SECURITY/],
+    ['a key write (reads worked: the deploy role is missing)', 'Access is denied', /ROLE_DEPLOY_UNDEPLOY_PROXIES/],
     ['a deployment', 'User has no privilege to deploy or undeploy proxies', /ROLE_DEPLOY_UNDEPLOY_PROXIES/],
   ])('403 on %s names the role needed', async (_label, description, role) => {
     server.handle((_req, res) => sendJson(res, 403, { error: 'access_denied', error_description: description }));

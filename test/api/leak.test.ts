@@ -137,4 +137,34 @@ describe('no secret in errors from a server that echoes requests back', () => {
       await padded.close();
     }
   });
+
+  it('scrubs a password a token endpoint echoes form-encoded, and a key cut off mid-value in a Jackson error', async () => {
+    const password = 'pä ss/w+rd&LEAK=9';
+    const material = aKey({ name: 'jackson-key' });
+    const secret = material.environments[0]!.publicKey!.reveal();
+    const hostile = await startLocalServer();
+    hostile.handle((req, res) => {
+      // Echo the request body verbatim (form-encoded), or quote the JSON body cut 20 characters into the secret.
+      if (req.url === '/apiops/auth/token') {
+        return sendJson(res, 400, { error: 'invalid_client', error_description: `Bad credentials for request ${req.body}` });
+      }
+      const at = req.body.indexOf(secret);
+      const quoted = at >= 0 ? req.body.slice(0, at + 20) : req.body;
+      sendJson(res, 400, { error: 'bad_request', error_description: `JSON parse error: Unexpected end-of-input; [Source: (String)"${quoted}"[truncated 4000 chars]; line: 1]` });
+    });
+    try {
+      const tokenErrors = await collect(createApiClient({ server: hostile.url, auth: { username: 'u', password } }), async (c) => [await c.listProjects()]);
+      expect(tokenErrors).toHaveLength(1);
+      const formEncoded = new URLSearchParams({ v: password }).toString().slice(2);
+      expect(tokenErrors[0]!.message).toMatch(/^the token request \(POST \/apiops\/auth\/token\) failed: Bad credentials for request .*client_secret=\(sensitive value\)/);
+      for (const form of [password, formEncoded, encodeURIComponent(password), formEncoded.slice(0, 6)]) expect(errorTexts(tokenErrors)).not.toContain(form);
+
+      const writeErrors = await collect(createApiClient({ server: hostile.url, auth: { token: TOKEN } }), async (c) => [await c.create(material)]);
+      expect(writeErrors).toHaveLength(1);
+      expect(writeErrors[0]!.message).toContain('[Source: (String)');
+      expect(writeErrors[0]!.message).not.toContain(secret.slice(0, 12));
+    } finally {
+      await hostile.close();
+    }
+  });
 });

@@ -245,4 +245,11 @@ describe('pr-comment pure helpers', () => {
   it('redacts tokens', () => {
     expect(redact(`Bearer ${TOKEN} and ${TOKEN}`, [TOKEN])).toBe('Bearer (token) and (token)');
   });
+
+  it('redacts tokens URL-encoded, JSON-escaped and cut off, with the client\'s scrubber', () => {
+    const token = 'ghp_AbC/dEf+GhI=jKlMnOpQrStUvWxYz0123456789';
+    const cut = token.slice(0, 20);
+    const out = redact(`url ${encodeURIComponent(token)} json ${JSON.stringify(token)} cut "${cut}`, [token]);
+    expect(out).toBe('url (token) json "(token)" cut "(token)');
+  });
 });

@@ -206,3 +206,27 @@ describe('export from a server that masks secrets', () => {
     expectNoSecrets(run);
   });
 });
+
+describe('export of objects a manifest cannot name', () => {
+  const emulator = useEmulator();
+  beforeAll(() => {
+    const store = emulator().store;
+    const key = (name: string) => ({ name, keyType: 'SECRET_KEY', cryptoKeyInfoEnvironmentList: [{ environmentName: 'production', publicKey: 'QUJDRA==' }] });
+    store.put('Payments', 'Key', key('fine'));
+    store.put('Payments', 'Key', key('my key'));
+    store.put('Payments', 'Key', key('ключ'));
+  });
+
+  it('says so per object, writes nothing for them, does not promise "no changes", and exits 1', async () => {
+    const cwd = tempTree();
+    const env = { APINIZER_URL: emulator().url, APINIZER_TOKEN: emulator().token };
+    const run = await runCliProcess(['export', '--project', 'Payments', '--kind', 'Key', '--out', 'gitops'], { cwd, env });
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stderr).toContain('error: Key "Payments"/"my key": cannot be expressed as a manifest: its name is not 1-128 characters');
+    expect(run.stderr).toContain('error: Key "Payments"/"ключ": cannot be expressed as a manifest');
+    expect(run.stdout).toContain('Export incomplete: 2 objects cannot be expressed as manifests (see stderr)');
+    expect(run.stdout).not.toContain('should report no changes');
+    expect(tree(join(cwd, 'gitops'))).toEqual(['Payments/keys/fine.yaml', 'secrets/.gitignore', 'secrets/Payments/keys/fine.production.publicKey']);
+  });
+});
+

@@ -208,3 +208,22 @@ describe('yamlScalar', () => {
     expect(yamlScalar('123')).toBe('"123"');
   });
 });
+
+describe('objects a manifest cannot name', () => {
+  it('are left out, each with a sentence saying why, and not counted', () => {
+    const long = 'k'.repeat(10_000);
+    const plan = buildExportPlan(
+      [aCurrentKey({ name: 'fine' }), aCurrentKey({ name: 'my key' }), aCurrentKey({ name: 'ключ' }), aCurrentKey({ name: long }), aCurrentKeystore({ name: '..' })],
+      fileOptions,
+    );
+    expect(plan.counts).toEqual({ Key: 1, Keystore: 0 });
+    expect(plan.files.filter((f) => f.type === 'manifest').map((f) => f.path)).toEqual(['Payments/keys/fine.yaml']);
+    expect(plan.unexpressible.map((u) => u.resource.name).sort()).toEqual(['..', long, 'my key', 'ключ'].sort());
+    const messages = plan.unexpressible.map((u) => u.message);
+    expect(messages.find((m) => m.includes('"my key"'))).toMatch(/^Key "Payments"\/"my key": cannot be expressed as a manifest: its name is not 1-128 characters .*apply --prune/);
+    const longMessage = messages.find((m) => m.includes('10000 characters long'))!;
+    expect(longMessage).toContain(`"${'k'.repeat(79)}…"`); // a 10,000-character name is cut to 80 in the message
+    expect(longMessage.length).toBeLessThan(400);
+  });
+});
+

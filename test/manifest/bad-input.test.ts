@@ -344,7 +344,7 @@ const cases: Case[] = [
     files: {},
     setup: (dir) => execFileSync('mkfifo', [join(dir, 'pipe.yaml')]),
     paths: ['pipe.yaml'],
-    expect: [{ code: 'file-unreadable', file: 'pipe.yaml', line: 1, column: 1 }],
+    expect: [{ code: 'manifest-unreadable', file: 'pipe.yaml', line: 1, column: 1 }],
   },
   // many problems at once
   {

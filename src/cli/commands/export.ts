@@ -6,6 +6,7 @@ import { findRepositoryRoots, packageSchemasDir, schemaReference } from '../../e
 import { writeExport } from '../../export/write.js';
 import { createLogger } from '../../log.js';
 import { asSentence } from '../../reconcile/render/common.js';
+import { printable } from '../../diagnostics.js';
 import { descriptorOf, kindNames } from '../../kinds/index.js';
 import { resourceLabel, type ApiGeneration, type CurrentResource, type Kind } from '../../model.js';
 import { readMaterial } from '../../reconcile/material.js';
@@ -78,7 +79,8 @@ function planNotes(plan: ExportPlan): string[] {
     }
   }
   for (const i of plan.incomplete) lines.push(`error: ${i.message}`);
-  return lines;
+  for (const u of plan.unexpressible) lines.push(`error: ${u.message}`);
+  return lines.map(printable);
 }
 
 /** `export --project P --out DIR`: the server's Keys and Keystores as manifests plus secrets. */
@@ -224,6 +226,12 @@ export const exportCommand: Command = {
         ? `, ${plural(secretFiles, 'secret file')} under ${shown(ctx.cwd, resolve(outDir, 'secrets'))}/ (git-ignored)`
         : `, ${plural(plan.variables.length, 'environment variable')} to set (listed on stderr)`;
     ctx.stdout.write(`Exported ${counted} of project ${project} to ${where}/: ${plural(manifests, 'manifest')}${secretNote}.\n`);
+    if (plan.unexpressible.length > 0) {
+      ctx.stdout.write(
+        `Export incomplete: ${plural(plan.unexpressible.length, 'object')} cannot be expressed as manifests (see stderr); they were not written, and plan with --prune would delete them.\n`,
+      );
+      return EXIT.error;
+    }
     if (plan.incomplete.length > 0) {
       ctx.stdout.write(
         `Export incomplete: ${plural(plan.incomplete.length, 'secret field')} could not be exported (see stderr); plan will fail until ${plan.incomplete.length === 1 ? 'it is' : 'they are'} supplied.\n`,

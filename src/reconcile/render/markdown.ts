@@ -3,7 +3,7 @@
 // collapsible block per changed resource, problems with file:line, and who/when. GitHub refuses
 // comments over 65,536 characters, so the output is cut to `maxChars`: detail blocks go first,
 // then table rows, and a note says how many resources were left out.
-import { formatDiagnostic } from '../../diagnostics.js';
+import { formatDiagnostic, formatDiagnosticBody, printable } from '../../diagnostics.js';
 import { resourceLabel } from '../../model.js';
 import { SENSITIVE } from '../../secret.js';
 import type { FieldChange, Plan, PlanAction } from '../types.js';
@@ -71,7 +71,7 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
   }
 
   const problemLines = [
-    ...errors.map((d) => `- :x: ${escapeMarkdown(`${d.file}:${d.line}:${d.column}`)} ${escapeMarkdown(formatDiagnostic(d).slice(`${d.file}:${d.line}:${d.column} `.length))}`),
+    ...errors.map((d) => `- :x: ${escapeMarkdown(`${printable(d.file)}:${d.line}:${d.column}`)} ${escapeMarkdown(formatDiagnosticBody(d))}`),
     ...warnings.map((w) => `- :warning: ${escapeMarkdown(w)}`),
   ];
 
