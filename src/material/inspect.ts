@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPublicKey, hash, X509Certificate, type KeyObject } from 'node:crypto';
 import {
   certificateFacts,
   expiryFinding,
@@ -42,8 +42,9 @@ interface Analysis {
 }
 
 /**
- * A bounded in-memory cache of analyses, keyed by a SHA-256 of everything an analysis depends on
- * (role, form, value, keystore type, password, alias, algorithm). The keys never leave memory.
+ * A bounded in-memory cache of analyses, keyed by everything an analysis depends on, with the
+ * value and the password as SHA-256 digests: a long-lived cache (watch) holds no secret, and the
+ * keys never leave memory.
  */
 export class MaterialCache {
   readonly #entries = new Map<string, Analysis>();
@@ -85,8 +86,16 @@ const sharedCache = new MaterialCache();
  */
 export function inspectMaterial(values: readonly MaterialValue[], options: InspectOptions): MaterialReport {
   const cache = options.cache === undefined ? sharedCache : options.cache;
+  // Digests of the secrets met in this run, by the secret itself: 10,000 values that share a few
+  // files hash each file once. The map is dropped with the run, so no secret outlives it.
+  const digests = new Map<string, string>();
+  const digest = (secret: string): string => {
+    let d = digests.get(secret);
+    if (d === undefined) digests.set(secret, (d = hash('sha256', secret, 'base64')));
+    return d;
+  };
   const analyse = (value: MaterialValue): Analysis =>
-    cache === false ? analyseValue(value) : cache.getOrAdd(cacheKey(value), () => analyseValue(value));
+    cache === false ? analyseValue(value) : cache.getOrAdd(cacheKey(value, digest), () => analyseValue(value));
   const findings: MaterialFinding[] = [];
   const certificates: CertificateInfo[] = [];
   for (const value of values) {
@@ -124,14 +133,11 @@ function pairFinding(value: MaterialValue, analysis: Analysis, analyse: (v: Mate
   };
 }
 
-function cacheKey(value: MaterialValue): string {
-  const hash = createHash('sha256');
+function cacheKey(value: MaterialValue, digest: (secret: string) => string): string {
   const ks = value.keystore;
-  // A separator that cannot occur in base64, so no two inputs run together into the same text.
-  for (const part of [value.role, value.form, ks?.type, ks?.password, ks?.alias, value.algorithm, value.base64]) {
-    hash.update(part === undefined ? '\u0001' : `\u0000${part}`);
-  }
-  return hash.digest('base64');
+  const password = ks?.password === undefined ? undefined : digest(ks.password);
+  // JSON keeps the parts apart (an alias cannot run into a type) and tells absent from empty.
+  return JSON.stringify([value.role, value.form, ks?.type, password, ks?.alias, value.algorithm, digest(value.base64)]);
 }
 
 /** The analysis of one value, by role. */
