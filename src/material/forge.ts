@@ -6,6 +6,12 @@ import type * as Forge from 'node-forge';
 // most runs hold no keystore, so they are loaded on first use, not at start-up.
 const require = createRequire(import.meta.url);
 
+/**
+ * Java's own limit on a PKCS12 store's iteration counts. A store asking for more could stall a
+ * validate run (a crafted file in a pull request), so it is refused as unsupported.
+ */
+const MAX_ITERATIONS = 5_000_000;
+
 let loaded: typeof Forge | undefined;
 
 /**
@@ -30,6 +36,7 @@ export function loadForge(): typeof Forge {
     const [password, salt, iterations, length, md] = args;
     // Only the synchronous form is native-routed; forge never uses the callback form here.
     if (args.length > 5 || typeof md === 'function') return jsPbkdf2(...args);
+    if ((iterations as number) > MAX_ITERATIONS) throw new Error('Unsupported iteration count');
     const digest = md === undefined || md === null ? 'sha1' : typeof md === 'string' ? md : nodeDigest(md as ForgeDigest);
     return pbkdf2Sync(Buffer.from(password as string, 'binary'), Buffer.from(salt as string, 'binary'),
       iterations as number, length as number, digest).toString('binary');
@@ -67,6 +74,7 @@ function nodeDigest(md: ForgeDigest): string {
 export function pkcs12Kdf(password: string | null | undefined, salt: Buffer, id: number, iterations: number, length: number,
   md?: ForgeDigest): Buffer {
   if (!(iterations >= 1)) throw new Error('PKCS#12 key derivation needs at least one iteration');
+  if (iterations > MAX_ITERATIONS) throw new Error('Unsupported iteration count');
   const digest = md ? nodeDigest(md) : 'sha1';
   const u = md?.digestLength ?? 20;
   const v = md?.blockLength ?? 64;

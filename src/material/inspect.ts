@@ -140,8 +140,26 @@ function cacheKey(value: MaterialValue, digest: (secret: string) => string): str
   return JSON.stringify([value.role, value.form, ks?.type, password, ks?.alias, value.algorithm, digest(value.base64)]);
 }
 
-/** The analysis of one value, by role. */
+/** The analysis of one value, by role; a check that throws becomes a warning, never a crash. */
 function analyseValue(value: MaterialValue): Analysis {
+  try {
+    return analyseByRole(value);
+  } catch {
+    // The error text is left out: a library's message may quote the bytes it choked on.
+    return {
+      findings: [
+        {
+          code: 'material-unchecked',
+          severity: 'warning',
+          message: 'this value could not be checked (the check failed unexpectedly): please report it',
+        },
+      ],
+      certificates: [],
+    };
+  }
+}
+
+function analyseByRole(value: MaterialValue): Analysis {
   const bytes = Buffer.from(value.base64, 'base64');
   switch (value.role) {
     case 'secret-key':

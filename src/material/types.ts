@@ -77,7 +77,8 @@ export type MaterialFindingCode =
   | 'keystore-type-mismatch' // error: the file is JKS but type says PKCS12, or the reverse
   | 'keystore-unreadable' // error: a current-form keystore that is neither JKS nor PKCS12, or damaged
   | 'keystore-unknown-format' // warning: a legacy keystore whose bytes are neither JKS nor PKCS12
-  | 'keystore-unchecked'; // warning: a keystore type or encryption this tool cannot read
+  | 'keystore-unchecked' // warning: a keystore type or encryption this tool cannot read
+  | 'material-unchecked'; // warning: the check itself failed on this value (a bug, reported, not thrown)
 
 /** One problem found in one value. Messages never hold a secret, its hash or a fingerprint. */
 export interface MaterialFinding {

@@ -27,6 +27,10 @@ describe('the PKCS#12 key derivation routed to native crypto', () => {
       }
     }
   });
+
+  it('refuses iteration counts above Java\'s limit, so a crafted store cannot stall a run', () => {
+    expect(() => pkcs12Kdf('x', Buffer.alloc(8), 3, 5_000_001, 20)).toThrow(/Unsupported iteration count/);
+  });
 });
 
 describe('the content cache', () => {
