@@ -1,3 +1,5 @@
+import type { MaterialFindingCode } from './material/types.js';
+
 /** Every kind of problem a user can cause, as a stable code (printed, and in JSON output). */
 export type DiagnosticCode =
   | 'yaml-syntax' // the YAML parser rejected the text
@@ -25,7 +27,8 @@ export type DiagnosticCode =
   | 'inline-secret' // warning: a password written in the manifest
   | 'form-generation-mismatch' // plan: a manifest form the server's API generation cannot take
   | 'unknown-environment' // plan: an environment the project does not have
-  | 'unknown-project'; // plan: a project the server does not know
+  | 'unknown-project' // plan: a project the server does not know
+  | MaterialFindingCode; // the material checks of SPEC §2c (src/material/types.ts lists them)
 
 export type Severity = 'error' | 'warning';
 

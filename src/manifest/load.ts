@@ -9,6 +9,8 @@ import type { ManifestCache } from './cache.js';
 import { sortDiagnostics, hasErrors, type Diagnostic, type DiagnosticCode } from '../diagnostics.js';
 import type { DesiredState } from '../model.js';
 import { buildDesiredState, fileReferences, type FileReference, type FileSecret, type ManifestSource } from './desired.js';
+import { inspectMaterial, type CertificateInfo, type MaterialCache } from '../material/index.js';
+import { findingToDiagnostic, materialValues } from './material-values.js';
 import { parseManifestText, type ParsedDocument } from './parse.js';
 import { isBase64, normaliseBase64 } from '../secret.js';
 import { validateDocument } from './validate.js';
@@ -21,10 +23,23 @@ export interface LoadOptions {
   maxFileBytes?: number;
   /** Parse results kept across loads (watch): a file whose text did not change is not parsed again. */
   cache?: ManifestCache;
-  /** An unset `fromEnv` variable: an error (default), or a warning in `validate` (SPEC §2). */
-  unsetEnv?: 'error' | 'warning';
   /** The file system; the real one by default. Tests inject failures the root user cannot cause (EACCES). */
   fs?: LoaderFs;
+  /**
+   * The material checks (SPEC §2c) run on the resolved secrets; absent: not run
+   * (`--skip-material-checks`, or a caller that does not want them).
+   */
+  material?: MaterialCheckOptions;
+  /** How an unset `fromEnv` counts: an error (default: plan, apply, watch) or a warning (validate; SPEC §2). */
+  unsetEnv?: 'error' | 'warning';
+}
+
+/** How the material checks run: the instant certificates are judged at and the warning window. */
+export interface MaterialCheckOptions {
+  now: Date;
+  expiryWarnDays: number;
+  /** Analyses reused across loads (watch); default: the process-wide cache. */
+  cache?: MaterialCache | false;
 }
 
 /** The few file-system calls the loader makes, as a seam (see LoadOptions.fs). */
@@ -56,6 +71,8 @@ export interface LoadResult {
   documents: number;
   /** Documents of a kind this tool manages (Key, Keystore), valid or not. */
   resources: number;
+  /** Certificates the material checks found (public facts only); empty when the checks did not run. */
+  certificates?: CertificateInfo[];
 }
 
 /** Default largest manifest: far above any hand-written file, small enough to refuse a stray dump. */
@@ -184,10 +201,21 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
     manifests: sources,
     env: options.env,
     files: new Map(reads),
-    ...(options.defaultProject ? { defaultProject: options.defaultProject } : {}),
     ...(options.unsetEnv ? { unsetEnv: options.unsetEnv } : {}),
+    ...(options.defaultProject ? { defaultProject: options.defaultProject } : {}),
   });
   diagnostics.push(...built.diagnostics);
+  let certificates: CertificateInfo[] = [];
+  if (options.material) {
+    const { now, expiryWarnDays, cache } = options.material;
+    const report = inspectMaterial(materialValues(built.state), {
+      now,
+      expiryWarnDays,
+      ...(cache !== undefined ? { cache } : {}),
+    });
+    diagnostics.push(...report.findings.map(findingToDiagnostic));
+    certificates = report.certificates;
+  }
 
   const sorted = sortDiagnostics(diagnostics);
   return {
@@ -196,6 +224,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
     files: found.map((f) => display(f.path)),
     documents,
     resources,
+    certificates,
   };
 }
 

@@ -18,6 +18,39 @@ export interface WatchMetrics {
   manifestsLoaded: number;
   /** Resources waiting for a retry after a failure. */
   retriesPending: number;
+  /** The earliest certificate notAfter (epoch seconds) per label set, from the last load's material checks. */
+  certificateExpiry: CertificateExpiry[];
+}
+
+/** One sample of apinizer_gitops_certificate_expiry_timestamp_seconds. */
+export interface CertificateExpiry {
+  project: string;
+  kind: string;
+  name: string;
+  environment: string;
+  notAfterSeconds: number;
+}
+
+/** The earliest notAfter per (project, kind, name, environment), sorted by those labels. */
+export function certificateExpiry(
+  certificates: readonly { notAfter: Date; context: Omit<CertificateExpiry, 'notAfterSeconds'> }[],
+): CertificateExpiry[] {
+  const earliest = new Map<string, CertificateExpiry>();
+  for (const { notAfter, context } of certificates) {
+    const { project, kind, name, environment } = context;
+    const key = JSON.stringify([project, kind, name, environment]);
+    const seconds = Math.floor(notAfter.getTime() / 1000);
+    const known = earliest.get(key);
+    if (!known || seconds < known.notAfterSeconds) {
+      earliest.set(key, { project, kind, name, environment, notAfterSeconds: seconds });
+    }
+  }
+  return [...earliest.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+}
+
+/** A Prometheus label value, escaped as the exposition format requires. */
+function labelValue(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
 /** Zeroed metrics. */
@@ -29,6 +62,7 @@ export function newMetrics(): WatchMetrics {
     lastSuccessSeconds: 0,
     manifestsLoaded: 0,
     retriesPending: 0,
+    certificateExpiry: [],
   };
 }
 
@@ -62,6 +96,16 @@ export function renderMetrics(m: WatchMetrics): string {
   family('apinizer_gitops_last_success_timestamp_seconds', 'gauge', 'Unix time of the last cycle that succeeded; 0 before the first.', [['', m.lastSuccessSeconds]]);
   family('apinizer_gitops_manifests_loaded', 'gauge', 'Resources in the last valid desired state loaded from the manifests.', [['', m.manifestsLoaded]]);
   family('apinizer_gitops_retries_pending', 'gauge', 'Resources waiting to be retried after a failed write.', [['', m.retriesPending]]);
+  family(
+    'apinizer_gitops_certificate_expiry_timestamp_seconds',
+    'gauge',
+    'Unix time the earliest certificate in the key material of a resource environment expires (notAfter).',
+    m.certificateExpiry.map((c) => [
+      `{project="${labelValue(c.project)}",kind="${labelValue(c.kind)}",name="${labelValue(c.name)}",` +
+        `environment="${labelValue(c.environment)}"}`,
+      c.notAfterSeconds,
+    ]),
+  );
   return `${lines.join('\n')}\n`;
 }
 

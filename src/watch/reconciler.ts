@@ -12,10 +12,11 @@ import type { ResourceActions } from '../api/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { createManifestCache } from '../manifest/cache.js';
 import { loadManifests, type LoadResult } from '../manifest/load.js';
+import { DEFAULT_EXPIRY_WARN_DAYS } from '../manifest/material-values.js';
 import { createAdaptiveLimiter, type AdaptiveLimiter } from '../reconcile/concurrency.js';
 import { Backoff, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { changeCycle } from './change-cycle.js';
-import { newMetrics, type CycleResult, type Health, type WatchMetrics } from './metrics.js';
+import { certificateExpiry, newMetrics, type CycleResult, type Health, type WatchMetrics } from './metrics.js';
 import { resyncCycle } from './resync-cycle.js';
 import { createScheduler, type CycleRequest } from './scheduler.js';
 import { WatchState } from './state.js';
@@ -39,6 +40,11 @@ export interface ReconcilerOptions extends CycleSettings {
   clock?: Clock;
   random?: () => number;
   backoff?: BackoffPolicy;
+  /**
+   * The material checks' warning window in days (SPEC §2c); null: checks off
+   * (`--skip-material-checks`). Default 30.
+   */
+  expiryWarnDays?: number | null;
   /** Loads the manifests; default: loadManifests over `paths` through a parse cache kept across cycles. */
   load?: () => Promise<LoadResult>;
   /** Told after every cycle (e.g. to give memory back after a big one). */
@@ -73,7 +79,8 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   let cycleNumber = 0;
 
   const cache = createManifestCache();
-  const load =
+  const warnDays = options.expiryWarnDays === undefined ? DEFAULT_EXPIRY_WARN_DAYS : options.expiryWarnDays;
+  const loadFiles =
     options.load ??
     (() =>
       loadManifests(options.paths, {
@@ -81,7 +88,16 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         env: options.env,
         cache,
         ...(options.defaultProject !== undefined ? { defaultProject: options.defaultProject } : {}),
+        // Judged at each load: a certificate crosses into the warning window while watch runs.
+        ...(warnDays !== null ? { material: { now: new Date(clock.now()), expiryWarnDays: warnDays } } : {}),
       }));
+  // The expiry gauge follows what the manifests hold now, even when a load has errors: an
+  // expired certificate is itself an error, and is exactly what the alert is for.
+  const load = async (): Promise<LoadResult> => {
+    const result = await loadFiles();
+    if (result.certificates) metrics.certificateExpiry = certificateExpiry(result.certificates);
+    return result;
+  };
 
   // Every environments answer refreshes the cache, whoever asked (the resync's preflight included).
   const actions: ResourceActions = {

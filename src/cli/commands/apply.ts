@@ -4,6 +4,7 @@ import { resolveConnection } from '../connection.js';
 import { hasErrors } from '../../diagnostics.js';
 import { createLogger } from '../../log.js';
 import { loadManifests } from '../../manifest/load.js';
+import { MATERIAL_FLAGS, materialCheckOptions } from '../material-flags.js';
 import { applyPlan, refusedReport, reportSucceeded } from '../../reconcile/apply.js';
 import { createAdaptiveLimiter } from '../../reconcile/concurrency.js';
 import { renderPlanJson, renderReportJson } from '../../reconcile/render/json.js';
@@ -75,6 +76,7 @@ export const applyCommand: Command = {
       default: 'text',
     },
     out: { type: 'string', value: 'FILE', description: 'write the report to FILE instead of stdout' },
+    ...MATERIAL_FLAGS,
     ...connectionOptions,
   },
   examples: [
@@ -108,7 +110,13 @@ export const applyCommand: Command = {
       saved = read.value;
     }
 
-    const load = await loadManifests(paths, { cwd: ctx.cwd, env: ctx.env, ...(conn.project !== undefined ? { defaultProject: conn.project } : {}) });
+    const material = materialCheckOptions(args, new Date());
+    const load = await loadManifests(paths, {
+      cwd: ctx.cwd,
+      env: ctx.env,
+      ...(conn.project !== undefined ? { defaultProject: conn.project } : {}),
+      ...(material ? { material } : {}),
+    });
     if (load.state === null || hasErrors(load.diagnostics)) {
       await writeTo(ctx.stderr, problemsText(load.diagnostics, 'load', 'apply') + githubAnnotations(load.diagnostics, ctx.env));
       return EXIT.error;

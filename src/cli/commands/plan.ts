@@ -3,6 +3,7 @@ import { resolveConnection } from '../connection.js';
 import { hasErrors } from '../../diagnostics.js';
 import { createLogger } from '../../log.js';
 import { loadManifests } from '../../manifest/load.js';
+import { MATERIAL_FLAGS, materialCheckOptions } from '../material-flags.js';
 import { hasChanges } from '../../reconcile/render/common.js';
 import { renderPlanJson } from '../../reconcile/render/json.js';
 import { renderPlanMarkdown } from '../../reconcile/render/markdown.js';
@@ -67,6 +68,7 @@ export const planCommand: Command = {
         'with --prune, also prune both kinds of every project named, even a kind with no manifests (can delete ' +
         'everything there)',
     },
+    ...MATERIAL_FLAGS,
     ...connectionOptions,
   },
   examples: [
@@ -89,7 +91,13 @@ export const planCommand: Command = {
     const conn = resolveConnection(args, ctx.env, ctx.cwd);
 
     // 1. Every manifest, before any API call: one bad document means no plan at all.
-    const load = await loadManifests(paths, { cwd: ctx.cwd, env: ctx.env, ...(conn.project !== undefined ? { defaultProject: conn.project } : {}) });
+    const material = materialCheckOptions(args, new Date());
+    const load = await loadManifests(paths, {
+      cwd: ctx.cwd,
+      env: ctx.env,
+      ...(conn.project !== undefined ? { defaultProject: conn.project } : {}),
+      ...(material ? { material } : {}),
+    });
     if (load.state === null || hasErrors(load.diagnostics)) {
       const problems = problemsText(load.diagnostics, 'load', 'plan');
       await emitPlan(errorPlan(load.diagnostics, { server: conn.server }), { format, out, jsonOut, ctx, problems });

@@ -7,6 +7,7 @@ import {
 } from '../../diagnostics.js';
 import { DEFAULT_MAX_FILE_BYTES, loadManifests, type LoadResult } from '../../manifest/load.js';
 import { type Command, type ParsedArgs, EXIT, UsageError, stringFlag } from '../command.js';
+import { MATERIAL_FLAGS, materialCheckOptions } from '../material-flags.js';
 
 const DESCRIPTION = `Checks manifests offline: YAML syntax, the JSON Schemas in schemas/, secret values (inline
 base64, fromFile inside the PATH given, fromEnv set), and duplicate identities. Makes no API call.
@@ -51,6 +52,7 @@ export const validateCommand: Command = {
       default: String(DEFAULT_MAX_FILE_BYTES),
       env: 'APINIZER_MAX_FILE_BYTES',
     },
+    ...MATERIAL_FLAGS,
   },
   examples: [
     'apinizer-gitops validate manifests/',
@@ -63,14 +65,16 @@ export const validateCommand: Command = {
     if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got "${format}"`);
     const maxFileBytes = maxFileSize(args, ctx.env);
     const defaultProject = resolveDefaultProject(args, ctx.env, ctx.cwd);
+    const material = materialCheckOptions(args, new Date());
 
     const result = await loadManifests(args.positionals, {
       cwd: ctx.cwd,
       env: ctx.env,
       maxFileBytes,
-      // validate runs where secrets are absent on purpose (a fork's pull request, a lint job).
+      // Validate runs where secrets are absent on purpose (a fork's pull request, a lint job).
       unsetEnv: 'warning',
       ...(defaultProject ? { defaultProject } : {}),
+      ...(material ? { material } : {}),
     });
 
     const github = ctx.env.GITHUB_ACTIONS === 'true';

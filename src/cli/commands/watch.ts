@@ -7,6 +7,7 @@ import { createReconciler } from '../../watch/reconciler.js';
 import { MIN_DEBOUNCE_MS, startWatcher, type RunningWatcher } from '../../watch/watcher.js';
 import { type Command, EXIT, UsageError, booleanFlag, integerFlag, stringFlag } from '../command.js';
 import { connectionOptions } from '../common.js';
+import { MATERIAL_FLAGS, materialCheckOptions } from '../material-flags.js';
 import { clientFor, manifestPaths } from '../reconcile-common.js';
 import { DEFAULT_MAX_DELETES } from './apply.js';
 
@@ -83,6 +84,7 @@ export const watchCommand: Command = {
         'listen on ADDR, e.g. 0.0.0.0 in a Kubernetes pod so that the kubelet\'s probes and Prometheus can reach it',
       default: '127.0.0.1',
     },
+    ...MATERIAL_FLAGS,
     ...connectionOptions,
   },
   examples: [
@@ -104,6 +106,7 @@ export const watchCommand: Command = {
     if (metricsHost.trim() === '' || /[\s/]/.test(metricsHost)) throw new UsageError(`--metrics-host must be an address to listen on, such as 127.0.0.1 or 0.0.0.0, got "${metricsHost}"`);
     if (stringFlag(args, 'metrics-host') !== undefined && metricsPort === null) throw new UsageError('--metrics-host needs --metrics-port');
     const conn = resolveConnection(args, ctx.env, ctx.cwd);
+    const material = materialCheckOptions(args, new Date());
 
     const logger = createLogger({ level: conn.logLevel, ...(conn.logFormat ? { format: conn.logFormat } : {}), destination: ctx.stderr });
     const limiter = createAdaptiveLimiter(conn.concurrency, {
@@ -128,6 +131,7 @@ export const watchCommand: Command = {
       maxDeletes,
       drift,
       resyncMs: resyncSeconds * 1000,
+      expiryWarnDays: material ? material.expiryWarnDays : null,
       logger,
       afterCycle: (c) => {
         // A cycle over many resources leaves a heap full of garbage that an idle process never

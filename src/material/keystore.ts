@@ -1,0 +1,109 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type * as ForgeTypes from 'node-forge';
+import { loadForge, loadJks } from './forge.js';
+
+/** The keystore formats this module can open. */
+export type KeystoreFormat = 'JKS' | 'PKCS12';
+
+/** One entry of an opened keystore: its alias and its certificates (DER), chain order. */
+export interface KeystoreEntry {
+  alias: string;
+  certificates: Buffer[];
+}
+
+/** The outcome of opening a keystore with a password; failures carry no library message. */
+export type OpenedKeystore =
+  | { ok: true; entries: KeystoreEntry[]; unnamedCertificates: Buffer[] }
+  | { ok: false; reason: 'wrong-password' | 'damaged' | 'unsupported' };
+
+const JKS_MAGIC = 0xfeedfeed;
+const JCEKS_MAGIC = 0xcececece;
+
+/**
+ * The format the bytes are in, from their first bytes: JKS (magic FEEDFEED, version 1 or 2),
+ * JCEKS (CECECECE), PKCS12 (a DER SEQUENCE whose first element is INTEGER 3), or undefined.
+ */
+export function detectKeystoreFormat(bytes: Buffer): KeystoreFormat | 'JCEKS' | undefined {
+  if (bytes.length >= 8) {
+    const magic = bytes.readUInt32BE(0);
+    const version = bytes.readUInt32BE(4);
+    if (magic === JKS_MAGIC && (version === 1 || version === 2)) return 'JKS';
+    if (magic === JCEKS_MAGIC) return 'JCEKS';
+  }
+  if (bytes[0] !== 0x30 || bytes.length < 5) return undefined;
+  // Skip the SEQUENCE's length (short form, or long form with 1-4 length bytes).
+  const first = bytes[1] ?? 0;
+  const offset = first < 0x80 ? 2 : first > 0x80 && first <= 0x84 ? 2 + (first - 0x80) : -1;
+  if (offset < 0) return undefined;
+  return bytes[offset] === 0x02 && bytes[offset + 1] === 0x01 && bytes[offset + 2] === 0x03 ? 'PKCS12' : undefined;
+}
+
+/** Opens a keystore of a known format with its password and lists its entries. */
+export function openKeystore(bytes: Buffer, format: KeystoreFormat, password: string): OpenedKeystore {
+  return format === 'JKS' ? openJks(bytes, password) : openPkcs12(bytes, password);
+}
+
+function openJks(bytes: Buffer, password: string): OpenedKeystore {
+  // The integrity check is done here rather than by jks-js, which skips it for an empty password
+  // (a JKS store made with one still carries the digest) and reports it only as an Error text.
+  if (bytes.length < 12 + 20) return { ok: false, reason: 'damaged' };
+  if (!jksDigestMatches(bytes, password)) return { ok: false, reason: 'wrong-password' };
+  try {
+    const parsed = loadJks().parseJks(bytes, password);
+    return {
+      ok: true,
+      entries: parsed.map((entry) => ({
+        alias: entry.alias,
+        certificates: 'cert' in entry ? [entry.cert.value] : entry.chain.map((c) => c.value),
+      })),
+      unnamedCertificates: [],
+    };
+  } catch {
+    return { ok: false, reason: 'damaged' };
+  }
+}
+
+/**
+ * The JKS integrity rule: the last 20 bytes are SHA-1 over the password (UTF-16BE), the text
+ * "Mighty Aphrodite" and everything before the digest.
+ */
+function jksDigestMatches(bytes: Buffer, password: string): boolean {
+  const hash = createHash('sha1');
+  const pass = Buffer.alloc(password.length * 2);
+  for (let i = 0; i < password.length; i += 1) pass.writeUInt16BE(password.charCodeAt(i), i * 2);
+  hash.update(pass).update('Mighty Aphrodite', 'utf8').update(bytes.subarray(0, bytes.length - 20));
+  return timingSafeEqual(hash.digest(), bytes.subarray(bytes.length - 20));
+}
+
+function openPkcs12(bytes: Buffer, password: string): OpenedKeystore {
+  const forge = loadForge();
+  let p12: ReturnType<typeof forge.pkcs12.pkcs12FromAsn1>;
+  try {
+    const asn1 = forge.asn1.fromDer(bytes.toString('binary'));
+    p12 = forge.pkcs12.pkcs12FromAsn1(asn1, true, password);
+  } catch (error) {
+    // forge's errors are plain texts; only their fixed wording tells the causes apart.
+    const text = error instanceof Error ? error.message : '';
+    if (/MAC could not be verified/i.test(text)) return { ok: false, reason: 'wrong-password' };
+    if (/unsupported/i.test(text)) return { ok: false, reason: 'unsupported' };
+    return { ok: false, reason: 'damaged' };
+  }
+  const byAlias = new Map<string, KeystoreEntry>();
+  for (const contents of p12.safeContents) {
+    for (const bag of contents.safeBags) {
+      const alias = (bag.attributes as { friendlyName?: string[] }).friendlyName?.[0] ?? '';
+      let entry = byAlias.get(alias);
+      if (!entry) byAlias.set(alias, (entry = { alias, certificates: [] }));
+      if (bag.type !== forge.pki.oids.certBag) continue;
+      // forge parses RSA certificates only; for the others it keeps the ASN.1 it read.
+      const asn1 = bag.cert ? forge.pki.certificateToAsn1(bag.cert) : (bag as { asn1?: ForgeTypes.asn1.Asn1 }).asn1;
+      if (asn1) entry.certificates.push(Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary'));
+    }
+  }
+  // Bags without a friendly name (a chain added by openssl -certfile) have no alias a manifest
+  // could name, but their certificates still expire.
+  const unnamed = byAlias.get('')?.certificates ?? [];
+  byAlias.delete('');
+  return { ok: true, entries: [...byAlias.values()], unnamedCertificates: unnamed };
+}
+
