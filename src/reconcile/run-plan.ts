@@ -10,6 +10,7 @@ import { hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { loadManifests, type LoadResult } from '../manifest/load.js';
 import { descriptorOf } from '../kinds/index.js';
 import { fieldValue, resourceKey, resourceLabel, type ApiGeneration, type CurrentResource, type DesiredState } from '../model.js';
+import { withCertificates, type FoundCertificate } from './certificates.js';
 import { readMaterial, type MaterialRequest } from './material.js';
 import { buildPlan, checkEnvironments, listScopes, type ListScope } from './plan.js';
 import { asSentence } from './render/common.js';
@@ -25,6 +26,8 @@ export interface PlanOptions {
   clock?: Clock;
   /** Calls in flight at most while reading material (export-file); default 4. */
   concurrency?: number;
+  /** Certificates the material checks found, shown with the actions that change them. */
+  certificates?: readonly FoundCertificate[];
 }
 
 /**
@@ -143,7 +146,7 @@ export async function readPlan(
     generations,
   });
   plan.warnings.push(...material.unknown);
-  return { ok: true, plan, stage: 'planned' };
+  return { ok: true, plan: withCertificates(plan, options.certificates ?? []), stage: 'planned' };
 }
 
 /** The (object, environment) pairs whose material a current-generation plan reads back. */

@@ -6,7 +6,7 @@ import { diagnosticToJson, formatDiagnostic } from '../diagnostics.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { resourceKey, resourceLabel } from '../model.js';
 import type { Kind } from '../model.js';
-import type { ActionType, Plan, PlanSummary } from './types.js';
+import type { ActionType, Plan, PlanCertificate, PlanSummary } from './types.js';
 
 export const PLAN_FORMAT_VERSION = 1;
 
@@ -26,6 +26,7 @@ export interface PlanJsonAction {
   changes: PlanJsonChange[];
   unknownFields: string[];
   fingerprints: { desired: string | null; current: string | null };
+  certificates?: PlanCertificate[];
 }
 
 /** A diagnostic in the plan JSON: the Diagnostic fields (see diagnosticToJson). */
@@ -36,6 +37,7 @@ export interface PlanJson {
   formatVersion: 1;
   server: string;
   createdAt: string;
+  apiGeneration?: Plan['apiGeneration'];
   summary: PlanSummary;
   actions: PlanJsonAction[];
   /** Plan warnings, then warning diagnostics formatted as one line each. */
@@ -50,6 +52,7 @@ export function planToJson(plan: Plan): PlanJson {
     formatVersion: 1,
     server: plan.server,
     createdAt: plan.createdAt,
+    ...(plan.apiGeneration !== undefined ? { apiGeneration: plan.apiGeneration } : {}),
     summary: { ...plan.summary },
     // Fields are copied one by one: `desired`/`current` hold Secrets and must never be serialised.
     actions: plan.actions.map((a) => ({
@@ -66,6 +69,7 @@ export function planToJson(plan: Plan): PlanJson {
       }),
       unknownFields: [...a.unknownFields],
       fingerprints: { desired: a.fingerprints.desired, current: a.fingerprints.current },
+      ...(a.certificates ? { certificates: a.certificates.map((c) => ({ ...c })) } : {}),
     })),
     warnings: [
       ...plan.warnings,

@@ -36,6 +36,18 @@ export interface PlanAction {
   fingerprints: { desired: string | null; current: string | null };
   desired?: DesiredResource;
   current?: CurrentResource;
+  /** Certificates in the resource's material (creates and updates), for the reviewer (SPEC §2c). */
+  certificates?: PlanCertificate[];
+}
+
+/** A certificate of a changed resource, as the plan shows it: all public facts, never the material. */
+export interface PlanCertificate {
+  environment: string;
+  subject: string;
+  /** `YYYY-MM-DD` (UTC). */
+  notAfter: string;
+  /** Whole days from the plan's creation to notAfter; negative once expired. */
+  daysLeft: number;
 }
 
 export interface PlanSummary {

@@ -144,6 +144,7 @@ export const applyCommand: Command = {
         server: conn.server,
         diagnostics: load.diagnostics,
         concurrency: conn.concurrency,
+        certificates: load.certificates ?? [],
       });
       const signal = ctx.signalName();
       if (outcome.plan === null) {

@@ -116,6 +116,7 @@ export const planCommand: Command = {
         server: conn.server,
         diagnostics: load.diagnostics,
         concurrency: conn.concurrency,
+        certificates: load.certificates ?? [],
       });
     } finally {
       await client.close();

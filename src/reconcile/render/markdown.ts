@@ -3,6 +3,7 @@
 // collapsible block per changed resource, problems with file:line, and who/when. GitHub refuses
 // comments over 65,536 characters, so the output is cut to `maxChars`: detail blocks go first,
 // then table rows, and a note says how many resources were left out.
+import { expiryText, generationLine } from '../certificates.js';
 import { formatDiagnostic, formatDiagnosticBody, printable } from '../../diagnostics.js';
 import { resourceLabel } from '../../model.js';
 import { SENSITIVE } from '../../secret.js';
@@ -69,6 +70,8 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
   } else if (!hasChanges(plan.summary)) {
     head.push('No changes. Your gateway matches the manifests.', '');
   }
+  const generation = generationLine(plan);
+  if (generation !== undefined) head.push(escapeMarkdown(generation), '');
 
   const problemLines = [
     ...errors.map((d) => `- :x: ${escapeMarkdown(`${printable(d.file)}:${d.line}:${d.column}`)} ${escapeMarkdown(formatDiagnosticBody(d))}`),
@@ -159,6 +162,10 @@ function detailsBlock(a: PlanAction): string {
   }
   if (a.unknownFields.length > 0) {
     lines.push(`Not shown by the server (unknown): ${a.unknownFields.map(escapeMarkdown).join(', ')}`, '');
+  }
+  for (const c of a.certificates ?? []) {
+    const mark = c.daysLeft < 0 ? ':x: ' : '';
+    lines.push(`${mark}Certificate in ${escapeMarkdown(c.environment)}: ${escapeMarkdown(c.subject)}, ${expiryText(c)}.`, '');
   }
   lines.push('</details>');
   return lines.join('\n');

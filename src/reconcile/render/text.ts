@@ -3,6 +3,7 @@
 import { formatDiagnostic } from '../../diagnostics.js';
 import { resourceLabel } from '../../model.js';
 import { SENSITIVE } from '../../secret.js';
+import { expiryText, generationLine } from '../certificates.js';
 import type { ApplyResult, FieldChange, Plan, PlanAction, Report } from '../types.js';
 import {
   actionMark,
@@ -64,6 +65,8 @@ export function renderPlanText(plan: Plan, options: TextOptions): string {
   } else if (!hasChanges(plan.summary)) {
     lines.push('No changes. Your gateway matches the manifests.');
   }
+  const generation = generationLine(plan);
+  if (generation !== undefined) lines.push(generation);
   lines.push(paint('bold', planSummaryLine(plan.summary)));
   return `${lines.join('\n')}\n`;
 }
@@ -78,6 +81,10 @@ function actionLines(a: PlanAction, paint: ReturnType<typeof painter>): string[]
   }
   for (const field of a.unknownFields) {
     out.push(`      ${paint('cyan', `? ${printable(field)}:`)} not shown by the server (unknown)`);
+  }
+  for (const c of a.certificates ?? []) {
+    const style = c.daysLeft < 0 ? 'red' : 'dim';
+    out.push(`      ${paint(style, printable(`certificate in ${c.environment}: ${c.subject}, ${expiryText(c)}`))}`);
   }
   return out;
 }
