@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
 import type PinoPretty from 'pino-pretty';
+import { allKinds } from './kinds/index.js';
 
 export type { Logger } from 'pino';
 
@@ -13,30 +14,18 @@ export interface LogOptions {
   destination?: NodeJS.WritableStream;
 }
 
+/** Names of credentials, hidden in every log object wherever they occur. */
+const CREDENTIAL_NAMES = ['token', 'authorization', 'password', 'client_secret', 'access_token'];
+
 /**
- * Paths pino blanks out wherever they occur in a log object: tokens, passwords and any secret
- * field. Secrets are also wrapped in `Secret` (prints `(sensitive value)`); this is the second belt.
+ * Paths pino blanks out wherever they occur in a log object: credentials and every secret field
+ * of every kind (its descriptor's `redactNames`). Secrets are also wrapped in `Secret` (prints
+ * `(sensitive value)`); this is the second belt.
  */
-export const REDACT_PATHS = [
-  'token',
-  '*.token',
-  'authorization',
-  '*.authorization',
-  'headers.authorization',
-  '*.headers.authorization',
-  'password',
-  '*.password',
-  'client_secret',
-  '*.client_secret',
-  'access_token',
-  '*.access_token',
-  'privateKey',
-  '*.privateKey',
-  'publicKey',
-  '*.publicKey',
-  'file',
-  '*.file',
-];
+export function redactPaths(): string[] {
+  const names = new Set([...CREDENTIAL_NAMES, ...allKinds().flatMap((d) => d.redactNames)]);
+  return [...names].flatMap((n) => [n, `*.${n}`]).concat(['headers.authorization', '*.headers.authorization']);
+}
 
 /** The one pino factory: stderr, redaction on, pretty on a TTY unless told otherwise. */
 export function createLogger(options: LogOptions = {}): Logger {
@@ -44,7 +33,7 @@ export function createLogger(options: LogOptions = {}): Logger {
   const isTty = (destination as NodeJS.WriteStream).isTTY === true;
   const format = options.format ?? (isTty ? 'pretty' : 'json');
   const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
-  const redact = { paths: REDACT_PATHS, censor: '(sensitive value)' };
+  const redact = { paths: redactPaths(), censor: '(sensitive value)' };
   if (format === 'pretty') {
     // pino-pretty as a synchronous stream (not a worker transport) so lines are never lost on exit.
     return pino({ level, redact, base: undefined }, prettyStream(destination));

@@ -14,8 +14,19 @@ import { runCli } from './run.js';
 /** The repository (or installed package) root: dist/cli/demo.js -> ../../ */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // `npm start -- --generation current` shows the current API generation with its own examples.
-const GENERATION = process.argv.includes('current') && process.argv.includes('--generation') ? 'current' : 'legacy';
+const GENERATION = demoGeneration(process.argv.slice(2));
 const EXAMPLES = GENERATION === 'current' ? 'examples/manifests-current' : 'examples/manifests';
+
+/** `--generation legacy|current` or `--generation=...` among the demo's arguments; legacy by default. */
+function demoGeneration(argv: readonly string[]): 'legacy' | 'current' {
+  const i = argv.findIndex((a) => a === '--generation' || a.startsWith('--generation='));
+  const value = i < 0 ? 'legacy' : argv[i]!.includes('=') ? argv[i]!.split('=')[1] : argv[i + 1];
+  if (value !== 'legacy' && value !== 'current') {
+    process.stderr.write(`apinizer-gitops demo: --generation must be legacy or current, got ${JSON.stringify(value ?? '')}\n`);
+    process.exit(1);
+  }
+  return value;
+}
 
 interface Step {
   title: string;

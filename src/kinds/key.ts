@@ -2,7 +2,7 @@
 // (current form, SPEC §2b), in `/projects/{project}/keys/`, body `cryptoKeyInfoEnvironmentList`.
 import type { CurrentKey, CurrentKeyEnvironment, DesiredKey } from '../model.js';
 import { isBase64, normaliseBase64, Secret } from '../secret.js';
-import { contentEquals, entries, environmentName, readSecret, sendBinary, text } from './material.js';
+import { contentEquals, readEnvironments, readSecret, sendBinary, text } from './material.js';
 import type { ExportShape, KindDescriptor, ManifestProblem } from './types.js';
 
 /** The key types of the current generation; any other upper-case token is a legacy key type. */
@@ -170,10 +170,7 @@ export const keyKind: KindDescriptor = {
   },
 
   fromApiObject(raw, base, generation) {
-    const environments: CurrentKeyEnvironment[] = [];
-    for (const e of entries(raw, ENVIRONMENT_LISTS)) {
-      const name = environmentName(e);
-      if (name === undefined) continue;
+    const environments = readEnvironments(raw, ENVIRONMENT_LISTS, (e, name) => {
       const env: CurrentKeyEnvironment = { name };
       if (generation === 'legacy') {
         const publicKey = readSecret(e.publicKey);
@@ -185,8 +182,8 @@ export const keyKind: KindDescriptor = {
         const alias = text(e.alias);
         if (alias !== undefined) env.alias = alias;
       }
-      environments.push(env);
-    }
+      return env;
+    });
     const key: CurrentKey = { ...base, kind: 'Key', keyType: typeof raw.keyType === 'string' ? raw.keyType : '', environments };
     const algorithm = generation === 'current' ? text(raw.algorithm) : undefined;
     if (algorithm !== undefined) key.algorithm = algorithm;

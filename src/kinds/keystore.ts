@@ -1,7 +1,7 @@
 // The Keystore kind: a JKS or PKCS12 file per environment, in `/projects/{project}/keystores/`,
 // body `keyStoreEnvironmentList`. The current form adds a password (a text secret) and an alias.
 import type { CurrentKeystore, CurrentKeystoreEnvironment, DesiredKeystore } from '../model.js';
-import { entries, environmentName, readSecret, sendBinary, text } from './material.js';
+import { readEnvironments, readSecret, sendBinary, text } from './material.js';
 import type { ExportShape, KindDescriptor, ManifestProblem } from './types.js';
 
 const ENVIRONMENT_LISTS = ['keyStoreEnvironmentList', 'keystoreEnvironmentList', 'environmentList', 'environments'];
@@ -86,10 +86,7 @@ export const keystoreKind: KindDescriptor = {
   },
 
   fromApiObject(raw, base, generation) {
-    const environments: CurrentKeystoreEnvironment[] = [];
-    for (const e of entries(raw, ENVIRONMENT_LISTS)) {
-      const name = environmentName(e);
-      if (name === undefined) continue;
+    const environments = readEnvironments(raw, ENVIRONMENT_LISTS, (e, name) => {
       const type = text(e.type) ?? text(e.keyStoreType) ?? '';
       const env: CurrentKeystoreEnvironment = { name, type };
       if (generation === 'legacy') {
@@ -102,8 +99,8 @@ export const keystoreKind: KindDescriptor = {
         const alias = text(e.alias);
         if (alias !== undefined) env.alias = alias;
       }
-      environments.push(env);
-    }
+      return env;
+    });
     const store: CurrentKeystore = { ...base, kind: 'Keystore', environments };
     return store;
   },

@@ -34,12 +34,29 @@ export function environmentName(entry: Record<string, unknown>): string | undefi
 }
 
 /** The first of `fields` that holds a list, its object entries. */
-export function entries(raw: Record<string, unknown>, fields: readonly string[]): Record<string, unknown>[] {
+function entries(raw: Record<string, unknown>, fields: readonly string[]): Record<string, unknown>[] {
   for (const f of fields) {
     const v = raw[f];
     if (Array.isArray(v)) return v.filter(isRecord);
   }
   return [];
+}
+
+/**
+ * The environment entries of an API object (the first of `lists` it carries), each read by `read`
+ * with its name; entries without a name (an id only) are left out.
+ */
+export function readEnvironments<E>(
+  raw: Record<string, unknown>,
+  lists: readonly string[],
+  read: (entry: Record<string, unknown>, name: string) => E,
+): E[] {
+  const out: E[] = [];
+  for (const e of entries(raw, lists)) {
+    const name = environmentName(e);
+    if (name !== undefined) out.push(read(e, name));
+  }
+  return out;
 }
 
 /** Base64 text of a secret with whitespace removed: the form in which binary secrets are sent. */

@@ -69,16 +69,19 @@ function currentValue(field: FieldSpec, value: unknown): string | null {
   return desiredValue(field, value);
 }
 
-/** Field names in sorted order per kind: computed once, since plans hash thousands of objects. */
-const sortedFields = new WeakMap<object, { resource: FieldSpec[]; environment: FieldSpec[] }>();
+/** Fields in sorted name order per kind and form: computed once, since plans hash thousands of objects. */
+const sortedFields = new WeakMap<object, Map<ApiGeneration, { resource: FieldSpec[]; environment: FieldSpec[] }>>();
 
-function fieldsOf(kind: string): { resource: FieldSpec[]; environment: FieldSpec[] } {
+function fieldsOf(kind: string, form: ApiGeneration): { resource: FieldSpec[]; environment: FieldSpec[] } {
   const d = descriptorOf(kind);
-  let f = sortedFields.get(d);
+  let byForm = sortedFields.get(d);
+  if (!byForm) sortedFields.set(d, (byForm = new Map<ApiGeneration, { resource: FieldSpec[]; environment: FieldSpec[] }>()));
+  let f = byForm.get(form);
   if (!f) {
-    const byName = (a: FieldSpec, b: FieldSpec) => compareText(a.name, b.name);
-    f = { resource: [...d.resourceFields].sort(byName), environment: [...d.environmentFields].sort(byName) };
-    sortedFields.set(d, f);
+    const sorted = (fields: readonly FieldSpec[]) =>
+      fields.filter((x) => inForm(x, form)).sort((a, b) => compareText(a.name, b.name));
+    f = { resource: sorted(d.resourceFields), environment: sorted(d.environmentFields) };
+    byForm.set(form, f);
   }
   return f;
 }
@@ -86,11 +89,7 @@ function fieldsOf(kind: string): { resource: FieldSpec[]; environment: FieldSpec
 // Written out directly (keys in sorted order) rather than by a generic key-sorting serialiser:
 // this is most of a large no-op plan's time.
 function canonicalJson(r: DesiredResource | CurrentResource, value: ValueOf, form: ApiGeneration): string {
-  const all = fieldsOf(r.kind);
-  const fields = {
-    resource: all.resource.filter((f) => inForm(f, form)),
-    environment: all.environment.filter((f) => inForm(f, form)),
-  };
+  const fields = fieldsOf(r.kind, form);
   const envs = [...r.environments].sort((a, b) => compareText(a.name, b.name)).map((env) => {
     const members = fields.environment.map((f) => member(f.name, value(f, fieldValue(env, f.name))));
     members.push(member('name', env.name));

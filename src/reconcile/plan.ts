@@ -155,11 +155,15 @@ function actionFor(
   let fingerprints: PlanAction['fingerprints'] | undefined;
   Object.defineProperty(planned, 'fingerprints', {
     enumerable: true,
-    get: () =>
-      (fingerprints ??= {
-        desired: desired ? fingerprintDesired(desired, fingerprintKey(desired)) : null,
-        current: current ? fingerprintCurrent(current, fingerprintKey(desired ?? current), desired ? descriptorOf(desired.kind).formOf(desired) : generation) : null,
-      }),
+    get: () => {
+      if (fingerprints) return fingerprints;
+      // Both sides are keyed by the resource's desired secrets (by the server's, for a delete).
+      const key = fingerprintKey((desired ?? current) as DesiredResource | CurrentResource);
+      return (fingerprints = {
+        desired: desired ? fingerprintDesired(desired, key) : null,
+        current: current ? fingerprintCurrent(current, key, desired ? descriptorOf(desired.kind).formOf(desired) : generation) : null,
+      });
+    },
   });
   if (desired) {
     planned.source = desired.source;
