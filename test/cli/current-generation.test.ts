@@ -308,32 +308,56 @@ describe.each(['documented', 'status'] as const)('current API generation (%s dia
     const legacyTree = tree(LEGACY);
     const onCurrent = await cli(legacyTree, ['apply', 'm']);
     expect(onCurrent.code).toBe(1);
-    const out = onCurrent.stdout + onCurrent.stderr;
-    expect(out).toMatch(/m\/payments\/keys\/signing\.yaml:\d+:\d+ Key Payments\/payments-signing: .*form-generation-mismatch|m\/payments\/keys\/signing\.yaml:\d+:\d+ Key Payments\/payments-signing: is written in the legacy form/);
-    expect(out).toContain('`content` instead of publicKey/privateKey');
+    const mismatches = (text: string) => text.split('\n').filter((l) => l.endsWith('[form-generation-mismatch]'));
+    const legacyLines = mismatches(onCurrent.stdout + onCurrent.stderr);
+    expect(legacyLines.map((l) => l.split(': ')[0])).toEqual([
+      'm/identity/keys/token-signing.yaml:5:1 Key Identity/token-signing',
+      'm/identity/keystores/ldap-truststore.yaml:2:1 Keystore Identity/ldap-truststore',
+      'm/payments/keys/signing.yaml:5:1 Key Payments/payments-signing',
+      'm/payments/keys/signing.yaml:26:1 Key Payments/payments-webhook-hmac',
+      'm/payments/keystores/partner-mtls.yaml:2:1 Keystore Payments/partner-mtls',
+    ]);
+    expect(legacyLines[2]).toContain('is written in the legacy form');
+    expect(legacyLines[2]).toContain('give each environment `content` instead of publicKey/privateKey');
+    expect(legacyLines[4]).toContain('add `password: { fromEnv: NAME }` (or fromFile) to every environment');
+    expect(onCurrent.stderr + onCurrent.stdout).toContain('nothing was written');
     expect(emulator().stats().writes).toBe(0);
 
     emulator().configure({ generation: 'legacy' });
     emulator().resetStats();
     const currentTree = tree();
-    const onLegacy = await cli(currentTree, ['apply', 'm', '--format', 'json']);
+    const onLegacy = await cli(currentTree, ['apply', 'm']);
     expect(onLegacy.code).toBe(1);
-    const both = onLegacy.stdout + onLegacy.stderr;
-    expect(both).toContain('form-generation-mismatch');
-    expect(both).toMatch(/m\/payments\/keystores\/partner-mtls\.yaml:\d+/);
-    expect(both).toContain('publicKey and/or privateKey instead of content');
+    const currentLines = mismatches(onLegacy.stdout + onLegacy.stderr);
+    expect(currentLines.map((l) => l.split(': ')[0])).toEqual([
+      'm/payments/keys/signing.yaml:5:1 Key Payments/payments-signing',
+      'm/payments/keys/signing.yaml:20:1 Key Payments/payments-signing-public',
+      'm/payments/keys/signing.yaml:34:1 Key Payments/payments-webhook-hmac',
+      'm/payments/keystores/partner-mtls.yaml:6:1 Keystore Payments/partner-mtls',
+    ]);
+    expect(currentLines[0]).toContain('give each environment publicKey and/or privateKey instead of content');
+    expect(currentLines[3]).toContain('remove password and alias from every environment');
     expect(emulator().stats().writes).toBe(0);
 
-    // Forcing the generation skips the probe: no current environments call on a legacy server.
+    // A forced generation skips the probe. Legacy on a legacy server: no current environments call.
     emulator().resetStats();
     await applied(legacyTree, ['--api-generation', 'legacy']);
     expect(emulator().stats().byRoute[R.envs]).toBeUndefined();
     expect(emulator().stats().byRoute[R.legacyEnvs]).toBe(2);
-    // And forcing current never falls back to the legacy environments path.
+    // Current forced on the legacy server: the 404 is not taken for "legacy" (no fallback), nothing written.
+    emulator().resetStats();
+    const forcedCurrent = await cli(currentTree, ['plan', 'm'], { APINIZER_API_GENERATION: 'current' });
+    expect(forcedCurrent.code).toBe(1);
+    expect(emulator().stats().byRoute[R.legacyEnvs]).toBeUndefined();
+    expect(emulator().stats().byRoute[R.envs]).toBe(1);
+    expect(emulator().stats().writes).toBe(0);
+    // Legacy forced on a current server: the current environments path is never asked.
     emulator().configure({ generation: 'current' });
     emulator().store.clear();
     emulator().resetStats();
-    await applied(currentTree, [], { APINIZER_API_GENERATION: 'current' });
-    expect(emulator().stats().byRoute[R.legacyEnvs]).toBeUndefined();
+    const forcedLegacy = await cli(legacyTree, ['plan', 'm', '--api-generation', 'legacy']);
+    expect(forcedLegacy.code).toBe(1);
+    expect(emulator().stats().byRoute[R.envs]).toBeUndefined();
+    expect(emulator().stats().byRoute[R.legacyEnvs]).toBe(2);
   });
 });
