@@ -217,6 +217,7 @@ describe.each(['documented', 'status'] as const)('current API generation (%s dia
 
     await applied(dir, ['--redeploy']);
     expect(emulator().stats().byRoute[R.keystorePut]).toBe(1);
+    expect(emulator().stats().byQuery[`${R.keystorePut}?jwkUpdateAction=UPDATE&updateScope=SAME_PROJECT`]).toBe(1);
     const stored = emulator().store.get('Payments', 'Keystore', 'partner-mtls')?.keyStoreEnvironmentList as Record<string, unknown>[];
     expect(stored.map((e) => e.password)).toEqual([PASSWORD, PASSWORD]);
   });
@@ -283,6 +284,12 @@ describe.each(['documented', 'status'] as const)('current API generation (%s dia
     // The list named no environment, so the keystore was read once by itself (the single GET names them).
     expect(emulator().stats().byRoute['GET /apiops/projects/{project}/keystores/{name}/']).toBe(1);
     expect(emulator().stats().writes).toBe(0);
+
+    // The material is still compared per environment name: a swapped keystore file is an update.
+    cpSync(join(dir, 'm/payments/material/partner-mtls-staging.p12'), join(dir, 'm/payments/material/partner-mtls-production.p12'));
+    const { run: swapped, doc } = await jsonPlan(dir);
+    expect(swapped.code, swapped.stderr).toBe(2);
+    expect(action(doc, 'partner-mtls').changes).toEqual([{ path: 'environments.production.file', sensitive: true }]);
   });
 
   it('export from a current server writes current-form manifests; with the password variables set, plan reports no changes', async () => {
