@@ -69,12 +69,12 @@ export const keyKind: KindDescriptor = {
     return resource.environments.some(usesContent) ? 'current' : 'legacy';
   },
 
-  formAdvice(form, generation) {
+  formAdvice(form) {
     return form === 'legacy'
-      ? `the server speaks the ${generation} API generation, which takes one PEM or secret per environment: ` +
+      ? `that generation takes one PEM or secret per environment: ` +
           'write keyType PRIVATE_KEY, PUBLIC_KEY or SECRET_KEY (with algorithm) and give each environment ' +
           '`content` instead of publicKey/privateKey'
-      : `the server speaks the ${generation} API generation, which takes key pairs: give each environment ` +
+      : `that generation takes key pairs: give each environment ` +
           'publicKey and/or privateKey instead of content, a keyType such as RSA or EC, and no algorithm or alias';
   },
 

@@ -40,11 +40,11 @@ export const keystoreKind: KindDescriptor = {
     return resource.environments.some(isCurrentEnvironment) ? 'current' : 'legacy';
   },
 
-  formAdvice(form, generation) {
+  formAdvice(form) {
     return form === 'legacy'
-      ? `the server speaks the ${generation} API generation, which needs each keystore's password: add ` +
+      ? `that generation needs each keystore's password: add ` +
           '`password: { fromEnv: NAME }` (or fromFile) to every environment'
-      : `the server speaks the ${generation} API generation, which takes no keystore password or alias: ` +
+      : `that generation takes no keystore password or alias: ` +
           'remove password and alias from every environment';
   },
 

@@ -89,8 +89,8 @@ export interface KindDescriptor {
   readonly redactNames: readonly string[];
   /** Which manifest form a resource is in (SPEC §2b): decided by its fields. */
   formOf(resource: { environments: readonly object[] }): ApiGeneration;
-  /** What to write instead when a resource's form does not fit the server's generation. */
-  formAdvice(form: ApiGeneration, generation: ApiGeneration): string;
+  /** What to write instead when a resource in `form` meets a server of the other generation. */
+  formAdvice(form: ApiGeneration): string;
   /** Rules between fields that the schema cannot say, on a schema-valid `spec`. */
   checkSpec(spec: Record<string, unknown>): ManifestProblem[];
   /** The create/update body for the server's generation, secrets revealed. */

@@ -196,7 +196,10 @@ function reverseKindOrder(a: ResourceId, b: ResourceId): number {
 export function checkEnvironments(
   desired: DesiredState,
   environmentsByProject: Map<string, string[]>,
+  generationForced = false,
 ): Diagnostic[] {
+  // A forced generation that is wrong asks the wrong environments path, which looks like no project.
+  const forced = generationForced ? '; or --api-generation / APINIZER_API_GENERATION names the wrong API generation: unset it to detect it' : '';
   const out: Diagnostic[] = [];
   for (const r of desired.resources) {
     const at = {
@@ -212,7 +215,7 @@ export function checkEnvironments(
         code: 'unknown-project',
         severity: 'error',
         path: 'metadata.project',
-        message: `project "${r.project}" does not exist on the server (check metadata.project, --project or APINIZER_PROJECT)`,
+        message: `project "${r.project}" does not exist on the server (check metadata.project, --project or APINIZER_PROJECT${forced})`,
       });
       continue;
     }

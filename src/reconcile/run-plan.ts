@@ -28,6 +28,8 @@ export interface PlanOptions {
   concurrency?: number;
   /** Certificates the material checks found, shown with the actions that change them. */
   certificates?: readonly FoundCertificate[];
+  /** The API generation was set by --api-generation / APINIZER_API_GENERATION, not detected. */
+  generationForced?: boolean;
 }
 
 /**
@@ -93,7 +95,7 @@ export async function readPlan(
       return { ok: false, plan: null, stage: 'preflight', error: result.error, what: `the environments of project ${project}` };
     }
   }
-  const preflight = checkEnvironments(desired, environments);
+  const preflight = checkEnvironments(desired, environments, options.generationForced === true);
   if (hasErrors(preflight)) {
     const diagnostics = sortDiagnostics([...warnings, ...preflight]);
     return { ok: false, stage: 'preflight', plan: errorPlan(diagnostics, options), diagnostics };
@@ -186,7 +188,7 @@ export function checkForms(desired: DesiredState, generations: ReadonlyMap<strin
       column: r.source.column,
       path: 'spec.environments',
       resource: resourceLabel(r),
-      message: `is written in the ${form} form, but ${server} (project ${r.project}) speaks the ${generation} API generation; ${kind.formAdvice(form, generation)} (or set --api-generation if the detection is wrong)`,
+      message: `is written in the ${form} form, but ${server} (project ${r.project}) speaks the ${generation} API generation; ${kind.formAdvice(form)} (or set --api-generation if the detection is wrong)`,
     });
   }
   return out;

@@ -145,6 +145,7 @@ export const applyCommand: Command = {
         diagnostics: load.diagnostics,
         concurrency: conn.concurrency,
         certificates: load.certificates ?? [],
+        generationForced: conn.apiGeneration !== undefined,
       });
       const signal = ctx.signalName();
       if (outcome.plan === null) {

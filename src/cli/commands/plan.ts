@@ -117,6 +117,7 @@ export const planCommand: Command = {
         diagnostics: load.diagnostics,
         concurrency: conn.concurrency,
         certificates: load.certificates ?? [],
+        generationForced: conn.apiGeneration !== undefined,
       });
     } finally {
       await client.close();
