@@ -5,7 +5,10 @@ import { createApiClient, type ApiClient } from '../api/client.js';
 import type { ConnectionSettings } from './connection.js';
 import type { AnswerEvent } from '../api/types.js';
 import { formatDiagnostic, type Diagnostic } from '../diagnostics.js';
-import { type ParsedArgs, UsageError, stringFlag } from './command.js';
+import { loadManifests, type LoadResult } from '../manifest/load.js';
+import type { PlanOptions } from '../reconcile/run-plan.js';
+import { type ParsedArgs, UsageError, booleanFlag, stringFlag } from './command.js';
+import { materialCheckOptions } from './material-flags.js';
 
 /** The PATH arguments; at least one is required. */
 export function manifestPaths(args: ParsedArgs): string[] {
@@ -50,4 +53,29 @@ export function problemsText(diagnostics: readonly Diagnostic[], stage: 'load' |
       : `${errors === 1 ? '1 error' : `${errors} errors`} found against the server; nothing was written`;
   lines.push(`${command} stopped: ${what}.`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The manifests of PATHs for a command that goes on to the API: material checks as the flags say. */
+export function loadForApi(args: ParsedArgs, conn: ConnectionSettings, ctx: { cwd: string; env: NodeJS.ProcessEnv }): Promise<LoadResult> {
+  const material = materialCheckOptions(args, new Date());
+  return loadManifests(manifestPaths(args), {
+    cwd: ctx.cwd,
+    env: ctx.env,
+    ...(conn.project !== undefined ? { defaultProject: conn.project } : {}),
+    ...(material ? { material } : {}),
+  });
+}
+
+/** What `readPlan` needs from the flags, the connection and the load, the same for plan and apply. */
+export function planOptions(args: ParsedArgs, conn: ConnectionSettings, load: LoadResult): PlanOptions & { diagnostics: LoadResult['diagnostics'] } {
+  return {
+    prune: booleanFlag(args, 'prune'),
+    allowEmptyPrune: booleanFlag(args, 'allow-empty-prune'),
+    extraProjects: conn.project !== undefined ? [conn.project] : [],
+    server: conn.server,
+    diagnostics: load.diagnostics,
+    concurrency: conn.concurrency,
+    certificates: load.certificates ?? [],
+    generationForced: conn.apiGeneration !== undefined,
+  };
 }

@@ -3,8 +3,7 @@ import { resolve } from 'node:path';
 import { resolveConnection } from '../connection.js';
 import { hasErrors } from '../../diagnostics.js';
 import { createLogger } from '../../log.js';
-import { loadManifests } from '../../manifest/load.js';
-import { MATERIAL_FLAGS, materialCheckOptions } from '../material-flags.js';
+import { MATERIAL_FLAGS } from '../material-flags.js';
 import { applyPlan, refusedReport, reportSucceeded } from '../../reconcile/apply.js';
 import { createAdaptiveLimiter } from '../../reconcile/concurrency.js';
 import { renderPlanJson, renderReportJson } from '../../reconcile/render/json.js';
@@ -15,7 +14,7 @@ import type { Report } from '../../reconcile/types.js';
 import { type Command, type CommandContext, EXIT, booleanFlag, exitCodeForSignal, integerFlag, stringFlag } from '../command.js';
 import { connectionOptions } from '../common.js';
 import { createProgressLine, githubAnnotations, isTty, useColor, writeOutFile, writeTo } from '../output.js';
-import { clientFor, formatFlag, manifestPaths, problemsText } from '../reconcile-common.js';
+import { clientFor, formatFlag, loadForApi, manifestPaths, planOptions, problemsText } from '../reconcile-common.js';
 
 const FORMATS = ['text', 'json'] as const;
 type ApplyFormat = (typeof FORMATS)[number];
@@ -87,11 +86,9 @@ export const applyCommand: Command = {
   ],
   notes: NOTES,
   async run(args, ctx) {
-    const paths = manifestPaths(args);
+    manifestPaths(args); // a missing PATH is a usage error before anything else
     const format = formatFlag(args, FORMATS);
     const out = stringFlag(args, 'out');
-    const prune = booleanFlag(args, 'prune');
-    const allowEmptyPrune = booleanFlag(args, 'allow-empty-prune');
     const maxDeletes = integerFlag(args, 'max-deletes', DEFAULT_MAX_DELETES, 0, 1_000_000);
     const dryRun = booleanFlag(args, 'dry-run');
     const redeploy = booleanFlag(args, 'redeploy');
@@ -110,13 +107,7 @@ export const applyCommand: Command = {
       saved = read.value;
     }
 
-    const material = materialCheckOptions(args, new Date());
-    const load = await loadManifests(paths, {
-      cwd: ctx.cwd,
-      env: ctx.env,
-      ...(conn.project !== undefined ? { defaultProject: conn.project } : {}),
-      ...(material ? { material } : {}),
-    });
+    const load = await loadForApi(args, conn, ctx);
     if (load.state === null || hasErrors(load.diagnostics)) {
       await writeTo(ctx.stderr, problemsText(load.diagnostics, 'load', 'apply') + githubAnnotations(load.diagnostics, ctx.env));
       return EXIT.error;
@@ -137,16 +128,7 @@ export const applyCommand: Command = {
     const client = clientFor(conn, { logger, signal: inFlight.signal, onAnswer: (e) => limiter.onAnswer(e) });
 
     try {
-      const outcome = await readPlan(load.state, client, {
-        prune,
-        allowEmptyPrune,
-        extraProjects: conn.project !== undefined ? [conn.project] : [],
-        server: conn.server,
-        diagnostics: load.diagnostics,
-        concurrency: conn.concurrency,
-        certificates: load.certificates ?? [],
-        generationForced: conn.apiGeneration !== undefined,
-      });
+      const outcome = await readPlan(load.state, client, planOptions(args, conn, load));
       const signal = ctx.signalName();
       if (outcome.plan === null) {
         if (signal) return exitCodeForSignal(signal);

@@ -2,8 +2,7 @@ import { resolve } from 'node:path';
 import { resolveConnection } from '../connection.js';
 import { hasErrors } from '../../diagnostics.js';
 import { createLogger } from '../../log.js';
-import { loadManifests } from '../../manifest/load.js';
-import { MATERIAL_FLAGS, materialCheckOptions } from '../material-flags.js';
+import { MATERIAL_FLAGS } from '../material-flags.js';
 import { hasChanges } from '../../reconcile/render/common.js';
 import { renderPlanJson } from '../../reconcile/render/json.js';
 import { renderPlanMarkdown } from '../../reconcile/render/markdown.js';
@@ -13,7 +12,7 @@ import type { Plan } from '../../reconcile/types.js';
 import { type Command, type CommandContext, EXIT, UsageError, booleanFlag, exitCodeForSignal, stringFlag } from '../command.js';
 import { connectionOptions } from '../common.js';
 import { appendStepSummary, githubAnnotations, useColor, writeOutFile, writeTo } from '../output.js';
-import { clientFor, formatFlag, manifestPaths, problemsText } from '../reconcile-common.js';
+import { clientFor, formatFlag, loadForApi, manifestPaths, planOptions, problemsText } from '../reconcile-common.js';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
 type PlanFormat = (typeof FORMATS)[number];
@@ -79,25 +78,17 @@ export const planCommand: Command = {
   ],
   notes: NOTES,
   async run(args, ctx) {
-    const paths = manifestPaths(args);
+    manifestPaths(args); // a missing PATH is a usage error before anything else
     const format = formatFlag(args, FORMATS);
     const out = stringFlag(args, 'out');
     const jsonOut = stringFlag(args, 'json-out');
     if (out !== undefined && jsonOut !== undefined && resolve(ctx.cwd, out) === resolve(ctx.cwd, jsonOut)) {
       throw new UsageError(`--out and --json-out both name ${out}: give two files`);
     }
-    const prune = booleanFlag(args, 'prune');
-    const allowEmptyPrune = booleanFlag(args, 'allow-empty-prune');
     const conn = resolveConnection(args, ctx.env, ctx.cwd);
 
     // 1. Every manifest, before any API call: one bad document means no plan at all.
-    const material = materialCheckOptions(args, new Date());
-    const load = await loadManifests(paths, {
-      cwd: ctx.cwd,
-      env: ctx.env,
-      ...(conn.project !== undefined ? { defaultProject: conn.project } : {}),
-      ...(material ? { material } : {}),
-    });
+    const load = await loadForApi(args, conn, ctx);
     if (load.state === null || hasErrors(load.diagnostics)) {
       const problems = problemsText(load.diagnostics, 'load', 'plan');
       await emitPlan(errorPlan(load.diagnostics, { server: conn.server }), { format, out, jsonOut, ctx, problems });
@@ -109,16 +100,7 @@ export const planCommand: Command = {
     const client = clientFor(conn, { logger, signal: ctx.signal });
     let outcome;
     try {
-      outcome = await readPlan(load.state, client, {
-        prune,
-        allowEmptyPrune,
-        extraProjects: conn.project !== undefined ? [conn.project] : [],
-        server: conn.server,
-        diagnostics: load.diagnostics,
-        concurrency: conn.concurrency,
-        certificates: load.certificates ?? [],
-        generationForced: conn.apiGeneration !== undefined,
-      });
+      outcome = await readPlan(load.state, client, planOptions(args, conn, load));
     } finally {
       await client.close();
     }
