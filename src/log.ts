@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
 import type PinoPretty from 'pino-pretty';
+import { allKinds, secretFieldsOf } from './kinds/index.js';
 
 export type { Logger } from 'pino';
 
@@ -14,8 +15,9 @@ export interface LogOptions {
 }
 
 /**
- * Paths pino blanks out wherever they occur in a log object: tokens, passwords and any secret
- * field. Secrets are also wrapped in `Secret` (prints `(sensitive value)`); this is the second belt.
+ * Paths pino blanks out wherever they occur in a log object that are not a kind's: tokens,
+ * passwords and credentials of the connection. Secrets are also wrapped in `Secret` (prints
+ * `(sensitive value)`); redaction is the second belt.
  */
 export const REDACT_PATHS = [
   'token',
@@ -30,13 +32,17 @@ export const REDACT_PATHS = [
   '*.client_secret',
   'access_token',
   '*.access_token',
-  'privateKey',
-  '*.privateKey',
-  'publicKey',
-  '*.publicKey',
-  'file',
-  '*.file',
 ];
+
+/**
+ * Every path redaction hides: REDACT_PATHS and, from each registered kind's descriptor, its API
+ * body's secret names and its secret fields (`privateKey`, `file`, `content` ...), so a kind's
+ * secrets are hidden without a list here to keep in step.
+ */
+export function redactPaths(): string[] {
+  const names = new Set(allKinds().flatMap((d) => [...d.redactNames, ...secretFieldsOf(d).map((f) => f.name)]));
+  return [...new Set([...REDACT_PATHS, ...[...names].flatMap((n) => [n, `*.${n}`])])];
+}
 
 /** The one pino factory: stderr, redaction on, pretty on a TTY unless told otherwise. */
 export function createLogger(options: LogOptions = {}): Logger {
@@ -44,7 +50,7 @@ export function createLogger(options: LogOptions = {}): Logger {
   const isTty = (destination as NodeJS.WriteStream).isTTY === true;
   const format = options.format ?? (isTty ? 'pretty' : 'json');
   const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
-  const redact = { paths: REDACT_PATHS, censor: '(sensitive value)' };
+  const redact = { paths: redactPaths(), censor: '(sensitive value)' };
   if (format === 'pretty') {
     // pino-pretty as a synchronous stream (not a worker transport) so lines are never lost on exit.
     return pino({ level, redact, base: undefined }, prettyStream(destination));

@@ -3,12 +3,14 @@
 // both API generations. Its dependency on Key orders creates and deletes; its secret is a
 // sensitive change; its schema, given inline, finds an unknown field with file:line:col.
 import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerKind } from '../../src/kinds/index.js';
 import { entries, environmentName, readSecret, sendBinary, text } from '../../src/kinds/material.js';
 import type { ExportShape, KindDescriptor } from '../../src/kinds/types.js';
+import { createLogger } from '../../src/log.js';
 import { loadManifests } from '../../src/manifest/load.js';
 import type { ApiGeneration, CurrentResource, CurrentSecret, DesiredResource, DesiredState } from '../../src/model.js';
 import { applyPlan } from '../../src/reconcile/apply.js';
@@ -36,7 +38,7 @@ interface CurrentCertificate extends CurrentResource {
 
 const secretValue = {
   anyOf: [
-    { type: 'string' },
+    { type: 'string', pattern: '^[A-Za-z0-9+/=\\s]+$' },
     { type: 'object', additionalProperties: false, required: ['fromFile'], properties: { fromFile: { type: 'string' } } },
     {
       type: 'object',
@@ -337,5 +339,31 @@ describe('a third kind, generation-specific', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ file: 'manifests/certificates.yaml', line: 9, column: 3, path: 'spec.colour' });
     expect(errors[0]?.message).toContain('colour');
+  });
+
+  it('never echoes an invalid inline value of its secret field, nor of a plain field', async () => {
+    const leaky = 'NOT-BASE64-INLINE-SECRET!';
+    const files = manifests('legacy');
+    files['manifests/certificates.yaml'] = (files['manifests/certificates.yaml'] ?? '').replace(/pem: \S+\n/, `pem: "${leaky}"\n`);
+    const dir = tempTree(files);
+    const result = await loadManifests(['manifests'], { cwd: dir, env: { API_TLS_PEM: TLS_PEM } });
+    const errors = result.diagnostics.filter((d) => d.severity === 'error');
+    expect(errors.map((d) => d.path)).toEqual(['spec.environments[1].pem']);
+    expect(errors[0]?.message).toContain('{ fromFile: PATH }');
+    expect(JSON.stringify(result.diagnostics)).not.toContain(leaky);
+  });
+
+  it('has its secret field and API body names redacted from logs', () => {
+    let text = '';
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        text += chunk.toString('utf8');
+        done();
+      },
+    });
+    const logger = createLogger({ level: 'info', format: 'json', destination });
+    logger.info({ body: { pem: 'LOGGED-PEM-VALUE' } }, 'request');
+    expect(text).toContain('(sensitive value)');
+    expect(text).not.toContain('LOGGED-PEM-VALUE');
   });
 });
