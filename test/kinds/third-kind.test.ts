@@ -39,7 +39,12 @@ interface CurrentCertificate extends CurrentResource {
 const secretValue = {
   anyOf: [
     { type: 'string', pattern: '^[A-Za-z0-9+/=\\s]+$' },
-    { type: 'object', additionalProperties: false, required: ['fromFile'], properties: { fromFile: { type: 'string' } } },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['fromFile'],
+      properties: { fromFile: { type: 'string' } },
+    },
     {
       type: 'object',
       additionalProperties: false,
@@ -78,7 +83,11 @@ const certificateSchema = {
             type: 'object',
             additionalProperties: false,
             required: ['name', 'pem'],
-            properties: { name: { type: 'string', minLength: 1 }, pem: secretValue, label: { type: 'string', minLength: 1 } },
+            properties: {
+              name: { type: 'string', minLength: 1 },
+              pem: secretValue,
+              label: { type: 'string', minLength: 1 },
+            },
           },
         },
       },
@@ -173,7 +182,8 @@ const certificateKind: KindDescriptor = {
 // The published JSON formats of plan and report take any registered kind.
 const ajv = new Ajv2020({ strict: true, allErrors: true });
 addFormatsModule.default(ajv);
-const schemaOf = (name: string) => JSON.parse(readFileSync(new URL(`../../schemas/${name}`, import.meta.url), 'utf8')) as object;
+const schemaOf = (name: string) =>
+  JSON.parse(readFileSync(new URL(`../../schemas/${name}`, import.meta.url), 'utf8')) as object;
 const validPlanJson = ajv.compile(schemaOf('plan.schema.json'));
 const validReportJson = ajv.compile(schemaOf('report.schema.json'));
 
@@ -197,7 +207,8 @@ function manifests(generation: ApiGeneration, extra = ''): Record<string, string
       : `  keyType: PUBLIC_KEY\n  environments:\n    - name: production\n      content: ${b64(CA_PEM)}\n`;
   const label = generation === 'current' ? '      label: api-tls-2026\n' : '';
   return {
-    'manifests/keys.yaml': `apiVersion: apinizer-gitops/v1\nkind: Key\nmetadata:\n  name: ca-key\n  project: Payments\nspec:\n${key}`,
+    'manifests/keys.yaml':
+      'apiVersion: apinizer-gitops/v1\nkind: Key\nmetadata:\n  name: ca-key\n  project: Payments\n' + `spec:\n${key}`,
     'manifests/certificates.yaml':
       'apiVersion: apinizer-gitops/v1\nkind: Certificate\nmetadata:\n  name: api-tls\n  project: Payments\nspec:\n' +
       `  description: TLS for the API\n  usage: SERVER_AUTH\n${extra}  environments:\n` +
@@ -218,7 +229,8 @@ async function load(dir: string, pem = TLS_PEM): Promise<DesiredState> {
 const planOptions = { prune: false, allowEmptyPrune: false, extraProjects: [], server: 'https://manager.test' };
 
 async function plan(desired: DesiredState, fake: FakeActions, prune = false): Promise<Plan> {
-  const outcome = await readPlan(desired, fake.actions, { ...planOptions, prune, allowEmptyPrune: prune, extraProjects: ['Payments'] });
+  const options = { ...planOptions, prune, allowEmptyPrune: prune, extraProjects: ['Payments'] };
+  const outcome = await readPlan(desired, fake.actions, options);
   if (!outcome.ok) throw new Error(`plan stopped at ${outcome.stage}`);
   return outcome.plan;
 }
@@ -236,7 +248,11 @@ describe.each(['legacy', 'current'] as const)('a third kind on a %s server', (ge
     const dir = tempTree(manifests(generation));
     const fake = fakeActions({ generation });
     const desired = await load(dir);
-    expect(desired.resources.map((r) => `${r.kind}/${r.name}`)).toEqual(['Key/ca-key', 'Certificate/api-tls', 'Certificate/mtls-client']);
+    expect(desired.resources.map((r) => `${r.kind}/${r.name}`)).toEqual([
+      'Key/ca-key',
+      'Certificate/api-tls',
+      'Certificate/mtls-client',
+    ]);
 
     const first = await plan(desired, fake);
     expect(first.summary).toEqual({ create: 3, update: 0, delete: 0, noop: 0 });
@@ -316,7 +332,8 @@ describe('a third kind, generation-specific', () => {
     await applyPlan(await plan(await load(dir), fake), fake.actions, { concurrency: 4, server: planOptions.server });
     const held = fake.held({ kind: 'Certificate', project: 'Payments', name: 'api-tls' }) as CurrentCertificate;
     // The test environment sets no label; someone labels it on the server.
-    fake.put({ ...held, environments: held.environments.map((e) => (e.name === 'test' ? { ...e, label: 'by-hand' } : e)) });
+    const labelled = held.environments.map((e) => (e.name === 'test' ? { ...e, label: 'by-hand' } : e));
+    fake.put({ ...held, environments: labelled });
     const again = await plan(await load(dir), fake);
     expect(again.summary).toEqual({ create: 0, update: 0, delete: 0, noop: 3 });
   });
@@ -344,7 +361,8 @@ describe('a third kind, generation-specific', () => {
   it('never echoes an invalid inline value of its secret field, nor of a plain field', async () => {
     const leaky = 'NOT-BASE64-INLINE-SECRET!';
     const files = manifests('legacy');
-    files['manifests/certificates.yaml'] = (files['manifests/certificates.yaml'] ?? '').replace(/pem: \S+\n/, `pem: "${leaky}"\n`);
+    const certificates = files['manifests/certificates.yaml'] ?? '';
+    files['manifests/certificates.yaml'] = certificates.replace(/pem: \S+\n/, `pem: "${leaky}"\n`);
     const dir = tempTree(files);
     const result = await loadManifests(['manifests'], { cwd: dir, env: { API_TLS_PEM: TLS_PEM } });
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
