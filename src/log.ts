@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
 import type PinoPretty from 'pino-pretty';
-import { allKinds } from './kinds/index.js';
+import { allKinds, secretFieldsOf } from './kinds/index.js';
 
 export type { Logger } from 'pino';
 
@@ -23,7 +23,7 @@ const CREDENTIAL_NAMES = ['token', 'authorization', 'password', 'client_secret',
  * `(sensitive value)`); this is the second belt.
  */
 export function redactPaths(): string[] {
-  const names = new Set([...CREDENTIAL_NAMES, ...allKinds().flatMap((d) => d.redactNames)]);
+  const names = new Set([...CREDENTIAL_NAMES, ...allKinds().flatMap((d) => [...d.redactNames, ...secretFieldsOf(d).map((f) => f.name)])]);
   return [...names].flatMap((n) => [n, `*.${n}`]).concat(['headers.authorization', '*.headers.authorization']);
 }
 

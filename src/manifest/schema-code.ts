@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject } from 'ajv/dist/2020.js';
-import type { BuiltinKind as Kind } from '../model.js';
+import { allKinds } from '../kinds/index.js';
+import type { Kind } from '../model.js';
 
 /** A compiled schema: true when valid; otherwise `errors` holds Ajv's errors. */
 export interface SchemaValidator {
@@ -17,8 +18,13 @@ export interface SchemaValidator {
   errors?: ErrorObject[] | null;
 }
 
-/** The kinds this tool reads, each with its schema file. */
-export const SCHEMA_FILES: Readonly<Record<Kind, string>> = { Key: 'key.schema.json', Keystore: 'keystore.schema.json' };
+/**
+ * The kinds whose schema is a file in schemas/ (the shipped ones), each with its file, read from
+ * their descriptors. A kind whose descriptor holds its schema as an object is compiled at run time.
+ */
+export function schemaFiles(): ReadonlyMap<Kind, string> {
+  return new Map(allKinds().flatMap((d) => (typeof d.schema === 'string' ? [[d.kind, d.schema] as const] : [])));
+}
 
 /** The Ajv options every manifest schema is compiled with, at build time and at run time alike. */
 export const AJV_OPTIONS = { strict: true, allErrors: true, verbose: true } as const;
@@ -30,18 +36,20 @@ const require = createRequire(import.meta.url);
 
 /** The text of a kind's schema file, as shipped in schemas/ (from src/ under vitest and from dist/). */
 export function schemaText(kind: Kind): string {
-  return readFileSync(new URL(`../../schemas/${SCHEMA_FILES[kind]}`, import.meta.url), 'utf8');
+  const file = schemaFiles().get(kind);
+  if (file === undefined) throw new Error(`kind ${kind} has no schema file in schemas/`);
+  return readFileSync(new URL(`../../schemas/${file}`, import.meta.url), 'utf8');
 }
 
 /** A SHA-256 over the schema files' texts, in kind order: what a generated module was made from. */
 export function schemasHash(texts: Record<Kind, string>): string {
   const hash = createHash('sha256');
-  for (const kind of Object.keys(SCHEMA_FILES).sort() as Kind[]) hash.update(`${kind}\u0000${texts[kind]}\u0000`);
+  for (const kind of Object.keys(texts).sort()) hash.update(`${kind}\u0000${texts[kind]}\u0000`);
   return hash.digest('hex');
 }
 
 function currentTexts(): Record<Kind, string> {
-  return { Key: schemaText('Key'), Keystore: schemaText('Keystore') };
+  return Object.fromEntries([...schemaFiles().keys()].map((kind) => [kind, schemaText(kind)]));
 }
 
 /** Compiles the schemas with Ajv (loaded only now: a built CLI rarely needs it). */
@@ -49,7 +57,7 @@ function compileAtRunTime(texts: Record<Kind, string>): Map<Kind, SchemaValidato
   const { Ajv2020 } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
   const ajv = new Ajv2020(AJV_OPTIONS);
   const map = new Map<Kind, SchemaValidator>();
-  for (const kind of Object.keys(SCHEMA_FILES) as Kind[]) map.set(kind, ajv.compile(JSON.parse(texts[kind]) as object));
+  for (const [kind, text] of Object.entries(texts)) map.set(kind, ajv.compile(JSON.parse(text) as object));
   return map;
 }
 
@@ -57,12 +65,10 @@ function compileAtRunTime(texts: Record<Kind, string>): Map<Kind, SchemaValidato
 export function loadValidators(generated = new URL(`./${GENERATED_MODULE}`, import.meta.url)): Map<Kind, SchemaValidator> {
   const texts = currentTexts();
   try {
-    const mod = require(fileURLToPath(generated)) as { schemasHash: string; Key: SchemaValidator; Keystore: SchemaValidator };
+    const mod = require(fileURLToPath(generated)) as { schemasHash: string } & Record<string, unknown>;
     if (mod.schemasHash === schemasHash(texts)) {
-      return new Map<Kind, SchemaValidator>([
-        ['Key', mod.Key],
-        ['Keystore', mod.Keystore],
-      ]);
+      // The module exports one validator per kind, by the kind's name.
+      return new Map(Object.keys(texts).map((kind) => [kind, mod[kind] as SchemaValidator]));
     }
   } catch {
     // Not built (running from src/): compile below.
@@ -76,8 +82,8 @@ export function validatorModuleSource(texts: Record<Kind, string> = currentTexts
   const standaloneCode = (require('ajv/dist/standalone/index.js') as { default: (ajv: unknown, refs: Record<string, string>) => string }).default;
   const ajv = new Ajv2020({ ...AJV_OPTIONS, code: { source: true } });
   const refs: Record<string, string> = {};
-  for (const kind of Object.keys(SCHEMA_FILES) as Kind[]) {
-    const schema = JSON.parse(texts[kind]) as { $id?: string };
+  for (const [kind, text] of Object.entries(texts)) {
+    const schema = JSON.parse(text) as { $id?: string };
     const id = schema.$id ?? `apinizer-gitops:${kind}`;
     ajv.addSchema({ ...schema, $id: id });
     refs[kind] = id;

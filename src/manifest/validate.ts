@@ -86,8 +86,13 @@ const FIELD_HINTS: Record<string, string> = {
   'spec.updateReferencedJwks': 'SAME_PROJECT or ALL_PROJECTS',
 };
 
-/** Fields whose values are secrets: never echoed in a message. */
-const SECRET_FIELDS = allSecretFieldNames();
+/**
+ * True when a field's values are secrets, never echoed in a message. Asked of the registry at each
+ * use, not once at load: a kind registered later (an extension's) has secret fields too.
+ */
+function isSecretField(name: unknown): boolean {
+  return allSecretFieldNames().has(String(name));
+}
 const SECRET_FORMS = 'inline base64 text, { fromFile: PATH } or { fromEnv: NAME, encoding: base64|utf8 }';
 const SECRET_HINTS: Record<string, string> = {
   '': SECRET_FORMS,
@@ -240,7 +245,7 @@ export function explainErrors(errors: readonly ErrorObject[], root: unknown): Ex
     const branchErrors = remaining.filter(inBranch);
     remaining = remaining.filter((e) => e !== a && !inBranch(e));
     const path = pointerToPath(a.instancePath);
-    const isSecret = SECRET_FIELDS.has(String(path[path.length - 1]));
+    const isSecret = isSecretField(path[path.length - 1]);
     const byBranch = new Map<string, ErrorObject[]>();
     for (const e of branchErrors) {
       const b = e.schemaPath.slice(a.schemaPath.length + 1).split('/')[0] ?? '';
@@ -316,7 +321,7 @@ function explainOne(e: ErrorObject, root: unknown): Explained {
     case 'pattern':
     case 'minLength':
     case 'maxLength': {
-      const secret = SECRET_FIELDS.has(String(path[path.length - 1])); // an inline value is never echoed
+      const secret = isSecretField(path[path.length - 1]); // an inline value is never echoed
       const got = !secret && typeof value === 'string' && value !== '' ? `, not ${show(value)}` : '';
       return { path, target: 'key', message: `must be ${hint ?? `a string that ${e.message ?? 'is valid'}`}${got}` };
     }
@@ -326,7 +331,7 @@ function explainOne(e: ErrorObject, root: unknown): Explained {
 }
 
 function hintFor(path: PathSegments): string | undefined {
-  const secretAt = path.findIndex((s, i) => i > 0 && SECRET_FIELDS.has(String(s)) && path[i - 2] === 'environments');
+  const secretAt = path.findIndex((s, i) => i > 0 && isSecretField(s) && path[i - 2] === 'environments');
   if (secretAt >= 0) return SECRET_HINTS[path.slice(secretAt + 1).join('.')];
   return FIELD_HINTS[schematic(path)];
 }

@@ -173,7 +173,8 @@ function actionFor(
   return planned;
 }
 
-function summarise(actions: readonly PlanAction[]): PlanSummary {
+/** How many actions of each type a plan holds. */
+export function summarise(actions: readonly PlanAction[]): PlanSummary {
   const summary: PlanSummary = { create: 0, update: 0, delete: 0, noop: 0 };
   for (const a of actions) summary[a.action] += 1;
   return summary;

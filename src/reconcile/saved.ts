@@ -4,6 +4,7 @@
 // before/after text, and one fingerprint per whole object.
 import { diagnosticToJson, formatDiagnostic } from '../diagnostics.js';
 import type { Diagnostic } from '../diagnostics.js';
+import { isKind } from '../kinds/index.js';
 import { resourceKey, resourceLabel } from '../model.js';
 import type { Kind } from '../model.js';
 import type { ActionType, Plan, PlanCertificate, PlanSummary } from './types.js';
@@ -152,7 +153,8 @@ function readSavedActions(saved: unknown): SavedAction[] | string {
     if (typeof action !== 'string' || !['create', 'update', 'delete', 'noop'].includes(action)) {
       return bad('has no valid "action"');
     }
-    if (kind !== 'Key' && kind !== 'Keystore') return bad('has no valid "kind"');
+    // Any registered kind: the saved plan is read by the same registry that made it.
+    if (!isKind(kind)) return bad('has no valid "kind"');
     if (typeof project !== 'string' || typeof name !== 'string') return bad('has no "project" or "name"');
     if (!isRecord(fingerprints)) return bad('has no "fingerprints"');
     const { desired, current } = fingerprints;

@@ -6,8 +6,8 @@ import { resourceKey, type CurrentResource, type DesiredResource, type DesiredSt
 import { diffResource, sameDesired } from '../reconcile/diff.js';
 export { sameDesired } from '../reconcile/diff.js';
 import { fingerprintDesired } from '../reconcile/fingerprint.js';
-import { buildPlan, listScopes } from '../reconcile/plan.js';
-import type { Plan, PlanAction, PlanSummary } from '../reconcile/types.js';
+import { buildPlan, listScopes, summarise } from '../reconcile/plan.js';
+import type { Plan, PlanAction } from '../reconcile/types.js';
 
 /** The version of a resource last known to be on the server, by its desired fingerprint. */
 export interface SyncedEntry {
@@ -204,12 +204,6 @@ export function splitResync(actions: readonly PlanAction[], synced: ReadonlyMap<
 /** A plan holding only `actions` (e.g. the ones a cycle writes). */
 export function subPlan(plan: Plan, actions: PlanAction[]): Plan {
   return { ...plan, actions, summary: summarise(actions) };
-}
-
-function summarise(actions: readonly PlanAction[]): PlanSummary {
-  const s: PlanSummary = { create: 0, update: 0, delete: 0, noop: 0 };
-  for (const a of actions) s[a.action] += 1;
-  return s;
 }
 
 /** One line naming what drifted, without values: `Key Payments/a: description, environments.test.privateKey`. */

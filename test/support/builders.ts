@@ -101,6 +101,9 @@ export function aKeystore(overrides: Partial<Omit<DesiredKeystore, 'kind'>> = {}
   };
 }
 
+/** The kinds `currentOf` models; a fake server holds any other kind through its descriptor. */
+export const BUILDER_KINDS: readonly string[] = ['Key', 'Keystore'];
+
 /** How a server reports secrets in reads: as sent, masked (`******`), or left out. */
 export type SecretReadMode = 'plain' | 'masked' | 'absent';
 

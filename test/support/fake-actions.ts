@@ -3,8 +3,20 @@
 // injected by rule, deployments that fail per environment, and calls that can be held in flight.
 // Every method resolves (never rejects) with a Result, as the real client does; no real timers.
 import { ApiError, type ApiErrorKind, type Result, type ResourceActions, type WriteResult } from '../../src/api/types.js';
-import { resourceKey, type CurrentKey, type CurrentKeystore, type CurrentResource, type DesiredResource, type Kind, type ResourceId } from '../../src/model.js';
-import { currentOf, type SecretReadMode } from './builders.js';
+import { descriptorOf, secretFieldsOf } from '../../src/kinds/index.js';
+import {
+  fieldValue,
+  resourceKey,
+  type ApiGeneration,
+  type CurrentKey,
+  type CurrentKeystore,
+  type CurrentResource,
+  type DesiredResource,
+  type Kind,
+  type ResourceId,
+} from '../../src/model.js';
+import type { Secret } from '../../src/secret.js';
+import { BUILDER_KINDS, currentOf, type SecretReadMode } from './builders.js';
 
 export type FakeMethod = 'list' | 'get' | 'create' | 'update' | 'delete' | 'environments';
 
@@ -32,6 +44,11 @@ export interface FakeActionsOptions {
   projects?: Record<string, string[]>;
   /** How reads report secret fields (`masked` as a real server does for private keys); default plain. */
   secrets?: SecretReadMode;
+  /**
+   * The API generation the fake speaks; default legacy (material in the reads, no export-file).
+   * A current fake answers export-file with the material last written to the kind's `exportField`.
+   */
+  generation?: ApiGeneration;
 }
 
 export interface FakeActions {
@@ -72,7 +89,10 @@ function failure(kind: ApiErrorKind, status: number | null, message: string, req
 export function fakeActions(options: FakeActionsOptions = {}): FakeActions {
   let projects = new Map(Object.entries(options.projects ?? DEFAULT_PROJECTS));
   const secrets = options.secrets ?? 'plain';
+  const generation = options.generation ?? 'legacy';
   const store = new Map<string, CurrentResource>();
+  /** Material written per (object, environment), for a current fake's export-file. */
+  const material = new Map<string, Secret>();
   const calls: FakeCall[] = [];
   const rules: { rule: FailureRule; left: number }[] = [];
   const failDeploymentTo = new Set<string>();
@@ -130,14 +150,14 @@ export function fakeActions(options: FakeActionsOptions = {}): FakeActions {
       if (store.has(resourceKey(r))) return failure('already-exists', 400, `${r.kind} (name: ${r.name}) is already exist!`, `POST /apiops/projects/${r.project}/`);
       const refused = checkEnvironments(r);
       if (refused) return refused;
-      store.set(resourceKey(r), currentOf(r));
+      keep(r);
       return deployment(r.environments.map((e) => e.name));
     }),
     update: (r) => call({ method: 'update', project: r.project, kind: r.kind, name: r.name }, () => {
       if (!store.has(resourceKey(r))) return failure('not-found', 404, 'not found', `PUT /apiops/projects/${r.project}/`);
       const refused = checkEnvironments(r);
       if (refused) return refused;
-      store.set(resourceKey(r), currentOf(r));
+      keep(r);
       return deployment(r.environments.map((e) => e.name));
     }),
     delete: (id) => call({ method: 'delete', project: id.project, kind: id.kind, name: id.name }, () => {
@@ -145,14 +165,61 @@ export function fakeActions(options: FakeActionsOptions = {}): FakeActions {
       return deployment([]);
     }),
     environments: (project) => call({ method: 'environments', project }, () => ({ ok: true, value: [...(projects.get(project) ?? [])] })),
-    // A legacy server: material is in the reads, so there is nothing to export.
-    generation: () => Promise.resolve({ ok: true, value: 'legacy' }),
-    exportMaterial: (id) => Promise.resolve(failure('not-found', 404, 'no export-file on a legacy server', `GET /apiops/projects/${id.project}/`)),
+    generation: () => Promise.resolve({ ok: true, value: generation }),
+    exportMaterial: (id, environment) => {
+      const request = `GET /apiops/projects/${id.project}/`;
+      // A legacy server: material is in the reads, so there is nothing to export.
+      if (generation === 'legacy') return Promise.resolve(failure('not-found', 404, 'no export-file on a legacy server', request));
+      const held = material.get(materialKey(id, environment));
+      if (!held) return Promise.resolve(failure('not-found', 404, 'no material to export', request));
+      return Promise.resolve({ ok: true, value: Buffer.from(held.reveal(), 'base64') });
+    },
   };
+
+  function materialKey(id: ResourceId, environment: string): string {
+    return `${resourceKey(id)}\u0000${environment}`;
+  }
+
+  /** Stores a written object as the server would hold it, and its exportable material. */
+  function keep(r: DesiredResource): void {
+    store.set(resourceKey(r), stored(r));
+    const field = descriptorOf(r.kind).exportField;
+    for (const e of r.environments) {
+      const value = field === undefined ? undefined : fieldValue(e, field);
+      if (value !== undefined) material.set(materialKey(r, e.name), value as Secret);
+      else material.delete(materialKey(r, e.name));
+    }
+  }
+
+  /**
+   * A written object as the server holds it. The builders model the shipped kinds; any other kind
+   * (a test's own) goes through its descriptor both ways, over JSON, as a real server's would.
+   */
+  function stored(r: DesiredResource): CurrentResource {
+    if (BUILDER_KINDS.includes(r.kind)) return currentOf(r);
+    const kind = descriptorOf(r.kind);
+    const body = JSON.parse(JSON.stringify(kind.toApiBody(r, generation))) as Record<string, unknown>;
+    const base = { kind: r.kind, project: r.project, name: r.name, description: r.description };
+    return kind.fromApiObject(body, base, generation);
+  }
 
   /** An object as a read reports it: secrets as the options say. */
   function read(resource: CurrentResource): CurrentResource {
     if (secrets === 'plain') return resource;
+    if (!BUILDER_KINDS.includes(resource.kind)) {
+      // Any other kind: its secret fields as the mode says, by their roles.
+      const hidden = secretFieldsOf(descriptorOf(resource.kind)).map((f) => f.name);
+      const environments = resource.environments.map((e) => {
+        const out: Record<string, unknown> = { ...e };
+        for (const name of hidden) {
+          if (out[name] === undefined) continue;
+          if (secrets === 'masked') out[name] = 'masked';
+          else delete out[name];
+        }
+        return out as { name: string };
+      });
+      return { ...resource, environments };
+    }
     const o = resource as CurrentKey | CurrentKeystore;
     if (o.kind === 'Key') {
       return { ...o, environments: o.environments.map((e) => ({ name: e.name, ...(e.publicKey ? { publicKey: e.publicKey } : {}), ...(secrets === 'masked' && e.privateKey ? { privateKey: 'masked' as const } : {}) })) };
@@ -168,7 +235,8 @@ export function fakeActions(options: FakeActionsOptions = {}): FakeActions {
     held: (id) => store.get(resourceKey(id)),
     all: () => [...store.values()],
     put: (r) => {
-      store.set(resourceKey(r), 'source' in r ? currentOf(r) : r);
+      if ('source' in r) keep(r);
+      else store.set(resourceKey(r), r);
     },
     remove: (id) => {
       store.delete(resourceKey(id));
