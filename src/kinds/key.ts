@@ -39,8 +39,12 @@ export const keyKind: KindDescriptor = {
   dependsOn: [],
   resourceFields: [
     // Compared exactly: the schema only takes upper-case tokens and servers keep them as sent.
-    { name: 'keyType', role: 'plain' },
-    { name: 'algorithm', role: 'plain', forms: ['current'] },
+    {
+      name: 'keyType',
+      role: 'plain',
+      hint: 'an upper-case key type: PRIVATE_KEY, PUBLIC_KEY or SECRET_KEY with content, or RSA, EC ... with publicKey/privateKey',
+    },
+    { name: 'algorithm', role: 'plain', forms: ['current'], hint: 'AES, DES, DESede or RSA (exact case)' },
   ],
   environmentFields: [
     { name: 'publicKey', role: 'binary-secret' },

@@ -20,7 +20,7 @@ export const keystoreKind: KindDescriptor = {
   resourceFields: [],
   environmentFields: [
     // JKS/PKCS12 are names of formats, not user text; servers have been seen echoing `pkcs12`.
-    { name: 'type', role: 'plain', caseInsensitive: true },
+    { name: 'type', role: 'plain', caseInsensitive: true, hint: 'JKS or PKCS12' },
     { name: 'file', role: 'binary-secret' },
     {
       name: 'password',

@@ -28,6 +28,8 @@ export interface FieldSpec {
   readonly forms?: readonly ApiGeneration[];
   /** An optional field the manifest may leave out to leave the server's value alone. */
   readonly unmanagedWhenUnset?: boolean;
+  /** What the field must hold, as the end of "must be ..." in a schema error. */
+  readonly hint?: string;
   /** Equality for a binary secret when bytes may come back in another encoding (a PEM re-wrapped). */
   readonly equals?: (desired: Secret, current: Secret) => boolean;
   /** A warning for a secret written inline in the manifest, when `when` (given the spec) holds. */

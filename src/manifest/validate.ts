@@ -78,11 +78,9 @@ const FIELD_HINTS: Record<string, string> = {
   'metadata.project': 'a non-empty project name without leading or trailing spaces, and not "." or ".." (a path segment)',
   spec: 'a mapping with the fields of the resource',
   'spec.description': 'a string',
-  'spec.keyType': 'an upper-case key type such as RSA, EC or SECRET_KEY',
   'spec.environments': 'a list of at least one environment',
   'spec.environments[]': 'a mapping with the name of an environment and its values',
   'spec.environments[].name': 'a non-empty string',
-  'spec.environments[].type': 'JKS or PKCS12',
   'spec.updateReferencedJwks': 'SAME_PROJECT or ALL_PROJECTS',
 };
 
@@ -279,13 +277,13 @@ export function explainErrors(errors: readonly ErrorObject[], root: unknown): Ex
 function explainOne(e: ErrorObject, root: unknown): Explained {
   const path = pointerToPath(e.instancePath);
   const value = valueAt(root, path);
-  const hint = hintFor(path);
+  const hint = hintFor(path, root);
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'required': {
       const field = String(p.missingProperty);
       const full = [...path, field];
-      const h = hintFor(full);
+      const h = hintFor(full, root);
       return { path: full, target: 'node', message: `is required${h ? `; set it to ${h}` : ''}` };
     }
     case 'additionalProperties': {
@@ -330,10 +328,24 @@ function explainOne(e: ErrorObject, root: unknown): Explained {
   }
 }
 
-function hintFor(path: PathSegments): string | undefined {
+/** What a field must hold: the kind's own word for its fields, else the shared ones. */
+function hintFor(path: PathSegments, root: unknown): string | undefined {
   const secretAt = path.findIndex((s, i) => i > 0 && isSecretField(s) && path[i - 2] === 'environments');
   if (secretAt >= 0) return SECRET_HINTS[path.slice(secretAt + 1).join('.')];
+  const kind = isRecord(root) ? root.kind : undefined;
+  if (isKind(kind)) {
+    const d = descriptorOf(kind);
+    const at = schematic(path);
+    const field = at.startsWith('spec.environments[].')
+      ? d.environmentFields.find((f) => `spec.environments[].${f.name}` === at)
+      : d.resourceFields.find((f) => `spec.${f.name}` === at);
+    if (field?.hint !== undefined) return field.hint;
+  }
   return FIELD_HINTS[schematic(path)];
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** `spec.environments[].name` for `['spec', 'environments', 3, 'name']`. */

@@ -38,7 +38,7 @@ describe('validate (real CLI)', () => {
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(run.stderr).toBe('');
     expect(run.stdout.split('\n')).toEqual([
-      'keys/a.yaml:7:3 Key Payments/payments-signing: spec.keyType: must be an upper-case key type such as RSA, EC or SECRET_KEY, not "rsa" [schema]',
+      'keys/a.yaml:7:3 Key Payments/payments-signing: spec.keyType: must be an upper-case key type: PRIVATE_KEY, PUBLIC_KEY or SECRET_KEY with content, or RSA, EC ... with publicKey/privateKey, not "rsa" [schema]',
       'keys/b.yaml:11:7 warning: Key Payments/payments-signing: spec.environments[0].privateKey: private key material is written in the manifest; keep it out of Git with { fromFile: PATH } (a file not committed) or { fromEnv: NAME } [inline-private-key]',
       expect.stringMatching(/^stores\/ks\.yaml:10:15 Keystore Payments\/partner-mtls: spec\.environments\[0\]\.file\.fromFile: file "partner\.p12" does not exist.* \[file-not-found\]$/),
       '3 files, 3 resources: 2 errors, 1 warning',
@@ -66,7 +66,7 @@ describe('validate (real CLI)', () => {
         {
           code: 'schema',
           severity: 'error',
-          message: 'must be an upper-case key type such as RSA, EC or SECRET_KEY, not a number',
+          message: 'must be an upper-case key type: PRIVATE_KEY, PUBLIC_KEY or SECRET_KEY with content, or RSA, EC ... with publicKey/privateKey, not a number',
           file: 'k.yaml',
           line: 7,
           column: 3,

@@ -38,8 +38,8 @@ describe('validateDocument', () => {
       'spec.decription: unknown field "decription" (did you mean "description"?); allowed: description, keyType, algorithm, environments, updateReferencedJwks, referencedJwks',
     ]],
     ['number where a string belongs', edit(KEY, 'name: production', 'name: 2024'), ['spec.environments[0].name: must be a non-empty string, not a number (put the value in quotes)']],
-    ['empty value', edit(KEY, 'keyType: RSA', 'keyType:'), ['spec.keyType: is empty; it must be an upper-case key type such as RSA, EC or SECRET_KEY']],
-    ['lower-case key type', edit(KEY, 'keyType: RSA', 'keyType: rsa'), ['spec.keyType: must be an upper-case key type such as RSA, EC or SECRET_KEY, not "rsa"']],
+    ['empty value', edit(KEY, 'keyType: RSA', 'keyType:'), ['spec.keyType: is empty; it must be an upper-case key type: PRIVATE_KEY, PUBLIC_KEY or SECRET_KEY with content, or RSA, EC ... with publicKey/privateKey']],
+    ['lower-case key type', edit(KEY, 'keyType: RSA', 'keyType: rsa'), ['spec.keyType: must be an upper-case key type: PRIVATE_KEY, PUBLIC_KEY or SECRET_KEY with content, or RSA, EC ... with publicKey/privateKey, not "rsa"']],
     ['bad jwks scope', edit(KEY, '  keyType: RSA', '  keyType: RSA\n  updateReferencedJwks: EVERYWHERE'), [
       'spec.updateReferencedJwks: must be one of SAME_PROJECT, ALL_PROJECTS, not "EVERYWHERE"',
     ]],
