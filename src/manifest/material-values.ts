@@ -48,15 +48,26 @@ function valueOf(
   secret: Secret,
 ): MaterialValue {
   const path = ['spec', 'environments', i, field];
-  const at = resource.locate ? resource.locate(path) : resource.source;
   const env = resource.environments[i];
-  return {
+  const value = {
     role,
     form,
     base64: secret.reveal(),
-    location: { file: at.file, line: at.line, column: at.column, path: formatPath(path) },
     context: { project: resource.project, kind: resource.kind, name: resource.name, environment: env?.name ?? '' },
-  };
+  } as MaterialValue;
+  // Finding a value's line costs a second parse of its file: only for values something is said of.
+  let location: MaterialValue['location'] | undefined;
+  Object.defineProperty(value, 'location', {
+    enumerable: true,
+    get: () => {
+      if (location === undefined) {
+        const at = resource.locate ? resource.locate(path) : resource.source;
+        location = { file: at.file, line: at.line, column: at.column, path: formatPath(path) };
+      }
+      return location;
+    },
+  });
+  return value;
 }
 
 function keyValues(resource: DesiredResource): MaterialValue[] {

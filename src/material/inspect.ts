@@ -99,16 +99,19 @@ export function inspectMaterial(values: readonly MaterialValue[], options: Inspe
   const findings: MaterialFinding[] = [];
   const certificates: CertificateInfo[] = [];
   for (const value of values) {
-    const { location, context } = value;
+    // `location` is read only where something is reported: finding a position can cost a parse.
+    const { context } = value;
     const analysis = analyse(value);
-    for (const raw of analysis.findings) findings.push({ ...raw, location, context });
+    for (const raw of analysis.findings) findings.push({ ...raw, location: value.location, context });
     for (const facts of analysis.certificates) {
-      certificates.push({ ...facts, context, location });
+      const certificate = { ...facts, context } as CertificateInfo;
+      Object.defineProperty(certificate, 'location', { enumerable: true, get: () => value.location });
+      certificates.push(certificate);
       const expiry = expiryFinding(facts, options.now, options.expiryWarnDays);
-      if (expiry) findings.push({ ...expiry, location, context });
+      if (expiry) findings.push({ ...expiry, location: value.location, context });
     }
     const mismatch = pairFinding(value, analysis, analyse);
-    if (mismatch) findings.push({ ...mismatch, location, context });
+    if (mismatch) findings.push({ ...mismatch, location: value.location, context });
   }
   return { findings, certificates };
 }
