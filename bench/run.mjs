@@ -3,8 +3,10 @@
 // Nothing here asserts a time: a target that is missed is reported, not failed.
 //   BENCH_RUNS=N (default 5)  BENCH_QUICK=1 (small sizes, to check the bench)  BENCH_FULL=1
 //   (concurrency 1 and the curl loop at 2,000 resources too; slow). See bench/README.md.
+//   BENCH_ONLY=1b,2b  only those figures (the number before the title's dot); RESULTS.md keeps the
+//   other figures and has these sections and their target rows replaced (or added).
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyConcurrencyRows, measureApplyConcurrency } from './apply-concurrency.mjs';
 import { FAULTS, TARGET_FAULT_RATIO, faultsRows, measureFaults } from './faults.mjs';
@@ -15,7 +17,9 @@ import { loadText, machineInfo } from './lib/machine.mjs';
 import { emulatorThroughput, loadFigure, runBenchScript, watchFigure } from './lib/others.mjs';
 import { ROOT, RSS_METHOD } from './lib/proc.mjs';
 import { curlVersion, measureNaiveCurl, naiveCurlRows } from './naive-curl.mjs';
+import { TARGET_MATERIAL_OVERHEAD, materialCostRows, measureMaterialCost } from './material-cost.mjs';
 import { measurePlanNoop, planNoopRows } from './plan-noop.mjs';
+import { PLAN_CONCURRENCY, measurePlanNoopCurrent, planNoopCurrentRows, routeLines } from './plan-noop-current.mjs';
 import { TARGET_RSS_KB, measureApplyRss, rssRows, sharedTree } from './rss.mjs';
 
 const TARGET_DOCS_PER_SECOND = 20_000;
@@ -26,8 +30,11 @@ const machine = machineInfo();
 const sections = []; // {title, intro, table: [header, rows] | null, text?: string, load}
 const targets = []; // [target, measured, verdict]
 const say = (text) => process.stderr.write(`bench: ${text}\n`);
+const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((x) => x.trim().toLowerCase())) : undefined;
+const figureId = (title) => (/^(\w+)\./.exec(title)?.[1] ?? 'other').toLowerCase();
 
 async function figure(title, fn) {
+  if (only && !only.has(figureId(title))) return;
   say(`${title} (load ${loadText()})`);
   const t0 = performance.now();
   const load = loadText();
@@ -67,6 +74,24 @@ await figure('1. Load + validate (whole process)', async () => {
   };
 });
 
+await figure(`1b. Material checks: load + validate of ${int(config.sizes.material)} resources, checks on vs off`, async () => {
+  const f = await measureMaterialCost({ resources: config.sizes.material, runs: config.runs });
+  const pct = (x) => `${(x * 100).toFixed(0)} %`;
+  targets.push([
+    `material checks: validate of ${int(f.resources)} resources costs < ${pct(TARGET_MATERIAL_OVERHEAD)} more with them than without`,
+    `+${pct(f.overhead)} wall (${ms(f.on.wall.median)} / ${ms(f.off.wall.median)}), +${pct(f.cpuOverhead)} CPU; the checks are ${pct(f.share)} of validate's wall time`,
+    f.overhead < TARGET_MATERIAL_OVERHEAD ? 'holds' : 'MISSED',
+  ]);
+  return {
+    intro:
+      `\`validate DIR\` against \`validate DIR --skip-material-checks\` (the whole process), on a bench/gen-current.mjs tree: ${int(f.resources)} current-form resources ` +
+      `in ${int(f.files)} files whose secrets are real material (RSA-2048 private keys, certificates, PKCS12 stores opened with their password, AES keys): ` +
+      `${f.materialSets} sets of key, certificate and store, 3 shared by most resources and 20 used by every 50th. The two and an empty folder alternate run by run, ` +
+      `${f.runs} runs each after one warm-up; output "${f.summaryLine}". CPU is user + system of the child (/usr/bin/time).`,
+    table: materialCostRows(f),
+  };
+});
+
 // 5 then 2: apply at 10,000 from empty (peak RSS) leaves the emulator holding the tree the no-op plan needs.
 let planFigure;
 await figure(`5. Peak RSS at ${int(config.sizes.rss)} resources`, async () => {
@@ -90,7 +115,7 @@ await figure(`5. Peak RSS at ${int(config.sizes.rss)} resources`, async () => {
 });
 
 await figure(`2. No-op plan at ${int(config.sizes.plan)} resources`, async () => {
-  const f = planFigure.resources === config.sizes.plan ? planFigure : await measurePlanNoop({ resources: config.sizes.plan, runs: config.runs });
+  const f = planFigure?.resources === config.sizes.plan ? planFigure : await measurePlanNoop({ resources: config.sizes.plan, runs: config.runs });
   targets.push([`no-op plan at ${int(f.resources)} resources <= ${ms(f.target)} wall`, spread(f.wall), f.wall.median <= f.target ? 'holds' : 'MISSED']);
   targets.push([
     'no-op plan makes exactly the minimal requests',
@@ -103,6 +128,25 @@ await figure(`2. No-op plan at ${int(config.sizes.plan)} resources`, async () =>
       'Requests from the emulator\'s counters (GET /__emulator/stats); the minimum is one list per (project, kind) plus one environments call per project. ' +
       '"Before 1st request" is start-up plus manifest loading; "API phase" is first request to last answer.',
     table: planNoopRows(f),
+  };
+});
+
+await figure(`2b. No-op plan at ${int(config.sizes.planCurrent)} resources on a current-generation server`, async () => {
+  const f = await measurePlanNoopCurrent({ resources: config.sizes.planCurrent, runs: config.runs });
+  targets.push([
+    `no-op plan at ${int(f.resources)} resources on a current-generation server, concurrency ${PLAN_CONCURRENCY}: wall time, exactly the minimal requests`,
+    `${spread(f.wall)}; ${int(f.requests.total)} requests: ${f.requests.lists} lists + ${f.requests.environments} environments + ${int(f.requests.exports)} exports`,
+    f.minimal ? 'requests minimal (no time target)' : 'requests NOT minimal',
+  ]);
+  return {
+    intro:
+      `\`plan DIR --detailed-exitcode --concurrency ${PLAN_CONCURRENCY}\` (text output) against the emulator started with generation 'current', no latency, ` +
+      `after an apply at concurrency ${PLAN_CONCURRENCY} that made the ${int(f.resources)} resources (bench/gen-current.mjs tree: current-form Keys and Keystores, ` +
+      'two environments each, real material), and one unmeasured plan. A current server returns no material in reads, so the plan reads it back through ' +
+      'export-file: the minimum is one list per (project, kind), one environments call per project (the generation probe) and one export per ' +
+      `(object, environment). Every run exited 0: "${f.summaryLine}". The requests of one run by route follow the table.`,
+    table: planNoopCurrentRows(f),
+    text: routeLines(f),
   };
 });
 
@@ -273,5 +317,50 @@ for (const s of sections) {
   if (s.table) md.push('', markdownTable(...s.table));
   if (s.text) md.push('', '```', s.text, '```');
 }
-await writeFile(join(ROOT, 'bench', 'RESULTS.md'), `${md.join('\n')}\n`);
+if (only) {
+  const path = join(ROOT, 'bench', 'RESULTS.md');
+  const note = `- Figures ${[...only].join(', ')} measured alone (BENCH_ONLY) on ${machine.date} at commit ${commitLine}, ` +
+    `load average ${loadText(machine.load)} at the start and ${endLoad} at the end; the rest is from the run above.`;
+  await writeFile(path, mergeResults(await readFile(path, 'utf8').catch(() => md.join('\n')), sections, targets, note));
+} else {
+  await writeFile(join(ROOT, 'bench', 'RESULTS.md'), `${md.join('\n')}\n`);
+}
 say(`wrote bench/RESULTS.md (${minutes.toFixed(1)} min)`);
+
+/**
+ * RESULTS.md with the sections of a BENCH_ONLY run put in: a section with the same title is
+ * replaced, a new one goes after the section of its figure's number (1b after 1.); target rows
+ * replace the row with the same target text or join the end of the targets table.
+ */
+function mergeResults(old, newSections, newTargets, note) {
+  const blocks = old.replace(/\n+$/, '').split(/\n(?=## )/);
+  const sectionMd = (s) =>
+    [`## ${s.title}`, '', `Load average at the start: ${s.load}; took ${s.seconds.toFixed(0)} s.`, '', s.intro,
+      ...(s.table ? ['', markdownTable(...s.table)] : []), ...(s.text ? ['', '```', s.text, '```'] : []), ''].join('\n');
+  for (const s of newSections) {
+    const at = blocks.findIndex((b) => b.startsWith(`## ${figureId(s.title)}.`));
+    if (at >= 0) {
+      blocks[at] = sectionMd(s);
+      continue;
+    }
+    const base = figureId(s.title).replace(/[a-z]+$/, '');
+    let after = blocks.findLastIndex((b) => new RegExp(`^## ${base}[a-z]*\\.`).test(b));
+    if (after < 0) after = blocks.length - 1;
+    blocks.splice(after + 1, 0, sectionMd(s));
+  }
+  const t = blocks.findIndex((b) => b.startsWith('## Targets'));
+  if (t >= 0) {
+    const lines = blocks[t].split('\n');
+    for (const row of newTargets) {
+      const line = markdownTable(['target', 'measured', 'verdict'], [row]).split('\n')[2];
+      const i = lines.findIndex((l) => l.startsWith(`| ${row[0].replace(/\|/g, '\\|')} |`));
+      if (i >= 0) lines[i] = line;
+      else lines.splice(lines.findLastIndex((l) => l.startsWith('|')) + 1, 0, line);
+    }
+    blocks[t] = lines.join('\n');
+  }
+  const head = blocks[0].split('\n');
+  head.splice(head.findLastIndex((l) => l.startsWith('- ')) + 1, 0, note);
+  blocks[0] = head.join('\n');
+  return `${blocks.join('\n').replace(/\n+$/, '')}\n`;
+}

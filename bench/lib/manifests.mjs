@@ -5,6 +5,7 @@
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateCurrentManifests } from '../gen-current.mjs';
 import { generateManifests } from '../gen-manifests.mjs';
 
 const envs = new Map();
@@ -12,6 +13,13 @@ const envs = new Map();
 /** Generates `resources` documents, `perFile` per file, into `dir`; returns gen-manifests' summary. */
 export async function writeManifestTree(dir, { resources, perFile = 10 }) {
   const tree = await generateManifests(dir, { resources, perFile });
+  envs.set(dir, tree.env);
+  return { dir, ...tree };
+}
+
+/** Generates a current-form tree with real material (bench/gen-current.mjs) into `dir`; returns its summary. */
+export async function writeCurrentManifestTree(dir, { resources, perFile = 10 }) {
+  const tree = await generateCurrentManifests(dir, { resources, perFile });
   envs.set(dir, tree.env);
   return { dir, ...tree };
 }
@@ -25,11 +33,13 @@ export function manifestEnv(dir) {
 
 /**
  * The (project, kind) pairs and projects of the documents under `dir`, read from the files:
- * the minimal plan reads one list per pair and one environments call per project.
+ * the minimal plan reads one list per pair and one environments call per project (and, on a
+ * current server, one export per (object, environment): `objectEnvironments`).
  */
 export async function treeScopes(dir) {
   const scopes = new Set();
   const projects = new Set();
+  let objectEnvironments = 0; // (object, environment) pairs: one export each on a current server
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() || !entry.name.endsWith('.yaml')) continue;
     const text = await readFile(join(entry.parentPath ?? entry.path, entry.name), 'utf8');
@@ -39,10 +49,11 @@ export async function treeScopes(dir) {
       if (kind && project) {
         scopes.add(`${project}/${kind}`);
         projects.add(project);
+        objectEnvironments += doc.match(/^ {4}- name: /gm)?.length ?? 0;
       }
     }
   }
-  return { lists: scopes.size, environments: projects.size, total: scopes.size + projects.size };
+  return { lists: scopes.size, environments: projects.size, total: scopes.size + projects.size, objectEnvironments };
 }
 
 /** A fresh temporary folder; remove it with `removeTree`. */
