@@ -46,10 +46,13 @@ function valueOf(
   field: string,
   role: MaterialRole,
   secret: Secret,
+  extra: Partial<Pick<MaterialValue, 'algorithm' | 'keystore'>> = {},
 ): MaterialValue {
   const path = ['spec', 'environments', i, field];
   const env = resource.environments[i];
+  // Built here, not spread from later: a spread would read the lazy location below.
   const value = {
+    ...extra,
     role,
     form,
     base64: secret.reveal(),
@@ -78,9 +81,8 @@ function keyValues(resource: DesiredResource): MaterialValue[] {
       const content = secretAt(env, 'content');
       const role = CONTENT_ROLE[plainAt(resource, 'keyType') ?? ''];
       if (!content || !role) return;
-      const value = valueOf(resource, form, i, 'content', role, content);
       const algorithm = plainAt(resource, 'algorithm');
-      out.push(role === 'secret-key' && algorithm !== undefined ? { ...value, algorithm } : value);
+      out.push(valueOf(resource, form, i, 'content', role, content, role === 'secret-key' && algorithm !== undefined ? { algorithm } : {}));
       return;
     }
     const pub = secretAt(env, 'publicKey');
@@ -115,14 +117,15 @@ function keystoreValues(resource: DesiredResource): MaterialValue[] {
     const type = plainAt(env, 'type');
     const password = secretAt(env, 'password')?.reveal();
     const alias = plainAt(env, 'alias');
-    out.push({
-      ...valueOf(resource, form, i, 'file', 'keystore', file),
-      keystore: {
-        ...(type !== undefined ? { type } : {}),
-        ...(password !== undefined ? { password } : {}),
-        ...(alias !== undefined ? { alias } : {}),
-      },
-    });
+    out.push(
+      valueOf(resource, form, i, 'file', 'keystore', file, {
+        keystore: {
+          ...(type !== undefined ? { type } : {}),
+          ...(password !== undefined ? { password } : {}),
+          ...(alias !== undefined ? { alias } : {}),
+        },
+      }),
+    );
   });
   return out;
 }
