@@ -9,7 +9,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import { descriptorOf } from '../kinds/index.js';
-import { fieldValue, type ApiGeneration, type DesiredResource, type Kind, type ResourceId } from '../model.js';
+import { fieldValue, type ApiGeneration, type CurrentResource, type DesiredResource, type Kind, type ResourceId } from '../model.js';
 import type { Secret } from '../secret.js';
 import {
   type AuthSettings,
@@ -382,22 +382,21 @@ export function createApiClient(options: ClientOptions): ApiClient {
       if (!r.ok) return r;
       const items = readList(r.value);
       if (items === undefined) return { ok: false, error: shapeError(ctx, 'a list (resultList)') };
-      const resources = [];
+      const resources: CurrentResource[] = [];
+      const byId: string[] = [];
       let skipped = 0;
       for (const item of items) {
         const resource = fromApiObject(kind, project, item, g.value);
-        if (resource === null) {
-          skipped += 1;
-          continue;
-        }
-        if (hasEnvironmentIdsOnly(item)) {
-          // Some servers list environments by id only; the single GET names them (Apinizer's advice).
-          const one = await client.get({ kind, project, name: resource.name });
-          if (!one.ok) return one;
-          if (one.value !== null) resources.push(one.value);
-          continue;
-        }
-        resources.push(resource);
+        if (resource === null) skipped += 1;
+        // Some servers list environments by id only; the single GET names them (Apinizer's advice).
+        else if (hasEnvironmentIdsOnly(item)) byId.push(resource.name);
+        else resources.push(resource);
+      }
+      // All at once (the connection pool bounds them), not one round trip after another.
+      const singles = await Promise.all(byId.map((name) => client.get({ kind, project, name })));
+      for (const one of singles) {
+        if (!one.ok) return one;
+        if (one.value !== null) resources.push(one.value);
       }
       if (skipped > 0) logger.warn({ request: ctx.request, skipped }, 'skipped list entries without a name');
       return { ok: true, value: resources };
