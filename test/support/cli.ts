@@ -13,7 +13,7 @@ export interface CliOptions extends Omit<ProcessOptions, 'env'> {
 }
 
 /** The environment a CLI run gets: PATH, HOME, TMPDIR, SYSTEMROOT from this process, then `extra`. */
-function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const k of ['PATH', 'HOME', 'TMPDIR', 'SYSTEMROOT']) {
     const v = process.env[k];
