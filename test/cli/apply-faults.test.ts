@@ -3,12 +3,14 @@
 // share of 429s lowers the concurrency; SIGTERM mid-apply gives a partial report and exit 143, and a
 // re-run converges. The fault runs go through runCli in this process with the client's backoff
 // scaled down (same attempts, same exponential growth and full jitter, 20 times shorter), so they
-// do not sit out real 200 ms..10 s pauses; the signal and token-rotation runs spawn the built CLI.
+// do not sit out real 200 ms..10 s pauses; the SIGTERM run spawns the built CLI.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { FaultKind } from '../../src/emulator/index.js';
 import { useEmulator } from '../support/emulator.js';
 import { tempTree } from '../support/tmp.js';
-import { TOKEN, cli, cliProcess, expectNoLeak, manifestFiles, namesOn, validJson } from './apply-fixtures.js';
+import { cleanEnv } from '../support/cli.js';
+import { runCliInProcess } from '../support/run-cli.js';
+import { TOKEN, cli, cliEnv, cliProcess, expectNoLeak, manifestFiles, namesOn, validJson } from './apply-fixtures.js';
 
 vi.mock('../../src/api/client.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../src/api/client.js')>();
@@ -124,16 +126,17 @@ describe('apply with a token the server stops accepting', () => {
     emulator().configure({ latencyMs: 150 });
     let rotated = false;
     let requestsAtRotation = 0;
-    const r = await cliProcess(emulator(), dir, ['apply', 'manifests', '--concurrency', '2', '--format', 'json', '--log-level', 'trace'], {
-      onSpawn: (child) => {
-        child.stderr?.on('data', (chunk: Buffer | string) => {
-          if (!rotated && String(chunk).includes('"outcome"')) {
-            rotated = true;
-            requestsAtRotation = emulator().stats().total;
-            // The token is revoked on the server side mid-run (rotated by an administrator).
-            emulator().configure({ token: 'rotated-elsewhere' });
-          }
-        });
+    const args = ['apply', 'manifests', '--concurrency', '2', '--format', 'json', '--log-level', 'trace'];
+    const r = await runCliInProcess(args, {
+      cwd: dir,
+      env: cleanEnv(cliEnv(emulator())),
+      onStderr: (chunk) => {
+        if (!rotated && chunk.includes('"outcome"')) {
+          rotated = true;
+          requestsAtRotation = emulator().stats().total;
+          // The token is revoked on the server side mid-run (rotated by an administrator).
+          emulator().configure({ token: 'rotated-elsewhere' });
+        }
       },
     });
     emulator().configure({ token: TOKEN, latencyMs: 0 });
