@@ -12,7 +12,7 @@ import {
   printable,
   quoteValue,
 } from '../src/diagnostics.js';
-import { runCliProcess } from './support/cli.js';
+import { runCliHere } from './support/cli.js';
 import { tempTree } from './support/tmp.js';
 import { KEY, edit } from './manifest/fixtures.js';
 
@@ -71,11 +71,11 @@ describe('diagnostic formatters', () => {
   });
 });
 
-describe('validate (real CLI) with a hostile file name', () => {
+describe('validate (through runCli) with a hostile file name', () => {
   it('prints no raw control character and no line a runner would take as a workflow command', async () => {
     const dir = tempTree({});
     writeFileSync(join(dir, 'x\n::warning title=injected::pwned\u001b[2J.yaml'), edit(KEY, 'keyType: RSA', 'keyType: rsa'));
-    const run = await runCliProcess(['validate', '.'], { cwd: dir, env: { GITHUB_ACTIONS: 'true' } });
+    const run = await runCliHere(['validate', '.'], { cwd: dir, env: { GITHUB_ACTIONS: 'true' } });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     for (const out of [run.stdout, run.stderr]) {
       for (const line of out.split('\n')) {

@@ -1,10 +1,12 @@
-// The PR script the GitHub action and the GitLab example run, as a real child process (the built
-// dist/ci/pr-comment.js, exactly as CI runs it) against a local fake of the forge's REST API.
+// The PR script the GitHub action and the GitLab example run, against a local fake of the forge's
+// REST API: in process through its main() with the same argv and environment, and once as a real
+// child process (the built dist/ci/pr-comment.js, exactly as CI runs it; the action and GitLab
+// example tests run it that way too).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BODY_LIMIT, commentBody, nextLink, PLAN_MARKER, redact } from '../../src/ci/pr-comment.js';
+import { BODY_LIMIT, commentBody, main, nextLink, PLAN_MARKER, redact } from '../../src/ci/pr-comment.js';
 import { startFakeForge, type FakeForge } from './fake-forge.js';
 import { tempTree } from '../support/tmp.js';
 import { runProcess, type ProcessRun as Run } from '../support/process.js';
@@ -13,8 +15,21 @@ const SCRIPT = fileURLToPath(new URL('../../dist/ci/pr-comment.js', import.meta.
 const TOKEN = 'ghs_TOPSECRETtoken1234567890';
 const GL_TOKEN = 'glpat-TOPSECRETgitlab0987';
 
-function runScript(args: string[], env: Record<string, string>) {
+/** The built script in a child process, as CI runs it. */
+function spawnScript(args: string[], env: Record<string, string>) {
   return runProcess(process.execPath, [SCRIPT, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+}
+
+/** The same run in this process: main() with the argv and environment the child would get. */
+async function runScript(args: string[], env: Record<string, string>): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdout: (line) => (stdout += `${line}\n`),
+    stderr: (line) => (stderr += `${line}\n`),
+  });
+  return { code, signal: null, stdout, stderr };
 }
 
 const PLAN_MD = `${PLAN_MARKER}\n**Plan:** 1 to create, 0 to update, 0 to delete, 2 unchanged.\n\n| Kind | Project | Name | Action |\n|---|---|---|---|\n| Key | Payments | k | create |\n`;
@@ -54,7 +69,7 @@ describe('pr-comment comment (GitHub)', () => {
   it('creates the comment when none carries the marker, after reading every page of comments', async () => {
     forge.comments.push({ id: 1, body: 'LGTM' }, { id: 2, body: 'quoting: <!-- apinizer-gitops plan --> is not first' }, { id: 3, body: 'nit' });
     const dir = tempTree();
-    const run = await runScript(['comment', '--file', join(dir, 'plan.md')], githubEnv(dir));
+    const run = await spawnScript(['comment', '--file', join(dir, 'plan.md')], githubEnv(dir));
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('created the plan comment 1000 on pull request #7');

@@ -1,12 +1,23 @@
-// apply under trouble, through the built CLI against the emulator over real HTTP (SPEC §5): every
-// fault kind at a 30% rate, and all kinds mixed at 25 %, converge in ONE run with nothing created
-// twice; a sustained share of 429s lowers the
-// concurrency; SIGTERM mid-apply gives a partial report and exit 143, and a re-run converges.
-import { beforeEach, describe, expect, it } from 'vitest';
+// apply under trouble against the emulator over real HTTP (SPEC §5): every fault kind at a 30%
+// rate, and all kinds mixed at 25 %, converge in ONE run with nothing created twice; a sustained
+// share of 429s lowers the concurrency; SIGTERM mid-apply gives a partial report and exit 143, and a
+// re-run converges. The fault runs go through runCli in this process with the client's backoff
+// scaled down (same attempts, same exponential growth and full jitter, 20 times shorter), so they
+// do not sit out real 200 ms..10 s pauses; the SIGTERM run spawns the built CLI.
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { FaultKind } from '../../src/emulator/index.js';
 import { useEmulator } from '../support/emulator.js';
 import { tempTree } from '../support/tmp.js';
-import { TOKEN, cli, expectNoLeak, manifestFiles, namesOn, validJson } from './apply-fixtures.js';
+import { cleanEnv } from '../support/cli.js';
+import { runCliInProcess } from '../support/run-cli.js';
+import { TOKEN, cli, cliEnv, cliProcess, expectNoLeak, manifestFiles, namesOn, validJson } from './apply-fixtures.js';
+
+vi.mock('../../src/api/client.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/api/client.js')>();
+  // The default policy is base 200 ms, cap 10 s (src/api/retry.ts); only the time scale changes.
+  const backoff = { baseMs: 10, capMs: 500 };
+  return { ...real, createApiClient: (options: Parameters<typeof real.createApiClient>[0]) => real.createApiClient({ backoff, ...options }) };
+});
 
 const emulator = useEmulator({ token: TOKEN });
 
@@ -79,7 +90,7 @@ describe('apply interrupted', () => {
     const dir = tempTree(manifestFiles({ keys: 24, keystores: 0 }));
     emulator().configure({ latencyMs: 250 });
     let sent = false;
-    const r = await cli(emulator(), dir, ['apply', 'manifests', '--concurrency', '2', '--format', 'json'], {
+    const r = await cliProcess(emulator(), dir, ['apply', 'manifests', '--concurrency', '2', '--format', 'json'], {
       onSpawn: (child) => {
         child.stderr?.on('data', (chunk: Buffer | string) => {
           // Once the first write has finished, the run is under way: stop it.
@@ -115,16 +126,17 @@ describe('apply with a token the server stops accepting', () => {
     emulator().configure({ latencyMs: 150 });
     let rotated = false;
     let requestsAtRotation = 0;
-    const r = await cli(emulator(), dir, ['apply', 'manifests', '--concurrency', '2', '--format', 'json', '--log-level', 'trace'], {
-      onSpawn: (child) => {
-        child.stderr?.on('data', (chunk: Buffer | string) => {
-          if (!rotated && String(chunk).includes('"outcome"')) {
-            rotated = true;
-            requestsAtRotation = emulator().stats().total;
-            // The token is revoked on the server side mid-run (rotated by an administrator).
-            emulator().configure({ token: 'rotated-elsewhere' });
-          }
-        });
+    const args = ['apply', 'manifests', '--concurrency', '2', '--format', 'json', '--log-level', 'trace'];
+    const r = await runCliInProcess(args, {
+      cwd: dir,
+      env: cleanEnv(cliEnv(emulator())),
+      onStderr: (chunk) => {
+        if (!rotated && chunk.includes('"outcome"')) {
+          rotated = true;
+          requestsAtRotation = emulator().stats().total;
+          // The token is revoked on the server side mid-run (rotated by an administrator).
+          emulator().configure({ token: 'rotated-elsewhere' });
+        }
       },
     });
     emulator().configure({ token: TOKEN, latencyMs: 0 });

@@ -7,7 +7,7 @@ import addFormatsModule from 'ajv-formats';
 import { expect } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import type { Kind } from '../../src/model.js';
-import { runCliProcess, type CliOptions, type CliRun } from '../support/cli.js';
+import { runCliHere, runCliProcess, type CliOptions, type CliRun } from '../support/cli.js';
 
 /** A token distinctive enough that finding it in any output proves a leak. */
 export const TOKEN = 'tok-7f3a9c2e-apply-tests-Zq8X';
@@ -98,8 +98,13 @@ export function cliEnv(emulator: RunningEmulator, extra: Record<string, string |
   };
 }
 
-/** Runs the built CLI in `cwd` against the emulator. */
-export function cli(emulator: RunningEmulator, cwd: string, args: string[], options: CliOptions & { env?: Record<string, string | undefined> } = {}): Promise<CliRun> {
+/** Runs the CLI in this process (runCli) in `cwd` against the emulator. */
+export function cli(emulator: RunningEmulator, cwd: string, args: string[], options: { env?: Record<string, string | undefined> } = {}): Promise<CliRun> {
+  return runCliHere(args, { cwd, env: cliEnv(emulator, options.env) });
+}
+
+/** Runs the built CLI in a child process in `cwd` against the emulator: the end-to-end runs, and signals. */
+export function cliProcess(emulator: RunningEmulator, cwd: string, args: string[], options: CliOptions = {}): Promise<CliRun> {
   return runCliProcess(args, { ...options, cwd, env: cliEnv(emulator, options.env) });
 }
 

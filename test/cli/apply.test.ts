@@ -1,12 +1,13 @@
-// `apply` through the built CLI against the emulator over real HTTP (SPEC §5): convergence from
-// every starting point, prune and its guard, the already-exist switch, both dialects, deployment
-// failures, the saved-plan check, dry runs, JSON reports against the schema, and no leaks.
+// `apply` against the emulator over real HTTP (SPEC §5): convergence from every starting point,
+// prune and its guard, the already-exist switch, both dialects, deployment failures, the saved-plan
+// check, dry runs, JSON reports against the schema, and no leaks. In process through runCli; one
+// case spawns the built CLI.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { useEmulator } from '../support/emulator.js';
 import { tempTree } from '../support/tmp.js';
-import { TOKEN, cli, expectNoLeak, manifestFiles, namesOn, rawKey, validJson } from './apply-fixtures.js';
+import { TOKEN, cli, cliProcess, expectNoLeak, manifestFiles, namesOn, rawKey, validJson } from './apply-fixtures.js';
 
 const emulator = useEmulator({ token: TOKEN });
 
@@ -25,7 +26,9 @@ describe('apply', () => {
   it.each(['documented', 'status'] as const)('converges from an empty server (%s dialect), then plans no changes', async (dialect) => {
     emulator().configure({ dialect });
     const dir = tempTree(manifestFiles());
-    const run = await cli(emulator(), dir, ['apply', 'manifests', '--format', 'json']);
+    // The documented dialect runs the built CLI in a child process (the end-to-end run of apply:
+    // the launcher, the real exit code); the other tests run it in process through runCli.
+    const run = await (dialect === 'documented' ? cliProcess : cli)(emulator(), dir, ['apply', 'manifests', '--format', 'json']);
     expect(run.code, run.stderr).toBe(0);
     const report = validJson('report', run.stdout) as unknown as Report;
     expect(report.summary).toMatchObject({ created: 5, updated: 0, deleted: 0, unchanged: 0, failed: 0 });
@@ -36,7 +39,7 @@ describe('apply', () => {
     expect(lines).toHaveLength(5);
     expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ action: 'create', kind: 'Key', project: 'Payments', outcome: 'ok', switchedTo: null });
 
-    const again = await cli(emulator(), dir, ['plan', 'manifests', '--detailed-exitcode']);
+    const again = await (dialect === 'documented' ? cliProcess : cli)(emulator(), dir, ['plan', 'manifests', '--detailed-exitcode']);
     expect(again.code, again.stdout).toBe(0);
     expectNoLeak(run.stdout, run.stderr, again.stdout, again.stderr);
   });

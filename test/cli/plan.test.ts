@@ -1,11 +1,12 @@
-// `plan` through the built CLI against the emulator over real HTTP (SPEC §3, §4): exit codes,
-// formats, the request budget of a no-op plan, preflight errors before any write, and no leaks.
+// `plan` against the emulator over real HTTP (SPEC §3, §4): exit codes, formats, the request budget
+// of a no-op plan, preflight errors before any write, and no leaks. In process through runCli; the
+// first test spawns the built CLI.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { useEmulator } from '../support/emulator.js';
 import { tempTree } from '../support/tmp.js';
-import { TOKEN, cli, expectNoLeak, manifestFiles, validJson } from './apply-fixtures.js';
+import { TOKEN, cli, cliProcess, expectNoLeak, manifestFiles, validJson } from './apply-fixtures.js';
 
 const emulator = useEmulator({ token: TOKEN });
 
@@ -28,20 +29,21 @@ function twoProjects(): string {
 
 describe('plan', () => {
   it('exits 2 with --detailed-exitcode while there are changes, 0 once applied, and lists what it will do', async () => {
+    // The end-to-end run of plan: the built CLI in a child process, its real exit codes.
     const dir = twoProjects();
-    const before = await cli(emulator(), dir, ['plan', 'manifests', '--detailed-exitcode']);
+    const before = await cliProcess(emulator(), dir, ['plan', 'manifests', '--detailed-exitcode']);
     expect(before.code, before.stderr).toBe(2);
     expect(before.stdout).toContain('Project Payments, Key:');
     expect(before.stdout).toContain('+ key-000  (manifests/keys.yaml:1)');
     expect(before.stdout).toContain('Plan: 8 to create, 0 to update, 0 to delete, 0 unchanged.');
     expect(emulator().stats().writes).toBe(0);
 
-    const plain = await cli(emulator(), dir, ['plan', 'manifests']);
+    const plain = await cliProcess(emulator(), dir, ['plan', 'manifests']);
     expect(plain.code).toBe(0);
 
-    const applied = await cli(emulator(), dir, ['apply', 'manifests']);
+    const applied = await cliProcess(emulator(), dir, ['apply', 'manifests']);
     expect(applied.code, applied.stderr).toBe(0);
-    const after = await cli(emulator(), dir, ['plan', 'manifests', '--detailed-exitcode']);
+    const after = await cliProcess(emulator(), dir, ['plan', 'manifests', '--detailed-exitcode']);
     expect(after.code, after.stderr).toBe(0);
     expect(after.stdout).toContain('No changes.');
     expectNoLeak(before.stdout, before.stderr, plain.stdout, applied.stdout, applied.stderr, after.stdout, after.stderr);

@@ -1,11 +1,11 @@
-// `apinizer-gitops validate` through the real, built CLI in a child process (run `npm run build`
-// first; `npm test` does): exit codes, both output formats, GitHub annotations, flags, and the
-// promise that no secret value ever reaches stdout or stderr.
+// `apinizer-gitops validate`: exit codes, both output formats, GitHub annotations, flags, and the
+// promise that no secret value ever reaches stdout or stderr. In process through runCli; two tests
+// spawn the built CLI (run `npm run build` first; `npm test` does).
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCliProcess } from '../support/cli.js';
+import { runCliHere, runCliProcess } from '../support/cli.js';
 import { tempTree } from '../support/tmp.js';
 import { KEY, KEYSTORE, edit } from '../manifest/fixtures.js';
 
@@ -21,6 +21,7 @@ interface JsonOutput {
 
 describe('validate (real CLI)', () => {
   it('accepts examples/manifests: exit 0, a one-line summary, nothing on stderr', async () => {
+    // Spawned: the end-to-end run of validate through the launcher and its real exit code.
     const run = await runCliProcess(['validate', 'examples/manifests'], { cwd: REPO, env: { PAYMENTS_WEBHOOK_HMAC: HMAC } });
     expect(run.stderr).toBe('');
     expect(run.stdout).toBe('4 files, 5 resources: valid\n');
@@ -34,7 +35,7 @@ describe('validate (real CLI)', () => {
       'stores/ks.yaml': KEYSTORE,
     });
     // The fixtures hold placeholder bytes, not key material: the material checks are tested below.
-    const run = await runCliProcess(['validate', '.', '--skip-material-checks'], { cwd: dir });
+    const run = await runCliHere(['validate', '.', '--skip-material-checks'], { cwd: dir });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(run.stderr).toBe('');
     expect(run.stdout.split('\n')).toEqual([
@@ -48,14 +49,14 @@ describe('validate (real CLI)', () => {
 
   it('exits 0 with warnings only, and says so', async () => {
     const dir = tempTree({ 'k.yaml': `${KEY}      privateKey: QUJDRA==\n` });
-    const run = await runCliProcess(['validate', 'k.yaml', '--skip-material-checks'], { cwd: dir });
+    const run = await runCliHere(['validate', 'k.yaml', '--skip-material-checks'], { cwd: dir });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^k\.yaml:11:7 warning: .*\[inline-private-key\]\n1 file, 1 resource: valid \(1 warning\)\n$/);
   });
 
   it('--format json prints one JSON document', async () => {
     const dir = tempTree({ 'k.yaml': `${edit(KEY, 'keyType: RSA', 'keyType: 5')}---\n${edit(KEY, 'payments-signing', 'other')}`, 'empty.yml': '' });
-    const run = await runCliProcess(['validate', '--format', 'json', '--skip-material-checks', '.'], { cwd: dir });
+    const run = await runCliHere(['validate', '--format', 'json', '--skip-material-checks', '.'], { cwd: dir });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     const out = JSON.parse(run.stdout) as JsonOutput;
     expect(out).toEqual({
@@ -78,7 +79,7 @@ describe('validate (real CLI)', () => {
   });
 
   it('--format json on a valid tree says valid with an empty list', async () => {
-    const run = await runCliProcess(['validate', 'examples/manifests', '--format', 'json'], { cwd: REPO, env: { PAYMENTS_WEBHOOK_HMAC: HMAC } });
+    const run = await runCliHere(['validate', 'examples/manifests', '--format', 'json'], { cwd: REPO, env: { PAYMENTS_WEBHOOK_HMAC: HMAC } });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const out = JSON.parse(run.stdout) as JsonOutput;
     expect(out).toMatchObject({ formatVersion: 1, valid: true, summary: { files: 4, documents: 5, resources: 5, errors: 0, warnings: 0 }, diagnostics: [] });
@@ -86,62 +87,63 @@ describe('validate (real CLI)', () => {
 
   it('with GITHUB_ACTIONS=true adds annotations: on stdout for text, on stderr for json', async () => {
     const dir = tempTree({ 'k.yaml': edit(KEY, 'keyType: RSA', 'keyType: rsa') });
-    const text = await runCliProcess(['validate', '.'], { cwd: dir, env: { GITHUB_ACTIONS: 'true' } });
+    const text = await runCliHere(['validate', '.'], { cwd: dir, env: { GITHUB_ACTIONS: 'true' } });
     expect(text.stdout).toContain('\n::error file=k.yaml,line=7,col=3::Key Payments/payments-signing: spec.keyType: must be');
     expect(text.stderr).toBe('');
-    const json = await runCliProcess(['validate', '--format', 'json', '.'], { cwd: dir, env: { GITHUB_ACTIONS: 'true' } });
+    const json = await runCliHere(['validate', '--format', 'json', '.'], { cwd: dir, env: { GITHUB_ACTIONS: 'true' } });
     expect(() => JSON.parse(json.stdout) as unknown).not.toThrow();
     expect(json.stderr).toMatch(/^::error file=k\.yaml,line=7,col=3::/);
-    const plain = await runCliProcess(['validate', '.'], { cwd: dir });
+    const plain = await runCliHere(['validate', '.'], { cwd: dir });
     expect(plain.stdout).not.toContain('::error');
   });
 
   it('takes the default project from --project, else APINIZER_PROJECT', async () => {
     const dir = tempTree({ 'k.yaml': edit(KEY, '  project: Payments\n', '') });
-    const none = await runCliProcess(['validate', '.'], { cwd: dir });
+    const none = await runCliHere(['validate', '.'], { cwd: dir });
     expect(none.code, none.stdout + none.stderr).toBe(1);
     expect(none.stdout).toContain('[missing-project]');
-    expect((await runCliProcess(['validate', '.', '--project', 'Payments'], { cwd: dir })).code).toBe(0);
-    const fromEnv = await runCliProcess(['validate', '.', '--format', 'json'], { cwd: dir, env: { APINIZER_PROJECT: 'Identity' } });
+    expect((await runCliHere(['validate', '.', '--project', 'Payments'], { cwd: dir })).code).toBe(0);
+    const fromEnv = await runCliHere(['validate', '.', '--format', 'json'], { cwd: dir, env: { APINIZER_PROJECT: 'Identity' } });
     expect(fromEnv.code, fromEnv.stdout + fromEnv.stderr).toBe(0);
   });
 
   it('limits the manifest size with --max-file-size or APINIZER_MAX_FILE_BYTES', async () => {
     const dir = tempTree({ 'k.yaml': KEY });
-    const flag = await runCliProcess(['validate', '.', '--max-file-size', '100'], { cwd: dir });
+    const flag = await runCliHere(['validate', '.', '--max-file-size', '100'], { cwd: dir });
     expect(flag.code, flag.stdout + flag.stderr).toBe(1);
     expect(flag.stdout).toMatch(/^k\.yaml:1:1 is \d+ bytes, over the 100 bytes limit .*--max-file-size.* \[file-too-large\]$/m);
-    const env = await runCliProcess(['validate', '.'], { cwd: dir, env: { APINIZER_MAX_FILE_BYTES: '100' } });
+    const env = await runCliHere(['validate', '.'], { cwd: dir, env: { APINIZER_MAX_FILE_BYTES: '100' } });
     expect(env.stdout).toContain('[file-too-large]');
-    const both = await runCliProcess(['validate', '.', '--max-file-size', '100000'], { cwd: dir, env: { APINIZER_MAX_FILE_BYTES: '100' } });
+    const both = await runCliHere(['validate', '.', '--max-file-size', '100000'], { cwd: dir, env: { APINIZER_MAX_FILE_BYTES: '100' } });
     expect(both.code, both.stdout + both.stderr).toBe(0);
-    const bad = await runCliProcess(['validate', '.', '--max-file-size', '1MB'], { cwd: dir });
+    const bad = await runCliHere(['validate', '.', '--max-file-size', '1MB'], { cwd: dir });
     expect(bad.code, bad.stdout + bad.stderr).toBe(1);
     expect(bad.stderr).toContain('--max-file-size must be a whole number of bytes');
   });
 
   it('refuses a missing PATH, an unknown format and an unknown flag as usage errors', async () => {
+    // The first run is spawned: a usage error exits 1 from the real binary.
     const none = await runCliProcess(['validate']);
     expect(none.code, none.stdout + none.stderr).toBe(1);
     expect(none.stderr).toMatch(/give at least one PATH.*--help/);
-    const format = await runCliProcess(['validate', '.', '--format', 'yaml'], { cwd: REPO });
+    const format = await runCliHere(['validate', '.', '--format', 'yaml'], { cwd: REPO });
     expect(format.code, format.stdout + format.stderr).toBe(1);
     expect(format.stderr).toContain('--format must be text or json');
-    const flag = await runCliProcess(['validate', '.', '--frobnicate'], { cwd: REPO });
+    const flag = await runCliHere(['validate', '.', '--frobnicate'], { cwd: REPO });
     expect(flag.code, flag.stdout + flag.stderr).toBe(1);
     expect(flag.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
   it('reports a PATH that does not exist', async () => {
     const dir = tempTree({});
-    const run = await runCliProcess(['validate', 'nowhere'], { cwd: dir });
+    const run = await runCliHere(['validate', 'nowhere'], { cwd: dir });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(run.stdout).toContain('nowhere:1:1 no such file or directory: nowhere');
     expect(run.stdout).toContain('[path-not-found]');
   });
 
   it('lists its flags in --help', async () => {
-    const run = await runCliProcess(['validate', '--help']);
+    const run = await runCliHere(['validate', '--help']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     for (const flag of ['--project', '--format', '--max-file-size', 'APINIZER_MAX_FILE_BYTES', 'GITHUB_ACTIONS']) expect(run.stdout).toContain(flag);
   });
@@ -270,12 +272,12 @@ describe('validate never prints a secret', () => {
   it.each(leakCases)('$name', async (c) => {
     const dir = tempTree(c.files);
     c.setup?.(dir);
-    const run = await runCliProcess(['validate', '.'], { cwd: dir, env: { ...c.env, GITHUB_ACTIONS: 'true', APINIZER_MAX_FILE_BYTES: '2000' } });
+    const run = await runCliHere(['validate', '.'], { cwd: dir, env: { ...c.env, GITHUB_ACTIONS: 'true', APINIZER_MAX_FILE_BYTES: '2000' } });
     expect(run.code, run.stdout + run.stderr).toBe(1); // every case holds at least one error: the output is the error path
     expectNoSecret(run.stdout + run.stderr);
   });
 
-  // ...and all of them together, once per output format (one process each keeps the suite fast).
+  // ...and all of them together, once per output format.
   it.each(['text', 'json'])('all cases at once, --format %s', async (format) => {
     const files: Record<string, string | Uint8Array> = {};
     const env: Record<string, string> = { GITHUB_ACTIONS: 'true', APINIZER_MAX_FILE_BYTES: '2000' };
@@ -285,7 +287,7 @@ describe('validate never prints a secret', () => {
     });
     const dir = tempTree(files);
     leakCases.forEach((c, i) => c.setup?.(join(dir, `case${i}`)));
-    const run = await runCliProcess(['validate', '.', '--format', format], { cwd: dir, env });
+    const run = await runCliHere(['validate', '.', '--format', format], { cwd: dir, env });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(run.stdout.split('\n').length).toBeGreaterThan(30);
     expectNoSecret(run.stdout + run.stderr);

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type CliRun, runCliProcess } from '../support/cli.js';
+import { type CliRun, runCliHere, runCliProcess } from '../support/cli.js';
 import { tempTree } from '../support/tmp.js';
 import { currentKeystoreBody, keyBody } from './builders.js';
 
@@ -132,7 +132,7 @@ describe('apinizer-gitops emulator (CLI)', () => {
   });
 
   it('lists every flag in --help', async () => {
-    const run = await runCliProcess(['emulator', '--help']);
+    const run = await runCliHere(['emulator', '--help']);
     expect(run.code).toBe(0);
     for (const flag of ['--port', '--host', '--token', '--user', '--project', '--config', '--data', '--latency', '--fail-rate', '--fail-kinds', '--seed', '--retry-after', '--mask-secrets', '--dialect', '--fail-deployment', '--hide-from-list', '--token-ttl', '--generation', '--refuse-export', '--keystore-env-ids']) {
       expect(run.stdout).toContain(flag);
@@ -149,7 +149,7 @@ describe('apinizer-gitops emulator (CLI)', () => {
     [['--config', 'missing.yaml'], /--config missing.yaml: cannot read it/],
     [['--frobnicate'], /unknown flag --frobnicate/],
   ])('refuses %j with exit 1 and a message naming the flag', async (args, message) => {
-    const run = await runCliProcess(['emulator', ...args]);
+    const run = await runCliHere(['emulator', ...args]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(message);
     expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
@@ -160,7 +160,7 @@ describe('apinizer-gitops emulator (CLI)', () => {
     const run = await runEmulatorProcess(['--port', '0'], 'SIGTERM', async (u) => {
       url = u;
       const port = new URL(u).port;
-      const clash = await runCliProcess(['emulator', '--port', port]);
+      const clash = await runCliHere(['emulator', '--port', port]);
       expect(clash.code).toBe(1);
       expect(clash.stderr).toContain('the port is in use');
     });

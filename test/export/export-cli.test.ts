@@ -1,12 +1,11 @@
-// The export command end to end: the built CLI in a child process against the emulator over HTTP,
-// then `plan` on the exported folder (SPEC §7: no changes right after an export).
+// The export command against the emulator over HTTP, then `plan` on the exported folder (SPEC §7:
+// no changes right after an export). In process through runCli; the first test spawns the built CLI
+// against the documented dialect.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { Writable } from 'node:stream';
-import { runCli } from '../../src/cli/run.js';
-import { runCliProcess, type CliRun } from '../support/cli.js';
+import { runCliHere, runCliProcess, type CliRun } from '../support/cli.js';
 import { useEmulator } from '../support/emulator.js';
 import { secretNeedles } from '../support/builders.js';
 import { SECRETS_GITIGNORE } from '../../src/export/render.js';
@@ -42,9 +41,11 @@ describe.each(['documented', 'status'] as const)('export against the %s dialect'
   const connection = () => ({ APINIZER_URL: emulator().url, APINIZER_TOKEN: emulator().token });
 
   it('writes one manifest per resource and the secret files, and plan on the export reports no changes', async () => {
+    // The documented dialect spawns the built CLI: the end-to-end run of export, then of plan.
+    const cliRun = dialect === 'documented' ? runCliProcess : runCliHere;
     const cwd = tempTree();
     emulator().resetStats();
-    const run = await runCliProcess(['export', '--project', 'Payments', '--out', 'gitops'], { cwd, env: connection() });
+    const run = await cliRun(['export', '--project', 'Payments', '--out', 'gitops'], { cwd, env: connection() });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(emulator().stats().total).toBe(3); // the generation probe, then one list call per kind
@@ -79,7 +80,7 @@ describe.each(['documented', 'status'] as const)('export against the %s dialect'
       for (const needle of secretNeedles()) expect(text).not.toContain(needle);
     }
 
-    const plan = await runCliProcess(['plan', 'gitops', '--format', 'json', '--detailed-exitcode'], { cwd, env: connection() });
+    const plan = await cliRun(['plan', 'gitops', '--format', 'json', '--detailed-exitcode'], { cwd, env: connection() });
     expect(plan.stderr).not.toMatch(/error/i);
     expect(plan.code).toBe(0);
     const json = JSON.parse(plan.stdout) as PlanJson;
@@ -89,7 +90,7 @@ describe.each(['documented', 'status'] as const)('export against the %s dialect'
 
   it('with --secrets env lists the variable names (never values) and plan with them set reports no changes', async () => {
     const cwd = tempTree();
-    const run = await runCliProcess(['export', '--project', 'Payments', '--out', 'gitops', '--secrets', 'env'], { cwd, env: connection() });
+    const run = await runCliHere(['export', '--project', 'Payments', '--out', 'gitops', '--secrets', 'env'], { cwd, env: connection() });
     expect(run.code).toBe(0);
     expect(tree(join(cwd, 'gitops'))).toEqual(['Payments/keys/hmac.v2.yaml', 'Payments/keys/payments-signing.yaml', 'Payments/keystores/partner-mtls.yaml']);
     const names = [...run.stderr.matchAll(/^ {2}(APINIZER_[A-Z0-9_]+) /gm)].map((m) => m[1]!);
@@ -98,7 +99,7 @@ describe.each(['documented', 'status'] as const)('export against the %s dialect'
 
     // The values come from the store, as a user would take them from their secret store.
     const variables = Object.fromEntries(names.map((n) => [n, seeded.get(n)!]));
-    const plan = await runCliProcess(['plan', 'gitops', '--format', 'json', '--detailed-exitcode'], { cwd, env: { ...connection(), ...variables } });
+    const plan = await runCliHere(['plan', 'gitops', '--format', 'json', '--detailed-exitcode'], { cwd, env: { ...connection(), ...variables } });
     expect(plan.code).toBe(0);
     expect((JSON.parse(plan.stdout) as PlanJson).summary).toEqual({ create: 0, update: 0, delete: 0, noop: 3 });
     expectNoSecrets(plan);
@@ -114,18 +115,18 @@ describe('export', () => {
 
   it('refuses to overwrite existing files (writing nothing), and replaces them with --force', async () => {
     const cwd = tempTree({ 'gitops/Payments/keys/hmac.v2.yaml': 'hand-written\n' });
-    const refused = await runCliProcess(['export', '--project', 'Payments', '--out', 'gitops'], { cwd, env: connection() });
+    const refused = await runCliHere(['export', '--project', 'Payments', '--out', 'gitops'], { cwd, env: connection() });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('refusing to overwrite 1 existing file; nothing was written');
     expect(refused.stderr).toContain('gitops/Payments/keys/hmac.v2.yaml');
     expect(refused.stderr).toContain('--force');
     expect(tree(join(cwd, 'gitops'))).toEqual(['Payments/keys/hmac.v2.yaml']);
 
-    const forced = await runCliProcess(['export', '--project', 'Payments', '--out', 'gitops', '--force'], { cwd, env: connection() });
+    const forced = await runCliHere(['export', '--project', 'Payments', '--out', 'gitops', '--force'], { cwd, env: connection() });
     expect(forced.code).toBe(0);
     expect(readFileSync(join(cwd, 'gitops/Payments/keys/hmac.v2.yaml'), 'utf8')).toContain('name: hmac.v2');
     // Run again with --force over its own output: still fine, secrets still 0600.
-    const again = await runCliProcess(['export', '--project', 'Payments', '--out', 'gitops', '--force'], { cwd, env: connection() });
+    const again = await runCliHere(['export', '--project', 'Payments', '--out', 'gitops', '--force'], { cwd, env: connection() });
     expect(again.code).toBe(0);
     expect(mode(join(cwd, 'gitops/secrets/Payments/keys/hmac.v2.production.privateKey'))).toBe(0o600);
     expectNoSecrets(refused, forced, again);
@@ -134,7 +135,7 @@ describe('export', () => {
   it('exports only the kinds asked for, with one list call', async () => {
     const cwd = tempTree();
     emulator().resetStats();
-    const run = await runCliProcess(['export', '--project', 'Payments', '--kind', 'keystore', '--out', 'out'], { cwd, env: connection() });
+    const run = await runCliHere(['export', '--project', 'Payments', '--kind', 'keystore', '--out', 'out'], { cwd, env: connection() });
     expect(run.code).toBe(0);
     expect(emulator().stats().total).toBe(2); // the generation probe and one list
     expect(tree(join(cwd, 'out'))).toEqual(['Payments/keystores/partner-mtls.yaml', 'secrets/.gitignore', 'secrets/Payments/keystores/partner-mtls.production.file', 'secrets/Payments/keystores/partner-mtls.test.file']);
@@ -142,7 +143,7 @@ describe('export', () => {
 
   it('fails on an unknown project with the API client hint, writing nothing', async () => {
     const cwd = tempTree();
-    const run = await runCliProcess(['export', '--project', 'Nope', '--out', 'out'], { cwd, env: connection() });
+    const run = await runCliHere(['export', '--project', 'Nope', '--out', 'out'], { cwd, env: connection() });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('project "Nope" was not found');
     expect(run.stderr).toMatch(/names are case-sensitive|does not exist/);
@@ -155,18 +156,9 @@ describe('export', () => {
     [['--project', 'Payments', '--out', 'x', '--secrets', 'vault'], '--secrets must be file or env'],
     [['--project', 'Payments', '--out', 'x', '--kind', 'Jwk'], '--kind must be Key, Keystore'],
     [['--project', 'Payments', 'some/path'], 'export takes no PATH arguments'],
-  ])('rejects the command line %j (in-process)', async (args, message) => {
+  ])('rejects the command line %j', async (args, message) => {
     const cwd = tempTree();
-    let stderr = '';
-    const sink = (write: (s: string) => void) => new Writable({ write: (chunk: Buffer, _e, done) => (write(chunk.toString()), done()) });
-    const code = await runCli(['export', ...args], {
-      stdout: sink(() => undefined),
-      stderr: sink((s) => (stderr += s)),
-      env: connection(),
-      cwd,
-      signal: new AbortController().signal,
-      signalName: () => null,
-    });
+    const { code, stderr } = await runCliHere(['export', ...args], { cwd, env: connection() });
     expect(code).toBe(1);
     expect(stderr).toContain(message);
     expect(existsSync(join(cwd, 'x'))).toBe(false);
@@ -174,7 +166,7 @@ describe('export', () => {
 
   it('says so when the project holds nothing', async () => {
     const cwd = tempTree();
-    const run = await runCliProcess(['export', '--project', 'Identity', '--kind', 'Keystore', '--out', 'out'], { cwd, env: connection() });
+    const run = await runCliHere(['export', '--project', 'Identity', '--kind', 'Keystore', '--out', 'out'], { cwd, env: connection() });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Project Identity has no Keystores; nothing written.');
   });
@@ -189,7 +181,7 @@ describe('export from a server that masks secrets', () => {
   it('references the files it could not fill, writes none of them, says where to put the values, and exits 1', async () => {
     const cwd = tempTree();
     const env = { APINIZER_URL: emulator().url, APINIZER_TOKEN: emulator().token };
-    const run = await runCliProcess(['export', '--project', 'Payments', '--out', 'gitops'], { cwd, env });
+    const run = await runCliHere(['export', '--project', 'Payments', '--out', 'gitops'], { cwd, env });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('Export incomplete: 7 secret fields could not be exported');
     expect(run.stderr).toContain(
@@ -200,7 +192,7 @@ describe('export from a server that masks secrets', () => {
       fromFile: '../../secrets/Payments/keys/hmac.v2.production.privateKey',
     });
     // plan (and validate) fail on the missing values, pointing at each reference, until they are supplied.
-    const validate = await runCliProcess(['validate', 'gitops'], { cwd });
+    const validate = await runCliHere(['validate', 'gitops'], { cwd });
     expect(validate.code).toBe(1);
     expect(validate.stdout).toMatch(/gitops\/Payments\/keys\/hmac\.v2\.yaml:\d+:\d+ .*\[file-not-found\]/);
     expectNoSecrets(run);
@@ -220,7 +212,7 @@ describe('export of objects a manifest cannot name', () => {
   it('says so per object, writes nothing for them, does not promise "no changes", and exits 1', async () => {
     const cwd = tempTree();
     const env = { APINIZER_URL: emulator().url, APINIZER_TOKEN: emulator().token };
-    const run = await runCliProcess(['export', '--project', 'Payments', '--kind', 'Key', '--out', 'gitops'], { cwd, env });
+    const run = await runCliHere(['export', '--project', 'Payments', '--kind', 'Key', '--out', 'gitops'], { cwd, env });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(run.stderr).toContain('error: Key "Payments"/"my key": cannot be expressed as a manifest: its name is not 1-128 characters');
     expect(run.stderr).toContain('error: Key "Payments"/"ключ": cannot be expressed as a manifest');

@@ -16,13 +16,19 @@ export interface InProcessOptions {
   isTTY?: boolean;
   /** Aborted to stand for SIGINT/SIGTERM. */
   signal?: AbortSignal;
+  /** Which signal the abort stands for; SIGINT when absent. */
+  signalName?: 'SIGINT' | 'SIGTERM';
+  /** Told about each stderr write as it happens (a long-running command's log lines). */
+  onStderr?: (text: string) => void;
 }
 
 /** A stream that keeps what is written to it. */
-function collector(isTTY: boolean): Writable & { text: string; isTTY: boolean } {
+function collector(isTTY: boolean, onWrite?: (text: string) => void): Writable & { text: string; isTTY: boolean } {
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      stream.text += chunk.toString('utf8');
+      const text = chunk.toString('utf8');
+      stream.text += text;
+      onWrite?.(text);
       done();
     },
   }) as Writable & { text: string; isTTY: boolean };
@@ -38,14 +44,14 @@ function collector(isTTY: boolean): Writable & { text: string; isTTY: boolean } 
  */
 export async function runCliInProcess(args: string[], options: InProcessOptions = {}): Promise<InProcessRun> {
   const stdout = collector(options.isTTY ?? false);
-  const stderr = collector(options.isTTY ?? false);
+  const stderr = collector(options.isTTY ?? false, options.onStderr);
   const code = await runCli(args, {
     stdout,
     stderr,
     env: options.env ?? {},
     cwd: options.cwd ?? process.cwd(),
     signal: options.signal ?? new AbortController().signal,
-    signalName: () => (options.signal?.aborted ? 'SIGINT' : null),
+    signalName: () => (options.signal?.aborted ? (options.signalName ?? 'SIGINT') : null),
   });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }

@@ -1,12 +1,13 @@
 // Shared by the watch tests: a manifest tree whose every resource lives in its own file with a
-// version marker, the built CLI's `watch` running as a child process with its JSON log lines
-// readable as they come, and polling with a deadline (never a fixed sleep as an assertion).
+// version marker, `watch` running (in process through runCli, or the built CLI as a child process)
+// with its JSON log lines readable as they come, and polling with a deadline (never a fixed sleep as an assertion).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { expect } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
-import { runCliProcess, type CliRun } from '../support/cli.js';
+import { cleanEnv, runCliProcess, type CliRun } from '../support/cli.js';
+import { runCliInProcess } from '../support/run-cli.js';
 
 /** A token distinctive enough that finding it in any output proves a leak. */
 export const TOKEN = 'tok-watch-tests-51c9e0-Qx7';
@@ -104,9 +105,10 @@ export async function eventually<T>(what: string, check: () => T | Promise<T>, t
 
 export type LogLine = Record<string, unknown> & { msg: string; level: number };
 
-/** A running `apinizer-gitops watch` child process. */
+/** A running `apinizer-gitops watch`: a child process, or a runCli call in this process. */
 export interface WatchProcess {
-  child: ChildProcess;
+  /** Whether the watch is still running (it has not exited by itself nor been stopped). */
+  running(): boolean;
   /** Every JSON log line so far. */
   lines(): LogLine[];
   /** Raw stderr so far. */
@@ -117,46 +119,76 @@ export interface WatchProcess {
   cycles(): LogLine[];
   /** The metrics port (after startup). */
   metricsPort(): Promise<number>;
-  /** Sends the signal and resolves with the exit. */
-  stop(signal?: NodeJS.Signals): Promise<CliRun>;
+  /** Sends the signal (in process: aborts the run's signal, named so) and resolves with the exit. */
+  stop(signal?: 'SIGINT' | 'SIGTERM'): Promise<CliRun>;
   /** Resolves when the process exits by itself. */
   exited: Promise<CliRun>;
 }
 
+export interface StartWatchOptions {
+  /**
+   * Run the built CLI in a child process (real signals, the launcher) instead of runCli in this
+   * process; the lifecycle tests do, the others need only the command's behaviour.
+   */
+  spawn?: boolean;
+}
+
 /** Starts `watch manifests ...args` in `dir` against the emulator. */
-export function startWatch(emulator: RunningEmulator, dir: string, args: string[], env: Record<string, string> = {}): WatchProcess {
+export function startWatch(
+  emulator: RunningEmulator,
+  dir: string,
+  args: string[],
+  env: Record<string, string> = {},
+  options: StartWatchOptions = {},
+): WatchProcess {
   let child: ChildProcess | undefined;
   let raw = '';
   const parsed: LogLine[] = [];
   let partial = '';
-  const exited = runCliProcess(['watch', 'manifests', ...args], {
-    cwd: dir,
-    timeoutMs: 120_000,
-    env: { APINIZER_URL: emulator.url, APINIZER_TOKEN: TOKEN, WATCH_TEST_PRIVATE_KEY: SECRETS.privateKey, ...env },
-    onSpawn: (c) => {
-      child = c;
-      c.stderr?.on('data', (d: string | Buffer) => {
-        const text = String(d);
-        raw += text;
-        partial += text;
-        const parts = partial.split('\n');
-        partial = parts.pop() ?? '';
-        for (const line of parts) {
-          if (!line.startsWith('{')) continue;
-          try {
-            parsed.push(JSON.parse(line) as LogLine);
-          } catch {
-            // not a log line
-          }
-        }
-      });
-    },
+  const onStderr = (text: string) => {
+    raw += text;
+    partial += text;
+    const parts = partial.split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) {
+      if (!line.startsWith('{')) continue;
+      try {
+        parsed.push(JSON.parse(line) as LogLine);
+      } catch {
+        // not a log line
+      }
+    }
+  };
+  const argv = ['watch', 'manifests', ...args];
+  const fullEnv = { APINIZER_URL: emulator.url, APINIZER_TOKEN: TOKEN, WATCH_TEST_PRIVATE_KEY: SECRETS.privateKey, ...env };
+  const stopper = new AbortController();
+  let stopSignal: 'SIGINT' | 'SIGTERM' = 'SIGTERM';
+  let done = false;
+  const exited = (
+    options.spawn
+      ? runCliProcess(argv, {
+          cwd: dir,
+          timeoutMs: 120_000,
+          env: fullEnv,
+          onSpawn: (c) => {
+            child = c;
+            c.stderr?.on('data', (d: string | Buffer) => onStderr(String(d)));
+          },
+        })
+      : runCliInProcess(argv, {
+          cwd: dir,
+          env: cleanEnv(fullEnv),
+          signal: stopper.signal,
+          get signalName() {
+            return stopSignal;
+          },
+          onStderr,
+        }).then((r) => ({ ...r, signal: null }))
+  ).finally(() => {
+    done = true;
   });
   const proc: WatchProcess = {
-    get child() {
-      if (!child) throw new Error('not spawned');
-      return child;
-    },
+    running: () => !done,
     lines: () => parsed,
     stderr: () => raw,
     cycles: () => parsed.filter((l) => typeof l.cycle === 'number' && typeof l.result === 'string'),
@@ -166,7 +198,9 @@ export function startWatch(emulator: RunningEmulator, dir: string, args: string[
       return line.port as number;
     },
     stop: async (signal = 'SIGTERM') => {
-      child?.kill(signal);
+      stopSignal = signal;
+      if (child) child.kill(signal);
+      else stopper.abort();
       return exited;
     },
     exited,

@@ -1,13 +1,14 @@
 // `watch` as a service: SIGTERM during a cycle lets that cycle finish, then exits 0; --prune
 // deletes a resource whose manifest was removed (and only then, never while a manifest cannot be
-// read); a tree with symlink loops is watched; a bad flag stops it at once.
+// read); a tree with symlink loops is watched; a bad flag stops it at once. The SIGTERM test spawns
+// the built CLI (a real signal); the others run watch in process through runCli.
 import { rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { useEmulator } from '../support/emulator.js';
-import { runCliProcess } from '../support/cli.js';
+import { runCliHere } from '../support/cli.js';
 import { tempTree } from '../support/tmp.js';
 import { TOKEN, descriptionOn, eventually, expectNoLeak, keyName, startWatch, startedOk, watchTree, writeKey } from './support.js';
 
@@ -22,7 +23,7 @@ beforeEach(() => {
 describe('watch: lifecycle', () => {
   it('on SIGTERM during a cycle, finishes it (every write of it lands) and exits 0', async () => {
     const dir = tempTree(watchTree(3));
-    const w = startWatch(emulator(), dir, ['--debounce', '100', '--concurrency', '2']);
+    const w = startWatch(emulator(), dir, ['--debounce', '100', '--concurrency', '2'], {}, { spawn: true });
     await startedOk(w);
     emulator().configure({ latencyMs: 700 });
     for (let i = 0; i < 3; i++) writeKey(dir, keyName(i), 'v2');
@@ -101,7 +102,7 @@ describe('watch: lifecycle', () => {
     [['--metrics-host', '0.0.0.0'], '--metrics-host needs --metrics-port'],
   ])('refuses %j at once with exit 1', async (args, message) => {
     const dir = tempTree(watchTree(1));
-    const run = await runCliProcess(['watch', 'manifests', ...args], { cwd: dir, env: { APINIZER_URL: emulator().url, APINIZER_TOKEN: TOKEN } });
+    const run = await runCliHere(['watch', 'manifests', ...args], { cwd: dir, env: { APINIZER_URL: emulator().url, APINIZER_TOKEN: TOKEN } });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(message);
   });
@@ -112,7 +113,7 @@ describe('watch: lifecycle', () => {
     try {
       const port = (taken.address() as AddressInfo).port;
       const dir = tempTree(watchTree(1));
-      const run = await runCliProcess(['watch', 'manifests', '--metrics-port', String(port)], { cwd: dir, env: { APINIZER_URL: emulator().url, APINIZER_TOKEN: TOKEN } });
+      const run = await runCliHere(['watch', 'manifests', '--metrics-port', String(port)], { cwd: dir, env: { APINIZER_URL: emulator().url, APINIZER_TOKEN: TOKEN } });
       expect(run.code).toBe(1);
       expect(run.stderr).toContain(`--metrics-port ${port}: cannot listen on 127.0.0.1:${port}: the port is already in use; choose another port`);
       expect(emulator().stats().total).toBe(0);
