@@ -37,11 +37,13 @@ function number(text) {
 
 /** Reads bench/apply.mjs's output: per-run wall and write phase (stderr), phase medians (stdout). */
 export function parseApplyBench(stdout, stderr) {
-  const runs = [...stderr.matchAll(/run \d+\/\d+: wall ([\d,]+) ms, writes ([\d,]+) ms, maxInFlight (\d+)/g)].map((m) => ({
-    wall: number(m[1]),
-    writes: number(m[2]),
-    maxInFlight: number(m[3]),
-  }));
+  const runs = [...stderr.matchAll(/run \d+\/\d+: wall ([\d,]+) ms, writes ([\d,]+) ms, maxInFlight (\d+)/g)].map(
+    (m) => ({
+      wall: number(m[1]),
+      writes: number(m[2]),
+      maxInFlight: number(m[3]),
+    }),
+  );
   const line = (label) => {
     const m = new RegExp(`${label}\\s+([\\d,]+) ms`).exec(stdout);
     if (!m) throw new Error(`bench/apply.mjs printed no "${label}" line:\n${stdout}`);
@@ -116,7 +118,19 @@ export async function measureApplyConcurrency({ sizes, runs, runsC1, latencyMs, 
 /** The figure as [header, rows], for textTable or markdownTable. */
 export function applyConcurrencyRows(f) {
   return [
-    ['concurrency', 'resources', 'runs', 'wall median (min - max)', 'ideal', 'wall/ideal', 'start-up + load', 'API phase (reads + writes)', 'API/ideal', 'maxInFlight', 'target'],
+    [
+      'concurrency',
+      'resources',
+      'runs',
+      'wall median (min - max)',
+      'ideal',
+      'wall/ideal',
+      'start-up + load',
+      'API phase (reads + writes)',
+      'API/ideal',
+      'maxInFlight',
+      'target',
+    ],
     f.rows.map((r) => [
       r.concurrency,
       int(r.resources),

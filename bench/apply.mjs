@@ -58,7 +58,9 @@ function timedApply(emulator, dir, env) {
       const s = emulator.stats();
       const now = performance.now();
       if (firstRequest === undefined && s.total > 0) firstRequest = now;
-      const posts = Object.entries(s.byRoute).filter(([r]) => r.startsWith('POST ')).reduce((n, [, c]) => n + c, 0);
+      const posts = Object.entries(s.byRoute)
+        .filter(([r]) => r.startsWith('POST '))
+        .reduce((n, [, c]) => n + c, 0);
       if (firstWrite === undefined && posts > 0) firstWrite = now;
       if (s.writes > writesSeen) {
         writesSeen = s.writes;
@@ -66,7 +68,11 @@ function timedApply(emulator, dir, env) {
       }
     }, 1);
     const started = performance.now();
-    const child = spawn(process.execPath, [CLI, 'apply', dir, '--concurrency', String(CONCURRENCY), '--format', 'json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'apply', dir, '--concurrency', String(CONCURRENCY), '--format', 'json'],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
@@ -116,7 +122,9 @@ async function main() {
       const r = await timedApply(emulator, dir, env);
       if (r.created !== RESOURCES) throw new Error(`run ${i + 1} created ${r.created} of ${RESOURCES}`);
       runs.push(r);
-      process.stderr.write(`run ${i + 1}/${RUNS}: wall ${fmt(r.wall)}, writes ${fmt(r.writes)}, maxInFlight ${r.stats.maxInFlight}\n`);
+      process.stderr.write(
+        `run ${i + 1}/${RUNS}: wall ${fmt(r.wall)}, writes ${fmt(r.writes)}, maxInFlight ${r.stats.maxInFlight}\n`,
+      );
     }
     const ideal = Math.ceil(RESOURCES / CONCURRENCY) * LATENCY_MS;
     const keys = RESOURCES - Math.floor(RESOURCES / 5);
@@ -125,7 +133,9 @@ async function main() {
     const last = runs[runs.length - 1].stats;
     const lines = [
       `apply: ${RESOURCES} resources (${keys} Keys, ${RESOURCES - keys} Keystores), emulator latency ${LATENCY_MS} ms, --concurrency ${CONCURRENCY}, median of ${RUNS}`,
-      `machine: ${cpus().length} cores, ${cpus()[0]?.model?.trim() ?? '?'}, Node ${process.version}, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+      `machine: ${cpus().length} cores, ${cpus()[0]?.model?.trim() ?? '?'}, Node ${process.version}, load ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
       '',
       `wall time (spawn to exit)        ${fmt(m((r) => r.wall))}   (min ${fmt(Math.min(...runs.map((r) => r.wall)))}, max ${fmt(Math.max(...runs.map((r) => r.wall)))})`,
       `  start-up + manifest load       ${fmt(m((r) => r.startup))}`,

@@ -19,7 +19,11 @@ const keyBody = (name) =>
     name,
     description: `benchmark key ${name}`,
     keyType: 'RSA',
-    cryptoKeyInfoEnvironmentList: ['production', 'test'].map((environmentName) => ({ environmentName, publicKey, privateKey })),
+    cryptoKeyInfoEnvironmentList: ['production', 'test'].map((environmentName) => ({
+      environmentName,
+      publicKey,
+      privateKey,
+    })),
   });
 
 /** Runs n requests through the pool with CONCURRENCY workers; returns requests/s. */
@@ -52,7 +56,12 @@ const emulator = await startEmulator({
 const pool = new Pool(emulator.url, { connections: CONCURRENCY, pipelining: 1 });
 const headers = { authorization: `Bearer ${emulator.token}`, 'content-type': 'application/json' };
 for (let i = 0; i < LISTED; i++) {
-  const { statusCode, body } = await pool.request({ method: 'POST', path: '/apiops/projects/Listed/keys/', headers, body: keyBody(`listed-${i}`) });
+  const { statusCode, body } = await pool.request({
+    method: 'POST',
+    path: '/apiops/projects/Listed/keys/',
+    headers,
+    body: keyBody(`listed-${i}`),
+  });
   await body.dump();
   if (statusCode !== 200) throw new Error(`seeding failed: ${statusCode}`);
 }
@@ -61,7 +70,12 @@ const scenarios = [
   { name: `list (${LISTED} keys)`, request: () => ({ method: 'GET', path: '/apiops/projects/Listed/keys/', headers }) },
   {
     name: 'create',
-    request: (i, run) => ({ method: 'POST', path: '/apiops/projects/Created/keys/', headers, body: keyBody(`created-${run}-${i}`) }),
+    request: (i, run) => ({
+      method: 'POST',
+      path: '/apiops/projects/Created/keys/',
+      headers,
+      body: keyBody(`created-${run}-${i}`),
+    }),
   },
 ];
 
@@ -83,9 +97,15 @@ await pool.close();
 await emulator.close();
 
 const fmt = (x) => Math.round(x).toLocaleString('en-US').padStart(9);
-console.log(`Emulator throughput: Node ${process.version}, concurrency ${CONCURRENCY}, ${REQUESTS} requests per run, no latency, client in-process`);
+console.log(
+  `Emulator throughput: Node ${process.version}, concurrency ${CONCURRENCY}, ${REQUESTS} requests per run, no latency, client in-process`,
+);
 console.log('');
-console.log(`${'operation'.padEnd(16)}${Array.from({ length: RUNS }, (_, i) => `run ${i + 1}`.padStart(9)).join(' ')}   median req/s`);
+console.log(
+  `${'operation'.padEnd(16)}${Array.from({ length: RUNS }, (_, i) => `run ${i + 1}`.padStart(9)).join(' ')}   median req/s`,
+);
 for (const row of rows) console.log(`${row.name.padEnd(16)}${row.rates.map(fmt).join(' ')}   ${fmt(row.median)}`);
 console.log('');
-console.log(`most requests in flight at once: ${maxInFlight} (1 is expected without latency: the handler never waits, so each request completes within one event-loop turn)`);
+console.log(
+  `most requests in flight at once: ${maxInFlight} (1 is expected without latency: the handler never waits, so each request completes within one event-loop turn)`,
+);

@@ -12,7 +12,13 @@ import { parseArgs } from 'node:util';
 import { startEmulator } from '../dist/emulator/index.js';
 import { runCli } from '../dist/cli/run.js';
 
-const { values } = parseArgs({ options: { resources: { type: 'string', default: '1000' }, runs: { type: 'string', default: '5' }, dir: { type: 'string', default: tmpdir() } } });
+const { values } = parseArgs({
+  options: {
+    resources: { type: 'string', default: '1000' },
+    runs: { type: 'string', default: '5' },
+    dir: { type: 'string', default: tmpdir() },
+  },
+});
 const total = Number(values.resources);
 const runs = Number(values.runs);
 
@@ -37,7 +43,11 @@ for (let i = 0; i < total; i++) {
     emulator.store.put('Payments', 'Keystore', {
       name,
       description: `Benchmark keystore ${i}`,
-      keyStoreEnvironmentList: ['production', 'test'].map((env) => ({ environmentName: env, type: 'PKCS12', file: b64(`P12${i}${env}${'x'.repeat(3000)}`) })),
+      keyStoreEnvironmentList: ['production', 'test'].map((env) => ({
+        environmentName: env,
+        type: 'PKCS12',
+        file: b64(`P12${i}${env}${'x'.repeat(3000)}`),
+      })),
     });
   }
 }
@@ -68,4 +78,6 @@ try {
 }
 const sorted = [...times].sort((a, b) => a - b);
 const median = sorted[Math.floor(sorted.length / 2)];
-console.log(`export of ${total} resources into ${values.dir} (${total / 2} Keys x 3 environments, ${total / 2} Keystores x 2): median ${median.toFixed(0)} ms of ${runs} runs [${times.map((t) => t.toFixed(0)).join(', ')}]`);
+console.log(
+  `export of ${total} resources into ${values.dir} (${total / 2} Keys x 3 environments, ${total / 2} Keystores x 2): median ${median.toFixed(0)} ms of ${runs} runs [${times.map((t) => t.toFixed(0)).join(', ')}]`,
+);

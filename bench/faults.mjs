@@ -130,6 +130,8 @@ export function faultsRows(f) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const config = benchConfig();
   const f = await measureFaults({ resources: config.sizes.faults, runs: config.runs, latencyMs: config.latencyMs });
-  console.log(`Apply under faults: ${int(f.resources)} resources, fail-rate ${FAULTS.failRate} (${FAULTS.failKinds.join(', ')}), Retry-After ${FAULTS.retryAfterSeconds} s, latency ${f.latencyMs} ms, concurrency ${f.concurrency}, ${f.runs} runs\n`);
+  console.log(
+    `Apply under faults: ${int(f.resources)} resources, fail-rate ${FAULTS.failRate} (${FAULTS.failKinds.join(', ')}), Retry-After ${FAULTS.retryAfterSeconds} s, latency ${f.latencyMs} ms, concurrency ${f.concurrency}, ${f.runs} runs\n`,
+  );
   console.log(textTable(...faultsRows(f)));
 }

@@ -38,7 +38,10 @@ function materialSet(index, password) {
   cert.serialNumber = (1000 + index).toString(16);
   cert.validity.notBefore = new Date(Date.now() - 86_400_000);
   cert.validity.notAfter = new Date(Date.now() + 10 * 365 * 86_400_000);
-  const subject = [{ name: 'commonName', value: `bench-${index}.example.com` }, { name: 'organizationName', value: 'Bench' }];
+  const subject = [
+    { name: 'commonName', value: `bench-${index}.example.com` },
+    { name: 'organizationName', value: 'Bench' },
+  ];
   cert.setSubject(subject);
   cert.setIssuer(subject);
   cert.sign(key, forge.md.sha256.create());
@@ -60,12 +63,14 @@ function documentFor(i, folderIndex) {
   const kind = slot >= 8 ? 'Keystore' : 'Key';
   const project = i % 2 === 0 ? 'Payments' : 'Identity';
   const name = `bench-current-${String(i).padStart(6, '0')}`;
-  const head = `apiVersion: apinizer-gitops/v1\nkind: ${kind}\nmetadata:\n  name: ${name}\n  project: ${project}\n` +
+  const head =
+    `apiVersion: apinizer-gitops/v1\nkind: ${kind}\nmetadata:\n  name: ${name}\n  project: ${project}\n` +
     `spec:\n  description: Benchmark ${kind.toLowerCase()} number ${i}\n`;
   const set = setFor(i);
   const env = (e, body) => `    - name: ${e}\n${body}`;
   if (kind === 'Keystore') {
-    const body = `      type: PKCS12\n      file: { fromFile: ../material/${set}.p12 }\n` +
+    const body =
+      `      type: PKCS12\n      file: { fromFile: ../material/${set}.p12 }\n` +
       `      password: { fromEnv: ${STORE_PASSWORD_VAR} }\n      alias: ${ALIAS}\n`;
     return `${head}  environments:\n${env('production', body)}${env('test', body)}`;
   }
@@ -78,8 +83,10 @@ function documentFor(i, folderIndex) {
     return `${head}  keyType: PUBLIC_KEY\n  environments:\n${env('production', body)}${env('test', body)}`;
   }
   const secret = (e) => `      content: { fromFile: ../material/secret-${folderIndex}-${e}.bin }\n`;
-  return `${head}  keyType: SECRET_KEY\n  algorithm: AES\n  environments:\n` +
-    `${env('production', secret('production'))}${env('test', secret('test'))}`;
+  return (
+    `${head}  keyType: SECRET_KEY\n  algorithm: AES\n  environments:\n` +
+    `${env('production', secret('production'))}${env('test', secret('test'))}`
+  );
 }
 
 /**
@@ -90,7 +97,10 @@ export async function generateCurrentManifests(dir, { resources = 10_000, perFil
   const password = `bench-${randomBytes(12).toString('hex')}`;
   const material = join(dir, 'material');
   await mkdir(material, { recursive: true });
-  const names = [...Array.from({ length: SHARED }, (_, i) => `s${i}`), ...Array.from({ length: DISTINCT }, (_, i) => `d${i}`)];
+  const names = [
+    ...Array.from({ length: SHARED }, (_, i) => `s${i}`),
+    ...Array.from({ length: DISTINCT }, (_, i) => `d${i}`),
+  ];
   for (const [i, name] of names.entries()) {
     const set = materialSet(i, password);
     await writeFile(join(material, `${name}.key.pem`), set.keyPem);
@@ -104,10 +114,12 @@ export async function generateCurrentManifests(dir, { resources = 10_000, perFil
     const folder = join(dir, `group-${String(folderIndex).padStart(3, '0')}`);
     if (f % FILES_PER_FOLDER === 0) {
       await mkdir(folder, { recursive: true });
-      for (const e of ['production', 'test']) await writeFile(join(material, `secret-${folderIndex}-${e}.bin`), randomBytes(32));
+      for (const e of ['production', 'test'])
+        await writeFile(join(material, `secret-${folderIndex}-${e}.bin`), randomBytes(32));
     }
     const docs = [];
-    for (let i = f * perFile; i < Math.min(resources, (f + 1) * perFile); i += 1) docs.push(documentFor(i, folderIndex));
+    for (let i = f * perFile; i < Math.min(resources, (f + 1) * perFile); i += 1)
+      docs.push(documentFor(i, folderIndex));
     const text = docs.join('---\n');
     bytes += Buffer.byteLength(text);
     await writeFile(join(folder, `manifests-${String(f).padStart(4, '0')}.yaml`), text);
@@ -122,6 +134,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.exit(1);
   }
   const r = await generateCurrentManifests(dir, { resources: Number(resources), perFile: Number(perFile) });
-  process.stdout.write(`${r.resources} resources in ${r.files} files (${(r.bytes / 1024 / 1024).toFixed(1)} MiB) under ${dir}\n`);
+  process.stdout.write(
+    `${r.resources} resources in ${r.files} files (${(r.bytes / 1024 / 1024).toFixed(1)} MiB) under ${dir}\n`,
+  );
   process.stdout.write(`export ${STORE_PASSWORD_VAR}=${r.env[STORE_PASSWORD_VAR]}\n`);
 }

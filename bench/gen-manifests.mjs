@@ -67,6 +67,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.exit(1);
   }
   const r = await generateManifests(dir, { resources: Number(resources), perFile: Number(perFile) });
-  process.stdout.write(`${r.resources} resources in ${r.files} files (${(r.bytes / 1024 / 1024).toFixed(1)} MiB) under ${dir}\n`);
+  process.stdout.write(
+    `${r.resources} resources in ${r.files} files (${(r.bytes / 1024 / 1024).toFixed(1)} MiB) under ${dir}\n`,
+  );
   process.stdout.write(`export ${PRIVATE_KEY_VAR}=${r.env[PRIVATE_KEY_VAR]}\n`);
 }

@@ -30,8 +30,13 @@ const CPU_MARK = '@@cpu ';
 function timeCli(args, env) {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const argv = HAS_TIME ? [GNU_TIME, ['-f', `${CPU_MARK}%U %S`, process.execPath, CLI, ...args]] : [process.execPath, [CLI, ...args]];
-    const child = spawn(argv[0], argv[1], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = HAS_TIME
+      ? [GNU_TIME, ['-f', `${CPU_MARK}%U %S`, process.execPath, CLI, ...args]]
+      : [process.execPath, [CLI, ...args]];
+    const child = spawn(argv[0], argv[1], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
@@ -42,7 +47,11 @@ function timeCli(args, env) {
       const mark = stderr.lastIndexOf(CPU_MARK);
       let cpuMs = Number.NaN;
       if (mark >= 0) {
-        const [user, sys] = stderr.slice(mark + CPU_MARK.length).trim().split(/\s+/).map(Number);
+        const [user, sys] = stderr
+          .slice(mark + CPU_MARK.length)
+          .trim()
+          .split(/\s+/)
+          .map(Number);
         cpuMs = (user + sys) * 1000;
         stderr = stderr.slice(0, mark);
       }
@@ -64,7 +73,8 @@ async function series(args, env, runs) {
   let last = '';
   for (let i = 0; i < runs; i += 1) {
     const r = await timeCli(args, env);
-    if (r.code !== 0) throw new Error(`validate exited ${r.code}:\n${r.stdout.slice(0, 2000)}${r.stderr.slice(0, 2000)}`);
+    if (r.code !== 0)
+      throw new Error(`validate exited ${r.code}:\n${r.stdout.slice(0, 2000)}${r.stderr.slice(0, 2000)}`);
     times.push(r.ms);
     cpu.push(r.cpuMs);
     last = r.stdout.trim().split('\n').pop();
@@ -88,10 +98,13 @@ try {
   const work = Math.max(1, full.median - startup.median);
   const cpuWork = Math.max(1, full.cpuMedian - startup.cpuMedian);
   const fmt = (x) => (Number.isFinite(x) ? `${Math.round(x).toLocaleString('en-US')} ms` : 'n/a');
-  const rate = (ms) => (Number.isFinite(ms) ? `${Math.round((gen.resources / ms) * 1000).toLocaleString('en-US')} documents/s` : 'n/a');
+  const rate = (ms) =>
+    Number.isFinite(ms) ? `${Math.round((gen.resources / ms) * 1000).toLocaleString('en-US')} documents/s` : 'n/a';
   const lines = [
     `validate: ${gen.resources.toLocaleString('en-US')} resources in ${gen.files.toLocaleString('en-US')} files (${(gen.bytes / 1024 / 1024).toFixed(1)} MiB), median of ${RUNS} runs`,
-    `  machine: ${cpus().length} cores, ${cpus()[0]?.model?.trim() ?? 'unknown CPU'}, Node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `  machine: ${cpus().length} cores, ${cpus()[0]?.model?.trim() ?? 'unknown CPU'}, Node ${process.version}, load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
     `  output: ${full.last}`,
     `  wall time, whole process:   ${fmt(full.median)}   (runs: ${full.times.map(fmt).join(', ')})`,
     `  start-up (empty folder):    ${fmt(startup.median)}   (runs: ${startup.times.map(fmt).join(', ')})`,

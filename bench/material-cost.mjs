@@ -71,13 +71,24 @@ export function materialCostRows(f) {
   const row = (what, m) => [what, int(f.resources), spread(m.wall), ms(m.cpu.median)];
   const verdict = f.overhead < f.target ? 'holds' : 'MISSED';
   return [
-    ['validate', 'resources', 'wall median (min - max)', 'CPU median', `checks' cost (target < ${pct(f.target)} over checks off)`],
+    [
+      'validate',
+      'resources',
+      'wall median (min - max)',
+      'CPU median',
+      `checks' cost (target < ${pct(f.target)} over checks off)`,
+    ],
     [
       [...row('checks on (default)', f.on), `+${pct(f.overhead)} wall, +${pct(f.cpuOverhead)} CPU: ${verdict}`],
       [...row('--skip-material-checks', f.off), ''],
       ['empty folder (start-up)', '0', spread(f.empty.wall), ms(f.empty.cpu.median), ''],
-      ['checks alone (on - off)', '', ms(f.on.wall.median - f.off.wall.median), ms(f.on.cpu.median - f.off.cpu.median),
-        `${pct(f.share)} of validate's wall time, ${pct(f.cpuShare)} of its CPU`],
+      [
+        'checks alone (on - off)',
+        '',
+        ms(f.on.wall.median - f.off.wall.median),
+        ms(f.on.cpu.median - f.off.cpu.median),
+        `${pct(f.share)} of validate's wall time, ${pct(f.cpuShare)} of its CPU`,
+      ],
     ],
   ];
 }

@@ -48,27 +48,58 @@ function makeValues(count) {
     if (slot < 4) {
       // A legacy key pair: two values that name each other.
       const pair = pairs[i % pairs.length];
-      const priv = { role: 'key-pair-private', form: 'legacy', base64: b64(pair.privateKey),
-        location: where(i, 'spec.environments[0].privateKey'), context: context(i, 'Key') };
-      const pub = { role: 'key-pair-public', form: 'legacy', base64: b64(pair.publicKey),
-        location: where(i, 'spec.environments[0].publicKey'), context: context(i, 'Key') };
+      const priv = {
+        role: 'key-pair-private',
+        form: 'legacy',
+        base64: b64(pair.privateKey),
+        location: where(i, 'spec.environments[0].privateKey'),
+        context: context(i, 'Key'),
+      };
+      const pub = {
+        role: 'key-pair-public',
+        form: 'legacy',
+        base64: b64(pair.publicKey),
+        location: where(i, 'spec.environments[0].publicKey'),
+        context: context(i, 'Key'),
+      };
       priv.pairWith = pub;
       values.push(priv, pub);
     } else if (slot < 6) {
-      values.push({ role: 'private-key', form: 'current', base64: b64(pairs[i % pairs.length].privateKey),
-        location: where(i, 'spec.environments[0].content'), context: context(i, 'Key') });
+      values.push({
+        role: 'private-key',
+        form: 'current',
+        base64: b64(pairs[i % pairs.length].privateKey),
+        location: where(i, 'spec.environments[0].content'),
+        context: context(i, 'Key'),
+      });
     } else if (slot < 8) {
       const file = certificates[i % certificates.length];
-      values.push({ role: 'public-key', form: 'current', base64: readFileSync(file).toString('base64'),
-        location: where(i, 'spec.environments[0].content'), context: context(i, 'Key') });
+      values.push({
+        role: 'public-key',
+        form: 'current',
+        base64: readFileSync(file).toString('base64'),
+        location: where(i, 'spec.environments[0].content'),
+        context: context(i, 'Key'),
+      });
     } else if (slot === 8) {
-      values.push({ role: 'secret-key', form: 'current', algorithm: 'AES', base64: randomBytes(32).toString('base64'),
-        location: where(i, 'spec.environments[0].content'), context: context(i, 'Key') });
+      values.push({
+        role: 'secret-key',
+        form: 'current',
+        algorithm: 'AES',
+        base64: randomBytes(32).toString('base64'),
+        location: where(i, 'spec.environments[0].content'),
+        context: context(i, 'Key'),
+      });
     } else {
       const store = stores[i % stores.length];
-      values.push({ role: 'keystore', form: 'current', base64: readFileSync(FIXTURES + store.file).toString('base64'),
+      values.push({
+        role: 'keystore',
+        form: 'current',
+        base64: readFileSync(FIXTURES + store.file).toString('base64'),
         keystore: { type: store.type, password: STORE_PASSWORD, alias: store.alias },
-        location: where(i, 'spec.environments[0].file'), context: context(i, 'Keystore') });
+        location: where(i, 'spec.environments[0].file'),
+        context: context(i, 'Keystore'),
+      });
     }
   }
   return values.slice(0, count);
@@ -89,12 +120,18 @@ function time(fn) {
 
 // One keystore open of each kind, first use (includes loading node-forge / jks-js) and then again.
 const firstOpen = stores.map((s) => {
-  const one = { role: 'keystore', form: 'current', base64: readFileSync(FIXTURES + s.file).toString('base64'),
+  const one = {
+    role: 'keystore',
+    form: 'current',
+    base64: readFileSync(FIXTURES + s.file).toString('base64'),
     keystore: { type: s.type, password: STORE_PASSWORD, alias: s.alias },
     location: { file: 'k.yaml', line: 1, column: 1, path: 'spec' },
-    context: { project: 'Bench', kind: 'Keystore', name: s.file, environment: 'production' } };
+    context: { project: 'Bench', kind: 'Keystore', name: s.file, environment: 'production' },
+  };
   const first = time(() => inspectMaterial([one], { ...options, cache: false })).ms;
-  const again = median(Array.from({ length: 3 }, () => time(() => inspectMaterial([one], { ...options, cache: false })).ms));
+  const again = median(
+    Array.from({ length: 3 }, () => time(() => inspectMaterial([one], { ...options, cache: false })).ms),
+  );
   return { file: s.file, first, again };
 });
 
@@ -120,12 +157,21 @@ const noCacheValues = makeValues(NO_CACHE_VALUES);
 const noCacheRun = time(() => inspectMaterial(noCacheValues, { ...options, cache: false }));
 const noCache = noCacheRun.ms;
 
-console.log(`material checks, ${VALUES} values (${RUNS} runs, median), Node ${process.version}, ` +
-  `load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`);
+console.log(
+  `material checks, ${VALUES} values (${RUNS} runs, median), Node ${process.version}, ` +
+    `load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`,
+);
 console.log(`  import of the module:                   ${fmt(importMs)}`);
-for (const s of firstOpen) console.log(`  open ${s.file.padEnd(18)} first ${fmt(s.first).padStart(9)}, again ${fmt(s.again)}`);
+for (const s of firstOpen)
+  console.log(`  open ${s.file.padEnd(18)} first ${fmt(s.first).padStart(9)}, again ${fmt(s.again)}`);
 console.log(`  load (read files, base64):              ${fmt(median(load))}`);
-console.log(`  inspect, cold content cache:            ${fmt(median(cold))}  (${(median(cold) / VALUES * 1000).toFixed(1)} µs/value), CPU ${fmt(median(coldCpu))}`);
-console.log(`  inspect, warm content cache:            ${fmt(median(warm))}  (${(median(warm) / VALUES * 1000).toFixed(1)} µs/value), CPU ${fmt(median(warmCpu))}`);
-console.log(`  inspect, no cache (${NO_CACHE_VALUES} values):        ${fmt(noCache)}  (${(noCache / NO_CACHE_VALUES * 1000).toFixed(1)} µs/value), CPU ${fmt(noCacheRun.cpuMs)}`);
+console.log(
+  `  inspect, cold content cache:            ${fmt(median(cold))}  (${((median(cold) / VALUES) * 1000).toFixed(1)} µs/value), CPU ${fmt(median(coldCpu))}`,
+);
+console.log(
+  `  inspect, warm content cache:            ${fmt(median(warm))}  (${((median(warm) / VALUES) * 1000).toFixed(1)} µs/value), CPU ${fmt(median(warmCpu))}`,
+);
+console.log(
+  `  inspect, no cache (${NO_CACHE_VALUES} values):        ${fmt(noCache)}  (${((noCache / NO_CACHE_VALUES) * 1000).toFixed(1)} µs/value), CPU ${fmt(noCacheRun.cpuMs)}`,
+);
 console.log(`  findings: ${report.findings.length}, certificates: ${report.certificates.length}`);

@@ -37,7 +37,9 @@ export async function writeCurlInputs(dir, out) {
   for (const r of load.state.resources) {
     const file = join(out, 'bodies', `${i++}.json`);
     await writeFile(file, JSON.stringify(toApiBody(r)));
-    lines.push(`/apiops/projects/${encodeURIComponent(r.project)}/${r.kind === 'Key' ? 'keys' : 'keystores'}/\t${file}`);
+    lines.push(
+      `/apiops/projects/${encodeURIComponent(r.project)}/${r.kind === 'Key' ? 'keys' : 'keystores'}/\t${file}`,
+    );
   }
   const list = join(out, 'list.tsv');
   await writeFile(list, `${lines.join('\n')}\n`);
@@ -75,7 +77,9 @@ export async function measureNaiveCurl({ resources, runs, latencyMs }) {
  */
 export function naiveCurlRows(f, ours) {
   if (f.missing) return null;
-  const rows = [['naive curl loop (sequential)', int(f.resources), f.runs, spread(f.wall), `${f.perResourceMs.toFixed(1)} ms`, '']];
+  const rows = [
+    ['naive curl loop (sequential)', int(f.resources), f.runs, spread(f.wall), `${f.perResourceMs.toFixed(1)} ms`, ''],
+  ];
   if (ours) {
     const loopAtN = f.perResourceMs * ours.resources;
     const extrapolated = ours.resources !== f.resources;
@@ -96,5 +100,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const f = await measureNaiveCurl({ resources: config.sizes.curl, runs: config.runs, latencyMs: config.latencyMs });
   console.log(`Naive shell loop, ${f.version ?? 'curl missing'}, emulator latency ${config.latencyMs} ms\n`);
   const rows = naiveCurlRows(f);
-  console.log(rows ? textTable(...rows) : 'curl is not installed: the baseline was not measured (apt-get install -y curl)');
+  console.log(
+    rows ? textTable(...rows) : 'curl is not installed: the baseline was not measured (apt-get install -y curl)',
+  );
 }

@@ -32,7 +32,9 @@ async function child([input, url, token, c]) {
     new Promise((resolve, reject) => {
       const req = request({ agent, hostname, port, method, path, headers }, (res) => {
         res.resume();
-        res.on('end', () => (res.statusCode < 300 ? resolve() : reject(new Error(`${method} ${path}: ${res.statusCode}`))));
+        res.on('end', () =>
+          res.statusCode < 300 ? resolve() : reject(new Error(`${method} ${path}: ${res.statusCode}`)),
+        );
       });
       req.on('error', reject);
       req.end(body);
@@ -58,7 +60,11 @@ async function writeInput(dir, file) {
   const load = await loadManifests([dir], { cwd: dir, env: { ...process.env, ...manifestEnv(dir) } });
   if (!load.state) throw new Error('the generated manifests do not load');
   const projects = [...new Set(load.state.resources.map((r) => r.project))];
-  const scopes = [...new Map(load.state.resources.map((r) => [`${r.project}/${r.kind}`, { project: r.project, kind: r.kind }])).values()];
+  const scopes = [
+    ...new Map(
+      load.state.resources.map((r) => [`${r.project}/${r.kind}`, { project: r.project, kind: r.kind }]),
+    ).values(),
+  ];
   const creates = load.state.resources.map((r) => ({
     path: `/apiops/projects/${encodeURIComponent(r.project)}/${r.kind === 'Key' ? 'keys' : 'keystores'}/`,
     body: JSON.stringify(toApiBody(r)),
@@ -67,7 +73,12 @@ async function writeInput(dir, file) {
 }
 
 /** Apply and the plain client alternately, `runs` times each per concurrency; busy time from the emulator. */
-export async function measurePlainClient({ resources = PLAIN.resources, latencyMs = PLAIN.latencyMs, concurrencies = PLAIN.concurrencies, runs }) {
+export async function measurePlainClient({
+  resources = PLAIN.resources,
+  latencyMs = PLAIN.latencyMs,
+  concurrencies = PLAIN.concurrencies,
+  runs,
+}) {
   const root = await tempDir();
   const dir = join(root, 'manifests');
   const input = join(root, 'plain.json');
@@ -85,12 +96,17 @@ export async function measurePlainClient({ resources = PLAIN.resources, latencyM
         apply.push({ busy: a.apiMs, cpu: a.cpuMs ?? Number.NaN });
         resetEmulator(emulator);
         const activity = trackActivity(emulator);
-        const run = await timeChild(process.execPath, [fileURLToPath(import.meta.url), '--child', input, emulator.url, emulator.token, String(c)], {
-          env: cleanEnv(),
-        });
+        const run = await timeChild(
+          process.execPath,
+          [fileURLToPath(import.meta.url), '--child', input, emulator.url, emulator.token, String(c)],
+          {
+            env: cleanEnv(),
+          },
+        );
         const { firstAt, lastAt } = activity.stop();
         expectExit(run, [0], `plain client at concurrency ${c}`);
-        if (emulator.stats().writes !== resources) throw new Error(`plain client wrote ${emulator.stats().writes} of ${resources}`);
+        if (emulator.stats().writes !== resources)
+          throw new Error(`plain client wrote ${emulator.stats().writes} of ${resources}`);
         plain.push({ busy: lastAt - firstAt, cpu: run.cpuMs ?? Number.NaN });
       }
       const applyBusy = summarise(apply.map((x) => x.busy));
@@ -114,7 +130,14 @@ export async function measurePlainClient({ resources = PLAIN.resources, latencyM
 /** The figure as [header, rows], for textTable or markdownTable. */
 export function plainClientRows(f) {
   return [
-    ['concurrency', 'apply busy median (min - max)', 'plain client busy median (min - max)', 'ratio', 'CPU apply / plain (whole process)', `target <= ${ratio(f.target)}`],
+    [
+      'concurrency',
+      'apply busy median (min - max)',
+      'plain client busy median (min - max)',
+      'ratio',
+      'CPU apply / plain (whole process)',
+      `target <= ${ratio(f.target)}`,
+    ],
     f.rows.map((r) => [
       r.concurrency,
       spread(r.applyBusy),
@@ -132,7 +155,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   } else {
     const config = benchConfig();
     const f = await measurePlainClient({ runs: config.runs, ...(config.quick ? { resources: 200 } : {}) });
-    console.log(`Apply vs a plain keep-alive client, ${int(f.resources)} creates from empty, latency ${f.latencyMs} ms, ${f.runs} runs each\n`);
+    console.log(
+      `Apply vs a plain keep-alive client, ${int(f.resources)} creates from empty, latency ${f.latencyMs} ms, ${f.runs} runs each\n`,
+    );
     console.log(textTable(...plainClientRows(f)));
   }
 }

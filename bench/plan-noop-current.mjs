@@ -23,7 +23,8 @@ export function currentRequestCounts(stats) {
   for (const [route, n] of Object.entries(stats.byRoute)) {
     if (route.includes('/export-file/')) c.exports += n;
     else if (/^GET \/apiops\/projects\/\{project\}\/key(store)?s\/$/.test(route)) c.lists += n;
-    else if (route === 'GET /apiops/projects/{project}/environments/' || route === 'GET /apiops/environments/{project}') c.environments += n;
+    else if (route === 'GET /apiops/projects/{project}/environments/' || route === 'GET /apiops/environments/{project}')
+      c.environments += n;
     else c.other += n;
   }
   return c;
@@ -37,7 +38,8 @@ export async function measurePlanNoopCurrent({ resources, runs }) {
   try {
     await writeCurrentManifestTree(dir, { resources });
     const seed = await timedApply(emulator, dir, { concurrency: PLAN_CONCURRENCY });
-    if ((seed.report?.summary?.created ?? 0) !== resources) throw new Error(`apply: created ${seed.report?.summary?.created} of ${resources}`);
+    if ((seed.report?.summary?.created ?? 0) !== resources)
+      throw new Error(`apply: created ${seed.report?.summary?.created} of ${resources}`);
     const args = { extraArgs: ['--concurrency', String(PLAN_CONCURRENCY)] };
     // One unmeasured run: page cache and the emulator's JIT warm, as for a CI runner's second plan.
     await timedPlan(emulator, dir, args);
@@ -46,8 +48,13 @@ export async function measurePlanNoopCurrent({ resources, runs }) {
     const expected = { lists: scopes.lists, environments: scopes.environments, exports: scopes.objectEnvironments };
     expected.total = expected.lists + expected.environments + expected.exports;
     const counts = samples.map((s) => currentRequestCounts(s.stats));
-    const minimal = counts.every((c) => c.total === expected.total && c.lists === expected.lists &&
-      c.environments === expected.environments && c.exports === expected.exports);
+    const minimal = counts.every(
+      (c) =>
+        c.total === expected.total &&
+        c.lists === expected.lists &&
+        c.environments === expected.environments &&
+        c.exports === expected.exports,
+    );
     return {
       resources,
       seedMs: seed.ms,
@@ -71,30 +78,45 @@ export async function measurePlanNoopCurrent({ resources, runs }) {
 export function planNoopCurrentRows(f) {
   const r = f.requests;
   return [
-    ['resources', 'wall median (min - max)', 'CPU', 'before 1st request', 'API phase', 'peak RSS',
-      'requests (lists + envs + exports + other)', 'minimal (lists + envs + one export per object and environment)'],
-    [[
-      int(f.resources),
-      spread(f.wall),
-      ms(f.cpu.median),
-      ms(f.startup.median),
-      ms(f.api.median),
-      mb(f.rss.median),
-      `${int(r.total)} (${r.lists} + ${r.environments} + ${int(r.exports)} + ${r.other})`,
-      `${int(f.expected.total)} (${f.expected.lists} + ${f.expected.environments} + ${int(f.expected.exports)}): ${f.minimal ? 'holds' : 'NOT minimal'}`,
-    ]],
+    [
+      'resources',
+      'wall median (min - max)',
+      'CPU',
+      'before 1st request',
+      'API phase',
+      'peak RSS',
+      'requests (lists + envs + exports + other)',
+      'minimal (lists + envs + one export per object and environment)',
+    ],
+    [
+      [
+        int(f.resources),
+        spread(f.wall),
+        ms(f.cpu.median),
+        ms(f.startup.median),
+        ms(f.api.median),
+        mb(f.rss.median),
+        `${int(r.total)} (${r.lists} + ${r.environments} + ${int(r.exports)} + ${r.other})`,
+        `${int(f.expected.total)} (${f.expected.lists} + ${f.expected.environments} + ${int(f.expected.exports)}): ${f.minimal ? 'holds' : 'NOT minimal'}`,
+      ],
+    ],
   ];
 }
 
 /** The requests of one run by route, one line each, for the record. */
 export function routeLines(f) {
-  return Object.entries(f.requests.byRoute).sort(([a], [b]) => a.localeCompare(b)).map(([route, n]) => `${route}  ${int(n)}`).join('\n');
+  return Object.entries(f.requests.byRoute)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([route, n]) => `${route}  ${int(n)}`)
+    .join('\n');
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const config = benchConfig();
   const f = await measurePlanNoopCurrent({ resources: config.sizes.planCurrent, runs: config.runs });
-  console.log(`No-op plan on a current-generation emulator, --concurrency ${PLAN_CONCURRENCY}, ${config.runs} runs; "${f.summaryLine}"\n`);
+  console.log(
+    `No-op plan on a current-generation emulator, --concurrency ${PLAN_CONCURRENCY}, ${config.runs} runs; "${f.summaryLine}"\n`,
+  );
   console.log(textTable(...planNoopCurrentRows(f)));
   console.log(`\nrequests of one run, by route:\n${routeLines(f)}`);
 }

@@ -31,7 +31,9 @@ export async function measurePlanNoop({ resources, runs, shared }) {
     const samples = await repeat(runs, () => timedPlan(emulator, dir));
     const expected = await treeScopes(dir);
     const counts = samples.map((s) => requestCounts(s.stats));
-    const minimal = counts.every((c) => c.total === expected.total && c.lists === expected.lists && c.environments === expected.environments);
+    const minimal = counts.every(
+      (c) => c.total === expected.total && c.lists === expected.lists && c.environments === expected.environments,
+    );
     return {
       resources,
       wall: summarise(samples.map((s) => s.ms)),
@@ -56,7 +58,16 @@ export async function measurePlanNoop({ resources, runs, shared }) {
 /** The figure as [header, rows], for textTable or markdownTable. */
 export function planNoopRows(f) {
   return [
-    ['resources', 'wall median (min - max)', 'CPU', 'before 1st request', 'API phase', 'peak RSS', 'requests (lists + envs)', `target <= ${ms(f.target)}, minimal requests`],
+    [
+      'resources',
+      'wall median (min - max)',
+      'CPU',
+      'before 1st request',
+      'API phase',
+      'peak RSS',
+      'requests (lists + envs)',
+      `target <= ${ms(f.target)}, minimal requests`,
+    ],
     [
       [
         int(f.resources),

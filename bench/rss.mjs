@@ -24,7 +24,8 @@ export async function measureApplyRss({ resources, runs, shared }) {
   const samples = await repeat(runs, async () => {
     resetEmulator(shared.emulator);
     const s = await timedApply(shared.emulator, shared.dir, { concurrency: 16 });
-    if ((s.report?.summary?.created ?? 0) !== resources) throw new Error(`apply: created ${s.report?.summary?.created} of ${resources}`);
+    if ((s.report?.summary?.created ?? 0) !== resources)
+      throw new Error(`apply: created ${s.report?.summary?.created} of ${resources}`);
     return s;
   });
   return {
@@ -52,11 +53,17 @@ export async function sharedTree(resources) {
 
 /** Peak RSS of apply and plan as [header, rows], for textTable or markdownTable. */
 export function rssRows(apply, plan) {
-  const row = (what, f) => [what, int(f.resources), spread(f.rss, mb), spread(f.wall), f.rss.max < TARGET_RSS_KB ? 'holds' : 'MISSED'];
-  return [['command', 'resources', 'peak RSS median (min - max)', 'wall median (min - max)', `target < ${mb(TARGET_RSS_KB)}`], [
-    row('apply from empty, concurrency 16, no latency', apply),
-    row('plan, no changes', plan),
-  ]];
+  const row = (what, f) => [
+    what,
+    int(f.resources),
+    spread(f.rss, mb),
+    spread(f.wall),
+    f.rss.max < TARGET_RSS_KB ? 'holds' : 'MISSED',
+  ];
+  return [
+    ['command', 'resources', 'peak RSS median (min - max)', 'wall median (min - max)', `target < ${mb(TARGET_RSS_KB)}`],
+    [row('apply from empty, concurrency 16, no latency', apply), row('plan, no changes', plan)],
+  ];
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

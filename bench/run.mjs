@@ -30,7 +30,9 @@ const machine = machineInfo();
 const sections = []; // {title, intro, table: [header, rows] | null, text?: string, load}
 const targets = []; // [target, measured, verdict]
 const say = (text) => process.stderr.write(`bench: ${text}\n`);
-const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((x) => x.trim().toLowerCase())) : undefined;
+const only = process.env.BENCH_ONLY
+  ? new Set(process.env.BENCH_ONLY.split(',').map((x) => x.trim().toLowerCase()))
+  : undefined;
 const figureId = (title) => (/^(\w+)\./.exec(title)?.[1] ?? 'other').toLowerCase();
 
 async function figure(title, fn) {
@@ -66,31 +68,50 @@ await figure('1. Load + validate (whole process)', async () => {
       `\`node bin/apinizer-gitops.js validate DIR\` on a bench/gen-manifests.mjs tree (10 documents per file), timed by bench/load.mjs: ` +
       `${config.runs} runs after one warm-up run. Documents/second after start-up = documents / (median wall - median wall on an empty folder); ` +
       `the empty-folder run pays Node start-up, module loading and schema compilation. ` +
-      (Number.isFinite(marginal) ? `Between the two sizes (the cost of one more document once everything paid once is paid): ${int(marginal)} documents/s.` : ''),
+      (Number.isFinite(marginal)
+        ? `Between the two sizes (the cost of one more document once everything paid once is paid): ${int(marginal)} documents/s.`
+        : ''),
     table: [
-      ['documents', 'wall median (min - max)', 'empty folder (start-up)', 'docs/s after start-up', 'docs/s overall', `target >= ${int(TARGET_DOCS_PER_SECOND)}/s`],
-      real.map((r) => [int(r.resources), spread(r.wall), ms(r.startup.median), int(r.docsPerSecond), int(r.overallDocsPerSecond), r.docsPerSecond >= TARGET_DOCS_PER_SECOND ? 'holds' : 'MISSED']),
+      [
+        'documents',
+        'wall median (min - max)',
+        'empty folder (start-up)',
+        'docs/s after start-up',
+        'docs/s overall',
+        `target >= ${int(TARGET_DOCS_PER_SECOND)}/s`,
+      ],
+      real.map((r) => [
+        int(r.resources),
+        spread(r.wall),
+        ms(r.startup.median),
+        int(r.docsPerSecond),
+        int(r.overallDocsPerSecond),
+        r.docsPerSecond >= TARGET_DOCS_PER_SECOND ? 'holds' : 'MISSED',
+      ]),
     ],
   };
 });
 
-await figure(`1b. Material checks: load + validate of ${int(config.sizes.material)} resources, checks on vs off`, async () => {
-  const f = await measureMaterialCost({ resources: config.sizes.material, runs: config.runs });
-  const pct = (x) => `${(x * 100).toFixed(0)} %`;
-  targets.push([
-    `material checks: validate of ${int(f.resources)} resources costs < ${pct(TARGET_MATERIAL_OVERHEAD)} more with them than without`,
-    `+${pct(f.overhead)} wall (${ms(f.on.wall.median)} / ${ms(f.off.wall.median)}), +${pct(f.cpuOverhead)} CPU; the checks are ${pct(f.share)} of validate's wall time`,
-    f.overhead < TARGET_MATERIAL_OVERHEAD ? 'holds' : 'MISSED',
-  ]);
-  return {
-    intro:
-      `\`validate DIR\` against \`validate DIR --skip-material-checks\` (the whole process), on a bench/gen-current.mjs tree: ${int(f.resources)} current-form resources ` +
-      `in ${int(f.files)} files whose secrets are real material (RSA-2048 private keys, certificates, PKCS12 stores opened with their password, AES keys): ` +
-      `${f.materialSets} sets of key, certificate and store, 3 shared by most resources and 20 used by every 50th. The two and an empty folder alternate run by run, ` +
-      `${f.runs} runs each after one warm-up; output "${f.summaryLine}". CPU is user + system of the child (/usr/bin/time).`,
-    table: materialCostRows(f),
-  };
-});
+await figure(
+  `1b. Material checks: load + validate of ${int(config.sizes.material)} resources, checks on vs off`,
+  async () => {
+    const f = await measureMaterialCost({ resources: config.sizes.material, runs: config.runs });
+    const pct = (x) => `${(x * 100).toFixed(0)} %`;
+    targets.push([
+      `material checks: validate of ${int(f.resources)} resources costs < ${pct(TARGET_MATERIAL_OVERHEAD)} more with them than without`,
+      `+${pct(f.overhead)} wall (${ms(f.on.wall.median)} / ${ms(f.off.wall.median)}), +${pct(f.cpuOverhead)} CPU; the checks are ${pct(f.share)} of validate's wall time`,
+      f.overhead < TARGET_MATERIAL_OVERHEAD ? 'holds' : 'MISSED',
+    ]);
+    return {
+      intro:
+        `\`validate DIR\` against \`validate DIR --skip-material-checks\` (the whole process), on a bench/gen-current.mjs tree: ${int(f.resources)} current-form resources ` +
+        `in ${int(f.files)} files whose secrets are real material (RSA-2048 private keys, certificates, PKCS12 stores opened with their password, AES keys): ` +
+        `${f.materialSets} sets of key, certificate and store, 3 shared by most resources and 20 used by every 50th. The two and an empty folder alternate run by run, ` +
+        `${f.runs} runs each after one warm-up; output "${f.summaryLine}". CPU is user + system of the child (/usr/bin/time).`,
+      table: materialCostRows(f),
+    };
+  },
+);
 
 // 5 then 2: apply at 10,000 from empty (peak RSS) leaves the emulator holding the tree the no-op plan needs.
 let planFigure;
@@ -103,7 +124,11 @@ await figure(`5. Peak RSS at ${int(config.sizes.rss)} resources`, async () => {
       ['apply', apply],
       ['plan', planFigure],
     ]) {
-      targets.push([`peak RSS of ${what} at ${int(f.resources)} resources < ${mb(TARGET_RSS_KB)}`, `${mb(f.rss.max)} (largest of ${f.rss.n} runs)`, f.rss.max < TARGET_RSS_KB ? 'holds' : 'MISSED']);
+      targets.push([
+        `peak RSS of ${what} at ${int(f.resources)} resources < ${mb(TARGET_RSS_KB)}`,
+        `${mb(f.rss.max)} (largest of ${f.rss.n} runs)`,
+        f.rss.max < TARGET_RSS_KB ? 'holds' : 'MISSED',
+      ]);
     }
     return {
       intro: `Peak RSS of the CLI process (${RSS_METHOD}); emulator in the bench process, no latency; apply at concurrency 16 from an empty server, plan with no changes right after. ${config.runs} runs each.`,
@@ -115,8 +140,15 @@ await figure(`5. Peak RSS at ${int(config.sizes.rss)} resources`, async () => {
 });
 
 await figure(`2. No-op plan at ${int(config.sizes.plan)} resources`, async () => {
-  const f = planFigure?.resources === config.sizes.plan ? planFigure : await measurePlanNoop({ resources: config.sizes.plan, runs: config.runs });
-  targets.push([`no-op plan at ${int(f.resources)} resources <= ${ms(f.target)} wall`, spread(f.wall), f.wall.median <= f.target ? 'holds' : 'MISSED']);
+  const f =
+    planFigure?.resources === config.sizes.plan
+      ? planFigure
+      : await measurePlanNoop({ resources: config.sizes.plan, runs: config.runs });
+  targets.push([
+    `no-op plan at ${int(f.resources)} resources <= ${ms(f.target)} wall`,
+    spread(f.wall),
+    f.wall.median <= f.target ? 'holds' : 'MISSED',
+  ]);
   targets.push([
     'no-op plan makes exactly the minimal requests',
     `${f.requests.total} requests: ${f.requests.lists} lists + ${f.requests.environments} environments (minimal: ${f.expected.lists} + ${f.expected.environments})`,
@@ -125,52 +157,64 @@ await figure(`2. No-op plan at ${int(config.sizes.plan)} resources`, async () =>
   return {
     intro:
       `\`plan DIR --detailed-exitcode\` (text output), emulator without latency, after one unmeasured run; exit 0 (no changes) in every run: "${f.summaryLine}". ` +
-      'Requests from the emulator\'s counters (GET /__emulator/stats); the minimum is one list per (project, kind) plus one environments call per project. ' +
+      "Requests from the emulator's counters (GET /__emulator/stats); the minimum is one list per (project, kind) plus one environments call per project. " +
       '"Before 1st request" is start-up plus manifest loading; "API phase" is first request to last answer.',
     table: planNoopRows(f),
   };
 });
 
-await figure(`2b. No-op plan at ${int(config.sizes.planCurrent)} resources on a current-generation server`, async () => {
-  const f = await measurePlanNoopCurrent({ resources: config.sizes.planCurrent, runs: config.runs });
-  targets.push([
-    `no-op plan at ${int(f.resources)} resources on a current-generation server, concurrency ${PLAN_CONCURRENCY}: wall time, exactly the minimal requests`,
-    `${spread(f.wall)}; ${int(f.requests.total)} requests: ${f.requests.lists} lists + ${f.requests.environments} environments + ${int(f.requests.exports)} exports`,
-    f.minimal ? 'requests minimal (no time target)' : 'requests NOT minimal',
-  ]);
-  return {
-    intro:
-      `\`plan DIR --detailed-exitcode --concurrency ${PLAN_CONCURRENCY}\` (text output) against the emulator started with generation 'current', no latency, ` +
-      `after an apply at concurrency ${PLAN_CONCURRENCY} that made the ${int(f.resources)} resources (bench/gen-current.mjs tree: current-form Keys and Keystores, ` +
-      'two environments each, real material), and one unmeasured plan. A current server returns no material in reads, so the plan reads it back through ' +
-      'export-file: the minimum is one list per (project, kind), one environments call per project (the generation probe) and one export per ' +
-      `(object, environment). Every run exited 0: "${f.summaryLine}". The requests of one run by route follow the table.`,
-    table: planNoopCurrentRows(f),
-    text: routeLines(f),
-  };
-});
+await figure(
+  `2b. No-op plan at ${int(config.sizes.planCurrent)} resources on a current-generation server`,
+  async () => {
+    const f = await measurePlanNoopCurrent({ resources: config.sizes.planCurrent, runs: config.runs });
+    targets.push([
+      `no-op plan at ${int(f.resources)} resources on a current-generation server, concurrency ${PLAN_CONCURRENCY}: wall time, exactly the minimal requests`,
+      `${spread(f.wall)}; ${int(f.requests.total)} requests: ${f.requests.lists} lists + ${f.requests.environments} environments + ${int(f.requests.exports)} exports`,
+      f.minimal ? 'requests minimal (no time target)' : 'requests NOT minimal',
+    ]);
+    return {
+      intro:
+        `\`plan DIR --detailed-exitcode --concurrency ${PLAN_CONCURRENCY}\` (text output) against the emulator started with generation 'current', no latency, ` +
+        `after an apply at concurrency ${PLAN_CONCURRENCY} that made the ${int(f.resources)} resources (bench/gen-current.mjs tree: current-form Keys and Keystores, ` +
+        'two environments each, real material), and one unmeasured plan. A current server returns no material in reads, so the plan reads it back through ' +
+        'export-file: the minimum is one list per (project, kind), one environments call per project (the generation probe) and one export per ' +
+        `(object, environment). Every run exited 0: "${f.summaryLine}". The requests of one run by route follow the table.`,
+      table: planNoopCurrentRows(f),
+      text: routeLines(f),
+    };
+  },
+);
 
 // 3 and 4.
 let c16;
-await figure(`3. Apply from empty, latency ${config.latencyMs} ms, concurrency ${config.concurrencies.join(', ')}`, async () => {
-  const f = await measureApplyConcurrency(config);
-  c16 = f.rows.find((r) => r.concurrency === 16);
-  for (const r of f.rows) {
-    if (r.target === undefined) continue;
-    targets.push([`apply at concurrency ${r.concurrency}, ${config.latencyMs} ms latency, within ${ratio(r.target)} of the ideal`, `${ratio(r.ratio)} (${ms(r.wall.median)} / ${ms(r.ideal.ms)}); API phase alone ${ratio(r.apiRatio)}`, r.ratio <= r.target ? 'holds' : 'MISSED']);
-  }
-  const c1 = f.rows.find((r) => r.concurrency === 1);
-  return {
-    intro:
-      `Each row is bench/apply.mjs (the whole CLI process, \`apply DIR --concurrency C --format json\`, from an empty emulator) on a bench/gen-manifests.mjs tree. ` +
-      'Ideal (the model): every call costs exactly the latency, nothing else costs anything; the product reads the environments of its P projects and the ' +
-      'lists of its S (project, kind) scopes in one round (bounded by the concurrency), then writes c at a time, Keys and Keystores side by side: ideal = (ceil((P + S)/c) + ceil(N/c)) x latency, here P = 2, S = 4. ' +
-      'Start-up and manifest loading are not in the ideal, so wall/ideal charges them to the product; API/ideal leaves them out. ' +
-      (c1 && c1.resources !== config.sizes.apply ? `Concurrency 1 costs N x ${config.latencyMs} ms per run, so it runs ${int(c1.resources)} resources ${c1.runs} times (BENCH_FULL=1 runs ${int(config.sizes.apply)}).` : ''),
-    table: applyConcurrencyRows(f),
-    maxInFlight64: f.rows.find((r) => r.concurrency === 64)?.maxInFlight,
-  };
-});
+await figure(
+  `3. Apply from empty, latency ${config.latencyMs} ms, concurrency ${config.concurrencies.join(', ')}`,
+  async () => {
+    const f = await measureApplyConcurrency(config);
+    c16 = f.rows.find((r) => r.concurrency === 16);
+    for (const r of f.rows) {
+      if (r.target === undefined) continue;
+      targets.push([
+        `apply at concurrency ${r.concurrency}, ${config.latencyMs} ms latency, within ${ratio(r.target)} of the ideal`,
+        `${ratio(r.ratio)} (${ms(r.wall.median)} / ${ms(r.ideal.ms)}); API phase alone ${ratio(r.apiRatio)}`,
+        r.ratio <= r.target ? 'holds' : 'MISSED',
+      ]);
+    }
+    const c1 = f.rows.find((r) => r.concurrency === 1);
+    return {
+      intro:
+        `Each row is bench/apply.mjs (the whole CLI process, \`apply DIR --concurrency C --format json\`, from an empty emulator) on a bench/gen-manifests.mjs tree. ` +
+        'Ideal (the model): every call costs exactly the latency, nothing else costs anything; the product reads the environments of its P projects and the ' +
+        'lists of its S (project, kind) scopes in one round (bounded by the concurrency), then writes c at a time, Keys and Keystores side by side: ideal = (ceil((P + S)/c) + ceil(N/c)) x latency, here P = 2, S = 4. ' +
+        'Start-up and manifest loading are not in the ideal, so wall/ideal charges them to the product; API/ideal leaves them out. ' +
+        (c1 && c1.resources !== config.sizes.apply
+          ? `Concurrency 1 costs N x ${config.latencyMs} ms per run, so it runs ${int(c1.resources)} resources ${c1.runs} times (BENCH_FULL=1 runs ${int(config.sizes.apply)}).`
+          : ''),
+      table: applyConcurrencyRows(f),
+      maxInFlight64: f.rows.find((r) => r.concurrency === 64)?.maxInFlight,
+    };
+  },
+);
 
 await figure('3b. Emulator headroom (bench/emulator-throughput.mjs)', async () => {
   const requests = config.quick ? 2000 : 10_000;
@@ -213,8 +257,17 @@ await figure('3c. Apply vs a plain keep-alive client (bench/plain-client.mjs)', 
 });
 
 await figure('4. Naive shell loop baseline (curl per resource, sequential)', async () => {
-  if (!curlVersion()) return { intro: 'curl is not installed, so the baseline was not measured. The bench needs curl: `apt-get install -y curl`.', table: null };
-  const f = await measureNaiveCurl({ resources: config.sizes.curl, runs: config.runsCurl, latencyMs: config.latencyMs });
+  if (!curlVersion())
+    return {
+      intro:
+        'curl is not installed, so the baseline was not measured. The bench needs curl: `apt-get install -y curl`.',
+      table: null,
+    };
+  const f = await measureNaiveCurl({
+    resources: config.sizes.curl,
+    runs: config.runsCurl,
+    latencyMs: config.latencyMs,
+  });
   const ours = c16 ? { concurrency: 16, resources: c16.resources, runs: c16.runs, wall: c16.wall } : undefined;
   return {
     intro:
@@ -231,7 +284,11 @@ await figure('6. Watch', async () => {
   const w = await watchFigure(config.quick);
   if (!w) return { intro: "not measured yet: bench/watch.mjs (the watch owner's) has not landed.", table: null };
   const limit = w.debounceMs + 100;
-  targets.push([`watch save-to-write median < debounce + 100 ms (${limit} ms)`, `${ms(w.median)} (p95 ${ms(w.p95)}, ${w.edits} edits)`, w.median < limit ? 'holds' : 'MISSED']);
+  targets.push([
+    `watch save-to-write median < debounce + 100 ms (${limit} ms)`,
+    `${ms(w.median)} (p95 ${ms(w.p95)}, ${w.edits} edits)`,
+    w.median < limit ? 'holds' : 'MISSED',
+  ]);
   return {
     intro:
       `bench/watch.mjs (the watch owner's): \`watch DIR --debounce ${w.debounceMs} --concurrency 16\` as a child, emulator without latency. ` +
@@ -240,7 +297,10 @@ await figure('6. Watch', async () => {
     table: [
       ['measure', 'value'],
       [
-        [`save-to-write latency, ${w.edits} edits`, `median ${ms(w.median)}, p95 ${ms(w.p95)} (min ${ms(w.min)}, max ${ms(w.max)})`],
+        [
+          `save-to-write latency, ${w.edits} edits`,
+          `median ${ms(w.median)}, p95 ${ms(w.p95)} (min ${ms(w.min)}, max ${ms(w.max)})`,
+        ],
         ...w.idle.map((r) => [
           `idle watcher, ${int(r.resources)} resources in ${int(r.files)} files (${r.perFile} per file)`,
           `idle RSS ${r.idleMb.toFixed(1)} MB, peak ${r.peakMb.toFixed(1)} MB; start apply ${r.startSeconds.toFixed(1)} s`,
@@ -269,9 +329,13 @@ await figure(`7. Apply under faults, ${int(config.sizes.faults)} resources`, asy
   };
 });
 
-await figure('Other owners\' benchmarks', async () => {
+await figure("Other owners' benchmarks", async () => {
   const parts = [];
-  const exp = await runBenchScript('export.mjs', ['--runs', String(config.runs), ...(config.quick ? ['--resources', '200'] : [])]);
+  const exp = await runBenchScript('export.mjs', [
+    '--runs',
+    String(config.runs),
+    ...(config.quick ? ['--resources', '200'] : []),
+  ]);
   if (exp) parts.push(`$ node bench/export.mjs --runs ${config.runs}\n${exp.stdout.trim()}`);
   return { intro: 'Printed as they print them.', table: null, text: parts.join('\n\n') || 'none found' };
 });
@@ -282,12 +346,15 @@ const minutes = (performance.now() - started) / 60_000;
 // --- Output -----------------------------------------------------------------------------------
 const machineLine = `${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB.toFixed(1)} GiB memory, Node ${machine.node}, ${machine.os}`;
 const commitLine = `${machine.commit}${machine.dirty ? ' (with uncommitted changes in tracked files)' : ''}`;
-const busy = machine.load[0] > machine.cores * 0.5 || sections.some((s) => Number(s.load.split(' ')[0]) > machine.cores * 0.5);
+const busy =
+  machine.load[0] > machine.cores * 0.5 || sections.some((s) => Number(s.load.split(' ')[0]) > machine.cores * 0.5);
 
 const text = [];
 text.push(`apinizer-gitops benchmarks, ${machine.date}`);
 text.push(`machine: ${machineLine}`);
-text.push(`commit: ${commitLine}; runs per figure: ${config.runs}${config.quick ? ' (BENCH_QUICK: small sizes, figures not meaningful)' : ''}; took ${minutes.toFixed(1)} min`);
+text.push(
+  `commit: ${commitLine}; runs per figure: ${config.runs}${config.quick ? ' (BENCH_QUICK: small sizes, figures not meaningful)' : ''}; took ${minutes.toFixed(1)} min`,
+);
 for (const s of sections) {
   text.push('', `== ${s.title} (load average at start ${s.load})`);
   if (s.table) text.push(textTable(...s.table));
@@ -303,8 +370,12 @@ md.push('Written by `npm run bench` (bench/run.mjs); how to read and re-run them
 md.push(`- Date: ${machine.date}`);
 md.push(`- Machine: ${machineLine}`);
 md.push(`- Commit: ${commitLine}`);
-md.push(`- Runs per figure: ${config.runs} (median, with min and max)${config.quick ? '. **BENCH_QUICK: small sizes, these figures are only a check that the bench works.**' : ''}`);
-md.push(`- Load average (1, 5, 15 min) at the start: ${loadText(machine.load)}; at the end: ${endLoad}. The whole bench took ${minutes.toFixed(1)} minutes.`);
+md.push(
+  `- Runs per figure: ${config.runs} (median, with min and max)${config.quick ? '. **BENCH_QUICK: small sizes, these figures are only a check that the bench works.**' : ''}`,
+);
+md.push(
+  `- Load average (1, 5, 15 min) at the start: ${loadText(machine.load)}; at the end: ${endLoad}. The whole bench took ${minutes.toFixed(1)} minutes.`,
+);
 if (busy) {
   md.push(
     `- **Noisy**: the machine has ${machine.cores} cores and was shared with other engineers' builds and test suites while these figures were taken ` +
@@ -313,13 +384,21 @@ if (busy) {
 }
 md.push('', '## Targets', '', markdownTable(['target', 'measured', 'verdict'], targets));
 for (const s of sections) {
-  md.push('', `## ${s.title}`, '', `Load average at the start: ${s.load}; took ${s.seconds.toFixed(0)} s.`, '', s.intro);
+  md.push(
+    '',
+    `## ${s.title}`,
+    '',
+    `Load average at the start: ${s.load}; took ${s.seconds.toFixed(0)} s.`,
+    '',
+    s.intro,
+  );
   if (s.table) md.push('', markdownTable(...s.table));
   if (s.text) md.push('', '```', s.text, '```');
 }
 if (only) {
   const path = join(ROOT, 'bench', 'RESULTS.md');
-  const note = `- Figures ${[...only].join(', ')} measured alone (BENCH_ONLY) on ${machine.date} at commit ${commitLine}, ` +
+  const note =
+    `- Figures ${[...only].join(', ')} measured alone (BENCH_ONLY) on ${machine.date} at commit ${commitLine}, ` +
     `load average ${loadText(machine.load)} at the start and ${endLoad} at the end; the rest is from the run above.`;
   await writeFile(path, mergeResults(await readFile(path, 'utf8').catch(() => md.join('\n')), sections, targets, note));
 } else {
@@ -335,8 +414,16 @@ say(`wrote bench/RESULTS.md (${minutes.toFixed(1)} min)`);
 function mergeResults(old, newSections, newTargets, note) {
   const blocks = old.replace(/\n+$/, '').split(/\n(?=## )/);
   const sectionMd = (s) =>
-    [`## ${s.title}`, '', `Load average at the start: ${s.load}; took ${s.seconds.toFixed(0)} s.`, '', s.intro,
-      ...(s.table ? ['', markdownTable(...s.table)] : []), ...(s.text ? ['', '```', s.text, '```'] : []), ''].join('\n');
+    [
+      `## ${s.title}`,
+      '',
+      `Load average at the start: ${s.load}; took ${s.seconds.toFixed(0)} s.`,
+      '',
+      s.intro,
+      ...(s.table ? ['', markdownTable(...s.table)] : []),
+      ...(s.text ? ['', '```', s.text, '```'] : []),
+      '',
+    ].join('\n');
   for (const s of newSections) {
     const at = blocks.findIndex((b) => b.startsWith(`## ${figureId(s.title)}.`));
     if (at >= 0) {

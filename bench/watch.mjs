@@ -36,7 +36,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Starts `watch DIR` as a child; resolves helpers once its start cycle has finished. */
 async function startWatch(emulator, dir, env, extraArgs = []) {
   const args = [CLI_BIN, 'watch', dir, '--debounce', String(DEBOUNCE_MS), '--concurrency', '16', ...extraArgs];
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: cliEnvFor(emulator, { LOG_LEVEL: 'info', ...env }), stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: cliEnvFor(emulator, { LOG_LEVEL: 'info', ...env }),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const cycles = [];
   let partial = '';
   let tail = '';
@@ -115,7 +119,9 @@ async function timeEdits(emulator, watch, files, count) {
 
 /** The paths of the `n` files bench/gen-manifests.mjs wrote (100 per group folder). */
 function manifestFiles(dir, n) {
-  return Array.from({ length: n }, (_, f) => join(dir, `group-${String(Math.floor(f / 100)).padStart(3, '0')}`, `manifests-${String(f).padStart(4, '0')}.yaml`));
+  return Array.from({ length: n }, (_, f) =>
+    join(dir, `group-${String(Math.floor(f / 100)).padStart(3, '0')}`, `manifests-${String(f).padStart(4, '0')}.yaml`),
+  );
 }
 
 async function measureLatency(emulator) {
@@ -183,7 +189,10 @@ try {
     `  save-to-write, one edit (median of ${LARGE_EDITS} edits per run): median ${f(edit.median)} (${f(edit.min)}..${f(edit.max)}) (target < ${DEBOUNCE_MS + 100} ms)`,
     `  idle RSS ${IDLE_SETTLE_MS / 1000} s after the start cycle: median ${mb(rss.median)} (${mb(rss.min)}..${mb(rss.max)}) (target < 200 MB); peak (VmHWM) median ${mb(hwm.median)} (${mb(hwm.min)}..${mb(hwm.max)})`,
     `  ${int(large.files)} files (1 per file): idle RSS ${mb(rss.median)}, peak ${mb(hwm.median)}; start apply of ${int(first.created)} creates took ${(first.startMs / 1000).toFixed(1)} s; ` +
-      `restarts over the applied server took ${large.runs.slice(1).map((r) => (r.startMs / 1000).toFixed(1)).join(', ')} s`,
+      `restarts over the applied server took ${large.runs
+        .slice(1)
+        .map((r) => (r.startMs / 1000).toFixed(1))
+        .join(', ')} s`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {

@@ -74,7 +74,13 @@ const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-
  */
 export function printable(text: string): string {
   return text.replace(UNPRINTABLE, (c) =>
-    c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    c === '\n'
+      ? '\\n'
+      : c === '\r'
+        ? '\\r'
+        : c === '\t'
+          ? '\\t'
+          : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }
 
@@ -140,7 +146,15 @@ export function formatGithubAnnotation(d: Diagnostic): string {
  * stable order, `resource` only when known.
  */
 export function diagnosticToJson(d: Diagnostic): Diagnostic {
-  const out: Diagnostic = { code: d.code, severity: d.severity, message: d.message, file: d.file, line: d.line, column: d.column, path: d.path };
+  const out: Diagnostic = {
+    code: d.code,
+    severity: d.severity,
+    message: d.message,
+    file: d.file,
+    line: d.line,
+    column: d.column,
+    path: d.path,
+  };
   if (d.resource !== undefined) out.resource = d.resource;
   return out;
 }

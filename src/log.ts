@@ -23,7 +23,10 @@ const CREDENTIAL_NAMES = ['token', 'authorization', 'password', 'client_secret',
  * `(sensitive value)`); this is the second belt.
  */
 export function redactPaths(): string[] {
-  const names = new Set([...CREDENTIAL_NAMES, ...allKinds().flatMap((d) => [...d.redactNames, ...secretFieldsOf(d).map((f) => f.name)])]);
+  const names = new Set([
+    ...CREDENTIAL_NAMES,
+    ...allKinds().flatMap((d) => [...d.redactNames, ...secretFieldsOf(d).map((f) => f.name)]),
+  ]);
   return [...names].flatMap((n) => [n, `*.${n}`]).concat(['headers.authorization', '*.headers.authorization']);
 }
 

@@ -12,7 +12,6 @@ export type BuiltinKind = 'Key' | 'Keystore';
 /** The two generations of the Apinizer API (SPEC §2b); also the two forms a manifest can take. */
 export type ApiGeneration = 'legacy' | 'current';
 
-
 export const API_VERSION = 'apinizer-gitops/v1';
 
 /** `updateReferencedJwks` scope sent with an update so JWKs made from the object follow it. */

@@ -67,7 +67,20 @@ export function isBase64(text: string): boolean {
   let padding = 0;
   for (let i = 0; i < text.length; i += 1) {
     const c = text.charCodeAt(i);
-    const cls = c < 128 ? BASE64_CLASS[c] : c === 0xa0 || c === 0xfeff || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0x1680 ? 3 : 0;
+    const cls =
+      c < 128
+        ? BASE64_CLASS[c]
+        : c === 0xa0 ||
+            c === 0xfeff ||
+            (c >= 0x2000 && c <= 0x200a) ||
+            c === 0x2028 ||
+            c === 0x2029 ||
+            c === 0x202f ||
+            c === 0x205f ||
+            c === 0x3000 ||
+            c === 0x1680
+          ? 3
+          : 0;
     if (cls === 3) continue;
     if (cls === 0) return false;
     if (cls === 2) padding += 1;

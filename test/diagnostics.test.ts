@@ -56,7 +56,9 @@ describe('diagnostic formatters', () => {
       'a\\n::warning file=x::pwned\\r\\u001b[31mred\\u0007\\u2028\\u202e.yaml:3:5 Key P/\\u001b]0;title\\u0007: spec.keyType: bad\\nvalue [schema]',
     );
     expect(formatDiagnosticBody(diag())).toBe('spec.keyType: must be a string [schema]');
-    expect(formatDiagnostic(diag({ file: 'k.yaml', severity: 'warning' }))).toBe('k.yaml:3:5 warning: spec.keyType: must be a string [schema]');
+    expect(formatDiagnostic(diag({ file: 'k.yaml', severity: 'warning' }))).toBe(
+      'k.yaml:3:5 warning: spec.keyType: must be a string [schema]',
+    );
   });
 
   it('GitHub annotations use GitHub escaping (% CR LF, and : , in properties) and escape other controls', () => {
@@ -74,15 +76,23 @@ describe('diagnostic formatters', () => {
 describe('validate (through runCli) with a hostile file name', () => {
   it('prints no raw control character and no line a runner would take as a workflow command', async () => {
     const dir = tempTree({});
-    writeFileSync(join(dir, 'x\n::warning title=injected::pwned\u001b[2J.yaml'), edit(KEY, 'keyType: RSA', 'keyType: rsa'));
+    writeFileSync(
+      join(dir, 'x\n::warning title=injected::pwned\u001b[2J.yaml'),
+      edit(KEY, 'keyType: RSA', 'keyType: rsa'),
+    );
     const run = await runCliHere(['validate', '.'], { cwd: dir, env: { GITHUB_ACTIONS: 'true' } });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     for (const out of [run.stdout, run.stderr]) {
       for (const line of out.split('\n')) {
         expect(line).not.toMatch(RAW_CONTROL);
-        if (line.startsWith('::')) expect(line).toMatch(/^::error file=x%0A%3A%3Awarning title=injected%3A%3Apwned\\u001b\[2J\.yaml,line=7,col=3::/);
+        if (line.startsWith('::'))
+          expect(line).toMatch(
+            /^::error file=x%0A%3A%3Awarning title=injected%3A%3Apwned\\u001b\[2J\.yaml,line=7,col=3::/,
+          );
       }
     }
-    expect(run.stdout).toContain('x\\n::warning title=injected::pwned\\u001b[2J.yaml:7:3 Key Payments/payments-signing: spec.keyType:');
+    expect(run.stdout).toContain(
+      'x\\n::warning title=injected::pwned\\u001b[2J.yaml:7:3 Key Payments/payments-signing: spec.keyType:',
+    );
   });
 });

@@ -38,7 +38,9 @@ export async function timedPlan(emulator, dir, { codes = [0], extraArgs = [] } =
   emulator.resetStats();
   const activity = trackActivity(emulator);
   const t0 = performance.now();
-  const run = await timeCli(['plan', dir, '--detailed-exitcode', ...extraArgs], { env: cliEnvFor(emulator, manifestEnv(dir)) });
+  const run = await timeCli(['plan', dir, '--detailed-exitcode', ...extraArgs], {
+    env: cliEnvFor(emulator, manifestEnv(dir)),
+  });
   const { firstAt, lastAt } = activity.stop();
   expectExit(run, codes, 'plan');
   return {
@@ -46,7 +48,12 @@ export async function timedPlan(emulator, dir, { codes = [0], extraArgs = [] } =
     stats: emulator.stats(),
     startupMs: firstAt === undefined ? Number.NaN : firstAt - t0,
     apiMs: firstAt === undefined || lastAt === undefined ? Number.NaN : lastAt - firstAt,
-    summaryLine: run.stdout.trim().split('\n').filter((l) => l.startsWith('Plan:') || l.startsWith('No changes')).pop() ?? '',
+    summaryLine:
+      run.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('Plan:') || l.startsWith('No changes'))
+        .pop() ?? '',
   };
 }
 

@@ -21,9 +21,11 @@ const emulator = await startBenchEmulator();
 
 async function pool(items, fn) {
   let next = 0;
-  await Promise.all(Array.from({ length: Number(c) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Number(c) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 async function product() {
@@ -38,22 +40,39 @@ async function product() {
 async function plain() {
   const agent = new Agent({ keepAlive: true, maxSockets: Number(c) });
   const { hostname, port } = new URL(emulator.url);
-  const headers = { authorization: `Bearer ${emulator.token}`, accept: 'application/json', 'content-type': 'application/json' };
-  await pool(resources, (r) => new Promise((resolve, reject) => {
-    const path = `/apiops/projects/${encodeURIComponent(r.project)}/${r.kind === 'Key' ? 'keys' : 'keystores'}/`;
-    const req = request({ agent, hostname, port, method: 'POST', path, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (d) => (text += d)).on('end', () => (JSON.parse(text), res.statusCode < 300 ? resolve() : reject(new Error(String(res.statusCode)))));
-    });
-    req.on('error', reject);
-    req.end(JSON.stringify(toApiBody(r)));
-  }));
+  const headers = {
+    authorization: `Bearer ${emulator.token}`,
+    accept: 'application/json',
+    'content-type': 'application/json',
+  };
+  await pool(
+    resources,
+    (r) =>
+      new Promise((resolve, reject) => {
+        const path = `/apiops/projects/${encodeURIComponent(r.project)}/${r.kind === 'Key' ? 'keys' : 'keystores'}/`;
+        const req = request({ agent, hostname, port, method: 'POST', path, headers }, (res) => {
+          let text = '';
+          res
+            .setEncoding('utf8')
+            .on('data', (d) => (text += d))
+            .on(
+              'end',
+              () => (JSON.parse(text), res.statusCode < 300 ? resolve() : reject(new Error(String(res.statusCode)))),
+            );
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify(toApiBody(r)));
+      }),
+  );
   agent.destroy();
 }
 
 const results = { product: [], plain: [] };
 for (let i = 0; i < 5; i++) {
-  for (const [name, fn] of [['product', product], ['plain', plain]]) {
+  for (const [name, fn] of [
+    ['product', product],
+    ['plain', plain],
+  ]) {
     resetEmulator(emulator);
     const t0 = process.cpuUsage();
     await fn();
@@ -62,7 +81,11 @@ for (let i = 0; i < 5; i++) {
   }
 }
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`CPU per request (client + in-process emulator), ${resources.length} creates at concurrency ${c}, median of 5:`);
-console.log(`  product client: ${(med(results.product) * 1000).toFixed(0)} µs   plain node:http: ${(med(results.plain) * 1000).toFixed(0)} µs   ratio ${(med(results.product) / med(results.plain)).toFixed(2)}x`);
+console.log(
+  `CPU per request (client + in-process emulator), ${resources.length} creates at concurrency ${c}, median of 5:`,
+);
+console.log(
+  `  product client: ${(med(results.product) * 1000).toFixed(0)} µs   plain node:http: ${(med(results.plain) * 1000).toFixed(0)} µs   ratio ${(med(results.product) / med(results.plain)).toFixed(2)}x`,
+);
 await emulator.close();
 await removeTree(root);

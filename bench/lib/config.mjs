@@ -18,10 +18,33 @@ export function benchConfig(env = process.env) {
     runsC1: full ? runs : Math.min(runs, 3),
     latencyMs: 50,
     sizes: quick
-      ? { load: [100, 1000], plan: 1000, apply: 200, applyC1: 50, curl: 50, rss: 1000, faults: 100, material: 1000, planCurrent: 1000 }
-      : { load: [1000, 10000], plan: 10000, apply: 2000, applyC1: full ? 2000 : 400, curl: full ? 2000 : 200, rss: 10000, faults: 500, material: 10000, planCurrent: 10000 },
+      ? {
+          load: [100, 1000],
+          plan: 1000,
+          apply: 200,
+          applyC1: 50,
+          curl: 50,
+          rss: 1000,
+          faults: 100,
+          material: 1000,
+          planCurrent: 1000,
+        }
+      : {
+          load: [1000, 10000],
+          plan: 10000,
+          apply: 2000,
+          applyC1: full ? 2000 : 400,
+          curl: full ? 2000 : 200,
+          rss: 10000,
+          faults: 500,
+          material: 10000,
+          planCurrent: 10000,
+        },
     /** The sequential curl loop costs N x latency per run: fewer runs unless BENCH_FULL. */
     runsCurl: full ? runs : Math.min(runs, 3),
-    concurrencies: (env.BENCH_CONCURRENCY ?? (full ? '1,4,16,64' : '16,64')).split(',').map(Number).filter((c) => c >= 1 && c <= 64),
+    concurrencies: (env.BENCH_CONCURRENCY ?? (full ? '1,4,16,64' : '16,64'))
+      .split(',')
+      .map(Number)
+      .filter((c) => c >= 1 && c <= 64),
   };
 }

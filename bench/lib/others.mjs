@@ -60,7 +60,11 @@ export async function watchFigure(quick) {
   const lat = /median (\d+) ms, p95 (\d+) ms, min (\d+) ms, max (\d+) ms/.exec(out);
   const head = /debounce (\d+) ms, (\d+) edits/.exec(out);
   if (!lat || !head) throw new Error(`bench/watch.mjs: unexpected output:\n${out}`);
-  const idle = [...out.matchAll(/([\d,]+) files \((\d+) per file\): idle RSS ([\d.]+) MB, peak ([\d.]+) MB; start apply of ([\d,]+) creates took ([\d.]+) s/g)].map((m) => ({
+  const idle = [
+    ...out.matchAll(
+      /([\d,]+) files \((\d+) per file\): idle RSS ([\d.]+) MB, peak ([\d.]+) MB; start apply of ([\d,]+) creates took ([\d.]+) s/g,
+    ),
+  ].map((m) => ({
     files: num(m[1]),
     perFile: num(m[2]),
     idleMb: Number(m[3]),

@@ -15,7 +15,9 @@ export const CLI_BIN = join(ROOT, 'bin', 'apinizer-gitops.js');
 
 const GNU_TIME = '/usr/bin/time';
 /** How peak RSS is measured on this machine, for the results page. */
-export const RSS_METHOD = existsSync(GNU_TIME) ? '/usr/bin/time -f %M (getrusage ru_maxrss of the child)' : 'VmHWM from /proc/PID/status, sampled every 10 ms';
+export const RSS_METHOD = existsSync(GNU_TIME)
+  ? '/usr/bin/time -f %M (getrusage ru_maxrss of the child)'
+  : 'VmHWM from /proc/PID/status, sampled every 10 ms';
 
 /** A clean environment for the CLI: PATH, HOME, TMPDIR only, plus `extra` (nothing from APINIZER_*). */
 export function cleanEnv(extra = {}) {
@@ -49,7 +51,11 @@ export async function timeChild(command, args, options = {}) {
   try {
     return await new Promise((resolve, reject) => {
       const start = performance.now();
-      const child = spawn(cmd, argv, { cwd: options.cwd ?? ROOT, env: options.env ?? cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(cmd, argv, {
+        cwd: options.cwd ?? ROOT,
+        env: options.env ?? cleanEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
@@ -96,7 +102,9 @@ export function timeCli(args, options = {}) {
 /** Throws with the child's stderr when it did not exit with one of `codes`. */
 export function expectExit(run, codes, what) {
   if (!codes.includes(run.code)) {
-    throw new Error(`${what}: exit ${run.code ?? run.signal}, expected ${codes.join(' or ')}\n${run.stderr.slice(-2000)}${run.stdout.slice(-1000)}`);
+    throw new Error(
+      `${what}: exit ${run.code ?? run.signal}, expected ${codes.join(' or ')}\n${run.stderr.slice(-2000)}${run.stdout.slice(-1000)}`,
+    );
   }
   return run;
 }

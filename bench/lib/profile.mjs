@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 function frameKey(node) {
   const f = node.callFrame;
-  const where = f.url ? `${f.url.replace(/^file:\/\//, '').replace(/.*\/(node_modules|dist|src)\//, '$1/')}:${f.lineNumber + 1}` : '';
+  const where = f.url
+    ? `${f.url.replace(/^file:\/\//, '').replace(/.*\/(node_modules|dist|src)\//, '$1/')}:${f.lineNumber + 1}`
+    : '';
   return `${f.functionName || '(anonymous)'}\u0000${where}`;
 }
 
@@ -45,5 +47,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   const top = Number(process.argv.slice(3).find((a) => /^\d+$/.test(a)) ?? 25);
   const rows = topSelfTime(JSON.parse(readFileSync(file, 'utf8')), top, process.argv.includes('--inclusive'));
-  for (const r of rows) console.log(`${r.ms.toFixed(0).padStart(7)} ms ${(r.share * 100).toFixed(1).padStart(5)} %  ${r.name}  ${r.where}`);
+  for (const r of rows)
+    console.log(`${r.ms.toFixed(0).padStart(7)} ms ${(r.share * 100).toFixed(1).padStart(5)} %  ${r.name}  ${r.where}`);
 }

@@ -90,12 +90,18 @@ export function readTokenAnswer(body: unknown): IssuedToken | undefined {
     if (typeof token !== 'string' || token.trim() === '') continue;
     const raw = holder.expires_in ?? holder.expiresIn;
     const seconds = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : NaN;
-    return Number.isFinite(seconds) && seconds > 0 ? { token: token.trim(), expiresInMs: seconds * 1000 } : { token: token.trim() };
+    return Number.isFinite(seconds) && seconds > 0
+      ? { token: token.trim(), expiresInMs: seconds * 1000 }
+      : { token: token.trim() };
   }
   return undefined;
 }
 
 /** The form body of the token exchange (docs/apinizer-api.md: client credentials grant). */
 export function tokenRequestBody(username: string, password: string): string {
-  return new URLSearchParams({ grant_type: 'client_credentials', client_id: username, client_secret: password }).toString();
+  return new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: username,
+    client_secret: password,
+  }).toString();
 }

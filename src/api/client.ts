@@ -9,7 +9,14 @@ import { systemClock, type Clock } from '../clock.js';
 import { UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import { descriptorOf } from '../kinds/index.js';
-import { fieldValue, type ApiGeneration, type CurrentResource, type DesiredResource, type Kind, type ResourceId } from '../model.js';
+import {
+  fieldValue,
+  type ApiGeneration,
+  type CurrentResource,
+  type DesiredResource,
+  type Kind,
+  type ResourceId,
+} from '../model.js';
 import type { Secret } from '../secret.js';
 import {
   type AuthSettings,
@@ -20,14 +27,38 @@ import {
   readTokenAnswer,
   tokenRequestBody,
 } from './auth.js';
-import { type Failure, MAX_MESSAGE_CHARS, readAnswer, readDeployment, readList, readNames, readSingle } from './dialect.js';
+import {
+  type Failure,
+  MAX_MESSAGE_CHARS,
+  readAnswer,
+  readDeployment,
+  readList,
+  readNames,
+  readSingle,
+} from './dialect.js';
 import { type CallContext, type CallName, networkFailure, toApiError } from './errors.js';
-import { type Transport, TransportAborted, TransportTimeout, TransportTooLarge, createTransport, maxAnswerBytesFrom, readCaFile } from './http.js';
+import {
+  type Transport,
+  TransportAborted,
+  TransportTimeout,
+  TransportTooLarge,
+  createTransport,
+  maxAnswerBytesFrom,
+  readCaFile,
+} from './http.js';
 import { createRedactor } from './redact.js';
 import { fromApiObject, toApiBody } from './mapping.js';
 import { DEFAULT_RETRY_POLICY, type Method, type RetryPolicy, backoffDelay, isRetryable } from './retry.js';
 import { apiBase, isHeaderSafe, isLoopbackHost, pathSegment } from './url.js';
-import { ApiError, type AnswerEvent, type ResourceActions, type Result, type RetryEvent, type UpdateOptions, type WriteResult } from './types.js';
+import {
+  ApiError,
+  type AnswerEvent,
+  type ResourceActions,
+  type Result,
+  type RetryEvent,
+  type UpdateOptions,
+  type WriteResult,
+} from './types.js';
 
 export type { AuthSettings } from './auth.js';
 
@@ -68,7 +99,6 @@ export interface ApiClient extends ResourceActions {
   close(): Promise<void>;
 }
 
-
 export { apiBase, isLoopbackHost };
 
 /** One path segment, always encoded; `.` and `..` too, so that no proxy resolves them away. */
@@ -94,7 +124,11 @@ export function createApiClient(options: ClientOptions): ApiClient {
   }
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
   const timeoutMs = Math.max(1, options.timeoutMs ?? 30_000);
-  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.backoff, attempts: Math.max(1, Math.floor(options.attempts ?? 4)) };
+  const policy: RetryPolicy = {
+    ...DEFAULT_RETRY_POLICY,
+    ...options.backoff,
+    attempts: Math.max(1, Math.floor(options.attempts ?? 4)),
+  };
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const logger = options.logger ?? silentLogger();
@@ -139,11 +173,24 @@ export function createApiClient(options: ClientOptions): ApiClient {
   }
 
   function context(call: CallName, method: Method, path: string, extra: Partial<CallContext> = {}): CallContext {
-    return { call, method, request: `${method} ${path}`, auth: authMode, server, timeoutMs, maxRetryAfterMs: policy.maxRetryAfterMs, ...extra };
+    return {
+      call,
+      method,
+      request: `${method} ${path}`,
+      auth: authMode,
+      server,
+      timeoutMs,
+      maxRetryAfterMs: policy.maxRetryAfterMs,
+      ...extra,
+    };
   }
 
   function abortedError(ctx: CallContext, attempts: number): ApiError {
-    return toApiError({ kind: 'aborted', status: null, code: null, message: 'interrupted before the call finished' }, ctx, attempts);
+    return toApiError(
+      { kind: 'aborted', status: null, code: null, message: 'interrupted before the call finished' },
+      ctx,
+      attempts,
+    );
   }
 
   /** One call with its retries, token renewal and logging; the JSON body of the success. */
@@ -154,7 +201,10 @@ export function createApiClient(options: ClientOptions): ApiClient {
     let renewed = false;
     for (;;) {
       if (signal?.aborted) return { ok: false, error: abortedError(ctx, sent) };
-      const headers: Record<string, string> = { accept: call.raw ? '*/*' : 'application/json', 'user-agent': 'apinizer-gitops' };
+      const headers: Record<string, string> = {
+        accept: call.raw ? '*/*' : 'application/json',
+        'user-agent': 'apinizer-gitops',
+      };
       if (call.contentType !== undefined) headers['content-type'] = call.contentType;
       let used: string | undefined;
       if (call.authenticated) {
@@ -168,8 +218,22 @@ export function createApiClient(options: ClientOptions): ApiClient {
       const started = performance.now();
       let failure: Failure;
       try {
-        const answer = await transport.send({ method: ctx.method, path: call.path, headers, ...(call.body !== undefined ? { body: call.body } : {}) });
-        logger.debug({ method: ctx.method, path: call.template, status: answer.status, ms: Math.round(performance.now() - started), attempt: sent }, 'api request');
+        const answer = await transport.send({
+          method: ctx.method,
+          path: call.path,
+          headers,
+          ...(call.body !== undefined ? { body: call.body } : {}),
+        });
+        logger.debug(
+          {
+            method: ctx.method,
+            path: call.template,
+            status: answer.status,
+            ms: Math.round(performance.now() - started),
+            attempt: sent,
+          },
+          'api request',
+        );
         options.onAnswer?.({ request: ctx.request, status: answer.status });
         if (call.raw && answer.status >= 200 && answer.status < 300) {
           return { ok: true, value: answer.bytes ?? Buffer.from(answer.text, 'utf8') };
@@ -178,7 +242,16 @@ export function createApiClient(options: ClientOptions): ApiClient {
         if (reading.ok) return { ok: true, value: reading.body };
         failure = reading.failure;
       } catch (err) {
-        logger.debug({ method: ctx.method, path: call.template, status: null, ms: Math.round(performance.now() - started), attempt: sent }, 'api request failed');
+        logger.debug(
+          {
+            method: ctx.method,
+            path: call.template,
+            status: null,
+            ms: Math.round(performance.now() - started),
+            attempt: sent,
+          },
+          'api request failed',
+        );
         options.onAnswer?.({ request: ctx.request, status: null });
         if (err instanceof TransportAborted || signal?.aborted) return { ok: false, error: abortedError(ctx, sent) };
         failure =
@@ -203,7 +276,13 @@ export function createApiClient(options: ClientOptions): ApiClient {
           return { ok: false, error: toApiError(failure, ctx, sent) }; // the hint says how long it asked for
         }
         const delayMs = backoffDelay(attempt, policy, random, failure.retryAfterMs);
-        const event: RetryEvent = { request: ctx.request, attempt, status: failure.status, reason: failure.kind, delayMs };
+        const event: RetryEvent = {
+          request: ctx.request,
+          attempt,
+          status: failure.status,
+          reason: failure.kind,
+          delayMs,
+        };
         logger.warn(event, 'retrying after a transient failure');
         options.onRetry?.(event);
         try {
@@ -237,11 +316,21 @@ export function createApiClient(options: ClientOptions): ApiClient {
     }
     const issued = readTokenAnswer(result.value);
     if (!issued) {
-      const failure: Failure = { kind: 'protocol', status: 200, code: null, message: 'the token request failed: its answer has no access_token' };
+      const failure: Failure = {
+        kind: 'protocol',
+        status: 200,
+        code: null,
+        message: 'the token request failed: its answer has no access_token',
+      };
       return { ok: false, error: toApiError(failure, ctx, 1) };
     }
     if (!isHeaderSafe(issued.token)) {
-      const failure: Failure = { kind: 'protocol', status: 200, code: null, message: 'the token request failed: its access_token has characters an HTTP header cannot carry' };
+      const failure: Failure = {
+        kind: 'protocol',
+        status: 200,
+        code: null,
+        message: 'the token request failed: its access_token has characters an HTTP header cannot carry',
+      };
       return { ok: false, error: toApiError(failure, ctx, 1) };
     }
     remember(issued.token);
@@ -249,14 +338,20 @@ export function createApiClient(options: ClientOptions): ApiClient {
   }
 
   function shapeError(ctx: CallContext, expected: string): ApiError {
-    return toApiError({ kind: 'protocol', status: 200, code: null, message: `unexpected answer: expected ${expected}` }, ctx, 1);
+    return toApiError(
+      { kind: 'protocol', status: 200, code: null, message: `unexpected answer: expected ${expected}` },
+      ctx,
+      1,
+    );
   }
 
   function resourcePath(id: { kind: Kind; project: string; name?: string }): { path: string; template: string } {
     const segment = descriptorOf(id.kind).segment;
     const base = `${basePath}/projects/${enc(id.project)}/${segment}/`;
     const template = `${basePath}/projects/{project}/${segment}/`;
-    return id.name === undefined ? { path: base, template } : { path: `${base}${enc(id.name)}/`, template: `${template}{name}/` };
+    return id.name === undefined
+      ? { path: base, template }
+      : { path: `${base}${enc(id.name)}/`, template: `${template}{name}/` };
   }
 
   /** Remembers every secret of a body about to be sent, so no answer can echo one back. */
@@ -289,29 +384,39 @@ export function createApiClient(options: ClientOptions): ApiClient {
       // The revealed secrets of this body are scrubbed from any message that might echo them.
       rememberSecrets(body);
     }
-    return perform({ ctx, template, path, authenticated: true, ...(json !== undefined ? { body: json, contentType: 'application/json' } : {}) }).then(
-      (r): Result<WriteResult> => {
-        if (!r.ok) return r;
-        // The API answers every write with a JSON object carrying its deploymentResult. Anything
-        // else (204, an empty body, null, a list) cannot be read as success: the change may or
-        // may not have been made, and counting it as done would hide that.
-        if (r.value === null || typeof r.value !== 'object' || Array.isArray(r.value)) {
-          const got = r.value === null ? 'an empty answer (or null)' : Array.isArray(r.value) ? 'a list' : `a ${typeof r.value}`;
-          const failure: Failure = {
-            kind: 'protocol',
-            status: null,
-            code: 'WRITE_ANSWER_NOT_OBJECT',
-            message: `the server answered the ${call} with ${got}, not the JSON object with a deploymentResult the API documents; the change may or may not have been made (run plan to see)`,
-          };
-          return { ok: false, error: toApiError(failure, ctx, 1) };
-        }
-        return { ok: true, value: { deployment: readDeployment(r.value, scrub) } };
-      },
-    );
+    return perform({
+      ctx,
+      template,
+      path,
+      authenticated: true,
+      ...(json !== undefined ? { body: json, contentType: 'application/json' } : {}),
+    }).then((r): Result<WriteResult> => {
+      if (!r.ok) return r;
+      // The API answers every write with a JSON object carrying its deploymentResult. Anything
+      // else (204, an empty body, null, a list) cannot be read as success: the change may or
+      // may not have been made, and counting it as done would hide that.
+      if (r.value === null || typeof r.value !== 'object' || Array.isArray(r.value)) {
+        const got =
+          r.value === null ? 'an empty answer (or null)' : Array.isArray(r.value) ? 'a list' : `a ${typeof r.value}`;
+        const failure: Failure = {
+          kind: 'protocol',
+          status: null,
+          code: 'WRITE_ANSWER_NOT_OBJECT',
+          message: `the server answered the ${call} with ${got}, not the JSON object with a deploymentResult the API documents; the change may or may not have been made (run plan to see)`,
+        };
+        return { ok: false, error: toApiError(failure, ctx, 1) };
+      }
+      return { ok: true, value: { deployment: readDeployment(r.value, scrub) } };
+    });
   }
 
   /** GET of a list of names (environments, projects). */
-  async function readNameList(call: CallName, path: string, template: string, project?: string): Promise<Result<string[]>> {
+  async function readNameList(
+    call: CallName,
+    path: string,
+    template: string,
+    project?: string,
+  ): Promise<Result<string[]>> {
     const ctx = context(call, 'GET', path, project !== undefined ? { project } : {});
     const r = await perform({ ctx, template, path, authenticated: true });
     if (!r.ok) return r;
@@ -334,16 +439,23 @@ export function createApiClient(options: ClientOptions): ApiClient {
     let p = probes.get(project);
     if (!p) {
       p = (async () => {
-        if (options.apiGeneration !== undefined) return { ok: true as const, value: { generation: options.apiGeneration } };
+        if (options.apiGeneration !== undefined)
+          return { ok: true as const, value: { generation: options.apiGeneration } };
         const { path, template } = currentEnvironmentsPath(project);
         const r = await readNameList('environments', path, template, project);
         if (r.ok) return { ok: true as const, value: { generation: 'current' as const, environments: r } };
         // A current server that does not know the project still has the route: it says so.
-        if (r.error.kind === 'project-not-found') return { ok: true as const, value: { generation: 'current' as const, environments: r } };
+        if (r.error.kind === 'project-not-found')
+          return { ok: true as const, value: { generation: 'current' as const, environments: r } };
         // No such route: a 404 (JSON or an HTML error page), a 405, or a 400 that is not about the
         // project (installations answering in the status dialect report unknown paths so).
         const e = r.error;
-        if (e.kind === 'not-found' || e.status === 404 || e.status === 405 || (e.kind === 'bad-request' && e.status === 400)) {
+        if (
+          e.kind === 'not-found' ||
+          e.status === 404 ||
+          e.status === 405 ||
+          (e.kind === 'bad-request' && e.status === 400)
+        ) {
           return { ok: true as const, value: { generation: 'legacy' as const } };
         }
         return r;
@@ -368,7 +480,10 @@ export function createApiClient(options: ClientOptions): ApiClient {
     return Object.values(raw as Record<string, unknown>).some(
       (v) =>
         Array.isArray(v) &&
-        v.some((e) => e !== null && typeof e === 'object' && 'environmentId' in e && !('environmentName' in e) && !('name' in e)),
+        v.some(
+          (e) =>
+            e !== null && typeof e === 'object' && 'environmentId' in e && !('environmentName' in e) && !('name' in e),
+        ),
     );
   }
 
@@ -412,7 +527,8 @@ export function createApiClient(options: ClientOptions): ApiClient {
         return r;
       }
       const raw = readSingle(r.value, id.name);
-      if (raw === undefined) return { ok: false, error: shapeError(ctx, `one ${id.kind.toLowerCase()} (resultList: [object])`) };
+      if (raw === undefined)
+        return { ok: false, error: shapeError(ctx, `one ${id.kind.toLowerCase()} (resultList: [object])`) };
       if (raw === null) return { ok: true, value: null };
       const g = await generationOf(id.project);
       if (!g.ok) return g;
@@ -467,7 +583,12 @@ export function createApiClient(options: ClientOptions): ApiClient {
         return readNameList('environments', path, template, project);
       }
       // No trailing slash here: that is how the legacy docs spell this one path.
-      return readNameList('environments', `${basePath}/environments/${enc(project)}`, `${basePath}/environments/{project}`, project);
+      return readNameList(
+        'environments',
+        `${basePath}/environments/${enc(project)}`,
+        `${basePath}/environments/{project}`,
+        project,
+      );
     },
 
     generation: generationOf,
@@ -476,7 +597,13 @@ export function createApiClient(options: ClientOptions): ApiClient {
       const { path, template } = resourcePath(id);
       const query = `export-file/?environmentName=${enc(environment)}`;
       const ctx = context('export', 'GET', `${path}${query}`, { kind: id.kind, project: id.project, name: id.name });
-      const r = await perform({ ctx, template: `${template}export-file/`, path: `${path}${query}`, authenticated: true, raw: true });
+      const r = await perform({
+        ctx,
+        template: `${template}export-file/`,
+        path: `${path}${query}`,
+        authenticated: true,
+        raw: true,
+      });
       if (!r.ok) return r;
       const bytes = r.value as Buffer;
       // Material read back is as secret as material sent.

@@ -160,7 +160,8 @@ export function readAnswer(answer: HttpAnswer, nowMs: number, scrub: (text: stri
   const retryAfterMs = parseRetryAfterHeader(header(answer, 'retry-after'), nowMs) ?? parseRetryAfterBody(body);
   const fail = (kind: ApiErrorKind, code: string | null, message: string): Reading => ({
     ok: false,
-    failure: retryAfterMs !== undefined ? { kind, status, code, message, retryAfterMs } : { kind, status, code, message },
+    failure:
+      retryAfterMs !== undefined ? { kind, status, code, message, retryAfterMs } : { kind, status, code, message },
   });
 
   if (status >= 300 && status < 400) {
@@ -173,11 +174,17 @@ export function readAnswer(answer: HttpAnswer, nowMs: number, scrub: (text: stri
   const ok = status >= 200 && status < 300;
   if (body === undefined) {
     const type = header(answer, 'content-type') ?? 'no content-type';
-    if (ok) return fail('protocol', null, `HTTP ${status} answer is not JSON (${excerpt(type, 80)}, ${answer.text.length} characters)`);
+    if (ok)
+      return fail(
+        'protocol',
+        null,
+        `HTTP ${status} answer is not JSON (${excerpt(type, 80)}, ${answer.text.length} characters)`,
+      );
     const kind = classify(status, null, '');
     const quoted = excerpt(scrub(answer.text), 200);
     const message = `HTTP ${status} answer is not JSON${quoted ? `: ${quoted}` : ''}`;
-    if (kind === 'unauthorized' || kind === 'forbidden' || kind === 'rate-limited' || kind === 'server') return fail(kind, null, message);
+    if (kind === 'unauthorized' || kind === 'forbidden' || kind === 'rate-limited' || kind === 'server')
+      return fail(kind, null, message);
     return fail('protocol', null, message);
   }
   if (ok && !bodySaysFailure(body)) return { ok: true, body };
@@ -203,7 +210,8 @@ export function readList(body: unknown): unknown[] | undefined {
     if (Array.isArray(v)) return v as unknown[];
   }
   const anyListField = ['resultList', 'result', 'data'].some((f) => f in body && body[f] !== null);
-  if (!anyListField && (body.success === true || (typeof body.status === 'string' && /^SUCCESS$/i.test(body.status)))) return [];
+  if (!anyListField && (body.success === true || (typeof body.status === 'string' && /^SUCCESS$/i.test(body.status))))
+    return [];
   return undefined;
 }
 
@@ -260,7 +268,11 @@ export function readDeployment(body: unknown, scrub: (text: string) => string = 
     out.push({ environment, success: !bodySaysFailure(e), message: excerpt(scrub(serverMessage(e))) });
   }
   if (bodySaysFailure(result) && !out.some((d) => !d.success)) {
-    out.push({ environment: '*', success: false, message: excerpt(scrub(serverMessage(result))) || 'deployment failed' });
+    out.push({
+      environment: '*',
+      success: false,
+      message: excerpt(scrub(serverMessage(result))) || 'deployment failed',
+    });
   }
   return out;
 }

@@ -8,7 +8,8 @@ import { type Failure, isProjectNotFound, projectFromMessage } from './dialect.j
 import type { Method } from './retry.js';
 
 /** Which call failed, for the hint. */
-export type CallName = 'list' | 'get' | 'create' | 'update' | 'delete' | 'environments' | 'projects' | 'token' | 'export';
+export type CallName =
+  'list' | 'get' | 'create' | 'update' | 'delete' | 'environments' | 'projects' | 'token' | 'export';
 
 /** What the hint needs to know about the call that failed. */
 export interface CallContext {
@@ -29,7 +30,8 @@ export interface CallContext {
 }
 
 /** What a refused export-file call needs (current generation). */
-export const EXPORT_PERMISSION = 'reading key material back needs the SECRETS and EXPORT_IMPORT permissions for the token';
+export const EXPORT_PERMISSION =
+  'reading key material back needs the SECRETS and EXPORT_IMPORT permissions for the token';
 
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET)|ERR_TLS|ERR_SSL|EPROTO/;
 
@@ -56,7 +58,8 @@ function forbiddenHint(failure: Failure, ctx: CallContext): string {
   if (ctx.call === 'environments' || ctx.call === 'projects') {
     return `the user may not read ${ctx.project !== undefined ? `project "${ctx.project}"` : 'the projects'}: grant it access to the project`;
   }
-  if (ctx.call === 'token') return 'the server refused to issue a token for APINIZER_USERNAME: check that user\'s access to the Management API';
+  if (ctx.call === 'token')
+    return "the server refused to issue a token for APINIZER_USERNAME: check that user's access to the Management API";
   if (ctx.call === 'export') return EXPORT_PERMISSION;
   return 'the user needs the role ROLE_API_SECURITY to read keys and keystores';
 }
@@ -78,9 +81,10 @@ export function hintFor(failure: Failure, ctx: CallContext, attempts = 1): strin
   switch (failure.kind) {
     case 'unauthorized':
       if (ctx.call === 'export') return EXPORT_PERMISSION;
-      if (ctx.call === 'token') return 'the username or password was refused at /apiops/auth/token: check APINIZER_USERNAME and APINIZER_PASSWORD';
+      if (ctx.call === 'token')
+        return 'the username or password was refused at /apiops/auth/token: check APINIZER_USERNAME and APINIZER_PASSWORD';
       if (ctx.auth === 'token') return 'the token is invalid, expired or revoked: set a valid APINIZER_TOKEN';
-      return 'a token freshly issued for APINIZER_USERNAME was refused: check that user\'s access to the Management API';
+      return "a token freshly issued for APINIZER_USERNAME was refused: check that user's access to the Management API";
     case 'forbidden':
       return forbiddenHint(failure, ctx);
     case 'not-found':
@@ -141,7 +145,15 @@ export function hintFor(failure: Failure, ctx: CallContext, attempts = 1): strin
 export function toApiError(failure: Failure, ctx: CallContext, attempts: number): ApiError {
   // A missing project is its own kind, so callers never match server text to tell it from a missing object.
   const kind = failure.kind === 'not-found' && isProjectNotFound(failure.message) ? 'project-not-found' : failure.kind;
-  return new ApiError(kind, failure.status, failure.code, failure.message, hintFor(failure, ctx, attempts), ctx.request, attempts);
+  return new ApiError(
+    kind,
+    failure.status,
+    failure.code,
+    failure.message,
+    hintFor(failure, ctx, attempts),
+    ctx.request,
+    attempts,
+  );
 }
 
 /** A failure from an exception thrown by the HTTP layer (no answer arrived). */

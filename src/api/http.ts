@@ -38,7 +38,9 @@ export function maxAnswerBytesFrom(env: NodeJS.ProcessEnv): number {
   if (raw === undefined || raw === '') return DEFAULT_MAX_ANSWER_BYTES;
   const mib = Number(raw);
   if (!Number.isFinite(mib) || mib < 1 || mib > 65_536) {
-    throw new UsageError(`APINIZER_MAX_ANSWER_MB must be a number of MiB from 1 to 65536, got ${JSON.stringify(raw.slice(0, 40))}`);
+    throw new UsageError(
+      `APINIZER_MAX_ANSWER_MB must be a number of MiB from 1 to 65536, got ${JSON.stringify(raw.slice(0, 40))}`,
+    );
   }
   return Math.floor(mib * 1024 * 1024);
 }
@@ -98,7 +100,8 @@ export class TransportAborted extends Error {
 export function readCaFile(path: string): string {
   try {
     const text = readFileSync(path, 'utf8');
-    if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate (-----BEGIN CERTIFICATE-----) in it');
+    if (!text.includes('-----BEGIN CERTIFICATE-----'))
+      throw new Error('no PEM certificate (-----BEGIN CERTIFICATE-----) in it');
     return text;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

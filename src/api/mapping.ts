@@ -19,7 +19,12 @@ export function toApiBody(desired: DesiredResource, generation: ApiGeneration = 
  * projectId, environmentId) and anything unknown dropped, description missing = ''.
  * Null for junk the server may send (no name), so that one bad entry does not sink a list.
  */
-export function fromApiObject(kind: Kind, project: string, raw: unknown, generation: ApiGeneration = 'legacy'): CurrentResource | null {
+export function fromApiObject(
+  kind: Kind,
+  project: string,
+  raw: unknown,
+  generation: ApiGeneration = 'legacy',
+): CurrentResource | null {
   if (!isRecord(raw)) return null;
   const name = text(raw.name);
   if (name === undefined) return null;

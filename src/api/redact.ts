@@ -62,7 +62,8 @@ export function createRedactor(mask: string = SENSITIVE): Redactor {
     const key = form.slice(offset, offset + length);
     const entry = (forms.length - 1) * OFFSET_SPAN + offset;
     const had = byText.get(key);
-    if (had === undefined) byText.set(key, entry); // the common case: no array allocated
+    if (had === undefined)
+      byText.set(key, entry); // the common case: no array allocated
     else if (typeof had === 'number') byText.set(key, [had, entry]);
     else if (had.length < 64) had.push(entry); // the same window in many forms: a few suffice to extend from
   };
@@ -109,7 +110,8 @@ export function createRedactor(mask: string = SENSITIVE): Redactor {
       if (value.length < MIN_SECRET || known.has(value)) return;
       known.add(value);
       addWithEncodings(value);
-      if (value.length <= MAX_REENCODED && !isBase64(value)) addForm(Buffer.from(value, 'utf8').toString('base64'), false);
+      if (value.length <= MAX_REENCODED && !isBase64(value))
+        addForm(Buffer.from(value, 'utf8').toString('base64'), false);
       const text = base64Text(value);
       if (text !== null) addWithEncodings(text);
     },

@@ -18,7 +18,12 @@ export function describeUnsafeCharacter(value: string): string {
   const i = value.search(/[^\x20-\x7e]/);
   if (i < 0) return 'none';
   const c = value.charCodeAt(i);
-  const what = c === 10 || c === 13 ? 'a line break' : c < 32 || c === 127 ? `a control character (U+${c.toString(16).padStart(4, '0').toUpperCase()})` : 'a non-ASCII character';
+  const what =
+    c === 10 || c === 13
+      ? 'a line break'
+      : c < 32 || c === 127
+        ? `a control character (U+${c.toString(16).padStart(4, '0').toUpperCase()})`
+        : 'a non-ASCII character';
   return `${what} at character ${i + 1} of ${value.length}`;
 }
 
@@ -42,18 +47,21 @@ export function apiBase(server: string): { url: URL; origin: string; basePath: s
     url = new URL(server);
   } catch {
     // Never echo credentials: a URL that does not parse (a port typo) may still carry them.
-    throw new UsageError(`the server URL ${shownUrl(server)} is not a valid URL: give the Manager's address, e.g. https://apinizer.example.com`);
+    throw new UsageError(
+      `the server URL ${shownUrl(server)} is not a valid URL: give the Manager's address, e.g. https://apinizer.example.com`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UsageError(`the server URL ${shownUrl(server)} must start with https:// (or http:// for a local server)`);
   }
   if (url.username !== '' || url.password !== '') {
-    throw new UsageError('the server URL must not carry a user name or password: use APINIZER_TOKEN or APINIZER_USERNAME/APINIZER_PASSWORD');
+    throw new UsageError(
+      'the server URL must not carry a user name or password: use APINIZER_TOKEN or APINIZER_USERNAME/APINIZER_PASSWORD',
+    );
   }
   const prefix = url.pathname.replace(/\/+$/, '').replace(/\/apiops$/i, '');
   return { url, origin: url.origin, basePath: `${prefix}/apiops` };
 }
-
 
 /**
  * True when a project or name would be a dot-segment (`.` or `..`) in a URL path, also once a

@@ -39,7 +39,8 @@ export function commentBody(markdown: string, options: { limit: number; footer?:
   if (!text.startsWith(PLAN_MARKER)) text = `${PLAN_MARKER}\n${text}`;
   const footer = options.footer ? `\n\n${options.footer}` : '';
   const note = '\n\n_(truncated: the plan is longer than a comment can hold; see the job log or the plan artifact)_';
-  if (text.length + footer.length > options.limit) text = text.slice(0, Math.max(0, options.limit - footer.length - note.length)) + note;
+  if (text.length + footer.length > options.limit)
+    text = text.slice(0, Math.max(0, options.limit - footer.length - note.length)) + note;
   return `${text}${footer}\n`;
 }
 
@@ -123,7 +124,8 @@ async function listAll<T>(forge: Forge, url: string): Promise<Reply<T[]>> {
   for (let page = 0; next !== null && page < 50; page++) {
     const reply: Reply<T[]> = await call<T[]>(forge, 'GET', next);
     if (!reply.ok) return reply;
-    if (!Array.isArray(reply.value)) return { ok: false, error: { request: `GET ${url}`, status: 200, message: 'expected a list' } };
+    if (!Array.isArray(reply.value))
+      return { ok: false, error: { request: `GET ${url}`, status: 200, message: 'expected a list' } };
     items.push(...reply.value);
     next = reply.next;
   }
@@ -147,12 +149,22 @@ function isPlanComment(c: CommentLike): boolean {
 }
 
 /** Creates or updates the plan comment on a GitHub pull request (issues comments API). */
-export async function upsertGithubComment(forge: Forge, repository: string, pr: number, body: string): Promise<Reply<Upserted>> {
+export async function upsertGithubComment(
+  forge: Forge,
+  repository: string,
+  pr: number,
+  body: string,
+): Promise<Reply<Upserted>> {
   const list = await listAll<CommentLike>(forge, `${forge.api}/repos/${repository}/issues/${pr}/comments?per_page=100`);
   if (!list.ok) return list;
   const existing = list.value.find(isPlanComment);
   if (existing) {
-    const r = await call<CommentLike>(forge, 'PATCH', `${forge.api}/repos/${repository}/issues/comments/${existing.id}`, { body });
+    const r = await call<CommentLike>(
+      forge,
+      'PATCH',
+      `${forge.api}/repos/${repository}/issues/comments/${existing.id}`,
+      { body },
+    );
     return r.ok ? { ok: true, value: { action: 'updated', id: existing.id }, next: null } : r;
   }
   const r = await call<CommentLike>(forge, 'POST', `${forge.api}/repos/${repository}/issues/${pr}/comments`, { body });
@@ -160,9 +172,17 @@ export async function upsertGithubComment(forge: Forge, repository: string, pr: 
 }
 
 /** Creates or updates the plan note on a GitLab merge request (notes API). */
-export async function upsertGitlabNote(forge: Forge, projectId: string, mr: string, body: string): Promise<Reply<Upserted>> {
+export async function upsertGitlabNote(
+  forge: Forge,
+  projectId: string,
+  mr: string,
+  body: string,
+): Promise<Reply<Upserted>> {
   const base = `${forge.api}/projects/${encodeURIComponent(projectId)}/merge_requests/${mr}/notes`;
-  const list = await listAll<CommentLike & { system?: boolean }>(forge, `${base}?per_page=100&sort=asc&order_by=created_at`);
+  const list = await listAll<CommentLike & { system?: boolean }>(
+    forge,
+    `${base}?per_page=100&sort=asc&order_by=created_at`,
+  );
   if (!list.ok) return list;
   const existing = list.value.find((n) => n.system !== true && isPlanComment(n));
   if (existing) {
@@ -183,7 +203,13 @@ interface PullLike {
  * The id of the newest run of `workflow` for the merged pull request of `sha` that holds an
  * artifact named `artifact`, or null when there is none (no merged PR, or its runs expired).
  */
-export async function findPlanRun(forge: Forge, repository: string, sha: string, workflow: string, artifact: string): Promise<Reply<{ runId: number; pr: number } | null>> {
+export async function findPlanRun(
+  forge: Forge,
+  repository: string,
+  sha: string,
+  workflow: string,
+  artifact: string,
+): Promise<Reply<{ runId: number; pr: number } | null>> {
   const pulls = await call<PullLike[]>(forge, 'GET', `${forge.api}/repos/${repository}/commits/${sha}/pulls`);
   if (!pulls.ok) return pulls;
   const pr = (Array.isArray(pulls.value) ? pulls.value : []).find((p) => p.merged_at && p.head?.sha);
@@ -194,11 +220,18 @@ export async function findPlanRun(forge: Forge, repository: string, sha: string,
     `${forge.api}/repos/${repository}/actions/workflows/${encodeURIComponent(workflow)}/runs?event=pull_request&head_sha=${pr.head.sha}&per_page=20`,
   );
   if (!runs.ok) return runs;
-  const candidates = (runs.value.workflow_runs ?? []).filter((r) => r.head_sha === pr.head?.sha).sort((a, b) => b.id - a.id);
+  const candidates = (runs.value.workflow_runs ?? [])
+    .filter((r) => r.head_sha === pr.head?.sha)
+    .sort((a, b) => b.id - a.id);
   for (const run of candidates) {
-    const a = await call<{ artifacts?: { name: string; expired?: boolean }[] }>(forge, 'GET', `${forge.api}/repos/${repository}/actions/runs/${run.id}/artifacts?name=${encodeURIComponent(artifact)}`);
+    const a = await call<{ artifacts?: { name: string; expired?: boolean }[] }>(
+      forge,
+      'GET',
+      `${forge.api}/repos/${repository}/actions/runs/${run.id}/artifacts?name=${encodeURIComponent(artifact)}`,
+    );
     if (!a.ok) return a;
-    if ((a.value.artifacts ?? []).some((x) => x.name === artifact && x.expired !== true)) return { ok: true, value: { runId: run.id, pr: pr.number }, next: null };
+    if ((a.value.artifacts ?? []).some((x) => x.name === artifact && x.expired !== true))
+      return { ok: true, value: { runId: run.id, pr: pr.number }, next: null };
   }
   return { ok: true, value: null, next: null };
 }
@@ -207,21 +240,44 @@ export async function findPlanRun(forge: Forge, repository: string, sha: string,
  * The plan file `path` from job `job` of the newest pipeline of the merge request merged as `sha`
  * (GitLab), as text, or null when there is none.
  */
-export async function fetchGitlabPlan(forge: Forge, projectId: string, sha: string, job: string, path: string): Promise<Reply<string | null>> {
+export async function fetchGitlabPlan(
+  forge: Forge,
+  projectId: string,
+  sha: string,
+  job: string,
+  path: string,
+): Promise<Reply<string | null>> {
   const project = `${forge.api}/projects/${encodeURIComponent(projectId)}`;
-  const mrs = await call<{ iid: number; state?: string; sha?: string }[]>(forge, 'GET', `${project}/repository/commits/${sha}/merge_requests`);
+  const mrs = await call<{ iid: number; state?: string; sha?: string }[]>(
+    forge,
+    'GET',
+    `${project}/repository/commits/${sha}/merge_requests`,
+  );
   if (!mrs.ok) return mrs;
   const mr = (Array.isArray(mrs.value) ? mrs.value : []).find((m) => m.state === 'merged');
   if (!mr) return { ok: true, value: null, next: null };
-  const pipelines = await call<{ id: number; sha?: string }[]>(forge, 'GET', `${project}/merge_requests/${mr.iid}/pipelines`);
+  const pipelines = await call<{ id: number; sha?: string }[]>(
+    forge,
+    'GET',
+    `${project}/merge_requests/${mr.iid}/pipelines`,
+  );
   if (!pipelines.ok) return pipelines;
-  const ordered = (Array.isArray(pipelines.value) ? pipelines.value : []).filter((p) => !mr.sha || p.sha === mr.sha).sort((a, b) => b.id - a.id);
+  const ordered = (Array.isArray(pipelines.value) ? pipelines.value : [])
+    .filter((p) => !mr.sha || p.sha === mr.sha)
+    .sort((a, b) => b.id - a.id);
   for (const pipeline of ordered) {
-    const jobs = await listAll<{ id: number; name: string; status?: string }>(forge, `${project}/pipelines/${pipeline.id}/jobs?per_page=100`);
+    const jobs = await listAll<{ id: number; name: string; status?: string }>(
+      forge,
+      `${project}/pipelines/${pipeline.id}/jobs?per_page=100`,
+    );
     if (!jobs.ok) return jobs;
     const found = jobs.value.filter((j) => j.name === job && j.status === 'success').sort((a, b) => b.id - a.id)[0];
     if (!found) continue;
-    const file = await call<unknown>(forge, 'GET', `${project}/jobs/${found.id}/artifacts/${path.split('/').map(encodeURIComponent).join('/')}`);
+    const file = await call<unknown>(
+      forge,
+      'GET',
+      `${project}/jobs/${found.id}/artifacts/${path.split('/').map(encodeURIComponent).join('/')}`,
+    );
     if (!file.ok) return file.error.status === 404 ? { ok: true, value: null, next: null } : file;
     return { ok: true, value: typeof file.value === 'string' ? file.value : JSON.stringify(file.value), next: null };
   }
@@ -242,7 +298,11 @@ const USAGE = `Usage: pr-comment.js comment --file plan.md [--provider github|gi
 function failure(what: string, e: ForgeFailure, provider: Provider): string {
   const status = e.status === null ? 'no answer' : `HTTP ${e.status}`;
   let hint = '';
-  if (e.status === 401) hint = provider === 'github' ? ' Check the token passed as GITHUB_TOKEN.' : ' Check GITLAB_TOKEN (a project access token with the api scope).';
+  if (e.status === 401)
+    hint =
+      provider === 'github'
+        ? ' Check the token passed as GITHUB_TOKEN.'
+        : ' Check GITLAB_TOKEN (a project access token with the api scope).';
   if (e.status === 403 || e.status === 404) {
     hint =
       provider === 'github'
@@ -256,12 +316,22 @@ function githubForge(env: NodeJS.ProcessEnv): Forge | string {
   const token = env.GITHUB_TOKEN;
   if (!token) return 'GITHUB_TOKEN is not set: pass the workflow token (env: GITHUB_TOKEN: ${{ github.token }})';
   const api = (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, '');
-  return { provider: 'github', api, headers: { authorization: `Bearer ${token}`, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28', 'user-agent': 'apinizer-gitops' } };
+  return {
+    provider: 'github',
+    api,
+    headers: {
+      authorization: `Bearer ${token}`,
+      accept: 'application/vnd.github+json',
+      'x-github-api-version': '2022-11-28',
+      'user-agent': 'apinizer-gitops',
+    },
+  };
 }
 
 function gitlabForge(env: NodeJS.ProcessEnv): Forge | string {
   const token = env.GITLAB_TOKEN;
-  if (!token) return 'GITLAB_TOKEN is not set: add a project access token with the api scope as a masked CI/CD variable named GITLAB_TOKEN';
+  if (!token)
+    return 'GITLAB_TOKEN is not set: add a project access token with the api scope as a masked CI/CD variable named GITLAB_TOKEN';
   const api = env.CI_API_V4_URL?.replace(/\/+$/, '');
   if (!api) return 'CI_API_V4_URL is not set: run this inside a GitLab CI job';
   return { provider: 'gitlab', api, headers: { 'private-token': token, 'user-agent': 'apinizer-gitops' } };
@@ -283,22 +353,36 @@ async function commentCommand(values: Record<string, string | boolean | undefine
   try {
     markdown = await readFile(file, 'utf8');
   } catch (err) {
-    io.stderr(`comment: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}); did the plan step write it?`);
+    io.stderr(
+      `comment: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}); did the plan step write it?`,
+    );
     return 1;
   }
   if (provider === 'github') {
     const forge = githubForge(env);
     if (typeof forge === 'string') return fail(io, forge);
     const repository = env.GITHUB_REPOSITORY;
-    if (!repository || !/^[^/]+\/[^/]+$/.test(repository)) return fail(io, 'GITHUB_REPOSITORY is not set (owner/name): run this inside GitHub Actions');
+    if (!repository || !/^[^/]+\/[^/]+$/.test(repository))
+      return fail(io, 'GITHUB_REPOSITORY is not set (owner/name): run this inside GitHub Actions');
     const number = await pullRequestNumber(env.GITHUB_EVENT_PATH);
     if (number === null) {
       io.stdout('comment: not a pull_request event; no comment written.');
       return 0;
     }
-    const run = env.GITHUB_SERVER_URL && env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL}/${repository}/actions/runs/${env.GITHUB_RUN_ID}` : undefined;
-    const footer = footerLine(run, env.GITHUB_EVENT_NAME === 'pull_request' ? await headSha(env.GITHUB_EVENT_PATH) : env.GITHUB_SHA);
-    const r = await upsertGithubComment(forge, repository, number, commentBody(markdown, { limit: BODY_LIMIT.github, ...(footer ? { footer } : {}) }));
+    const run =
+      env.GITHUB_SERVER_URL && env.GITHUB_RUN_ID
+        ? `${env.GITHUB_SERVER_URL}/${repository}/actions/runs/${env.GITHUB_RUN_ID}`
+        : undefined;
+    const footer = footerLine(
+      run,
+      env.GITHUB_EVENT_NAME === 'pull_request' ? await headSha(env.GITHUB_EVENT_PATH) : env.GITHUB_SHA,
+    );
+    const r = await upsertGithubComment(
+      forge,
+      repository,
+      number,
+      commentBody(markdown, { limit: BODY_LIMIT.github, ...(footer ? { footer } : {}) }),
+    );
     if (!r.ok) return fail(io, failure('comment', r.error, 'github'));
     io.stdout(`comment: ${r.value.action} the plan comment ${r.value.id} on pull request #${number}.`);
     return 0;
@@ -313,7 +397,12 @@ async function commentCommand(values: Record<string, string | boolean | undefine
     return 0;
   }
   const footer = footerLine(env.CI_PIPELINE_URL, env.CI_COMMIT_SHA);
-  const r = await upsertGitlabNote(forge, projectId, mr, commentBody(markdown, { limit: BODY_LIMIT.gitlab, ...(footer ? { footer } : {}) }));
+  const r = await upsertGitlabNote(
+    forge,
+    projectId,
+    mr,
+    commentBody(markdown, { limit: BODY_LIMIT.gitlab, ...(footer ? { footer } : {}) }),
+  );
   if (!r.ok) return fail(io, failure('comment', r.error, 'gitlab'));
   io.stdout(`comment: ${r.value.action} the plan note ${r.value.id} on merge request !${mr}.`);
   return 0;
@@ -356,11 +445,17 @@ async function findPlanRunCommand(values: Record<string, string | boolean | unde
   const sha = env.GITHUB_SHA;
   // GITHUB_WORKFLOW_REF: owner/repo/.github/workflows/file.yml@refs/heads/main -> file.yml
   const workflow = (values.workflow as string | undefined) ?? env.GITHUB_WORKFLOW_REF?.split('@')[0]?.split('/').pop();
-  if (!repository || !sha || !workflow) return fail(io, 'GITHUB_REPOSITORY, GITHUB_SHA and GITHUB_WORKFLOW_REF must be set: run this inside GitHub Actions');
+  if (!repository || !sha || !workflow)
+    return fail(
+      io,
+      'GITHUB_REPOSITORY, GITHUB_SHA and GITHUB_WORKFLOW_REF must be set: run this inside GitHub Actions',
+    );
   const r = await findPlanRun(forge, repository, sha, workflow, artifact);
   if (!r.ok) return fail(io, failure('find-plan-run', r.error, 'github'));
   if (r.value === null) {
-    io.stdout(`find-plan-run: no run of ${workflow} for a merged pull request of ${sha.slice(0, 12)} holds the artifact "${artifact}".`);
+    io.stdout(
+      `find-plan-run: no run of ${workflow} for a merged pull request of ${sha.slice(0, 12)} holds the artifact "${artifact}".`,
+    );
     return 0;
   }
   if (env.GITHUB_OUTPUT) await appendFile(env.GITHUB_OUTPUT, `run-id=${r.value.runId}\npull-request=${r.value.pr}\n`);
@@ -376,11 +471,14 @@ async function fetchPlanCommand(values: Record<string, string | boolean | undefi
   if (!out) return fail(io, 'fetch-plan: give the file to write with --out FILE');
   const job = (values.job as string | undefined) ?? 'apinizer-plan';
   const path = (values.path as string | undefined) ?? 'plan.json';
-  if (!env.CI_PROJECT_ID || !env.CI_COMMIT_SHA) return fail(io, 'CI_PROJECT_ID and CI_COMMIT_SHA must be set: run this inside a GitLab CI job');
+  if (!env.CI_PROJECT_ID || !env.CI_COMMIT_SHA)
+    return fail(io, 'CI_PROJECT_ID and CI_COMMIT_SHA must be set: run this inside a GitLab CI job');
   const r = await fetchGitlabPlan(forge, env.CI_PROJECT_ID, env.CI_COMMIT_SHA, job, path);
   if (!r.ok) return fail(io, failure('fetch-plan', r.error, 'gitlab'));
   if (r.value === null) {
-    io.stdout(`fetch-plan: no successful job "${job}" of a merged merge request of ${env.CI_COMMIT_SHA.slice(0, 12)} holds ${path}.`);
+    io.stdout(
+      `fetch-plan: no successful job "${job}" of a merged merge request of ${env.CI_COMMIT_SHA.slice(0, 12)} holds ${path}.`,
+    );
     return 0;
   }
   await writeFile(out, r.value);
@@ -395,7 +493,9 @@ function fail(io: ScriptIo, message: string): number {
 
 /** Runs one command; returns the exit code. Everything printed passes through `redact`. */
 export async function main(argv: string[], io: ScriptIo): Promise<number> {
-  const tokens = [io.env.GITHUB_TOKEN, io.env.GITLAB_TOKEN].filter((t): t is string => typeof t === 'string' && t !== '');
+  const tokens = [io.env.GITHUB_TOKEN, io.env.GITLAB_TOKEN].filter(
+    (t): t is string => typeof t === 'string' && t !== '',
+  );
   const redactor = tokenRedactor(tokens);
   const safe: ScriptIo = {
     env: io.env,

@@ -81,7 +81,9 @@ function readConfig(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: string): Conf
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new UsageError(`--config "${given}": cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new UsageError(
+      `--config "${given}": cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   let data: unknown;
   try {
@@ -90,7 +92,8 @@ function readConfig(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: string): Conf
     throw new UsageError(`--config "${given}": not valid YAML: ${(err as Error).message.split('\n')[0] ?? ''}`);
   }
   if (data === null || data === undefined) return { path, values: {} };
-  if (typeof data !== 'object' || Array.isArray(data)) throw new UsageError(`--config "${given}": expected a mapping of settings (server, project, ...)`);
+  if (typeof data !== 'object' || Array.isArray(data))
+    throw new UsageError(`--config "${given}": expected a mapping of settings (server, project, ...)`);
   const values: Partial<Record<ConfigKey, unknown>> = {};
   for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
     if (/token|password|secret|credential/i.test(key)) {
@@ -100,7 +103,8 @@ function readConfig(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: string): Conf
       );
     }
     const canonical = (CONFIG_KEYS as readonly string[]).includes(key) ? (key as ConfigKey) : ALIASES[key];
-    if (canonical === undefined) throw new UsageError(`--config "${given}": unknown setting "${key}"; known: ${CONFIG_KEYS.join(', ')}`);
+    if (canonical === undefined)
+      throw new UsageError(`--config "${given}": unknown setting "${key}"; known: ${CONFIG_KEYS.join(', ')}`);
     values[canonical] = value;
   }
   return { path, values };
@@ -136,11 +140,20 @@ function asString(s: Sourced): string {
   throw new UsageError(`${s.source} must be a text value`);
 }
 
-function numberSetting(s: Sourced | undefined, fallback: number, min: number, max: number, integer: boolean, what: string): number {
+function numberSetting(
+  s: Sourced | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  integer: boolean,
+  what: string,
+): number {
   if (s === undefined) return fallback;
   const raw = typeof s.value === 'number' ? s.value : Number(asString(s));
   if (!Number.isFinite(raw) || (integer && !Number.isInteger(raw)) || raw < min || raw > max) {
-    throw new UsageError(`${s.source} must be ${integer ? 'a whole number' : 'a number'} of ${what} from ${min} to ${max}, got "${asString(s)}"`);
+    throw new UsageError(
+      `${s.source} must be ${integer ? 'a whole number' : 'a number'} of ${what} from ${min} to ${max}, got "${asString(s)}"`,
+    );
   }
   return raw;
 }
@@ -155,7 +168,10 @@ function booleanSetting(s: Sourced | undefined): boolean {
 }
 
 function resolveServer(s: Sourced | undefined): string {
-  if (s === undefined) throw new UsageError('no Apinizer server given: set --server or APINIZER_URL (the Manager URL, e.g. https://apinizer.example.com)');
+  if (s === undefined)
+    throw new UsageError(
+      'no Apinizer server given: set --server or APINIZER_URL (the Manager URL, e.g. https://apinizer.example.com)',
+    );
   const text = asString(s);
   let base;
   try {
@@ -163,7 +179,8 @@ function resolveServer(s: Sourced | undefined): string {
   } catch (err) {
     throw new UsageError(`${s.source}: ${(err as Error).message}`);
   }
-  if (base.url.search !== '' || base.url.hash !== '') throw new UsageError(`${s.source}: the server URL must not have a query or fragment`);
+  if (base.url.search !== '' || base.url.hash !== '')
+    throw new UsageError(`${s.source}: the server URL must not have a query or fragment`);
   return `${base.origin}${base.basePath.replace(/\/apiops$/, '')}`;
 }
 
@@ -177,7 +194,9 @@ function resolveAuth(env: NodeJS.ProcessEnv, cwd: string, config: ConfigFile | u
     try {
       text = readFileSync(resolve(cwd, tokenFile), 'utf8');
     } catch (err) {
-      throw new UsageError(`APINIZER_TOKEN_FILE "${tokenFile}": cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new UsageError(
+        `APINIZER_TOKEN_FILE "${tokenFile}": cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
     }
     const fromFile = text.trim();
     if (fromFile === '') throw new UsageError(`APINIZER_TOKEN_FILE "${tokenFile}" is empty: it must hold the token`);
@@ -185,11 +204,19 @@ function resolveAuth(env: NodeJS.ProcessEnv, cwd: string, config: ConfigFile | u
     return { token: checkedToken(fromFile, `the token in APINIZER_TOKEN_FILE "${tokenFile}"`) };
   }
   const configUser = config?.values.username;
-  const username = envValue(env, 'APINIZER_USERNAME') ?? (typeof configUser === 'string' && configUser.trim() !== '' ? configUser.trim() : undefined);
+  const username =
+    envValue(env, 'APINIZER_USERNAME') ??
+    (typeof configUser === 'string' && configUser.trim() !== '' ? configUser.trim() : undefined);
   const password = env.APINIZER_PASSWORD;
   if (username !== undefined && password !== undefined && password !== '') return { username, password };
-  if (username !== undefined) throw new UsageError('APINIZER_USERNAME is set but APINIZER_PASSWORD is not: set both, or set APINIZER_TOKEN instead');
-  if (password !== undefined && password !== '') throw new UsageError('APINIZER_PASSWORD is set but APINIZER_USERNAME is not: set both, or set APINIZER_TOKEN instead');
+  if (username !== undefined)
+    throw new UsageError(
+      'APINIZER_USERNAME is set but APINIZER_PASSWORD is not: set both, or set APINIZER_TOKEN instead',
+    );
+  if (password !== undefined && password !== '')
+    throw new UsageError(
+      'APINIZER_PASSWORD is set but APINIZER_USERNAME is not: set both, or set APINIZER_TOKEN instead',
+    );
   throw new UsageError(
     'no credentials: set APINIZER_TOKEN (a personal API access token), or APINIZER_TOKEN_FILE (a file holding it), or APINIZER_USERNAME and APINIZER_PASSWORD',
   );
@@ -198,7 +225,10 @@ function resolveAuth(env: NodeJS.ProcessEnv, cwd: string, config: ConfigFile | u
 /** The project setting, refused when it is `.` or `..` (also URL-encoded): a path segment a proxy would resolve away. */
 function checkedProject(s: Sourced): string {
   const project = asString(s);
-  if (isDotSegment(project)) throw new UsageError(`${s.source} must name a project, not ${JSON.stringify(project)} (a path segment that means "this" or "the parent" folder)`);
+  if (isDotSegment(project))
+    throw new UsageError(
+      `${s.source} must name a project, not ${JSON.stringify(project)} (a path segment that means "this" or "the parent" folder)`,
+    );
   return project;
 }
 
@@ -215,7 +245,8 @@ export function resolveConnection(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd:
   const config = readConfig(args, env, cwd);
   const server = resolveServer(pick(args, 'server', env, 'APINIZER_URL', config, 'server'));
   const allowInsecureHttp =
-    booleanFlag(args, 'allow-insecure-http') || booleanSetting(pick(args, undefined, env, 'APINIZER_ALLOW_INSECURE_HTTP', config, 'allowInsecureHttp'));
+    booleanFlag(args, 'allow-insecure-http') ||
+    booleanSetting(pick(args, undefined, env, 'APINIZER_ALLOW_INSECURE_HTTP', config, 'allowInsecureHttp'));
   const url = new URL(server);
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !allowInsecureHttp) {
     throw new UsageError(
@@ -223,9 +254,30 @@ export function resolveConnection(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd:
     );
   }
   const auth = resolveAuth(env, cwd, config);
-  const concurrency = numberSetting(pick(args, 'concurrency', env, 'APINIZER_CONCURRENCY', config, 'concurrency'), 4, 1, 64, true, 'parallel calls');
-  const timeoutSeconds = numberSetting(pick(args, 'timeout', env, 'APINIZER_TIMEOUT', config, 'timeout'), 30, 0.1, 3600, false, 'seconds');
-  const attempts = numberSetting(pick(args, 'retries', env, 'APINIZER_RETRIES', config, 'retries'), 4, 1, 20, true, 'attempts');
+  const concurrency = numberSetting(
+    pick(args, 'concurrency', env, 'APINIZER_CONCURRENCY', config, 'concurrency'),
+    4,
+    1,
+    64,
+    true,
+    'parallel calls',
+  );
+  const timeoutSeconds = numberSetting(
+    pick(args, 'timeout', env, 'APINIZER_TIMEOUT', config, 'timeout'),
+    30,
+    0.1,
+    3600,
+    false,
+    'seconds',
+  );
+  const attempts = numberSetting(
+    pick(args, 'retries', env, 'APINIZER_RETRIES', config, 'retries'),
+    4,
+    1,
+    20,
+    true,
+    'attempts',
+  );
 
   const settings: ConnectionSettings = {
     server,
@@ -244,12 +296,14 @@ export function resolveConnection(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd:
   const caConfig = config?.values.caFile;
   if (caFlag !== undefined) settings.caFile = resolve(cwd, caFlag);
   else if (caEnv !== undefined) settings.caFile = resolve(cwd, caEnv);
-  else if (typeof caConfig === 'string' && caConfig !== '' && config) settings.caFile = resolve(dirname(config.path), caConfig);
+  else if (typeof caConfig === 'string' && caConfig !== '' && config)
+    settings.caFile = resolve(dirname(config.path), caConfig);
 
   const level = pick(args, 'log-level', env, 'LOG_LEVEL', config, 'logLevel');
   if (level !== undefined) {
     const l = asString(level).toLowerCase();
-    if (!LOG_LEVELS.includes(l)) throw new UsageError(`${level.source} must be one of ${LOG_LEVELS.join('|')}, got "${l}"`);
+    if (!LOG_LEVELS.includes(l))
+      throw new UsageError(`${level.source} must be one of ${LOG_LEVELS.join('|')}, got "${l}"`);
     settings.logLevel = l;
   }
   const format = pick(args, 'log-format', env, 'LOG_FORMAT', config, 'logFormat');

@@ -22,7 +22,9 @@ function demoGeneration(argv: readonly string[]): 'legacy' | 'current' {
   const i = argv.findIndex((a) => a === '--generation' || a.startsWith('--generation='));
   const value = i < 0 ? 'legacy' : argv[i]!.includes('=') ? argv[i]!.split('=')[1] : argv[i + 1];
   if (value !== 'legacy' && value !== 'current') {
-    process.stderr.write(`apinizer-gitops demo: --generation must be legacy or current, got ${JSON.stringify(value ?? '')}\n`);
+    process.stderr.write(
+      `apinizer-gitops demo: --generation must be legacy or current, got ${JSON.stringify(value ?? '')}\n`,
+    );
     process.exit(1);
   }
   return value;
@@ -76,7 +78,10 @@ async function demo(): Promise<number> {
   const say = (s: string) => writeTo(process.stdout, `${s}\n`);
 
   if (!existsSync(new URL(`../../${EXAMPLES}/`, import.meta.url))) {
-    await writeTo(process.stderr, `apinizer-gitops demo: ${EXAMPLES} is missing; run npm start from a checkout of the repository.\n`);
+    await writeTo(
+      process.stderr,
+      `apinizer-gitops demo: ${EXAMPLES} is missing; run npm start from a checkout of the repository.\n`,
+    );
     return 1;
   }
 
@@ -95,7 +100,15 @@ async function demo(): Promise<number> {
   const emulator = await startEmulator({ port: 0, host: '127.0.0.1', token, generation: GENERATION });
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Talk to the emulator only, whatever the shell has configured for a real gateway.
-  for (const name of ['APINIZER_TOKEN_FILE', 'APINIZER_USERNAME', 'APINIZER_PASSWORD', 'APINIZER_PROJECT', 'APINIZER_CONFIG', 'APINIZER_CA_FILE', 'GITHUB_STEP_SUMMARY']) {
+  for (const name of [
+    'APINIZER_TOKEN_FILE',
+    'APINIZER_USERNAME',
+    'APINIZER_PASSWORD',
+    'APINIZER_PROJECT',
+    'APINIZER_CONFIG',
+    'APINIZER_CA_FILE',
+    'GITHUB_STEP_SUMMARY',
+  ]) {
     delete env[name];
   }
   env.APINIZER_URL = emulator.url;
@@ -132,7 +145,10 @@ async function demo(): Promise<number> {
         break;
       }
       if (exit !== step.expect) {
-        await writeTo(process.stderr, `\napinizer-gitops demo: ${step.title} exited ${exit}, expected ${step.expect}: ${step.onFailure}\n`);
+        await writeTo(
+          process.stderr,
+          `\napinizer-gitops demo: ${step.title} exited ${exit}, expected ${step.expect}: ${step.onFailure}\n`,
+        );
         code = 1;
         break;
       }

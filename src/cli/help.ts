@@ -48,7 +48,7 @@ export function renderCommandHelp(command: Command): string {
 export function renderTopLevelHelp(commands: readonly Command[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   return [
-    'apinizer-gitops: keep an Apinizer gateway\'s Keys and Keystores equal to YAML manifests in Git.',
+    "apinizer-gitops: keep an Apinizer gateway's Keys and Keystores equal to YAML manifests in Git.",
     '',
     'Usage: apinizer-gitops <command> [flags] [PATH...]',
     '',
@@ -56,7 +56,7 @@ export function renderTopLevelHelp(commands: readonly Command[]): string {
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Global flags:',
-    '  -h, --help     this help; `apinizer-gitops <command> --help` shows a command\'s flags and examples',
+    "  -h, --help     this help; `apinizer-gitops <command> --help` shows a command's flags and examples",
     '  -v, --version  the version',
     '',
     'Examples:',

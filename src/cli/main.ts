@@ -21,7 +21,8 @@ async function main(): Promise<void> {
   // A reader that goes away (`plan | head -1`) is not an error of ours: stop writing to that
   // stream, without a stack trace, and let the command finish (an apply in progress completes
   // its writes rather than stopping half-way). Any other stream error is reported once on stderr.
-  for (const stream of [process.stdout, process.stderr]) stream.on('error', (err: NodeJS.ErrnoException) => onStreamError(stream, err));
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (err: NodeJS.ErrnoException) => onStreamError(stream, err));
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   const code = await runCli(process.argv.slice(2), {

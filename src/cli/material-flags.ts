@@ -4,7 +4,6 @@ import type { MaterialCheckOptions } from '../manifest/load.js';
 import { DEFAULT_EXPIRY_WARN_DAYS } from '../manifest/material-values.js';
 import { booleanFlag, stringFlag, UsageError, type FlagSpecs, type ParsedArgs } from './command.js';
 
-
 /** The flag definitions, spread into each command's `options`. */
 export const MATERIAL_FLAGS: FlagSpecs = {
   'skip-material-checks': {

@@ -69,7 +69,12 @@ export async function writeOutFile(file: string, text: string, cwd: string, flag
 }
 
 /** Writes `text` to the regular file `target` through a temporary file in its folder and a rename, keeping its mode. */
-async function writeAtomically(target: string, text: string, mode: number | undefined, fail: (why: string) => string): Promise<string | null> {
+async function writeAtomically(
+  target: string,
+  text: string,
+  mode: number | undefined,
+  fail: (why: string) => string,
+): Promise<string | null> {
   const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
   try {
     await writeFile(tmp, text, { encoding: 'utf8', flag: 'wx' });

@@ -12,19 +12,24 @@ import { materialCheckOptions } from './material-flags.js';
 
 /** The PATH arguments; at least one is required. */
 export function manifestPaths(args: ParsedArgs): string[] {
-  if (args.positionals.length === 0) throw new UsageError('give at least one PATH (a manifest file or a folder of them)');
+  if (args.positionals.length === 0)
+    throw new UsageError('give at least one PATH (a manifest file or a folder of them)');
   return args.positionals;
 }
 
 /** `--format`, one of `allowed` (the first is the default). */
 export function formatFlag<T extends string>(args: ParsedArgs, allowed: readonly T[]): T {
   const raw = stringFlag(args, 'format') ?? allowed[0];
-  if (!allowed.includes(raw as T)) throw new UsageError(`--format must be ${allowed.join(', ').replace(/, ([^,]*)$/, ' or $1')}, got "${raw}"`);
+  if (!allowed.includes(raw as T))
+    throw new UsageError(`--format must be ${allowed.join(', ').replace(/, ([^,]*)$/, ' or $1')}, got "${raw}"`);
   return raw as T;
 }
 
 /** The API client for a command, logging through `logger` and reporting every answer to `onAnswer` (the limiter). */
-export function clientFor(conn: ConnectionSettings, options: { logger: Logger; signal: AbortSignal; onAnswer?: (e: AnswerEvent) => void }): ApiClient {
+export function clientFor(
+  conn: ConnectionSettings,
+  options: { logger: Logger; signal: AbortSignal; onAnswer?: (e: AnswerEvent) => void },
+): ApiClient {
   return createApiClient({
     server: conn.server,
     auth: conn.auth,
@@ -56,7 +61,11 @@ export function problemsText(diagnostics: readonly Diagnostic[], stage: 'load' |
 }
 
 /** The manifests of PATHs for a command that goes on to the API: material checks as the flags say. */
-export function loadForApi(args: ParsedArgs, conn: ConnectionSettings, ctx: { cwd: string; env: NodeJS.ProcessEnv }): Promise<LoadResult> {
+export function loadForApi(
+  args: ParsedArgs,
+  conn: ConnectionSettings,
+  ctx: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<LoadResult> {
   const material = materialCheckOptions(args, new Date());
   return loadManifests(manifestPaths(args), {
     cwd: ctx.cwd,
@@ -67,7 +76,11 @@ export function loadForApi(args: ParsedArgs, conn: ConnectionSettings, ctx: { cw
 }
 
 /** What `readPlan` needs from the flags, the connection and the load, the same for plan and apply. */
-export function planOptions(args: ParsedArgs, conn: ConnectionSettings, load: LoadResult): PlanOptions & { diagnostics: LoadResult['diagnostics'] } {
+export function planOptions(
+  args: ParsedArgs,
+  conn: ConnectionSettings,
+  load: LoadResult,
+): PlanOptions & { diagnostics: LoadResult['diagnostics'] } {
   return {
     prune: booleanFlag(args, 'prune'),
     allowEmptyPrune: booleanFlag(args, 'allow-empty-prune'),

@@ -5,7 +5,11 @@ import { printable } from '../diagnostics.js';
 import { type CommandContext, UsageError, EXIT } from './command.js';
 import { commandLoaders, loadAllCommands } from './commands/index.js';
 import {
-  parseArgsOptions, renderCommandHelp, renderTopLevelHelp, unknownCommandMessage, unknownFlagMessage,
+  parseArgsOptions,
+  renderCommandHelp,
+  renderTopLevelHelp,
+  unknownCommandMessage,
+  unknownFlagMessage,
 } from './help.js';
 
 function packageVersion(): string {
@@ -45,7 +49,9 @@ export async function runCli(argv: string[], ctx: CommandContext): Promise<numbe
     const options = parseArgsOptions(command.options);
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
   } catch (err) {
-    ctx.stderr.write(`apinizer-gitops ${command.name}: ${printable((err as Error).message)}. See \`apinizer-gitops ${command.name} --help\`.\n`);
+    ctx.stderr.write(
+      `apinizer-gitops ${command.name}: ${printable((err as Error).message)}. See \`apinizer-gitops ${command.name} --help\`.\n`,
+    );
     return EXIT.error;
   }
   try {
@@ -53,7 +59,9 @@ export async function runCli(argv: string[], ctx: CommandContext): Promise<numbe
   } catch (err) {
     if (err instanceof UsageError) {
       // Usage errors quote flags, paths and URLs as given: made printable so none can inject a line.
-      ctx.stderr.write(`apinizer-gitops ${command.name}: ${printable(err.message)}. See \`apinizer-gitops ${command.name} --help\`.\n`);
+      ctx.stderr.write(
+        `apinizer-gitops ${command.name}: ${printable(err.message)}. See \`apinizer-gitops ${command.name} --help\`.\n`,
+      );
       return EXIT.error;
     }
     // A bug, not a user error: say so plainly, with the stack only when asked for.

@@ -3,9 +3,25 @@ import type { EmulatorOptions, EmulatorProject } from './options.js';
 import { applyOptions } from './options.js';
 
 const KNOWN = new Set([
-  'port', 'host', 'token', 'users', 'projects', 'dataFile', 'latencyMs', 'failRate', 'failKinds', 'seed',
-  'retryAfterSeconds', 'maskSecrets', 'dialect', 'failDeploymentTo', 'hideFromList', 'tokenTtlSeconds',
-  'generation', 'refuseExport', 'keystoreListEnvironmentIds',
+  'port',
+  'host',
+  'token',
+  'users',
+  'projects',
+  'dataFile',
+  'latencyMs',
+  'failRate',
+  'failKinds',
+  'seed',
+  'retryAfterSeconds',
+  'maskSecrets',
+  'dialect',
+  'failDeploymentTo',
+  'hideFromList',
+  'tokenTtlSeconds',
+  'generation',
+  'refuseExport',
+  'keystoreListEnvironmentIds',
 ]);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -27,10 +43,16 @@ export function parseEmulatorConfig(text: string, file: string): EmulatorOptions
   if (doc === null || doc === undefined) return {};
   if (!isRecord(doc)) throw new Error(`${file}: expected a mapping of emulator options (projects, users, token, ...)`);
   const unknown = Object.keys(doc).filter((k) => !KNOWN.has(k));
-  if (unknown.length > 0) throw new Error(`${file}: unknown field ${unknown.map((k) => `"${k}"`).join(', ')}; known: ${[...KNOWN].join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(
+      `${file}: unknown field ${unknown.map((k) => `"${k}"`).join(', ')}; known: ${[...KNOWN].join(', ')}`,
+    );
   const options: Record<string, unknown> = { ...doc };
   if (isRecord(doc.projects)) {
-    options.projects = Object.entries(doc.projects).map(([name, environments]): EmulatorProject => ({ name, environments: environments as string[] }));
+    options.projects = Object.entries(doc.projects).map(([name, environments]): EmulatorProject => ({
+      name,
+      environments: environments as string[],
+    }));
   }
   if (isRecord(doc.users)) {
     options.users = Object.entries(doc.users).map(([username, password]) => ({ username, password: String(password) }));

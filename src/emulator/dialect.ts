@@ -76,8 +76,14 @@ function arrayJson(items: readonly unknown[]): string {
  */
 export function listAnswer(dialect: Dialect, items: readonly unknown[], withCount = false): Answer {
   const list = arrayJson(items);
-  if (dialect === 'status') return { status: 200, body: `{"status":"SUCCESS","resultList":${list},"resultCount":${items.length}}` };
-  return { status: 200, body: withCount ? `{"success":true,"resultList":${list},"resultCount":${items.length}}` : `{"success":true,"resultList":${list}}` };
+  if (dialect === 'status')
+    return { status: 200, body: `{"status":"SUCCESS","resultList":${list},"resultCount":${items.length}}` };
+  return {
+    status: 200,
+    body: withCount
+      ? `{"success":true,"resultList":${list},"resultCount":${items.length}}`
+      : `{"success":true,"resultList":${list}}`,
+  };
 }
 
 /** A single object: "in the list format, but with a single key". */
@@ -109,16 +115,21 @@ export function errorAnswer(dialect: Dialect, failure: ApiFailure): Answer {
     if (failure.extra && 'retry_after' in failure.extra) body.retry_after = failure.extra.retry_after;
     return json(requestError ? 400 : failure.status, body, failure.headers);
   }
-  return json(failure.status, { error: failure.error, error_description: failure.description, ...failure.extra }, failure.headers);
+  return json(
+    failure.status,
+    { error: failure.error, error_description: failure.description, ...failure.extra },
+    failure.headers,
+  );
 }
 
 /** A file download (export-file): the bytes, their content type, and the name a browser would save them as. */
 export function fileAnswer(bytes: Buffer, contentType: string, fileName: string): Answer {
   // The pages' form, `attachment; filename="NAME"`; RFC 6266's filename* only when NAME is not plain ASCII.
   const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  const disposition = ascii === fileName
-    ? `attachment; filename="${fileName}"`
-    : `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+  const disposition =
+    ascii === fileName
+      ? `attachment; filename="${fileName}"`
+      : `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
   return { status: 200, body: bytes, headers: { 'content-type': contentType, 'content-disposition': disposition } };
 }
 

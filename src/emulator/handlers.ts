@@ -50,7 +50,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** The 401 for a request without a valid token, or null when the token is good. */
 export function checkAuth(request: ApiRequest, ctx: HandlerContext): ApiFailure | null {
   const token = bearerToken(request.authorization);
-  if (token === '') return failure(401, 'invalid_token', 'Full authentication is required: send Authorization: Bearer TOKEN');
+  if (token === '')
+    return failure(401, 'invalid_token', 'Full authentication is required: send Authorization: Bearer TOKEN');
   if (token === ctx.settings.token) return null;
   const state = ctx.tokens.check(token);
   if (state === 'ok') return null;
@@ -75,12 +76,20 @@ function dispatch(request: ApiRequest, ctx: HandlerContext): Answer | ApiFailure
       return issueToken(request, ctx);
     case 'projects':
       return projectsAnswer(
-        [...settings.projects.values()].map((p) => ({ id: stableId('project', p.name), name: p.name, description: `${p.name} (emulated project)` })),
+        [...settings.projects.values()].map((p) => ({
+          id: stableId('project', p.name),
+          name: p.name,
+          description: `${p.name} (emulated project)`,
+        })),
       );
     case 'allEnvironments': {
       const names = new Set<string>();
       for (const p of settings.projects.values()) for (const e of p.environments) names.add(e);
-      return listAnswer(settings.dialect, [...names].map((n) => environmentObject(n, current)), true);
+      return listAnswer(
+        settings.dialect,
+        [...names].map((n) => environmentObject(n, current)),
+        true,
+      );
     }
     case 'environments':
     case 'projectEnvironments': {
@@ -90,7 +99,11 @@ function dispatch(request: ApiRequest, ctx: HandlerContext): Answer | ApiFailure
       if (current !== (route.op === 'projectEnvironments')) return noEndpoint();
       const project = settings.projects.get(route.project);
       if (!project) return unknownProject(route.project, current);
-      return listAnswer(settings.dialect, project.environments.map((n) => environmentObject(n, current)), true);
+      return listAnswer(
+        settings.dialect,
+        project.environments.map((n) => environmentObject(n, current)),
+        true,
+      );
     }
     case 'list': {
       if (!settings.projects.has(route.project)) return unknownProject(route.project, current);
@@ -133,7 +146,10 @@ function dispatch(request: ApiRequest, ctx: HandlerContext): Answer | ApiFailure
     case 'exportFile':
       return current ? exportFile(request, route, ctx) : noEndpoint();
     case 'methodNotAllowed':
-      return { ...failure(405, 'method_not_allowed', `Method not allowed here; allowed: ${route.allow}`), headers: { allow: route.allow } };
+      return {
+        ...failure(405, 'method_not_allowed', `Method not allowed here; allowed: ${route.allow}`),
+        headers: { allow: route.allow },
+      };
     case 'badEncoding':
       return failure(400, 'invalid_parameter', 'The path is not valid URL encoding');
     case 'notFound':
@@ -156,7 +172,8 @@ function writeLegacy(request: ApiRequest, route: WriteRoute, ctx: HandlerContext
   const name = checked.name;
   if (route.op === 'update' && name !== route.name) {
     const text =
-      `The name in the body (${name}) does not match the name in the path (${route.name}); ` + 'renaming is not supported';
+      `The name in the body (${name}) does not match the name in the path (${route.name}); ` +
+      'renaming is not supported';
     return failure(400, 'bad_request', text);
   }
   const exists = store.get(route.project, route.kind, name) !== undefined;
@@ -323,14 +340,17 @@ function deployment(
 ): DeploymentResult {
   const [noun, done] = DEPLOY_WORDS[action];
   const list = object[ENVIRONMENT_LIST_FIELD[kind]];
-  const names = Array.isArray(list) ? list.map((e: unknown) => (isRecord(e) && typeof e.environmentName === 'string' ? e.environmentName : '')) : [];
+  const names = Array.isArray(list)
+    ? list.map((e: unknown) => (isRecord(e) && typeof e.environmentName === 'string' ? e.environmentName : ''))
+    : [];
   const environmentResults = names.map((environmentName) =>
     failTo.has(environmentName)
       ? {
           environmentName,
           success: false,
           message:
-            `${noun} to environment ${environmentName} failed: ` + 'gateway did not respond (simulated by the emulator)',
+            `${noun} to environment ${environmentName} failed: ` +
+            'gateway did not respond (simulated by the emulator)',
         }
       : { environmentName, success: true, message: `${done} successfully` },
   );

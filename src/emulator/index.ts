@@ -56,7 +56,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       }
     }
   }
-  const persister = dataFile === undefined ? undefined : new Persister(dataFile, () => JSON.stringify(store.snapshot()));
+  const persister =
+    dataFile === undefined ? undefined : new Persister(dataFile, () => JSON.stringify(store.snapshot()));
   if (persister) store.onChange(() => persister.schedule());
 
   const stats = new StatsCounter();
@@ -106,7 +107,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     resetStats: () => stats.reset(),
     configure(changes) {
       for (const fixed of ['port', 'host', 'dataFile'] as const) {
-        if (changes[fixed] !== undefined) throw new TypeError(`emulator option ${fixed} cannot be changed while it runs`);
+        if (changes[fixed] !== undefined)
+          throw new TypeError(`emulator option ${fixed} cannot be changed while it runs`);
       }
       settings = applyOptions(settings, changes);
       if (changes.seed !== undefined) faults.reseed(settings.seed);

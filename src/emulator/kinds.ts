@@ -110,8 +110,7 @@ function checkEnvironmentName(entry: Entry, at: string, scope: Scope, seen: Set<
     errors.push({ field: `${at}.environmentName`, message: 'environmentName is required' });
   } else if (!scope.environments.has(env)) {
     const known = [...scope.environments].join(', ') || 'none';
-    const message =
-      `Environment (name: ${env}) does not exist in project (${scope.project}); its environments are: ${known}`;
+    const message = `Environment (name: ${env}) does not exist in project (${scope.project}); its environments are: ${known}`;
     errors.push({ field: `${at}.environmentName`, message });
   } else if (seen.has(env)) {
     errors.push({ field: `${at}.environmentName`, message: `Environment (name: ${env}) is listed twice` });

@@ -85,8 +85,16 @@ function fail(message: string): never {
 }
 
 function number(name: string, value: unknown, min: number, max: number, integer: boolean): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    fail(`${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  if (
+    typeof value !== 'number' ||
+    Number.isNaN(value) ||
+    value < min ||
+    value > max ||
+    (integer && !Number.isInteger(value))
+  ) {
+    fail(
+      `${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -101,9 +109,11 @@ function projectMap(value: unknown): Map<string, EmulatorProject> {
   const map = new Map<string, EmulatorProject>();
   for (const p of value as unknown[]) {
     const project = p as Partial<EmulatorProject> | null;
-    if (!project || typeof project.name !== 'string' || project.name === '') fail('projects: every project needs a non-empty name');
+    if (!project || typeof project.name !== 'string' || project.name === '')
+      fail('projects: every project needs a non-empty name');
     const environments = stringList(`projects[${project.name}].environments`, project.environments);
-    if (environments.some((e) => e === '')) fail(`projects[${project.name}].environments must not contain an empty name`);
+    if (environments.some((e) => e === ''))
+      fail(`projects[${project.name}].environments must not contain an empty name`);
     map.set(project.name, { name: project.name, environments: [...new Set(environments)] });
   }
   return map;
@@ -136,16 +146,23 @@ export function applyOptions(base: Settings | undefined, changes: EmulatorOption
       };
   const c = changes;
   if (c.port !== undefined) s.port = number('port', c.port, 0, 65535, true);
-  if (c.host !== undefined) s.host = typeof c.host === 'string' && c.host !== '' ? c.host : fail('host must be a non-empty string');
-  if (c.token !== undefined) s.token = typeof c.token === 'string' && c.token !== '' ? c.token : fail('token must be a non-empty string');
+  if (c.host !== undefined)
+    s.host = typeof c.host === 'string' && c.host !== '' ? c.host : fail('host must be a non-empty string');
+  if (c.token !== undefined)
+    s.token = typeof c.token === 'string' && c.token !== '' ? c.token : fail('token must be a non-empty string');
   if (c.users !== undefined) {
-    if (!Array.isArray(c.users) || c.users.some((u) => typeof u?.username !== 'string' || typeof u.password !== 'string' || u.username === '')) {
+    if (
+      !Array.isArray(c.users) ||
+      c.users.some((u) => typeof u?.username !== 'string' || typeof u.password !== 'string' || u.username === '')
+    ) {
       fail('users must be a list of {username, password}');
     }
     s.users = c.users.map((u) => ({ username: u.username, password: u.password }));
   }
   if (c.projects !== undefined) s.projects = projectMap(c.projects);
-  if (c.dataFile !== undefined) s.dataFile = typeof c.dataFile === 'string' && c.dataFile !== '' ? c.dataFile : fail('dataFile must be a file path');
+  if (c.dataFile !== undefined)
+    s.dataFile =
+      typeof c.dataFile === 'string' && c.dataFile !== '' ? c.dataFile : fail('dataFile must be a file path');
   if (c.latencyMs !== undefined) s.latencyMs = number('latencyMs', c.latencyMs, 0, 600_000, false);
   if (c.failRate !== undefined) s.failRate = number('failRate', c.failRate, 0, 1, false);
   if (c.failKinds !== undefined) {
@@ -156,15 +173,19 @@ export function applyOptions(base: Settings | undefined, changes: EmulatorOption
     s.failKinds = kinds as FaultKind[];
   }
   if (c.seed !== undefined) s.seed = number('seed', c.seed, -(2 ** 53), 2 ** 53, true);
-  if (c.retryAfterSeconds !== undefined) s.retryAfterSeconds = number('retryAfterSeconds', c.retryAfterSeconds, 0, 86_400, true);
+  if (c.retryAfterSeconds !== undefined)
+    s.retryAfterSeconds = number('retryAfterSeconds', c.retryAfterSeconds, 0, 86_400, true);
   if (c.maskSecrets !== undefined) s.maskSecrets = c.maskSecrets === true;
   if (c.dialect !== undefined) {
-    if (c.dialect !== 'documented' && c.dialect !== 'status') fail(`dialect must be "documented" or "status", got ${JSON.stringify(c.dialect)}`);
+    if (c.dialect !== 'documented' && c.dialect !== 'status')
+      fail(`dialect must be "documented" or "status", got ${JSON.stringify(c.dialect)}`);
     s.dialect = c.dialect;
   }
-  if (c.failDeploymentTo !== undefined) s.failDeploymentTo = new Set(stringList('failDeploymentTo', c.failDeploymentTo));
+  if (c.failDeploymentTo !== undefined)
+    s.failDeploymentTo = new Set(stringList('failDeploymentTo', c.failDeploymentTo));
   if (c.hideFromList !== undefined) s.hideFromList = new Set(stringList('hideFromList', c.hideFromList));
-  if (c.tokenTtlSeconds !== undefined) s.tokenTtlSeconds = number('tokenTtlSeconds', c.tokenTtlSeconds, 0, 10 * 365 * 86_400, false);
+  if (c.tokenTtlSeconds !== undefined)
+    s.tokenTtlSeconds = number('tokenTtlSeconds', c.tokenTtlSeconds, 0, 10 * 365 * 86_400, false);
   if (c.generation !== undefined) {
     if (c.generation !== 'legacy' && c.generation !== 'current') {
       fail(`generation must be "legacy" or "current", got ${JSON.stringify(c.generation)}`);

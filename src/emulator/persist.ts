@@ -57,7 +57,11 @@ export class Persister {
   #writing: Promise<void> | undefined;
   #lastError: Error | undefined;
 
-  constructor(file: string, serialise: () => string, options: { delayMs?: number; onError?: (err: Error) => void } = {}) {
+  constructor(
+    file: string,
+    serialise: () => string,
+    options: { delayMs?: number; onError?: (err: Error) => void } = {},
+  ) {
     this.#file = file;
     this.#serialise = serialise;
     this.#delayMs = options.delayMs ?? 50;

@@ -48,7 +48,13 @@ export function matchRoute(method: string, path: string): Route {
   if (parts[1] !== 'apiops' || parts.some((p, i) => i > 0 && p === '')) return unmatched;
   const [, , area, second, third, fourth, ...rest] = parts;
   const only = (allowed: string, route: Route): Route =>
-    method === allowed ? route : { op: 'methodNotAllowed', template: `${method} ${route.template.slice(route.template.indexOf(' ') + 1)}`, allow: allowed };
+    method === allowed
+      ? route
+      : {
+          op: 'methodNotAllowed',
+          template: `${method} ${route.template.slice(route.template.indexOf(' ') + 1)}`,
+          allow: allowed,
+        };
 
   if (area === 'auth' && second === 'token' && third === undefined) {
     return only('POST', { op: 'token', template: 'POST /apiops/auth/token' });

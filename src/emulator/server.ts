@@ -158,8 +158,17 @@ function faultAnswer(kind: Exclude<FaultKind, 'reset'>, ctx: ServerContext): Ans
       headers: { 'retry-after': String(seconds) },
     });
   }
-  if (kind === '503') return errorAnswer(dialect, { status: 503, error: 'service_unavailable', description: 'Service unavailable (injected by the emulator)' });
-  return errorAnswer(dialect, { status: 500, error: 'internal_error', description: 'Internal server error (injected by the emulator)' });
+  if (kind === '503')
+    return errorAnswer(dialect, {
+      status: 503,
+      error: 'service_unavailable',
+      description: 'Service unavailable (injected by the emulator)',
+    });
+  return errorAnswer(dialect, {
+    status: 500,
+    error: 'internal_error',
+    description: 'Internal server error (injected by the emulator)',
+  });
 }
 
 function handleControl(method: string, path: string, ctx: ServerContext): Answer {
@@ -183,7 +192,10 @@ export function createRequestListener(ctx: ServerContext): (req: IncomingMessage
   return (req, res) => {
     void handleRequest(req, res, ctx).catch((err: unknown) => {
       // A bug in the emulator: answer 500 rather than hang the client.
-      send(res, plainAnswer(500, { error: 'internal_error', error_description: `emulator bug: ${(err as Error).message}` }));
+      send(
+        res,
+        plainAnswer(500, { error: 'internal_error', error_description: `emulator bug: ${(err as Error).message}` }),
+      );
     });
   };
 }
@@ -239,7 +251,15 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, ctx: Ser
     return;
   }
   if (body === null) {
-    send(res, errorAnswer(ctx.settings.dialect, { status: 413, error: 'payload_too_large', description: `The request body exceeds ${MAX_BODY_BYTES} bytes`, headers: { connection: 'close' } }));
+    send(
+      res,
+      errorAnswer(ctx.settings.dialect, {
+        status: 413,
+        error: 'payload_too_large',
+        description: `The request body exceeds ${MAX_BODY_BYTES} bytes`,
+        headers: { connection: 'close' },
+      }),
+    );
     return;
   }
   const { 'content-type': contentType, authorization } = req.headers;
@@ -247,7 +267,13 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, ctx: Ser
   if (route.op !== 'token') {
     const denied = checkAuth(request, ctx);
     if (denied) {
-      send(res, errorAnswer(ctx.settings.dialect, { ...denied, headers: { 'www-authenticate': `Bearer error="${denied.error}"` } }));
+      send(
+        res,
+        errorAnswer(ctx.settings.dialect, {
+          ...denied,
+          headers: { 'www-authenticate': `Bearer error="${denied.error}"` },
+        }),
+      );
       return;
     }
   }

@@ -75,7 +75,8 @@ export class EmulatorStore {
    */
   put(project: string, kind: Kind, object: Record<string, unknown>): RawObject {
     const name = object.name;
-    if (typeof name !== 'string' || name === '') throw new TypeError('EmulatorStore.put: the object needs a non-empty string "name"');
+    if (typeof name !== 'string' || name === '')
+      throw new TypeError('EmulatorStore.put: the object needs a non-empty string "name"');
     let data = this.#projects.get(project);
     if (!data) {
       data = { Key: new Map(), Keystore: new Map() };
@@ -125,12 +126,17 @@ export class EmulatorStore {
   /** Replaces the state with a snapshot read from `--data FILE`; throws a TypeError naming what is wrong. */
   load(snapshot: unknown): void {
     if (!isRecord(snapshot) || snapshot.format !== 'apinizer-emulator-data' || !isRecord(snapshot.projects)) {
-      throw new TypeError('not an emulator data file (expected {"format": "apinizer-emulator-data", "projects": {...}})');
+      throw new TypeError(
+        'not an emulator data file (expected {"format": "apinizer-emulator-data", "projects": {...}})',
+      );
     }
     const loaded: [string, Kind, Record<string, unknown>][] = [];
     for (const [project, data] of Object.entries(snapshot.projects)) {
       if (!isRecord(data)) throw new TypeError(`projects.${project} must be an object`);
-      for (const [field, kind] of [['keys', 'Key'], ['keystores', 'Keystore']] as const) {
+      for (const [field, kind] of [
+        ['keys', 'Key'],
+        ['keystores', 'Keystore'],
+      ] as const) {
         const list = data[field] ?? [];
         if (!Array.isArray(list)) throw new TypeError(`projects.${project}.${field} must be a list`);
         list.forEach((item, i) => {
@@ -157,7 +163,12 @@ export class EmulatorStore {
   }
 }
 
-function withServerFields(project: string, kind: Kind, object: Record<string, unknown>, previous: RawObject | undefined): Record<string, unknown> {
+function withServerFields(
+  project: string,
+  kind: Kind,
+  object: Record<string, unknown>,
+  previous: RawObject | undefined,
+): Record<string, unknown> {
   const listField = ENVIRONMENT_LIST_FIELD[kind];
   const id = typeof previous?.id === 'string' ? previous.id : typeof object.id === 'string' ? object.id : newObjectId();
   const stored: Record<string, unknown> = { id, ...object };

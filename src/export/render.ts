@@ -1,7 +1,14 @@
 import { posix } from 'node:path';
 import { descriptorOf, kindNames, kindRank } from '../kinds/index.js';
 import type { ExportSecret } from '../kinds/types.js';
-import { API_VERSION, resourceLabel, type ApiGeneration, type CurrentResource, type Kind, type ResourceId } from '../model.js';
+import {
+  API_VERSION,
+  resourceLabel,
+  type ApiGeneration,
+  type CurrentResource,
+  type Kind,
+  type ResourceId,
+} from '../model.js';
 import { isBase64, normaliseBase64, type Secret } from '../secret.js';
 import { quoteValue } from '../diagnostics.js';
 import { isDotSegment } from '../api/url.js';
@@ -107,7 +114,8 @@ class UniqueNames {
   constructor(private readonly separator: string) {}
   take(name: string, extension = ''): string {
     let candidate = name;
-    for (let n = 2; this.#taken.has(`${candidate}${extension}`.toLowerCase()); n++) candidate = `${name}${this.separator}${n}`;
+    for (let n = 2; this.#taken.has(`${candidate}${extension}`.toLowerCase()); n++)
+      candidate = `${name}${this.separator}${n}`;
     this.#taken.add(`${candidate}${extension}`.toLowerCase());
     return `${candidate}${extension}`;
   }
@@ -139,7 +147,12 @@ let identityRules: Record<Kind, { name: StringRule; project: StringRule }> | und
 function rulesFor(kind: Kind): { name: StringRule; project: StringRule } {
   if (identityRules === undefined) {
     const read = (k: Kind) => {
-      const metadata = (loadSchema(k).properties as Record<string, { properties: Record<string, { pattern: string; maxLength: number }> }>).metadata!;
+      const metadata = (
+        loadSchema(k).properties as Record<
+          string,
+          { properties: Record<string, { pattern: string; maxLength: number }> }
+        >
+      ).metadata!;
       const rule = (field: 'name' | 'project'): StringRule => {
         const p = metadata.properties[field]!;
         return { pattern: new RegExp(p.pattern, 'u'), maxLength: p.maxLength };
@@ -162,8 +175,10 @@ export function identityProblem(resource: { kind: Kind; project: string; name: s
   const rules = rulesFor(resource.kind);
   const check = (what: 'name' | 'project', value: string, rule: StringRule): string | null => {
     const length = [...value].length;
-    if (length > rule.maxLength) return `its ${what} is ${length} characters long, over the ${rule.maxLength} a manifest allows`;
-    if (what === 'project' && isDotSegment(value)) return 'its project is a path segment (. or ..), which a manifest cannot name';
+    if (length > rule.maxLength)
+      return `its ${what} is ${length} characters long, over the ${rule.maxLength} a manifest allows`;
+    if (what === 'project' && isDotSegment(value))
+      return 'its project is a path segment (. or ..), which a manifest cannot name';
     if (!rule.pattern.test(value)) {
       return what === 'name'
         ? 'its name is not 1-128 characters from A-Z a-z 0-9 . _ - starting with a letter or digit (a space, a non-Latin letter or another sign)'
@@ -197,7 +212,10 @@ export function buildExportPlan(resources: readonly CurrentResource[], options: 
     const problem = identityProblem(resource);
     if (problem !== null) {
       const id = { kind: resource.kind, project: resource.project, name: resource.name };
-      unexpressible.push({ resource: id, message: `${resource.kind} ${quoteValue(resource.project)}/${quoteValue(resource.name)}: ${problem}` });
+      unexpressible.push({
+        resource: id,
+        message: `${resource.kind} ${quoteValue(resource.project)}/${quoteValue(resource.name)}: ${problem}`,
+      });
       continue;
     }
     counts[resource.kind] = (counts[resource.kind] ?? 0) + 1;
@@ -211,7 +229,11 @@ export function buildExportPlan(resources: readonly CurrentResource[], options: 
     // Decides what the manifest says for one secret field, and records the file or variable behind it.
     const reference = (environment: string, secret: ExportSecret): Reference | undefined => {
       const { field, value, required } = secret;
-      const slot: SecretSlot = { resource: { kind: resource.kind, project: resource.project, name: resource.name }, environment, field };
+      const slot: SecretSlot = {
+        resource: { kind: resource.kind, project: resource.project, name: resource.name },
+        environment,
+        field,
+      };
       if (value === undefined && !required) return undefined;
       const where = `${label} environment ${environment} ${field}`;
       if (secret.writeOnly) {
@@ -226,13 +248,17 @@ export function buildExportPlan(resources: readonly CurrentResource[], options: 
         throw new Error(`${where}: the server's value is not base64`);
       }
       if (present && options.secrets === 'file' && !isCanonical(value)) {
-        warnings.push(`${where}: the server's base64 is not in canonical form; plan will show this field as changed (apply sends the canonical form of the same bytes)`);
+        warnings.push(
+          `${where}: the server's base64 is not in canonical form; plan will show this field as changed (apply sends the canonical form of the same bytes)`,
+        );
       }
       let ref: Reference;
       let target: string;
       if (options.secrets === 'file') {
         const secretFolder = `secrets/${project}/${kindFolder}`;
-        const fileName = secretNames.take(`${secretFolder}/${safeSegment(resource.name)}.${safeSegment(environment)}.${field}`).slice(secretFolder.length + 1);
+        const fileName = secretNames
+          .take(`${secretFolder}/${safeSegment(resource.name)}.${safeSegment(environment)}.${field}`)
+          .slice(secretFolder.length + 1);
         target = `${secretFolder}/${fileName}`;
         ref = { fromFile: posix.relative(manifestFolder, target) };
         if (present) files.push({ type: 'secret', path: target, value, slot });
@@ -243,7 +269,8 @@ export function buildExportPlan(resources: readonly CurrentResource[], options: 
       }
       if (!present) {
         const why = value === 'masked' ? 'the server masks it' : 'the server has none, but the manifest needs one';
-        const fix = options.secrets === 'file' ? `put the key material (raw bytes) in ${target}` : `set ${target} to its base64`;
+        const fix =
+          options.secrets === 'file' ? `put the key material (raw bytes) in ${target}` : `set ${target} to its base64`;
         incomplete.push({ slot, message: `${where}: not exported (${why}); ${fix} before running plan` });
       }
       return ref;
@@ -273,11 +300,17 @@ export function buildExportPlan(resources: readonly CurrentResource[], options: 
       environments,
     });
     const content = `# yaml-language-server: $schema=${options.schemaRef(resource.kind, manifestFolder)}\n${body}`;
-    files.push({ type: 'manifest', path: manifestPath, content, resource: { kind: resource.kind, project: resource.project, name: resource.name } });
+    files.push({
+      type: 'manifest',
+      path: manifestPath,
+      content,
+      resource: { kind: resource.kind, project: resource.project, name: resource.name },
+    });
   }
 
   if (files.some((f) => f.type === 'secret') || incomplete.length > 0) {
-    if (options.secrets === 'file') files.push({ type: 'gitignore', path: 'secrets/.gitignore', content: SECRETS_GITIGNORE });
+    if (options.secrets === 'file')
+      files.push({ type: 'gitignore', path: 'secrets/.gitignore', content: SECRETS_GITIGNORE });
   }
   return { files, variables, incomplete, unexpressible, warnings, counts };
 }
@@ -299,8 +332,12 @@ const YAML_SPECIAL = /^(?:y|n|yes|no|on|off|true|false|null)$/i;
  * treats as line breaks or BOM, which JSON leaves literal, are escaped as well.
  */
 export function yamlScalar(value: string): string {
-  if (/^(?:\.\.?\/)*[A-Za-z][A-Za-z0-9._/()-]*(?: [A-Za-z0-9._/()-]+)*$/.test(value) && !YAML_SPECIAL.test(value)) return value;
-  return JSON.stringify(value).replace(/[\u0080-\u009f\u2028\u2029\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (/^(?:\.\.?\/)*[A-Za-z][A-Za-z0-9._/()-]*(?: [A-Za-z0-9._/()-]+)*$/.test(value) && !YAML_SPECIAL.test(value))
+    return value;
+  return JSON.stringify(value).replace(
+    /[\u0080-\u009f\u2028\u2029\ufeff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 function referenceYaml(ref: Reference): string {
@@ -324,7 +361,14 @@ interface ManifestShape {
  * SPEC shows them.
  */
 function manifestYaml(m: ManifestShape): string {
-  const lines = [`apiVersion: ${API_VERSION}`, `kind: ${m.kind}`, 'metadata:', `  name: ${yamlScalar(m.name)}`, `  project: ${yamlScalar(m.project)}`, 'spec:'];
+  const lines = [
+    `apiVersion: ${API_VERSION}`,
+    `kind: ${m.kind}`,
+    'metadata:',
+    `  name: ${yamlScalar(m.name)}`,
+    `  project: ${yamlScalar(m.project)}`,
+    'spec:',
+  ];
   if (m.description !== '') lines.push(`  description: ${yamlScalar(m.description)}`);
   for (const [field, value] of m.fields) lines.push(`  ${field}: ${yamlScalar(value)}`);
   lines.push('  environments:');

@@ -28,14 +28,20 @@ function inside(parent: string, child: string): boolean {
  * install) no relative path would survive a commit, so it is the schema's file:// URL on this
  * machine: still right for the person who ran the export, and harmless elsewhere.
  */
-export function schemaReference(schemasDir: string, outDir: string, repositoryRoots: readonly string[]): (kind: Kind, manifestFolder: string) => string {
+export function schemaReference(
+  schemasDir: string,
+  outDir: string,
+  repositoryRoots: readonly string[],
+): (kind: Kind, manifestFolder: string) => string {
   // An npx cache can sit inside a home folder that holds a package.json; it is never committed.
   const transient = schemasDir.split(sep).includes('_npx');
   const relativeOk = !transient && repositoryRoots.some((root) => inside(root, schemasDir) && inside(root, outDir));
   return (kind, manifestFolder) => {
     const schema = join(schemasDir, schemaFileOf(kind));
     if (!relativeOk) return pathToFileURL(schema).href;
-    return relative(join(outDir, ...manifestFolder.split('/')), schema).split(sep).join('/');
+    return relative(join(outDir, ...manifestFolder.split('/')), schema)
+      .split(sep)
+      .join('/');
   };
 }
 

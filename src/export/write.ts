@@ -51,12 +51,17 @@ function isSecretPath(rel: string): boolean {
  */
 function checkPath(outDir: string, rel: string): string | null {
   const segments = rel.split('/');
-  if (isAbsolute(rel) || rel.includes('\\') || segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('\0'))) {
+  if (
+    isAbsolute(rel) ||
+    rel.includes('\\') ||
+    segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('\0'))
+  ) {
     return `refusing to write "${rel}": not a plain path inside the output folder`;
   }
   const full = join(outDir, ...segments);
   const back = relative(outDir, full);
-  if (back.startsWith(`..${sep}`) || back === '..' || isAbsolute(back)) return `refusing to write "${rel}": it resolves outside the output folder`;
+  if (back.startsWith(`..${sep}`) || back === '..' || isAbsolute(back))
+    return `refusing to write "${rel}": it resolves outside the output folder`;
   return null;
 }
 
@@ -80,7 +85,8 @@ export function writeExport(plan: ExportPlan, options: WriteExportOptions): Writ
   }
   try {
     const top = lstatOrNull(outDir);
-    if (top && !top.isDirectory()) return { ok: false, reason: 'unsafe', message: `--out ${outDir} exists and is not a folder` };
+    if (top && !top.isDirectory())
+      return { ok: false, reason: 'unsafe', message: `--out ${outDir} exists and is not a folder` };
 
     // Every folder between outDir and a target, checked once: a symlink or a file there is refused.
     const folders = new Set<string>();
@@ -94,7 +100,11 @@ export function writeExport(plan: ExportPlan, options: WriteExportOptions): Writ
       const st = folderStats[i];
       if (st && (st.isSymbolicLink() || !st.isDirectory())) {
         const what = st.isSymbolicLink() ? 'a symbolic link' : 'not a folder';
-        return { ok: false, reason: 'unsafe', message: `${join(outDir, rel)} is ${what}; export writes only into real folders inside --out` };
+        return {
+          ok: false,
+          reason: 'unsafe',
+          message: `${join(outDir, rel)} is ${what}; export writes only into real folders inside --out`,
+        };
       }
     }
 
@@ -112,7 +122,12 @@ export function writeExport(plan: ExportPlan, options: WriteExportOptions): Writ
     for (const [i, file] of plan.files.entries()) {
       const st = existing[i];
       if (!st) continue;
-      if (st.isDirectory()) return { ok: false, reason: 'unsafe', message: `${join(outDir, file.path)} is a folder; export needs a file there` };
+      if (st.isDirectory())
+        return {
+          ok: false,
+          reason: 'unsafe',
+          message: `${join(outDir, file.path)} is a folder; export needs a file there`,
+        };
       if (file.type === 'gitignore' && st.isFile() && readFileSync(join(outDir, file.path), 'utf8') === file.content) {
         unchanged.add(file.path);
         continue;
@@ -158,7 +173,12 @@ export function writeExport(plan: ExportPlan, options: WriteExportOptions): Writ
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const where = e.path ? `${e.path}: ` : '';
-    const what = e.code === 'EEXIST' ? 'appeared while exporting; run again (with --force to replace it)' : e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.message;
+    const what =
+      e.code === 'EEXIST'
+        ? 'appeared while exporting; run again (with --force to replace it)'
+        : e.code === 'EACCES' || e.code === 'EPERM'
+          ? 'permission denied'
+          : e.message;
     return { ok: false, reason: 'io', message: `${where}${what}` };
   }
 }

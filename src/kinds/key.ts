@@ -188,7 +188,12 @@ export const keyKind: KindDescriptor = {
       }
       return env;
     });
-    const key: CurrentKey = { ...base, kind: 'Key', keyType: typeof raw.keyType === 'string' ? raw.keyType : '', environments };
+    const key: CurrentKey = {
+      ...base,
+      kind: 'Key',
+      keyType: typeof raw.keyType === 'string' ? raw.keyType : '',
+      environments,
+    };
     const algorithm = generation === 'current' ? text(raw.algorithm) : undefined;
     if (algorithm !== undefined) key.algorithm = algorithm;
     return key;
@@ -200,11 +205,15 @@ export const keyKind: KindDescriptor = {
     const fields: [string, string][] = [['keyType', key.keyType]];
     if (generation === 'current') {
       if (!(CURRENT_KEY_TYPES as readonly string[]).includes(key.keyType)) {
-        warnings.push(`keyType "${key.keyType}" is not PRIVATE_KEY, PUBLIC_KEY or SECRET_KEY; the manifest will not validate until it is corrected`);
+        warnings.push(
+          `keyType "${key.keyType}" is not PRIVATE_KEY, PUBLIC_KEY or SECRET_KEY; the manifest will not validate until it is corrected`,
+        );
       }
       if (key.algorithm !== undefined && key.keyType === 'SECRET_KEY') fields.push(['algorithm', key.algorithm]);
     } else if (!/^[A-Z][A-Z0-9_]*$/.test(key.keyType)) {
-      warnings.push(`keyType "${key.keyType}" is not an upper-case token; the manifest will not validate until it is corrected`);
+      warnings.push(
+        `keyType "${key.keyType}" is not an upper-case token; the manifest will not validate until it is corrected`,
+      );
     }
     const shape: ExportShape = { fields, environments: [], warnings };
     for (const env of key.environments) {

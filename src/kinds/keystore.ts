@@ -28,7 +28,8 @@ export const keystoreKind: KindDescriptor = {
       forms: ['current'],
       inlineWarning: {
         code: 'inline-secret',
-        message: 'the keystore password is written in the manifest; keep it out of Git with { fromEnv: NAME } or { fromFile: PATH }',
+        message:
+          'the keystore password is written in the manifest; keep it out of Git with { fromEnv: NAME } or { fromFile: PATH }',
       },
     },
     { name: 'alias', role: 'plain', forms: ['current'], unmanagedWhenUnset: true },
@@ -44,8 +45,7 @@ export const keystoreKind: KindDescriptor = {
     return form === 'legacy'
       ? `that generation needs each keystore's password: add ` +
           '`password: { fromEnv: NAME }` (or fromFile) to every environment'
-      : `that generation takes no keystore password or alias: ` +
-          'remove password and alias from every environment';
+      : `that generation takes no keystore password or alias: ` + 'remove password and alias from every environment';
   },
 
   checkSpec(spec) {

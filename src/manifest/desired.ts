@@ -22,8 +22,7 @@ export interface ManifestSource {
 
 /** The outcome of reading one `fromFile` target: its bytes as base64, or why it cannot be used. */
 export type FileSecret =
-  | { ok: true; base64: string }
-  | { ok: false; code: Extract<DiagnosticCode, `file-${string}`>; message: string };
+  { ok: true; base64: string } | { ok: false; code: Extract<DiagnosticCode, `file-${string}`>; message: string };
 
 /** One `fromFile` target to read: the real root it must stay in and the lexical absolute target. */
 export interface FileReference {
@@ -102,9 +101,24 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
     const { document: doc, manifest: m } = source;
     const project = m.metadata.project ?? input.defaultProject;
     const label = project ? `${m.kind} ${project}/${m.metadata.name}` : `${m.kind} ${m.metadata.name}`;
-    const problem = (code: DiagnosticCode, path: PathSegments, message: string, target: 'key' | 'node' = 'key', severity: 'error' | 'warning' = 'error') => {
+    const problem = (
+      code: DiagnosticCode,
+      path: PathSegments,
+      message: string,
+      target: 'key' | 'node' = 'key',
+      severity: 'error' | 'warning' = 'error',
+    ) => {
       const pos = doc.locate(path, target);
-      diagnostics.push({ code, severity, message, file: doc.file, line: pos.line, column: pos.column, path: formatPath(path), resource: label });
+      diagnostics.push({
+        code,
+        severity,
+        message,
+        file: doc.file,
+        line: pos.line,
+        column: pos.column,
+        path: formatPath(path),
+        resource: label,
+      });
     };
 
     if (!project) {
@@ -250,7 +264,9 @@ function resolveSecret(
     }
     if (!isText) return new Secret(read.base64);
     // A password file written by an editor or `echo` ends with a newline that is not part of it.
-    const text = Buffer.from(read.base64, 'base64').toString('utf8').replace(/\r?\n$/, '');
+    const text = Buffer.from(read.base64, 'base64')
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
     if (text === '') {
       problem('invalid-base64', [...path, 'fromFile'], `file "${spec.fromFile}" is empty; put the text in it`);
       return undefined;

@@ -8,7 +8,13 @@ import pLimit from 'p-limit';
 import type { ManifestCache } from './cache.js';
 import { sortDiagnostics, hasErrors, type Diagnostic, type DiagnosticCode } from '../diagnostics.js';
 import type { DesiredState } from '../model.js';
-import { buildDesiredState, fileReferences, type FileReference, type FileSecret, type ManifestSource } from './desired.js';
+import {
+  buildDesiredState,
+  fileReferences,
+  type FileReference,
+  type FileSecret,
+  type ManifestSource,
+} from './desired.js';
 import { inspectMaterial, type CertificateInfo, type MaterialCache } from '../material/index.js';
 import { findingToDiagnostic, materialValues } from './material-values.js';
 import { parseManifestText, type ParsedDocument } from './parse.js';
@@ -152,7 +158,9 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
   const texts = await Promise.all(
     found.map((f) => {
       const known = options.cache?.unchangedText(f.path);
-      return known !== undefined ? Promise.resolve({ ok: true as const, text: known }) : limit(() => readManifest(fs, f.path, maxBytes));
+      return known !== undefined
+        ? Promise.resolve({ ok: true as const, text: known })
+        : limit(() => readManifest(fs, f.path, maxBytes));
     }),
   );
   const sources: ManifestSource[] = [];
@@ -169,7 +177,10 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
     const validateOptions = options.defaultProject ? { defaultProject: options.defaultProject } : {};
     const check = (fast: boolean) => {
       const parsed = parseManifestText(text.text, file, { fast });
-      return { parsed, results: parsed.documents.map((doc) => ({ doc, result: validateDocument(doc, validateOptions) })) };
+      return {
+        parsed,
+        results: parsed.documents.map((doc) => ({ doc, result: validateDocument(doc, validateOptions) })),
+      };
     };
     const checkFile = () => {
       let checked = check(true);
@@ -179,16 +190,20 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
       return checked;
     };
     const cacheContext = `${file}\u0000${options.defaultProject ?? ''}`;
-    const { parsed, results } = options.cache ? options.cache.checked(f.path, cacheContext, text.text, checkFile) : checkFile();
+    const { parsed, results } = options.cache
+      ? options.cache.checked(f.path, cacheContext, text.text, checkFile)
+      : checkFile();
     diagnostics.push(...parsed.diagnostics);
     documents += parsed.documents.length;
     for (const { doc, result } of results) {
       diagnostics.push(...result.diagnostics);
       // A schema error stops the document before desired.ts checks its inline values: check
       // them here, so one run reports every problem of the file (a bad value as well).
-      if (result.kind !== null && result.manifest === null) diagnostics.push(...inlineBase64Problems(doc, result.diagnostics));
+      if (result.kind !== null && result.manifest === null)
+        diagnostics.push(...inlineBase64Problems(doc, result.diagnostics));
       if (result.kind) resources += 1;
-      if (result.manifest) sources.push({ document: doc, manifest: result.manifest, dir: dirname(f.path), root: f.root });
+      if (result.manifest)
+        sources.push({ document: doc, manifest: result.manifest, dir: dirname(f.path), root: f.root });
     }
   });
 
@@ -196,7 +211,9 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
 
   // 3. Read what fromFile names (once per file, however many manifests share it), then build.
   const refs = fileReferences(sources);
-  const reads = await Promise.all(refs.map((ref) => limit(async () => [ref.key, await readSecretFile(ref, fs)] as const)));
+  const reads = await Promise.all(
+    refs.map((ref) => limit(async () => [ref.key, await readSecretFile(ref, fs)] as const)),
+  );
   const built = buildDesiredState({
     manifests: sources,
     env: options.env,
@@ -232,7 +249,8 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
 function inlineBase64Problems(doc: ParsedDocument, already: readonly Diagnostic[]): Diagnostic[] {
   const out: Diagnostic[] = [];
   const spec = (doc.value as { spec?: unknown }).spec;
-  const environments = spec !== null && typeof spec === 'object' ? (spec as { environments?: unknown }).environments : undefined;
+  const environments =
+    spec !== null && typeof spec === 'object' ? (spec as { environments?: unknown }).environments : undefined;
   if (!Array.isArray(environments)) return out;
   environments.forEach((env: unknown, i) => {
     if (env === null || typeof env !== 'object') return;
@@ -246,7 +264,16 @@ function inlineBase64Problems(doc: ParsedDocument, already: readonly Diagnostic[
         ? 'is PEM text, not base64; an inline value must be base64-encoded: use { fromFile: PATH } for the PEM file, or base64-encode it'
         : 'is not valid base64 (letters, digits, + and /, padded with = to a multiple of 4); fix the value, or use { fromFile: PATH }';
       const resource = already.find((d) => d.resource !== undefined)?.resource;
-      out.push({ code: 'invalid-base64', severity: 'error', message, file: doc.file, line: pos.line, column: pos.column, path, ...(resource ? { resource } : {}) });
+      out.push({
+        code: 'invalid-base64',
+        severity: 'error',
+        message,
+        file: doc.file,
+        line: pos.line,
+        column: pos.column,
+        path,
+        ...(resource ? { resource } : {}),
+      });
     }
   });
   return out;
@@ -276,7 +303,8 @@ async function inspectPath(fs: LoaderFs, path: string): Promise<PathEntry> {
     info = await fs.stat(path);
   } catch (err) {
     const code = errorCode(err);
-    if (code === 'ELOOP') return { type: 'error', message: `is a loop of symbolic links (ELOOP); fix or remove the link` };
+    if (code === 'ELOOP')
+      return { type: 'error', message: `is a loop of symbolic links (ELOOP); fix or remove the link` };
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       // A dangling link exists (lstat works) but leads nowhere: say where it leads.
       const link = await fs.lstat(path).then(
@@ -359,7 +387,10 @@ async function findManifestFiles(fs: LoaderFs, dir: string): Promise<WalkResult>
       }
       if (!mayHoldManifests(e.name)) continue;
       if (entry.type === 'missing') {
-        problems.push({ path: full, message: `is a symbolic link to ${quoteName(entry.link ?? '(unknown target)')}, which does not exist; fix the link or remove it` });
+        problems.push({
+          path: full,
+          message: `is a symbolic link to ${quoteName(entry.link ?? '(unknown target)')}, which does not exist; fix the link or remove it`,
+        });
       } else if (entry.type === 'error') {
         problems.push({ path: full, message: entry.message });
       } else if (entry.type === 'other' && MANIFEST_EXTENSION.test(e.name)) {
@@ -397,10 +428,19 @@ async function readManifest(fs: LoaderFs, path: string, maxBytes: number): Promi
   }
   const utf16 = utf16Encoding(bytes);
   if (utf16 !== null) {
-    return { ok: false, code: 'binary-file', message: `is ${utf16} text; save it as UTF-8 (the only encoding manifests may use)` };
+    return {
+      ok: false,
+      code: 'binary-file',
+      message: `is ${utf16} text; save it as UTF-8 (the only encoding manifests may use)`,
+    };
   }
   if (bytes.includes(0)) {
-    return { ok: false, code: 'binary-file', message: 'is a binary file (it contains NUL bytes), not YAML text; remove it or rename it so it does not end in .yaml/.yml' };
+    return {
+      ok: false,
+      code: 'binary-file',
+      message:
+        'is a binary file (it contains NUL bytes), not YAML text; remove it or rename it so it does not end in .yaml/.yml',
+    };
   }
   try {
     return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
@@ -430,7 +470,8 @@ export function utf16Encoding(bytes: Uint8Array): 'UTF-16LE' | 'UTF-16BE' | null
   return null;
 }
 
-type Limited = { kind: 'bytes'; bytes: Buffer } | { kind: 'too-large'; size: number } | { kind: 'not-a-file'; what: string };
+type Limited =
+  { kind: 'bytes'; bytes: Buffer } | { kind: 'too-large'; size: number } | { kind: 'not-a-file'; what: string };
 
 /**
  * Reads at most `maxBytes` of a regular file. Opening with O_NONBLOCK and checking the type before
@@ -461,7 +502,11 @@ async function readLimited(fs: LoaderFs, path: string, maxBytes: number): Promis
 export async function readSecretFile(ref: FileReference, fs: LoaderFs = nodeFs): Promise<FileSecret> {
   // Check the lexical path first, so that a path outside the root is refused without probing it.
   if (!isInside(ref.target, ref.root)) {
-    return { ok: false, code: 'file-outside-root', message: `is outside the manifest root ${ref.root}; keep key files inside the folder given on the command line` };
+    return {
+      ok: false,
+      code: 'file-outside-root',
+      message: `is outside the manifest root ${ref.root}; keep key files inside the folder given on the command line`,
+    };
   }
   let real: string;
   try {
@@ -469,7 +514,11 @@ export async function readSecretFile(ref: FileReference, fs: LoaderFs = nodeFs):
   } catch (err) {
     const code = errorCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      return { ok: false, code: 'file-not-found', message: 'does not exist; check the path (it is relative to this manifest\'s folder)' };
+      return {
+        ok: false,
+        code: 'file-not-found',
+        message: "does not exist; check the path (it is relative to this manifest's folder)",
+      };
     }
     return { ok: false, code: 'file-unreadable', message: `cannot be read (${code}); check its permissions` };
   }
@@ -486,15 +535,27 @@ export async function readSecretFile(ref: FileReference, fs: LoaderFs = nodeFs):
   } catch (err) {
     return { ok: false, code: 'file-unreadable', message: `cannot be read (${errorCode(err)}); check its permissions` };
   }
-  if (info.isDirectory()) return { ok: false, code: 'file-is-directory', message: 'is a directory; name the key or keystore file inside it' };
-  if (!info.isFile()) return { ok: false, code: 'file-unreadable', message: 'is not a regular file (a pipe, socket or device); name a regular file' };
+  if (info.isDirectory())
+    return { ok: false, code: 'file-is-directory', message: 'is a directory; name the key or keystore file inside it' };
+  if (!info.isFile())
+    return {
+      ok: false,
+      code: 'file-unreadable',
+      message: 'is not a regular file (a pipe, socket or device); name a regular file',
+    };
   try {
     const r = await readLimited(fs, real, MAX_SECRET_FILE_BYTES);
-    if (r.kind === 'not-a-file') return { ok: false, code: 'file-unreadable', message: `is ${r.what}, not a regular file; name a regular file` };
+    if (r.kind === 'not-a-file')
+      return { ok: false, code: 'file-unreadable', message: `is ${r.what}, not a regular file; name a regular file` };
     if (r.kind === 'too-large') {
-      return { ok: false, code: 'file-unreadable', message: `is larger than ${formatBytes(MAX_SECRET_FILE_BYTES)}; a key or keystore file is far smaller: check the path` };
+      return {
+        ok: false,
+        code: 'file-unreadable',
+        message: `is larger than ${formatBytes(MAX_SECRET_FILE_BYTES)}; a key or keystore file is far smaller: check the path`,
+      };
     }
-    if (r.bytes.length === 0) return { ok: false, code: 'file-unreadable', message: 'is empty; it must hold the key or keystore' };
+    if (r.bytes.length === 0)
+      return { ok: false, code: 'file-unreadable', message: 'is empty; it must hold the key or keystore' };
     return { ok: true, base64: r.bytes.toString('base64') };
   } catch (err) {
     return { ok: false, code: 'file-unreadable', message: `cannot be read (${errorCode(err)}); check its permissions` };

@@ -82,7 +82,17 @@ function keyValues(resource: DesiredResource): MaterialValue[] {
       const role = CONTENT_ROLE[plainAt(resource, 'keyType') ?? ''];
       if (!content || !role) return;
       const algorithm = plainAt(resource, 'algorithm');
-      out.push(valueOf(resource, form, i, 'content', role, content, role === 'secret-key' && algorithm !== undefined ? { algorithm } : {}));
+      out.push(
+        valueOf(
+          resource,
+          form,
+          i,
+          'content',
+          role,
+          content,
+          role === 'secret-key' && algorithm !== undefined ? { algorithm } : {},
+        ),
+      );
       return;
     }
     const pub = secretAt(env, 'publicKey');

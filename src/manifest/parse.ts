@@ -107,12 +107,21 @@ export function parseManifestText(text: string, file: string, options: ParseOpti
       const key = tab ? `tab:${tab.line}:${tab.column}` : `${e.pos[0]}`;
       if (reported.has(key)) continue;
       reported.add(key);
-      if (tab) report('yaml-tab', tab, 'a tab is used for indentation; YAML indents with spaces only: replace the tab with spaces');
+      if (tab)
+        report(
+          'yaml-tab',
+          tab,
+          'a tab is used for indentation; YAML indents with spaces only: replace the tab with spaces',
+        );
       else report('yaml-syntax', at(e.pos[0]), syntaxMessage(e));
     }
     const merges = syntax.length > 0 ? [] : mergeKeys(doc);
     for (const offset of merges) {
-      report('yaml-merge-key', at(offset), 'a `<<` merge key is not supported: write the merged fields out in full (or quote "<<" if it is meant as a name)');
+      report(
+        'yaml-merge-key',
+        at(offset),
+        'a `<<` merge key is not supported: write the merged fields out in full (or quote "<<" if it is meant as a name)',
+      );
     }
     // A document with syntax errors has an unreliable structure, and a tagged value or a merge
     // stands for something other than what it reads as: checking further would only add noise.
@@ -127,7 +136,11 @@ export function parseManifestText(text: string, file: string, options: ParseOpti
       const alias = firstAlias(doc);
       const pos = alias?.range ? at(alias.range[0]) : at(contents.range?.[0] ?? 0);
       if (/alias count/i.test(message)) {
-        report('yaml-alias', pos, `too many alias expansions (more than ${options.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT}); this looks like an alias bomb: write the values out instead of repeating aliases`);
+        report(
+          'yaml-alias',
+          pos,
+          `too many alias expansions (more than ${options.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT}); this looks like an alias bomb: write the values out instead of repeating aliases`,
+        );
       } else {
         report('yaml-syntax', pos, `${clip(message)}; fix the alias or anchor`);
       }
@@ -148,7 +161,13 @@ export function parseManifestText(text: string, file: string, options: ParseOpti
  * refuses it). Base64 and names never hold these; a description may,
  * and then that file simply takes the full path.
  */
-const FULL_PATH_ONLY = [/(?:^|[\s[\]{},:-])[&*!]/m, /\t/, /(?:^|\s)\?(?:\s|$)/m, /[\]}] *:(?:\s|$)/m, /(?:^|[\s{,])<<\s*:/m];
+const FULL_PATH_ONLY = [
+  /(?:^|[\s[\]{},:-])[&*!]/m,
+  /\t/,
+  /(?:^|\s)\?(?:\s|$)/m,
+  /[\]}] *:(?:\s|$)/m,
+  /(?:^|[\s{,])<<\s*:/m,
+];
 
 /**
  * The fast path for the common case, a file of plain well-formed documents: js-yaml reads the
@@ -186,7 +205,8 @@ function fastParse(source: string, file: string): ParseResult | undefined {
   const documents: ParsedDocument[] = [];
   values.forEach((value, index) => {
     const start = roots[index];
-    if (value !== null && value !== undefined && start) documents.push({ file, index, value, start, locate: locator(index, start) });
+    if (value !== null && value !== undefined && start)
+      documents.push({ file, index, value, start, locate: locator(index, start) });
   });
   return { documents, diagnostics: [], fast: true };
 }
@@ -239,10 +259,13 @@ function nestingProblem(source: string): { offset: number; message: string } | u
     for (;;) {
       const c = source.charCodeAt(i);
       if (c === 32) i += 1;
-      else if ((c === 45 /* - */ || c === 63 /* ? */ || c === 58 /* : */) && isBlank(source.charCodeAt(i + 1))) i += 2;
+      else if ((c === 45 /* - */ || c === 63 /* ? */ || c === 58) /* : */ && isBlank(source.charCodeAt(i + 1))) i += 2;
       else break;
       if (i - begin > MAX_INDENT) {
-        return { offset: i, message: `a line is indented or nested more than ${MAX_INDENT} columns deep; manifests are only a few levels deep: check the indentation` };
+        return {
+          offset: i,
+          message: `a line is indented or nested more than ${MAX_INDENT} columns deep; manifests are only a few levels deep: check the indentation`,
+        };
       }
     }
     // Rest of the line: flow brackets.
@@ -255,9 +278,12 @@ function nestingProblem(source: string): { offset: number; message: string } | u
       if (c === 91 /* [ */ || c === 123 /* { */) {
         depth += 1;
         if (depth > MAX_FLOW_DEPTH) {
-          return { offset: i, message: `brackets are nested more than ${MAX_FLOW_DEPTH} levels deep; manifests are only a few levels deep: check for unbalanced [ or {` };
+          return {
+            offset: i,
+            message: `brackets are nested more than ${MAX_FLOW_DEPTH} levels deep; manifests are only a few levels deep: check for unbalanced [ or {`,
+          };
         }
-      } else if ((c === 93 /* ] */ || c === 125 /* } */) && depth > 0) {
+      } else if ((c === 93 /* ] */ || c === 125) /* } */ && depth > 0) {
         depth -= 1;
       }
     }

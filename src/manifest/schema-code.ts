@@ -62,7 +62,9 @@ function compileAtRunTime(texts: Record<Kind, string>): Map<Kind, SchemaValidato
 }
 
 /** The generated validators when they match the schema files, else the schemas compiled now. */
-export function loadValidators(generated = new URL(`./${GENERATED_MODULE}`, import.meta.url)): Map<Kind, SchemaValidator> {
+export function loadValidators(
+  generated = new URL(`./${GENERATED_MODULE}`, import.meta.url),
+): Map<Kind, SchemaValidator> {
   const texts = currentTexts();
   try {
     const mod = require(fileURLToPath(generated)) as { schemasHash: string } & Record<string, unknown>;
@@ -79,7 +81,9 @@ export function loadValidators(generated = new URL(`./${GENERATED_MODULE}`, impo
 /** The CommonJS source of the generated module: each kind's standalone validator and the hash of its schema files. */
 export function validatorModuleSource(texts: Record<Kind, string> = currentTexts()): string {
   const { Ajv2020 } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
-  const standaloneCode = (require('ajv/dist/standalone/index.js') as { default: (ajv: unknown, refs: Record<string, string>) => string }).default;
+  const standaloneCode = (
+    require('ajv/dist/standalone/index.js') as { default: (ajv: unknown, refs: Record<string, string>) => string }
+  ).default;
   const ajv = new Ajv2020({ ...AJV_OPTIONS, code: { source: true } });
   const refs: Record<string, string> = {};
   for (const [kind, text] of Object.entries(texts)) {

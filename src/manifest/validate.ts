@@ -67,7 +67,10 @@ function validators(): Map<Kind, SchemaValidator> {
 export function loadSchema(kind: Kind): Record<string, unknown> {
   const schema = descriptorOf(kind).schema;
   if (typeof schema !== 'string') return schema;
-  return JSON.parse(readFileSync(new URL(`../../schemas/${schema}`, import.meta.url), 'utf8')) as Record<string, unknown>;
+  return JSON.parse(readFileSync(new URL(`../../schemas/${schema}`, import.meta.url), 'utf8')) as Record<
+    string,
+    unknown
+  >;
 }
 
 /** What a field must hold, as the end of "must be ...": keyed by the path with list indices as []. */
@@ -75,7 +78,8 @@ const FIELD_HINTS: Record<string, string> = {
   '': 'a mapping with apiVersion, kind, metadata and spec',
   metadata: 'a mapping with name and, optionally, project',
   'metadata.name': 'a name of 1-128 characters from A-Z a-z 0-9 . _ - that starts with a letter or digit',
-  'metadata.project': 'a non-empty project name without leading or trailing spaces, and not "." or ".." (a path segment)',
+  'metadata.project':
+    'a non-empty project name without leading or trailing spaces, and not "." or ".." (a path segment)',
   spec: 'a mapping with the fields of the resource',
   'spec.description': 'a string',
   'spec.environments': 'a list of at least one environment',
@@ -94,7 +98,7 @@ function isSecretField(name: unknown): boolean {
 const SECRET_FORMS = 'inline base64 text, { fromFile: PATH } or { fromEnv: NAME, encoding: base64|utf8 }';
 const SECRET_HINTS: Record<string, string> = {
   '': SECRET_FORMS,
-  fromFile: 'a path to a file, relative to this manifest\'s folder',
+  fromFile: "a path to a file, relative to this manifest's folder",
   fromEnv: 'an environment variable name of letters, digits and _, not starting with a digit',
   encoding: 'base64 or utf8',
 };
@@ -103,7 +107,13 @@ const SECRET_HINTS: Record<string, string> = {
 export function validateDocument(doc: ParsedDocument, options: { defaultProject?: string } = {}): ValidationResult {
   const diagnostics: Diagnostic[] = [];
   const value = doc.value;
-  const diag = (code: DiagnosticCode, path: PathSegments, pos: Position, message: string, resource?: string): Diagnostic => ({
+  const diag = (
+    code: DiagnosticCode,
+    path: PathSegments,
+    pos: Position,
+    message: string,
+    resource?: string,
+  ): Diagnostic => ({
     code,
     severity: 'error',
     message,
@@ -115,8 +125,17 @@ export function validateDocument(doc: ParsedDocument, options: { defaultProject?
   });
 
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    const what = Array.isArray(value) ? 'a list' : `a ${typeof value === 'string' ? 'string' : typeof value === 'number' ? 'number' : typeof value}`;
-    diagnostics.push(diag('not-a-mapping', [], doc.start, `this document is ${what}; a manifest is a mapping with apiVersion, kind, metadata and spec`));
+    const what = Array.isArray(value)
+      ? 'a list'
+      : `a ${typeof value === 'string' ? 'string' : typeof value === 'number' ? 'number' : typeof value}`;
+    diagnostics.push(
+      diag(
+        'not-a-mapping',
+        [],
+        doc.start,
+        `this document is ${what}; a manifest is a mapping with apiVersion, kind, metadata and spec`,
+      ),
+    );
     return { manifest: null, kind: null, diagnostics };
   }
   const obj = value as Record<string, unknown>;
@@ -124,23 +143,43 @@ export function validateDocument(doc: ParsedDocument, options: { defaultProject?
   const known = kindNames();
   const kinds = known.join(', ');
   if (kindValue === undefined) {
-    diagnostics.push(diag('unknown-kind', ['kind'], doc.start, `is missing, so this is not an apinizer-gitops manifest; add kind: ${known.join(' or ')} and apiVersion: ${API_VERSION}`));
+    diagnostics.push(
+      diag(
+        'unknown-kind',
+        ['kind'],
+        doc.start,
+        `is missing, so this is not an apinizer-gitops manifest; add kind: ${known.join(' or ')} and apiVersion: ${API_VERSION}`,
+      ),
+    );
     return { manifest: null, kind: null, diagnostics };
   }
   if (!isKind(kindValue)) {
     const guess = typeof kindValue === 'string' ? suggest(kindValue, known) : undefined;
     diagnostics.push(
-      diag('unknown-kind', ['kind'], doc.locate(['kind']), `${show(kindValue)} is not a kind this tool manages${guess ? ` (did you mean ${guess}?)` : ''}; allowed: ${kinds}`),
+      diag(
+        'unknown-kind',
+        ['kind'],
+        doc.locate(['kind']),
+        `${show(kindValue)} is not a kind this tool manages${guess ? ` (did you mean ${guess}?)` : ''}; allowed: ${kinds}`,
+      ),
     );
     return { manifest: null, kind: null, diagnostics };
   }
   const kind = kindValue;
   const label = resourceLabelOf(kind, obj, options.defaultProject);
   if (obj.apiVersion === undefined) {
-    diagnostics.push(diag('unknown-kind', ['apiVersion'], doc.start, `is missing; add apiVersion: ${API_VERSION}`, label));
+    diagnostics.push(
+      diag('unknown-kind', ['apiVersion'], doc.start, `is missing; add apiVersion: ${API_VERSION}`, label),
+    );
   } else if (obj.apiVersion !== API_VERSION) {
     diagnostics.push(
-      diag('unknown-kind', ['apiVersion'], doc.locate(['apiVersion']), `${show(obj.apiVersion)} is not a known apiVersion; allowed: ${API_VERSION}`, label),
+      diag(
+        'unknown-kind',
+        ['apiVersion'],
+        doc.locate(['apiVersion']),
+        `${show(obj.apiVersion)} is not a known apiVersion; allowed: ${API_VERSION}`,
+        label,
+      ),
     );
   }
 
@@ -171,7 +210,11 @@ export function validateDocument(doc: ParsedDocument, options: { defaultProject?
  * Environment names are the keys the API deploys by, so a repeat would silently overwrite. Checked
  * on the raw value, so that it is reported even when the schema finds other problems.
  */
-function duplicateEnvironments(doc: ParsedDocument, obj: Record<string, unknown>, label: string | undefined): Diagnostic[] {
+function duplicateEnvironments(
+  doc: ParsedDocument,
+  obj: Record<string, unknown>,
+  label: string | undefined,
+): Diagnostic[] {
   const spec = obj.spec;
   const envs = typeof spec === 'object' && spec !== null ? (spec as Record<string, unknown>).environments : undefined;
   if (!Array.isArray(envs)) return [];
@@ -249,9 +292,17 @@ export function explainErrors(errors: readonly ErrorObject[], root: unknown): Ex
       const b = e.schemaPath.slice(a.schemaPath.length + 1).split('/')[0] ?? '';
       byBranch.set(b, [...(byBranch.get(b) ?? []), e]);
     }
-    if (!isSecret && branchErrors.length > 0 && branchErrors.every((e) => e.keyword === 'required' && e.instancePath === a.instancePath)) {
+    if (
+      !isSecret &&
+      branchErrors.length > 0 &&
+      branchErrors.every((e) => e.keyword === 'required' && e.instancePath === a.instancePath)
+    ) {
       const fields = branchErrors.map((e) => (e.params as { missingProperty: string }).missingProperty);
-      explained.push({ path, target: 'node', message: `needs at least one of ${fields.join(', ')}; add ${fields.join(' or ')}` });
+      explained.push({
+        path,
+        target: 'node',
+        message: `needs at least one of ${fields.join(', ')}; add ${fields.join(' or ')}`,
+      });
       continue;
     }
     // A branch whose own type matched is the one the author meant; among several, the closest.
@@ -267,7 +318,11 @@ export function explainErrors(errors: readonly ErrorObject[], root: unknown): Ex
       const v = valueAt(root, path);
       const both = isSecret && typeof v === 'object' && v !== null && 'fromFile' in v && 'fromEnv' in v;
       const hint = isSecret ? SECRET_FORMS : 'one of the allowed forms';
-      explained.push({ path, target: 'key', message: both ? 'gives both fromFile and fromEnv; keep one of them' : `must be ${hint}` });
+      explained.push({
+        path,
+        target: 'key',
+        message: both ? 'gives both fromFile and fromEnv; keep one of them' : `must be ${hint}`,
+      });
     }
   }
   for (const e of remaining) explained.push(explainOne(e, root));
@@ -291,7 +346,12 @@ function explainOne(e: ErrorObject, root: unknown): Explained {
       const allowed = Object.keys((e.parentSchema?.properties ?? {}) as Record<string, unknown>);
       if (!FIELD_NAME.test(field)) {
         // Not a name anyone meant as a field: likely pasted key material, so it is not echoed.
-        return { path: [...path, field], target: 'key', message: `holds an unknown field whose name is not a field name (not shown); allowed: ${allowed.join(', ')}`, hidden: true };
+        return {
+          path: [...path, field],
+          target: 'key',
+          message: `holds an unknown field whose name is not a field name (not shown); allowed: ${allowed.join(', ')}`,
+          hidden: true,
+        };
       }
       const guess = suggest(field, allowed);
       return {
@@ -303,19 +363,29 @@ function explainOne(e: ErrorObject, root: unknown): Explained {
     case 'type': {
       const expected = String(p.type);
       if (value === null) return { path, target: 'key', message: `is empty; it must be ${hint ?? article(expected)}` };
-      const quotable = QUOTABLE.has(String(path[path.length - 1])) && (typeof value === 'number' || typeof value === 'boolean');
+      const quotable =
+        QUOTABLE.has(String(path[path.length - 1])) && (typeof value === 'number' || typeof value === 'boolean');
       const quote = expected === 'string' && quotable ? ' (put the value in quotes)' : '';
       return { path, target: 'key', message: `must be ${hint ?? article(expected)}, not ${describe(value)}${quote}` };
     }
     case 'enum': {
       const allowed = (p.allowedValues as unknown[]).map(String);
       const guess = typeof value === 'string' ? suggest(value, allowed) : undefined;
-      return { path, target: 'key', message: `must be one of ${allowed.join(', ')}, not ${show(value)}${guess ? ` (did you mean ${guess}?)` : ''}` };
+      return {
+        path,
+        target: 'key',
+        message: `must be one of ${allowed.join(', ')}, not ${show(value)}${guess ? ` (did you mean ${guess}?)` : ''}`,
+      };
     }
     case 'const':
       return { path, target: 'key', message: `must be ${String(p.allowedValue)}, not ${show(value)}` };
     case 'minItems':
-      return { path, target: 'key', message: p.limit === 1 ? `must list at least one entry; it is empty` : `must list at least ${String(p.limit)} entries` };
+      return {
+        path,
+        target: 'key',
+        message:
+          p.limit === 1 ? `must list at least one entry; it is empty` : `must list at least ${String(p.limit)} entries`,
+      };
     case 'pattern':
     case 'minLength':
     case 'maxLength': {
@@ -350,12 +420,18 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /** `spec.environments[].name` for `['spec', 'environments', 3, 'name']`. */
 function schematic(path: PathSegments): string {
-  return path.map((s) => (typeof s === 'number' ? '[]' : `.${s}`)).join('').replace(/^\./, '');
+  return path
+    .map((s) => (typeof s === 'number' ? '[]' : `.${s}`))
+    .join('')
+    .replace(/^\./, '');
 }
 
 /** `spec.environments[1].name` for `['spec', 'environments', 1, 'name']`: the path diagnostics show. */
 export function formatPath(path: PathSegments): string {
-  return path.map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('').replace(/^\./, '');
+  return path
+    .map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`))
+    .join('')
+    .replace(/^\./, '');
 }
 
 function pointerToPath(pointer: string): (string | number)[] {
@@ -377,7 +453,13 @@ function valueAt(root: unknown, path: PathSegments): unknown {
 }
 
 function article(type: string): string {
-  return type === 'object' ? 'a mapping' : type === 'array' ? 'a list' : /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+  return type === 'object'
+    ? 'a mapping'
+    : type === 'array'
+      ? 'a list'
+      : /^[aeiou]/.test(type)
+        ? `an ${type}`
+        : `a ${type}`;
 }
 
 function describe(value: unknown): string {
@@ -414,7 +496,11 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i += 1) {
     const cur = [i];
     for (let j = 1; j <= b.length; j += 1) {
-      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (cur[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     prev = cur;
   }

@@ -24,8 +24,14 @@ export function loadForge(): typeof Forge {
   if (loaded) return loaded;
   const forge = require('node-forge') as typeof Forge;
   const internals = forge as unknown as ForgeInternals;
-  const pkcs12Key = (password: string | null, salt: Forge.util.ByteStringBuffer, id: number, iterations: number,
-    length: number, md?: ForgeDigest): Forge.util.ByteStringBuffer => {
+  const pkcs12Key = (
+    password: string | null,
+    salt: Forge.util.ByteStringBuffer,
+    id: number,
+    iterations: number,
+    length: number,
+    md?: ForgeDigest,
+  ): Forge.util.ByteStringBuffer => {
     const bytes = pkcs12Kdf(password, Buffer.from(salt.bytes(), 'binary'), id, iterations, length, md);
     return forge.util.createBuffer(bytes.toString('binary'));
   };
@@ -37,9 +43,15 @@ export function loadForge(): typeof Forge {
     // Only the synchronous form is native-routed; forge never uses the callback form here.
     if (args.length > 5 || typeof md === 'function') return jsPbkdf2(...args);
     if ((iterations as number) > MAX_ITERATIONS) throw new Error('Unsupported iteration count');
-    const digest = md === undefined || md === null ? 'sha1' : typeof md === 'string' ? md : nodeDigest(md as ForgeDigest);
-    return pbkdf2Sync(Buffer.from(password as string, 'binary'), Buffer.from(salt as string, 'binary'),
-      iterations as number, length as number, digest).toString('binary');
+    const digest =
+      md === undefined || md === null ? 'sha1' : typeof md === 'string' ? md : nodeDigest(md as ForgeDigest);
+    return pbkdf2Sync(
+      Buffer.from(password as string, 'binary'),
+      Buffer.from(salt as string, 'binary'),
+      iterations as number,
+      length as number,
+      digest,
+    ).toString('binary');
   };
   internals.pkcs5.pbkdf2 = nativePbkdf2;
   internals.pbkdf2 = nativePbkdf2;
@@ -71,8 +83,14 @@ function nodeDigest(md: ForgeDigest): string {
 }
 
 /** RFC 7292 appendix B.2: the PKCS#12 key derivation (MAC keys, and the old 3DES/RC2 PBEs). */
-export function pkcs12Kdf(password: string | null | undefined, salt: Buffer, id: number, iterations: number, length: number,
-  md?: ForgeDigest): Buffer {
+export function pkcs12Kdf(
+  password: string | null | undefined,
+  salt: Buffer,
+  id: number,
+  iterations: number,
+  length: number,
+  md?: ForgeDigest,
+): Buffer {
   if (!(iterations >= 1)) throw new Error('PKCS#12 key derivation needs at least one iteration');
   if (iterations > MAX_ITERATIONS) throw new Error('Unsupported iteration count');
   const digest = md ? nodeDigest(md) : 'sha1';

@@ -8,13 +8,7 @@ import {
 } from './certificates.js';
 import { detectKeystoreFormat, openKeystore, type KeystoreFormat } from './keystore.js';
 import { parseKeyMaterial } from './pem.js';
-import type {
-  CertificateInfo,
-  MaterialFinding,
-  MaterialReport,
-  MaterialRole,
-  MaterialValue,
-} from './types.js';
+import type { CertificateInfo, MaterialFinding, MaterialReport, MaterialRole, MaterialValue } from './types.js';
 
 /** Options of one inspection run. */
 export interface InspectOptions {
@@ -117,8 +111,11 @@ export function inspectMaterial(values: readonly MaterialValue[], options: Inspe
 }
 
 /** The pair check, run from the private half (or the public half when only it names the pair). */
-function pairFinding(value: MaterialValue, analysis: Analysis, analyse: (v: MaterialValue) => Analysis):
-  RawFinding | undefined {
+function pairFinding(
+  value: MaterialValue,
+  analysis: Analysis,
+  analyse: (v: MaterialValue) => Analysis,
+): RawFinding | undefined {
   const partner = value.pairWith;
   if (!partner) return undefined;
   const fromPrivate = value.role === 'key-pair-private' && partner.role === 'key-pair-public';
@@ -189,24 +186,26 @@ function analyseKey(bytes: Buffer, value: MaterialValue): Analysis {
   const parsed = parseKeyMaterial(bytes);
   const findings: RawFinding[] = [];
   const expected = wantPrivate ? 'a private key' : 'a public key or a certificate';
-  const pemHint = wantPrivate ? '-----BEGIN PRIVATE KEY-----' : '-----BEGIN PUBLIC KEY----- or -----BEGIN CERTIFICATE-----';
+  const pemHint = wantPrivate
+    ? '-----BEGIN PRIVATE KEY-----'
+    : '-----BEGIN PUBLIC KEY----- or -----BEGIN CERTIFICATE-----';
   const found = parsed.privateKeys.length + parsed.publicKeys.length + parsed.certificates.length;
 
   if (found === 0 && parsed.encryptedKeys === 0) {
     findings.push(
       legacy
         ? {
-          code: 'material-unrecognised',
-          severity: 'warning',
-          message:
-            `${field} could not be read as ${expected} in PEM or DER; the server may still accept it, ` +
-            'but check that the value is the intended file',
-        }
+            code: 'material-unrecognised',
+            severity: 'warning',
+            message:
+              `${field} could not be read as ${expected} in PEM or DER; the server may still accept it, ` +
+              'but check that the value is the intended file',
+          }
         : {
-          code: 'material-unparseable',
-          severity: 'error',
-          message: `${field} is not ${expected} in PEM form: give a PEM file that starts with ${pemHint}`,
-        },
+            code: 'material-unparseable',
+            severity: 'error',
+            message: `${field} is not ${expected} in PEM form: give a PEM file that starts with ${pemHint}`,
+          },
     );
     return { findings, certificates: [] };
   }
@@ -407,7 +406,10 @@ function openFailure(reason: 'wrong-password' | 'damaged' | 'unsupported', forma
 
 function listAliases(aliases: readonly string[]): string {
   if (aliases.length === 0) return 'no named entry';
-  const shown = [...aliases].sort().slice(0, 20).map((a) => JSON.stringify(a));
+  const shown = [...aliases]
+    .sort()
+    .slice(0, 20)
+    .map((a) => JSON.stringify(a));
   const more = aliases.length > 20 ? ` and ${aliases.length - 20} more` : '';
   return `${aliases.length === 1 ? 'one entry' : `${aliases.length} entries`}: ${shown.join(', ')}${more}`;
 }

@@ -71,7 +71,10 @@ function jksDigestMatches(bytes: Buffer, password: string): boolean {
   const hash = createHash('sha1');
   const pass = Buffer.alloc(password.length * 2);
   for (let i = 0; i < password.length; i += 1) pass.writeUInt16BE(password.charCodeAt(i), i * 2);
-  hash.update(pass).update('Mighty Aphrodite', 'utf8').update(bytes.subarray(0, bytes.length - 20));
+  hash
+    .update(pass)
+    .update('Mighty Aphrodite', 'utf8')
+    .update(bytes.subarray(0, bytes.length - 20));
   return timingSafeEqual(hash.digest(), bytes.subarray(bytes.length - 20));
 }
 
@@ -106,4 +109,3 @@ function openPkcs12(bytes: Buffer, password: string): OpenedKeystore {
   byAlias.delete('');
   return { ok: true, entries: [...byAlias.values()], unnamedCertificates: unnamed };
 }
-

@@ -57,7 +57,8 @@ function readPemBlock(block: string, label: string, into: ParsedKeyMaterial): vo
   try {
     if (PRIVATE_LABELS.has(label)) into.privateKeys.push(createPrivateKey(block));
     else if (PUBLIC_LABELS.has(label)) into.publicKeys.push(createPublicKey(block));
-    else if (label === 'CERTIFICATE' || label === 'X509 CERTIFICATE') into.certificates.push(new X509Certificate(block));
+    else if (label === 'CERTIFICATE' || label === 'X509 CERTIFICATE')
+      into.certificates.push(new X509Certificate(block));
   } catch {
     // a damaged block: the caller reports material that parses as nothing
   }

@@ -99,7 +99,15 @@ export async function applyPlan(plan: Plan, actions: ResourceActions, options: A
         result = await write(action, op, actions, updateOptions(action));
       } catch (err) {
         // ResourceActions promise never to reject; if one does, it is still one resource's failure.
-        result = { ...resultOf(action, op, 'failed'), error: { kind: 'internal', status: null, message: (err as Error).message, hint: 'This is a bug in apinizer-gitops; please report it.' } };
+        result = {
+          ...resultOf(action, op, 'failed'),
+          error: {
+            kind: 'internal',
+            status: null,
+            message: (err as Error).message,
+            hint: 'This is a bug in apinizer-gitops; please report it.',
+          },
+        };
       }
       if (result.error?.kind === 'unauthorized' && !stop) {
         // A rejected token stays rejected: do not hammer the API with the rest of the plan.
@@ -133,7 +141,8 @@ export async function applyPlan(plan: Plan, actions: ResourceActions, options: A
   else options.signal?.addEventListener('abort', onSignal, { once: true });
 
   try {
-    const runGroup = (items: WorkItem[]) => Promise.all(items.map((item) => limiter.run(() => runOne(item)))).then(() => undefined);
+    const runGroup = (items: WorkItem[]) =>
+      Promise.all(items.map((item) => limiter.run(() => runOne(item)))).then(() => undefined);
     const all = schedule(work, runGroup).then(async () => {
       // A write whose every attempt met a transient fault gets one more round at the end, when a
       // burst of faults has had time to pass: scattered faults then fail almost nothing, which is
@@ -184,11 +193,19 @@ export async function applyPlan(plan: Plan, actions: ResourceActions, options: A
  * The report of a run refused before any write (e.g. `--max-deletes`): every change skipped with
  * the reason, noops unchanged.
  */
-export function refusedReport(plan: Plan, reason: { kind: string; message: string; hint: string }, server: string, clock: Clock = systemClock): Report {
+export function refusedReport(
+  plan: Plan,
+  reason: { kind: string; message: string; hint: string },
+  server: string,
+  clock: Clock = systemClock,
+): Report {
   const now = new Date(clock.now()).toISOString();
   const results = plan.actions.map((action): ApplyResult => {
     if (action.action === 'noop') return resultOf(action, 'noop', 'ok');
-    return { ...resultOf(action, action.action, 'skipped'), error: { kind: reason.kind, status: null, message: reason.message, hint: reason.hint } };
+    return {
+      ...resultOf(action, action.action, 'skipped'),
+      error: { kind: reason.kind, status: null, message: reason.message, hint: reason.hint },
+    };
   });
   return { results, summary: summarise(results), interrupted: false, server, startedAt: now, finishedAt: now };
 }
@@ -248,7 +265,10 @@ export function schedule<T extends { action: { kind: Kind }; op: WriteOp }>(
     visiting.add(key);
     const order = kindNames();
     const before = del
-      ? [...order.map((k) => group(false, k)), ...order.filter((k) => dependsOn(k).includes(kind)).map((k) => group(true, k))]
+      ? [
+          ...order.map((k) => group(false, k)),
+          ...order.filter((k) => dependsOn(k).includes(kind)).map((k) => group(true, k)),
+        ]
       : dependsOn(kind).map((k) => group(false, k));
     const items = byGroup.get(key) ?? [];
     const p = Promise.all(before).then(() => (items.length > 0 ? runGroup(items) : undefined));
@@ -260,7 +280,12 @@ export function schedule<T extends { action: { kind: Kind }; op: WriteOp }>(
 }
 
 /** One resource's write, with the switches of SPEC §5. */
-async function write(action: PlanAction, op: WriteOp, actions: ResourceActions, updateOptions: UpdateOptions): Promise<ApplyResult> {
+async function write(
+  action: PlanAction,
+  op: WriteOp,
+  actions: ResourceActions,
+  updateOptions: UpdateOptions,
+): Promise<ApplyResult> {
   if (op === 'delete') {
     const r = await actions.delete({ kind: action.kind, project: action.project, name: action.name });
     // Already gone is what a delete wants.
@@ -269,7 +294,15 @@ async function write(action: PlanAction, op: WriteOp, actions: ResourceActions, 
   }
   const desired = action.desired;
   if (!desired) {
-    return { ...resultOf(action, op, 'failed'), error: { kind: 'internal', status: null, message: 'the plan holds no desired object for this resource', hint: 'This is a bug in apinizer-gitops; please report it.' } };
+    return {
+      ...resultOf(action, op, 'failed'),
+      error: {
+        kind: 'internal',
+        status: null,
+        message: 'the plan holds no desired object for this resource',
+        hint: 'This is a bug in apinizer-gitops; please report it.',
+      },
+    };
   }
   if (op === 'create') {
     const r = await actions.create(desired);
@@ -286,7 +319,12 @@ async function write(action: PlanAction, op: WriteOp, actions: ResourceActions, 
   return fromWrite(action, 'update', r, null);
 }
 
-function fromWrite(action: PlanAction, op: WriteOp, r: Result<WriteResult>, switchedTo: 'create' | 'update' | null): ApplyResult {
+function fromWrite(
+  action: PlanAction,
+  op: WriteOp,
+  r: Result<WriteResult>,
+  switchedTo: 'create' | 'update' | null,
+): ApplyResult {
   const base = { ...resultOf(action, op, 'ok'), switchedTo };
   if (!r.ok) {
     const e = r.error;
@@ -334,21 +372,38 @@ function skippedResult(action: PlanAction, op: WriteOp, stop: Stop, signal: Abor
       },
     };
   }
-  const which = signal?.reason instanceof Error && /^SIG/.test(signal.reason.message) ? ` (${signal.reason.message})` : '';
+  const which =
+    signal?.reason instanceof Error && /^SIG/.test(signal.reason.message) ? ` (${signal.reason.message})` : '';
   return {
     ...resultOf(action, op, 'skipped'),
-    error: { kind: 'interrupted', status: null, message: `not attempted: apply was interrupted${which}`, hint: 'Run apply again; it converges.' },
+    error: {
+      kind: 'interrupted',
+      status: null,
+      message: `not attempted: apply was interrupted${which}`,
+      hint: 'Run apply again; it converges.',
+    },
   };
 }
 
 function logResult(logger: Logger | undefined, r: ApplyResult, ms: number): void {
   if (!logger) return;
-  const fields = { action: r.action, kind: r.kind, project: r.project, name: r.name, outcome: r.outcome, ms, switchedTo: r.switchedTo };
+  const fields = {
+    action: r.action,
+    kind: r.kind,
+    project: r.project,
+    name: r.name,
+    outcome: r.outcome,
+    ms,
+    switchedTo: r.switchedTo,
+  };
   const label = resourceLabel(r);
   if (r.outcome === 'ok') {
     logger.info(fields, `${label}: ${pastTense(r.switchedTo ?? r.action)}`);
   } else {
-    logger.error({ ...fields, error: r.error ? { kind: r.error.kind, status: r.error.status } : null }, `${label}: ${r.outcome}: ${r.error?.message ?? ''}`);
+    logger.error(
+      { ...fields, error: r.error ? { kind: r.error.kind, status: r.error.status } : null },
+      `${label}: ${r.outcome}: ${r.error?.message ?? ''}`,
+    );
   }
 }
 

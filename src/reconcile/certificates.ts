@@ -32,7 +32,10 @@ export function withCertificates(plan: Plan, certificates: readonly FoundCertifi
   for (const action of plan.actions) {
     if (action.action !== 'create' && action.action !== 'update') continue;
     const found = byResource.get(resourceKey(action));
-    if (found) action.certificates = [...found].sort((a, b) => a.daysLeft - b.daysLeft || (a.environment < b.environment ? -1 : 1));
+    if (found)
+      action.certificates = [...found].sort(
+        (a, b) => a.daysLeft - b.daysLeft || (a.environment < b.environment ? -1 : 1),
+      );
   }
   return plan;
 }

@@ -42,7 +42,14 @@ export interface AdaptiveLimiter {
 }
 
 /** Defaults: 20 % faults spread over four kinds (5 % 429s) must never halve; 25 % of 429s must. */
-export const LIMITER_DEFAULTS = { windowMs: 30_000, windowSize: 100, minAnswers: 40, halveAt: 0.25, recoverBelow: 0.1, recoverAfter: 20 };
+export const LIMITER_DEFAULTS = {
+  windowMs: 30_000,
+  windowSize: 100,
+  minAnswers: 40,
+  halveAt: 0.25,
+  recoverBelow: 0.1,
+  recoverAfter: 20,
+};
 
 /** Creates the adaptive limiter that apply and watch run their writes under. */
 export function createAdaptiveLimiter(max: number, options: AdaptiveLimiterOptions = {}): AdaptiveLimiter {

@@ -4,7 +4,13 @@
 // reported as a change, or every run would update everything forever. What the fields are and how
 // each compares is the kind descriptor's (src/kinds/); nothing here names a kind.
 import { descriptorOf, inForm, type FieldSpec } from '../kinds/index.js';
-import { fieldValue, type ApiGeneration, type CurrentResource, type CurrentSecret, type DesiredResource } from '../model.js';
+import {
+  fieldValue,
+  type ApiGeneration,
+  type CurrentResource,
+  type CurrentSecret,
+  type DesiredResource,
+} from '../model.js';
 import { SENSITIVE, type Secret } from '../secret.js';
 import type { FieldChange } from './types.js';
 
@@ -43,7 +49,11 @@ export function compareField(field: FieldSpec, desired: object | undefined, curr
  * changed. When the manifest has none and the server shows a masked one, that is unknown too (it
  * may be a placeholder for nothing); only a real value the manifest no longer has is a change.
  */
-function compareSecret(field: FieldSpec, desired: Secret | undefined, current: CurrentSecret | undefined): FieldVerdict {
+function compareSecret(
+  field: FieldSpec,
+  desired: Secret | undefined,
+  current: CurrentSecret | undefined,
+): FieldVerdict {
   if (current === 'masked') return 'unknown';
   if (desired === undefined) return current === undefined ? 'same' : 'changed';
   if (current === undefined) return 'unknown';
@@ -107,7 +117,9 @@ export function diffResource(
     if (d === undefined || c === undefined) {
       // An environment on one side only is one change, its fields summarised (secrets as
       // placeholders), rather than one change per field: that is what the user decides about.
-      changes.push(plain(path, c && summariseEnvironment(either.kind, c, form), d && summariseEnvironment(either.kind, d, form)));
+      changes.push(
+        plain(path, c && summariseEnvironment(either.kind, c, form), d && summariseEnvironment(either.kind, d, form)),
+      );
       continue;
     }
     for (const field of kind.environmentFields) {
@@ -116,7 +128,8 @@ export function diffResource(
       if (verdict === 'same') continue;
       const at = `${path}.${field.name}`;
       if (verdict === 'unknown') unknownFields.push(at);
-      else if (field.role === 'plain') changes.push(plain(at, shown(fieldValue(c, field.name)), shown(fieldValue(d, field.name))));
+      else if (field.role === 'plain')
+        changes.push(plain(at, shown(fieldValue(c, field.name)), shown(fieldValue(d, field.name))));
       else changes.push({ path: at, sensitive: true });
     }
   }
@@ -160,7 +173,12 @@ function byName<E extends { name: string }>(envs: readonly E[]): Map<string, E> 
  * `updateReferencedJwks`, `referencedJwks` and the source location are how it is sent, not what.
  */
 export function sameDesired(a: DesiredResource, b: DesiredResource): boolean {
-  if (a.kind !== b.kind || a.project !== b.project || a.name !== b.name || (a.description ?? '') !== (b.description ?? '')) {
+  if (
+    a.kind !== b.kind ||
+    a.project !== b.project ||
+    a.name !== b.name ||
+    (a.description ?? '') !== (b.description ?? '')
+  ) {
     return false;
   }
   const kind = descriptorOf(a.kind);
@@ -177,7 +195,8 @@ function sameValue(field: FieldSpec, a: object, b: object): boolean {
   const x = fieldValue(a, field.name);
   const y = fieldValue(b, field.name);
   if (x === undefined || y === undefined) return x === y;
-  if (field.role === 'plain') return field.caseInsensitive ? plainText(x).toUpperCase() === plainText(y).toUpperCase() : x === y;
+  if (field.role === 'plain')
+    return field.caseInsensitive ? plainText(x).toUpperCase() === plainText(y).toUpperCase() : x === y;
   return secretsEqual(field, x as Secret, y as Secret);
 }
 

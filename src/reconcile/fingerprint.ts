@@ -21,7 +21,13 @@
 // key material is not low-entropy in practice.
 import { createHash, createHmac } from 'node:crypto';
 import { descriptorOf, inForm, type FieldSpec } from '../kinds/index.js';
-import { fieldValue, type ApiGeneration, type CurrentResource, type CurrentSecret, type DesiredResource } from '../model.js';
+import {
+  fieldValue,
+  type ApiGeneration,
+  type CurrentResource,
+  type CurrentSecret,
+  type DesiredResource,
+} from '../model.js';
 import { normaliseBase64, type Secret } from '../secret.js';
 import { compareText, plainText } from './diff.js';
 
@@ -75,7 +81,8 @@ const sortedFields = new WeakMap<object, Map<ApiGeneration, { resource: FieldSpe
 function fieldsOf(kind: string, form: ApiGeneration): { resource: FieldSpec[]; environment: FieldSpec[] } {
   const d = descriptorOf(kind);
   let byForm = sortedFields.get(d);
-  if (!byForm) sortedFields.set(d, (byForm = new Map<ApiGeneration, { resource: FieldSpec[]; environment: FieldSpec[] }>()));
+  if (!byForm)
+    sortedFields.set(d, (byForm = new Map<ApiGeneration, { resource: FieldSpec[]; environment: FieldSpec[] }>()));
   let f = byForm.get(form);
   if (!f) {
     const sorted = (fields: readonly FieldSpec[]) =>
@@ -90,11 +97,13 @@ function fieldsOf(kind: string, form: ApiGeneration): { resource: FieldSpec[]; e
 // this is most of a large no-op plan's time.
 function canonicalJson(r: DesiredResource | CurrentResource, value: ValueOf, form: ApiGeneration): string {
   const fields = fieldsOf(r.kind, form);
-  const envs = [...r.environments].sort((a, b) => compareText(a.name, b.name)).map((env) => {
-    const members = fields.environment.map((f) => member(f.name, value(f, fieldValue(env, f.name))));
-    members.push(member('name', env.name));
-    return `{${members.sort().join(',')}}`;
-  });
+  const envs = [...r.environments]
+    .sort((a, b) => compareText(a.name, b.name))
+    .map((env) => {
+      const members = fields.environment.map((f) => member(f.name, value(f, fieldValue(env, f.name))));
+      members.push(member('name', env.name));
+      return `{${members.sort().join(',')}}`;
+    });
   const members = fields.resource.map((f) => member(f.name, value(f, fieldValue(r, f.name))));
   members.push(
     member('description', r.description ?? ''),

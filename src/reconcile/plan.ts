@@ -92,7 +92,9 @@ export function buildPlan(input: PlanInput): Plan {
   const desiredKeys = new Set(desiredSorted.map(resourceKey));
 
   const generationOf = (project: string): ApiGeneration => input.generations?.get(project) ?? 'legacy';
-  const actions: PlanAction[] = desiredSorted.map((d) => actionFor(d, currentByKey.get(resourceKey(d)), generationOf(d.project)));
+  const actions: PlanAction[] = desiredSorted.map((d) =>
+    actionFor(d, currentByKey.get(resourceKey(d)), generationOf(d.project)),
+  );
 
   if (input.prune) {
     const inScope = new Set(pruneScopes(desired, input).map(scopeKey));
@@ -118,7 +120,9 @@ export function buildPlan(input: PlanInput): Plan {
 
   if (actions.some((a) => a.action === 'delete' && generationOf(a.project) === 'current')) {
     // The current API's delete leaves JWKs made from the object without a source (SPEC §2b).
-    warnings.push('deletes are sent with jwkDeleteAction=NULLIFY: JWKs made from a deleted key or keystore lose their source');
+    warnings.push(
+      'deletes are sent with jwkDeleteAction=NULLIFY: JWKs made from a deleted key or keystore lose their source',
+    );
   }
   const generations = [...new Set(desired.projects.map(generationOf))];
   return {
@@ -161,7 +165,9 @@ function actionFor(
       const key = fingerprintKey((desired ?? current) as DesiredResource | CurrentResource);
       return (fingerprints = {
         desired: desired ? fingerprintDesired(desired, key) : null,
-        current: current ? fingerprintCurrent(current, key, desired ? descriptorOf(desired.kind).formOf(desired) : generation) : null,
+        current: current
+          ? fingerprintCurrent(current, key, desired ? descriptorOf(desired.kind).formOf(desired) : generation)
+          : null,
       });
     },
   });
@@ -200,7 +206,9 @@ export function checkEnvironments(
   generationForced = false,
 ): Diagnostic[] {
   // A forced generation that is wrong asks the wrong environments path, which looks like no project.
-  const forced = generationForced ? '; or --api-generation / APINIZER_API_GENERATION names the wrong API generation: unset it to detect it' : '';
+  const forced = generationForced
+    ? '; or --api-generation / APINIZER_API_GENERATION names the wrong API generation: unset it to detect it'
+    : '';
   const out: Diagnostic[] = [];
   for (const r of desired.resources) {
     const at = {

@@ -9,7 +9,14 @@ import { systemClock, type Clock } from '../clock.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { loadManifests, type LoadResult } from '../manifest/load.js';
 import { descriptorOf } from '../kinds/index.js';
-import { fieldValue, resourceKey, resourceLabel, type ApiGeneration, type CurrentResource, type DesiredState } from '../model.js';
+import {
+  fieldValue,
+  resourceKey,
+  resourceLabel,
+  type ApiGeneration,
+  type CurrentResource,
+  type DesiredState,
+} from '../model.js';
 import { withCertificates, type FoundCertificate } from './certificates.js';
 import { readMaterial, type MaterialRequest } from './material.js';
 import { buildPlan, checkEnvironments, listScopes, type ListScope } from './plan.js';
@@ -55,7 +62,13 @@ export async function computePlan(
     ...(options.defaultProject !== undefined ? { defaultProject: options.defaultProject } : {}),
   });
   if (load.state === null || hasErrors(load.diagnostics)) {
-    return { ok: false, stage: 'load', plan: errorPlan(load.diagnostics, options), diagnostics: load.diagnostics, load };
+    return {
+      ok: false,
+      stage: 'load',
+      plan: errorPlan(load.diagnostics, options),
+      diagnostics: load.diagnostics,
+      load,
+    };
   }
   return { ...(await readPlan(load.state, actions, { ...options, diagnostics: load.diagnostics })), load };
 }
@@ -81,7 +94,8 @@ export async function readPlan(
   const projects = [...new Set(desired.resources.map((r) => r.project))].sort();
   const scopes: ListScope[] = listScopes(desired, options);
   // A read whose every attempt met a transient fault is sent once more, as apply does with writes.
-  const twice = <T>(call: () => Promise<Result<T>>) => call().then((r) => (r.ok || !isTransientFailure(r.error) ? r : call()));
+  const twice = <T>(call: () => Promise<Result<T>>) =>
+    call().then((r) => (r.ok || !isTransientFailure(r.error) ? r : call()));
   const envCalls = projects.map((p) => twice(() => actions.environments(p)));
   const listCalls = scopes.map((s) => twice(() => actions.list(s.project, s.kind)));
   const [envAnswers, lists] = await Promise.all([Promise.all(envCalls), Promise.all(listCalls)]);
@@ -92,7 +106,13 @@ export async function readPlan(
     if (result.ok) environments.set(project, result.value);
     // A project the server does not know is left out of the map: checkEnvironments reports it with file:line.
     else if (result.error.kind !== 'not-found' && result.error.kind !== 'project-not-found') {
-      return { ok: false, plan: null, stage: 'preflight', error: result.error, what: `the environments of project ${project}` };
+      return {
+        ok: false,
+        plan: null,
+        stage: 'preflight',
+        error: result.error,
+        what: `the environments of project ${project}`,
+      };
     }
   }
   const preflight = checkEnvironments(desired, environments, options.generationForced === true);
@@ -106,7 +126,14 @@ export async function readPlan(
   const generations = new Map<string, ApiGeneration>();
   for (const project of projects) {
     const g = await actions.generation(project);
-    if (!g.ok) return { ok: false, plan: null, stage: 'preflight', error: g.error, what: `the API generation of project ${project}` };
+    if (!g.ok)
+      return {
+        ok: false,
+        plan: null,
+        stage: 'preflight',
+        error: g.error,
+        what: `the API generation of project ${project}`,
+      };
     generations.set(project, g.value);
   }
   const mismatches = checkForms(desired, generations, options.server);
@@ -121,7 +148,10 @@ export async function readPlan(
     if (!scope) continue;
     if (result.ok) {
       for (const r of result.value) current.push(r);
-    } else if ((result.error.kind === 'not-found' || result.error.kind === 'project-not-found') && !projects.includes(scope.project)) {
+    } else if (
+      (result.error.kind === 'not-found' || result.error.kind === 'project-not-found') &&
+      !projects.includes(scope.project)
+    ) {
       // A project named only by --project for --allow-empty-prune that the server does not have:
       // there is nothing in it to prune.
       continue;
@@ -132,7 +162,11 @@ export async function readPlan(
   }
 
   // A current server's reads carry no material: read it back for what the manifests manage.
-  const material = await readMaterial(materialRequests(desired, current, generations), actions, options.concurrency ?? 4);
+  const material = await readMaterial(
+    materialRequests(desired, current, generations),
+    actions,
+    options.concurrency ?? 4,
+  );
   if (material.error) return { ok: false, plan: null, stage: 'list', ...material.error };
 
   const plan = buildPlan({
@@ -165,14 +199,20 @@ export function materialRequests(
     const field = descriptorOf(d.kind).exportField;
     if (c === undefined || field === undefined) continue;
     const held = new Set(c.environments.map((e) => e.name));
-    const environments = d.environments.filter((e) => held.has(e.name) && fieldValue(e, field) !== undefined).map((e) => e.name);
+    const environments = d.environments
+      .filter((e) => held.has(e.name) && fieldValue(e, field) !== undefined)
+      .map((e) => e.name);
     if (environments.length > 0) out.push({ current: c, environments });
   }
   return out;
 }
 
 /** An error for every resource whose manifest form the server's generation cannot take. */
-export function checkForms(desired: DesiredState, generations: ReadonlyMap<string, ApiGeneration>, server: string): Diagnostic[] {
+export function checkForms(
+  desired: DesiredState,
+  generations: ReadonlyMap<string, ApiGeneration>,
+  server: string,
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const r of desired.resources) {
     const generation = generations.get(r.project);

@@ -72,14 +72,10 @@ export function planToJson(plan: Plan): PlanJson {
       fingerprints: { desired: a.fingerprints.desired, current: a.fingerprints.current },
       ...(a.certificates ? { certificates: a.certificates.map((c) => ({ ...c })) } : {}),
     })),
-    warnings: [
-      ...plan.warnings,
-      ...plan.diagnostics.filter((d) => d.severity !== 'error').map(formatDiagnostic),
-    ],
+    warnings: [...plan.warnings, ...plan.diagnostics.filter((d) => d.severity !== 'error').map(formatDiagnostic)],
     errors: plan.diagnostics.filter((d) => d.severity === 'error').map(diagnosticToJson),
   };
 }
-
 
 interface SavedAction {
   action: string;
@@ -126,7 +122,9 @@ export function compareWithSavedPlan(saved: unknown, fresh: Plan): string[] {
     // Both fingerprints are keyed by the resource's desired secrets (src/reconcile/fingerprint.ts):
     // a secret changed in Git moves the current one too, and the manifests are the news then.
     else if (s.current !== a.fingerprints.current) {
-      differences.push(`${label}: the object on the server changed since the plan was saved (current fingerprint differs)`);
+      differences.push(
+        `${label}: the object on the server changed since the plan was saved (current fingerprint differs)`,
+      );
     }
   }
   for (const s of parsed) {
@@ -141,7 +139,8 @@ export function compareWithSavedPlan(saved: unknown, fresh: Plan): string[] {
 function readSavedActions(saved: unknown): SavedAction[] | string {
   if (!isRecord(saved)) return `the saved plan is not a JSON object; ${REMAKE}`;
   if (saved.formatVersion !== PLAN_FORMAT_VERSION) {
-    const got = saved.formatVersion === undefined ? 'no formatVersion' : `formatVersion ${JSON.stringify(saved.formatVersion)}`;
+    const got =
+      saved.formatVersion === undefined ? 'no formatVersion' : `formatVersion ${JSON.stringify(saved.formatVersion)}`;
     return `the saved plan has ${got}, but this version of apinizer-gitops reads formatVersion ${PLAN_FORMAT_VERSION}; ${REMAKE}`;
   }
   if (!Array.isArray(saved.actions)) return `the saved plan has no "actions" list; ${REMAKE}`;

@@ -52,7 +52,9 @@ export async function changeCycle(ctx: CycleContext, reload: boolean): Promise<C
   for (const r of state.resources) watch.pendingDeletes.delete(resourceKey(r)); // re-added before its delete ran
   const now = clock.now();
   const ready = candidates.filter((r) => watch.backoff.ready(resourceKey(r), now));
-  let deletes: ResourceId[] = [...watch.pendingDeletes.values()].filter((id) => watch.backoff.ready(resourceKey(id), now));
+  let deletes: ResourceId[] = [...watch.pendingDeletes.values()].filter((id) =>
+    watch.backoff.ready(resourceKey(id), now),
+  );
   const guard = deleteGuard(ctx, deletes.length);
   if (guard) {
     for (const id of deletes) watch.pendingDeletes.delete(resourceKey(id));
@@ -74,17 +76,39 @@ export async function changeCycle(ctx: CycleContext, reload: boolean): Promise<C
           const status = got.error.status !== null ? ` (HTTP ${got.error.status})` : '';
           const message = `${resourceLabel(r)}: cannot read it from the server: ${got.error.message}${status}; retrying in ${seconds(delay)}`;
           firstFailure ??= message;
-          logger.error({ kind: r.kind, project: r.project, name: r.name, error: { kind: got.error.kind, status: got.error.status } }, message);
+          logger.error(
+            {
+              kind: r.kind,
+              project: r.project,
+              name: r.name,
+              error: { kind: got.error.kind, status: got.error.status },
+            },
+            message,
+          );
           return;
         }
         const previous = watch.synced.get(key)?.resource;
-        fetched.push({ desired: r, current: got.value, ...(previous ? { previous } : {}), redeploy: watch.redeploy.has(key) });
+        fetched.push({
+          desired: r,
+          current: got.value,
+          ...(previous ? { previous } : {}),
+          redeploy: watch.redeploy.has(key),
+        });
       }),
     ),
   );
-  const plan = incrementalPlan(fetched, deletes, { server: ctx.settings.server, createdAt: new Date(clock.now()).toISOString() });
+  const plan = incrementalPlan(fetched, deletes, {
+    server: ctx.settings.server,
+    createdAt: new Date(clock.now()).toISOString(),
+  });
   for (const a of plan.actions) if (a.action === 'noop' && a.desired) watch.markSynced(a.desired);
-  const done = await writePlan(ctx, subPlan(plan, plan.actions.filter((a) => a.action !== 'noop')));
+  const done = await writePlan(
+    ctx,
+    subPlan(
+      plan,
+      plan.actions.filter((a) => a.action !== 'noop'),
+    ),
+  );
   watch.accept(state);
   failures += done.failures;
   firstFailure ??= done.reason;

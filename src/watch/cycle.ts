@@ -2,7 +2,13 @@
 // last knew to be valid, what it last knew to be on the server (by fingerprint), and a freshly
 // loaded state, which resources need a GET and maybe a write, which are gone from Git, and, for a
 // full resync, which differences are drift made outside Git rather than Git changes not yet applied.
-import { resourceKey, type CurrentResource, type DesiredResource, type DesiredState, type ResourceId } from '../model.js';
+import {
+  resourceKey,
+  type CurrentResource,
+  type DesiredResource,
+  type DesiredState,
+  type ResourceId,
+} from '../model.js';
 import { diffResource, sameDesired } from '../reconcile/diff.js';
 export { sameDesired } from '../reconcile/diff.js';
 import { fingerprintDesired } from '../reconcile/fingerprint.js';
@@ -70,7 +76,6 @@ export function desiredChanges(previous: DesiredState | null, next: DesiredState
   return out;
 }
 
-
 /**
  * The resources of `desired` not known to be on the server as they are now: new or changed
  * since they were last synced (a failed write leaves them here, so they are retried), or marked
@@ -98,7 +103,11 @@ export interface PruneOptions {
  * kind) is still in prune scope for the new state (SPEC §4: a kind with no manifest left in a
  * project is left alone, exactly as a full plan would).
  */
-export function removalsToDelete(removed: readonly ResourceId[], next: DesiredState, options: PruneOptions): { delete: ResourceId[]; keep: ResourceId[] } {
+export function removalsToDelete(
+  removed: readonly ResourceId[],
+  next: DesiredState,
+  options: PruneOptions,
+): { delete: ResourceId[]; keep: ResourceId[] } {
   if (!options.prune) return { delete: [], keep: [...removed] };
   const scopes = new Set(listScopes(next, options).map((s) => `${s.kind}\u0000${s.project}`));
   const out = { delete: [] as ResourceId[], keep: [] as ResourceId[] };
@@ -112,7 +121,11 @@ export function removalsToDelete(removed: readonly ResourceId[], next: DesiredSt
  * - the server masks secrets, and Git changed exactly such a secret since the version last synced:
  *   the plan cannot see the difference (the field is unknown), but watch knows it changed.
  */
-export function forceWhereNeeded(action: PlanAction, previous: DesiredResource | undefined, redeploy: boolean): PlanAction {
+export function forceWhereNeeded(
+  action: PlanAction,
+  previous: DesiredResource | undefined,
+  redeploy: boolean,
+): PlanAction {
   if (action.action !== 'noop' || action.desired === undefined) return action;
   if (redeploy) return { ...action, action: 'update' };
   if (previous === undefined || action.unknownFields.length === 0) return action;
@@ -138,7 +151,11 @@ export interface Fetched {
  * fingerprints are the ones `plan` uses), the watch-only forced updates, and deletes of removed
  * resources (no GET needed: a delete answered 404 is done).
  */
-export function incrementalPlan(fetched: readonly Fetched[], deletes: readonly ResourceId[], meta: { server: string; createdAt: string }): Plan {
+export function incrementalPlan(
+  fetched: readonly Fetched[],
+  deletes: readonly ResourceId[],
+  meta: { server: string; createdAt: string },
+): Plan {
   const base = buildPlan({
     desired: { resources: fetched.map((f) => f.desired), projects: [] },
     current: fetched.flatMap((f) => (f.current ? [f.current] : [])),
@@ -187,7 +204,11 @@ export interface ResyncSplit {
  * manifest declares). Keys in `owed` are never drift: resources Git removed (a delete still owed)
  * and redeploys still owed after a failed deployment. At start nothing was synced: no drift.
  */
-export function splitResync(actions: readonly PlanAction[], synced: ReadonlyMap<string, SyncedEntry>, owed: ReadonlySet<string>): ResyncSplit {
+export function splitResync(
+  actions: readonly PlanAction[],
+  synced: ReadonlyMap<string, SyncedEntry>,
+  owed: ReadonlySet<string>,
+): ResyncSplit {
   const out: ResyncSplit = { drift: [], fromGit: [], noop: [] };
   for (const a of actions) {
     const key = resourceKey(a);
@@ -208,6 +229,11 @@ export function subPlan(plan: Plan, actions: PlanAction[]): Plan {
 
 /** One line naming what drifted, without values: `Key Payments/a: description, environments.test.privateKey`. */
 export function describeDrift(a: PlanAction): string {
-  const what = a.action === 'create' ? 'missing on the server' : a.action === 'delete' ? 'on the server but in no manifest' : a.changes.map((c) => c.path).join(', ');
+  const what =
+    a.action === 'create'
+      ? 'missing on the server'
+      : a.action === 'delete'
+        ? 'on the server but in no manifest'
+        : a.changes.map((c) => c.path).join(', ');
   return `${a.kind} ${a.project}/${a.name}: ${what}`;
 }

@@ -76,7 +76,12 @@ export interface Health {
 /** The metrics in the Prometheus text exposition format (version 0.0.4), HELP and TYPE included. */
 export function renderMetrics(m: WatchMetrics): string {
   const lines: string[] = [];
-  const family = (name: string, type: 'counter' | 'gauge', help: string, samples: [labels: string, value: number][]) => {
+  const family = (
+    name: string,
+    type: 'counter' | 'gauge',
+    help: string,
+    samples: [labels: string, value: number][],
+  ) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [labels, value] of samples) lines.push(`${name}${labels} ${formatValue(value)}`);
   };
@@ -92,10 +97,27 @@ export function renderMetrics(m: WatchMetrics): string {
     'Creates, updates and deletes sent to the API, by outcome (not-deployed: saved, but an environment deployment failed).',
     (['ok', 'failed', 'not-deployed'] as const).map((o) => [`{outcome="${o}"}`, m.writes[o]]),
   );
-  family('apinizer_gitops_drift_found_total', 'counter', 'Resources a resync found changed outside Git (corrected, or only reported with --drift warn).', [['', m.driftFound]]);
-  family('apinizer_gitops_last_success_timestamp_seconds', 'gauge', 'Unix time of the last cycle that succeeded; 0 before the first.', [['', m.lastSuccessSeconds]]);
-  family('apinizer_gitops_manifests_loaded', 'gauge', 'Resources in the last valid desired state loaded from the manifests.', [['', m.manifestsLoaded]]);
-  family('apinizer_gitops_retries_pending', 'gauge', 'Resources waiting to be retried after a failed write.', [['', m.retriesPending]]);
+  family(
+    'apinizer_gitops_drift_found_total',
+    'counter',
+    'Resources a resync found changed outside Git (corrected, or only reported with --drift warn).',
+    [['', m.driftFound]],
+  );
+  family(
+    'apinizer_gitops_last_success_timestamp_seconds',
+    'gauge',
+    'Unix time of the last cycle that succeeded; 0 before the first.',
+    [['', m.lastSuccessSeconds]],
+  );
+  family(
+    'apinizer_gitops_manifests_loaded',
+    'gauge',
+    'Resources in the last valid desired state loaded from the manifests.',
+    [['', m.manifestsLoaded]],
+  );
+  family('apinizer_gitops_retries_pending', 'gauge', 'Resources waiting to be retried after a failed write.', [
+    ['', m.retriesPending],
+  ]);
   family(
     'apinizer_gitops_certificate_expiry_timestamp_seconds',
     'gauge',
@@ -138,7 +160,12 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     const path = (req.url ?? '/').split('?')[0];
     const method = req.method ?? 'GET';
     const reply = (status: number, type: string, body: string, extra: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...extra });
+      res.writeHead(status, {
+        'content-type': type,
+        'content-length': Buffer.byteLength(body),
+        'cache-control': 'no-store',
+        ...extra,
+      });
       res.end(method === 'HEAD' ? undefined : body);
     };
     if (method !== 'GET' && method !== 'HEAD') {

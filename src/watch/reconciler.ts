@@ -131,7 +131,8 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   async function runCycle(req: CycleRequest): Promise<void> {
     const t0 = clock.now();
     const full = state.needsFull || req.full || req.resync;
-    const trigger: Trigger = !state.startApplied && req.full ? 'start' : req.resync ? 'resync' : req.files.size > 0 ? 'change' : 'retry';
+    const trigger: Trigger =
+      !state.startApplied && req.full ? 'start' : req.resync ? 'resync' : req.files.size > 0 ? 'change' : 'retry';
     // A retry while the manifests are invalid: nothing may be written, nothing to report.
     if (!full && req.files.size === 0 && !state.lastLoadValid) return;
     // The files named changed are read again; a full cycle reads every file (a lost event heals).
@@ -144,7 +145,14 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       // Everything below returns values; an exception here is a bug. Keep watching regardless.
       const message = (err as Error).message;
       logger.error({ err: { message } }, `internal error in the watch cycle: ${message}`);
-      outcome = { result: 'failed', reconciled: 0, writes: 0, failures: 1, drift: 0, reason: `internal error: ${message}` };
+      outcome = {
+        result: 'failed',
+        reconciled: 0,
+        writes: 0,
+        failures: 1,
+        drift: 0,
+        reason: `internal error: ${message}`,
+      };
     }
     if (full) scheduler.after('resync', options.resyncMs, { resync: true });
     finishCycle(outcome, trigger, req.files.size, clock.now() - t0);
@@ -156,7 +164,8 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     const waiting = state.retriesWaiting();
     // A cycle that left resources waiting for a retry has not converged.
     const result: CycleResult = o.result === 'ok' && waiting > 0 ? 'failed' : o.result;
-    const reason = o.reason ?? (waiting > 0 ? `${plural(waiting, 'resource')} waiting to be retried after a failure` : undefined);
+    const reason =
+      o.reason ?? (waiting > 0 ? `${plural(waiting, 'resource')} waiting to be retried after a failure` : undefined);
     metrics.cycles[result] += 1;
     metrics.retriesPending = waiting;
     metrics.manifestsLoaded = state.lastGood?.resources.length ?? 0;
@@ -166,9 +175,22 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       metrics.lastSuccessSeconds = Math.floor(now / 1000);
       health = { healthy: true, reason: `${when} succeeded; ${plural(metrics.manifestsLoaded, 'resource')} managed` };
     } else {
-      health = { healthy: false, reason: `${when} ${result === 'invalid' ? 'found invalid manifests' : 'failed'}: ${reason ?? 'see the logs'}` };
+      health = {
+        healthy: false,
+        reason: `${when} ${result === 'invalid' ? 'found invalid manifests' : 'failed'}: ${reason ?? 'see the logs'}`,
+      };
     }
-    const fields = { cycle: cycleNumber, trigger, files, reconciled: o.reconciled, writes: o.writes, failures: o.failures, drift: o.drift, ms, result };
+    const fields = {
+      cycle: cycleNumber,
+      trigger,
+      files,
+      reconciled: o.reconciled,
+      writes: o.writes,
+      failures: o.failures,
+      drift: o.drift,
+      ms,
+      result,
+    };
     const text =
       `cycle ${cycleNumber} ${result}: ${trigger}, ${plural(files, 'file')} changed, ${plural(o.reconciled, 'resource')} reconciled, ` +
       `${plural(o.writes, 'write')}, ${plural(o.failures, 'failure')} (${ms} ms)`;

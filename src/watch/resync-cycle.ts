@@ -7,7 +7,16 @@ import { describePlanError, readPlan } from '../reconcile/run-plan.js';
 import type { PlanAction } from '../reconcile/types.js';
 import { describeDrift, desiredChanges, forceWhereNeeded, splitResync, subPlan } from './cycle.js';
 import { FULL_KEY } from './state.js';
-import { deleteGuard, forgetRemoved, invalid, usableLoad, valid, writePlan, type CycleContext, type CycleOutcome } from './steps.js';
+import {
+  deleteGuard,
+  forgetRemoved,
+  invalid,
+  usableLoad,
+  valid,
+  writePlan,
+  type CycleContext,
+  type CycleOutcome,
+} from './steps.js';
 
 /** Runs one full (list-based) cycle. */
 export async function resyncCycle(ctx: CycleContext): Promise<CycleOutcome> {
@@ -40,18 +49,34 @@ export async function resyncCycle(ctx: CycleContext): Promise<CycleOutcome> {
   const owed = new Set<string>([...removed.map(resourceKey), ...watch.pendingDeletes.keys(), ...watch.redeploy]);
   forgetRemoved(ctx, removed, state);
 
-  const planned = out.plan.actions.map((a) => forceWhereNeeded(a, watch.synced.get(resourceKey(a))?.resource, watch.redeploy.has(resourceKey(a))));
+  const planned = out.plan.actions.map((a) =>
+    forceWhereNeeded(a, watch.synced.get(resourceKey(a))?.resource, watch.redeploy.has(resourceKey(a))),
+  );
   const split = splitResync(planned, watch.synced, owed);
   const drift = isStart ? [] : split.drift;
   if (drift.length > 0) {
     ctx.metrics.driftFound += drift.length;
     const correct = settings.drift === 'correct';
     for (const a of drift) {
-      const fields = { drift: true, action: a.action, kind: a.kind, project: a.project, name: a.name, changes: a.changes.map((c) => c.path), corrected: correct };
-      logger.warn(fields, `drift: ${describeDrift(a)}${correct ? '; correcting it' : '; not corrected (--drift warn)'}`);
+      const fields = {
+        drift: true,
+        action: a.action,
+        kind: a.kind,
+        project: a.project,
+        name: a.name,
+        changes: a.changes.map((c) => c.path),
+        corrected: correct,
+      };
+      logger.warn(
+        fields,
+        `drift: ${describeDrift(a)}${correct ? '; correcting it' : '; not corrected (--drift warn)'}`,
+      );
     }
   }
-  const include = new Set<PlanAction>([...split.fromGit, ...(isStart || settings.drift === 'correct' ? split.drift : [])]);
+  const include = new Set<PlanAction>([
+    ...split.fromGit,
+    ...(isStart || settings.drift === 'correct' ? split.drift : []),
+  ]);
   const now = clock.now();
   let toWrite = planned.filter((a) => include.has(a) && watch.backoff.ready(resourceKey(a), now));
   for (const a of split.noop) if (a.desired) watch.markSynced(a.desired);

@@ -6,7 +6,13 @@ import type { ResourceActions, Result } from '../api/types.js';
 import type { Clock } from '../clock.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../diagnostics.js';
 import type { LoadResult } from '../manifest/load.js';
-import { resourceLabel, type CurrentResource, type DesiredResource, type DesiredState, type ResourceId } from '../model.js';
+import {
+  resourceLabel,
+  type CurrentResource,
+  type DesiredResource,
+  type DesiredState,
+  type ResourceId,
+} from '../model.js';
 import { applyPlan } from '../reconcile/apply.js';
 import type { AdaptiveLimiter } from '../reconcile/concurrency.js';
 import { checkEnvironments } from '../reconcile/plan.js';
@@ -62,22 +68,33 @@ export interface CycleOutcome {
  * so comparing material through another call (e.g. an export on servers that mask secrets) is a
  * change here only.
  */
-export async function readCurrent(ctx: CycleContext, desired: DesiredResource): Promise<Result<CurrentResource | null>> {
+export async function readCurrent(
+  ctx: CycleContext,
+  desired: DesiredResource,
+): Promise<Result<CurrentResource | null>> {
   const got = await ctx.actions.get(desired);
   if (!got.ok || got.value === null) return got;
   // A current-generation server's reads carry no material: read it back for this resource alone.
   const generation = await ctx.actions.generation(desired.project);
   if (!generation.ok) return generation;
-  const requests = materialRequests({ resources: [desired], projects: [desired.project] }, [got.value], new Map([[desired.project, generation.value]]));
+  const requests = materialRequests(
+    { resources: [desired], projects: [desired.project] },
+    [got.value],
+    new Map([[desired.project, generation.value]]),
+  );
   if (requests.length === 0) return got;
   const material = await readMaterial(requests, ctx.actions, 1);
   if (material.error) return { ok: false, error: material.error.error };
-  for (const line of material.unknown) ctx.logger.warn({ kind: desired.kind, project: desired.project, name: desired.name }, line);
+  for (const line of material.unknown)
+    ctx.logger.warn({ kind: desired.kind, project: desired.project, name: desired.name }, line);
   return got;
 }
 
 /** Writes the plan's actions through applyPlan and records every outcome in the state and metrics. */
-export async function writePlan(ctx: CycleContext, plan: Plan): Promise<{ writes: number; failures: number; reason?: string }> {
+export async function writePlan(
+  ctx: CycleContext,
+  plan: Plan,
+): Promise<{ writes: number; failures: number; reason?: string }> {
   if (plan.actions.length === 0) return { writes: 0, failures: 0 };
   const { settings, logger, clock, limiter } = ctx;
   const report: Report = await applyPlan(plan, ctx.actions, {
@@ -102,7 +119,10 @@ export async function writePlan(ctx: CycleContext, plan: Plan): Promise<{ writes
     if (delay === null) return;
     failures += 1;
     reason ??= `${resourceLabel(a)}: ${r.error?.message ?? r.outcome}`;
-    logger.warn({ kind: a.kind, project: a.project, name: a.name, retryInMs: delay }, `${resourceLabel(a)}: will retry in ${seconds(delay)}`);
+    logger.warn(
+      { kind: a.kind, project: a.project, name: a.name, retryInMs: delay },
+      `${resourceLabel(a)}: will retry in ${seconds(delay)}`,
+    );
   });
   return { writes, failures, ...(reason ? { reason } : {}) };
 }
@@ -114,7 +134,10 @@ type PreflightError = { kind: string; status: number | null; text: string };
  * lists: a project not seen yet is fetched once; an unknown environment is looked up once more
  * (it may have been added on the server since the last resync) before it counts as an error.
  */
-export async function checkPreflight(ctx: CycleContext, resources: DesiredResource[]): Promise<{ diagnostics: Diagnostic[] } | { error: PreflightError }> {
+export async function checkPreflight(
+  ctx: CycleContext,
+  resources: DesiredResource[],
+): Promise<{ diagnostics: Diagnostic[] } | { error: PreflightError }> {
   if (resources.length === 0) return { diagnostics: [] };
   const environments = ctx.state.environments;
   const projects = [...new Set(resources.map((r) => r.project))];
@@ -122,7 +145,11 @@ export async function checkPreflight(ctx: CycleContext, resources: DesiredResour
     for (const p of names) {
       const r = await ctx.actions.environments(p);
       if (!r.ok && r.error.kind !== 'not-found') {
-        return { kind: r.error.kind, status: r.error.status, text: describePlanError({ error: r.error, what: `the environments of project ${p}` }, ctx.settings.server) };
+        return {
+          kind: r.error.kind,
+          status: r.error.status,
+          text: describePlanError({ error: r.error, what: `the environments of project ${p}` }, ctx.settings.server),
+        };
       }
     }
     return null;
@@ -153,12 +180,19 @@ export function forgetRemoved(ctx: CycleContext, removed: ResourceId[], next: De
   const { settings, logger } = ctx;
   const split = removalsToDelete(removed, next, settings);
   ctx.state.forget(removed);
-  for (const id of split.delete) logger.info({ kind: id.kind, project: id.project, name: id.name }, `${resourceLabel(id)}: removed from the manifests; deleting it (--prune)`);
+  for (const id of split.delete)
+    logger.info(
+      { kind: id.kind, project: id.project, name: id.name },
+      `${resourceLabel(id)}: removed from the manifests; deleting it (--prune)`,
+    );
   for (const id of split.keep) {
     const why = settings.prune
       ? `no ${id.kind} manifest is left in project ${id.project}, so prune leaves it alone (--allow-empty-prune includes it)`
       : 'left on the server (use --prune to delete removed resources)';
-    logger.info({ kind: id.kind, project: id.project, name: id.name }, `${resourceLabel(id)}: removed from the manifests; no longer managed; ${why}`);
+    logger.info(
+      { kind: id.kind, project: id.project, name: id.name },
+      `${resourceLabel(id)}: removed from the manifests; no longer managed; ${why}`,
+    );
   }
   return split.delete;
 }
@@ -184,9 +218,14 @@ export function invalid(ctx: CycleContext, diagnostics: Diagnostic[], where: 'ma
   }
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const first = errors[0];
-  const kept = state.lastGood ? `keeping the last good state (${plural(state.lastGood.resources.length, 'resource')})` : 'no valid state yet';
+  const kept = state.lastGood
+    ? `keeping the last good state (${plural(state.lastGood.resources.length, 'resource')})`
+    : 'no valid state yet';
   const what = where === 'manifests' ? 'in the manifests' : 'against the server (unknown environment or project)';
-  logger.error({ errors: errors.length }, `${plural(errors.length, 'error')} ${what}: nothing written, nothing pruned; ${kept}; waiting for a fix`);
+  logger.error(
+    { errors: errors.length },
+    `${plural(errors.length, 'error')} ${what}: nothing written, nothing pruned; ${kept}; waiting for a fix`,
+  );
   return {
     result: 'invalid',
     reconciled: 0,
@@ -200,9 +239,17 @@ export function invalid(ctx: CycleContext, diagnostics: Diagnostic[], where: 'ma
 /** Logs the warnings of a valid load, and that earlier errors are fixed. */
 export function valid(ctx: CycleContext, diagnostics: Diagnostic[]): void {
   for (const d of diagnostics) {
-    if (d.severity !== 'error') ctx.logger.warn({ code: d.code, location: `${d.file}:${d.line}:${d.column}`, path: d.path, resource: d.resource }, formatDiagnostic(d));
+    if (d.severity !== 'error')
+      ctx.logger.warn(
+        { code: d.code, location: `${d.file}:${d.line}:${d.column}`, path: d.path, resource: d.resource },
+        formatDiagnostic(d),
+      );
   }
-  if (ctx.state.reportedInvalid) ctx.logger.info({ fixed: true }, 'the manifests are valid again: the errors reported earlier are fixed; reconciling');
+  if (ctx.state.reportedInvalid)
+    ctx.logger.info(
+      { fixed: true },
+      'the manifests are valid again: the errors reported earlier are fixed; reconciling',
+    );
   ctx.state.reportedInvalid = false;
 }
 

@@ -46,7 +46,10 @@ export interface RunningWatcher {
  * Where to watch for a PATH argument: a folder is watched whole; a file through its folder, since
  * its `fromFile` targets live there (they must resolve inside the manifest root).
  */
-export async function watchRoots(paths: readonly string[], cwd: string): Promise<{ roots: string[]; missing: string[] }> {
+export async function watchRoots(
+  paths: readonly string[],
+  cwd: string,
+): Promise<{ roots: string[]; missing: string[] }> {
   const roots: string[] = [];
   const missing: string[] = [];
   for (const p of paths) {
@@ -93,7 +96,13 @@ export async function watchedDirectories(roots: readonly string[]): Promise<Map<
     for (const e of entries) {
       if (e.name.startsWith('.') || e.name === 'node_modules') continue;
       const full = join(d, e.name);
-      const isDir = e.isDirectory() || (e.isSymbolicLink() && (await stat(full).then((s) => s.isDirectory(), () => false)));
+      const isDir =
+        e.isDirectory() ||
+        (e.isSymbolicLink() &&
+          (await stat(full).then(
+            (s) => s.isDirectory(),
+            () => false,
+          )));
       if (isDir) await walk(full);
     }
   };
@@ -114,7 +123,9 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
   const debounceMs = Math.max(options.debounceMs, MIN_DEBOUNCE_MS);
   const { roots, missing } = await watchRoots(options.paths, options.cwd);
   const watched = [...roots];
-  const realPaths = new Map<string, string | null>(await Promise.all(roots.map(async (r) => [r, await realOrNull(r)] as const)));
+  const realPaths = new Map<string, string | null>(
+    await Promise.all(roots.map(async (r) => [r, await realOrNull(r)] as const)),
+  );
   let closed = false;
 
   const debouncer = createDebouncer({
@@ -143,7 +154,8 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
         handle.close();
         if (watchers.get(real)?.handle === handle) watchers.delete(real);
         // A directory deleted under its watch is no error: the event in its parent reports it.
-        if ((err as NodeJS.ErrnoException).code !== 'EPERM' && (err as NodeJS.ErrnoException).code !== 'ENOENT') options.onError(err);
+        if ((err as NodeJS.ErrnoException).code !== 'EPERM' && (err as NodeJS.ErrnoException).code !== 'ENOENT')
+          options.onError(err);
       });
       watchers.set(real, { path, handle });
     } catch (err) {
@@ -178,7 +190,9 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
         }
         // A folder that appeared (a checkout, a `mkdir -p` then writes): what it held before its
         // watch opened counts as changed, entry by entry. Not at the start: nothing changed then.
-        if (started) for (const dir of opened) for (const name of await readdir(dir).catch(() => [])) onDirEvent(dir, 'change', name);
+        if (started)
+          for (const dir of opened)
+            for (const name of await readdir(dir).catch(() => [])) onDirEvent(dir, 'change', name);
       } while (again && !closed);
     })().finally(() => (scanning = null));
     return scanning;
@@ -243,6 +257,13 @@ async function realOrNull(path: string): Promise<string | null> {
 
 /** The newest mtime (epoch ms) among the paths that still exist; 0 when none. */
 async function newestModification(paths: string[]): Promise<number> {
-  const times = await Promise.all(paths.map((p) => stat(p).then((s) => s.mtimeMs, () => 0)));
+  const times = await Promise.all(
+    paths.map((p) =>
+      stat(p).then(
+        (s) => s.mtimeMs,
+        () => 0,
+      ),
+    ),
+  );
   return times.reduce((a, b) => Math.max(a, b), 0);
 }

@@ -1,13 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { exchangedTokenSource, fixedTokenSource, readTokenAnswer, tokenRequestBody, type IssuedToken } from '../../src/api/auth.js';
+import {
+  exchangedTokenSource,
+  fixedTokenSource,
+  readTokenAnswer,
+  tokenRequestBody,
+  type IssuedToken,
+} from '../../src/api/auth.js';
 import { ApiError, type Result } from '../../src/api/types.js';
 import { fakeClock } from './fake-clock.js';
 
 describe('readTokenAnswer', () => {
   it.each([
-    [{ access_token: 'abc', token_type: 'Bearer', expires_in: 3600 }, { token: 'abc', expiresInMs: 3_600_000 }],
+    [
+      { access_token: 'abc', token_type: 'Bearer', expires_in: 3600 },
+      { token: 'abc', expiresInMs: 3_600_000 },
+    ],
     [{ access_token: 'abc' }, { token: 'abc' }],
-    [{ accessToken: 'abc', expiresIn: '60' }, { token: 'abc', expiresInMs: 60_000 }],
+    [
+      { accessToken: 'abc', expiresIn: '60' },
+      { token: 'abc', expiresInMs: 60_000 },
+    ],
     [{ success: true, result: { access_token: 'abc' } }, { token: 'abc' }],
     [{ access_token: '' }, undefined],
     [{ error: 'x' }, undefined],
@@ -19,7 +31,9 @@ describe('readTokenAnswer', () => {
 
 describe('tokenRequestBody', () => {
   it('is the documented client-credentials form, encoded', () => {
-    expect(tokenRequestBody('admin', 'p&ss=1 ')).toBe('grant_type=client_credentials&client_id=admin&client_secret=p%26ss%3D1+');
+    expect(tokenRequestBody('admin', 'p&ss=1 ')).toBe(
+      'grant_type=client_credentials&client_id=admin&client_secret=p%26ss%3D1+',
+    );
   });
 });
 
@@ -51,7 +65,10 @@ describe('token sources', () => {
   it('renews shortly before an announced expiry', async () => {
     const clock = fakeClock();
     let calls = 0;
-    const source = exchangedTokenSource(() => Promise.resolve({ ok: true, value: { token: `t${++calls}`, expiresInMs: 100_000 } }), clock);
+    const source = exchangedTokenSource(
+      () => Promise.resolve({ ok: true, value: { token: `t${++calls}`, expiresInMs: 100_000 } }),
+      clock,
+    );
     expect(await source.token()).toEqual({ ok: true, value: 't1' });
     clock.advance(50_000);
     expect(await source.token()).toEqual({ ok: true, value: 't1' });
@@ -61,7 +78,15 @@ describe('token sources', () => {
 
   it('remembers refused credentials, but not a transient failure', async () => {
     let calls = 0;
-    const refused = new ApiError('unauthorized', 401, 'unauthorized_client', 'Bad credentials', 'h', 'POST /apiops/auth/token', 1);
+    const refused = new ApiError(
+      'unauthorized',
+      401,
+      'unauthorized_client',
+      'Bad credentials',
+      'h',
+      'POST /apiops/auth/token',
+      1,
+    );
     const source = exchangedTokenSource(() => {
       calls++;
       return Promise.resolve({ ok: false, error: refused });

@@ -48,12 +48,21 @@ for (const dialect of ['documented', 'status'] as const) {
 
         const stored = emulator().store.get('Payments', 'Key', key.name);
         expect(stored?.cryptoKeyInfoEnvironmentList).toEqual([
-          expect.objectContaining({ environmentName: 'production', publicKey: key.environments[0]!.publicKey!.reveal() }),
+          expect.objectContaining({
+            environmentName: 'production',
+            publicKey: key.environments[0]!.publicKey!.reveal(),
+          }),
           expect.objectContaining({ environmentName: 'test', publicKey: key.environments[1]!.publicKey!.reveal() }),
         ]);
 
         const got = value(await client.get(key)) as CurrentKey;
-        expect(got).toMatchObject({ kind: 'Key', project: 'Payments', name: key.name, description: key.description, keyType: 'RSA' });
+        expect(got).toMatchObject({
+          kind: 'Key',
+          project: 'Payments',
+          name: key.name,
+          description: key.description,
+          keyType: 'RSA',
+        });
         expect(got.environments.map((e) => e.name)).toEqual(['production', 'test']);
         expect((got.environments[0]!.privateKey as Secret).equals(key.environments[0]!.privateKey!)).toBe(true);
         expect(got.environments[1]!.privateKey).toBeUndefined();
@@ -96,7 +105,9 @@ for (const dialect of ['documented', 'status'] as const) {
         expect(got.environments[0]).toMatchObject({ name: 'production', type: 'PKCS12' });
         expect((got.environments[0]!.file as Secret).equals(ks.environments[0]!.file)).toBe(true);
         expect(value(await client.list('Payments', 'Keystore')).map((r) => r.name)).toContain(ks.name);
-        value(await client.update({ ...ks, environments: [{ ...ks.environments[0]!, type: 'JKS' }] } as DesiredKeystore));
+        value(
+          await client.update({ ...ks, environments: [{ ...ks.environments[0]!, type: 'JKS' }] } as DesiredKeystore),
+        );
         expect((value(await client.get(ks)) as CurrentKeystore).environments[0]!.type).toBe('JKS');
         const again = await client.create(ks);
         expect(again.ok ? 'ok' : again.error.kind).toBe('already-exists');

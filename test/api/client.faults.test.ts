@@ -55,7 +55,11 @@ describe('retries of transient failures', () => {
       expect(r.error).toMatchObject({ kind, status, attempts: 4 });
       expect(emulator().stats().total).toBe(4);
       expect(retries.map((e) => e.attempt)).toEqual([1, 2, 3]);
-      expect(retries.every((e) => e.reason === kind && e.status === status && e.request === 'GET /apiops/projects/Payments/keys/')).toBe(true);
+      expect(
+        retries.every(
+          (e) => e.reason === kind && e.status === status && e.request === 'GET /apiops/projects/Payments/keys/',
+        ),
+      ).toBe(true);
       // random() = 0.5: half of 200, 400, 800 ms
       expect(clock.sleeps).toEqual([100, 200, 400]);
       expect(retries.map((e) => e.delayMs)).toEqual([100, 200, 400]);
@@ -133,7 +137,10 @@ describe('retries of transient failures', () => {
       emulator().configure({ retryAfterSeconds: 600 });
       const r = await withFaults(['429'], () => client.list('Payments', 'Key'));
       expect(r.ok ? 'ok' : r.error).toMatchObject({ kind: 'rate-limited', attempts: 1 });
-      if (!r.ok) expect(r.error.hint).toMatch(/^the server asked to wait 600 s, more than the 60 s this tool waits, so the call was not retried/);
+      if (!r.ok)
+        expect(r.error.hint).toMatch(
+          /^the server asked to wait 600 s, more than the 60 s this tool waits, so the call was not retried/,
+        );
       expect(clock.sleeps).toEqual([]);
     } finally {
       emulator().configure({ retryAfterSeconds: 0 });
@@ -162,7 +169,11 @@ describe('timeouts and aborts', () => {
       const r = await client.listProjects();
       expect(r.ok ? 'ok' : r.error).toMatchObject({ kind: 'timeout', status: null, attempts: 2 });
       // Said once: the message has the seconds, the hint what to do.
-      if (!r.ok) expect([r.error.message, r.error.hint]).toEqual(['no complete answer within 0.2 s', expect.stringMatching(/^raise --timeout \(seconds\)/)]);
+      if (!r.ok)
+        expect([r.error.message, r.error.hint]).toEqual([
+          'no complete answer within 0.2 s',
+          expect.stringMatching(/^raise --timeout \(seconds\)/),
+        ]);
       expect(retries.map((e) => e.reason)).toEqual(['timeout']);
     } finally {
       await client.close();
@@ -322,17 +333,27 @@ describe('authentication', () => {
 });
 
 describe('the plain-http guard', () => {
-  it.each(['http://apinizer.example.com', 'http://10.0.0.5:8080', 'http://[fe80::1]/'])('refuses %s, naming the flag', (server) => {
-    expect(() => createApiClient({ server, auth: { token: 't' } })).toThrow(UsageError);
-    expect(() => createApiClient({ server, auth: { token: 't' } })).toThrow(/--allow-insecure-http/);
-  });
+  it.each(['http://apinizer.example.com', 'http://10.0.0.5:8080', 'http://[fe80::1]/'])(
+    'refuses %s, naming the flag',
+    (server) => {
+      expect(() => createApiClient({ server, auth: { token: 't' } })).toThrow(UsageError);
+      expect(() => createApiClient({ server, auth: { token: 't' } })).toThrow(/--allow-insecure-http/);
+    },
+  );
 
-  it.each(['http://127.0.0.1:1', 'http://localhost:1', 'http://[::1]:1', 'http://127.8.9.10'])('allows loopback %s', async (server) => {
-    await createApiClient({ server, auth: { token: 't' } }).close();
-  });
+  it.each(['http://127.0.0.1:1', 'http://localhost:1', 'http://[::1]:1', 'http://127.8.9.10'])(
+    'allows loopback %s',
+    async (server) => {
+      await createApiClient({ server, auth: { token: 't' } }).close();
+    },
+  );
 
   it('allows any host with allowInsecureHttp, and https always', async () => {
-    await createApiClient({ server: 'http://apinizer.example.com', auth: { token: 't' }, allowInsecureHttp: true }).close();
+    await createApiClient({
+      server: 'http://apinizer.example.com',
+      auth: { token: 't' },
+      allowInsecureHttp: true,
+    }).close();
     await createApiClient({ server: 'https://apinizer.example.com', auth: { token: 't' } }).close();
   });
 

@@ -27,7 +27,14 @@ beforeEach(() => {
 
 function client(extra: Partial<ClientOptions> = {}): ApiClient {
   // The generation probe has tests of its own (client.generation.test.ts): legacy unless told.
-  return createApiClient({ server: server.url, auth: { token: 'wire-token' }, clock: fakeClock(), timeoutMs: 5000, apiGeneration: 'legacy', ...extra });
+  return createApiClient({
+    server: server.url,
+    auth: { token: 'wire-token' },
+    clock: fakeClock(),
+    timeoutMs: 5000,
+    apiGeneration: 'legacy',
+    ...extra,
+  });
 }
 
 async function using<T>(c: ApiClient, run: (c: ApiClient) => Promise<T>): Promise<T> {
@@ -83,14 +90,20 @@ describe('the wire format', () => {
 
   it('asks for a token with the documented form body', async () => {
     server.handle((req, res) =>
-      req.url === '/apiops/auth/token' ? sendJson(res, 200, { access_token: 'issued-1', token_type: 'Bearer', expires_in: 3600 }) : sendJson(res, 200, { success: true, resultList: [] }),
+      req.url === '/apiops/auth/token'
+        ? sendJson(res, 200, { access_token: 'issued-1', token_type: 'Bearer', expires_in: 3600 })
+        : sendJson(res, 200, { success: true, resultList: [] }),
     );
     await using(client({ auth: { username: 'ad min', password: 'p&w=1' } }), (c) => c.listProjects());
     const [token, call] = server.seen;
     expect(token).toMatchObject({ method: 'POST', url: '/apiops/auth/token' });
     expect(token!.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(token!.headers.authorization).toBeUndefined();
-    expect(Object.fromEntries(new URLSearchParams(token!.body))).toEqual({ grant_type: 'client_credentials', client_id: 'ad min', client_secret: 'p&w=1' });
+    expect(Object.fromEntries(new URLSearchParams(token!.body))).toEqual({
+      grant_type: 'client_credentials',
+      client_id: 'ad min',
+      client_secret: 'p&w=1',
+    });
     expect(call!.headers.authorization).toBe('Bearer issued-1');
   });
 });
@@ -102,7 +115,13 @@ describe('answers only a real server gives', () => {
   ])('403 on %s names the role needed', async (_label, description, role) => {
     server.handle((_req, res) => sendJson(res, 403, { error: 'access_denied', error_description: description }));
     const r = await using(client(), (c) => c.create(aKey()));
-    expect(r.ok ? 'ok' : r.error).toMatchObject({ kind: 'forbidden', status: 403, code: 'access_denied', message: description, attempts: 1 });
+    expect(r.ok ? 'ok' : r.error).toMatchObject({
+      kind: 'forbidden',
+      status: 403,
+      code: 'access_denied',
+      message: description,
+      attempts: 1,
+    });
     if (!r.ok) expect(r.error.hint).toMatch(role);
   });
 
@@ -159,7 +178,11 @@ describe('answers only a real server gives', () => {
 
   it('skips junk entries of a list without failing it', async () => {
     server.handle((_req, res) =>
-      sendJson(res, 200, { status: 'SUCCESS', resultList: [{ name: 'good', keyType: 'RSA' }, {}, 'junk', null, { name: '' }, { description: 'x' }], resultCount: 6 }),
+      sendJson(res, 200, {
+        status: 'SUCCESS',
+        resultList: [{ name: 'good', keyType: 'RSA' }, {}, 'junk', null, { name: '' }, { description: 'x' }],
+        resultCount: 6,
+      }),
     );
     const r = await using(client(), (c) => c.list('Payments', 'Key'));
     expect(r.ok ? r.value.map((x) => x.name) : r.error.message).toEqual(['good']);
@@ -188,7 +211,11 @@ describe('answers only a real server gives', () => {
   it('a write answered success:false without deployment details is an error', async () => {
     server.handle((_req, res) => sendJson(res, 200, { success: false, error_description: 'keyType is not supported' }));
     const r = await using(client(), (c) => c.create(aKey({ keyType: 'DSA' })));
-    expect(r.ok ? 'ok' : r.error).toMatchObject({ kind: 'bad-request', status: 200, message: 'keyType is not supported' });
+    expect(r.ok ? 'ok' : r.error).toMatchObject({
+      kind: 'bad-request',
+      status: 200,
+      message: 'keyType is not supported',
+    });
   });
 
   it('honours Retry-After given as an HTTP date', async () => {
@@ -196,7 +223,8 @@ describe('answers only a real server gives', () => {
     let calls = 0;
     server.handle((_req, res) => {
       calls++;
-      if (calls === 1) sendJson(res, 503, { error: 'server_error' }, { 'retry-after': new Date(clock.now() + 4000).toUTCString() });
+      if (calls === 1)
+        sendJson(res, 503, { error: 'server_error' }, { 'retry-after': new Date(clock.now() + 4000).toUTCString() });
       else sendJson(res, 200, { success: true, resultList: [] });
     });
     const r = await using(client({ clock, random: () => 0 }), (c) => c.list('P', 'Key'));
@@ -207,7 +235,8 @@ describe('answers only a real server gives', () => {
   it('renews a refused issued token once, then stops with a hint', async () => {
     let issued = 0;
     server.handle((req, res) => {
-      if (req.url === '/apiops/auth/token') sendJson(res, 200, { access_token: `t${++issued}`, token_type: 'Bearer', expires_in: 3600 });
+      if (req.url === '/apiops/auth/token')
+        sendJson(res, 200, { access_token: `t${++issued}`, token_type: 'Bearer', expires_in: 3600 });
       else sendJson(res, 401, { error: 'invalid_token', error_description: 'Token is not valid' });
     });
     const r = await using(client({ auth: { username: 'u', password: 'p' } }), (c) => c.list('P', 'Key'));
@@ -234,34 +263,66 @@ describe('TLS with a private CA', () => {
   beforeAll(async () => {
     dir = tempTree();
     // A throwaway self-signed certificate for 127.0.0.1, made the way an operator would.
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    tlsServer = await startLocalServer({ key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') });
-    tlsServer.handle((_req, res) => sendJson(res, 200, { status: 'SUCCESS', resultList: [{ name: 'Payments' }], resultCount: 1 }));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    tlsServer = await startLocalServer({
+      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+    });
+    tlsServer.handle((_req, res) =>
+      sendJson(res, 200, { status: 'SUCCESS', resultList: [{ name: 'Payments' }], resultCount: 1 }),
+    );
   });
   afterAll(async () => {
     await tlsServer.close();
   });
 
   it('trusts the server with --ca-file', async () => {
-    const r = await using(createApiClient({ server: tlsServer.url, auth: { token: 't' }, caFile: join(dir, 'cert.pem') }), (c) => c.listProjects());
+    const r = await using(
+      createApiClient({ server: tlsServer.url, auth: { token: 't' }, caFile: join(dir, 'cert.pem') }),
+      (c) => c.listProjects(),
+    );
     expect(r).toEqual({ ok: true, value: ['Payments'] });
   });
 
   it('without it, fails at once with a hint naming --ca-file', async () => {
     const clock = fakeClock();
-    const r = await using(createApiClient({ server: tlsServer.url, auth: { token: 't' }, clock }), (c) => c.listProjects());
+    const r = await using(createApiClient({ server: tlsServer.url, auth: { token: 't' }, clock }), (c) =>
+      c.listProjects(),
+    );
     expect(r.ok ? 'ok' : r.error).toMatchObject({ kind: 'network', attempts: 1 });
     if (!r.ok) expect(r.error.hint).toMatch(/--ca-file/);
     expect(clock.sleeps).toEqual([]);
   });
 
   it('refuses an unreadable CA file when the client is made', () => {
-    expect(() => createApiClient({ server: tlsServer.url, auth: { token: 't' }, caFile: join(dir, 'missing.pem') })).toThrow(UsageError);
-    expect(() => createApiClient({ server: tlsServer.url, auth: { token: 't' }, caFile: join(dir, 'key.pem') })).toThrow(/no PEM certificate|CA file/);
+    expect(() =>
+      createApiClient({ server: tlsServer.url, auth: { token: 't' }, caFile: join(dir, 'missing.pem') }),
+    ).toThrow(UsageError);
+    expect(() =>
+      createApiClient({ server: tlsServer.url, auth: { token: 't' }, caFile: join(dir, 'key.pem') }),
+    ).toThrow(/no PEM certificate|CA file/);
   });
 });
 
@@ -270,6 +331,8 @@ describe('keys without private material', () => {
     const key = aKey({ environments: [aKeyEnvironment('production', { privateKey: undefined })] });
     await using(client(), (c) => c.create(key));
     const body = JSON.parse(server.seen[0]!.body);
-    expect(body.cryptoKeyInfoEnvironmentList).toEqual([{ environmentName: 'production', publicKey: key.environments[0]!.publicKey!.reveal() }]);
+    expect(body.cryptoKeyInfoEnvironmentList).toEqual([
+      { environmentName: 'production', publicKey: key.environments[0]!.publicKey!.reveal() },
+    ]);
   });
 });

@@ -16,7 +16,11 @@ import {
 const NOW = Date.UTC(2025, 0, 1);
 
 function answer(status: number, body: unknown, headers: HttpAnswer['headers'] = {}): HttpAnswer {
-  return { status, headers: { 'content-type': 'application/json', ...headers }, text: typeof body === 'string' ? body : JSON.stringify(body) };
+  return {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+    text: typeof body === 'string' ? body : JSON.stringify(body),
+  };
 }
 
 function failureOf(a: HttpAnswer) {
@@ -39,7 +43,10 @@ describe('readAnswer: successes in both dialects', () => {
   it('keeps a write whose top-level success is false but whose deployment says where it failed', () => {
     const body = {
       success: false,
-      deploymentResult: { success: false, environmentResults: [{ environmentName: 'production', success: false, message: 'gateway down' }] },
+      deploymentResult: {
+        success: false,
+        environmentResults: [{ environmentName: 'production', success: false, message: 'gateway down' }],
+      },
     };
     const r = readAnswer(answer(200, body), NOW);
     expect(r.ok).toBe(true);
@@ -50,42 +57,103 @@ describe('readAnswer: failures classified', () => {
   const cases: [string, HttpAnswer, { kind: string; code?: string | null; message?: RegExp }][] = [
     [
       'documented already exist (400)',
-      answer(400, { error: 'bad_request', error_description: 'Key (name: my-key) is already exist! Try update operation if want to change its value.' }),
+      answer(400, {
+        error: 'bad_request',
+        error_description: 'Key (name: my-key) is already exist! Try update operation if want to change its value.',
+      }),
       { kind: 'already-exists', code: 'bad_request', message: /already exist/ },
     ],
     [
       'keystore already exist (400)',
-      answer(400, { error: 'bad_request', error_description: 'Keystore (name: ks) is already exist! Try update operation if want to change its value.' }),
+      answer(400, {
+        error: 'bad_request',
+        error_description: 'Keystore (name: ks) is already exist! Try update operation if want to change its value.',
+      }),
       { kind: 'already-exists' },
     ],
-    ['status dialect already exist', answer(400, { status: 'FAILURE', resultMessage: 'Key (name: k) is already exist!' }), { kind: 'already-exists', code: null }],
-    ['409 duplicate_name', answer(409, { error: 'duplicate_name', error_description: 'Name taken' }), { kind: 'already-exists', code: 'duplicate_name' }],
+    [
+      'status dialect already exist',
+      answer(400, { status: 'FAILURE', resultMessage: 'Key (name: k) is already exist!' }),
+      { kind: 'already-exists', code: null },
+    ],
+    [
+      '409 duplicate_name',
+      answer(409, { error: 'duplicate_name', error_description: 'Name taken' }),
+      { kind: 'already-exists', code: 'duplicate_name' },
+    ],
     ['409 conflict', answer(409, { error: 'conflict' }), { kind: 'already-exists' }],
     ['400 with code conflict', answer(400, { error: 'conflict', error_description: 'x' }), { kind: 'already-exists' }],
-    ['404 documented', answer(404, { error: 'not_found', error_description: 'Key not found' }), { kind: 'not-found', code: 'not_found' }],
+    [
+      '404 documented',
+      answer(404, { error: 'not_found', error_description: 'Key not found' }),
+      { kind: 'not-found', code: 'not_found' },
+    ],
     ['404 empty body', answer(404, ''), { kind: 'not-found' }],
-    ['400 not found (second dialect)', answer(400, { resultMessage: 'Connection was not found!' }), { kind: 'not-found', code: null, message: /Connection was not found/ }],
+    [
+      '400 not found (second dialect)',
+      answer(400, { resultMessage: 'Connection was not found!' }),
+      { kind: 'not-found', code: null, message: /Connection was not found/ },
+    ],
     ['400 does not exist', answer(400, { message: 'Key does not exist' }), { kind: 'not-found' }],
     [
       '400 unknown project',
-      answer(400, { status: 'FAILURE', resultMessage: 'Project not found for name: (Nope) or user has not privilege to access it!' }),
+      answer(400, {
+        status: 'FAILURE',
+        resultMessage: 'Project not found for name: (Nope) or user has not privilege to access it!',
+      }),
       { kind: 'not-found', message: /Nope/ },
     ],
-    ['200 FAILURE not found', answer(200, { status: 'FAILURE', resultMessage: 'Key not found' }), { kind: 'not-found' }],
-    ['200 success:false', answer(200, { success: false, error_description: 'Invalid key type' }), { kind: 'bad-request', message: /Invalid key type/ }],
-    ['401 documented', answer(401, { error: 'invalid_token', error_description: 'Token expired' }), { kind: 'unauthorized', code: 'invalid_token' }],
-    ['401 bad credentials', answer(401, { error: 'unauthorized_client', error_description: 'Bad credentials' }), { kind: 'unauthorized' }],
+    [
+      '200 FAILURE not found',
+      answer(200, { status: 'FAILURE', resultMessage: 'Key not found' }),
+      { kind: 'not-found' },
+    ],
+    [
+      '200 success:false',
+      answer(200, { success: false, error_description: 'Invalid key type' }),
+      { kind: 'bad-request', message: /Invalid key type/ },
+    ],
+    [
+      '401 documented',
+      answer(401, { error: 'invalid_token', error_description: 'Token expired' }),
+      { kind: 'unauthorized', code: 'invalid_token' },
+    ],
+    [
+      '401 bad credentials',
+      answer(401, { error: 'unauthorized_client', error_description: 'Bad credentials' }),
+      { kind: 'unauthorized' },
+    ],
     ['403', answer(403, { error: 'access_denied', error_description: 'Access is denied' }), { kind: 'forbidden' }],
     ['429', answer(429, { error: 'rate_limit_exceeded', retry_after: 1 }), { kind: 'rate-limited' }],
     ['500', answer(500, { error: 'internal_error', error_description: 'boom' }), { kind: 'server', message: /boom/ }],
-    ['502 html', { status: 502, headers: { 'content-type': 'text/html' }, text: '<html><body>Bad Gateway</body></html>' }, { kind: 'server', message: /502/ }],
+    [
+      '502 html',
+      { status: 502, headers: { 'content-type': 'text/html' }, text: '<html><body>Bad Gateway</body></html>' },
+      { kind: 'server', message: /502/ },
+    ],
     ['401 html from a proxy', { status: 401, headers: {}, text: '<html>login</html>' }, { kind: 'unauthorized' }],
-    ['404 html (wrong --server path)', { status: 404, headers: { 'content-type': 'text/html' }, text: '<html>Not Found</html>' }, { kind: 'protocol', message: /404/ }],
-    ['200 html', { status: 200, headers: { 'content-type': 'text/html' }, text: '<html>login page</html>' }, { kind: 'protocol', message: /not JSON/ }],
-    ['302 redirect', { status: 302, headers: { location: 'https://other/' }, text: '' }, { kind: 'protocol', message: /redirect to https:\/\/other/ }],
+    [
+      '404 html (wrong --server path)',
+      { status: 404, headers: { 'content-type': 'text/html' }, text: '<html>Not Found</html>' },
+      { kind: 'protocol', message: /404/ },
+    ],
+    [
+      '200 html',
+      { status: 200, headers: { 'content-type': 'text/html' }, text: '<html>login page</html>' },
+      { kind: 'protocol', message: /not JSON/ },
+    ],
+    [
+      '302 redirect',
+      { status: 302, headers: { location: 'https://other/' }, text: '' },
+      { kind: 'protocol', message: /redirect to https:\/\/other/ },
+    ],
     [
       'validation errors',
-      answer(400, { error: 'validation_failed', error_description: 'Invalid body', validation_errors: [{ field: 'keyType', message: 'must not be empty' }] }),
+      answer(400, {
+        error: 'validation_failed',
+        error_description: 'Invalid body',
+        validation_errors: [{ field: 'keyType', message: 'must not be empty' }],
+      }),
       { kind: 'bad-request', message: /Invalid body \(keyType: must not be empty\)/ },
     ],
     ['400 without any message', answer(400, {}), { kind: 'bad-request', message: /HTTP 400/ }],
@@ -110,7 +178,9 @@ describe('readAnswer: failures classified', () => {
   });
 
   it('caps quoted text and hides long base64 runs a server may echo back', () => {
-    const secret = Buffer.from('-----BEGIN PRIVATE KEY-----\nVERY-SECRET-MATERIAL-0123456789\n-----END PRIVATE KEY-----').toString('base64');
+    const secret = Buffer.from(
+      '-----BEGIN PRIVATE KEY-----\nVERY-SECRET-MATERIAL-0123456789\n-----END PRIVATE KEY-----',
+    ).toString('base64');
     const f = failureOf(answer(400, { error_description: `privateKey ${secret} is invalid ${'x '.repeat(500)}` }));
     expect(f.message).not.toContain(secret);
     expect(f.message).toContain('(sensitive value)');
@@ -159,11 +229,16 @@ describe('readSingle', () => {
 
 describe('readNames', () => {
   it('takes names from objects or strings and skips junk', () => {
-    expect(readNames([{ name: 'production', type: 'PRODUCTION' }, 'test', { description: 'no name' }, null, 7, { environmentName: 'staging' }])).toEqual([
-      'production',
-      'test',
-      'staging',
-    ]);
+    expect(
+      readNames([
+        { name: 'production', type: 'PRODUCTION' },
+        'test',
+        { description: 'no name' },
+        null,
+        7,
+        { environmentName: 'staging' },
+      ]),
+    ).toEqual(['production', 'test', 'staging']);
   });
 });
 
@@ -198,9 +273,11 @@ describe('readDeployment', () => {
   });
 
   it('reads the status dialect in environment entries', () => {
-    expect(readDeployment({ deploymentResult: { environmentResults: [{ name: 'p', status: 'FAILURE', resultMessage: 'x' }] } })).toEqual([
-      { environment: 'p', success: false, message: 'x' },
-    ]);
+    expect(
+      readDeployment({
+        deploymentResult: { environmentResults: [{ name: 'p', status: 'FAILURE', resultMessage: 'x' }] },
+      }),
+    ).toEqual([{ environment: 'p', success: false, message: 'x' }]);
   });
 });
 
@@ -213,7 +290,9 @@ describe('messages', () => {
   });
 
   it('finds the project of the unknown-project answer', () => {
-    expect(projectFromMessage('Project not found for name: (My Project) or user has not privilege to access it!')).toBe('My Project');
+    expect(projectFromMessage('Project not found for name: (My Project) or user has not privilege to access it!')).toBe(
+      'My Project',
+    );
     expect(projectFromMessage('Key not found')).toBeUndefined();
   });
 });

@@ -23,7 +23,15 @@ beforeEach(() => {
 });
 
 function client(extra: Partial<ClientOptions> = {}): ApiClient {
-  return createApiClient({ server: server.url, auth: { token: 'hostile-token' }, clock: fakeClock(), timeoutMs: 5000, attempts: 1, apiGeneration: 'legacy', ...extra });
+  return createApiClient({
+    server: server.url,
+    auth: { token: 'hostile-token' },
+    clock: fakeClock(),
+    timeoutMs: 5000,
+    attempts: 1,
+    apiGeneration: 'legacy',
+    ...extra,
+  });
 }
 
 async function using<T>(c: ApiClient, run: (c: ApiClient) => Promise<T>): Promise<T> {
@@ -44,7 +52,12 @@ describe('an answer that trickles in', () => {
     const started = Date.now();
     const r = await using(client({ timeoutMs: 400, attempts: 2 }), (c) => c.listProjects());
     const took = Date.now() - started;
-    expect(r.ok ? 'ok' : r.error).toMatchObject({ kind: 'timeout', status: null, attempts: 2, message: 'no complete answer within 0.4 s' });
+    expect(r.ok ? 'ok' : r.error).toMatchObject({
+      kind: 'timeout',
+      status: null,
+      attempts: 2,
+      message: 'no complete answer within 0.4 s',
+    });
     if (!r.ok) expect(r.error.hint).toMatch(/^raise --timeout \(seconds\)/);
     if (!r.ok) expect(`${r.error.message}. ${r.error.hint}`.match(/within/g)).toHaveLength(1);
     expect(server.seen).toHaveLength(2);
@@ -59,7 +72,10 @@ describe('an answer over the size cap', () => {
   ])('%s fails at once, says so, and is not retried', async (_label, declared) => {
     const body = JSON.stringify({ success: true, resultList: [{ name: 'x'.repeat(3 * 1024 * 1024) }] });
     server.handle((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json', ...(declared ? { 'content-length': Buffer.byteLength(body) } : {}) });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        ...(declared ? { 'content-length': Buffer.byteLength(body) } : {}),
+      });
       res.end(body);
     });
     const r = await using(client({ maxAnswerBytes: 1024 * 1024, attempts: 4 }), (c) => c.list('Payments', 'Key'));
@@ -73,7 +89,9 @@ describe('an answer over the size cap', () => {
     expect(maxAnswerBytesFrom({})).toBe(DEFAULT_MAX_ANSWER_BYTES);
     expect(DEFAULT_MAX_ANSWER_BYTES).toBe(256 * 1024 * 1024);
     expect(maxAnswerBytesFrom({ APINIZER_MAX_ANSWER_MB: '512' })).toBe(512 * 1024 * 1024);
-    expect(() => maxAnswerBytesFrom({ APINIZER_MAX_ANSWER_MB: 'lots' })).toThrow(/APINIZER_MAX_ANSWER_MB must be a number of MiB/);
+    expect(() => maxAnswerBytesFrom({ APINIZER_MAX_ANSWER_MB: 'lots' })).toThrow(
+      /APINIZER_MAX_ANSWER_MB must be a number of MiB/,
+    );
   });
 });
 
@@ -86,12 +104,22 @@ describe('a write answered with something other than a JSON object', () => {
     ['200 "ok"', 200, '"ok"'],
   ])('%s is a protocol failure, not "created"', async (_label, status, text) => {
     server.handle((_req, res) => {
-      res.writeHead(status, status === 204 ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.writeHead(
+        status,
+        status === 204 ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) },
+      );
       res.end(status === 204 ? undefined : text);
     });
     const r = await using(client({ attempts: 4 }), (c) => c.create(aKey({ name: 'k' })));
-    expect(r.ok ? 'created' : r.error).toMatchObject({ kind: 'protocol', code: 'WRITE_ANSWER_NOT_OBJECT', attempts: 1 });
-    if (!r.ok) expect(r.error.message).toMatch(/^the server answered the create with .*, not the JSON object with a deploymentResult/);
+    expect(r.ok ? 'created' : r.error).toMatchObject({
+      kind: 'protocol',
+      code: 'WRITE_ANSWER_NOT_OBJECT',
+      attempts: 1,
+    });
+    if (!r.ok)
+      expect(r.error.message).toMatch(
+        /^the server answered the create with .*, not the JSON object with a deploymentResult/,
+      );
     if (!r.ok) expect(r.error.hint).toMatch(/run plan to see whether the change was made/);
     expect(server.seen).toHaveLength(1); // a POST is never repeated blindly
   });
@@ -100,7 +128,9 @@ describe('a write answered with something other than a JSON object', () => {
 describe('misleading answers, named for what they are', () => {
   it('a redirect to an SSO login page', async () => {
     server.handle((_req, res) => {
-      res.writeHead(302, { location: 'https://sso.example.com/realms/corp/protocol/openid-connect/auth?client_id=apinizer' });
+      res.writeHead(302, {
+        location: 'https://sso.example.com/realms/corp/protocol/openid-connect/auth?client_id=apinizer',
+      });
       res.end();
     });
     const r = await using(client(), (c) => c.listProjects());
@@ -110,16 +140,25 @@ describe('misleading answers, named for what they are', () => {
 
   it('https:// to a plain-HTTP port', async () => {
     server.handle((_req, res) => sendJson(res, 200, { success: true, resultList: [] }));
-    const r = await using(client({ server: server.url.replace('http:', 'https:'), attempts: 3 }), (c) => c.listProjects());
-    expect(r.ok ? 'ok' : r.error).toMatchObject({ kind: 'network', message: 'the server does not speak TLS on that port', attempts: 1 });
-    if (!r.ok) expect(r.error.hint).toMatch(/^use http:\/\/ \(loopback only\) or the port where the Manager serves https:\/\//);
+    const r = await using(client({ server: server.url.replace('http:', 'https:'), attempts: 3 }), (c) =>
+      c.listProjects(),
+    );
+    expect(r.ok ? 'ok' : r.error).toMatchObject({
+      kind: 'network',
+      message: 'the server does not speak TLS on that port',
+      attempts: 1,
+    });
+    if (!r.ok)
+      expect(r.error.hint).toMatch(/^use http:\/\/ \(loopback only\) or the port where the Manager serves https:\/\//);
   });
 
   it('a token with an inner line break is refused before any call, without echoing it', () => {
     const env = { APINIZER_URL: 'https://apinizer.example.com', APINIZER_TOKEN: 'abc\ndef-SECRET' };
     const call = () => resolveConnection({ values: {}, positionals: [] }, env, '/');
     expect(call).toThrow(UsageError);
-    expect(call).toThrow('APINIZER_TOKEN has invalid characters (a line break at character 4 of 14): a token is one line of printable ASCII');
+    expect(call).toThrow(
+      'APINIZER_TOKEN has invalid characters (a line break at character 4 of 14): a token is one line of printable ASCII',
+    );
     try {
       call();
     } catch (err) {
@@ -129,9 +168,16 @@ describe('misleading answers, named for what they are', () => {
 
   it('a token file: a trailing line break is trimmed, an inner one is an error', () => {
     const dir = tempTree({ ok: 'tok-123\n', bad: 'tok\r\n123\n' });
-    const settings = (file: string) => resolveConnection({ values: {}, positionals: [] }, { APINIZER_URL: 'https://a.example.com', APINIZER_TOKEN_FILE: file }, dir);
+    const settings = (file: string) =>
+      resolveConnection(
+        { values: {}, positionals: [] },
+        { APINIZER_URL: 'https://a.example.com', APINIZER_TOKEN_FILE: file },
+        dir,
+      );
     expect(settings('ok').auth).toEqual({ token: 'tok-123' });
-    expect(() => settings('bad')).toThrow(/the token in APINIZER_TOKEN_FILE "bad" has invalid characters \(a line break at character 4 of 8\)/);
+    expect(() => settings('bad')).toThrow(
+      /the token in APINIZER_TOKEN_FILE "bad" has invalid characters \(a line break at character 4 of 8\)/,
+    );
   });
 
   it('a header-unsafe token given to the client is a permanent failure naming the token, not a network problem', async () => {
@@ -141,7 +187,11 @@ describe('misleading answers, named for what they are', () => {
   });
 
   it('credentials in a server URL that does not parse are never echoed', () => {
-    for (const url of ['https://admin:Sup3rS3cret@apinizer.example.com:80x80', 'https://admin:Sup3r@S3cret@host:x', 'ftp://admin:Sup3rS3cret@host']) {
+    for (const url of [
+      'https://admin:Sup3rS3cret@apinizer.example.com:80x80',
+      'https://admin:Sup3r@S3cret@host:x',
+      'ftp://admin:Sup3rS3cret@host',
+    ]) {
       const call = () => resolveConnection({ values: { server: url }, positionals: [] }, { APINIZER_TOKEN: 't' }, '/');
       expect(call).toThrow(UsageError);
       try {

@@ -34,7 +34,10 @@ function expectNoSecrets(text: string, extra: string[] = []): void {
   for (const needle of [TOKEN, PASSWORD, ISSUED, ...extra, ...secretNeedles()]) expect(text).not.toContain(needle);
 }
 
-async function collect(client: ApiClient, run: (c: ApiClient) => Promise<{ ok: boolean; error?: ApiError }[]>): Promise<ApiError[]> {
+async function collect(
+  client: ApiClient,
+  run: (c: ApiClient) => Promise<{ ok: boolean; error?: ApiError }[]>,
+): Promise<ApiError[]> {
   try {
     const results = await run(client);
     return results.filter((r) => !r.ok).map((r) => r.error!);
@@ -44,11 +47,21 @@ async function collect(client: ApiClient, run: (c: ApiClient) => Promise<{ ok: b
 }
 
 describe('no secret in logs or errors (emulator)', () => {
-  const emulator = useEmulator({ token: TOKEN, users: [{ username: 'deployer', password: PASSWORD }], retryAfterSeconds: 0 });
+  const emulator = useEmulator({
+    token: TOKEN,
+    users: [{ username: 'deployer', password: PASSWORD }],
+    retryAfterSeconds: 0,
+  });
 
   it('logs one debug line per request with method, path template, status, ms and attempt, and nothing secret', async () => {
     const log = captured();
-    const options = (extra: Partial<ClientOptions>): ClientOptions => ({ server: emulator().url, auth: { token: TOKEN }, logger: log.logger, clock: fakeClock(), ...extra });
+    const options = (extra: Partial<ClientOptions>): ClientOptions => ({
+      server: emulator().url,
+      auth: { token: TOKEN },
+      logger: log.logger,
+      clock: fakeClock(),
+      ...extra,
+    });
     const key = aKey({ name: 'leak-key' });
     const ks = aKeystore({ name: 'leak-ks' });
     const errors: ApiError[] = [];
@@ -65,8 +78,17 @@ describe('no secret in logs or errors (emulator)', () => {
         await c.delete(ks),
       ])),
     );
-    errors.push(...(await collect(createApiClient(options({ auth: { token: `${TOKEN}-wrong` } })), async (c) => [await c.create(key)])));
-    errors.push(...(await collect(createApiClient(options({ auth: { username: 'deployer', password: `${PASSWORD}-wrong` } })), async (c) => [await c.create(key)])));
+    errors.push(
+      ...(await collect(createApiClient(options({ auth: { token: `${TOKEN}-wrong` } })), async (c) => [
+        await c.create(key),
+      ])),
+    );
+    errors.push(
+      ...(await collect(
+        createApiClient(options({ auth: { username: 'deployer', password: `${PASSWORD}-wrong` } })),
+        async (c) => [await c.create(key)],
+      )),
+    );
     errors.push(
       ...(await collect(createApiClient(options({ auth: { username: 'deployer', password: PASSWORD } })), async (c) => {
         const first = await c.create(key);
@@ -84,7 +106,10 @@ describe('no secret in logs or errors (emulator)', () => {
     expectNoSecrets(errorTexts(errors));
     expect(text).not.toMatch(/authorization|Bearer|client_secret/i);
 
-    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const requests = lines.filter((l) => l.msg === 'api request' || l.msg === 'api request failed');
     expect(requests.length).toBeGreaterThan(10);
     for (const line of requests) {
@@ -102,7 +127,10 @@ describe('no secret in errors from a server that echoes requests back', () => {
     server.handle((req, res) => {
       if (req.url === '/apiops/auth/token') return sendJson(res, 200, { access_token: ISSUED, expires_in: 3600 });
       // The worst server: quotes the request's credentials and body in its error.
-      sendJson(res, 400, { error: 'bad_request', error_description: `rejected ${req.headers.authorization ?? ''} ${req.body}` });
+      sendJson(res, 400, {
+        error: 'bad_request',
+        error_description: `rejected ${req.headers.authorization ?? ''} ${req.body}`,
+      });
     });
   });
   afterAll(async () => {
@@ -113,24 +141,35 @@ describe('no secret in errors from a server that echoes requests back', () => {
     const log = captured();
     const key = aKey({ name: 'echo-key' });
     const errors = [
-      ...(await collect(createApiClient({ server: server.url, auth: { token: TOKEN }, logger: log.logger }), async (c) => [await c.create(key), await c.update(key)])),
-      ...(await collect(createApiClient({ server: server.url, auth: { username: 'u', password: PASSWORD }, logger: log.logger }), async (c) => [
-        await c.create(aKeystore({ name: 'echo-ks' })),
-      ])),
+      ...(await collect(
+        createApiClient({ server: server.url, auth: { token: TOKEN }, logger: log.logger }),
+        async (c) => [await c.create(key), await c.update(key)],
+      )),
+      ...(await collect(
+        createApiClient({ server: server.url, auth: { username: 'u', password: PASSWORD }, logger: log.logger }),
+        async (c) => [await c.create(aKeystore({ name: 'echo-ks' }))],
+      )),
     ];
     expect(errors).toHaveLength(3);
     expect(errors[0]!.message).toMatch(/^rejected Bearer \(sensitive value\)/);
-    expectNoSecrets(errorTexts(errors), key.environments.flatMap((e) => [e.publicKey?.reveal() ?? '', e.privateKey?.reveal() ?? '']).filter(Boolean));
+    expectNoSecrets(
+      errorTexts(errors),
+      key.environments.flatMap((e) => [e.publicKey?.reveal() ?? '', e.privateKey?.reveal() ?? '']).filter(Boolean),
+    );
     expectNoSecrets(log.text());
   });
 
   it('never leaves half a token where a long message is cut', async () => {
     const padded = await startLocalServer();
     padded.handle((req, res) =>
-      sendJson(res, 400, { error_description: `${'x '.repeat(190)} ${req.headers.authorization ?? ''} ${'y '.repeat(50)}` }),
+      sendJson(res, 400, {
+        error_description: `${'x '.repeat(190)} ${req.headers.authorization ?? ''} ${'y '.repeat(50)}`,
+      }),
     );
     try {
-      const errors = await collect(createApiClient({ server: padded.url, auth: { token: TOKEN } }), async (c) => [await c.listProjects()]);
+      const errors = await collect(createApiClient({ server: padded.url, auth: { token: TOKEN } }), async (c) => [
+        await c.listProjects(),
+      ]);
       expect(errors).toHaveLength(1);
       expect(errors[0]!.message).not.toContain(TOKEN.slice(0, 8));
     } finally {
@@ -146,20 +185,34 @@ describe('no secret in errors from a server that echoes requests back', () => {
     hostile.handle((req, res) => {
       // Echo the request body verbatim (form-encoded), or quote the JSON body cut 20 characters into the secret.
       if (req.url === '/apiops/auth/token') {
-        return sendJson(res, 400, { error: 'invalid_client', error_description: `Bad credentials for request ${req.body}` });
+        return sendJson(res, 400, {
+          error: 'invalid_client',
+          error_description: `Bad credentials for request ${req.body}`,
+        });
       }
       const at = req.body.indexOf(secret);
       const quoted = at >= 0 ? req.body.slice(0, at + 20) : req.body;
-      sendJson(res, 400, { error: 'bad_request', error_description: `JSON parse error: Unexpected end-of-input; [Source: (String)"${quoted}"[truncated 4000 chars]; line: 1]` });
+      sendJson(res, 400, {
+        error: 'bad_request',
+        error_description: `JSON parse error: Unexpected end-of-input; [Source: (String)"${quoted}"[truncated 4000 chars]; line: 1]`,
+      });
     });
     try {
-      const tokenErrors = await collect(createApiClient({ server: hostile.url, auth: { username: 'u', password } }), async (c) => [await c.listProjects()]);
+      const tokenErrors = await collect(
+        createApiClient({ server: hostile.url, auth: { username: 'u', password } }),
+        async (c) => [await c.listProjects()],
+      );
       expect(tokenErrors).toHaveLength(1);
       const formEncoded = new URLSearchParams({ v: password }).toString().slice(2);
-      expect(tokenErrors[0]!.message).toMatch(/^the token request \(POST \/apiops\/auth\/token\) failed: Bad credentials for request .*client_secret=\(sensitive value\)/);
-      for (const form of [password, formEncoded, encodeURIComponent(password), formEncoded.slice(0, 6)]) expect(errorTexts(tokenErrors)).not.toContain(form);
+      expect(tokenErrors[0]!.message).toMatch(
+        /^the token request \(POST \/apiops\/auth\/token\) failed: Bad credentials for request .*client_secret=\(sensitive value\)/,
+      );
+      for (const form of [password, formEncoded, encodeURIComponent(password), formEncoded.slice(0, 6)])
+        expect(errorTexts(tokenErrors)).not.toContain(form);
 
-      const writeErrors = await collect(createApiClient({ server: hostile.url, auth: { token: TOKEN } }), async (c) => [await c.create(material)]);
+      const writeErrors = await collect(createApiClient({ server: hostile.url, auth: { token: TOKEN } }), async (c) => [
+        await c.create(material),
+      ]);
       expect(writeErrors).toHaveLength(1);
       expect(writeErrors[0]!.message).toContain('[Source: (String)');
       expect(writeErrors[0]!.message).not.toContain(secret.slice(0, 12));

@@ -15,7 +15,11 @@ describe('toApiBody', () => {
       description: 'Signs payment callbacks',
       keyType: 'RSA',
       cryptoKeyInfoEnvironmentList: [
-        { environmentName: 'production', publicKey: key.environments[0]!.publicKey!.reveal(), privateKey: key.environments[0]!.privateKey!.reveal() },
+        {
+          environmentName: 'production',
+          publicKey: key.environments[0]!.publicKey!.reveal(),
+          privateKey: key.environments[0]!.privateKey!.reveal(),
+        },
         { environmentName: 'test', publicKey: key.environments[1]!.publicKey!.reveal() },
       ],
     });
@@ -84,14 +88,14 @@ describe('fromApiObject', () => {
   });
 
   it('reads a keystore', () => {
-    const ks = (fromApiObject('Keystore', 'Payments', {
+    const ks = fromApiObject('Keystore', 'Payments', {
       name: 'ks',
       description: 'd',
       keyStoreEnvironmentList: [
         { environmentName: 'production', type: 'PKCS12', file: b64('p12') },
         { environmentName: 'test', type: 'JKS' },
       ],
-    }) as CurrentKeystore | null);
+    }) as CurrentKeystore | null;
     if (ks?.kind !== 'Keystore') throw new Error('not a keystore');
     expect(ks.description).toBe('d');
     expect(ks.environments[0]!.type).toBe('PKCS12');
@@ -100,8 +104,16 @@ describe('fromApiObject', () => {
   });
 
   it('tolerates junk', () => {
-    for (const junk of [null, 1, 'x', [], {}, { name: '' }, { name: 7 }]) expect(fromApiObject('Key', 'P', junk)).toBeNull();
-    expect(fromApiObject('Key', 'P', { name: 'bare' })).toEqual({ kind: 'Key', project: 'P', name: 'bare', description: '', keyType: '', environments: [] });
+    for (const junk of [null, 1, 'x', [], {}, { name: '' }, { name: 7 }])
+      expect(fromApiObject('Key', 'P', junk)).toBeNull();
+    expect(fromApiObject('Key', 'P', { name: 'bare' })).toEqual({
+      kind: 'Key',
+      project: 'P',
+      name: 'bare',
+      description: '',
+      keyType: '',
+      environments: [],
+    });
     expect(fromApiObject('Keystore', 'P', { name: 'bare', keyStoreEnvironmentList: 'nope' })).toEqual({
       kind: 'Keystore',
       project: 'P',

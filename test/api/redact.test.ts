@@ -8,7 +8,8 @@ import { MIN_FRAGMENT, MIN_SHORT_FRAGMENT, createRedactor, maskUrlCredentials } 
 
 const KEY32 = randomBytes(32).toString('base64'); // 44 characters, as a 32-byte key
 const PASSWORD = 'p@ss w/rd+"\\é&=%';
-const PEM = '-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo\n-----END PUBLIC KEY-----\n';
+const PEM =
+  '-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo\n-----END PUBLIC KEY-----\n';
 const PEM_B64 = Buffer.from(PEM).toString('base64');
 
 /** Every way a server could echo `value` back. */
@@ -56,7 +57,7 @@ describe('createRedactor', () => {
     }
   });
 
-  it("masks a request body cut off mid-secret (Jackson's [Source: (String)\"...), from 12 characters on", () => {
+  it('masks a request body cut off mid-secret (Jackson\'s [Source: (String)"...), from 12 characters on', () => {
     const r = createRedactor();
     r.remember(KEY32);
     for (let cut = MIN_FRAGMENT; cut <= KEY32.length; cut += 1) {
@@ -99,18 +100,25 @@ describe('createRedactor', () => {
 
   it('never leaves a fragment of 12+ characters of any remembered secret in random surroundings', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 16, maxLength: 300 }), fc.string(), fc.string(), fc.nat(), fc.nat(), (bytes, before, after, a, b) => {
-        const secret = Buffer.from(bytes).toString('base64');
-        const r = createRedactor();
-        r.remember(secret);
-        const from = a % secret.length;
-        const to = Math.max(from, secret.length - (b % (secret.length - from + 1)));
-        // A prefix (from = 0) or a suffix (to = end), as a cut leaves.
-        for (const piece of [secret.slice(0, to), secret.slice(from)]) {
-          const out = r.scrub(`${before}${piece}${after}`);
-          if (piece.length >= MIN_FRAGMENT) expect(out.includes(piece)).toBe(false);
-        }
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 16, maxLength: 300 }),
+        fc.string(),
+        fc.string(),
+        fc.nat(),
+        fc.nat(),
+        (bytes, before, after, a, b) => {
+          const secret = Buffer.from(bytes).toString('base64');
+          const r = createRedactor();
+          r.remember(secret);
+          const from = a % secret.length;
+          const to = Math.max(from, secret.length - (b % (secret.length - from + 1)));
+          // A prefix (from = 0) or a suffix (to = end), as a cut leaves.
+          for (const piece of [secret.slice(0, to), secret.slice(from)]) {
+            const out = r.scrub(`${before}${piece}${after}`);
+            if (piece.length >= MIN_FRAGMENT) expect(out.includes(piece)).toBe(false);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -137,7 +145,9 @@ describe('createRedactor', () => {
 
 describe('maskUrlCredentials', () => {
   it('masks user and password of URLs that do not parse, up to the last @', () => {
-    expect(maskUrlCredentials('the server URL "https://admin:s3cr@t/x@host:80x80" is not valid')).toBe('the server URL "https://***@host:80x80" is not valid');
+    expect(maskUrlCredentials('the server URL "https://admin:s3cr@t/x@host:80x80" is not valid')).toBe(
+      'the server URL "https://***@host:80x80" is not valid',
+    );
     expect(maskUrlCredentials('https://host:8443/apiops')).toBe('https://host:8443/apiops');
   });
 });

@@ -53,7 +53,8 @@ function evaluate(expression: string, ctx: Contexts): string {
     }
     if (t.startsWith("'")) return t.slice(1, -1).replace(/''/g, "'");
     let v: unknown = ctx;
-    for (const part of t.split('.')) v = v === undefined || v === null ? undefined : (v as Record<string, unknown>)[part];
+    for (const part of t.split('.'))
+      v = v === undefined || v === null ? undefined : (v as Record<string, unknown>)[part];
     return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
   };
   const cmp = (): string => {
@@ -100,19 +101,34 @@ interface ActionRun {
 }
 
 /** bash -c SCRIPT, asynchronously: the emulator and the fake GitHub live in this process's event loop. */
-async function bash(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+async function bash(
+  script: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const run = await runBash(script, { cwd, env });
   return { status: run.code, stdout: run.stdout, stderr: run.stderr };
 }
 
 /** Runs action.yml's steps like the runner: `if` (default success()), env, GITHUB_OUTPUT per step. */
-async function runAction(options: { inputs: Record<string, string>; workspace: string; env: Record<string, string>; artifacts: string }): Promise<ActionRun> {
+async function runAction(options: {
+  inputs: Record<string, string>;
+  workspace: string;
+  env: Record<string, string>;
+  artifacts: string;
+}): Promise<ActionRun> {
   const temp = join(options.workspace, '..', 'runner-temp');
   mkdirSync(temp, { recursive: true });
-  const github = { action_path: ROOT, token: TOKEN, event_name: options.env.GITHUB_EVENT_NAME, sha: options.env.GITHUB_SHA };
+  const github = {
+    action_path: ROOT,
+    token: TOKEN,
+    event_name: options.env.GITHUB_EVENT_NAME,
+    sha: options.env.GITHUB_SHA,
+  };
   const ctx: Contexts = { github, runner: { temp }, steps: {}, inputs: {} };
   const inputs: Record<string, string> = {};
-  for (const [name, spec] of Object.entries(ACTION.inputs)) inputs[name] = options.inputs[name] ?? substitute(spec.default ?? '', ctx);
+  for (const [name, spec] of Object.entries(ACTION.inputs))
+    inputs[name] = options.inputs[name] ?? substitute(spec.default ?? '', ctx);
   ctx.inputs = inputs;
   const steps: Record<string, { outputs: Record<string, string> }> = {};
   ctx.steps = steps;
@@ -137,7 +153,9 @@ async function runAction(options: { inputs: Record<string, string>; workspace: s
       expect(step.shell).toBe('bash');
       const outFile = join(temp, `output-${index}`);
       writeFileSync(outFile, '');
-      const stepEnv = Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, substitute(String(v), ctx)]));
+      const stepEnv = Object.fromEntries(
+        Object.entries(step.env ?? {}).map(([k, v]) => [k, substitute(String(v), ctx)]),
+      );
       const result = await bash(step.run!, join(options.workspace, substitute(step['working-directory'] ?? '.', ctx)), {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '',
@@ -238,83 +256,140 @@ describe('action.yml, run step by step', () => {
     ...extra,
   });
 
-  it('on a pull request: plans, comments once (updating it on the next push), uploads plan.json; after merge applies that plan', { timeout: 90_000 }, async () => {
-    const ws = workspace({ 'keys/action-demo.yaml': MANIFEST('action-demo') });
-    const prEnv = baseEnv(ws.event, { GITHUB_EVENT_NAME: 'pull_request', GITHUB_SHA: 'prmerge' });
-    await fetch(`${emulator().url}/__emulator/reset-stats`, { method: 'POST' });
-    const first = await runAction({ inputs: { paths: 'gitops' }, workspace: ws.workspace, env: prEnv, artifacts: ws.artifacts });
-    expect(first.failed, first.log).toBeNull();
-    // The plan is computed once for both the markdown and the JSON: one list call for the one
-    // (project, kind) the manifests touch, where a plan per format would make two, and no other
-    // call (environments, generation probe) made twice either.
-    const calls = await callsByRoute();
-    expect(calls['GET /apiops/projects/{project}/keys/']).toBe(1);
-    expect(Object.entries(calls).filter(([, n]) => n !== 1)).toEqual([]);
-    expect(first.ran).toEqual(['Resolve apinizer-gitops', 'Plan', 'Upload the plan for the apply after merge', 'Comment on the pull request']);
-    expect(first.outputs['exit-code']).toBe('0');
-    expect(first.outputs.changes).toBe('1');
-    expect(forge.comments).toHaveLength(1);
-    const comment = forge.comments[0]!.body;
-    expect(comment.startsWith(PLAN_MARKER)).toBe(true);
-    expect(comment).toContain('1 to create');
-    expect(comment).toContain('action-demo');
-    // The job summary got the markdown once.
-    const summary = readFileSync(join(ws.workspace, '..', 'runner-temp', 'step-summary.md'), 'utf8');
-    expect(summary.split(PLAN_MARKER)).toHaveLength(2);
-    const artifact = readFileSync(join(ws.artifacts, 'apinizer-gitops-plan', 'plan.json'), 'utf8');
-    expect((JSON.parse(artifact) as { summary: unknown }).summary).toEqual({ create: 1, update: 0, delete: 0, noop: 0 });
-    for (const text of [comment, artifact, summary, first.log]) {
-      expect(text).not.toContain(PUBLIC_KEY);
-      expect(text).not.toContain(PUBLIC_KEY_TEXT);
-      expect(text).not.toContain(TOKEN);
-    }
+  it(
+    'on a pull request: plans, comments once (updating it on the next push), uploads plan.json; after merge applies that plan',
+    { timeout: 90_000 },
+    async () => {
+      const ws = workspace({ 'keys/action-demo.yaml': MANIFEST('action-demo') });
+      const prEnv = baseEnv(ws.event, { GITHUB_EVENT_NAME: 'pull_request', GITHUB_SHA: 'prmerge' });
+      await fetch(`${emulator().url}/__emulator/reset-stats`, { method: 'POST' });
+      const first = await runAction({
+        inputs: { paths: 'gitops' },
+        workspace: ws.workspace,
+        env: prEnv,
+        artifacts: ws.artifacts,
+      });
+      expect(first.failed, first.log).toBeNull();
+      // The plan is computed once for both the markdown and the JSON: one list call for the one
+      // (project, kind) the manifests touch, where a plan per format would make two, and no other
+      // call (environments, generation probe) made twice either.
+      const calls = await callsByRoute();
+      expect(calls['GET /apiops/projects/{project}/keys/']).toBe(1);
+      expect(Object.entries(calls).filter(([, n]) => n !== 1)).toEqual([]);
+      expect(first.ran).toEqual([
+        'Resolve apinizer-gitops',
+        'Plan',
+        'Upload the plan for the apply after merge',
+        'Comment on the pull request',
+      ]);
+      expect(first.outputs['exit-code']).toBe('0');
+      expect(first.outputs.changes).toBe('1');
+      expect(forge.comments).toHaveLength(1);
+      const comment = forge.comments[0]!.body;
+      expect(comment.startsWith(PLAN_MARKER)).toBe(true);
+      expect(comment).toContain('1 to create');
+      expect(comment).toContain('action-demo');
+      // The job summary got the markdown once.
+      const summary = readFileSync(join(ws.workspace, '..', 'runner-temp', 'step-summary.md'), 'utf8');
+      expect(summary.split(PLAN_MARKER)).toHaveLength(2);
+      const artifact = readFileSync(join(ws.artifacts, 'apinizer-gitops-plan', 'plan.json'), 'utf8');
+      expect((JSON.parse(artifact) as { summary: unknown }).summary).toEqual({
+        create: 1,
+        update: 0,
+        delete: 0,
+        noop: 0,
+      });
+      for (const text of [comment, artifact, summary, first.log]) {
+        expect(text).not.toContain(PUBLIC_KEY);
+        expect(text).not.toContain(PUBLIC_KEY_TEXT);
+        expect(text).not.toContain(TOKEN);
+      }
 
-    // A second push to the PR: the same comment is updated, not a new one added.
-    const second = await runAction({ inputs: { paths: 'gitops' }, workspace: ws.workspace, env: prEnv, artifacts: ws.artifacts });
-    expect(second.failed, second.log).toBeNull();
-    expect(forge.comments).toHaveLength(1);
-    expect(forge.requests.filter((r) => r.method === 'PATCH')).toHaveLength(1);
+      // A second push to the PR: the same comment is updated, not a new one added.
+      const second = await runAction({
+        inputs: { paths: 'gitops' },
+        workspace: ws.workspace,
+        env: prEnv,
+        artifacts: ws.artifacts,
+      });
+      expect(second.failed, second.log).toBeNull();
+      expect(forge.comments).toHaveLength(1);
+      expect(forge.requests.filter((r) => r.method === 'PATCH')).toHaveLength(1);
 
-    // Merged: the push to main finds the PR's run and applies its plan with --plan.
-    forge.github.pulls = [{ number: 7, merged_at: '2025-01-01T00:00:00Z', head: { sha: 'prhead0123456789' } }];
-    forge.github.runs = [{ id: 55, head_sha: 'prhead0123456789' }];
-    forge.github.artifacts = { 55: [{ name: 'apinizer-gitops-plan' }] };
-    const push = await runAction({ inputs: { paths: 'gitops' }, workspace: ws.workspace, env: baseEnv(ws.event, { GITHUB_EVENT_NAME: 'push', GITHUB_SHA: 'mergecommit' }), artifacts: ws.artifacts });
-    expect(push.failed, push.log).toBeNull();
-    expect(push.ran).toEqual(['Resolve apinizer-gitops', "Find the merged pull request's plan", "Download the merged pull request's plan", 'Apply']);
-    expect(push.log).toContain('download run-id=55');
-    expect(push.outputs['used-saved-plan']).toBe('true');
-    expect(push.outputs['exit-code']).toBe('0');
-    expect(emulator().store.get('Payments', 'Key', 'action-demo')).toBeDefined();
-    expect(push.log).not.toContain(TOKEN);
-    expect(push.log).not.toContain(PUBLIC_KEY);
-  });
+      // Merged: the push to main finds the PR's run and applies its plan with --plan.
+      forge.github.pulls = [{ number: 7, merged_at: '2025-01-01T00:00:00Z', head: { sha: 'prhead0123456789' } }];
+      forge.github.runs = [{ id: 55, head_sha: 'prhead0123456789' }];
+      forge.github.artifacts = { 55: [{ name: 'apinizer-gitops-plan' }] };
+      const push = await runAction({
+        inputs: { paths: 'gitops' },
+        workspace: ws.workspace,
+        env: baseEnv(ws.event, { GITHUB_EVENT_NAME: 'push', GITHUB_SHA: 'mergecommit' }),
+        artifacts: ws.artifacts,
+      });
+      expect(push.failed, push.log).toBeNull();
+      expect(push.ran).toEqual([
+        'Resolve apinizer-gitops',
+        "Find the merged pull request's plan",
+        "Download the merged pull request's plan",
+        'Apply',
+      ]);
+      expect(push.log).toContain('download run-id=55');
+      expect(push.outputs['used-saved-plan']).toBe('true');
+      expect(push.outputs['exit-code']).toBe('0');
+      expect(emulator().store.get('Payments', 'Key', 'action-demo')).toBeDefined();
+      expect(push.log).not.toContain(TOKEN);
+      expect(push.log).not.toContain(PUBLIC_KEY);
+    },
+  );
 
-  it('applies without --plan (with a warning) when no merged PR plan exists, or refuses with require-saved-plan', { timeout: 60_000 }, async () => {
-    const ws = workspace({ 'keys/no-pr.yaml': MANIFEST('no-pr-key') });
-    const env = baseEnv(ws.event, { GITHUB_EVENT_NAME: 'push', GITHUB_SHA: 'direct' });
-    const strict = await runAction({ inputs: { paths: 'gitops', 'require-saved-plan': 'true' }, workspace: ws.workspace, env, artifacts: ws.artifacts });
-    expect(strict.failed).toBe('Apply');
-    expect(strict.log).toContain('no plan of a merged pull request was found');
-    expect(emulator().store.get('Payments', 'Key', 'no-pr-key')).toBeUndefined();
+  it(
+    'applies without --plan (with a warning) when no merged PR plan exists, or refuses with require-saved-plan',
+    { timeout: 60_000 },
+    async () => {
+      const ws = workspace({ 'keys/no-pr.yaml': MANIFEST('no-pr-key') });
+      const env = baseEnv(ws.event, { GITHUB_EVENT_NAME: 'push', GITHUB_SHA: 'direct' });
+      const strict = await runAction({
+        inputs: { paths: 'gitops', 'require-saved-plan': 'true' },
+        workspace: ws.workspace,
+        env,
+        artifacts: ws.artifacts,
+      });
+      expect(strict.failed).toBe('Apply');
+      expect(strict.log).toContain('no plan of a merged pull request was found');
+      expect(emulator().store.get('Payments', 'Key', 'no-pr-key')).toBeUndefined();
 
-    const lenient = await runAction({ inputs: { paths: 'gitops' }, workspace: ws.workspace, env, artifacts: ws.artifacts });
-    expect(lenient.failed, lenient.log).toBeNull();
-    expect(lenient.log).toContain('::warning::no plan of a merged pull request');
-    expect(lenient.outputs['used-saved-plan']).toBe('false');
-    expect(emulator().store.get('Payments', 'Key', 'no-pr-key')).toBeDefined();
-  });
+      const lenient = await runAction({
+        inputs: { paths: 'gitops' },
+        workspace: ws.workspace,
+        env,
+        artifacts: ws.artifacts,
+      });
+      expect(lenient.failed, lenient.log).toBeNull();
+      expect(lenient.log).toContain('::warning::no plan of a merged pull request');
+      expect(lenient.outputs['used-saved-plan']).toBe('false');
+      expect(emulator().store.get('Payments', 'Key', 'no-pr-key')).toBeDefined();
+    },
+  );
 
-  it('comments the validation errors, uploads no plan and fails the job when a manifest is invalid', { timeout: 60_000 }, async () => {
-    const ws = workspace({ 'keys/bad.yaml': MANIFEST('bad-key', 'rsa lower') });
-    const run = await runAction({ inputs: { paths: 'gitops' }, workspace: ws.workspace, env: baseEnv(ws.event, { GITHUB_EVENT_NAME: 'pull_request', GITHUB_SHA: 'x' }), artifacts: ws.artifacts });
-    expect(run.failed).toBe('Fail when the plan failed');
-    expect(run.ran).not.toContain('Upload the plan for the apply after merge');
-    expect(run.outputs['exit-code']).toBe('1');
-    expect(forge.comments).toHaveLength(1);
-    expect(forge.comments[0]!.body).toMatch(/gitops\/keys\/bad\.yaml:\d+:\d+/);
-    expect(run.log).toMatch(/::error file=gitops\/keys\/bad\.yaml,line=\d+/);
-    expect(existsSync(join(ws.artifacts, 'apinizer-gitops-plan'))).toBe(false);
-    expect(readdirSync(ws.artifacts)).toEqual([]);
-  });
+  it(
+    'comments the validation errors, uploads no plan and fails the job when a manifest is invalid',
+    { timeout: 60_000 },
+    async () => {
+      const ws = workspace({ 'keys/bad.yaml': MANIFEST('bad-key', 'rsa lower') });
+      const run = await runAction({
+        inputs: { paths: 'gitops' },
+        workspace: ws.workspace,
+        env: baseEnv(ws.event, { GITHUB_EVENT_NAME: 'pull_request', GITHUB_SHA: 'x' }),
+        artifacts: ws.artifacts,
+      });
+      expect(run.failed).toBe('Fail when the plan failed');
+      expect(run.ran).not.toContain('Upload the plan for the apply after merge');
+      expect(run.outputs['exit-code']).toBe('1');
+      expect(forge.comments).toHaveLength(1);
+      expect(forge.comments[0]!.body).toMatch(/gitops\/keys\/bad\.yaml:\d+:\d+/);
+      expect(run.log).toMatch(/::error file=gitops\/keys\/bad\.yaml,line=\d+/);
+      expect(existsSync(join(ws.artifacts, 'apinizer-gitops-plan'))).toBe(false);
+      expect(readdirSync(ws.artifacts)).toEqual([]);
+    },
+  );
 });

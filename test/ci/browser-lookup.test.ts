@@ -31,8 +31,10 @@ describe('finding Chromium for the browser check', () => {
   });
 
   it('falls back to the system browser, then to nothing', () => {
-    expect(findChromium({ env: {}, bundle: null, systemPaths: [`${dir}/missing`, `${dir}/chromium`] }))
-      .toMatchObject({ found: true, source: `${dir}/chromium` });
+    expect(findChromium({ env: {}, bundle: null, systemPaths: [`${dir}/missing`, `${dir}/chromium`] })).toMatchObject({
+      found: true,
+      source: `${dir}/chromium`,
+    });
     expect(findChromium({ env: {}, bundle: null, systemPaths: [`${dir}/missing`] })).toMatchObject({ found: false });
   });
 });

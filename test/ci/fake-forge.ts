@@ -27,8 +27,17 @@ export interface FakeForge {
   /** When set, every call answers this status with a message echoing the Authorization header. */
   failWith: number | null;
   /** Data for find-plan-run / fetch-plan. */
-  github: { pulls: unknown[]; runs: { id: number; head_sha: string }[]; artifacts: Record<number, { name: string; expired?: boolean }[]> };
-  gitlab: { mrs: unknown[]; pipelines: { id: number; sha: string }[]; jobs: Record<number, { id: number; name: string; status: string }[]>; files: Record<number, string> };
+  github: {
+    pulls: unknown[];
+    runs: { id: number; head_sha: string }[];
+    artifacts: Record<number, { name: string; expired?: boolean }[]>;
+  };
+  gitlab: {
+    mrs: unknown[];
+    pipelines: { id: number; sha: string }[];
+    jobs: Record<number, { id: number; name: string; status: string }[]>;
+    files: Record<number, string>;
+  };
   close(): Promise<void>;
 }
 
@@ -73,7 +82,9 @@ export async function startFakeForge(): Promise<FakeForge> {
       forge.requests.push({ method, path: url.pathname + url.search, headers: req.headers, body });
       if (forge.failWith !== null) {
         // A careless server that echoes the credentials back: the script must still not print them.
-        json(res, forge.failWith, { message: `Resource not accessible (${String(req.headers.authorization ?? req.headers['private-token'] ?? '')})` });
+        json(res, forge.failWith, {
+          message: `Resource not accessible (${String(req.headers.authorization ?? req.headers['private-token'] ?? '')})`,
+        });
         return;
       }
       const p = url.pathname;
@@ -95,14 +106,17 @@ export async function startFakeForge(): Promise<FakeForge> {
         if (!c) return json(res, 404, { message: 'Not Found' });
         return write(200, (d) => ((c.body = d.body), c));
       }
-      if (method === 'GET' && (m = /^\/repos\/o\/r\/commits\/(\w+)\/pulls$/.exec(p))) return json(res, 200, forge.github.pulls);
+      if (method === 'GET' && (m = /^\/repos\/o\/r\/commits\/(\w+)\/pulls$/.exec(p)))
+        return json(res, 200, forge.github.pulls);
       if (method === 'GET' && p === '/repos/o/r/actions/workflows/ci.yml/runs') {
         const sha = url.searchParams.get('head_sha');
         return json(res, 200, { total_count: 0, workflow_runs: forge.github.runs.filter((r) => r.head_sha === sha) });
       }
       if (method === 'GET' && (m = /^\/repos\/o\/r\/actions\/runs\/(\d+)\/artifacts$/.exec(p))) {
         const name = url.searchParams.get('name');
-        return json(res, 200, { artifacts: (forge.github.artifacts[Number(m[1])] ?? []).filter((a) => a.name === name) });
+        return json(res, 200, {
+          artifacts: (forge.github.artifacts[Number(m[1])] ?? []).filter((a) => a.name === name),
+        });
       }
       // GitLab
       if (p === '/api/v4/projects/123/merge_requests/5/notes') {
@@ -119,9 +133,12 @@ export async function startFakeForge(): Promise<FakeForge> {
         if (!c) return json(res, 404, { message: '404 Not found' });
         return write(200, (d) => ((c.body = d.body), c));
       }
-      if (method === 'GET' && /^\/api\/v4\/projects\/123\/repository\/commits\/\w+\/merge_requests$/.test(p)) return json(res, 200, forge.gitlab.mrs);
-      if (method === 'GET' && p === '/api/v4/projects/123/merge_requests/5/pipelines') return json(res, 200, forge.gitlab.pipelines);
-      if (method === 'GET' && (m = /^\/api\/v4\/projects\/123\/pipelines\/(\d+)\/jobs$/.exec(p))) return page(req, res, url, forge.gitlab.jobs[Number(m[1])] ?? []);
+      if (method === 'GET' && /^\/api\/v4\/projects\/123\/repository\/commits\/\w+\/merge_requests$/.test(p))
+        return json(res, 200, forge.gitlab.mrs);
+      if (method === 'GET' && p === '/api/v4/projects/123/merge_requests/5/pipelines')
+        return json(res, 200, forge.gitlab.pipelines);
+      if (method === 'GET' && (m = /^\/api\/v4\/projects\/123\/pipelines\/(\d+)\/jobs$/.exec(p)))
+        return page(req, res, url, forge.gitlab.jobs[Number(m[1])] ?? []);
       if (method === 'GET' && (m = /^\/api\/v4\/projects\/123\/jobs\/(\d+)\/artifacts\/plan\.json$/.exec(p))) {
         const file = forge.gitlab.files[Number(m[1])];
         if (file === undefined) return json(res, 404, { message: '404 Not found' });

@@ -12,18 +12,42 @@ import type { Diagnostic } from '../../src/diagnostics.js';
 import { buildPlan, listScopes } from '../../src/reconcile/plan.js';
 import { renderPlanMarkdown } from '../../src/reconcile/render/markdown.js';
 import type { Plan } from '../../src/reconcile/types.js';
-import { aCurrentKey, aCurrentKeystore, aKey, aKeystore, aSource, currentOf, desiredState, privateKeyFor, publicKeyFor, secretNeedles } from '../support/builders.js';
+import {
+  aCurrentKey,
+  aCurrentKeystore,
+  aKey,
+  aKeystore,
+  aSource,
+  currentOf,
+  desiredState,
+  privateKeyFor,
+  publicKeyFor,
+  secretNeedles,
+} from '../support/builders.js';
 import { decideBrowserCheck, findChromium } from '../support/browser.js';
 import { tempTree } from '../support/tmp.js';
 
 const decision = decideBrowserCheck(findChromium());
 // The one visible line of a skipped check (vitest prints a test file's console output).
 if ('skip' in decision) console.warn(decision.skip);
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Creates, updates with before/after, deletes under prune, a noop, and a validation error. */
 function planForReview(): Plan {
-  const created = aKey({ name: 'audit-log', description: 'Audit log encryption', source: aSource('keys/audit.yaml', 1, 1) });
+  const created = aKey({
+    name: 'audit-log',
+    description: 'Audit log encryption',
+    source: aSource('keys/audit.yaml', 1, 1),
+  });
   const updated = aKey({
     description: 'Signs payment callbacks (v2)',
     source: aSource('keys/payments.yaml', 3, 1),
@@ -41,7 +65,16 @@ function planForReview(): Plan {
     aCurrentKeystore({ name: 'old-truststore' }),
   ];
   const diagnostics: Diagnostic[] = [
-    { code: 'schema', severity: 'error', message: 'must match pattern "^[A-Z][A-Z0-9_]*$"', file: 'keys/broken.yaml', line: 7, column: 12, path: 'spec.keyType', resource: 'Key Payments/broken' },
+    {
+      code: 'schema',
+      severity: 'error',
+      message: 'must match pattern "^[A-Z][A-Z0-9_]*$"',
+      file: 'keys/broken.yaml',
+      line: 7,
+      column: 12,
+      path: 'spec.keyType',
+      resource: 'Key Payments/broken',
+    },
   ];
   const scopeOptions = { prune: true, allowEmptyPrune: false, extraProjects: [] };
   return buildPlan({
@@ -70,7 +103,8 @@ code { background: #eff1f3; padding: 2px 4px; border-radius: 4px; }
 /** The trimmed text of every body cell of a table, row by row. */
 async function cellTexts(table: Locator): Promise<string[][]> {
   const rows: string[][] = [];
-  for (const row of await table.locator('tbody tr').all()) rows.push((await row.locator('td').allInnerTexts()).map((t) => t.trim()));
+  for (const row of await table.locator('tbody tr').all())
+    rows.push((await row.locator('td').allInnerTexts()).map((t) => t.trim()));
   return rows;
 }
 
@@ -130,10 +164,15 @@ describe.skipIf('skip' in decision)('the plan markdown in a real browser', () =>
     await expect.poll(() => inner.isVisible()).toBe(true);
     const cells = await cellTexts(inner);
     expect(cells).toContainEqual(['description', '"Signs payment callbacks"', '"Signs payment callbacks (v2)"']);
-    expect(cells.find((c) => c[0] === 'environments.production.privateKey')).toEqual(['environments.production.privateKey', '(sensitive value)', '(sensitive value)']);
+    expect(cells.find((c) => c[0] === 'environments.production.privateKey')).toEqual([
+      'environments.production.privateKey',
+      '(sensitive value)',
+      '(sensitive value)',
+    ]);
     await tab.screenshot({ path: join(dir, 'plan.png'), fullPage: true });
     // Keep a copy where a person can look at it (the temp tree is removed after the test).
-    if (process.env.APINIZER_SCREENSHOT_DIR) await tab.screenshot({ path: join(process.env.APINIZER_SCREENSHOT_DIR, 'plan-markdown.png'), fullPage: true });
+    if (process.env.APINIZER_SCREENSHOT_DIR)
+      await tab.screenshot({ path: join(process.env.APINIZER_SCREENSHOT_DIR, 'plan-markdown.png'), fullPage: true });
   });
 
   it('shows the validation error with file:line:column', async () => {

@@ -67,7 +67,11 @@ function expectNoToken(run: Run): void {
 
 describe('pr-comment comment (GitHub)', () => {
   it('creates the comment when none carries the marker, after reading every page of comments', async () => {
-    forge.comments.push({ id: 1, body: 'LGTM' }, { id: 2, body: 'quoting: <!-- apinizer-gitops plan --> is not first' }, { id: 3, body: 'nit' });
+    forge.comments.push(
+      { id: 1, body: 'LGTM' },
+      { id: 2, body: 'quoting: <!-- apinizer-gitops plan --> is not first' },
+      { id: 3, body: 'nit' },
+    );
     const dir = tempTree();
     const run = await spawnScript(['comment', '--file', join(dir, 'plan.md')], githubEnv(dir));
     expect(run.stderr).toBe('');
@@ -86,7 +90,12 @@ describe('pr-comment comment (GitHub)', () => {
   });
 
   it('updates the earlier plan comment in place (found on a later page) instead of adding one', async () => {
-    forge.comments.push({ id: 1, body: 'a' }, { id: 2, body: 'b' }, { id: 3, body: `${PLAN_MARKER}\nold plan` }, { id: 4, body: 'c' });
+    forge.comments.push(
+      { id: 1, body: 'a' },
+      { id: 2, body: 'b' },
+      { id: 3, body: `${PLAN_MARKER}\nold plan` },
+      { id: 4, body: 'c' },
+    );
     const dir = tempTree();
     const run = await runScript(['comment', '--file', join(dir, 'plan.md')], githubEnv(dir));
     expect(run.code).toBe(0);
@@ -113,7 +122,10 @@ describe('pr-comment comment (GitHub)', () => {
 
   it('does nothing outside a pull request', async () => {
     const dir = tempTree({ 'push.json': JSON.stringify({ ref: 'refs/heads/main' }) });
-    const run = await runScript(['comment', '--file', join(dir, 'plan.md')], githubEnv(dir, { GITHUB_EVENT_PATH: join(dir, 'push.json') }));
+    const run = await runScript(
+      ['comment', '--file', join(dir, 'plan.md')],
+      githubEnv(dir, { GITHUB_EVENT_PATH: join(dir, 'push.json') }),
+    );
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('not a pull_request event');
     expect(forge.requests).toEqual([]);
@@ -147,7 +159,11 @@ describe('pr-comment comment (GitLab)', () => {
   };
 
   it('creates the note, then updates the same note on the next pipeline', async () => {
-    forge.comments.push({ id: 1, body: 'x' }, { id: 2, body: `${PLAN_MARKER} system`, system: true }, { id: 3, body: 'y' });
+    forge.comments.push(
+      { id: 1, body: 'x' },
+      { id: 2, body: `${PLAN_MARKER} system`, system: true },
+      { id: 3, body: 'y' },
+    );
     const dir = tempTree();
     const first = await runScript(['comment', '--file', join(dir, 'plan.md')], gitlabEnv(dir));
     expect(first.stderr).toBe('');
@@ -155,7 +171,10 @@ describe('pr-comment comment (GitLab)', () => {
     expect(forge.requests[0]!.headers['private-token']).toBe(GL_TOKEN);
     const second = await runScript(['comment', '--file', join(dir, 'plan.md')], gitlabEnv(dir));
     expect(second.stdout).toContain('updated the plan note 1000');
-    expect(forge.requests.at(-1)).toMatchObject({ method: 'PUT', path: '/api/v4/projects/123/merge_requests/5/notes/1000' });
+    expect(forge.requests.at(-1)).toMatchObject({
+      method: 'PUT',
+      path: '/api/v4/projects/123/merge_requests/5/notes/1000',
+    });
     expect(forge.comments.filter((c) => c.body.startsWith(PLAN_MARKER) && !c.system)).toHaveLength(1);
     expect(forge.comments.at(-1)!.body).toContain('[this run](https://gitlab.example/g/p/-/pipelines/8)');
     expectNoToken(first);
@@ -175,13 +194,20 @@ describe('pr-comment comment (GitLab)', () => {
 
 describe('pr-comment find-plan-run (GitHub, default branch)', () => {
   it('finds the newest run of this workflow for the merged PR head that still has the plan artifact', async () => {
-    forge.github.pulls = [{ number: 3, merged_at: null, head: { sha: 'aaa' } }, { number: 7, merged_at: '2025-01-01T00:00:00Z', head: { sha: 'headsha' } }];
+    forge.github.pulls = [
+      { number: 3, merged_at: null, head: { sha: 'aaa' } },
+      { number: 7, merged_at: '2025-01-01T00:00:00Z', head: { sha: 'headsha' } },
+    ];
     forge.github.runs = [
       { id: 10, head_sha: 'headsha' },
       { id: 12, head_sha: 'headsha' },
       { id: 11, head_sha: 'headsha' },
     ];
-    forge.github.artifacts = { 12: [{ name: 'apinizer-gitops-plan', expired: true }], 11: [{ name: 'apinizer-gitops-plan' }], 10: [{ name: 'apinizer-gitops-plan' }] };
+    forge.github.artifacts = {
+      12: [{ name: 'apinizer-gitops-plan', expired: true }],
+      11: [{ name: 'apinizer-gitops-plan' }],
+      10: [{ name: 'apinizer-gitops-plan' }],
+    };
     const dir = tempTree({ output: '' });
     const run = await runScript(['find-plan-run', '--artifact', 'apinizer-gitops-plan'], {
       GITHUB_TOKEN: TOKEN,
@@ -229,12 +255,15 @@ describe('pr-comment fetch-plan (GitLab, default branch)', () => {
     };
     forge.gitlab.files = { 3: '{"formatVersion":1}' };
     const dir = tempTree();
-    const run = await runScript(['fetch-plan', '--job', 'apinizer-plan', '--path', 'plan.json', '--out', join(dir, 'plan.json')], {
-      GITLAB_TOKEN: GL_TOKEN,
-      CI_API_V4_URL: `${forge.url}/api/v4`,
-      CI_PROJECT_ID: '123',
-      CI_COMMIT_SHA: 'mergesha',
-    });
+    const run = await runScript(
+      ['fetch-plan', '--job', 'apinizer-plan', '--path', 'plan.json', '--out', join(dir, 'plan.json')],
+      {
+        GITLAB_TOKEN: GL_TOKEN,
+        CI_API_V4_URL: `${forge.url}/api/v4`,
+        CI_PROJECT_ID: '123',
+        CI_COMMIT_SHA: 'mergesha',
+      },
+    );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(readFileSync(join(dir, 'plan.json'), 'utf8')).toBe('{"formatVersion":1}');
@@ -261,7 +290,7 @@ describe('pr-comment pure helpers', () => {
     expect(redact(`Bearer ${TOKEN} and ${TOKEN}`, [TOKEN])).toBe('Bearer (token) and (token)');
   });
 
-  it('redacts tokens URL-encoded, JSON-escaped and cut off, with the client\'s scrubber', () => {
+  it("redacts tokens URL-encoded, JSON-escaped and cut off, with the client's scrubber", () => {
     const token = 'ghp_AbC/dEf+GhI=jKlMnOpQrStUvWxYz0123456789';
     const cut = token.slice(0, 20);
     const out = redact(`url ${encodeURIComponent(token)} json ${JSON.stringify(token)} cut "${cut}`, [token]);

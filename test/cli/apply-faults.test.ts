@@ -16,14 +16,25 @@ vi.mock('../../src/api/client.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../src/api/client.js')>();
   // The default policy is base 200 ms, cap 10 s (src/api/retry.ts); only the time scale changes.
   const backoff = { baseMs: 10, capMs: 500 };
-  return { ...real, createApiClient: (options: Parameters<typeof real.createApiClient>[0]) => real.createApiClient({ backoff, ...options }) };
+  return {
+    ...real,
+    createApiClient: (options: Parameters<typeof real.createApiClient>[0]) =>
+      real.createApiClient({ backoff, ...options }),
+  };
 });
 
 const emulator = useEmulator({ token: TOKEN });
 
 beforeEach(() => {
   emulator().store.clear();
-  emulator().configure({ failRate: 0, latencyMs: 0, hideFromList: [], failDeploymentTo: [], dialect: 'documented', retryAfterSeconds: 0 });
+  emulator().configure({
+    failRate: 0,
+    latencyMs: 0,
+    hideFromList: [],
+    failDeploymentTo: [],
+    dialect: 'documented',
+    retryAfterSeconds: 0,
+  });
   emulator().resetStats();
 });
 
@@ -58,23 +69,26 @@ describe('apply under faults', () => {
     expectNoLeak(...outputs, plan.stdout, plan.stderr);
   });
 
-  it.each([21, 22])('converges in one run under 25 percent faults of every kind mixed (seed %i), creating nothing twice', async (seed) => {
-    const dir = tempTree(manifestFiles({ keys: 30, keystores: 10 }));
-    emulator().configure({ failRate: 0.25, failKinds: ['500', '429', '503', 'reset'], seed, retryAfterSeconds: 0 });
-    const r = await cli(emulator(), dir, ['apply', 'manifests', '--concurrency', '4', '--format', 'json']);
-    expect(r.code, r.stderr).toBe(0);
-    const report = validJson('report', r.stdout) as { summary: { created: number; updated: number } };
-    expect(report.summary.created + report.summary.updated).toBe(40);
-    expect(emulator().stats().faults).toBeGreaterThan(10);
-    // Faulted requests change nothing in the emulator, so 40 writes means each object written once.
-    expect(emulator().stats().writes).toBe(40);
-    emulator().configure({ failRate: 0 });
-    expect(emulator().store.list('Payments', 'Key')).toHaveLength(30);
-    expect(emulator().store.list('Payments', 'Keystore')).toHaveLength(10);
-    // Scattered 429s (about 6 % of answers) are not sustained rate limiting.
-    expect(r.stderr).not.toMatch(/concurrency lowered/);
-    expectNoLeak(r.stdout, r.stderr);
-  });
+  it.each([21, 22])(
+    'converges in one run under 25 percent faults of every kind mixed (seed %i), creating nothing twice',
+    async (seed) => {
+      const dir = tempTree(manifestFiles({ keys: 30, keystores: 10 }));
+      emulator().configure({ failRate: 0.25, failKinds: ['500', '429', '503', 'reset'], seed, retryAfterSeconds: 0 });
+      const r = await cli(emulator(), dir, ['apply', 'manifests', '--concurrency', '4', '--format', 'json']);
+      expect(r.code, r.stderr).toBe(0);
+      const report = validJson('report', r.stdout) as { summary: { created: number; updated: number } };
+      expect(report.summary.created + report.summary.updated).toBe(40);
+      expect(emulator().stats().faults).toBeGreaterThan(10);
+      // Faulted requests change nothing in the emulator, so 40 writes means each object written once.
+      expect(emulator().stats().writes).toBe(40);
+      emulator().configure({ failRate: 0 });
+      expect(emulator().store.list('Payments', 'Key')).toHaveLength(30);
+      expect(emulator().store.list('Payments', 'Keystore')).toHaveLength(10);
+      // Scattered 429s (about 6 % of answers) are not sustained rate limiting.
+      expect(r.stderr).not.toMatch(/concurrency lowered/);
+      expectNoLeak(r.stdout, r.stderr);
+    },
+  );
 
   it('lowers its concurrency when the API keeps answering 429', async () => {
     const dir = tempTree(manifestFiles({ keys: 40, keystores: 0 }));
@@ -103,7 +117,10 @@ describe('apply interrupted', () => {
     });
     expect(sent).toBe(true);
     expect(r.code, r.stderr).toBe(143);
-    const report = validJson('report', r.stdout) as { interrupted: boolean; summary: { created: number; skipped: number; failed: number } };
+    const report = validJson('report', r.stdout) as {
+      interrupted: boolean;
+      summary: { created: number; skipped: number; failed: number };
+    };
     expect(report.interrupted).toBe(true);
     expect(report.summary.skipped).toBeGreaterThan(0);
     expect(report.summary.failed).toBe(0);
@@ -142,7 +159,10 @@ describe('apply with a token the server stops accepting', () => {
     emulator().configure({ token: TOKEN, latencyMs: 0 });
     expect(rotated).toBe(true);
     expect(r.code).toBe(1);
-    const report = validJson('report', r.stdout) as { results: { outcome: string; error: { kind: string; hint: string } | null }[]; summary: { created: number; failed: number; skipped: number } };
+    const report = validJson('report', r.stdout) as {
+      results: { outcome: string; error: { kind: string; hint: string } | null }[];
+      summary: { created: number; failed: number; skipped: number };
+    };
     expect(report.summary.failed).toBeGreaterThanOrEqual(1);
     expect(report.summary.skipped).toBeGreaterThan(0);
     expect(report.summary.created + report.summary.failed + report.summary.skipped).toBe(12);
@@ -155,4 +175,3 @@ describe('apply with a token the server stops accepting', () => {
     expectNoLeak(r.stdout, r.stderr);
   });
 });
-

@@ -33,7 +33,8 @@ export function leakNeedles(): string[] {
 /** Fails the test if any output holds a secret, its base64, or the token. */
 export function expectNoLeak(...outputs: string[]): void {
   const all = outputs.join('\n');
-  for (const needle of leakNeedles()) expect(all.includes(needle), `output contains ${JSON.stringify(needle.slice(0, 12))}...`).toBe(false);
+  for (const needle of leakNeedles())
+    expect(all.includes(needle), `output contains ${JSON.stringify(needle.slice(0, 12))}...`).toBe(false);
 }
 
 export interface TreeOptions {
@@ -50,7 +51,14 @@ export interface TreeOptions {
 
 /** The manifests of `keys` Keys and `keystores` Keystores, as files for tempTree (under `manifests/`). */
 export function manifestFiles(options: TreeOptions = {}): Record<string, string | Uint8Array> {
-  const { keys = 3, keystores = 2, project = 'Payments', description = 'managed by apply tests', environment = 'production', prefix = '' } = options;
+  const {
+    keys = 3,
+    keystores = 2,
+    project = 'Payments',
+    description = 'managed by apply tests',
+    environment = 'production',
+    prefix = '',
+  } = options;
   const keyDocs = Array.from({ length: keys }, (_, i) =>
     [
       'apiVersion: apinizer-gitops/v1',
@@ -82,14 +90,19 @@ export function manifestFiles(options: TreeOptions = {}): Record<string, string 
       '      file: { fromFile: secrets/store.p12 }',
     ].join('\n'),
   );
-  const files: Record<string, string | Uint8Array> = { 'manifests/secrets/store.p12': Buffer.from(SECRETS.keystore, 'utf8') };
+  const files: Record<string, string | Uint8Array> = {
+    'manifests/secrets/store.p12': Buffer.from(SECRETS.keystore, 'utf8'),
+  };
   if (keyDocs.length > 0) files['manifests/keys.yaml'] = `${keyDocs.join('\n---\n')}\n`;
   if (keystoreDocs.length > 0) files['manifests/keystores.yaml'] = `${keystoreDocs.join('\n---\n')}\n`;
   return files;
 }
 
 /** The environment the CLI needs to reach this emulator with the manifests' secrets. */
-export function cliEnv(emulator: RunningEmulator, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+export function cliEnv(
+  emulator: RunningEmulator,
+  extra: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
   return {
     APINIZER_URL: emulator.url,
     APINIZER_TOKEN: TOKEN,
@@ -99,18 +112,31 @@ export function cliEnv(emulator: RunningEmulator, extra: Record<string, string |
 }
 
 /** Runs the CLI in this process (runCli) in `cwd` against the emulator. */
-export function cli(emulator: RunningEmulator, cwd: string, args: string[], options: { env?: Record<string, string | undefined> } = {}): Promise<CliRun> {
+export function cli(
+  emulator: RunningEmulator,
+  cwd: string,
+  args: string[],
+  options: { env?: Record<string, string | undefined> } = {},
+): Promise<CliRun> {
   return runCliHere(args, { cwd, env: cliEnv(emulator, options.env) });
 }
 
 /** Runs the built CLI in a child process in `cwd` against the emulator: the end-to-end runs, and signals. */
-export function cliProcess(emulator: RunningEmulator, cwd: string, args: string[], options: CliOptions = {}): Promise<CliRun> {
+export function cliProcess(
+  emulator: RunningEmulator,
+  cwd: string,
+  args: string[],
+  options: CliOptions = {},
+): Promise<CliRun> {
   return runCliProcess(args, { ...options, cwd, env: cliEnv(emulator, options.env) });
 }
 
 /** Names the emulator holds for a kind in a project, sorted. */
 export function namesOn(emulator: RunningEmulator, kind: Kind, project = 'Payments'): string[] {
-  return emulator.store.list(project, kind as 'Key' | 'Keystore').map((o) => String(o.name)).sort();
+  return emulator.store
+    .list(project, kind as 'Key' | 'Keystore')
+    .map((o) => String(o.name))
+    .sort();
 }
 
 /** A raw Key as the API would hold it, for seeding the emulator. */
@@ -119,7 +145,9 @@ export function rawKey(name: string, description = 'seeded'): Record<string, unk
     name,
     description,
     keyType: 'RSA',
-    cryptoKeyInfoEnvironmentList: [{ environmentName: 'production', publicKey: b64(SECRETS.publicKey), privateKey: b64(SECRETS.privateKey) }],
+    cryptoKeyInfoEnvironmentList: [
+      { environmentName: 'production', publicKey: b64(SECRETS.publicKey), privateKey: b64(SECRETS.privateKey) },
+    ],
   };
 }
 

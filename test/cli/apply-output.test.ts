@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../src/diagnostics.js';
-import { appendStepSummary, createProgressLine, githubAnnotations, useColor, writeOutFile } from '../../src/cli/output.js';
+import {
+  appendStepSummary,
+  createProgressLine,
+  githubAnnotations,
+  useColor,
+  writeOutFile,
+} from '../../src/cli/output.js';
 import { runCli } from '../../src/cli/run.js';
 import { useEmulator } from '../support/emulator.js';
 import { tempTree } from '../support/tmp.js';
@@ -23,7 +29,16 @@ function sink(isTTY: boolean): Writable & { text: string; isTTY: boolean } {
   return s;
 }
 
-const diag: Diagnostic = { code: 'schema', severity: 'error', message: 'must be a string', file: 'keys/a,b.yaml', line: 3, column: 5, path: 'spec.description', resource: 'Key P/a' };
+const diag: Diagnostic = {
+  code: 'schema',
+  severity: 'error',
+  message: 'must be a string',
+  file: 'keys/a,b.yaml',
+  line: 3,
+  column: 5,
+  path: 'spec.description',
+  resource: 'Key P/a',
+};
 
 describe('output', () => {
   it.each([
@@ -41,7 +56,9 @@ describe('output', () => {
     expect(readFileSync(join(dir, 'plan.json'), 'utf8')).toBe('{"a":1}\n');
     expect(await writeOutFile('plan.json', '{"a":2}\n', dir)).toBeNull();
     expect(readFileSync(join(dir, 'plan.json'), 'utf8')).toBe('{"a":2}\n');
-    expect(await writeOutFile('missing/plan.json', 'x', dir)).toBe('cannot write --out missing/plan.json: its folder does not exist');
+    expect(await writeOutFile('missing/plan.json', 'x', dir)).toBe(
+      'cannot write --out missing/plan.json: its folder does not exist',
+    );
   });
 
   it('appends to GITHUB_STEP_SUMMARY only when it is set', async () => {
@@ -51,7 +68,9 @@ describe('output', () => {
     expect(await appendStepSummary('# plan', { GITHUB_STEP_SUMMARY: file })).toBeNull();
     expect(readFileSync(file, 'utf8')).toBe('before\n# plan\n\n');
     expect(await appendStepSummary('# plan', {})).toBeNull();
-    expect(await appendStepSummary('# plan', { GITHUB_STEP_SUMMARY: join(dir, 'no', 'such') })).toMatch(/^cannot append to GITHUB_STEP_SUMMARY/);
+    expect(await appendStepSummary('# plan', { GITHUB_STEP_SUMMARY: join(dir, 'no', 'such') })).toMatch(
+      /^cannot append to GITHUB_STEP_SUMMARY/,
+    );
   });
 
   it('prints ::error annotations (escaped) only in GitHub Actions', () => {
@@ -87,7 +106,14 @@ describe('apply on a terminal', () => {
     const stdout = sink(true);
     const stderr = sink(true);
     const env = { ...cliEnv(emulator()), NO_COLOR: '1' } as NodeJS.ProcessEnv;
-    const code = await runCli(['apply', 'manifests'], { stdout, stderr, env, cwd: dir, signal: new AbortController().signal, signalName: () => null });
+    const code = await runCli(['apply', 'manifests'], {
+      stdout,
+      stderr,
+      env,
+      cwd: dir,
+      signal: new AbortController().signal,
+      signalName: () => null,
+    });
     expect(code, stderr.text).toBe(0);
     expect(stderr.text).toContain('Applying 5/5');
     expect(stderr.text.endsWith('\r\u001b[2K')).toBe(true);

@@ -13,36 +13,71 @@ const emulator = useEmulator({ token: TOKEN });
 
 beforeEach(() => {
   emulator().store.clear();
-  emulator().configure({ failRate: 0, latencyMs: 0, hideFromList: [], failDeploymentTo: [], dialect: 'documented', maskSecrets: false });
+  emulator().configure({
+    failRate: 0,
+    latencyMs: 0,
+    hideFromList: [],
+    failDeploymentTo: [],
+    dialect: 'documented',
+    maskSecrets: false,
+  });
   emulator().resetStats();
 });
 
 const KEYS = ['key-000', 'key-001', 'key-002'];
 const STORES = ['store-000', 'store-001'];
 
-type Report = { summary: Record<string, number>; results: { name: string; action: string; outcome: string; switchedTo: string | null; error: { message: string } | null }[]; interrupted: boolean };
+type Report = {
+  summary: Record<string, number>;
+  results: {
+    name: string;
+    action: string;
+    outcome: string;
+    switchedTo: string | null;
+    error: { message: string } | null;
+  }[];
+  interrupted: boolean;
+};
 
 describe('apply', () => {
-  it.each(['documented', 'status'] as const)('converges from an empty server (%s dialect), then plans no changes', async (dialect) => {
-    emulator().configure({ dialect });
-    const dir = tempTree(manifestFiles());
-    // The documented dialect runs the built CLI in a child process (the end-to-end run of apply:
-    // the launcher, the real exit code); the other tests run it in process through runCli.
-    const run = await (dialect === 'documented' ? cliProcess : cli)(emulator(), dir, ['apply', 'manifests', '--format', 'json']);
-    expect(run.code, run.stderr).toBe(0);
-    const report = validJson('report', run.stdout) as unknown as Report;
-    expect(report.summary).toMatchObject({ created: 5, updated: 0, deleted: 0, unchanged: 0, failed: 0 });
-    expect(namesOn(emulator(), 'Key')).toEqual(KEYS);
-    expect(namesOn(emulator(), 'Keystore')).toEqual(STORES);
-    // One log line per resource written, on stderr, as JSON (stderr is not a terminal here).
-    const lines = run.stderr.split('\n').filter((l) => l.includes('"outcome"'));
-    expect(lines).toHaveLength(5);
-    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ action: 'create', kind: 'Key', project: 'Payments', outcome: 'ok', switchedTo: null });
+  it.each(['documented', 'status'] as const)(
+    'converges from an empty server (%s dialect), then plans no changes',
+    async (dialect) => {
+      emulator().configure({ dialect });
+      const dir = tempTree(manifestFiles());
+      // The documented dialect runs the built CLI in a child process (the end-to-end run of apply:
+      // the launcher, the real exit code); the other tests run it in process through runCli.
+      const run = await (dialect === 'documented' ? cliProcess : cli)(emulator(), dir, [
+        'apply',
+        'manifests',
+        '--format',
+        'json',
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+      const report = validJson('report', run.stdout) as unknown as Report;
+      expect(report.summary).toMatchObject({ created: 5, updated: 0, deleted: 0, unchanged: 0, failed: 0 });
+      expect(namesOn(emulator(), 'Key')).toEqual(KEYS);
+      expect(namesOn(emulator(), 'Keystore')).toEqual(STORES);
+      // One log line per resource written, on stderr, as JSON (stderr is not a terminal here).
+      const lines = run.stderr.split('\n').filter((l) => l.includes('"outcome"'));
+      expect(lines).toHaveLength(5);
+      expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({
+        action: 'create',
+        kind: 'Key',
+        project: 'Payments',
+        outcome: 'ok',
+        switchedTo: null,
+      });
 
-    const again = await (dialect === 'documented' ? cliProcess : cli)(emulator(), dir, ['plan', 'manifests', '--detailed-exitcode']);
-    expect(again.code, again.stdout).toBe(0);
-    expectNoLeak(run.stdout, run.stderr, again.stdout, again.stderr);
-  });
+      const again = await (dialect === 'documented' ? cliProcess : cli)(emulator(), dir, [
+        'plan',
+        'manifests',
+        '--detailed-exitcode',
+      ]);
+      expect(again.code, again.stdout).toBe(0);
+      expectNoLeak(run.stdout, run.stderr, again.stdout, again.stderr);
+    },
+  );
 
   it('converges from a partially matching server: creates what is missing, updates what drifted, leaves the rest', async () => {
     const dir = tempTree(manifestFiles());
@@ -73,7 +108,15 @@ describe('apply', () => {
     expect(namesOn(emulator(), 'Key')).toEqual([...KEYS, 'stray-1', 'stray-2', 'stray-3']);
 
     emulator().resetStats();
-    const refused = await cli(emulator(), dir, ['apply', 'manifests', '--prune', '--max-deletes', '2', '--format', 'json']);
+    const refused = await cli(emulator(), dir, [
+      'apply',
+      'manifests',
+      '--prune',
+      '--max-deletes',
+      '2',
+      '--format',
+      'json',
+    ]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('the plan deletes 3 resources, more than --max-deletes 2; nothing was written');
     const dry = await cli(emulator(), dir, ['apply', 'manifests', '--prune', '--max-deletes', '2', '--dry-run']);
@@ -108,7 +151,11 @@ describe('apply', () => {
     const run = await cli(emulator(), dir, ['apply', 'manifests', '--format', 'json']);
     expect(run.code, run.stderr).toBe(0);
     const report = validJson('report', run.stdout) as unknown as Report;
-    expect(report.results.find((r) => r.name === 'key-001')).toMatchObject({ action: 'create', outcome: 'ok', switchedTo: 'update' });
+    expect(report.results.find((r) => r.name === 'key-001')).toMatchObject({
+      action: 'create',
+      outcome: 'ok',
+      switchedTo: 'update',
+    });
     expect(report.summary).toMatchObject({ created: 2, updated: 1 });
     expect(emulator().store.get('Payments', 'Key', 'key-001')?.description).toBe('managed by apply tests');
     expect(emulator().store.list('Payments', 'Key')).toHaveLength(3);
@@ -127,7 +174,10 @@ describe('apply', () => {
     emulator().resetStats();
     const redeploy = await cli(emulator(), dir, ['apply', 'manifests', '--redeploy', '--format', 'json']);
     expect(redeploy.code, redeploy.stderr).toBe(0);
-    expect((validJson('report', redeploy.stdout) as unknown as Report).summary).toMatchObject({ updated: 1, unchanged: 0 });
+    expect((validJson('report', redeploy.stdout) as unknown as Report).summary).toMatchObject({
+      updated: 1,
+      unchanged: 0,
+    });
     expect(emulator().stats().writes).toBe(1);
   });
 
@@ -187,14 +237,22 @@ describe('apply', () => {
     expect(refused.stderr).toMatch(/manifests\/z\.yaml:1:1 /);
     expect(refused.stderr).toContain('no API call was made');
     expect(emulator().stats().total).toBe(0);
-    expectNoLeak(run.stdout, run.stderr, readFileSync(join(dir, 'report.json'), 'utf8'), refused.stdout, refused.stderr);
+    expectNoLeak(
+      run.stdout,
+      run.stderr,
+      readFileSync(join(dir, 'report.json'), 'utf8'),
+      refused.stdout,
+      refused.stderr,
+    );
   });
 
   it('refuses an unknown environment with file:line and writes nothing', async () => {
     const dir = tempTree(manifestFiles({ environment: 'staging-eu' }));
     const run = await cli(emulator(), dir, ['apply', 'manifests']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/manifests\/keys\.yaml:10:7 Key Payments\/key-000: spec\.environments\[0\]\.name: environment "staging-eu" does not exist/);
+    expect(run.stderr).toMatch(
+      /manifests\/keys\.yaml:10:7 Key Payments\/key-000: spec\.environments\[0\]\.name: environment "staging-eu" does not exist/,
+    );
     expect(emulator().stats().writes).toBe(0);
   });
 });

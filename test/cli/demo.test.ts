@@ -8,7 +8,9 @@ const DEMO = fileURLToPath(new URL('../../dist/cli/demo.js', import.meta.url));
 
 function runDemo(env: Record<string, string>) {
   // A clean environment, as on a fresh machine: nothing from APINIZER_* leaks in from the test runner.
-  return runProcess(process.execPath, [DEMO], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
+  return runProcess(process.execPath, [DEMO], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+  });
 }
 
 describe('npm start demo', () => {
@@ -17,7 +19,9 @@ describe('npm start demo', () => {
     // A stray real-gateway setting in the shell must not redirect the demo.
     const run = await runDemo({ PAYMENTS_WEBHOOK_HMAC: hmac, APINIZER_USERNAME: 'someone' });
     expect(run.code, run.stderr).toBe(0);
-    const steps = ['== Step 1 of 3: plan ==', '== Step 2 of 3: apply ==', '== Step 3 of 3: plan again =='].map((s) => run.stdout.indexOf(s));
+    const steps = ['== Step 1 of 3: plan ==', '== Step 2 of 3: apply ==', '== Step 3 of 3: plan again =='].map((s) =>
+      run.stdout.indexOf(s),
+    );
     expect(steps.every((i) => i >= 0)).toBe(true);
     expect([...steps].sort((a, b) => a - b)).toEqual(steps);
     const [first, second, third] = run.stdout.split(/== Step \d of 3: [a-z ]+ ==/).slice(1);

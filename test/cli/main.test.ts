@@ -39,7 +39,7 @@ describe('the top-level help', () => {
     expect(run.stdout).toContain('$ apinizer-gitops validate manifests/');
   });
 
-  it('leads to a command\'s help through `help CMD` too', async () => {
+  it("leads to a command's help through `help CMD` too", async () => {
     const run = await runCliInProcess(['help', 'export']);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe((await runCliInProcess(['export', '--help'])).stdout);
@@ -158,7 +158,7 @@ describe('the real launcher', () => {
     expect(run.stdout.trim()).toBe(pkg.version);
   });
 
-  it('exits 1 with the suggestion for a misspelt flag, and 0 for a command\'s help', async () => {
+  it("exits 1 with the suggestion for a misspelt flag, and 0 for a command's help", async () => {
     const bad = await runCliProcess(['apply', 'manifests', '--concurency', '8']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('unknown flag --concurency; did you mean --concurrency?');
@@ -175,14 +175,25 @@ describe('the real launcher', () => {
 
   it('exits quietly when the reader of its output goes away (plan | head -1), keeping the exit code', async () => {
     // Far more output than a pipe holds (64 KiB), so writes continue after `head` has left.
-    const docs = Array.from({ length: 500 }, (_, i) => edit(edit(KEY, 'keyType: RSA', 'keyType: rsa'), 'payments-signing', `k${i}-${'x'.repeat(120)}`));
+    const docs = Array.from({ length: 500 }, (_, i) =>
+      edit(edit(KEY, 'keyType: RSA', 'keyType: rsa'), 'payments-signing', `k${i}-${'x'.repeat(120)}`),
+    );
     const dir = tempTree({ 'big.yaml': docs.join('---\n') });
     {
       const redirect = '2>"$ERR"';
-      const run = await runBash(`set +e +o pipefail; "$NODE" "$CLI" validate . ${redirect} | head -1 > "$OUT"; echo "rc=\${PIPESTATUS[0]}"; cat "$ERR" 2>/dev/null || true`, {
-        cwd: dir,
-        env: { PATH: process.env.PATH, NODE: process.execPath, CLI: CLI_BIN, ERR: join(dir, 'err.txt'), OUT: join(dir, 'out.txt') },
-      });
+      const run = await runBash(
+        `set +e +o pipefail; "$NODE" "$CLI" validate . ${redirect} | head -1 > "$OUT"; echo "rc=\${PIPESTATUS[0]}"; cat "$ERR" 2>/dev/null || true`,
+        {
+          cwd: dir,
+          env: {
+            PATH: process.env.PATH,
+            NODE: process.execPath,
+            CLI: CLI_BIN,
+            ERR: join(dir, 'err.txt'),
+            OUT: join(dir, 'out.txt'),
+          },
+        },
+      );
       expect(run.stdout, redirect).toBe('rc=1\n'); // validate's own verdict (errors found), and nothing on stderr
       expect(readFileSync(join(dir, 'out.txt'), 'utf8')).toMatch(/^big\.yaml:7:3 Key Payments\/k0-x+: spec\.keyType: /);
     }

@@ -29,7 +29,10 @@ ${fields}`;
 
 const files = {
   // A legacy pair whose halves are two different keys (an RSA certificate, an EC private key).
-  'keys/pair.yaml': legacyKey('mismatched', '      publicKey: { fromFile: leaf.crt.pem }\n      privateKey: { fromFile: ec.key.pem }\n'),
+  'keys/pair.yaml': legacyKey(
+    'mismatched',
+    '      publicKey: { fromFile: leaf.crt.pem }\n      privateKey: { fromFile: ec.key.pem }\n',
+  ),
   'keys/expired.yaml': legacyKey('expired', '      publicKey: { fromFile: expired.crt.pem }\n'),
   'keys/leaf.crt.pem': fixture('leaf.crt.pem'),
   'keys/ec.key.pem': fixture('ec-leaf.key.pem'),
@@ -57,7 +60,10 @@ function needles(): string[] {
     const bytes = fixture(name);
     out.push(bytes.toString('base64').slice(0, 40));
     // A line of a PEM body is base64 of the DER: the key itself.
-    const body = bytes.toString('latin1').split('\n').find((l) => /^[A-Za-z0-9+/]{40,}$/.test(l));
+    const body = bytes
+      .toString('latin1')
+      .split('\n')
+      .find((l) => /^[A-Za-z0-9+/]{40,}$/.test(l));
     if (body) out.push(body);
   }
   return out;
@@ -65,7 +71,9 @@ function needles(): string[] {
 
 function expectNoLeak(run: InProcessRun): void {
   for (const needle of needles()) {
-    expect(run.stdout.includes(needle) || run.stderr.includes(needle), `output holds ${needle.slice(0, 8)}…`).toBe(false);
+    expect(run.stdout.includes(needle) || run.stderr.includes(needle), `output holds ${needle.slice(0, 8)}…`).toBe(
+      false,
+    );
   }
 }
 
@@ -95,7 +103,10 @@ describe('validate with the material checks', () => {
 
   it('--skip-material-checks turns them off; --expiry-warn-days must be a number', async () => {
     const dir = tempTree(files);
-    const off = await runCliInProcess(['validate', '.', '--skip-material-checks'], { cwd: dir, env: { STORE_PASSWORD: WRONG_PASSWORD } });
+    const off = await runCliInProcess(['validate', '.', '--skip-material-checks'], {
+      cwd: dir,
+      env: { STORE_PASSWORD: WRONG_PASSWORD },
+    });
     expect(off.stdout).toBe('3 files, 3 resources: valid\n');
     expect(off.code).toBe(0);
     const bad = await runCliInProcess(['validate', '.', '--expiry-warn-days', 'soon'], { cwd: dir });
@@ -111,7 +122,12 @@ describe('plan with the material checks', () => {
     emulator().resetStats();
   });
   const env = () => ({ APINIZER_URL: emulator().url, APINIZER_TOKEN: TOKEN, STORE_PASSWORD });
-  const pairOnly = () => tempTree({ 'keys/pair.yaml': files['keys/pair.yaml'], 'keys/leaf.crt.pem': files['keys/leaf.crt.pem'], 'keys/ec.key.pem': files['keys/ec.key.pem'] });
+  const pairOnly = () =>
+    tempTree({
+      'keys/pair.yaml': files['keys/pair.yaml'],
+      'keys/leaf.crt.pem': files['keys/leaf.crt.pem'],
+      'keys/ec.key.pem': files['keys/ec.key.pem'],
+    });
 
   it('makes no API call when the material has an error', async () => {
     const run = await runCliInProcess(['plan', 'keys'], { cwd: pairOnly(), env: env() });

@@ -2,7 +2,16 @@
 // (and paths that do not exist yet). Renaming over /dev/stdout replaced the system's link with a
 // file, and a FIFO's reader got nothing.
 import { execFileSync } from 'node:child_process';
-import { createReadStream, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync } from 'node:fs';
+import {
+  createReadStream,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -70,10 +79,14 @@ describe('writeOutFile', () => {
     const server = createServer();
     await new Promise<void>((done) => server.listen(join(dir, 'sock'), done));
     try {
-      expect(await writeOutFile('sock', 'x', dir)).toBe('cannot write --out sock: it is a socket; name a file, a pipe or a device');
+      expect(await writeOutFile('sock', 'x', dir)).toBe(
+        'cannot write --out sock: it is a socket; name a file, a pipe or a device',
+      );
     } finally {
       await new Promise((done) => server.close(done));
     }
-    expect(await writeOutFile('no\nsuch/x.json', 'x', dir)).toBe('cannot write --out no\\nsuch/x.json: its folder does not exist');
+    expect(await writeOutFile('no\nsuch/x.json', 'x', dir)).toBe(
+      'cannot write --out no\\nsuch/x.json: its folder does not exist',
+    );
   });
 });

@@ -49,7 +49,7 @@ describe('plan --json-out', () => {
     expectNoLeak(markdown, JSON.stringify(json), run.stdout, run.stderr);
   });
 
-  it('is apply --plan\'s input: applying it succeeds', async () => {
+  it("is apply --plan's input: applying it succeeds", async () => {
     const dir = tempTree(manifestFiles({ keys: 1, keystores: 0 }));
     expect((await plan(dir, ['--json-out', 'saved.json'])).code).toBe(0);
     const apply = await cli(dir, 'apply', ['--plan', 'saved.json']);

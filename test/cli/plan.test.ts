@@ -12,17 +12,28 @@ const emulator = useEmulator({ token: TOKEN });
 
 beforeEach(() => {
   emulator().store.clear();
-  emulator().configure({ failRate: 0, latencyMs: 0, hideFromList: [], failDeploymentTo: [], dialect: 'documented', maskSecrets: false });
+  emulator().configure({
+    failRate: 0,
+    latencyMs: 0,
+    hideFromList: [],
+    failDeploymentTo: [],
+    dialect: 'documented',
+    maskSecrets: false,
+  });
   emulator().resetStats();
 });
 
 /** Manifests in two projects, so per-project budgets are visible. */
 function twoProjects(): string {
   const identity = Object.fromEntries(
-    Object.entries(manifestFiles({ project: 'Identity', prefix: 'id-', keys: 2, keystores: 1 })).map(([path, content]) => [
-      path.replace('manifests/keys.yaml', 'manifests/identity-keys.yaml').replace('manifests/keystores.yaml', 'manifests/identity-keystores.yaml'),
-      content,
-    ]),
+    Object.entries(manifestFiles({ project: 'Identity', prefix: 'id-', keys: 2, keystores: 1 })).map(
+      ([path, content]) => [
+        path
+          .replace('manifests/keys.yaml', 'manifests/identity-keys.yaml')
+          .replace('manifests/keystores.yaml', 'manifests/identity-keystores.yaml'),
+        content,
+      ],
+    ),
   );
   return tempTree({ ...manifestFiles(), ...identity });
 }
@@ -46,7 +57,15 @@ describe('plan', () => {
     const after = await cliProcess(emulator(), dir, ['plan', 'manifests', '--detailed-exitcode']);
     expect(after.code, after.stderr).toBe(0);
     expect(after.stdout).toContain('No changes.');
-    expectNoLeak(before.stdout, before.stderr, plain.stdout, applied.stdout, applied.stderr, after.stdout, after.stderr);
+    expectNoLeak(
+      before.stdout,
+      before.stderr,
+      plain.stdout,
+      applied.stdout,
+      applied.stderr,
+      after.stdout,
+      after.stderr,
+    );
   });
 
   it('makes exactly one list call per (project, kind) and one environments call per project, and no write, when nothing changed', async () => {
@@ -88,7 +107,9 @@ describe('plan', () => {
     const dir = tempTree(manifestFiles({ environment: 'nowhere', keystores: 0 }));
     const run = await cli(emulator(), dir, ['plan', 'manifests']);
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^manifests\/keys\.yaml:10:7 Key Payments\/key-000: spec\.environments\[0\]\.name: environment "nowhere" does not exist in project Payments/m);
+    expect(run.stdout).toMatch(
+      /^manifests\/keys\.yaml:10:7 Key Payments\/key-000: spec\.environments\[0\]\.name: environment "nowhere" does not exist in project Payments/m,
+    );
     expect(run.stdout).toContain('nothing was written');
     // The lists went out in the same round as the environments; nothing was planned from them.
     expect(emulator().stats().byRoute).toEqual({
@@ -104,12 +125,18 @@ describe('plan', () => {
     const run = await cli(emulator(), dir, ['plan', 'manifests', '--format', 'json']);
     expect(run.code).toBe(1);
     const doc = validJson('plan', run.stdout);
-    expect(doc.errors).toEqual([expect.objectContaining({ code: 'unknown-project', file: 'manifests/keys.yaml', line: 1 })]);
+    expect(doc.errors).toEqual([
+      expect.objectContaining({ code: 'unknown-project', file: 'manifests/keys.yaml', line: 1 }),
+    ]);
     expect(run.stderr).toContain('manifests/keys.yaml:1:1');
   });
 
   it('makes no API call at all when a manifest is invalid, in every format', async () => {
-    const dir = tempTree({ ...manifestFiles(), 'manifests/bad.yaml': 'apiVersion: apinizer-gitops/v1\nkind: Key\nmetadata:\n  name: bad\nspec:\n  keyType: RSA\n  environments: []\n' });
+    const dir = tempTree({
+      ...manifestFiles(),
+      'manifests/bad.yaml':
+        'apiVersion: apinizer-gitops/v1\nkind: Key\nmetadata:\n  name: bad\nspec:\n  keyType: RSA\n  environments: []\n',
+    });
     for (const format of ['text', 'json', 'markdown']) {
       const run = await cli(emulator(), dir, ['plan', 'manifests', '--format', format]);
       expect(run.code, `${format}: ${run.stderr}`).toBe(1);
@@ -123,7 +150,10 @@ describe('plan', () => {
   });
 
   it('in GitHub Actions appends the markdown to the step summary and prints ::error annotations (stdout with text, stderr with json)', async () => {
-    const dir = tempTree({ ...manifestFiles(), 'manifests/bad.yaml': 'apiVersion: apinizer-gitops/v1\nkind: Key\nmetadata:\n  name: bad\n' });
+    const dir = tempTree({
+      ...manifestFiles(),
+      'manifests/bad.yaml': 'apiVersion: apinizer-gitops/v1\nkind: Key\nmetadata:\n  name: bad\n',
+    });
     const summary = join(dir, 'summary.md');
     writeFileSync(summary, '# earlier step\n');
     const env = { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary };
@@ -140,17 +170,30 @@ describe('plan', () => {
 
     const good = tempTree(manifestFiles());
     const goodSummary = join(good, 'summary.md');
-    const ok = await cli(emulator(), good, ['plan', 'manifests'], { env: { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: goodSummary } });
+    const ok = await cli(emulator(), good, ['plan', 'manifests'], {
+      env: { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: goodSummary },
+    });
     expect(ok.code).toBe(0);
     expect(readFileSync(goodSummary, 'utf8')).toContain('5 to create');
-    expectNoLeak(text.stdout, text.stderr, json.stdout, json.stderr, appended, ok.stdout, ok.stderr, readFileSync(goodSummary, 'utf8'));
+    expectNoLeak(
+      text.stdout,
+      text.stderr,
+      json.stdout,
+      json.stderr,
+      appended,
+      ok.stdout,
+      ok.stderr,
+      readFileSync(goodSummary, 'utf8'),
+    );
   });
 
   it('explains an API failure without printing the token, and exits 1', async () => {
     const dir = tempTree(manifestFiles());
     const run = await cli(emulator(), dir, ['plan', 'manifests'], { env: { APINIZER_TOKEN: `${TOKEN}-wrong` } });
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/apinizer-gitops plan: cannot read the environments of project Payments from http:\/\/127\.0\.0\.1:\d+: .*\(HTTP 401\)/);
+    expect(run.stderr).toMatch(
+      /apinizer-gitops plan: cannot read the environments of project Payments from http:\/\/127\.0\.0\.1:\d+: .*\(HTTP 401\)/,
+    );
     expect(run.stdout).toBe('');
     expectNoLeak(run.stdout, run.stderr);
     expect(emulator().stats().writes).toBe(0);

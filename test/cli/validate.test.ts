@@ -16,13 +16,25 @@ interface JsonOutput {
   formatVersion: number;
   valid: boolean;
   summary: { files: number; documents: number; resources: number; errors: number; warnings: number };
-  diagnostics: { code: string; severity: string; message: string; file: string; line: number; column: number; path: string; resource?: string }[];
+  diagnostics: {
+    code: string;
+    severity: string;
+    message: string;
+    file: string;
+    line: number;
+    column: number;
+    path: string;
+    resource?: string;
+  }[];
 }
 
 describe('validate (real CLI)', () => {
   it('accepts examples/manifests: exit 0, a one-line summary, nothing on stderr', async () => {
     // Spawned: the end-to-end run of validate through the launcher and its real exit code.
-    const run = await runCliProcess(['validate', 'examples/manifests'], { cwd: REPO, env: { PAYMENTS_WEBHOOK_HMAC: HMAC } });
+    const run = await runCliProcess(['validate', 'examples/manifests'], {
+      cwd: REPO,
+      env: { PAYMENTS_WEBHOOK_HMAC: HMAC },
+    });
     expect(run.stderr).toBe('');
     expect(run.stdout).toBe('4 files, 5 resources: valid\n');
     expect(run.code, run.stdout + run.stderr).toBe(0);
@@ -41,7 +53,9 @@ describe('validate (real CLI)', () => {
     expect(run.stdout.split('\n')).toEqual([
       'keys/a.yaml:7:3 Key Payments/payments-signing: spec.keyType: must be an upper-case key type: PRIVATE_KEY, PUBLIC_KEY or SECRET_KEY with content, or RSA, EC ... with publicKey/privateKey, not "rsa" [schema]',
       'keys/b.yaml:11:7 warning: Key Payments/payments-signing: spec.environments[0].privateKey: private key material is written in the manifest; keep it out of Git with { fromFile: PATH } (a file not committed) or { fromEnv: NAME } [inline-private-key]',
-      expect.stringMatching(/^stores\/ks\.yaml:10:15 Keystore Payments\/partner-mtls: spec\.environments\[0\]\.file\.fromFile: file "partner\.p12" does not exist.* \[file-not-found\]$/),
+      expect.stringMatching(
+        /^stores\/ks\.yaml:10:15 Keystore Payments\/partner-mtls: spec\.environments\[0\]\.file\.fromFile: file "partner\.p12" does not exist.* \[file-not-found\]$/,
+      ),
       '3 files, 3 resources: 2 errors, 1 warning',
       '',
     ]);
@@ -51,11 +65,16 @@ describe('validate (real CLI)', () => {
     const dir = tempTree({ 'k.yaml': `${KEY}      privateKey: QUJDRA==\n` });
     const run = await runCliHere(['validate', 'k.yaml', '--skip-material-checks'], { cwd: dir });
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^k\.yaml:11:7 warning: .*\[inline-private-key\]\n1 file, 1 resource: valid \(1 warning\)\n$/);
+    expect(run.stdout).toMatch(
+      /^k\.yaml:11:7 warning: .*\[inline-private-key\]\n1 file, 1 resource: valid \(1 warning\)\n$/,
+    );
   });
 
   it('--format json prints one JSON document', async () => {
-    const dir = tempTree({ 'k.yaml': `${edit(KEY, 'keyType: RSA', 'keyType: 5')}---\n${edit(KEY, 'payments-signing', 'other')}`, 'empty.yml': '' });
+    const dir = tempTree({
+      'k.yaml': `${edit(KEY, 'keyType: RSA', 'keyType: 5')}---\n${edit(KEY, 'payments-signing', 'other')}`,
+      'empty.yml': '',
+    });
     const run = await runCliHere(['validate', '--format', 'json', '--skip-material-checks', '.'], { cwd: dir });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     const out = JSON.parse(run.stdout) as JsonOutput;
@@ -67,7 +86,8 @@ describe('validate (real CLI)', () => {
         {
           code: 'schema',
           severity: 'error',
-          message: 'must be an upper-case key type: PRIVATE_KEY, PUBLIC_KEY or SECRET_KEY with content, or RSA, EC ... with publicKey/privateKey, not a number',
+          message:
+            'must be an upper-case key type: PRIVATE_KEY, PUBLIC_KEY or SECRET_KEY with content, or RSA, EC ... with publicKey/privateKey, not a number',
           file: 'k.yaml',
           line: 7,
           column: 3,
@@ -79,16 +99,26 @@ describe('validate (real CLI)', () => {
   });
 
   it('--format json on a valid tree says valid with an empty list', async () => {
-    const run = await runCliHere(['validate', 'examples/manifests', '--format', 'json'], { cwd: REPO, env: { PAYMENTS_WEBHOOK_HMAC: HMAC } });
+    const run = await runCliHere(['validate', 'examples/manifests', '--format', 'json'], {
+      cwd: REPO,
+      env: { PAYMENTS_WEBHOOK_HMAC: HMAC },
+    });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const out = JSON.parse(run.stdout) as JsonOutput;
-    expect(out).toMatchObject({ formatVersion: 1, valid: true, summary: { files: 4, documents: 5, resources: 5, errors: 0, warnings: 0 }, diagnostics: [] });
+    expect(out).toMatchObject({
+      formatVersion: 1,
+      valid: true,
+      summary: { files: 4, documents: 5, resources: 5, errors: 0, warnings: 0 },
+      diagnostics: [],
+    });
   });
 
   it('with GITHUB_ACTIONS=true adds annotations: on stdout for text, on stderr for json', async () => {
     const dir = tempTree({ 'k.yaml': edit(KEY, 'keyType: RSA', 'keyType: rsa') });
     const text = await runCliHere(['validate', '.'], { cwd: dir, env: { GITHUB_ACTIONS: 'true' } });
-    expect(text.stdout).toContain('\n::error file=k.yaml,line=7,col=3::Key Payments/payments-signing: spec.keyType: must be');
+    expect(text.stdout).toContain(
+      '\n::error file=k.yaml,line=7,col=3::Key Payments/payments-signing: spec.keyType: must be',
+    );
     expect(text.stderr).toBe('');
     const json = await runCliHere(['validate', '--format', 'json', '.'], { cwd: dir, env: { GITHUB_ACTIONS: 'true' } });
     expect(() => JSON.parse(json.stdout) as unknown).not.toThrow();
@@ -103,7 +133,10 @@ describe('validate (real CLI)', () => {
     expect(none.code, none.stdout + none.stderr).toBe(1);
     expect(none.stdout).toContain('[missing-project]');
     expect((await runCliHere(['validate', '.', '--project', 'Payments'], { cwd: dir })).code).toBe(0);
-    const fromEnv = await runCliHere(['validate', '.', '--format', 'json'], { cwd: dir, env: { APINIZER_PROJECT: 'Identity' } });
+    const fromEnv = await runCliHere(['validate', '.', '--format', 'json'], {
+      cwd: dir,
+      env: { APINIZER_PROJECT: 'Identity' },
+    });
     expect(fromEnv.code, fromEnv.stdout + fromEnv.stderr).toBe(0);
   });
 
@@ -111,10 +144,15 @@ describe('validate (real CLI)', () => {
     const dir = tempTree({ 'k.yaml': KEY });
     const flag = await runCliHere(['validate', '.', '--max-file-size', '100'], { cwd: dir });
     expect(flag.code, flag.stdout + flag.stderr).toBe(1);
-    expect(flag.stdout).toMatch(/^k\.yaml:1:1 is \d+ bytes, over the 100 bytes limit .*--max-file-size.* \[file-too-large\]$/m);
+    expect(flag.stdout).toMatch(
+      /^k\.yaml:1:1 is \d+ bytes, over the 100 bytes limit .*--max-file-size.* \[file-too-large\]$/m,
+    );
     const env = await runCliHere(['validate', '.'], { cwd: dir, env: { APINIZER_MAX_FILE_BYTES: '100' } });
     expect(env.stdout).toContain('[file-too-large]');
-    const both = await runCliHere(['validate', '.', '--max-file-size', '100000'], { cwd: dir, env: { APINIZER_MAX_FILE_BYTES: '100' } });
+    const both = await runCliHere(['validate', '.', '--max-file-size', '100000'], {
+      cwd: dir,
+      env: { APINIZER_MAX_FILE_BYTES: '100' },
+    });
     expect(both.code, both.stdout + both.stderr).toBe(0);
     const bad = await runCliHere(['validate', '.', '--max-file-size', '1MB'], { cwd: dir });
     expect(bad.code, bad.stdout + bad.stderr).toBe(1);
@@ -145,7 +183,8 @@ describe('validate (real CLI)', () => {
   it('lists its flags in --help', async () => {
     const run = await runCliHere(['validate', '--help']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    for (const flag of ['--project', '--format', '--max-file-size', 'APINIZER_MAX_FILE_BYTES', 'GITHUB_ACTIONS']) expect(run.stdout).toContain(flag);
+    for (const flag of ['--project', '--format', '--max-file-size', 'APINIZER_MAX_FILE_BYTES', 'GITHUB_ACTIONS'])
+      expect(run.stdout).toContain(flag);
   });
 });
 
@@ -181,7 +220,12 @@ function needles(): string[] {
   return out;
 }
 
-const leakCases: { name: string; files: Record<string, string | Uint8Array>; env?: Record<string, string>; setup?: (dir: string) => void }[] = [
+const leakCases: {
+  name: string;
+  files: Record<string, string | Uint8Array>;
+  env?: Record<string, string>;
+  setup?: (dir: string) => void;
+}[] = [
   {
     name: 'valid secrets next to a schema error elsewhere',
     files: {
@@ -198,15 +242,25 @@ const leakCases: { name: string; files: Record<string, string | Uint8Array>; env
   },
   {
     name: 'inline value that is not base64, and an inline PEM',
-    files: { 'k.yaml': `${edit(KEY, 'publicKey: QUJDRA==', `publicKey: "${S.inlineBad}"`)}      privateKey: |\n        ${S.envUtf8.replace(/\n/g, '\n        ')}\n` },
+    files: {
+      'k.yaml': `${edit(KEY, 'publicKey: QUJDRA==', `publicKey: "${S.inlineBad}"`)}      privateKey: |\n        ${S.envUtf8.replace(/\n/g, '\n        ')}\n`,
+    },
   },
   {
     name: 'a YAML syntax error on the line holding a secret',
-    files: { 'k.yaml': edit(KEY, 'publicKey: QUJDRA==', `publicKey: "${b64(S.syntax)}\n      privateKey: [${b64(S.syntax)}`) },
+    files: {
+      'k.yaml': edit(KEY, 'publicKey: QUJDRA==', `publicKey: "${b64(S.syntax)}\n      privateKey: [${b64(S.syntax)}`),
+    },
   },
   {
     name: 'a custom tag on a secret',
-    files: { 'k.yaml': edit(KEY, 'publicKey: QUJDRA==', `publicKey: !!binary ${b64(S.tag)}\n      privateKey: !secret ${b64(S.tag)}`) },
+    files: {
+      'k.yaml': edit(
+        KEY,
+        'publicKey: QUJDRA==',
+        `publicKey: !!binary ${b64(S.tag)}\n      privateKey: !secret ${b64(S.tag)}`,
+      ),
+    },
   },
   {
     name: 'a tab before a secret',
@@ -214,11 +268,24 @@ const leakCases: { name: string; files: Record<string, string | Uint8Array>; env
   },
   {
     name: 'a secret in an unknown field and as an unknown field name',
-    files: { 'k.yaml': edit(KEY, 'publicKey: QUJDRA==', `publicKey: { fromFile: key.pem, value: ${b64(S.unknown)} }\n      ${b64(S.unknown)}: x`), 'key.pem': S.file },
+    files: {
+      'k.yaml': edit(
+        KEY,
+        'publicKey: QUJDRA==',
+        `publicKey: { fromFile: key.pem, value: ${b64(S.unknown)} }\n      ${b64(S.unknown)}: x`,
+      ),
+      'key.pem': S.file,
+    },
   },
   {
     name: 'a secret of the wrong type',
-    files: { 'k.yaml': edit(KEY, 'publicKey: QUJDRA==', `publicKey: [${b64(S.list)}]\n      privateKey: { v: ${b64(S.list)} }`) },
+    files: {
+      'k.yaml': edit(
+        KEY,
+        'publicKey: QUJDRA==',
+        `publicKey: [${b64(S.list)}]\n      privateKey: { v: ${b64(S.list)} }`,
+      ),
+    },
   },
   {
     name: 'an alias bomb built from a secret',
@@ -235,7 +302,14 @@ const leakCases: { name: string; files: Record<string, string | Uint8Array>; env
   },
   {
     name: 'a missing project on a resource full of secrets',
-    files: { 'k.yaml': edit(edit(KEY, '  project: Payments\n', ''), 'publicKey: QUJDRA==', `publicKey: ${b64(S.inlinePriv)}\n      privateKey: { fromFile: key.pem }`), 'key.pem': S.file },
+    files: {
+      'k.yaml': edit(
+        edit(KEY, '  project: Payments\n', ''),
+        'publicKey: QUJDRA==',
+        `publicKey: ${b64(S.inlinePriv)}\n      privateKey: { fromFile: key.pem }`,
+      ),
+      'key.pem': S.file,
+    },
   },
   {
     name: 'fromFile targets that cannot be used',
@@ -257,7 +331,9 @@ const leakCases: { name: string; files: Record<string, string | Uint8Array>; env
   },
   {
     name: 'a manifest over the size limit holding a secret',
-    files: { 'k.yaml': `${edit(KEY, 'publicKey: QUJDRA==', `publicKey: ${b64(S.inlinePriv)}`)}# ${'x'.repeat(2000)}\n` },
+    files: {
+      'k.yaml': `${edit(KEY, 'publicKey: QUJDRA==', `publicKey: ${b64(S.inlinePriv)}`)}# ${'x'.repeat(2000)}\n`,
+    },
   },
 ];
 
@@ -272,7 +348,10 @@ describe('validate never prints a secret', () => {
   it.each(leakCases)('$name', async (c) => {
     const dir = tempTree(c.files);
     c.setup?.(dir);
-    const run = await runCliHere(['validate', '.'], { cwd: dir, env: { ...c.env, GITHUB_ACTIONS: 'true', APINIZER_MAX_FILE_BYTES: '2000' } });
+    const run = await runCliHere(['validate', '.'], {
+      cwd: dir,
+      env: { ...c.env, GITHUB_ACTIONS: 'true', APINIZER_MAX_FILE_BYTES: '2000' },
+    });
     expect(run.code, run.stdout + run.stderr).toBe(1); // every case holds at least one error: the output is the error path
     expectNoSecret(run.stdout + run.stderr);
   });

@@ -18,22 +18,35 @@ describe('emulator API, documented dialect', () => {
       const created = await call(e, 'POST', base, { body: body('alpha', {}, ['production', 'test']) });
       expect(created.status).toBe(200);
       expect(created.body.success).toBe(true);
-      expect(created.body.deploymentResult.environmentResults.map((r: { environmentName: string }) => r.environmentName)).toEqual(['production', 'test']);
+      expect(
+        created.body.deploymentResult.environmentResults.map((r: { environmentName: string }) => r.environmentName),
+      ).toEqual(['production', 'test']);
 
       const got = await call(e, 'GET', `${base}alpha/`);
       expect(got.status).toBe(200);
       const object = got.body.resultList[0];
       expect(got.body.resultList).toHaveLength(1);
-      expect(object).toMatchObject({ name: 'alpha', description: 'alpha description', id: expect.stringMatching(/^[0-9a-f]{24}$/), projectId: expect.any(String) });
+      expect(object).toMatchObject({
+        name: 'alpha',
+        description: 'alpha description',
+        id: expect.stringMatching(/^[0-9a-f]{24}$/),
+        projectId: expect.any(String),
+      });
       for (const entry of object[listField]) expect(entry.environmentId).toEqual(expect.any(String));
-      expect(object[listField][0]).toMatchObject((body('alpha', {}, ['production']) as Record<string, unknown[]>)[listField]![0]!);
+      expect(object[listField][0]).toMatchObject(
+        (body('alpha', {}, ['production']) as Record<string, unknown[]>)[listField]![0]!,
+      );
 
       const listed = await call(e, 'GET', base);
       expect(listed.body).toEqual({ success: true, resultList: [object] });
 
-      const updated = await call(e, 'PUT', `${base}alpha/`, { body: body('alpha', { description: 'changed' }, ['test']) });
+      const updated = await call(e, 'PUT', `${base}alpha/`, {
+        body: body('alpha', { description: 'changed' }, ['test']),
+      });
       expect(updated.status).toBe(200);
-      expect(updated.body.deploymentResult.environmentResults).toEqual([{ environmentName: 'test', success: true, message: 'Deployed successfully' }]);
+      expect(updated.body.deploymentResult.environmentResults).toEqual([
+        { environmentName: 'test', success: true, message: 'Deployed successfully' },
+      ]);
       const after = (await call(e, 'GET', `${base}alpha/`)).body.resultList[0];
       expect(after.description).toBe('changed');
       expect(after.id).toBe(object.id);
@@ -41,7 +54,9 @@ describe('emulator API, documented dialect', () => {
 
       const deleted = await call(e, 'DELETE', `${base}alpha/`);
       expect(deleted.status).toBe(200);
-      expect(deleted.body.deploymentResult.environmentResults).toEqual([{ environmentName: 'test', success: true, message: 'Deployed successfully' }]);
+      expect(deleted.body.deploymentResult.environmentResults).toEqual([
+        { environmentName: 'test', success: true, message: 'Deployed successfully' },
+      ]);
       expect((await call(e, 'GET', `${base}alpha/`)).status).toBe(404);
       expect((await call(e, 'GET', base)).body.resultList).toEqual([]);
       expect(e.stats().writes).toBeGreaterThanOrEqual(3);
@@ -80,12 +95,16 @@ describe('emulator API, documented dialect', () => {
     it('validates environments against the project and names the unknown one', async () => {
       const e = emulator();
       // Identity has production and test, not staging.
-      const reply = await call(e, 'POST', `/apiops/projects/Identity/${segment}/`, { body: body('alpha', {}, ['production', 'staging']) });
+      const reply = await call(e, 'POST', `/apiops/projects/Identity/${segment}/`, {
+        body: body('alpha', {}, ['production', 'staging']),
+      });
       expect(reply.status).toBe(400);
       expect(reply.body.error).toBe('validation_failed');
       expect(reply.body.error_description).toContain('Environment (name: staging)');
       expect(reply.body.error_description).toContain('Identity');
-      expect(reply.body.validation_errors).toEqual([{ field: `${listField}[1].environmentName`, message: expect.stringContaining('staging') }]);
+      expect(reply.body.validation_errors).toEqual([
+        { field: `${listField}[1].environmentName`, message: expect.stringContaining('staging') },
+      ]);
       expect(e.store.list('Identity', label)).toEqual([]);
     });
 
@@ -97,9 +116,17 @@ describe('emulator API, documented dialect', () => {
       ['delete', 'DELETE', 'alpha/'],
     ])('answers 400 for an unknown project on %s', async (_op, method, suffix) => {
       const e = emulator();
-      const reply = await call(e, method, `/apiops/projects/Nowhere/${segment}/${suffix}`, method === 'POST' || method === 'PUT' ? { body: body('alpha') } : {});
+      const reply = await call(
+        e,
+        method,
+        `/apiops/projects/Nowhere/${segment}/${suffix}`,
+        method === 'POST' || method === 'PUT' ? { body: body('alpha') } : {},
+      );
       expect(reply.status).toBe(400);
-      expect(reply.body).toEqual({ error: 'bad_request', error_description: 'Project not found for name: (Nowhere) or user has not privilege to access it!' });
+      expect(reply.body).toEqual({
+        error: 'bad_request',
+        error_description: 'Project not found for name: (Nowhere) or user has not privilege to access it!',
+      });
     });
 
     it('accepts paths without the trailing slash, URL-decodes names and keeps them case-sensitive', async () => {
@@ -110,7 +137,11 @@ describe('emulator API, documented dialect', () => {
       expect((await call(e, 'POST', base, { body: body('Alpha') })).status).toBe(200);
       expect((await call(e, 'GET', `${base}${encodeURIComponent(odd)}`)).body.resultList[0].name).toBe(odd);
       expect((await call(e, 'GET', `${base}ALPHA/`)).status).toBe(404);
-      expect((await call(e, 'GET', base.slice(0, -1))).body.resultList.map((o: { name: string }) => o.name)).toEqual([odd, 'alpha', 'Alpha']);
+      expect((await call(e, 'GET', base.slice(0, -1))).body.resultList.map((o: { name: string }) => o.name)).toEqual([
+        odd,
+        'alpha',
+        'Alpha',
+      ]);
       expect((await call(e, 'DELETE', `${base}${encodeURIComponent(odd)}`)).status).toBe(200);
     });
 
@@ -133,7 +164,10 @@ describe('emulator API, documented dialect', () => {
       e.configure({ maskSecrets: true });
       const listed = (await call(e, 'GET', base)).text;
       const got = (await call(e, 'GET', `${base}alpha/`)).text;
-      const secrets = segment === 'keys' ? [b64('public alpha production'), b64('private alpha production')] : [b64('keystore alpha production')];
+      const secrets =
+        segment === 'keys'
+          ? [b64('public alpha production'), b64('private alpha production')]
+          : [b64('keystore alpha production')];
       for (const text of [listed, got]) {
         expect(text).toContain('"******"');
         for (const s of secrets) expect(text).not.toContain(s);
@@ -175,14 +209,49 @@ describe('emulator API, documented dialect', () => {
       ['keys', 'no name', keyBody('x', { name: undefined }), /name is required/],
       ['keys', 'an empty name', keyBody('x', { name: '  ' }), /name is required/],
       ['keys', 'no keyType', keyBody('x', { keyType: undefined }), /keyType/],
-      ['keys', 'no environment list', keyBody('x', { cryptoKeyInfoEnvironmentList: undefined }), /cryptoKeyInfoEnvironmentList/],
-      ['keys', 'a PEM private key', keyBody('x', { cryptoKeyInfoEnvironmentList: env({ privateKey: '-----BEGIN PRIVATE KEY-----' }) }), /privateKey must be base64/],
-      ['keys', 'an entry without key material', keyBody('x', { cryptoKeyInfoEnvironmentList: env({}) }), /publicKey or a privateKey/],
+      [
+        'keys',
+        'no environment list',
+        keyBody('x', { cryptoKeyInfoEnvironmentList: undefined }),
+        /cryptoKeyInfoEnvironmentList/,
+      ],
+      [
+        'keys',
+        'a PEM private key',
+        keyBody('x', { cryptoKeyInfoEnvironmentList: env({ privateKey: '-----BEGIN PRIVATE KEY-----' }) }),
+        /privateKey must be base64/,
+      ],
+      [
+        'keys',
+        'an entry without key material',
+        keyBody('x', { cryptoKeyInfoEnvironmentList: env({}) }),
+        /publicKey or a privateKey/,
+      ],
       ['keys', 'an environment twice', keyBody('x', {}, ['test', 'test']), /listed twice/],
-      ['keys', 'an entry without environmentName', keyBody('x', { cryptoKeyInfoEnvironmentList: [{ publicKey: 'QUJD' }] }), /environmentName is required/],
-      ['keystores', 'type PEM', keystoreBody('x', { keyStoreEnvironmentList: env({ type: 'PEM', file: 'QUJD' }) }), /type must be JKS or PKCS12/],
-      ['keystores', 'no file', keystoreBody('x', { keyStoreEnvironmentList: env({ type: 'JKS' }) }), /file is required/],
-      ['keystores', 'a file that is not base64', keystoreBody('x', { keyStoreEnvironmentList: env({ type: 'JKS', file: 'not base64!' }) }), /file must be base64/],
+      [
+        'keys',
+        'an entry without environmentName',
+        keyBody('x', { cryptoKeyInfoEnvironmentList: [{ publicKey: 'QUJD' }] }),
+        /environmentName is required/,
+      ],
+      [
+        'keystores',
+        'type PEM',
+        keystoreBody('x', { keyStoreEnvironmentList: env({ type: 'PEM', file: 'QUJD' }) }),
+        /type must be JKS or PKCS12/,
+      ],
+      [
+        'keystores',
+        'no file',
+        keystoreBody('x', { keyStoreEnvironmentList: env({ type: 'JKS' }) }),
+        /file is required/,
+      ],
+      [
+        'keystores',
+        'a file that is not base64',
+        keystoreBody('x', { keyStoreEnvironmentList: env({ type: 'JKS', file: 'not base64!' }) }),
+        /file must be base64/,
+      ],
     ])('%s: refuses %s with 400 and stores nothing', async (segment, _what, sent, message) => {
       const e = emulator();
       const reply = await call(e, 'POST', `/apiops/projects/Payments/${segment}/`, { body: sent });
@@ -193,7 +262,10 @@ describe('emulator API, documented dialect', () => {
 
     it('accepts a key with only a private key (SECRET_KEY) and a JKS keystore', async () => {
       const e = emulator();
-      const secretKey = keyBody('hmac', { keyType: 'SECRET_KEY', cryptoKeyInfoEnvironmentList: env({ privateKey: b64('0123456789abcdef') }) });
+      const secretKey = keyBody('hmac', {
+        keyType: 'SECRET_KEY',
+        cryptoKeyInfoEnvironmentList: env({ privateKey: b64('0123456789abcdef') }),
+      });
       expect((await call(e, 'POST', '/apiops/projects/Payments/keys/', { body: secretKey })).status).toBe(200);
       const jks = keystoreBody('jks', { keyStoreEnvironmentList: env({ type: 'JKS', file: b64('jks bytes') }) });
       expect((await call(e, 'POST', '/apiops/projects/Payments/keystores/', { body: jks })).status).toBe(200);
@@ -206,16 +278,26 @@ describe('emulator API, documented dialect', () => {
       expect(reply.status).toBe(200);
       expect(reply.body).toMatchObject({ status: 'SUCCESS', resultCount: 2 });
       expect(reply.body.resultList.map((p: { name: string }) => p.name)).toEqual(['Payments', 'Identity']);
-      expect(reply.body.resultList[0]).toEqual({ id: expect.any(String), name: 'Payments', description: expect.any(String) });
+      expect(reply.body.resultList[0]).toEqual({
+        id: expect.any(String),
+        name: 'Payments',
+        description: expect.any(String),
+      });
     });
 
-    it.each(['/apiops/environments/Identity', '/apiops/environments/Identity/'])('lists the environments of a project at %s', async (path) => {
-      const reply = await call(emulator(), 'GET', path);
-      expect(reply.status).toBe(200);
-      expect(reply.body).toMatchObject({ success: true, resultCount: 2 });
-      expect(reply.body.resultList.map((x: { name: string }) => x.name)).toEqual(['production', 'test']);
-      for (const x of reply.body.resultList) expect(Object.keys(x)).toEqual(expect.arrayContaining(['name', 'description', 'type', 'status', 'accessUrl']));
-    });
+    it.each(['/apiops/environments/Identity', '/apiops/environments/Identity/'])(
+      'lists the environments of a project at %s',
+      async (path) => {
+        const reply = await call(emulator(), 'GET', path);
+        expect(reply.status).toBe(200);
+        expect(reply.body).toMatchObject({ success: true, resultCount: 2 });
+        expect(reply.body.resultList.map((x: { name: string }) => x.name)).toEqual(['production', 'test']);
+        for (const x of reply.body.resultList)
+          expect(Object.keys(x)).toEqual(
+            expect.arrayContaining(['name', 'description', 'type', 'status', 'accessUrl']),
+          );
+      },
+    );
 
     it('lists all environments at /apiops/environments/', async () => {
       const reply = await call(emulator(), 'GET', '/apiops/environments/');
@@ -225,17 +307,28 @@ describe('emulator API, documented dialect', () => {
     it('answers 400 for the environments of an unknown project, URL-decoding its name', async () => {
       const reply = await call(emulator(), 'GET', `/apiops/environments/${encodeURIComponent('No Such')}`);
       expect(reply.status).toBe(400);
-      expect(reply.body.error_description).toBe('Project not found for name: (No Such) or user has not privilege to access it!');
+      expect(reply.body.error_description).toBe(
+        'Project not found for name: (No Such) or user has not privilege to access it!',
+      );
     });
 
     it('serves configured projects', async () => {
       const e = emulator();
       e.configure({ projects: [{ name: 'My Project', environments: ['dev'] }] });
       try {
-        expect((await call(e, 'GET', '/apiops/environments/My%20Project')).body.resultList.map((x: { name: string }) => x.name)).toEqual(['dev']);
+        expect(
+          (await call(e, 'GET', '/apiops/environments/My%20Project')).body.resultList.map(
+            (x: { name: string }) => x.name,
+          ),
+        ).toEqual(['dev']);
         expect((await call(e, 'GET', '/apiops/projects/Payments/keys/')).status).toBe(400);
       } finally {
-        e.configure({ projects: [{ name: 'Payments', environments: ['production', 'staging', 'test'] }, { name: 'Identity', environments: ['production', 'test'] }] });
+        e.configure({
+          projects: [
+            { name: 'Payments', environments: ['production', 'staging', 'test'] },
+            { name: 'Identity', environments: ['production', 'test'] },
+          ],
+        });
       }
     });
   });

@@ -4,7 +4,12 @@ import { useEmulator } from '../support/emulator.js';
 import { call, eventually, requestToken } from './http.js';
 
 describe('emulator authentication', () => {
-  const emulator = useEmulator({ users: [{ username: 'admin', password: 'admin' }, { username: 'ci bot', password: 's3cr:et&=' }] });
+  const emulator = useEmulator({
+    users: [
+      { username: 'admin', password: 'admin' },
+      { username: 'ci bot', password: 's3cr:et&=' },
+    ],
+  });
 
   it.each([
     ['no Authorization header', null],
@@ -18,7 +23,10 @@ describe('emulator authentication', () => {
   });
 
   it('answers 401 to another scheme than Bearer', async () => {
-    const reply = await call(emulator(), 'GET', '/apiops/projects/Payments/keys/', { token: null, headers: { authorization: 'Basic YWRtaW46YWRtaW4=' } });
+    const reply = await call(emulator(), 'GET', '/apiops/projects/Payments/keys/', {
+      token: null,
+      headers: { authorization: 'Basic YWRtaW46YWRtaW4=' },
+    });
     expect(reply.status).toBe(401);
   });
 
@@ -34,7 +42,12 @@ describe('emulator authentication', () => {
       ['PUT', '/apiops/projects/Payments/keystores/x/'],
       ['DELETE', '/apiops/projects/Payments/keystores/x/'],
     ];
-    for (const [method, path] of paths) expect((await call(e, method, path, { token: null, body: method === 'POST' || method === 'PUT' ? {} : undefined })).status, `${method} ${path}`).toBe(401);
+    for (const [method, path] of paths)
+      expect(
+        (await call(e, method, path, { token: null, body: method === 'POST' || method === 'PUT' ? {} : undefined }))
+          .status,
+        `${method} ${path}`,
+      ).toBe(401);
     expect(e.store.size()).toBe(0);
   });
 
@@ -43,11 +56,17 @@ describe('emulator authentication', () => {
     const form = await requestToken(e, 'ci bot', 's3cr:et&=');
     expect(form.status).toBe(200);
     expect((await call(e, 'GET', '/apiops/projects/', { token: form.body.access_token })).status).toBe(200);
-    const json = await call(e, 'POST', '/apiops/auth/token/', { token: null, body: { grant_type: 'client_credentials', client_id: 'admin', client_secret: 'admin' } });
+    const json = await call(e, 'POST', '/apiops/auth/token/', {
+      token: null,
+      body: { grant_type: 'client_credentials', client_id: 'admin', client_secret: 'admin' },
+    });
     expect(json.status).toBe(200);
     const basic = await call(e, 'POST', '/apiops/auth/token', {
       token: null,
-      headers: { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: 'grant_type=client_credentials',
     });
     expect(basic.status).toBe(200);

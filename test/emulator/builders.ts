@@ -3,7 +3,11 @@
 export const b64 = (text: string): string => Buffer.from(text).toString('base64');
 
 /** A CryptoKeyInfo body for POST/PUT .../keys/. */
-export function keyBody(name = 'payments-signing', overrides: Record<string, unknown> = {}, environments: string[] = ['production']): Record<string, unknown> {
+export function keyBody(
+  name = 'payments-signing',
+  overrides: Record<string, unknown> = {},
+  environments: string[] = ['production'],
+): Record<string, unknown> {
   return {
     name,
     description: `${name} description`,
@@ -18,11 +22,19 @@ export function keyBody(name = 'payments-signing', overrides: Record<string, unk
 }
 
 /** A keystore body for POST/PUT .../keystores/. */
-export function keystoreBody(name = 'partner-mtls', overrides: Record<string, unknown> = {}, environments: string[] = ['production']): Record<string, unknown> {
+export function keystoreBody(
+  name = 'partner-mtls',
+  overrides: Record<string, unknown> = {},
+  environments: string[] = ['production'],
+): Record<string, unknown> {
   return {
     name,
     description: `${name} description`,
-    keyStoreEnvironmentList: environments.map((environmentName) => ({ environmentName, type: 'PKCS12', file: b64(`keystore ${name} ${environmentName}`) })),
+    keyStoreEnvironmentList: environments.map((environmentName) => ({
+      environmentName,
+      type: 'PKCS12',
+      file: b64(`keystore ${name} ${environmentName}`),
+    })),
     ...overrides,
   };
 }
@@ -58,7 +70,10 @@ export function currentKeyBody(
 }
 
 /** A current-generation SECRET_KEY body: base64 key bytes and the required algorithm. */
-export function currentSecretKeyBody(name = 'payments-hmac', environments: string[] = ['production']): Record<string, unknown> {
+export function currentSecretKeyBody(
+  name = 'payments-hmac',
+  environments: string[] = ['production'],
+): Record<string, unknown> {
   return {
     name,
     description: `${name} description`,

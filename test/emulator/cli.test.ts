@@ -45,32 +45,57 @@ async function runEmulatorProcess(
 }
 
 describe('apinizer-gitops emulator (CLI)', () => {
-  it.each(['SIGTERM', 'SIGINT'] as const)('prints its URL and a token hint, answers, and exits 0 on %s', async (signal) => {
-    const run = await runEmulatorProcess(['--port', '0'], signal, async (url, output) => {
-      expect(output()).toContain(`APINIZER_URL=${url} APINIZER_TOKEN=dev-token`);
-      const res = await fetch(`${url}/apiops/projects/`, { headers: { authorization: 'Bearer dev-token' } });
-      expect(res.status).toBe(200);
-      const body = (await res.json()) as { resultList: { name: string }[] };
-      expect(body.resultList.map((p) => p.name)).toEqual(['Payments', 'Identity']);
-    });
-    expect(run.code).toBe(0);
-    expect(run.signal).toBeNull();
-    expect(run.stderr).toContain(`Emulator stopped (${signal})`);
-  });
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'prints its URL and a token hint, answers, and exits 0 on %s',
+    async (signal) => {
+      const run = await runEmulatorProcess(['--port', '0'], signal, async (url, output) => {
+        expect(output()).toContain(`APINIZER_URL=${url} APINIZER_TOKEN=dev-token`);
+        const res = await fetch(`${url}/apiops/projects/`, { headers: { authorization: 'Bearer dev-token' } });
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as { resultList: { name: string }[] };
+        expect(body.resultList.map((p) => p.name)).toEqual(['Payments', 'Identity']);
+      });
+      expect(run.code).toBe(0);
+      expect(run.signal).toBeNull();
+      expect(run.stderr).toContain(`Emulator stopped (${signal})`);
+    },
+  );
 
   it('takes projects, token, users, dialect and faults from flags', async () => {
     const run = await runEmulatorProcess(
-      ['--project', 'Shop:dev,prod', '--token', 'tok', '--user', 'ci:pa:ss', '--dialect', 'status', '--fail-deployment', 'prod', '--hide-from-list', 'secret-one'],
+      [
+        '--project',
+        'Shop:dev,prod',
+        '--token',
+        'tok',
+        '--user',
+        'ci:pa:ss',
+        '--dialect',
+        'status',
+        '--fail-deployment',
+        'prod',
+        '--hide-from-list',
+        'secret-one',
+      ],
       'SIGTERM',
       async (url) => {
         const auth = { authorization: 'Bearer tok', 'content-type': 'application/json' };
-        const envs = (await (await fetch(`${url}/apiops/environments/Shop`, { headers: auth })).json()) as { status: string; resultList: { name: string }[] };
+        const envs = (await (await fetch(`${url}/apiops/environments/Shop`, { headers: auth })).json()) as {
+          status: string;
+          resultList: { name: string }[];
+        };
         expect(envs.status).toBe('SUCCESS');
         expect(envs.resultList.map((e) => e.name)).toEqual(['dev', 'prod']);
-        const created = await fetch(`${url}/apiops/projects/Shop/keys/`, { method: 'POST', headers: auth, body: JSON.stringify(keyBody('secret-one', {}, ['prod'])) });
+        const created = await fetch(`${url}/apiops/projects/Shop/keys/`, {
+          method: 'POST',
+          headers: auth,
+          body: JSON.stringify(keyBody('secret-one', {}, ['prod'])),
+        });
         const body = (await created.json()) as { deploymentResult: { success: boolean } };
         expect(body.deploymentResult.success).toBe(false);
-        const list = (await (await fetch(`${url}/apiops/projects/Shop/keys/`, { headers: auth })).json()) as { resultCount: number };
+        const list = (await (await fetch(`${url}/apiops/projects/Shop/keys/`, { headers: auth })).json()) as {
+          resultCount: number;
+        };
         expect(list.resultCount).toBe(0);
         const token = await fetch(`${url}/apiops/auth/token`, {
           method: 'POST',
@@ -82,8 +107,13 @@ describe('apinizer-gitops emulator (CLI)', () => {
     );
     expect(run.code).toBe(0);
     // The key material it stored never appears in its output, raw or decoded.
-    const sent = keyBody('secret-one', {}, ['prod']) as { cryptoKeyInfoEnvironmentList: { publicKey: string; privateKey: string }[] };
-    for (const value of [sent.cryptoKeyInfoEnvironmentList[0]!.privateKey, sent.cryptoKeyInfoEnvironmentList[0]!.publicKey]) {
+    const sent = keyBody('secret-one', {}, ['prod']) as {
+      cryptoKeyInfoEnvironmentList: { publicKey: string; privateKey: string }[];
+    };
+    for (const value of [
+      sent.cryptoKeyInfoEnvironmentList[0]!.privateKey,
+      sent.cryptoKeyInfoEnvironmentList[0]!.publicKey,
+    ]) {
       for (const needle of [value, Buffer.from(value, 'base64').toString('utf8')]) {
         expect(run.stdout).not.toContain(needle);
         expect(run.stderr).not.toContain(needle);
@@ -99,7 +129,9 @@ describe('apinizer-gitops emulator (CLI)', () => {
       expect((await fetch(`${url}/apiops/projects/Payments/environments/`, { headers: auth })).status).toBe(200);
       expect((await fetch(`${url}/apiops/environments/Payments`, { headers: auth })).status).toBe(404);
       const body = JSON.stringify(currentKeystoreBody('ks'));
-      expect((await fetch(`${url}/apiops/projects/Payments/keystores/`, { method: 'POST', headers: auth, body })).status).toBe(200);
+      expect(
+        (await fetch(`${url}/apiops/projects/Payments/keystores/`, { method: 'POST', headers: auth, body })).status,
+      ).toBe(200);
       const list = (await (await fetch(`${url}/apiops/projects/Payments/keystores/`, { headers: auth })).json()) as {
         resultList: { keyStoreEnvironmentList: Record<string, unknown>[] }[];
       };
@@ -117,24 +149,61 @@ describe('apinizer-gitops emulator (CLI)', () => {
     const dir = tempTree({ 'emu.yaml': 'projects:\n  Lab: [qa]\ntoken: from-config\n' });
     const args = ['--config', 'emu.yaml', '--data', 'state.json'];
     const auth = { authorization: 'Bearer from-config', 'content-type': 'application/json' };
-    const first = await runEmulatorProcess(args, 'SIGINT', async (url) => {
-      const res = await fetch(`${url}/apiops/projects/Lab/keys/`, { method: 'POST', headers: auth, body: JSON.stringify(keyBody('kept', {}, ['qa'])) });
-      expect(res.status).toBe(200);
-    }, dir);
+    const first = await runEmulatorProcess(
+      args,
+      'SIGINT',
+      async (url) => {
+        const res = await fetch(`${url}/apiops/projects/Lab/keys/`, {
+          method: 'POST',
+          headers: auth,
+          body: JSON.stringify(keyBody('kept', {}, ['qa'])),
+        });
+        expect(res.status).toBe(200);
+      },
+      dir,
+    );
     expect(first.code).toBe(0);
     expect(existsSync(join(dir, 'state.json'))).toBe(true);
     expect(readdirSync(dir).sort()).toEqual(['emu.yaml', 'state.json']);
-    const second = await runEmulatorProcess(args, 'SIGTERM', async (url) => {
-      const list = (await (await fetch(`${url}/apiops/projects/Lab/keys/`, { headers: auth })).json()) as { resultList: { name: string }[] };
-      expect(list.resultList.map((k) => k.name)).toEqual(['kept']);
-    }, dir);
+    const second = await runEmulatorProcess(
+      args,
+      'SIGTERM',
+      async (url) => {
+        const list = (await (await fetch(`${url}/apiops/projects/Lab/keys/`, { headers: auth })).json()) as {
+          resultList: { name: string }[];
+        };
+        expect(list.resultList.map((k) => k.name)).toEqual(['kept']);
+      },
+      dir,
+    );
     expect(second.code).toBe(0);
   });
 
   it('lists every flag in --help', async () => {
     const run = await runCliHere(['emulator', '--help']);
     expect(run.code).toBe(0);
-    for (const flag of ['--port', '--host', '--token', '--user', '--project', '--config', '--data', '--latency', '--fail-rate', '--fail-kinds', '--seed', '--retry-after', '--mask-secrets', '--dialect', '--fail-deployment', '--hide-from-list', '--token-ttl', '--generation', '--refuse-export', '--keystore-env-ids']) {
+    for (const flag of [
+      '--port',
+      '--host',
+      '--token',
+      '--user',
+      '--project',
+      '--config',
+      '--data',
+      '--latency',
+      '--fail-rate',
+      '--fail-kinds',
+      '--seed',
+      '--retry-after',
+      '--mask-secrets',
+      '--dialect',
+      '--fail-deployment',
+      '--hide-from-list',
+      '--token-ttl',
+      '--generation',
+      '--refuse-export',
+      '--keystore-env-ids',
+    ]) {
       expect(run.stdout).toContain(flag);
     }
   });

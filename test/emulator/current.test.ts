@@ -40,39 +40,47 @@ function requestErrorStatus(dialect: string, documented: number): number {
 describe('which generation the emulator speaks: the environments paths', () => {
   const emulator = useEmulator();
 
-  it.each(DIALECTS)('legacy (%s): /apiops/environments/{p} answers, /apiops/projects/{p}/environments/ is 404', async (dialect) => {
-    const e = emulator();
-    e.configure({ generation: 'legacy', dialect });
-    expect((await call(e, 'GET', '/apiops/environments/Payments')).status).toBe(200);
-    const probe = await call(e, 'GET', '/apiops/projects/Payments/environments/');
-    expect(probe.status).toBe(404);
-    // The export-file route does not exist on a legacy server either.
-    expect((await call(e, 'GET', `${KEYS}any/export-file/?environmentName=production`)).status).toBe(404);
-  });
+  it.each(DIALECTS)(
+    'legacy (%s): /apiops/environments/{p} answers, /apiops/projects/{p}/environments/ is 404',
+    async (dialect) => {
+      const e = emulator();
+      e.configure({ generation: 'legacy', dialect });
+      expect((await call(e, 'GET', '/apiops/environments/Payments')).status).toBe(200);
+      const probe = await call(e, 'GET', '/apiops/projects/Payments/environments/');
+      expect(probe.status).toBe(404);
+      // The export-file route does not exist on a legacy server either.
+      expect((await call(e, 'GET', `${KEYS}any/export-file/?environmentName=production`)).status).toBe(404);
+    },
+  );
 
-  it.each(DIALECTS)('current (%s): /apiops/projects/{p}/environments/ answers, the legacy path is 404', async (dialect) => {
-    const e = emulator();
-    e.configure({ generation: 'current', dialect });
-    const reply = await call(e, 'GET', '/apiops/projects/Payments/environments/');
-    expect(reply.status).toBe(200);
-    expect(reply.body.resultCount).toBe(3);
-    expect(reply.body.resultList.map((x: { name: string }) => x.name)).toEqual(['production', 'staging', 'test']);
-    expect(reply.body.resultList[1]).toEqual({
-      id: expect.stringMatching(/^[0-9a-f]{24}$/),
-      name: 'staging',
-      description: expect.any(String),
-      type: 'SANDBOX',
-      accessUrl: expect.any(String),
-      status: 'PUBLISHED',
-      deployed: null,
-      redeployRequired: null,
-    });
-    expect(dialect === 'status' ? reply.body.status : reply.body.success).toBe(dialect === 'status' ? 'SUCCESS' : true);
-    expect((await call(e, 'GET', '/apiops/environments/Payments')).status).toBe(404);
-    const unknown = await call(e, 'GET', '/apiops/projects/Nowhere/environments/');
-    expect(unknown.status).toBe(400);
-    expect(message(unknown)).toBe('Project (Nowhere) is not found or user does not have privilege to access it!');
-  });
+  it.each(DIALECTS)(
+    'current (%s): /apiops/projects/{p}/environments/ answers, the legacy path is 404',
+    async (dialect) => {
+      const e = emulator();
+      e.configure({ generation: 'current', dialect });
+      const reply = await call(e, 'GET', '/apiops/projects/Payments/environments/');
+      expect(reply.status).toBe(200);
+      expect(reply.body.resultCount).toBe(3);
+      expect(reply.body.resultList.map((x: { name: string }) => x.name)).toEqual(['production', 'staging', 'test']);
+      expect(reply.body.resultList[1]).toEqual({
+        id: expect.stringMatching(/^[0-9a-f]{24}$/),
+        name: 'staging',
+        description: expect.any(String),
+        type: 'SANDBOX',
+        accessUrl: expect.any(String),
+        status: 'PUBLISHED',
+        deployed: null,
+        redeployRequired: null,
+      });
+      expect(dialect === 'status' ? reply.body.status : reply.body.success).toBe(
+        dialect === 'status' ? 'SUCCESS' : true,
+      );
+      expect((await call(e, 'GET', '/apiops/environments/Payments')).status).toBe(404);
+      const unknown = await call(e, 'GET', '/apiops/projects/Nowhere/environments/');
+      expect(unknown.status).toBe(400);
+      expect(message(unknown)).toBe('Project (Nowhere) is not found or user does not have privilege to access it!');
+    },
+  );
 });
 
 describe.each(DIALECTS)('current generation, %s dialect', (dialect) => {
@@ -80,7 +88,13 @@ describe.each(DIALECTS)('current generation, %s dialect', (dialect) => {
   beforeEach(() => {
     const e = emulator();
     e.store.clear();
-    e.configure({ generation: 'current', dialect, refuseExport: false, keystoreListEnvironmentIds: false, maskSecrets: false });
+    e.configure({
+      generation: 'current',
+      dialect,
+      refuseExport: false,
+      keystoreListEnvironmentIds: false,
+      maskSecrets: false,
+    });
     e.resetStats();
   });
 
@@ -88,17 +102,19 @@ describe.each(DIALECTS)('current generation, %s dialect', (dialect) => {
     const base = `/apiops/projects/Payments/${segment}/`;
     const secretsOf = (name: string, env: string): string[] =>
       segment === 'keys'
-        ? [b64(pem('PRIVATE KEY', `private ${name} ${env}`)), pem('PRIVATE KEY', `private ${name} ${env}`).split('\n')[1]!]
+        ? [
+            b64(pem('PRIVATE KEY', `private ${name} ${env}`)),
+            pem('PRIVATE KEY', `private ${name} ${env}`).split('\n')[1]!,
+          ]
         : [b64(`keystore ${name} ${env}`), `password ${name} ${env}`];
 
     it('creates, reads without material, lists, updates and deletes (undeploy answer)', async () => {
       const e = emulator();
       const created = await call(e, 'POST', base, { body: body('alpha', {}, ['production', 'test']) });
       expect(succeeded(created)).toBe(true);
-      expect(created.body.deploymentResult.environmentResults.map((r: { environmentName: string }) => r.environmentName)).toEqual([
-        'production',
-        'test',
-      ]);
+      expect(
+        created.body.deploymentResult.environmentResults.map((r: { environmentName: string }) => r.environmentName),
+      ).toEqual(['production', 'test']);
 
       const got = await call(e, 'GET', `${base}alpha/`);
       expect(got.status).toBe(200);
@@ -132,7 +148,8 @@ describe.each(DIALECTS)('current generation, %s dialect', (dialect) => {
       const listed = await call(e, 'GET', base);
       expect(listed.body.resultList).toEqual([object]);
       for (const text of [got.text, listed.text]) {
-        for (const env of ['production', 'test']) for (const secret of secretsOf('alpha', env)) expect(text).not.toContain(secret);
+        for (const env of ['production', 'test'])
+          for (const secret of secretsOf('alpha', env)) expect(text).not.toContain(secret);
         expect(text).not.toMatch(/"(content|file|password|privateKey|publicKey)"/);
       }
 
@@ -163,7 +180,9 @@ describe.each(DIALECTS)('current generation, %s dialect', (dialect) => {
       await call(e, 'POST', base, { body: body('alpha') });
       const again = await call(e, 'POST', base, { body: body('alpha') });
       expect(again.status).toBe(400);
-      expect(message(again)).toBe(`${label} (name: alpha) is already exist! Try update operation if want to change its value.`);
+      expect(message(again)).toBe(
+        `${label} (name: alpha) is already exist! Try update operation if want to change its value.`,
+      );
     });
 
     it('applies a partial PUT: omitted fields keep their values, a given list replaces the list', async () => {
@@ -228,12 +247,17 @@ describe.each(DIALECTS)('current generation, %s dialect', (dialect) => {
       const overHttp = (await call(e, 'GET', '/__emulator/requests')).body;
       expect(overHttp.requests).toEqual(e.requests());
       // Never a body or a header: only these fields.
-      for (const entry of overHttp.requests) expect(Object.keys(entry).sort()).toEqual(['method', 'path', 'query', 'route', 'status']);
+      for (const entry of overHttp.requests)
+        expect(Object.keys(entry).sort()).toEqual(['method', 'path', 'query', 'route', 'status']);
     });
 
     it.each([
       ['PUT', 'alpha/?jwkUpdateAction=update', 'Invalid jwkUpdateAction (update)! Supported values: NULLIFY, UPDATE'],
-      ['PUT', 'alpha/?jwkUpdateAction=UPDATE&updateScope=ALL', 'Invalid updateScope (ALL)! Supported values: SAME_PROJECT, ALL_PROJECTS'],
+      [
+        'PUT',
+        'alpha/?jwkUpdateAction=UPDATE&updateScope=ALL',
+        'Invalid updateScope (ALL)! Supported values: SAME_PROJECT, ALL_PROJECTS',
+      ],
       ['DELETE', 'alpha/?jwkDeleteAction=KEEP', 'Invalid jwkDeleteAction (KEEP)! Supported values: NULLIFY, DELETE'],
     ])('refuses %s with a bad JWK parameter (%s) and changes nothing', async (method, suffix, text) => {
       const e = emulator();
@@ -252,10 +276,14 @@ describe.each(DIALECTS)('current generation, %s dialect', (dialect) => {
       const one = await call(e, 'GET', `${base}alpha/export-file/?environmentName=test`);
       expect(one.status).toBe(200);
       const ext = segment === 'keys' ? '.pem' : '.p12';
-      expect(one.headers.get('content-type')).toBe(segment === 'keys' ? 'application/x-pem-file' : 'application/octet-stream');
+      expect(one.headers.get('content-type')).toBe(
+        segment === 'keys' ? 'application/x-pem-file' : 'application/octet-stream',
+      );
       expect(one.headers.get('content-disposition')).toContain(`filename="alpha-test${ext}"`);
       const expected = (env: string): Buffer =>
-        segment === 'keys' ? Buffer.from(pem('PRIVATE KEY', `private alpha ${env}`)) : Buffer.from(`keystore alpha ${env}`);
+        segment === 'keys'
+          ? Buffer.from(pem('PRIVATE KEY', `private alpha ${env}`))
+          : Buffer.from(`keystore alpha ${env}`);
       expect(one.bytes.equals(expected('test'))).toBe(true);
 
       const all = await call(e, 'GET', `${base}alpha/export-file/`);
@@ -268,7 +296,9 @@ describe.each(DIALECTS)('current generation, %s dialect', (dialect) => {
 
       expect(e.stats()).toMatchObject({ exports: 2, exportsServed: 2, exportsRefused: 0 });
       expect(e.stats().byRoute[`GET /apiops/projects/{project}/${segment}/{name}/export-file/`]).toBe(2);
-      expect(e.stats().byQuery[`GET /apiops/projects/{project}/${segment}/{name}/export-file/?environmentName=test`]).toBe(1);
+      expect(
+        e.stats().byQuery[`GET /apiops/projects/{project}/${segment}/{name}/export-file/?environmentName=test`],
+      ).toBe(1);
     });
 
     it('answers the documented export errors', async () => {
@@ -280,7 +310,12 @@ describe.each(DIALECTS)('current generation, %s dialect', (dialect) => {
       const noEnv = await call(e, 'GET', `${base}alpha/export-file/?environmentName=prod`);
       expect(noEnv.status).toBe(400);
       expect(message(noEnv)).toBe('(alpha) has no material for environment (prod)! Available: test, staging');
-      e.store.put('Payments', label, { name: 'empty', description: '', ...(segment === 'keys' ? { keyType: 'PUBLIC_KEY' } : {}), [listField]: [] });
+      e.store.put('Payments', label, {
+        name: 'empty',
+        description: '',
+        ...(segment === 'keys' ? { keyType: 'PUBLIC_KEY' } : {}),
+        [listField]: [],
+      });
       const empty = await call(e, 'GET', `${base}empty/export-file/`);
       expect(empty.status).toBe(400);
       expect(message(empty)).toBe('(empty) carries no environment material to export!');
@@ -314,19 +349,29 @@ describe.each(DIALECTS)('current generation, %s dialect', (dialect) => {
       expect(message(nulled)).toBe('algorithm is required for SECRET_KEY! Supported values: AES, DES, DESede, RSA');
     });
 
-    it.each(['aes', 'desede', 'HMAC', 'DESEDE'])('refuses algorithm %s (values are case-sensitive)', async (algorithm) => {
-      const reply = await call(emulator(), 'POST', KEYS, { body: { ...currentSecretKeyBody('hmac'), algorithm } });
-      expect(reply.status).toBe(400);
-      expect(message(reply)).toContain('Supported values: AES, DES, DESede, RSA');
-    });
+    it.each(['aes', 'desede', 'HMAC', 'DESEDE'])(
+      'refuses algorithm %s (values are case-sensitive)',
+      async (algorithm) => {
+        const reply = await call(emulator(), 'POST', KEYS, { body: { ...currentSecretKeyBody('hmac'), algorithm } });
+        expect(reply.status).toBe(400);
+        expect(message(reply)).toContain('Supported values: AES, DES, DESede, RSA');
+      },
+    );
 
-    it.each(['AES', 'DES', 'DESede', 'RSA'])('accepts a SECRET_KEY with algorithm %s and reads it back', async (algorithm) => {
-      const e = emulator();
-      expect(succeeded(await call(e, 'POST', KEYS, { body: { ...currentSecretKeyBody('hmac'), algorithm } }))).toBe(true);
-      const read = (await call(e, 'GET', `${KEYS}hmac/`)).body.resultList[0];
-      expect(read).toMatchObject({ keyType: 'SECRET_KEY', algorithm });
-      expect(read.cryptoKeyInfoEnvironmentList).toEqual([{ environmentName: 'production', alias: null, source: null }]);
-    });
+    it.each(['AES', 'DES', 'DESede', 'RSA'])(
+      'accepts a SECRET_KEY with algorithm %s and reads it back',
+      async (algorithm) => {
+        const e = emulator();
+        expect(succeeded(await call(e, 'POST', KEYS, { body: { ...currentSecretKeyBody('hmac'), algorithm } }))).toBe(
+          true,
+        );
+        const read = (await call(e, 'GET', `${KEYS}hmac/`)).body.resultList[0];
+        expect(read).toMatchObject({ keyType: 'SECRET_KEY', algorithm });
+        expect(read.cryptoKeyInfoEnvironmentList).toEqual([
+          { environmentName: 'production', alias: null, source: null },
+        ]);
+      },
+    );
 
     it('refuses algorithm on a PRIVATE_KEY or PUBLIC_KEY, a legacy keyType, and legacy key material', async () => {
       const e = emulator();
@@ -348,7 +393,11 @@ describe.each(DIALECTS)('current generation, %s dialect', (dialect) => {
       const raw = pem('PUBLIC KEY', 'raw public');
       await call(e, 'POST', KEYS, { body: currentKeyBody('encoded') });
       await call(e, 'POST', KEYS, {
-        body: { name: 'raw', keyType: 'PUBLIC_KEY', cryptoKeyInfoEnvironmentList: [{ environmentName: 'test', content: raw }] },
+        body: {
+          name: 'raw',
+          keyType: 'PUBLIC_KEY',
+          cryptoKeyInfoEnvironmentList: [{ environmentName: 'test', content: raw }],
+        },
       });
       await call(e, 'POST', KEYS, { body: currentSecretKeyBody('hmac') });
       const exported = async (name: string, env: string): Promise<string> =>
@@ -362,10 +411,14 @@ describe.each(DIALECTS)('current generation, %s dialect', (dialect) => {
     it('refuses content that is neither base64 nor PEM, and base64 that is not of a PEM', async () => {
       const e = emulator();
       const entry = (content: string) => [{ environmentName: 'production', content }];
-      const neither = await call(e, 'POST', KEYS, { body: currentKeyBody('k', { cryptoKeyInfoEnvironmentList: entry('not base64 !') }) });
+      const neither = await call(e, 'POST', KEYS, {
+        body: currentKeyBody('k', { cryptoKeyInfoEnvironmentList: entry('not base64 !') }),
+      });
       expect(neither.status).toBe(400);
       expect(message(neither)).toContain('neither base64 nor PEM');
-      const notPem = await call(e, 'POST', KEYS, { body: currentKeyBody('k', { cryptoKeyInfoEnvironmentList: entry(b64('plain bytes')) }) });
+      const notPem = await call(e, 'POST', KEYS, {
+        body: currentKeyBody('k', { cryptoKeyInfoEnvironmentList: entry(b64('plain bytes')) }),
+      });
       expect(notPem.status).toBe(400);
       const secretPem = await call(e, 'POST', KEYS, {
         body: { ...currentSecretKeyBody('s'), cryptoKeyInfoEnvironmentList: entry(pem('PRIVATE KEY', 'x')) },
@@ -378,13 +431,27 @@ describe.each(DIALECTS)('current generation, %s dialect', (dialect) => {
     it('keeps the stored algorithm on a PUT without one, and clears it when the key stops being a SECRET_KEY', async () => {
       const e = emulator();
       await call(e, 'POST', KEYS, { body: { ...currentSecretKeyBody('hmac'), algorithm: 'DESede' } });
-      await call(e, 'PUT', `${KEYS}hmac/`, { body: { description: 'rotated', cryptoKeyInfoEnvironmentList: currentSecretKeyBody('hmac').cryptoKeyInfoEnvironmentList } });
-      expect((await call(e, 'GET', `${KEYS}hmac/`)).body.resultList[0]).toMatchObject({ algorithm: 'DESede', description: 'rotated' });
+      await call(e, 'PUT', `${KEYS}hmac/`, {
+        body: {
+          description: 'rotated',
+          cryptoKeyInfoEnvironmentList: currentSecretKeyBody('hmac').cryptoKeyInfoEnvironmentList,
+        },
+      });
+      expect((await call(e, 'GET', `${KEYS}hmac/`)).body.resultList[0]).toMatchObject({
+        algorithm: 'DESede',
+        description: 'rotated',
+      });
       const toPrivate = await call(e, 'PUT', `${KEYS}hmac/`, {
-        body: { keyType: 'PRIVATE_KEY', cryptoKeyInfoEnvironmentList: currentKeyBody('hmac').cryptoKeyInfoEnvironmentList },
+        body: {
+          keyType: 'PRIVATE_KEY',
+          cryptoKeyInfoEnvironmentList: currentKeyBody('hmac').cryptoKeyInfoEnvironmentList,
+        },
       });
       expect(succeeded(toPrivate)).toBe(true);
-      expect((await call(e, 'GET', `${KEYS}hmac/`)).body.resultList[0]).toMatchObject({ keyType: 'PRIVATE_KEY', algorithm: null });
+      expect((await call(e, 'GET', `${KEYS}hmac/`)).body.resultList[0]).toMatchObject({
+        keyType: 'PRIVATE_KEY',
+        algorithm: null,
+      });
       const toSecret = await call(e, 'PUT', `${KEYS}hmac/`, { body: { keyType: 'SECRET_KEY' } });
       expect(message(toSecret)).toBe('algorithm is required for SECRET_KEY! Supported values: AES, DES, DESede, RSA');
     });
@@ -420,7 +487,10 @@ describe.each(DIALECTS)('current generation, %s dialect', (dialect) => {
       const e = emulator();
       const bytes = Buffer.from([0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2, 0xff, 0x80]);
       const body = currentKeystoreBody('jks');
-      Object.assign((body.keyStoreEnvironmentList as Record<string, unknown>[])[0]!, { keyStoreType: 'JKS', file: bytes.toString('base64') });
+      Object.assign((body.keyStoreEnvironmentList as Record<string, unknown>[])[0]!, {
+        keyStoreType: 'JKS',
+        file: bytes.toString('base64'),
+      });
       await call(e, 'POST', KEYSTORES, { body });
       const reply = await call(e, 'GET', `${KEYSTORES}jks/export-file/?environmentName=production`);
       expect(reply.headers.get('content-disposition')).toContain('filename="jks-production.jks"');
@@ -444,7 +514,9 @@ describe.each(DIALECTS)('current generation, %s dialect', (dialect) => {
         expect(listed.text).not.toContain(b64(`keystore ks ${env}`));
         expect(listed.text).not.toContain(`password ks ${env}`);
       }
-      const envIds = (await call(e, 'GET', '/apiops/projects/Payments/environments/')).body.resultList.map((x: { id: string }) => x.id);
+      const envIds = (await call(e, 'GET', '/apiops/projects/Payments/environments/')).body.resultList.map(
+        (x: { id: string }) => x.id,
+      );
       expect(entries.map((x: { environmentId: string }) => x.environmentId)).toEqual([envIds[0], envIds[2]]);
       const single = (await call(e, 'GET', `${KEYSTORES}ks/`)).body.resultList[0];
       expect(single.keyStoreEnvironmentList).toEqual([
@@ -453,7 +525,9 @@ describe.each(DIALECTS)('current generation, %s dialect', (dialect) => {
       ]);
       // Keys are not affected by the switch.
       await call(e, 'POST', KEYS, { body: currentKeyBody('k') });
-      expect((await call(e, 'GET', KEYS)).body.resultList[0].cryptoKeyInfoEnvironmentList[0].environmentName).toBe('production');
+      expect((await call(e, 'GET', KEYS)).body.resultList[0].cryptoKeyInfoEnvironmentList[0].environmentName).toBe(
+        'production',
+      );
     });
   });
 });
@@ -467,7 +541,9 @@ describe('current generation, persistence and the legacy generation unchanged', 
     await first.close();
     const second = await startEmulator({ dataFile, generation: 'current' });
     try {
-      expect((await call(second, 'GET', `${KEYS}hmac/export-file/?environmentName=production`)).text).toBe(b64('secret bytes hmac production'));
+      expect((await call(second, 'GET', `${KEYS}hmac/export-file/?environmentName=production`)).text).toBe(
+        b64('secret bytes hmac production'),
+      );
       const file = await call(second, 'GET', `${KEYSTORES}ks/export-file/?environmentName=production`);
       expect(file.bytes.toString()).toBe('keystore ks production');
       expect((await call(second, 'GET', `${KEYSTORES}ks/`)).text).not.toContain('password ks production');
@@ -481,7 +557,11 @@ describe('current generation, persistence and the legacy generation unchanged', 
     try {
       await call(e, 'POST', KEYSTORES, { body: keystoreBody('ks') });
       const entry = (await call(e, 'GET', KEYSTORES)).body.resultList[0].keyStoreEnvironmentList[0];
-      expect(entry).toMatchObject({ environmentName: 'production', type: 'PKCS12', file: b64('keystore ks production') });
+      expect(entry).toMatchObject({
+        environmentName: 'production',
+        type: 'PKCS12',
+        file: b64('keystore ks production'),
+      });
       expect((await call(e, 'GET', `${KEYSTORES}ks/export-file/`)).status).toBe(404);
     } finally {
       await e.close();

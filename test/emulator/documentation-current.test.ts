@@ -39,15 +39,33 @@ const createKeystore = {
   name: 'my-keystore',
   description: 'Keystore for API security',
   keyStoreEnvironmentList: [
-    { environmentName: 'production', file: KEYSTORE_FILE, password: 'keystore-password', alias: 'my-alias', keyStoreType: 'JKS' },
+    {
+      environmentName: 'production',
+      file: KEYSTORE_FILE,
+      password: 'keystore-password',
+      alias: 'my-alias',
+      keyStoreType: 'JKS',
+    },
   ],
 };
 /** Create Keystore, "Example 2: Create Keystore with Multiple Environments". */
 const createKeystore2 = {
   ...createKeystore,
   keyStoreEnvironmentList: [
-    { environmentName: 'production', file: KEYSTORE_FILE, password: 'prod-password', alias: 'prod-alias', keyStoreType: 'JKS' },
-    { environmentName: 'staging', file: KEYSTORE_FILE, password: 'staging-password', alias: 'staging-alias', keyStoreType: 'PKCS12' },
+    {
+      environmentName: 'production',
+      file: KEYSTORE_FILE,
+      password: 'prod-password',
+      alias: 'prod-alias',
+      keyStoreType: 'JKS',
+    },
+    {
+      environmentName: 'staging',
+      file: KEYSTORE_FILE,
+      password: 'staging-password',
+      alias: 'staging-alias',
+      keyStoreType: 'PKCS12',
+    },
   ],
 };
 
@@ -56,7 +74,11 @@ const deployed = (environments: string[]) => ({
   deploymentResult: {
     success: true,
     message: 'Deployment completed successfully',
-    environmentResults: environments.map((environmentName) => ({ environmentName, success: true, message: 'Deployed successfully' })),
+    environmentResults: environments.map((environmentName) => ({
+      environmentName,
+      success: true,
+      message: 'Deployed successfully',
+    })),
   },
 });
 const undeployed = {
@@ -93,7 +115,16 @@ describe('the emulator (--generation current) answers as the current reference p
       expect(keysOf(reply.body)).toEqual(['resultCount', 'resultList', 'status']);
       expect(reply.body).toMatchObject({ status: 'SUCCESS', resultCount: 4 });
       for (const env of reply.body.resultList) {
-        expect(keysOf(env)).toEqual(['accessUrl', 'deployed', 'description', 'id', 'name', 'redeployRequired', 'status', 'type']);
+        expect(keysOf(env)).toEqual([
+          'accessUrl',
+          'deployed',
+          'description',
+          'id',
+          'name',
+          'redeployRequired',
+          'status',
+          'type',
+        ]);
         expect(['PRODUCTION', 'SANDBOX', 'TEST']).toContain(env.type);
         expect(['UNPUBLISHED', 'PUBLISHED', 'REPUBLISH_REQUIRED']).toContain(env.status);
       }
@@ -103,7 +134,9 @@ describe('the emulator (--generation current) answers as the current reference p
       useDialect('status');
       const reply = await call(emulator(), 'GET', '/apiops/projects/Elsewhere/environments/');
       expect(reply.status).toBe(400);
-      expect(reply.body).toStrictEqual(failureBody('Project (Elsewhere) is not found or user does not have privilege to access it!'));
+      expect(reply.body).toStrictEqual(
+        failureBody('Project (Elsewhere) is not found or user does not have privilege to access it!'),
+      );
     });
   });
 
@@ -130,7 +163,9 @@ describe('the emulator (--generation current) answers as the current reference p
       const { algorithm: _none, ...noAlgorithm } = createSecretKey;
       const missing = await call(e, 'POST', `${P}/keys/`, { body: { ...noAlgorithm, name: 'other' } });
       expect(missing.status).toBe(400);
-      expect(missing.body).toStrictEqual(failureBody('algorithm is required for SECRET_KEY! Supported values: AES, DES, DESede, RSA'));
+      expect(missing.body).toStrictEqual(
+        failureBody('algorithm is required for SECRET_KEY! Supported values: AES, DES, DESede, RSA'),
+      );
     });
 
     it('Create Key: name, keyType and cryptoKeyInfoEnvironmentList are required; content and environmentName per entry', async () => {
@@ -143,11 +178,17 @@ describe('the emulator (--generation current) answers as the current reference p
       for (const field of ['environmentName', 'content']) {
         const entry: Record<string, unknown> = { ...createKey.cryptoKeyInfoEnvironmentList[0] };
         delete entry[field];
-        expect((await call(e, 'POST', `${P}/keys/`, { body: { ...createKey, cryptoKeyInfoEnvironmentList: [entry] } })).status, field).toBe(400);
+        expect(
+          (await call(e, 'POST', `${P}/keys/`, { body: { ...createKey, cryptoKeyInfoEnvironmentList: [entry] } }))
+            .status,
+          field,
+        ).toBe(400);
       }
       const { description: _d, ...noDescription } = createKey;
       const { alias: _a, ...noAlias } = createKey.cryptoKeyInfoEnvironmentList[0]!;
-      const optional = await call(e, 'POST', `${P}/keys/`, { body: { ...noDescription, cryptoKeyInfoEnvironmentList: [noAlias] } });
+      const optional = await call(e, 'POST', `${P}/keys/`, {
+        body: { ...noDescription, cryptoKeyInfoEnvironmentList: [noAlias] },
+      });
       expect(optional.status).toBe(200);
     });
 
@@ -181,7 +222,9 @@ describe('the emulator (--generation current) answers as the current reference p
       const example2 = await call(e, 'PUT', `${P}/keys/my-key/?jwkUpdateAction=NULLIFY`, {
         body: {
           description: 'Updated description only',
-          cryptoKeyInfoEnvironmentList: [{ environmentName: 'production', content: KEY_CONTENT, alias: 'updated-alias' }],
+          cryptoKeyInfoEnvironmentList: [
+            { environmentName: 'production', content: KEY_CONTENT, alias: 'updated-alias' },
+          ],
         },
       });
       expect(example2.body).toStrictEqual(deployed(['production']));
@@ -200,32 +243,43 @@ describe('the emulator (--generation current) answers as the current reference p
           name: 'updated-key',
           description: 'Updated key description',
           keyType: 'PRIVATE_KEY',
-          cryptoKeyInfoEnvironmentList: [{ environmentName: 'production', content: KEY_CONTENT, alias: 'updated-alias' }],
+          cryptoKeyInfoEnvironmentList: [
+            { environmentName: 'production', content: KEY_CONTENT, alias: 'updated-alias' },
+          ],
         },
       });
       expect(example1.body).toStrictEqual(deployed(['production']));
-      expect((await call(e, 'GET', `${P}/keys/updated-key/`)).body.resultList[0].description).toBe('Updated key description');
+      expect((await call(e, 'GET', `${P}/keys/updated-key/`)).body.resultList[0].description).toBe(
+        'Updated key description',
+      );
       expect(e.stats().byQuery).toMatchObject({
         'PUT /apiops/projects/{project}/keys/{name}/?jwkUpdateAction=NULLIFY': 1,
         'PUT /apiops/projects/{project}/keys/{name}/?jwkUpdateAction=UPDATE&updateScope=SAME_PROJECT': 1,
       });
     });
 
-    it.each(['', '?jwkDeleteAction=NULLIFY', '?jwkDeleteAction=DELETE'])('Delete Key%s answers the undeployment result', async (query) => {
-      const e = emulator();
-      await call(e, 'POST', `${P}/keys/`, { body: createKey });
-      const reply = await call(e, 'DELETE', `${P}/keys/my-key/${query}`);
-      expect(reply.status).toBe(200);
-      expect(reply.body).toStrictEqual(undeployed);
-    });
+    it.each(['', '?jwkDeleteAction=NULLIFY', '?jwkDeleteAction=DELETE'])(
+      'Delete Key%s answers the undeployment result',
+      async (query) => {
+        const e = emulator();
+        await call(e, 'POST', `${P}/keys/`, { body: createKey });
+        const reply = await call(e, 'DELETE', `${P}/keys/my-key/${query}`);
+        expect(reply.status).toBe(200);
+        expect(reply.body).toStrictEqual(undeployed);
+      },
+    );
   });
 
   describe('Keystores', () => {
     it('Create Keystore: both examples, and "already exist" as the page shows it', async () => {
       const e = emulator();
-      expect((await call(e, 'POST', `${P}/keystores/`, { body: createKeystore })).body).toStrictEqual(deployed(['production']));
+      expect((await call(e, 'POST', `${P}/keystores/`, { body: createKeystore })).body).toStrictEqual(
+        deployed(['production']),
+      );
       await call(e, 'DELETE', `${P}/keystores/my-keystore/`);
-      expect((await call(e, 'POST', `${P}/keystores/`, { body: createKeystore2 })).body).toStrictEqual(deployed(['production', 'staging']));
+      expect((await call(e, 'POST', `${P}/keystores/`, { body: createKeystore2 })).body).toStrictEqual(
+        deployed(['production', 'staging']),
+      );
       useDialect('status');
       const again = await call(e, 'POST', `${P}/keystores/`, { body: createKeystore });
       expect(again.status).toBe(400);
@@ -239,11 +293,16 @@ describe('the emulator (--generation current) answers as the current reference p
       for (const field of ['environmentName', 'file', 'password', 'keyStoreType']) {
         const entry: Record<string, unknown> = { ...createKeystore.keyStoreEnvironmentList[0] };
         delete entry[field];
-        const reply = await call(e, 'POST', `${P}/keystores/`, { body: { ...createKeystore, keyStoreEnvironmentList: [entry] } });
+        const reply = await call(e, 'POST', `${P}/keystores/`, {
+          body: { ...createKeystore, keyStoreEnvironmentList: [entry] },
+        });
         expect(reply.status, field).toBe(400);
       }
       const { alias: _a, ...noAlias } = createKeystore.keyStoreEnvironmentList[0]!;
-      expect((await call(e, 'POST', `${P}/keystores/`, { body: { ...createKeystore, keyStoreEnvironmentList: [noAlias] } })).status).toBe(200);
+      expect(
+        (await call(e, 'POST', `${P}/keystores/`, { body: { ...createKeystore, keyStoreEnvironmentList: [noAlias] } }))
+          .status,
+      ).toBe(200);
     });
 
     it('List and Get Keystore: the OpenAPI KeystoreManagementDTO by default, the List page shape with the switch', async () => {
@@ -263,7 +322,13 @@ describe('the emulator (--generation current) answers as the current reference p
       const pageShape = (await call(e, 'GET', `${P}/keystores/`)).body.resultList[0];
       expect(keysOf(pageShape)).toEqual(['description', 'id', 'keyStoreEnvironmentList', 'name', 'projectId']);
       expect(pageShape.keyStoreEnvironmentList).toEqual([
-        { environmentId: expect.any(String), file: expect.any(String), password: expect.any(String), alias: 'my-alias', keyStoreType: 'JKS' },
+        {
+          environmentId: expect.any(String),
+          file: expect.any(String),
+          password: expect.any(String),
+          alias: 'my-alias',
+          keyStoreType: 'JKS',
+        },
       ]);
       expect(pageShape.keyStoreEnvironmentList[0].file).not.toBe(KEYSTORE_FILE);
       expect(pageShape.keyStoreEnvironmentList[0].password).not.toBe('keystore-password');
@@ -274,30 +339,48 @@ describe('the emulator (--generation current) answers as the current reference p
     it('Update Keystore: the three examples', async () => {
       const e = emulator();
       await call(e, 'POST', `${P}/keystores/`, { body: createKeystore });
-      const entry = { environmentName: 'production', file: KEYSTORE_FILE, password: 'updated-password', alias: 'updated-alias' };
+      const entry = {
+        environmentName: 'production',
+        file: KEYSTORE_FILE,
+        password: 'updated-password',
+        alias: 'updated-alias',
+      };
       const example2 = await call(e, 'PUT', `${P}/keystores/my-keystore/?jwkUpdateAction=NULLIFY`, {
-        body: { description: 'Updated description only', keyStoreEnvironmentList: [{ ...entry, keyStoreType: 'PKCS12' }] },
-      });
-      expect(example2.body).toStrictEqual(deployed(['production']));
-      expect((await call(e, 'PUT', `${P}/keystores/my-keystore/`, { body: { name: 'new-keystore-name' } })).status).toBe(200);
-      await call(e, 'POST', `${P}/keystores/`, { body: createKeystore });
-      const example1 = await call(e, 'PUT', `${P}/keystores/my-keystore/?jwkUpdateAction=UPDATE&updateScope=SAME_PROJECT`, {
         body: {
-          name: 'updated-keystore',
-          description: 'Updated keystore description',
-          keyStoreEnvironmentList: [{ ...entry, keyStoreType: 'JKS' }],
+          description: 'Updated description only',
+          keyStoreEnvironmentList: [{ ...entry, keyStoreType: 'PKCS12' }],
         },
       });
+      expect(example2.body).toStrictEqual(deployed(['production']));
+      expect(
+        (await call(e, 'PUT', `${P}/keystores/my-keystore/`, { body: { name: 'new-keystore-name' } })).status,
+      ).toBe(200);
+      await call(e, 'POST', `${P}/keystores/`, { body: createKeystore });
+      const example1 = await call(
+        e,
+        'PUT',
+        `${P}/keystores/my-keystore/?jwkUpdateAction=UPDATE&updateScope=SAME_PROJECT`,
+        {
+          body: {
+            name: 'updated-keystore',
+            description: 'Updated keystore description',
+            keyStoreEnvironmentList: [{ ...entry, keyStoreType: 'JKS' }],
+          },
+        },
+      );
       expect(example1.body).toStrictEqual(deployed(['production']));
       const names = (await call(e, 'GET', `${P}/keystores/`)).body.resultList.map((k: { name: string }) => k.name);
       expect(names.sort()).toEqual(['new-keystore-name', 'updated-keystore']);
     });
 
-    it.each(['', '?jwkDeleteAction=NULLIFY', '?jwkDeleteAction=DELETE'])('Delete Keystore%s answers the undeployment result', async (query) => {
-      const e = emulator();
-      await call(e, 'POST', `${P}/keystores/`, { body: createKeystore });
-      expect((await call(e, 'DELETE', `${P}/keystores/my-keystore/${query}`)).body).toStrictEqual(undeployed);
-    });
+    it.each(['', '?jwkDeleteAction=NULLIFY', '?jwkDeleteAction=DELETE'])(
+      'Delete Keystore%s answers the undeployment result',
+      async (query) => {
+        const e = emulator();
+        await call(e, 'POST', `${P}/keystores/`, { body: createKeystore });
+        expect((await call(e, 'DELETE', `${P}/keystores/my-keystore/${query}`)).body).toStrictEqual(undeployed);
+      },
+    );
   });
 
   describe('Export Key File and Export Keystore File', () => {
@@ -360,7 +443,9 @@ describe('the emulator (--generation current) answers as the current reference p
       expect(missing.body).toStrictEqual(failureBody(`${label} (name: ${name}-x) is not found!`));
       const prod = await call(e, 'GET', `${P}/${segment}/${name}/export-file/?environmentName=prod`);
       expect(prod.status).toBe(400);
-      expect(prod.body).toStrictEqual(failureBody(`(${name}) has no material for environment (prod)! Available: test, uat`));
+      expect(prod.body).toStrictEqual(
+        failureBody(`(${name}) has no material for environment (prod)! Available: test, uat`),
+      );
       const listField = segment === 'keys' ? 'cryptoKeyInfoEnvironmentList' : 'keyStoreEnvironmentList';
       e.store.put('MyProject', label as 'Key' | 'Keystore', { name, [listField]: [] });
       const none = await call(e, 'GET', `${P}/${segment}/${name}/export-file/`);

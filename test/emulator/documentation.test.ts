@@ -10,7 +10,9 @@ const docKey = {
   name: 'my-key',
   description: 'Key for API encryption',
   keyType: 'RSA',
-  cryptoKeyInfoEnvironmentList: [{ environmentName: 'production', publicKey: b64('public'), privateKey: b64('private') }],
+  cryptoKeyInfoEnvironmentList: [
+    { environmentName: 'production', publicKey: b64('public'), privateKey: b64('private') },
+  ],
 };
 const docKeystore = {
   name: 'my-keystore',
@@ -47,10 +49,22 @@ describe('the emulator answers as the documentation examples do', () => {
 
   it('create, update and delete answer 200 with the documented deployment result', async () => {
     const e = emulator();
-    expect(await call(e, 'POST', '/apiops/projects/Payments/keys/', { body: docKey })).toMatchObject({ status: 200, body: docDeployment });
-    expect(await call(e, 'PUT', '/apiops/projects/Payments/keys/my-key/', { body: docKey })).toMatchObject({ status: 200, body: docDeployment });
-    expect(await call(e, 'POST', '/apiops/projects/Payments/keystores/', { body: docKeystore })).toMatchObject({ status: 200, body: docDeployment });
-    expect(await call(e, 'DELETE', '/apiops/projects/Payments/keystores/my-keystore/')).toMatchObject({ status: 200, body: docDeployment });
+    expect(await call(e, 'POST', '/apiops/projects/Payments/keys/', { body: docKey })).toMatchObject({
+      status: 200,
+      body: docDeployment,
+    });
+    expect(await call(e, 'PUT', '/apiops/projects/Payments/keys/my-key/', { body: docKey })).toMatchObject({
+      status: 200,
+      body: docDeployment,
+    });
+    expect(await call(e, 'POST', '/apiops/projects/Payments/keystores/', { body: docKeystore })).toMatchObject({
+      status: 200,
+      body: docDeployment,
+    });
+    expect(await call(e, 'DELETE', '/apiops/projects/Payments/keystores/my-keystore/')).toMatchObject({
+      status: 200,
+      body: docDeployment,
+    });
     const exact = await call(e, 'DELETE', '/apiops/projects/Payments/keys/my-key/');
     expect(exact.body).toStrictEqual(docDeployment);
   });
@@ -68,7 +82,8 @@ describe('the emulator answers as the documentation examples do', () => {
     expect(keystore.status).toBe(400);
     expect(keystore.body).toStrictEqual({
       error: 'bad_request',
-      error_description: 'Keystore (name: my-keystore) is already exist! Try update operation if want to change its value.',
+      error_description:
+        'Keystore (name: my-keystore) is already exist! Try update operation if want to change its value.',
     });
   });
 
@@ -79,8 +94,13 @@ describe('the emulator answers as the documentation examples do', () => {
     expect(Object.keys(reply.body)).toEqual(['success', 'resultList']);
     expect(reply.body.success).toBe(true);
     const [item] = reply.body.resultList;
-    expect(item).toMatchObject({ ...docKey, cryptoKeyInfoEnvironmentList: [{ ...docKey.cryptoKeyInfoEnvironmentList[0], environmentId: expect.any(String) }] });
-    expect(Object.keys(item)).toEqual(expect.arrayContaining(['name', 'description', 'projectId', 'keyType', 'cryptoKeyInfoEnvironmentList', 'id']));
+    expect(item).toMatchObject({
+      ...docKey,
+      cryptoKeyInfoEnvironmentList: [{ ...docKey.cryptoKeyInfoEnvironmentList[0], environmentId: expect.any(String) }],
+    });
+    expect(Object.keys(item)).toEqual(
+      expect.arrayContaining(['name', 'description', 'projectId', 'keyType', 'cryptoKeyInfoEnvironmentList', 'id']),
+    );
   });
 
   it('answers a single GET "in the list format, but with a single key"', async () => {
@@ -90,13 +110,21 @@ describe('the emulator answers as the documentation examples do', () => {
     expect(reply.status).toBe(200);
     expect(Object.keys(reply.body)).toEqual(['success', 'resultList']);
     expect(reply.body.resultList).toHaveLength(1);
-    expect(reply.body.resultList[0]).toMatchObject(docKeystore.keyStoreEnvironmentList.length ? { name: 'my-keystore', description: 'Keystore for API security' } : {});
+    expect(reply.body.resultList[0]).toMatchObject(
+      docKeystore.keyStoreEnvironmentList.length
+        ? { name: 'my-keystore', description: 'Keystore for API security' }
+        : {},
+    );
     expect(reply.body.resultList[0].keyStoreEnvironmentList[0]).toMatchObject(docKeystore.keyStoreEnvironmentList[0]!);
   });
 
   it('lists projects as {"status":"SUCCESS","resultList":[{name, description}],"resultCount":N}', async () => {
     const reply = await call(emulator(), 'GET', '/apiops/projects/');
-    expect(reply.body).toEqual({ status: 'SUCCESS', resultList: [expect.objectContaining({ name: 'Payments', description: expect.any(String) })], resultCount: 1 });
+    expect(reply.body).toEqual({
+      status: 'SUCCESS',
+      resultList: [expect.objectContaining({ name: 'Payments', description: expect.any(String) })],
+      resultCount: 1,
+    });
   });
 
   it('lists environments as {"success": true, "resultList": [{name, description, type, status, accessUrl}], "resultCount": N}', async () => {
@@ -105,7 +133,13 @@ describe('the emulator answers as the documentation examples do', () => {
     expect(reply.body).toEqual({
       success: true,
       resultList: ['production', 'test'].map((name): unknown =>
-        expect.objectContaining({ name, description: expect.any(String), type: expect.any(String), status: expect.any(String), accessUrl: expect.any(String) }),
+        expect.objectContaining({
+          name,
+          description: expect.any(String),
+          type: expect.any(String),
+          status: expect.any(String),
+          accessUrl: expect.any(String),
+        }),
       ),
       resultCount: 2,
     });
@@ -114,7 +148,10 @@ describe('the emulator answers as the documentation examples do', () => {
   it('an unknown project answers 400 "Project not found for name: (X) or user has not privilege to access it!"', async () => {
     const reply = await call(emulator(), 'GET', '/apiops/environments/Unknown');
     expect(reply.status).toBe(400);
-    expect(reply.body).toStrictEqual({ error: 'bad_request', error_description: 'Project not found for name: (Unknown) or user has not privilege to access it!' });
+    expect(reply.body).toStrictEqual({
+      error: 'bad_request',
+      error_description: 'Project not found for name: (Unknown) or user has not privilege to access it!',
+    });
   });
 
   it('errors have the documented {error, error_description} shape with the documented codes', async () => {
@@ -141,14 +178,21 @@ describe('the emulator answers as the documentation examples do', () => {
       expect(Object.keys(keys.body)).toEqual(['status', 'resultList', 'resultCount']);
       expect(keys.body).toMatchObject({ status: 'SUCCESS', resultCount: 2 });
       expect(keys.body.resultList.map((k: { name: string }) => k.name)).toEqual(['a', 'b']);
-      expect((await call(e, 'GET', '/apiops/projects/Payments/keystores/')).body).toMatchObject({ status: 'SUCCESS', resultCount: 1 });
+      expect((await call(e, 'GET', '/apiops/projects/Payments/keystores/')).body).toMatchObject({
+        status: 'SUCCESS',
+        resultCount: 1,
+      });
     });
 
     it('answers a single GET as resultList with one object', async () => {
       const e = emulator();
       await call(e, 'POST', '/apiops/projects/Payments/keys/', { body: keyBody('a') });
       const reply = await call(e, 'GET', '/apiops/projects/Payments/keys/a/');
-      expect(reply.body).toEqual({ status: 'SUCCESS', resultList: [expect.objectContaining({ name: 'a' })], resultCount: 1 });
+      expect(reply.body).toEqual({
+        status: 'SUCCESS',
+        resultList: [expect.objectContaining({ name: 'a' })],
+        resultCount: 1,
+      });
     });
 
     it('answers writes with status SUCCESS and the deployment result', async () => {
@@ -164,21 +208,33 @@ describe('the emulator answers as the documentation examples do', () => {
       expect(reply.status).toBe(400);
       expect(reply.body).toStrictEqual({
         status: 'FAILURE',
-        resultMessage: 'Keystore (name: my-keystore) is already exist! Try update operation if want to change its value.',
+        resultMessage:
+          'Keystore (name: my-keystore) is already exist! Try update operation if want to change its value.',
       });
     });
 
-    it.each(['GET', 'PUT', 'DELETE'])('answers %s of a missing object as HTTP 400 with a "not found" resultMessage', async (method) => {
-      const reply = await call(emulator(), method, '/apiops/projects/Payments/keys/ghost/', method === 'PUT' ? { body: keyBody('ghost') } : {});
-      expect(reply.status).toBe(400);
-      expect(reply.body).toEqual({ status: 'FAILURE', resultMessage: expect.stringMatching(/ghost.*not found!$/) });
-    });
+    it.each(['GET', 'PUT', 'DELETE'])(
+      'answers %s of a missing object as HTTP 400 with a "not found" resultMessage',
+      async (method) => {
+        const reply = await call(
+          emulator(),
+          method,
+          '/apiops/projects/Payments/keys/ghost/',
+          method === 'PUT' ? { body: keyBody('ghost') } : {},
+        );
+        expect(reply.status).toBe(400);
+        expect(reply.body).toEqual({ status: 'FAILURE', resultMessage: expect.stringMatching(/ghost.*not found!$/) });
+      },
+    );
 
     it('answers an unknown project and a validation error as HTTP 400 with resultMessage', async () => {
       const e = emulator();
       const project = await call(e, 'GET', '/apiops/projects/Nowhere/keys/');
       expect(project.status).toBe(400);
-      expect(project.body).toStrictEqual({ status: 'FAILURE', resultMessage: 'Project not found for name: (Nowhere) or user has not privilege to access it!' });
+      expect(project.body).toStrictEqual({
+        status: 'FAILURE',
+        resultMessage: 'Project not found for name: (Nowhere) or user has not privilege to access it!',
+      });
       const invalid = await call(e, 'POST', '/apiops/projects/Payments/keys/', { body: keyBody('a', {}, ['staging']) });
       expect(invalid.status).toBe(400);
       expect(invalid.body.resultMessage).toContain('Environment (name: staging)');
@@ -186,7 +242,10 @@ describe('the emulator answers as the documentation examples do', () => {
 
     it('lists environments in the status shape and keeps 401 for a missing token', async () => {
       const e = emulator();
-      expect((await call(e, 'GET', '/apiops/environments/Payments')).body).toMatchObject({ status: 'SUCCESS', resultCount: 2 });
+      expect((await call(e, 'GET', '/apiops/environments/Payments')).body).toMatchObject({
+        status: 'SUCCESS',
+        resultCount: 2,
+      });
       const denied = await call(e, 'GET', '/apiops/environments/Payments', { token: null });
       expect(denied.status).toBe(401);
       expect(denied.body.status).toBe('FAILURE');

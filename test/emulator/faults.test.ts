@@ -14,7 +14,12 @@ afterEach(async () => {
 });
 
 /** The status of a call, or 'reset' when the connection was dropped without an answer. */
-async function outcome(e: RunningEmulator, method = 'GET', path = '/apiops/projects/Payments/keys/', body?: unknown): Promise<number | 'reset'> {
+async function outcome(
+  e: RunningEmulator,
+  method = 'GET',
+  path = '/apiops/projects/Payments/keys/',
+  body?: unknown,
+): Promise<number | 'reset'> {
   try {
     return (await call(e, method, path, { body })).status;
   } catch (err) {
@@ -118,7 +123,11 @@ describe('emulator latency and concurrency', () => {
 
   it('handles concurrent requests at once: 8 requests with 100 ms latency give maxInFlight 8', async () => {
     const e = await emulatorWith({ latencyMs: 100 });
-    await Promise.all(Array.from({ length: 8 }, (_, i) => call(e, 'POST', '/apiops/projects/Payments/keys/', { body: keyBody(`k${i}`) })));
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        call(e, 'POST', '/apiops/projects/Payments/keys/', { body: keyBody(`k${i}`) }),
+      ),
+    );
     const stats = e.stats();
     expect(stats.maxInFlight).toBe(8);
     expect(stats.inFlight).toBe(0);
@@ -127,7 +136,9 @@ describe('emulator latency and concurrency', () => {
 
   it('closes promptly with requests waiting out their latency, committing none of them', async () => {
     const e = await emulatorWith({ latencyMs: 5000 });
-    const pending = call(e, 'POST', '/apiops/projects/Payments/keys/', { body: keyBody('late') }).catch(() => 'dropped');
+    const pending = call(e, 'POST', '/apiops/projects/Payments/keys/', { body: keyBody('late') }).catch(
+      () => 'dropped',
+    );
     await new Promise((r) => setTimeout(r, 50));
     const t0 = performance.now();
     await e.close();
@@ -178,7 +189,16 @@ describe('emulator stats', () => {
     expect(e.stats()).toEqual(stats);
     const reset = await call(e, 'POST', '/__emulator/reset-stats');
     expect(reset.body).toEqual({
-      total: 0, byRoute: {}, writes: 0, faults: 0, maxInFlight: 0, inFlight: 0, exports: 0, exportsServed: 0, exportsRefused: 0, byQuery: {},
+      total: 0,
+      byRoute: {},
+      writes: 0,
+      faults: 0,
+      maxInFlight: 0,
+      inFlight: 0,
+      exports: 0,
+      exportsServed: 0,
+      exportsRefused: 0,
+      byQuery: {},
     });
     expect((await call(e, 'GET', '/__emulator/requests')).body).toEqual({ total: 0, dropped: 0, requests: [] });
     await call(e, 'GET', '/apiops/projects/');

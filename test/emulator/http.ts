@@ -20,7 +20,12 @@ export interface CallOptions {
 }
 
 /** One HTTP call to the emulator over real HTTP; `path` starts with /apiops or /__emulator. */
-export async function call(e: RunningEmulator, method: string, path: string, options: CallOptions = {}): Promise<Reply> {
+export async function call(
+  e: RunningEmulator,
+  method: string,
+  path: string,
+  options: CallOptions = {},
+): Promise<Reply> {
   const headers: Record<string, string> = {};
   const token = options.token === undefined ? e.token : options.token;
   if (token !== null) headers.authorization = `Bearer ${token}`;
@@ -43,12 +48,24 @@ export async function call(e: RunningEmulator, method: string, path: string, opt
 
 /** POST /apiops/auth/token with a form body, as the docs describe. */
 export function requestToken(e: RunningEmulator, username: string, password: string): Promise<Reply> {
-  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: username, client_secret: password }).toString();
-  return call(e, 'POST', '/apiops/auth/token', { token: null, body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: username,
+    client_secret: password,
+  }).toString();
+  return call(e, 'POST', '/apiops/auth/token', {
+    token: null,
+    body: form,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
 }
 
 /** Polls until check() is true or the deadline passes (then throws). */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5000, stepMs = 20): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  stepMs = 20,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);

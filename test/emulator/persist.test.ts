@@ -25,8 +25,16 @@ describe('emulator --data persistence', () => {
     const second = await startEmulator({ dataFile });
     try {
       expect((await call(second, 'GET', '/apiops/projects/Payments/keys/k1/')).body.resultList[0]).toEqual(before);
-      expect((await call(second, 'GET', '/apiops/projects/Identity/keystores/')).body.resultList.map((o: { name: string }) => o.name)).toEqual(['ks1']);
-      expect((await call(second, 'GET', '/apiops/projects/Payments/keys/')).body.resultList.map((o: { name: string }) => o.name)).toEqual(['k1']);
+      expect(
+        (await call(second, 'GET', '/apiops/projects/Identity/keystores/')).body.resultList.map(
+          (o: { name: string }) => o.name,
+        ),
+      ).toEqual(['ks1']);
+      expect(
+        (await call(second, 'GET', '/apiops/projects/Payments/keys/')).body.resultList.map(
+          (o: { name: string }) => o.name,
+        ),
+      ).toEqual(['k1']);
       expect(second.stats().writes).toBe(0);
     } finally {
       await second.close();
@@ -52,7 +60,11 @@ describe('emulator --data persistence', () => {
     const dir = tempTree();
     const dataFile = join(dir, 'state.json');
     const e = await startEmulator({ dataFile });
-    await Promise.all(Array.from({ length: 200 }, (_, i) => call(e, 'POST', '/apiops/projects/Payments/keys/', { body: keyBody(`k${i}`) })));
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        call(e, 'POST', '/apiops/projects/Payments/keys/', { body: keyBody(`k${i}`) }),
+      ),
+    );
     await e.close();
     const saved = JSON.parse(readFileSync(dataFile, 'utf8'));
     expect(saved.projects.Payments.keys).toHaveLength(200);
@@ -62,7 +74,11 @@ describe('emulator --data persistence', () => {
   it.each([
     ['not JSON', '{"format": "apinizer-emu', /not valid JSON/],
     ['another format', '{"hello": "world"}', /not an emulator data file/],
-    ['an object without a name', '{"format":"apinizer-emulator-data","version":1,"projects":{"P":{"keys":[{"keyType":"RSA"}]}}}', /keys\[0\]/],
+    [
+      'an object without a name',
+      '{"format":"apinizer-emulator-data","version":1,"projects":{"P":{"keys":[{"keyType":"RSA"}]}}}',
+      /keys\[0\]/,
+    ],
   ])('refuses to start from a data file that is %s, naming the file', async (_what, text, message) => {
     const dir = tempTree({ 'state.json': text });
     const dataFile = join(dir, 'state.json');
@@ -85,10 +101,14 @@ describe('Persister', () => {
     const file = join(dir, 'out.json');
     let value = 0;
     let serialised = 0;
-    const persister = new Persister(file, () => {
-      serialised++;
-      return JSON.stringify({ value });
-    }, { delayMs: 20 });
+    const persister = new Persister(
+      file,
+      () => {
+        serialised++;
+        return JSON.stringify({ value });
+      },
+      { delayMs: 20 },
+    );
     for (let i = 1; i <= 500; i++) {
       value = i;
       persister.schedule();

@@ -12,21 +12,53 @@ describe('matchRoute', () => {
     ['POST', '/apiops/auth/token/', { op: 'token' }],
     ['GET', '/apiops/projects', { op: 'projects', template: 'GET /apiops/projects/' }],
     ['GET', '/apiops/environments/', { op: 'allEnvironments', template: 'GET /apiops/environments/' }],
-    ['GET', '/apiops/environments/My%20Project', { op: 'environments', project: 'My Project', template: 'GET /apiops/environments/{project}' }],
-    ['GET', '/apiops/projects/P/keys/', { op: 'list', kind: 'Key', project: 'P', template: 'GET /apiops/projects/{project}/keys/' }],
-    ['POST', '/apiops/projects/P/keystores', { op: 'create', kind: 'Keystore', template: 'POST /apiops/projects/{project}/keystores/' }],
-    ['GET', '/apiops/projects/P/keys/a%2Fb/', { op: 'get', name: 'a/b', template: 'GET /apiops/projects/{project}/keys/{name}/' }],
-    ['PUT', '/apiops/projects/P/keys/N', { op: 'update', name: 'N', template: 'PUT /apiops/projects/{project}/keys/{name}/' }],
-    ['DELETE', '/apiops/projects/P/keystores/N/', { op: 'delete', kind: 'Keystore', template: 'DELETE /apiops/projects/{project}/keystores/{name}/' }],
+    [
+      'GET',
+      '/apiops/environments/My%20Project',
+      { op: 'environments', project: 'My Project', template: 'GET /apiops/environments/{project}' },
+    ],
+    [
+      'GET',
+      '/apiops/projects/P/keys/',
+      { op: 'list', kind: 'Key', project: 'P', template: 'GET /apiops/projects/{project}/keys/' },
+    ],
+    [
+      'POST',
+      '/apiops/projects/P/keystores',
+      { op: 'create', kind: 'Keystore', template: 'POST /apiops/projects/{project}/keystores/' },
+    ],
+    [
+      'GET',
+      '/apiops/projects/P/keys/a%2Fb/',
+      { op: 'get', name: 'a/b', template: 'GET /apiops/projects/{project}/keys/{name}/' },
+    ],
+    [
+      'PUT',
+      '/apiops/projects/P/keys/N',
+      { op: 'update', name: 'N', template: 'PUT /apiops/projects/{project}/keys/{name}/' },
+    ],
+    [
+      'DELETE',
+      '/apiops/projects/P/keystores/N/',
+      { op: 'delete', kind: 'Keystore', template: 'DELETE /apiops/projects/{project}/keystores/{name}/' },
+    ],
     ['PATCH', '/apiops/projects/P/keys/N/', { op: 'methodNotAllowed', allow: 'GET, PUT, DELETE' }],
     ['GET', '/apiops/projects/P/keys/N/extra/', { op: 'notFound' }],
     ['GET', '/apiops/projects//keys/', { op: 'notFound' }],
     ['GET', '/apiops/projects/P/jwks/', { op: 'notFound' }],
     ['GET', '/apiops/projects/%zz/keys/', { op: 'badEncoding' }],
-    ['GET', '/apiops/projects/My%20P/environments/', { op: 'projectEnvironments', project: 'My P', template: 'GET /apiops/projects/{project}/environments/' }],
+    [
+      'GET',
+      '/apiops/projects/My%20P/environments/',
+      { op: 'projectEnvironments', project: 'My P', template: 'GET /apiops/projects/{project}/environments/' },
+    ],
     ['GET', '/apiops/projects/P/environments', { op: 'projectEnvironments' }],
     ['POST', '/apiops/projects/P/environments/', { op: 'methodNotAllowed', allow: 'GET' }],
-    ['GET', '/apiops/projects/P/keys/k/export-file/', { op: 'exportFile', kind: 'Key', name: 'k', template: 'GET /apiops/projects/{project}/keys/{name}/export-file/' }],
+    [
+      'GET',
+      '/apiops/projects/P/keys/k/export-file/',
+      { op: 'exportFile', kind: 'Key', name: 'k', template: 'GET /apiops/projects/{project}/keys/{name}/export-file/' },
+    ],
     ['GET', '/apiops/projects/P/keystores/s/export-file', { op: 'exportFile', kind: 'Keystore', name: 's' }],
     ['DELETE', '/apiops/projects/P/keys/k/export-file/', { op: 'methodNotAllowed', allow: 'GET' }],
     ['GET', '/apiops/projects/P/keys/k/export/', { op: 'notFound' }],
@@ -38,8 +70,16 @@ describe('matchRoute', () => {
 describe('EmulatorStore', () => {
   it('fills server-only fields, keeps the id across replacement, and freezes what it stores', () => {
     const store = new EmulatorStore();
-    const first = store.put('P', 'Key', { name: 'k', keyType: 'RSA', cryptoKeyInfoEnvironmentList: [{ environmentName: 'prod', publicKey: 'QQ==' }] });
-    expect(first).toMatchObject({ id: expect.stringMatching(/^[0-9a-f]{24}$/), projectId: expect.any(String), cryptoKeyInfoEnvironmentList: [{ environmentId: expect.any(String) }] });
+    const first = store.put('P', 'Key', {
+      name: 'k',
+      keyType: 'RSA',
+      cryptoKeyInfoEnvironmentList: [{ environmentName: 'prod', publicKey: 'QQ==' }],
+    });
+    expect(first).toMatchObject({
+      id: expect.stringMatching(/^[0-9a-f]{24}$/),
+      projectId: expect.any(String),
+      cryptoKeyInfoEnvironmentList: [{ environmentId: expect.any(String) }],
+    });
     const second = store.put('P', 'Key', { name: 'k', keyType: 'EC', cryptoKeyInfoEnvironmentList: [] });
     expect(second.id).toBe(first.id);
     expect(store.get('P', 'Key', 'k')?.keyType).toBe('EC');
@@ -113,7 +153,10 @@ describe('options', () => {
 
 describe('parseEmulatorConfig', () => {
   it('reads YAML with map shorthands for projects and users', () => {
-    const options = parseEmulatorConfig('projects:\n  Payments: [production, test]\nusers:\n  admin: secret\ntoken: t0\nlatencyMs: 5\n', 'emu.yaml');
+    const options = parseEmulatorConfig(
+      'projects:\n  Payments: [production, test]\nusers:\n  admin: secret\ntoken: t0\nlatencyMs: 5\n',
+      'emu.yaml',
+    );
     expect(options).toEqual({
       projects: [{ name: 'Payments', environments: ['production', 'test'] }],
       users: [{ username: 'admin', password: 'secret' }],
@@ -123,7 +166,9 @@ describe('parseEmulatorConfig', () => {
   });
 
   it('reads JSON with list forms', () => {
-    expect(parseEmulatorConfig('{"projects":[{"name":"A","environments":["x"]}],"dialect":"status"}', 'emu.json')).toEqual({
+    expect(
+      parseEmulatorConfig('{"projects":[{"name":"A","environments":["x"]}],"dialect":"status"}', 'emu.json'),
+    ).toEqual({
       projects: [{ name: 'A', environments: ['x'] }],
       dialect: 'status',
     });
@@ -131,7 +176,11 @@ describe('parseEmulatorConfig', () => {
 
   it('reads the generation and its switches', () => {
     const text = 'generation: current\nrefuseExport: true\nkeystoreListEnvironmentIds: true\n';
-    expect(parseEmulatorConfig(text, 'emu.yaml')).toEqual({ generation: 'current', refuseExport: true, keystoreListEnvironmentIds: true });
+    expect(parseEmulatorConfig(text, 'emu.yaml')).toEqual({
+      generation: 'current',
+      refuseExport: true,
+      keystoreListEnvironmentIds: true,
+    });
   });
 
   it.each([

@@ -66,13 +66,18 @@ describe.each(['documented', 'status'] as const)('export against the %s dialect'
     ]);
     const signing = readFileSync(join(out, 'Payments/keys/payments-signing.yaml'), 'utf8');
     expect(signing.split('\n')[0]).toMatch(/^# yaml-language-server: \$schema=\S+\/schemas\/key\.schema\.json$/);
-    expect(parse(signing).spec.environments.map((e: { name: string }) => e.name)).toEqual(['production', 'staging', 'test']);
+    expect(parse(signing).spec.environments.map((e: { name: string }) => e.name)).toEqual([
+      'production',
+      'staging',
+      'test',
+    ]);
     expect(parse(readFileSync(join(out, 'Payments/keystores/partner-mtls.yaml'), 'utf8')).spec.description).toBe('yes');
     // Secrets: the decoded bytes, owner-only, git-ignored.
     const file = join(out, 'secrets/Payments/keystores/partner-mtls.production.file');
     expect(readFileSync(file).toString('base64')).toBe(seeded.get('APINIZER_PAYMENTS_PARTNER_MTLS_PRODUCTION_FILE'));
     for (const f of tree(out).filter((p) => p.startsWith('secrets/Payments'))) expect(mode(join(out, f))).toBe(0o600);
-    for (const d of ['secrets', 'secrets/Payments', 'secrets/Payments/keys', 'secrets/Payments/keystores']) expect(mode(join(out, d))).toBe(0o700);
+    for (const d of ['secrets', 'secrets/Payments', 'secrets/Payments/keys', 'secrets/Payments/keystores'])
+      expect(mode(join(out, d))).toBe(0o700);
     expect(readFileSync(join(out, 'secrets/.gitignore'), 'utf8')).toBe(SECRETS_GITIGNORE);
     // No key material in the manifests.
     for (const m of tree(out).filter((p) => p.endsWith('.yaml'))) {
@@ -80,7 +85,10 @@ describe.each(['documented', 'status'] as const)('export against the %s dialect'
       for (const needle of secretNeedles()) expect(text).not.toContain(needle);
     }
 
-    const plan = await cliRun(['plan', 'gitops', '--format', 'json', '--detailed-exitcode'], { cwd, env: connection() });
+    const plan = await cliRun(['plan', 'gitops', '--format', 'json', '--detailed-exitcode'], {
+      cwd,
+      env: connection(),
+    });
     expect(plan.stderr).not.toMatch(/error/i);
     expect(plan.code).toBe(0);
     const json = JSON.parse(plan.stdout) as PlanJson;
@@ -90,16 +98,26 @@ describe.each(['documented', 'status'] as const)('export against the %s dialect'
 
   it('with --secrets env lists the variable names (never values) and plan with them set reports no changes', async () => {
     const cwd = tempTree();
-    const run = await runCliHere(['export', '--project', 'Payments', '--out', 'gitops', '--secrets', 'env'], { cwd, env: connection() });
+    const run = await runCliHere(['export', '--project', 'Payments', '--out', 'gitops', '--secrets', 'env'], {
+      cwd,
+      env: connection(),
+    });
     expect(run.code).toBe(0);
-    expect(tree(join(cwd, 'gitops'))).toEqual(['Payments/keys/hmac.v2.yaml', 'Payments/keys/payments-signing.yaml', 'Payments/keystores/partner-mtls.yaml']);
+    expect(tree(join(cwd, 'gitops'))).toEqual([
+      'Payments/keys/hmac.v2.yaml',
+      'Payments/keys/payments-signing.yaml',
+      'Payments/keystores/partner-mtls.yaml',
+    ]);
     const names = [...run.stderr.matchAll(/^ {2}(APINIZER_[A-Z0-9_]+) /gm)].map((m) => m[1]!);
     expect(names.sort()).toEqual([...seeded.keys()].sort());
     expectNoSecrets(run);
 
     // The values come from the store, as a user would take them from their secret store.
     const variables = Object.fromEntries(names.map((n) => [n, seeded.get(n)!]));
-    const plan = await runCliHere(['plan', 'gitops', '--format', 'json', '--detailed-exitcode'], { cwd, env: { ...connection(), ...variables } });
+    const plan = await runCliHere(['plan', 'gitops', '--format', 'json', '--detailed-exitcode'], {
+      cwd,
+      env: { ...connection(), ...variables },
+    });
     expect(plan.code).toBe(0);
     expect((JSON.parse(plan.stdout) as PlanJson).summary).toEqual({ create: 0, update: 0, delete: 0, noop: 3 });
     expectNoSecrets(plan);
@@ -115,18 +133,27 @@ describe('export', () => {
 
   it('refuses to overwrite existing files (writing nothing), and replaces them with --force', async () => {
     const cwd = tempTree({ 'gitops/Payments/keys/hmac.v2.yaml': 'hand-written\n' });
-    const refused = await runCliHere(['export', '--project', 'Payments', '--out', 'gitops'], { cwd, env: connection() });
+    const refused = await runCliHere(['export', '--project', 'Payments', '--out', 'gitops'], {
+      cwd,
+      env: connection(),
+    });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('refusing to overwrite 1 existing file; nothing was written');
     expect(refused.stderr).toContain('gitops/Payments/keys/hmac.v2.yaml');
     expect(refused.stderr).toContain('--force');
     expect(tree(join(cwd, 'gitops'))).toEqual(['Payments/keys/hmac.v2.yaml']);
 
-    const forced = await runCliHere(['export', '--project', 'Payments', '--out', 'gitops', '--force'], { cwd, env: connection() });
+    const forced = await runCliHere(['export', '--project', 'Payments', '--out', 'gitops', '--force'], {
+      cwd,
+      env: connection(),
+    });
     expect(forced.code).toBe(0);
     expect(readFileSync(join(cwd, 'gitops/Payments/keys/hmac.v2.yaml'), 'utf8')).toContain('name: hmac.v2');
     // Run again with --force over its own output: still fine, secrets still 0600.
-    const again = await runCliHere(['export', '--project', 'Payments', '--out', 'gitops', '--force'], { cwd, env: connection() });
+    const again = await runCliHere(['export', '--project', 'Payments', '--out', 'gitops', '--force'], {
+      cwd,
+      env: connection(),
+    });
     expect(again.code).toBe(0);
     expect(mode(join(cwd, 'gitops/secrets/Payments/keys/hmac.v2.production.privateKey'))).toBe(0o600);
     expectNoSecrets(refused, forced, again);
@@ -135,10 +162,18 @@ describe('export', () => {
   it('exports only the kinds asked for, with one list call', async () => {
     const cwd = tempTree();
     emulator().resetStats();
-    const run = await runCliHere(['export', '--project', 'Payments', '--kind', 'keystore', '--out', 'out'], { cwd, env: connection() });
+    const run = await runCliHere(['export', '--project', 'Payments', '--kind', 'keystore', '--out', 'out'], {
+      cwd,
+      env: connection(),
+    });
     expect(run.code).toBe(0);
     expect(emulator().stats().total).toBe(2); // the generation probe and one list
-    expect(tree(join(cwd, 'out'))).toEqual(['Payments/keystores/partner-mtls.yaml', 'secrets/.gitignore', 'secrets/Payments/keystores/partner-mtls.production.file', 'secrets/Payments/keystores/partner-mtls.test.file']);
+    expect(tree(join(cwd, 'out'))).toEqual([
+      'Payments/keystores/partner-mtls.yaml',
+      'secrets/.gitignore',
+      'secrets/Payments/keystores/partner-mtls.production.file',
+      'secrets/Payments/keystores/partner-mtls.test.file',
+    ]);
   });
 
   it('fails on an unknown project with the API client hint, writing nothing', async () => {
@@ -166,7 +201,10 @@ describe('export', () => {
 
   it('says so when the project holds nothing', async () => {
     const cwd = tempTree();
-    const run = await runCliHere(['export', '--project', 'Identity', '--kind', 'Keystore', '--out', 'out'], { cwd, env: connection() });
+    const run = await runCliHere(['export', '--project', 'Identity', '--kind', 'Keystore', '--out', 'out'], {
+      cwd,
+      env: connection(),
+    });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Project Identity has no Keystores; nothing written.');
   });
@@ -187,8 +225,15 @@ describe('export from a server that masks secrets', () => {
     expect(run.stderr).toContain(
       'error: Key Payments/hmac.v2 environment production privateKey: not exported (the server masks it); put the key material (raw bytes) in secrets/Payments/keys/hmac.v2.production.privateKey before running plan',
     );
-    expect(tree(join(cwd, 'gitops'))).toEqual(['Payments/keys/hmac.v2.yaml', 'Payments/keys/payments-signing.yaml', 'Payments/keystores/partner-mtls.yaml', 'secrets/.gitignore']);
-    expect(parse(readFileSync(join(cwd, 'gitops/Payments/keys/hmac.v2.yaml'), 'utf8')).spec.environments[0].privateKey).toEqual({
+    expect(tree(join(cwd, 'gitops'))).toEqual([
+      'Payments/keys/hmac.v2.yaml',
+      'Payments/keys/payments-signing.yaml',
+      'Payments/keystores/partner-mtls.yaml',
+      'secrets/.gitignore',
+    ]);
+    expect(
+      parse(readFileSync(join(cwd, 'gitops/Payments/keys/hmac.v2.yaml'), 'utf8')).spec.environments[0].privateKey,
+    ).toEqual({
       fromFile: '../../secrets/Payments/keys/hmac.v2.production.privateKey',
     });
     // plan (and validate) fail on the missing values, pointing at each reference, until they are supplied.
@@ -203,7 +248,11 @@ describe('export of objects a manifest cannot name', () => {
   const emulator = useEmulator();
   beforeAll(() => {
     const store = emulator().store;
-    const key = (name: string) => ({ name, keyType: 'SECRET_KEY', cryptoKeyInfoEnvironmentList: [{ environmentName: 'production', publicKey: 'QUJDRA==' }] });
+    const key = (name: string) => ({
+      name,
+      keyType: 'SECRET_KEY',
+      cryptoKeyInfoEnvironmentList: [{ environmentName: 'production', publicKey: 'QUJDRA==' }],
+    });
     store.put('Payments', 'Key', key('fine'));
     store.put('Payments', 'Key', key('my key'));
     store.put('Payments', 'Key', key('ключ'));
@@ -214,11 +263,16 @@ describe('export of objects a manifest cannot name', () => {
     const env = { APINIZER_URL: emulator().url, APINIZER_TOKEN: emulator().token };
     const run = await runCliHere(['export', '--project', 'Payments', '--kind', 'Key', '--out', 'gitops'], { cwd, env });
     expect(run.code, run.stdout + run.stderr).toBe(1);
-    expect(run.stderr).toContain('error: Key "Payments"/"my key": cannot be expressed as a manifest: its name is not 1-128 characters');
+    expect(run.stderr).toContain(
+      'error: Key "Payments"/"my key": cannot be expressed as a manifest: its name is not 1-128 characters',
+    );
     expect(run.stderr).toContain('error: Key "Payments"/"ключ": cannot be expressed as a manifest');
     expect(run.stdout).toContain('Export incomplete: 2 objects cannot be expressed as manifests (see stderr)');
     expect(run.stdout).not.toContain('should report no changes');
-    expect(tree(join(cwd, 'gitops'))).toEqual(['Payments/keys/fine.yaml', 'secrets/.gitignore', 'secrets/Payments/keys/fine.production.publicKey']);
+    expect(tree(join(cwd, 'gitops'))).toEqual([
+      'Payments/keys/fine.yaml',
+      'secrets/.gitignore',
+      'secrets/Payments/keys/fine.production.publicKey',
+    ]);
   });
 });
-

@@ -1,9 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import fc from 'fast-check';
-import { buildExportPlan, envVariableName, safeSegment, SECRETS_GITIGNORE, yamlScalar, type ExportFile, type ExportRenderOptions } from '../../src/export/render.js';
+import {
+  buildExportPlan,
+  envVariableName,
+  safeSegment,
+  SECRETS_GITIGNORE,
+  yamlScalar,
+  type ExportFile,
+  type ExportRenderOptions,
+} from '../../src/export/render.js';
 import { Secret } from '../../src/secret.js';
-import { aCurrentKey, aCurrentKeystore, keystoreFileFor, privateKeyFor, publicKeyFor, secretNeedles } from '../support/builders.js';
+import {
+  aCurrentKey,
+  aCurrentKeystore,
+  keystoreFileFor,
+  privateKeyFor,
+  publicKeyFor,
+  secretNeedles,
+} from '../support/builders.js';
 
 const fileOptions: ExportRenderOptions = { secrets: 'file', schemaRef: (kind, folder) => `SCHEMA/${kind}/${folder}` };
 const envOptions: ExportRenderOptions = { ...fileOptions, secrets: 'env' };
@@ -56,7 +71,11 @@ describe('buildExportPlan', () => {
     expect(text).toContain('publicKey: { fromFile: ../../secrets/Payments/keys/payments-signing.test.publicKey }');
     const keystore = manifest(plan.files, 'Payments/keystores/partner-mtls.yaml').doc;
     expect(keystore.spec.environments).toEqual([
-      { name: 'production', type: 'PKCS12', file: { fromFile: '../../secrets/Payments/keystores/partner-mtls.production.file' } },
+      {
+        name: 'production',
+        type: 'PKCS12',
+        file: { fromFile: '../../secrets/Payments/keystores/partner-mtls.production.file' },
+      },
     ]);
     expect(plan.counts).toEqual({ Key: 1, Keystore: 1 });
     expect(plan.incomplete).toEqual([]);
@@ -67,13 +86,18 @@ describe('buildExportPlan', () => {
     const plan = buildExportPlan([aCurrentKeystore()], fileOptions);
     const secret = plan.files.find((f) => f.type === 'secret');
     expect(secret?.type === 'secret' && secret.value.reveal()).toBe(keystoreFileFor('production').reveal());
-    const printed = JSON.stringify(plan) + plan.files.map((f) => (f.type === 'secret' ? `${String(f.value)}` : f.content)).join('\n');
+    const printed =
+      JSON.stringify(plan) + plan.files.map((f) => (f.type === 'secret' ? `${String(f.value)}` : f.content)).join('\n');
     for (const needle of secretNeedles()) expect(printed).not.toContain(needle);
   });
 
   it('omits an empty description and quotes values YAML would otherwise read as other types', () => {
     const plan = buildExportPlan(
-      [aCurrentKey({ name: 'k1', description: '' }), aCurrentKey({ name: 'k2', description: 'yes' }), aCurrentKey({ name: 'k3', description: 'line one\nline: two #x' })],
+      [
+        aCurrentKey({ name: 'k1', description: '' }),
+        aCurrentKey({ name: 'k2', description: 'yes' }),
+        aCurrentKey({ name: 'k3', description: 'line one\nline: two #x' }),
+      ],
       fileOptions,
     );
     expect(manifest(plan.files, 'Payments/keys/k1.yaml').doc.spec).not.toHaveProperty('description');
@@ -99,29 +123,39 @@ describe('buildExportPlan', () => {
     expect(manifest(plan.files, 'Payments/keys/a.b.yaml').doc.spec.environments[0].privateKey).toEqual({
       fromEnv: 'APINIZER_PAYMENTS_A_B_PRODUCTION_PRIVATE_KEY_2',
     });
-    expect(plan.variables[0]).toMatchObject({ environment: 'production', field: 'publicKey', masked: false, resource: { name: 'a-b' } });
+    expect(plan.variables[0]).toMatchObject({
+      environment: 'production',
+      field: 'publicKey',
+      masked: false,
+      resource: { name: 'a-b' },
+    });
   });
 
   it.each([
     ['file', 'put the key material (raw bytes) in secrets/Payments/keys/payments-signing.production.privateKey'],
     ['env', 'set APINIZER_PAYMENTS_PAYMENTS_SIGNING_PRODUCTION_PRIVATE_KEY to its base64'],
-  ] as const)('a masked secret (--secrets %s) is referenced but not exported, and reported as incomplete', (secrets, fix) => {
-    const key = aCurrentKey({ environments: [{ name: 'production', publicKey: publicKeyFor('production'), privateKey: 'masked' }] });
-    const plan = buildExportPlan([key], { ...fileOptions, secrets });
-    expect(plan.incomplete).toHaveLength(1);
-    expect(plan.incomplete[0]?.message).toBe(
-      `Key Payments/payments-signing environment production privateKey: not exported (the server masks it); ${fix} before running plan`,
-    );
-    expect(plan.files.filter((f) => f.type === 'secret').map((f) => f.path)).toEqual(
-      secrets === 'file' ? ['secrets/Payments/keys/payments-signing.production.publicKey'] : [],
-    );
-    const env = manifest(plan.files, 'Payments/keys/payments-signing.yaml').doc.spec.environments[0];
-    expect(env.privateKey).toEqual(
-      secrets === 'file'
-        ? { fromFile: '../../secrets/Payments/keys/payments-signing.production.privateKey' }
-        : { fromEnv: 'APINIZER_PAYMENTS_PAYMENTS_SIGNING_PRODUCTION_PRIVATE_KEY' },
-    );
-  });
+  ] as const)(
+    'a masked secret (--secrets %s) is referenced but not exported, and reported as incomplete',
+    (secrets, fix) => {
+      const key = aCurrentKey({
+        environments: [{ name: 'production', publicKey: publicKeyFor('production'), privateKey: 'masked' }],
+      });
+      const plan = buildExportPlan([key], { ...fileOptions, secrets });
+      expect(plan.incomplete).toHaveLength(1);
+      expect(plan.incomplete[0]?.message).toBe(
+        `Key Payments/payments-signing environment production privateKey: not exported (the server masks it); ${fix} before running plan`,
+      );
+      expect(plan.files.filter((f) => f.type === 'secret').map((f) => f.path)).toEqual(
+        secrets === 'file' ? ['secrets/Payments/keys/payments-signing.production.publicKey'] : [],
+      );
+      const env = manifest(plan.files, 'Payments/keys/payments-signing.yaml').doc.spec.environments[0];
+      expect(env.privateKey).toEqual(
+        secrets === 'file'
+          ? { fromFile: '../../secrets/Payments/keys/payments-signing.production.privateKey' }
+          : { fromEnv: 'APINIZER_PAYMENTS_PAYMENTS_SIGNING_PRODUCTION_PRIVATE_KEY' },
+      );
+    },
+  );
 
   it('asks for a private key when the server reports a Key environment with no key material at all', () => {
     const plan = buildExportPlan([aCurrentKey({ environments: [{ name: 'production' }] })], fileOptions);
@@ -146,7 +180,11 @@ describe('buildExportPlan', () => {
             { name: 'a_b', type: 'JKS', file: keystoreFileFor('y') },
           ],
         }),
-        aCurrentKeystore({ project: '../My Project', name: 'store', environments: [{ name: 'p', type: 'JKS', file: keystoreFileFor('z') }] }),
+        aCurrentKeystore({
+          project: '../My Project',
+          name: 'store',
+          environments: [{ name: 'p', type: 'JKS', file: keystoreFileFor('z') }],
+        }),
       ],
       fileOptions,
     );
@@ -159,7 +197,10 @@ describe('buildExportPlan', () => {
       'secrets/.gitignore',
     ]);
     // The real names stay in the manifest.
-    expect(manifest(plan.files, '_._My_Project/keystores/Store.yaml').doc.metadata).toEqual({ name: 'Store', project: '../My Project' });
+    expect(manifest(plan.files, '_._My_Project/keystores/Store.yaml').doc.metadata).toEqual({
+      name: 'Store',
+      project: '../My Project',
+    });
   });
 
   it.each([
@@ -174,14 +215,21 @@ describe('buildExportPlan', () => {
   });
 
   it('names variables after project, resource, environment and field', () => {
-    expect(envVariableName({ resource: { kind: 'Key', project: 'My Project', name: 'sig.v2' }, environment: 'pre-prod', field: 'privateKey' })).toBe(
-      'APINIZER_MY_PROJECT_SIG_V2_PRE_PROD_PRIVATE_KEY',
-    );
+    expect(
+      envVariableName({
+        resource: { kind: 'Key', project: 'My Project', name: 'sig.v2' },
+        environment: 'pre-prod',
+        field: 'privateKey',
+      }),
+    ).toBe('APINIZER_MY_PROJECT_SIG_V2_PRE_PROD_PRIVATE_KEY');
   });
 
   it('warns about values the manifest schema will reject', () => {
     const plan = buildExportPlan(
-      [aCurrentKeystore({ environments: [{ name: 'production', type: 'PEM', file: keystoreFileFor('production') }] }), aCurrentKey({ environments: [] })],
+      [
+        aCurrentKeystore({ environments: [{ name: 'production', type: 'PEM', file: keystoreFileFor('production') }] }),
+        aCurrentKey({ environments: [] }),
+      ],
       fileOptions,
     );
     expect(plan.warnings.join('\n')).toContain('keystore type "PEM" is not JKS or PKCS12');
@@ -192,10 +240,37 @@ describe('buildExportPlan', () => {
 describe('yamlScalar', () => {
   it('reads back as the same string for any text (property)', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), fc.constantFrom('yes', 'No', 'null', '~', '1e3', '0x1F', '.inf', 'y', ' lead', 'trail ', 'a: b', '- x', '#h', "it's", '"q"', '\u2028', '\u0085', '\ufeff', '../../a b/c')), (text) => {
-        expect(parse(`v: ${yamlScalar(text)}\n`)).toEqual({ v: text });
-        expect(parse(`v: { x: ${yamlScalar(text)} }\n`)).toEqual({ v: { x: text } });
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary' }),
+          fc.string({ unit: 'grapheme' }),
+          fc.constantFrom(
+            'yes',
+            'No',
+            'null',
+            '~',
+            '1e3',
+            '0x1F',
+            '.inf',
+            'y',
+            ' lead',
+            'trail ',
+            'a: b',
+            '- x',
+            '#h',
+            "it's",
+            '"q"',
+            '\u2028',
+            '\u0085',
+            '\ufeff',
+            '../../a b/c',
+          ),
+        ),
+        (text) => {
+          expect(parse(`v: ${yamlScalar(text)}\n`)).toEqual({ v: text });
+          expect(parse(`v: { x: ${yamlScalar(text)} }\n`)).toEqual({ v: { x: text } });
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -203,7 +278,9 @@ describe('yamlScalar', () => {
   it('leaves simple words and relative paths plain', () => {
     expect(yamlScalar('payments-signing')).toBe('payments-signing');
     expect(yamlScalar('Signs payment callbacks (v2)')).toBe('Signs payment callbacks (v2)');
-    expect(yamlScalar('../../secrets/Payments/keys/a.production.publicKey')).toBe('../../secrets/Payments/keys/a.production.publicKey');
+    expect(yamlScalar('../../secrets/Payments/keys/a.production.publicKey')).toBe(
+      '../../secrets/Payments/keys/a.production.publicKey',
+    );
     expect(yamlScalar('yes')).toBe('"yes"');
     expect(yamlScalar('123')).toBe('"123"');
   });
@@ -213,17 +290,24 @@ describe('objects a manifest cannot name', () => {
   it('are left out, each with a sentence saying why, and not counted', () => {
     const long = 'k'.repeat(10_000);
     const plan = buildExportPlan(
-      [aCurrentKey({ name: 'fine' }), aCurrentKey({ name: 'my key' }), aCurrentKey({ name: 'ключ' }), aCurrentKey({ name: long }), aCurrentKeystore({ name: '..' })],
+      [
+        aCurrentKey({ name: 'fine' }),
+        aCurrentKey({ name: 'my key' }),
+        aCurrentKey({ name: 'ключ' }),
+        aCurrentKey({ name: long }),
+        aCurrentKeystore({ name: '..' }),
+      ],
       fileOptions,
     );
     expect(plan.counts).toEqual({ Key: 1, Keystore: 0 });
     expect(plan.files.filter((f) => f.type === 'manifest').map((f) => f.path)).toEqual(['Payments/keys/fine.yaml']);
     expect(plan.unexpressible.map((u) => u.resource.name).sort()).toEqual(['..', long, 'my key', 'ключ'].sort());
     const messages = plan.unexpressible.map((u) => u.message);
-    expect(messages.find((m) => m.includes('"my key"'))).toMatch(/^Key "Payments"\/"my key": cannot be expressed as a manifest: its name is not 1-128 characters .*apply --prune/);
+    expect(messages.find((m) => m.includes('"my key"'))).toMatch(
+      /^Key "Payments"\/"my key": cannot be expressed as a manifest: its name is not 1-128 characters .*apply --prune/,
+    );
     const longMessage = messages.find((m) => m.includes('10000 characters long'))!;
     expect(longMessage).toContain(`"${'k'.repeat(79)}…"`); // a 10,000-character name is cut to 80 in the message
     expect(longMessage.length).toBeLessThan(400);
   });
 });
-

@@ -25,27 +25,46 @@ export function seedBothKinds(store: EmulatorStore): SeededSecrets {
     keyType: 'RSA',
     cryptoKeyInfoEnvironmentList: [
       // Deliberately not in name order: export sorts.
-      { environmentName: 'test', publicKey: put('APINIZER_PAYMENTS_PAYMENTS_SIGNING_TEST_PUBLIC_KEY', 'EXPORT-PUB-signing-test') },
+      {
+        environmentName: 'test',
+        publicKey: put('APINIZER_PAYMENTS_PAYMENTS_SIGNING_TEST_PUBLIC_KEY', 'EXPORT-PUB-signing-test'),
+      },
       {
         environmentName: 'production',
         publicKey: put('APINIZER_PAYMENTS_PAYMENTS_SIGNING_PRODUCTION_PUBLIC_KEY', 'EXPORT-PUB-signing-production'),
         privateKey: put('APINIZER_PAYMENTS_PAYMENTS_SIGNING_PRODUCTION_PRIVATE_KEY', 'EXPORT-PRIV-signing-production'),
       },
-      { environmentName: 'staging', privateKey: put('APINIZER_PAYMENTS_PAYMENTS_SIGNING_STAGING_PRIVATE_KEY', 'EXPORT-PRIV-signing-staging') },
+      {
+        environmentName: 'staging',
+        privateKey: put('APINIZER_PAYMENTS_PAYMENTS_SIGNING_STAGING_PRIVATE_KEY', 'EXPORT-PRIV-signing-staging'),
+      },
     ],
   });
   store.put('Payments', 'Key', {
     name: 'hmac.v2',
     description: '',
     keyType: 'SECRET_KEY',
-    cryptoKeyInfoEnvironmentList: [{ environmentName: 'production', privateKey: put('APINIZER_PAYMENTS_HMAC_V2_PRODUCTION_PRIVATE_KEY', 'EXPORT-HMAC-production') }],
+    cryptoKeyInfoEnvironmentList: [
+      {
+        environmentName: 'production',
+        privateKey: put('APINIZER_PAYMENTS_HMAC_V2_PRODUCTION_PRIVATE_KEY', 'EXPORT-HMAC-production'),
+      },
+    ],
   });
   store.put('Payments', 'Keystore', {
     name: 'partner-mtls',
     description: 'yes', // a description YAML would read as a boolean unless quoted
     keyStoreEnvironmentList: [
-      { environmentName: 'production', type: 'PKCS12', file: put('APINIZER_PAYMENTS_PARTNER_MTLS_PRODUCTION_FILE', 'EXPORT-P12-partner-production') },
-      { environmentName: 'test', type: 'JKS', file: put('APINIZER_PAYMENTS_PARTNER_MTLS_TEST_FILE', 'EXPORT-JKS-partner-test') },
+      {
+        environmentName: 'production',
+        type: 'PKCS12',
+        file: put('APINIZER_PAYMENTS_PARTNER_MTLS_PRODUCTION_FILE', 'EXPORT-P12-partner-production'),
+      },
+      {
+        environmentName: 'test',
+        type: 'JKS',
+        file: put('APINIZER_PAYMENTS_PARTNER_MTLS_TEST_FILE', 'EXPORT-JKS-partner-test'),
+      },
     ],
   });
   store.put('Identity', 'Key', {

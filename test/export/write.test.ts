@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { buildExportPlan, SECRETS_GITIGNORE, type ExportPlan } from '../../src/export/render.js';
 import { writeExport } from '../../src/export/write.js';
@@ -23,13 +32,19 @@ describe('writeExport', () => {
     const secretFile = join(out, 'secrets/Payments/keystores/partner-mtls.production.file');
     expect(readFileSync(secretFile)).toEqual(Buffer.from(keystoreFileFor('production').reveal(), 'base64'));
     expect(mode(secretFile)).toBe(0o600);
-    for (const dir of ['secrets', 'secrets/Payments', 'secrets/Payments/keys', 'secrets/Payments/keystores']) expect(mode(join(out, dir))).toBe(0o700);
+    for (const dir of ['secrets', 'secrets/Payments', 'secrets/Payments/keys', 'secrets/Payments/keystores'])
+      expect(mode(join(out, dir))).toBe(0o700);
     expect(readFileSync(join(out, 'secrets/.gitignore'), 'utf8')).toBe(SECRETS_GITIGNORE);
-    expect(readFileSync(join(out, 'Payments/keys/payments-signing.yaml'), 'utf8')).toMatch(/^# yaml-language-server: \$schema=schema.json\napiVersion/);
+    expect(readFileSync(join(out, 'Payments/keys/payments-signing.yaml'), 'utf8')).toMatch(
+      /^# yaml-language-server: \$schema=schema.json\napiVersion/,
+    );
   });
 
   it('refuses when any target exists, writing nothing, and names the existing files', () => {
-    const out = tempTree({ 'Payments/keystores/partner-mtls.yaml': 'mine\n', 'secrets/Payments/keys/payments-signing.test.publicKey': 'mine' });
+    const out = tempTree({
+      'Payments/keystores/partner-mtls.yaml': 'mine\n',
+      'secrets/Payments/keys/payments-signing.test.publicKey': 'mine',
+    });
     const result = writeExport(plan(), { outDir: out, force: false });
     expect(result).toEqual({
       ok: false,
@@ -57,8 +72,8 @@ describe('writeExport', () => {
     const out = join(root, 'out');
     mkdirSync(join(out, 'Payments/keys'), { recursive: true });
     symlinkSync(join(root, 'elsewhere.txt'), join(out, 'Payments/keys/payments-signing.yaml'));
-    expect((writeExport(plan(), { outDir: out, force: false })).ok).toBe(false);
-    expect((writeExport(plan(), { outDir: out, force: true })).ok).toBe(true);
+    expect(writeExport(plan(), { outDir: out, force: false }).ok).toBe(false);
+    expect(writeExport(plan(), { outDir: out, force: true }).ok).toBe(true);
     expect(readFileSync(join(root, 'elsewhere.txt'), 'utf8')).toBe('keep me');
     expect(lstatSync(join(out, 'Payments/keys/payments-signing.yaml')).isSymbolicLink()).toBe(false);
   });
@@ -81,13 +96,26 @@ describe('writeExport', () => {
     expect(result).toMatchObject({ ok: true, unchanged: ['secrets/.gitignore'] });
   });
 
-  it.each(['../escape.yaml', '/etc/passwd', 'a//b.yaml', 'a/./b.yaml', 'a\\..\\b.yaml'])('refuses the unsafe planned path %j', (path) => {
-    const out = tempTree();
-    const evil: ExportPlan = { ...plan(), files: [{ type: 'secret', path, value: new Secret('AAAA'), slot: { resource: { kind: 'Key', project: 'P', name: 'n' }, environment: 'e', field: 'file' } }] };
-    const result = writeExport(evil, { outDir: out, force: true });
-    expect(result).toMatchObject({ ok: false, reason: 'unsafe' });
-    expect(existsSync(join(out, '..', 'escape.yaml'))).toBe(false);
-  });
+  it.each(['../escape.yaml', '/etc/passwd', 'a//b.yaml', 'a/./b.yaml', 'a\\..\\b.yaml'])(
+    'refuses the unsafe planned path %j',
+    (path) => {
+      const out = tempTree();
+      const evil: ExportPlan = {
+        ...plan(),
+        files: [
+          {
+            type: 'secret',
+            path,
+            value: new Secret('AAAA'),
+            slot: { resource: { kind: 'Key', project: 'P', name: 'n' }, environment: 'e', field: 'file' },
+          },
+        ],
+      };
+      const result = writeExport(evil, { outDir: out, force: true });
+      expect(result).toMatchObject({ ok: false, reason: 'unsafe' });
+      expect(existsSync(join(out, '..', 'escape.yaml'))).toBe(false);
+    },
+  );
 
   it('reports --out that is a file', () => {
     const root = tempTree({ 'file.txt': 'x' });

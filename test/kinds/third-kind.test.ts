@@ -335,7 +335,7 @@ describe('a third kind, generation-specific', () => {
     expect(again.summary).toEqual({ create: 0, update: 0, delete: 0, noop: 3 });
   });
 
-  it('refuses a legacy-form Certificate on a current server, with the kind\'s advice, before any write', async () => {
+  it("refuses a legacy-form Certificate on a current server, with the kind's advice, before any write", async () => {
     const dir = tempTree(manifests('legacy'));
     const fake = fakeActions({ generation: 'current' });
     const outcome = await readPlan(await load(dir), fake.actions, planOptions);

@@ -72,7 +72,11 @@ const cases: Case[] = [
     name: 'custom tags (!!js/function, !!python/object, !custom)',
     files: {
       'k.yaml': edit(
-        edit(edit(KEY, 'keyType: RSA', 'keyType: !!js/function "function () {}"'), 'name: production', 'name: !custom production'),
+        edit(
+          edit(KEY, 'keyType: RSA', 'keyType: !!js/function "function () {}"'),
+          'name: production',
+          'name: !custom production',
+        ),
         'publicKey: QUJDRA==',
         'publicKey: !!python/object:os.system QUJDRA==',
       ),
@@ -86,7 +90,10 @@ const cases: Case[] = [
   {
     // Deep nesting makes the parser recurse to the end of the stack, where V8 may abort the process.
     name: 'brackets nested thousands deep, in two files (once a crash)',
-    files: { 'a.yaml': `a: ${'['.repeat(20000)}${']'.repeat(20000)}\n`, 'b.yaml': `a: ${'{x: '.repeat(5000)}1${'}'.repeat(5000)}\n` },
+    files: {
+      'a.yaml': `a: ${'['.repeat(20000)}${']'.repeat(20000)}\n`,
+      'b.yaml': `a: ${'{x: '.repeat(5000)}1${'}'.repeat(5000)}\n`,
+    },
     expect: [
       { code: 'yaml-syntax', file: 'a.yaml', line: 1, column: 68 },
       { code: 'yaml-syntax', file: 'b.yaml', line: 1, column: 260 },
@@ -144,7 +151,10 @@ const cases: Case[] = [
   },
   {
     name: 'spec as a list',
-    files: { 'k.yaml': 'apiVersion: apinizer-gitops/v1\nkind: Key\nmetadata:\n  name: k\n  project: P\nspec:\n  - keyType: RSA\n' },
+    files: {
+      'k.yaml':
+        'apiVersion: apinizer-gitops/v1\nkind: Key\nmetadata:\n  name: k\n  project: P\nspec:\n  - keyType: RSA\n',
+    },
     expect: [{ code: 'schema', file: 'k.yaml', line: 6, column: 1, path: 'spec' }],
   },
   {
@@ -171,7 +181,13 @@ const cases: Case[] = [
   // environments
   {
     name: 'empty environments',
-    files: { 'k.yaml': edit(KEY, '  environments:\n    - name: production\n      publicKey: QUJDRA==\n', '  environments: []\n') },
+    files: {
+      'k.yaml': edit(
+        KEY,
+        '  environments:\n    - name: production\n      publicKey: QUJDRA==\n',
+        '  environments: []\n',
+      ),
+    },
     expect: [{ code: 'schema', file: 'k.yaml', line: 8, column: 3, path: 'spec.environments' }],
   },
   {
@@ -212,24 +228,42 @@ const cases: Case[] = [
   },
   {
     name: 'an inline PEM instead of base64',
-    files: { 'k.yaml': edit(KEY, 'publicKey: QUJDRA==', 'publicKey: |\n        -----BEGIN PUBLIC KEY-----\n        MFkw\n        -----END PUBLIC KEY-----') },
+    files: {
+      'k.yaml': edit(
+        KEY,
+        'publicKey: QUJDRA==',
+        'publicKey: |\n        -----BEGIN PUBLIC KEY-----\n        MFkw\n        -----END PUBLIC KEY-----',
+      ),
+    },
     expect: [{ code: 'invalid-base64', file: 'k.yaml', line: 10, column: 7, path: 'spec.environments[0].publicKey' }],
   },
   {
     name: 'fromFile missing',
     files: { 'ks.yaml': KEYSTORE },
-    expect: [{ code: 'file-not-found', file: 'ks.yaml', line: 10, column: 15, path: 'spec.environments[0].file.fromFile' }],
+    expect: [
+      { code: 'file-not-found', file: 'ks.yaml', line: 10, column: 15, path: 'spec.environments[0].file.fromFile' },
+    ],
   },
   {
     name: 'fromFile under a file (not a folder)',
     files: { 'ks.yaml': edit(KEYSTORE, 'partner.p12', 'partner.p12/inner'), 'partner.p12': P12 },
-    expect: [{ code: 'file-not-found', file: 'ks.yaml', line: 10, column: 15, path: 'spec.environments[0].file.fromFile' }],
+    expect: [
+      { code: 'file-not-found', file: 'ks.yaml', line: 10, column: 15, path: 'spec.environments[0].file.fromFile' },
+    ],
   },
   {
     name: 'fromFile outside the root',
     files: { 'm/ks.yaml': edit(KEYSTORE, 'partner.p12', '../partner.p12'), 'partner.p12': P12 },
     paths: ['m'],
-    expect: [{ code: 'file-outside-root', file: 'm/ks.yaml', line: 10, column: 15, path: 'spec.environments[0].file.fromFile' }],
+    expect: [
+      {
+        code: 'file-outside-root',
+        file: 'm/ks.yaml',
+        line: 10,
+        column: 15,
+        path: 'spec.environments[0].file.fromFile',
+      },
+    ],
   },
   {
     name: 'fromFile as an absolute path outside the root',
@@ -270,7 +304,9 @@ const cases: Case[] = [
   {
     name: 'fromEnv unset',
     files: { 'k.yaml': edit(KEY, 'publicKey: QUJDRA==', 'publicKey: { fromEnv: PAYMENTS_PUB }') },
-    expect: [{ code: 'env-unset', file: 'k.yaml', line: 10, column: 20, path: 'spec.environments[0].publicKey.fromEnv' }],
+    expect: [
+      { code: 'env-unset', file: 'k.yaml', line: 10, column: 20, path: 'spec.environments[0].publicKey.fromEnv' },
+    ],
   },
   {
     name: 'fromEnv empty',
@@ -402,7 +438,13 @@ describe('bad input: every problem is a diagnostic with file, line and column', 
   });
 
   it('reports a problem in every document of a multi-document file, not only the first', async () => {
-    const dir = tempTree({ 'k.yaml': [edit(keyNamed('a'), 'RSA', 'rsa'), edit(keyNamed('b'), 'RSA', 'rsa'), edit(keyNamed('c'), 'RSA', 'rsa')].join('---\n') });
+    const dir = tempTree({
+      'k.yaml': [
+        edit(keyNamed('a'), 'RSA', 'rsa'),
+        edit(keyNamed('b'), 'RSA', 'rsa'),
+        edit(keyNamed('c'), 'RSA', 'rsa'),
+      ].join('---\n'),
+    });
     const result = await loadManifests(['.'], { cwd: dir, env: {} });
     expect(result.diagnostics.map((d) => d.line)).toEqual([7, 18, 29]);
   });
@@ -411,7 +453,11 @@ describe('bad input: every problem is a diagnostic with file, line and column', 
     const dir = tempTree({ 'a/k.yaml': KEY, 'b/k.yaml': `# comment\n${KEY}` });
     const result = await loadManifests(['.'], { cwd: dir, env: {} });
     expect(result.diagnostics).toHaveLength(1);
-    expect(result.diagnostics[0]).toMatchObject({ file: 'b/k.yaml', line: 2, resource: 'Key Payments/payments-signing' });
+    expect(result.diagnostics[0]).toMatchObject({
+      file: 'b/k.yaml',
+      line: 2,
+      resource: 'Key Payments/payments-signing',
+    });
     expect(result.diagnostics[0]!.message).toContain('a/k.yaml:1:1');
   });
 

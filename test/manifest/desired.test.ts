@@ -27,8 +27,16 @@ function sources(...docs: [file: string, text: string][]): ManifestSource[] {
   });
 }
 
-function build(srcs: ManifestSource[], extra: { env?: NodeJS.ProcessEnv; defaultProject?: string; files?: Map<string, FileSecret> } = {}) {
-  return buildDesiredState({ manifests: srcs, env: extra.env ?? {}, files: extra.files ?? new Map(), ...(extra.defaultProject ? { defaultProject: extra.defaultProject } : {}) });
+function build(
+  srcs: ManifestSource[],
+  extra: { env?: NodeJS.ProcessEnv; defaultProject?: string; files?: Map<string, FileSecret> } = {},
+) {
+  return buildDesiredState({
+    manifests: srcs,
+    env: extra.env ?? {},
+    files: extra.files ?? new Map(),
+    ...(extra.defaultProject ? { defaultProject: extra.defaultProject } : {}),
+  });
 }
 
 describe('buildDesiredState', () => {
@@ -51,7 +59,11 @@ describe('buildDesiredState', () => {
   });
 
   it('keeps updateReferencedJwks and the description', () => {
-    const text = edit(KEY, '  keyType: RSA', '  keyType: RSA\n  description: Signs callbacks\n  updateReferencedJwks: ALL_PROJECTS');
+    const text = edit(
+      KEY,
+      '  keyType: RSA',
+      '  keyType: RSA\n  description: Signs callbacks\n  updateReferencedJwks: ALL_PROJECTS',
+    );
     const key = build(sources(['k.yaml', text])).state.resources[0]!;
     expect(key).toMatchObject({ description: 'Signs callbacks', updateReferencedJwks: 'ALL_PROJECTS' });
   });
@@ -66,7 +78,11 @@ describe('buildDesiredState', () => {
   });
 
   it('reads fromEnv as base64 by default and encodes utf8 text', () => {
-    const text = edit(KEY, 'publicKey: QUJDRA==', 'publicKey: { fromEnv: PUB }\n      privateKey: { fromEnv: PEM, encoding: utf8 }');
+    const text = edit(
+      KEY,
+      'publicKey: QUJDRA==',
+      'publicKey: { fromEnv: PUB }\n      privateKey: { fromEnv: PEM, encoding: utf8 }',
+    );
     const pem = '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n';
     const out = build(sources(['k.yaml', text]), { env: { PUB: ' QUJD\nRA== ', PEM: pem } });
     expect(out.diagnostics).toEqual([]);
@@ -88,9 +104,17 @@ describe('buildDesiredState', () => {
   it('turns a failed file read into a diagnostic at the fromFile key', () => {
     const srcs = sources(['ks.yaml', KEYSTORE]);
     const ref = fileReference(srcs[0]!, 'partner.p12');
-    const out = build(srcs, { files: new Map([[ref.key, { ok: false, code: 'file-not-found', message: 'does not exist' }]]) });
+    const out = build(srcs, {
+      files: new Map([[ref.key, { ok: false, code: 'file-not-found', message: 'does not exist' }]]),
+    });
     expect(out.diagnostics).toMatchObject([
-      { code: 'file-not-found', line: 10, column: 15, path: 'spec.environments[0].file.fromFile', message: 'file "partner.p12" does not exist' },
+      {
+        code: 'file-not-found',
+        line: 10,
+        column: 15,
+        path: 'spec.environments[0].file.fromFile',
+        message: 'file "partner.p12" does not exist',
+      },
     ]);
   });
 
@@ -129,7 +153,11 @@ describe('buildDesiredState', () => {
   });
 
   it('sorts resources by kind order, project and name', () => {
-    const srcs = sources(['z.yaml', keyNamed('b', 'B')], ['y.yaml', keyNamed('a', 'B')], ['x.yaml', keyNamed('z', 'A')]);
+    const srcs = sources(
+      ['z.yaml', keyNamed('b', 'B')],
+      ['y.yaml', keyNamed('a', 'B')],
+      ['x.yaml', keyNamed('z', 'A')],
+    );
     expect(build(srcs).state.resources.map((r) => `${r.project}/${r.name}`)).toEqual(['A/z', 'B/a', 'B/b']);
   });
 

@@ -11,7 +11,10 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const ENV = { PAYMENTS_WEBHOOK_HMAC: Buffer.from('example webhook hmac key, not a secret').toString('base64') };
 
 /** The emulator's default projects and environments (SPEC §8 / the emulator's defaults). */
-const EMULATOR_ENVIRONMENTS: Record<string, string[]> = { Payments: ['production', 'staging', 'test'], Identity: ['production', 'test'] };
+const EMULATOR_ENVIRONMENTS: Record<string, string[]> = {
+  Payments: ['production', 'staging', 'test'],
+  Identity: ['production', 'test'],
+};
 
 describe('examples/manifests', () => {
   it('loads with no diagnostics at all when PAYMENTS_WEBHOOK_HMAC is set', async () => {

@@ -20,15 +20,22 @@ function shape(text: string, fast: boolean) {
   return {
     fast: r.fast,
     diagnostics: r.diagnostics,
-    documents: r.documents.map((d) => ({ index: d.index, value: d.value, start: d.start, key: d.locate(['metadata', 'name']) })),
+    documents: r.documents.map((d) => ({
+      index: d.index,
+      value: d.value,
+      start: d.start,
+      key: d.locate(['metadata', 'name']),
+    })),
   };
 }
 
 const plainTexts: Record<string, string> = {
   'one document': 'apiVersion: apinizer-gitops/v1\nkind: Key\nmetadata:\n  name: a\n',
-  'comments and separators': '# head\n\n---\n# c\napiVersion: v1\nkind: Key\nmetadata: {name: a}\n---\n--- \n\n  kind: X\n  metadata:\n    name: b\n--- {a: 1}\n...\n---\n"x": 1\n',
+  'comments and separators':
+    '# head\n\n---\n# c\napiVersion: v1\nkind: Key\nmetadata: {name: a}\n---\n--- \n\n  kind: X\n  metadata:\n    name: b\n--- {a: 1}\n...\n---\n"x": 1\n',
   'CRLF line ends': 'kind: Key\r\nmetadata:\r\n  name: crlf\r\n---\r\nkind: Keystore\r\nmetadata:\r\n  name: two\r\n',
-  'flow mappings and folded base64': 'kind: Key\nmetadata: { name: k, project: P }\nspec:\n  environments:\n    - name: production\n      publicKey: >-\n        QUJD\n        REVG\n',
+  'flow mappings and folded base64':
+    'kind: Key\nmetadata: { name: k, project: P }\nspec:\n  environments:\n    - name: production\n      publicKey: >-\n        QUJD\n        REVG\n',
 };
 
 describe('the fast parse path', () => {

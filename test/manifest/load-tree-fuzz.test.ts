@@ -31,7 +31,14 @@ const { tree } = fc.letrec<{ tree: Entry[]; entry: Entry }>((tie) => ({
     fc.constant<Entry>({ t: 'other' }),
     fc.constant<Entry>({ t: 'loop' }),
     tie('tree').map((children): Entry => ({ t: 'dir', children })),
-    fc.constantFrom<Entry>({ t: 'danglingYaml' }, { t: 'danglingDir' }, { t: 'selfLoop' }, { t: 'fifo' }, { t: 'lockedDir' }, { t: 'lockedFile' }),
+    fc.constantFrom<Entry>(
+      { t: 'danglingYaml' },
+      { t: 'danglingDir' },
+      { t: 'selfLoop' },
+      { t: 'fifo' },
+      { t: 'lockedDir' },
+      { t: 'lockedFile' },
+    ),
   ),
 }));
 
@@ -98,7 +105,11 @@ function failing(paths: Record<string, string>): LoaderFs {
     const code = paths[p];
     if (code !== undefined) throw Object.assign(new Error(`${code}: ${p}`), { code });
   };
-  return { ...nodeFs, readdir: async (p) => (check(p), nodeFs.readdir(p)), open: async (p, f) => (check(p), nodeFs.open(p, f)) };
+  return {
+    ...nodeFs,
+    readdir: async (p) => (check(p), nodeFs.readdir(p)),
+    open: async (p, f) => (check(p), nodeFs.open(p, f)),
+  };
 }
 
 describe('loadManifests on random trees', () => {

@@ -34,7 +34,11 @@ describe('loadManifests: what cannot be read is an error, never a silent skip', 
     const r = await loadManifests(['m'], { cwd: dir, env: {}, fs: failing({ [join(dir, 'm/locked')]: 'EACCES' }) });
     expect(r.state).toBeNull();
     expect(errorsOf(r)).toEqual([
-      { file: 'm/locked', code: 'manifest-unreadable', message: expect.stringMatching(/folder that cannot be read \(EACCES\); make it readable/) },
+      {
+        file: 'm/locked',
+        code: 'manifest-unreadable',
+        message: expect.stringMatching(/folder that cannot be read \(EACCES\); make it readable/),
+      },
     ]);
     expect(r.diagnostics[0]).toMatchObject({ line: 1, column: 1 });
   });
@@ -43,14 +47,18 @@ describe('loadManifests: what cannot be read is an error, never a silent skip', 
     const dir = tempTree({ 'm/a.yaml': keyNamed('a'), 'm/b.yaml': keyNamed('b') });
     const r = await loadManifests(['m'], { cwd: dir, env: {}, fs: failing({ [join(dir, 'm/b.yaml')]: 'EACCES' }) });
     expect(r.state).toBeNull();
-    expect(errorsOf(r)).toEqual([{ file: 'm/b.yaml', code: 'manifest-unreadable', message: expect.stringMatching(/cannot be read \(EACCES\)/) }]);
+    expect(errorsOf(r)).toEqual([
+      { file: 'm/b.yaml', code: 'manifest-unreadable', message: expect.stringMatching(/cannot be read \(EACCES\)/) },
+    ]);
   });
 
   it('reports an entry whose stat fails (not "not a file")', async () => {
     const dir = tempTree({ 'm/a.yaml': keyNamed('a') });
     symlinkSync('a.yaml', join(dir, 'm/b.yaml'));
     const r = await loadManifests(['m'], { cwd: dir, env: {}, fs: failing({ [join(dir, 'm/b.yaml')]: 'EIO' }) });
-    expect(errorsOf(r)).toEqual([{ file: 'm/b.yaml', code: 'manifest-unreadable', message: expect.stringContaining('(EIO)') }]);
+    expect(errorsOf(r)).toEqual([
+      { file: 'm/b.yaml', code: 'manifest-unreadable', message: expect.stringContaining('(EIO)') },
+    ]);
   });
 
   it('reports dangling links named *.yaml or like a folder, and leaves a dangling notes.txt alone', async () => {
@@ -61,8 +69,16 @@ describe('loadManifests: what cannot be read is an error, never a silent skip', 
     const r = await loadManifests(['m'], { cwd: dir, env: {} });
     expect(r.state).toBeNull();
     expect(errorsOf(r)).toEqual([
-      { file: 'm/b.yaml', code: 'manifest-unreadable', message: 'is a symbolic link to "gone.yaml", which does not exist; fix the link or remove it' },
-      { file: 'm/keys', code: 'manifest-unreadable', message: expect.stringContaining('"/nonexistent/mount/keys", which does not exist') },
+      {
+        file: 'm/b.yaml',
+        code: 'manifest-unreadable',
+        message: 'is a symbolic link to "gone.yaml", which does not exist; fix the link or remove it',
+      },
+      {
+        file: 'm/keys',
+        code: 'manifest-unreadable',
+        message: expect.stringContaining('"/nonexistent/mount/keys", which does not exist'),
+      },
     ]);
   });
 
@@ -70,7 +86,13 @@ describe('loadManifests: what cannot be read is an error, never a silent skip', 
     const dir = tempTree({ 'm/a.yaml': keyNamed('a') });
     symlinkSync('self.yaml', join(dir, 'm/self.yaml'));
     const r = await loadManifests(['m'], { cwd: dir, env: {} });
-    expect(errorsOf(r)).toEqual([{ file: 'm/self.yaml', code: 'manifest-unreadable', message: expect.stringContaining('loop of symbolic links (ELOOP)') }]);
+    expect(errorsOf(r)).toEqual([
+      {
+        file: 'm/self.yaml',
+        code: 'manifest-unreadable',
+        message: expect.stringContaining('loop of symbolic links (ELOOP)'),
+      },
+    ]);
   });
 
   it('reports a FIFO and a socket named *.yaml without opening them (a FIFO would block)', async () => {
@@ -82,12 +104,22 @@ describe('loadManifests: what cannot be read is an error, never a silent skip', 
       const r = await loadManifests(['m'], { cwd: dir, env: {} });
       expect(r.state).toBeNull();
       expect(errorsOf(r)).toEqual([
-        { file: 'm/pipe.yaml', code: 'manifest-unreadable', message: expect.stringMatching(/^is a FIFO \(named pipe\), not a regular file/) },
-        { file: 'm/sock.yml', code: 'manifest-unreadable', message: expect.stringMatching(/^is a socket, not a regular file/) },
+        {
+          file: 'm/pipe.yaml',
+          code: 'manifest-unreadable',
+          message: expect.stringMatching(/^is a FIFO \(named pipe\), not a regular file/),
+        },
+        {
+          file: 'm/sock.yml',
+          code: 'manifest-unreadable',
+          message: expect.stringMatching(/^is a socket, not a regular file/),
+        },
       ]);
       // Given directly on the command line, too.
       const direct = await loadManifests(['m/pipe.yaml'], { cwd: dir, env: {} });
-      expect(errorsOf(direct)).toEqual([{ file: 'm/pipe.yaml', code: 'manifest-unreadable', message: expect.stringContaining('FIFO') }]);
+      expect(errorsOf(direct)).toEqual([
+        { file: 'm/pipe.yaml', code: 'manifest-unreadable', message: expect.stringContaining('FIFO') },
+      ]);
     } finally {
       await new Promise((done) => server.close(done));
     }
@@ -98,7 +130,11 @@ describe('loadManifests: what cannot be read is an error, never a silent skip', 
     symlinkSync('/nonexistent/manifests', join(dir, 'm'));
     const r = await loadManifests(['m'], { cwd: dir, env: {} });
     expect(errorsOf(r)).toEqual([
-      { file: 'm', code: 'path-not-found', message: expect.stringContaining('symbolic link to "/nonexistent/manifests", which does not exist') },
+      {
+        file: 'm',
+        code: 'path-not-found',
+        message: expect.stringContaining('symbolic link to "/nonexistent/manifests", which does not exist'),
+      },
     ]);
   });
 
@@ -123,9 +159,17 @@ describe('loadManifests: what cannot be read is an error, never a silent skip', 
     writeFileSync(join(dir, 'plain.txt'), '');
     const r = await loadManifests(['.'], { cwd: dir, env: {} });
     expect(errorsOf(r)).toEqual([
-      { file: 'be.yaml', code: 'binary-file', message: 'is UTF-16BE text; save it as UTF-8 (the only encoding manifests may use)' },
+      {
+        file: 'be.yaml',
+        code: 'binary-file',
+        message: 'is UTF-16BE text; save it as UTF-8 (the only encoding manifests may use)',
+      },
       { file: 'bin.yaml', code: 'binary-file', message: expect.stringContaining('binary file') },
-      { file: 'le-nobom.yaml', code: 'binary-file', message: expect.stringContaining('is UTF-16LE text; save it as UTF-8') },
+      {
+        file: 'le-nobom.yaml',
+        code: 'binary-file',
+        message: expect.stringContaining('is UTF-16LE text; save it as UTF-8'),
+      },
       { file: 'le.yaml', code: 'binary-file', message: expect.stringContaining('is UTF-16LE text; save it as UTF-8') },
     ]);
   });

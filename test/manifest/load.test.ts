@@ -98,7 +98,8 @@ describe('loadManifests', () => {
 
   it('reads one shared key file once for many manifests', async () => {
     const files: Record<string, string | Uint8Array> = { 'shared.p12': P12 };
-    for (let i = 0; i < 30; i += 1) files[`ks${i}.yaml`] = edit(edit(KEYSTORE, 'partner-mtls', `store-${i}`), 'partner.p12', 'shared.p12');
+    for (let i = 0; i < 30; i += 1)
+      files[`ks${i}.yaml`] = edit(edit(KEYSTORE, 'partner-mtls', `store-${i}`), 'partner.p12', 'shared.p12');
     const dir = tempTree(files);
     const r = await loadManifests(['.'], { cwd: dir, env: {} });
     expect(r.diagnostics).toEqual([]);
@@ -109,6 +110,8 @@ describe('loadManifests', () => {
     const dir = tempTree({ 'k.yaml': KEY });
     const size = Buffer.byteLength(KEY);
     expect((await loadManifests(['.'], { cwd: dir, env: {}, maxFileBytes: size })).diagnostics).toEqual([]);
-    expect((await loadManifests(['.'], { cwd: dir, env: {}, maxFileBytes: size - 1 })).diagnostics.map((d) => d.code)).toEqual(['file-too-large']);
+    expect(
+      (await loadManifests(['.'], { cwd: dir, env: {}, maxFileBytes: size - 1 })).diagnostics.map((d) => d.code),
+    ).toEqual(['file-too-large']);
   });
 });

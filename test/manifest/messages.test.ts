@@ -5,7 +5,8 @@ import { loadManifests } from '../../src/manifest/load.js';
 import { tempTree } from '../support/tmp.js';
 import { KEY, edit } from './fixtures.js';
 
-const brief = (r: Awaited<ReturnType<typeof loadManifests>>) => r.diagnostics.map((d) => [d.code, d.line, d.column, d.path]);
+const brief = (r: Awaited<ReturnType<typeof loadManifests>>) =>
+  r.diagnostics.map((d) => [d.code, d.line, d.column, d.path]);
 
 describe('manifest messages', () => {
   it('names a `<<` merge key at file:line:col, whichever parser reads the file (an inline merge once passed the fast path)', async () => {
@@ -21,11 +22,15 @@ describe('manifest messages', () => {
       ['yaml-merge-key', 7, 3, ''],
       ['schema', 8, 3, 'spec'], // a quoted "<<" is an ordinary (unknown) field
     ]);
-    expect(r.diagnostics[0]!.message).toMatch(/^a `<<` merge key is not supported: write the merged fields out in full/);
+    expect(r.diagnostics[0]!.message).toMatch(
+      /^a `<<` merge key is not supported: write the merged fields out in full/,
+    );
   });
 
   it('reports an invalid inline base64 value together with a schema error in the same document', async () => {
-    const dir = tempTree({ 'k.yaml': edit(edit(KEY, 'keyType: RSA', 'keyType: rsa'), 'publicKey: QUJDRA==', 'publicKey: not base64!!') });
+    const dir = tempTree({
+      'k.yaml': edit(edit(KEY, 'keyType: RSA', 'keyType: rsa'), 'publicKey: QUJDRA==', 'publicKey: not base64!!'),
+    });
     const r = await loadManifests(['.'], { cwd: dir, env: {} });
     expect(brief(r)).toEqual([
       ['schema', 7, 3, 'spec.keyType'],

@@ -6,7 +6,12 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadValidators, schemaText, validatorModuleSource, type SchemaValidator } from '../../src/manifest/schema-code.js';
+import {
+  loadValidators,
+  schemaText,
+  validatorModuleSource,
+  type SchemaValidator,
+} from '../../src/manifest/schema-code.js';
 import { parseManifestText } from '../../src/manifest/parse.js';
 import { KEY, KEYSTORE, edit } from './fixtures.js';
 

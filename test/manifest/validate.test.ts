@@ -18,7 +18,10 @@ describe('validateDocument', () => {
     expect(key.manifest).toMatchObject({ kind: 'Key', spec: { keyType: 'RSA' } });
     const ks = validateDocument(parseManifestText(KEYSTORE, 'ks.yaml').documents[0]!);
     expect(ks.diagnostics).toEqual([]);
-    expect(ks.manifest).toMatchObject({ kind: 'Keystore', spec: { environments: [{ type: 'PKCS12', file: { fromFile: 'partner.p12' } }] } });
+    expect(ks.manifest).toMatchObject({
+      kind: 'Keystore',
+      spec: { environments: [{ type: 'PKCS12', file: { fromFile: 'partner.p12' } }] },
+    });
   });
 
   it('accepts every secret form and the optional fields', () => {
@@ -27,55 +30,131 @@ describe('validateDocument', () => {
   });
 
   it.each([
-    ['environment name empty', edit(KEY, 'name: production', 'name: ""'), ['spec.environments[0].name: must be a non-empty string']],
-    ['name missing', edit(KEY, '  name: payments-signing\n', ''), [
-      'metadata.name: is required; set it to a name of 1-128 characters from A-Z a-z 0-9 . _ - that starts with a letter or digit',
-    ]],
-    ['name malformed', edit(KEY, 'name: payments-signing', 'name: _x'), [
-      'metadata.name: must be a name of 1-128 characters from A-Z a-z 0-9 . _ - that starts with a letter or digit, not "_x"',
-    ]],
-    ['unknown field with a near miss', edit(KEY, '  keyType: RSA', '  keyType: RSA\n  decription: x'), [
-      'spec.decription: unknown field "decription" (did you mean "description"?); allowed: description, keyType, algorithm, environments, updateReferencedJwks, referencedJwks',
-    ]],
-    ['number where a string belongs', edit(KEY, 'name: production', 'name: 2024'), ['spec.environments[0].name: must be a non-empty string, not a number (put the value in quotes)']],
-    ['empty value', edit(KEY, 'keyType: RSA', 'keyType:'), ['spec.keyType: is empty; it must be an upper-case key type: PRIVATE_KEY, PUBLIC_KEY or SECRET_KEY with content, or RSA, EC ... with publicKey/privateKey']],
-    ['lower-case key type', edit(KEY, 'keyType: RSA', 'keyType: rsa'), ['spec.keyType: must be an upper-case key type: PRIVATE_KEY, PUBLIC_KEY or SECRET_KEY with content, or RSA, EC ... with publicKey/privateKey, not "rsa"']],
-    ['bad jwks scope', edit(KEY, '  keyType: RSA', '  keyType: RSA\n  updateReferencedJwks: EVERYWHERE'), [
-      'spec.updateReferencedJwks: must be one of SAME_PROJECT, ALL_PROJECTS, not "EVERYWHERE"',
-    ]],
-    ['environments empty', edit(KEY, '  environments:\n    - name: production\n      publicKey: QUJDRA==\n', '  environments: []\n'), [
-      'spec.environments: must list at least one entry; it is empty',
-    ]],
-    ['key environment with no key', edit(KEY, '      publicKey: QUJDRA==\n', ''), [
-      'spec.environments[0]: needs at least one of publicKey, privateKey, content; add publicKey or privateKey or content',
-    ]],
-    ['secret of the wrong type', edit(KEY, 'publicKey: QUJDRA==', 'publicKey: 12'), [
-      'spec.environments[0].publicKey: must be inline base64 text, { fromFile: PATH } or { fromEnv: NAME, encoding: base64|utf8 }',
-    ]],
-    ['secret with both forms', edit(KEY, 'publicKey: QUJDRA==', 'publicKey: { fromFile: a, fromEnv: B }'), [
-      'spec.environments[0].publicKey: gives both fromFile and fromEnv; keep one of them',
-    ]],
-    ['secret fromFile of the wrong type', edit(KEY, 'publicKey: QUJDRA==', 'publicKey: { fromFile: [a] }'), [
-      "spec.environments[0].publicKey.fromFile: must be a path to a file, relative to this manifest's folder, not a list",
-    ]],
-    ['secret fromEnv with a bad name', edit(KEY, 'publicKey: QUJDRA==', 'publicKey: { fromEnv: 1ABC }'), [
-      'spec.environments[0].publicKey.fromEnv: must be an environment variable name of letters, digits and _, not starting with a digit, not "1ABC"',
-    ]],
-    ['keystore type', edit(KEYSTORE, 'type: PKCS12', 'type: pkcs12'), [
-      'spec.environments[0].type: must be one of JKS, PKCS12, not "pkcs12" (did you mean PKCS12?)',
-    ]],
-    ['keyType on a Keystore', edit(KEYSTORE, '  environments:', '  keyType: RSA\n  environments:'), [
-      'spec.keyType: unknown field "keyType"; allowed: description, environments, updateReferencedJwks, referencedJwks',
-    ]],
-    ['unknown kind', edit(KEY, 'kind: Key', 'kind: Certificate'), ['kind: "Certificate" is not a kind this tool manages; allowed: Key, Keystore']],
-    ['kind with the wrong case', edit(KEY, 'kind: Key', 'kind: keystore'), ['kind: "keystore" is not a kind this tool manages (did you mean Keystore?); allowed: Key, Keystore']],
-    ['wrong apiVersion', edit(KEY, 'apinizer-gitops/v1', 'v1'), ['apiVersion: "v1" is not a known apiVersion; allowed: apinizer-gitops/v1']],
+    [
+      'environment name empty',
+      edit(KEY, 'name: production', 'name: ""'),
+      ['spec.environments[0].name: must be a non-empty string'],
+    ],
+    [
+      'name missing',
+      edit(KEY, '  name: payments-signing\n', ''),
+      [
+        'metadata.name: is required; set it to a name of 1-128 characters from A-Z a-z 0-9 . _ - that starts with a letter or digit',
+      ],
+    ],
+    [
+      'name malformed',
+      edit(KEY, 'name: payments-signing', 'name: _x'),
+      [
+        'metadata.name: must be a name of 1-128 characters from A-Z a-z 0-9 . _ - that starts with a letter or digit, not "_x"',
+      ],
+    ],
+    [
+      'unknown field with a near miss',
+      edit(KEY, '  keyType: RSA', '  keyType: RSA\n  decription: x'),
+      [
+        'spec.decription: unknown field "decription" (did you mean "description"?); allowed: description, keyType, algorithm, environments, updateReferencedJwks, referencedJwks',
+      ],
+    ],
+    [
+      'number where a string belongs',
+      edit(KEY, 'name: production', 'name: 2024'),
+      ['spec.environments[0].name: must be a non-empty string, not a number (put the value in quotes)'],
+    ],
+    [
+      'empty value',
+      edit(KEY, 'keyType: RSA', 'keyType:'),
+      [
+        'spec.keyType: is empty; it must be an upper-case key type: PRIVATE_KEY, PUBLIC_KEY or SECRET_KEY with content, or RSA, EC ... with publicKey/privateKey',
+      ],
+    ],
+    [
+      'lower-case key type',
+      edit(KEY, 'keyType: RSA', 'keyType: rsa'),
+      [
+        'spec.keyType: must be an upper-case key type: PRIVATE_KEY, PUBLIC_KEY or SECRET_KEY with content, or RSA, EC ... with publicKey/privateKey, not "rsa"',
+      ],
+    ],
+    [
+      'bad jwks scope',
+      edit(KEY, '  keyType: RSA', '  keyType: RSA\n  updateReferencedJwks: EVERYWHERE'),
+      ['spec.updateReferencedJwks: must be one of SAME_PROJECT, ALL_PROJECTS, not "EVERYWHERE"'],
+    ],
+    [
+      'environments empty',
+      edit(KEY, '  environments:\n    - name: production\n      publicKey: QUJDRA==\n', '  environments: []\n'),
+      ['spec.environments: must list at least one entry; it is empty'],
+    ],
+    [
+      'key environment with no key',
+      edit(KEY, '      publicKey: QUJDRA==\n', ''),
+      [
+        'spec.environments[0]: needs at least one of publicKey, privateKey, content; add publicKey or privateKey or content',
+      ],
+    ],
+    [
+      'secret of the wrong type',
+      edit(KEY, 'publicKey: QUJDRA==', 'publicKey: 12'),
+      [
+        'spec.environments[0].publicKey: must be inline base64 text, { fromFile: PATH } or { fromEnv: NAME, encoding: base64|utf8 }',
+      ],
+    ],
+    [
+      'secret with both forms',
+      edit(KEY, 'publicKey: QUJDRA==', 'publicKey: { fromFile: a, fromEnv: B }'),
+      ['spec.environments[0].publicKey: gives both fromFile and fromEnv; keep one of them'],
+    ],
+    [
+      'secret fromFile of the wrong type',
+      edit(KEY, 'publicKey: QUJDRA==', 'publicKey: { fromFile: [a] }'),
+      [
+        "spec.environments[0].publicKey.fromFile: must be a path to a file, relative to this manifest's folder, not a list",
+      ],
+    ],
+    [
+      'secret fromEnv with a bad name',
+      edit(KEY, 'publicKey: QUJDRA==', 'publicKey: { fromEnv: 1ABC }'),
+      [
+        'spec.environments[0].publicKey.fromEnv: must be an environment variable name of letters, digits and _, not starting with a digit, not "1ABC"',
+      ],
+    ],
+    [
+      'keystore type',
+      edit(KEYSTORE, 'type: PKCS12', 'type: pkcs12'),
+      ['spec.environments[0].type: must be one of JKS, PKCS12, not "pkcs12" (did you mean PKCS12?)'],
+    ],
+    [
+      'keyType on a Keystore',
+      edit(KEYSTORE, '  environments:', '  keyType: RSA\n  environments:'),
+      [
+        'spec.keyType: unknown field "keyType"; allowed: description, environments, updateReferencedJwks, referencedJwks',
+      ],
+    ],
+    [
+      'unknown kind',
+      edit(KEY, 'kind: Key', 'kind: Certificate'),
+      ['kind: "Certificate" is not a kind this tool manages; allowed: Key, Keystore'],
+    ],
+    [
+      'kind with the wrong case',
+      edit(KEY, 'kind: Key', 'kind: keystore'),
+      ['kind: "keystore" is not a kind this tool manages (did you mean Keystore?); allowed: Key, Keystore'],
+    ],
+    [
+      'wrong apiVersion',
+      edit(KEY, 'apinizer-gitops/v1', 'v1'),
+      ['apiVersion: "v1" is not a known apiVersion; allowed: apinizer-gitops/v1'],
+    ],
   ])('explains %s in one plain sentence', (_name, text, expected) => {
     expect(problems(text)).toEqual(expected);
   });
 
   it('reports several problems of one document together, once each', () => {
-    const text = edit(edit(edit(KEY, 'keyType: RSA', 'keyType: rsa'), 'name: production', 'name: ""'), '  project: Payments', '  project: Payments\n  labels: {}');
+    const text = edit(
+      edit(edit(KEY, 'keyType: RSA', 'keyType: rsa'), 'name: production', 'name: ""'),
+      '  project: Payments',
+      '  project: Payments\n  labels: {}',
+    );
     const got = problems(text);
     expect(got).toHaveLength(3);
     expect(new Set(got).size).toBe(3);

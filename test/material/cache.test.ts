@@ -13,14 +13,28 @@ const forgeKdf = (forge as unknown as { pbe: { generatePkcs12Key: (...a: unknown
 
 describe('the PKCS#12 key derivation routed to native crypto', () => {
   it('gives the same bytes as forge for every digest, id, length and password shape', () => {
-    const salts = [Buffer.from('0123456789abcdef', 'hex'), Buffer.from('00112233445566778899aabbccddeeff00112233', 'hex')];
+    const salts = [
+      Buffer.from('0123456789abcdef', 'hex'),
+      Buffer.from('00112233445566778899aabbccddeeff00112233', 'hex'),
+    ];
     for (const digest of ['sha1', 'sha256', 'sha512'] as const) {
       for (const password of ['', 'x', STORE_PASSWORD, 'pässwörd-€-long-enough-to-span-more-than-one-block-of-64']) {
-        for (const [id, length, iterations] of [[1, 24, 1], [2, 8, 3], [3, 20, 300], [3, 64, 7]] as const) {
+        for (const [id, length, iterations] of [
+          [1, 24, 1],
+          [2, 8, 3],
+          [3, 20, 300],
+          [3, 64, 7],
+        ] as const) {
           for (const salt of salts) {
             const md = forge.md[digest].create();
-            const expected = forgeKdf(password, forge.util.createBuffer(salt.toString('binary')), id, iterations,
-              length, md).bytes();
+            const expected = forgeKdf(
+              password,
+              forge.util.createBuffer(salt.toString('binary')),
+              id,
+              iterations,
+              length,
+              md,
+            ).bytes();
             expect(pkcs12Kdf(password, salt, id, iterations, length, md).toString('binary')).toBe(expected);
           }
         }
@@ -28,7 +42,7 @@ describe('the PKCS#12 key derivation routed to native crypto', () => {
     }
   });
 
-  it('refuses iteration counts above Java\'s limit, so a crafted store cannot stall a run', () => {
+  it("refuses iteration counts above Java's limit, so a crafted store cannot stall a run", () => {
     expect(() => pkcs12Kdf('x', Buffer.alloc(8), 3, 5_000_001, 20)).toThrow(/Unsupported iteration count/);
   });
 });
@@ -38,7 +52,8 @@ describe('the content cache', () => {
     const cache = new MaterialCache();
     const weak = b64(pem(keyPair('rsa1024').privateKey));
     const values = Array.from({ length: 300 }, (_, i) =>
-      aValue({ role: 'private-key', base64: i % 3 === 0 ? weak : fixture64('leaf.key.pem') }));
+      aValue({ role: 'private-key', base64: i % 3 === 0 ? weak : fixture64('leaf.key.pem') }),
+    );
     const report = inspectMaterial(values, { now: NOW, expiryWarnDays: 30, cache });
     expect(cache.size).toBe(2);
     expect(report.findings).toHaveLength(100);
@@ -50,8 +65,9 @@ describe('the content cache', () => {
     const value = aValue({ role: 'public-key', base64: fixture64('leaf.crt.pem') });
     expect(inspectMaterial([value], { now: NOW, expiryWarnDays: 30, cache }).findings).toEqual([]);
     const late = new Date(LEAF_NOT_AFTER.getTime() + 1000);
-    expect(inspectMaterial([value], { now: late, expiryWarnDays: 30, cache }).findings[0]?.code)
-      .toBe('certificate-expired');
+    expect(inspectMaterial([value], { now: late, expiryWarnDays: 30, cache }).findings[0]?.code).toBe(
+      'certificate-expired',
+    );
   });
 
   it('keys by password and alias too, so a fixed password is not served a stale failure', () => {
@@ -69,8 +85,11 @@ describe('the content cache', () => {
   it('stays within its bound, dropping the oldest analyses', () => {
     const cache = new MaterialCache(2);
     for (let i = 0; i < 5; i += 1) {
-      inspectMaterial([aValue({ role: 'secret-key', algorithm: 'AES', base64: b64(Buffer.alloc(16, i)) })],
-        { now: NOW, expiryWarnDays: 30, cache });
+      inspectMaterial([aValue({ role: 'secret-key', algorithm: 'AES', base64: b64(Buffer.alloc(16, i)) })], {
+        now: NOW,
+        expiryWarnDays: 30,
+        cache,
+      });
     }
     expect(cache.size).toBe(2);
   });

@@ -49,8 +49,9 @@ describe('certificate validity', () => {
     ]);
     expect(report.findings[0]?.message).toContain('expires on 2125-01-01, in 10 days: renew it');
     expect(run(fixture64('leaf.crt.pem'), tenDaysBefore, 9).report.findings).toEqual([]);
-    expect(run(fixture64('leaf.crt.pem'), new Date(LEAF_NOT_AFTER.getTime() - 30 * DAY)).report.findings)
-      .toHaveLength(1);
+    expect(run(fixture64('leaf.crt.pem'), new Date(LEAF_NOT_AFTER.getTime() - 30 * DAY)).report.findings).toHaveLength(
+      1,
+    );
     // The last instant is expired already: notAfter is inclusive of nothing after it.
     expect(run(fixture64('leaf.crt.pem'), LEAF_NOT_AFTER).report.findings[0]?.code).toBe('certificate-expired');
   });
@@ -69,8 +70,12 @@ describe('certificate validity', () => {
       'certificate-expired',
       'certificate-not-yet-valid',
     ]);
-    const { report } = run(fixture('leaf.crt.der').toString('base64'), new Date('2124-12-25T00:00:00Z'), 30,
-      'key-pair-public');
+    const { report } = run(
+      fixture('leaf.crt.der').toString('base64'),
+      new Date('2124-12-25T00:00:00Z'),
+      30,
+      'key-pair-public',
+    );
     expect(report.findings.map((f) => [f.code, f.severity])).toEqual([['certificate-expiring', 'warning']]);
   });
 });

@@ -66,7 +66,10 @@ describe('current form: PRIVATE_KEY and PUBLIC_KEY content', () => {
     const pkcs1 = privateKey.export({ format: 'pem', type: 'pkcs1', cipher: 'aes-256-cbc', passphrase: 'pass-phrase' });
     const a = aValue({ role: 'private-key', base64: b64(pkcs8) });
     const b = aValue({ role: 'key-pair-private', form: 'legacy', base64: b64(pkcs1) });
-    expect(codes([a, b])).toEqual([`key-encrypted/warning@${a.location.line}`, `key-encrypted/warning@${b.location.line}`]);
+    expect(codes([a, b])).toEqual([
+      `key-encrypted/warning@${a.location.line}`,
+      `key-encrypted/warning@${b.location.line}`,
+    ]);
   });
 });
 
@@ -136,7 +139,11 @@ describe('legacy form: key pairs in PEM or DER', () => {
       form: 'legacy',
       base64: b64('-----BEGIN PUBLIC KEY-----\nbm90IGEga2V5\n-----END PUBLIC KEY-----\n'),
     });
-    const sequence = aValue({ role: 'key-pair-public', form: 'legacy', base64: b64(Buffer.from('30820101deadbeef', 'hex')) });
+    const sequence = aValue({
+      role: 'key-pair-public',
+      form: 'legacy',
+      base64: b64(Buffer.from('30820101deadbeef', 'hex')),
+    });
     expect(codes([garbage, fake, sequence])).toEqual([
       `material-unrecognised/warning@${garbage.location.line}`,
       `material-unrecognised/warning@${fake.location.line}`,
@@ -145,7 +152,10 @@ describe('legacy form: key pairs in PEM or DER', () => {
   });
 
   it('makes a public key in privateKey an error in the legacy form too', () => {
-    const [priv, pub] = pair(der(keyPair('rsa2048').publicKey).toString('base64'), b64(pem(keyPair('rsa2048').publicKey)));
+    const [priv, pub] = pair(
+      der(keyPair('rsa2048').publicKey).toString('base64'),
+      b64(pem(keyPair('rsa2048').publicKey)),
+    );
     expect(codes([priv, pub])).toEqual([`key-wrong-kind/error@${priv.location.line}`]);
   });
 });

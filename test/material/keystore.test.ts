@@ -5,9 +5,23 @@ import { aValue, b64, fixture, fixture64, NOW, STORE_PASSWORD } from './support.
 
 const options = { now: NOW, expiryWarnDays: 30, cache: false as const };
 
-function store(name: string, keystore: MaterialValue['keystore'], form: 'current' | 'legacy' = 'current'): MaterialValue {
-  return aValue({ role: 'keystore', form, base64: fixture64(name), keystore, context: {
-    project: 'Payments', kind: 'Keystore', name: 'partner-mtls', environment: 'production' } });
+function store(
+  name: string,
+  keystore: MaterialValue['keystore'],
+  form: 'current' | 'legacy' = 'current',
+): MaterialValue {
+  return aValue({
+    role: 'keystore',
+    form,
+    base64: fixture64(name),
+    keystore,
+    context: {
+      project: 'Payments',
+      kind: 'Keystore',
+      name: 'partner-mtls',
+      environment: 'production',
+    },
+  });
 }
 
 function codes(values: MaterialValue[]): string[] {
@@ -97,20 +111,32 @@ describe('current-form keystores (with a password)', () => {
       `keystore-type-mismatch/error@${jksAsP12.location.line}`,
       `keystore-alias-missing/error@${jksAsP12.location.line}`,
     ]);
-    const [finding] = inspectMaterial([store('store.p12', { type: 'JKS', password: STORE_PASSWORD })], options).findings;
+    const [finding] = inspectMaterial(
+      [store('store.p12', { type: 'JKS', password: STORE_PASSWORD })],
+      options,
+    ).findings;
     expect(finding?.message).toBe('this keystore file is PKCS12, but its type says JKS: set type: PKCS12');
   });
 
   it('makes garbage, a certificate and a damaged store errors, and an unknown type a warning', () => {
-    const garbage = aValue({ role: 'keystore', base64: b64('garbage bytes, not a store'),
-      keystore: { type: 'PKCS12', password: STORE_PASSWORD } });
+    const garbage = aValue({
+      role: 'keystore',
+      base64: b64('garbage bytes, not a store'),
+      keystore: { type: 'PKCS12', password: STORE_PASSWORD },
+    });
     const cert = store('leaf.crt.der', { type: 'JKS', password: STORE_PASSWORD });
     const cut = fixture('store.p12').subarray(0, 900);
-    const damaged = aValue({ role: 'keystore', base64: cut.toString('base64'),
-      keystore: { type: 'PKCS12', password: STORE_PASSWORD } });
+    const damaged = aValue({
+      role: 'keystore',
+      base64: cut.toString('base64'),
+      keystore: { type: 'PKCS12', password: STORE_PASSWORD },
+    });
     const cutJks = fixture('store.jks').subarray(0, 700);
-    const damagedJks = aValue({ role: 'keystore', base64: cutJks.toString('base64'),
-      keystore: { type: 'JKS', password: STORE_PASSWORD } });
+    const damagedJks = aValue({
+      role: 'keystore',
+      base64: cutJks.toString('base64'),
+      keystore: { type: 'JKS', password: STORE_PASSWORD },
+    });
     const jceks = store('store.jks', { type: 'JCEKS', password: STORE_PASSWORD });
     expect(codes([garbage, cert, damaged, damagedJks, jceks])).toEqual([
       `keystore-unreadable/error@${garbage.location.line}`,
@@ -152,7 +178,11 @@ describe('legacy-form keystores (no password)', () => {
     ];
     expect(inspectMaterial(values, options)).toEqual({ findings: [], certificates: [] });
     const pem = store('leaf.crt.pem', undefined, 'legacy');
-    const jceks = aValue({ role: 'keystore', form: 'legacy', base64: b64(Buffer.from('cececece0000000200000000', 'hex')) });
+    const jceks = aValue({
+      role: 'keystore',
+      form: 'legacy',
+      base64: b64(Buffer.from('cececece0000000200000000', 'hex')),
+    });
     expect(codes([pem, jceks])).toEqual([
       `keystore-unknown-format/warning@${pem.location.line}`,
       `keystore-unknown-format/warning@${jceks.location.line}`,

@@ -42,8 +42,11 @@ function everyCase(): MaterialValue[] {
     store('store-expired.jks', 'JKS', STORE_PASSWORD),
     store('leaf.key.pem', 'PKCS12', STORE_PASSWORD),
     aValue({ role: 'keystore', form: 'legacy', base64: fixture64('leaf.key.pem') }),
-    aValue({ role: 'keystore', base64: fixture(`store.p12`).subarray(0, 1200).toString('base64'),
-      keystore: { type: 'PKCS12', password: STORE_PASSWORD } }),
+    aValue({
+      role: 'keystore',
+      base64: fixture(`store.p12`).subarray(0, 1200).toString('base64'),
+      keystore: { type: 'PKCS12', password: STORE_PASSWORD },
+    }),
   ];
 }
 
@@ -74,12 +77,14 @@ describe('no finding shows secret material', () => {
     // The cases do produce findings (a leak test of silence would prove nothing).
     expect(new Set(report.findings.map((f) => f.code)).size).toBeGreaterThanOrEqual(15);
     const output = JSON.stringify(report).toLowerCase();
-    for (const password of [STORE_PASSWORD, WRONG_PASSWORD, 'pp-9931']) expect(output).not.toContain(password.toLowerCase());
+    for (const password of [STORE_PASSWORD, WRONG_PASSWORD, 'pp-9931'])
+      expect(output).not.toContain(password.toLowerCase());
     const outputWindows = new Set<string>();
     for (let i = 0; i + 16 <= output.length; i += 1) outputWindows.add(output.slice(i, i + 16));
     for (const value of values) {
       for (const window of secretForms(value)) {
-        if (outputWindows.has(window)) throw new Error(`a finding quotes material of the value at line ${value.location.line}`);
+        if (outputWindows.has(window))
+          throw new Error(`a finding quotes material of the value at line ${value.location.line}`);
       }
     }
   });

@@ -19,7 +19,14 @@ function client() {
   return createApiClient({ server: emulator().url, auth: { token: TOKEN } });
 }
 
-const options = (cwd: string) => ({ cwd, env, prune: false, allowEmptyPrune: false, extraProjects: [], server: emulator().url });
+const options = (cwd: string) => ({
+  cwd,
+  env,
+  prune: false,
+  allowEmptyPrune: false,
+  extraProjects: [],
+  server: emulator().url,
+});
 
 describe('computePlan', () => {
   it('plans with one environments call per project and one list per (project, kind)', async () => {

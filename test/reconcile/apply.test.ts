@@ -4,7 +4,13 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ApiError, type Result, type ResourceActions, type UpdateOptions, type WriteResult } from '../../src/api/types.js';
+import {
+  ApiError,
+  type Result,
+  type ResourceActions,
+  type UpdateOptions,
+  type WriteResult,
+} from '../../src/api/types.js';
 import { type CurrentResource, type DesiredResource, type Kind, type ResourceId } from '../../src/model.js';
 import { applyPlan, refusedReport, schedule, summarise } from '../../src/reconcile/apply.js';
 import { createAdaptiveLimiter } from '../../src/reconcile/concurrency.js';
@@ -51,7 +57,8 @@ function fakeApi(options: FakeOptions = {}) {
       const failure = options.failures?.[call.name];
       const times = options.failTimes?.[call.name];
       if (failure && times !== undefined) options.failTimes = { ...options.failTimes, [call.name]: times - 1 };
-      if (failure && (times === undefined || times > 0)) return err(failure, failure === 'unauthorized' ? 401 : 500, `${failure} for ${call.name}`);
+      if (failure && (times === undefined || times > 0))
+        return err(failure, failure === 'unauthorized' ? 401 : 500, `${failure} for ${call.name}`);
       return fn();
     } finally {
       inFlight -= 1;
@@ -126,7 +133,12 @@ const base = { concurrency: 4, server: 'http://127.0.0.1:1' };
 describe('applyPlan', () => {
   it('writes creates, updates and deletes, leaves noops alone, and counts what happened', async () => {
     const api = fakeApi({ existing: ['k-update', 'k-noop', 'k-gone'] });
-    const plan = planOf(act('create', key('k-new')), act('update', key('k-update')), act('noop', key('k-noop')), act('delete', key('k-gone')));
+    const plan = planOf(
+      act('create', key('k-new')),
+      act('update', key('k-update')),
+      act('noop', key('k-noop')),
+      act('delete', key('k-gone')),
+    );
     const report = await applyPlan(plan, api.actions, base);
     expect(report.results.map((r) => [r.name, r.action, r.outcome, r.switchedTo])).toEqual([
       ['k-new', 'create', 'ok', null],
@@ -134,8 +146,20 @@ describe('applyPlan', () => {
       ['k-noop', 'noop', 'ok', null],
       ['k-gone', 'delete', 'ok', null],
     ]);
-    expect(report.summary).toEqual({ created: 1, updated: 1, deleted: 1, unchanged: 1, failed: 0, notDeployed: 0, skipped: 0 });
-    expect(api.calls.map((c) => `${c.method} ${c.name}`).sort()).toEqual(['create k-new', 'delete k-gone', 'update k-update']);
+    expect(report.summary).toEqual({
+      created: 1,
+      updated: 1,
+      deleted: 1,
+      unchanged: 1,
+      failed: 0,
+      notDeployed: 0,
+      skipped: 0,
+    });
+    expect(api.calls.map((c) => `${c.method} ${c.name}`).sort()).toEqual([
+      'create k-new',
+      'delete k-gone',
+      'update k-update',
+    ]);
     expect(report.interrupted).toBe(false);
     expect(report.results[0]?.deployment).toEqual([
       { environment: 'production', success: true, message: 'Deployed successfully' },
@@ -237,26 +261,42 @@ describe('applyPlan', () => {
     const plan = planOf(...['k1', 'k2', 'k3'].map((n) => act('create', key(n))));
     const report = await applyPlan(plan, api.actions, { ...base, concurrency: 1 });
     expect(report.results.map((r) => r.outcome)).toEqual(['ok', 'failed', 'ok']);
-    expect(report.results[1]?.error).toEqual({ kind: 'server', status: 500, message: 'server for k2', hint: 'hint for server' });
+    expect(report.results[1]?.error).toEqual({
+      kind: 'server',
+      status: 500,
+      message: 'server for k2',
+      hint: 'hint for server',
+    });
     expect(report.summary).toMatchObject({ created: 2, failed: 1 });
   });
 
   it('gives a write that failed transiently after all its attempts one more round at the end', async () => {
     const api = fakeApi({ failures: { k1: 'server', k2: 'bad-request', k3: 'server' }, failTimes: { k1: 1, k3: 2 } });
     const progress: number[] = [];
-    const report = await applyPlan(planOf(act('create', key('k1')), act('create', key('k2')), act('create', key('k3'))), api.actions, {
-      ...base,
-      onProgress: (p) => progress.push(p.done),
-    });
+    const report = await applyPlan(
+      planOf(act('create', key('k1')), act('create', key('k2')), act('create', key('k3'))),
+      api.actions,
+      {
+        ...base,
+        onProgress: (p) => progress.push(p.done),
+      },
+    );
     // k1: a 500, then fine. k2: a 400 is not transient, so no second round. k3: two 500s in a row.
-    expect(report.results.map((r) => [r.name, r.outcome])).toEqual([['k1', 'ok'], ['k2', 'failed'], ['k3', 'failed']]);
+    expect(report.results.map((r) => [r.name, r.outcome])).toEqual([
+      ['k1', 'ok'],
+      ['k2', 'failed'],
+      ['k3', 'failed'],
+    ]);
     expect(api.calls.map((c) => c.name).sort()).toEqual(['k1', 'k1', 'k2', 'k3', 'k3']);
     expect(Math.max(...progress)).toBe(3);
   });
 
   it('with redeploy, sends an update for every managed resource, noops included', async () => {
     const api = fakeApi({ existing: ['k1', 'k2'] });
-    const report = await applyPlan(planOf(act('noop', key('k1')), act('noop', key('k2'))), api.actions, { ...base, redeploy: true });
+    const report = await applyPlan(planOf(act('noop', key('k1')), act('noop', key('k2'))), api.actions, {
+      ...base,
+      redeploy: true,
+    });
     expect(api.calls.map((c) => `${c.method} ${c.name}`).sort()).toEqual(['update k1', 'update k2']);
     expect(report.results.map((r) => r.action)).toEqual(['update', 'update']);
     expect(report.summary).toMatchObject({ updated: 2, unchanged: 0 });
@@ -316,7 +356,10 @@ describe('applyPlan', () => {
     const controller = new AbortController();
     controller.abort(new Error('SIGINT'));
     const api = fakeApi();
-    const report = await applyPlan(planOf(act('create', key('k1')), act('noop', key('k2'))), api.actions, { ...base, signal: controller.signal });
+    const report = await applyPlan(planOf(act('create', key('k1')), act('noop', key('k2'))), api.actions, {
+      ...base,
+      signal: controller.signal,
+    });
     expect(api.calls).toEqual([]);
     expect(report.results.map((r) => r.outcome)).toEqual(['skipped', 'ok']);
   });
@@ -340,10 +383,16 @@ describe('applyPlan', () => {
 
   it('logs one line per resource written, without secrets', async () => {
     const lines: string[] = [];
-    const sink = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)), cb()) });
+    const sink = new Writable({
+      write: (chunk: Buffer, _e, cb) => (lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)), cb()),
+    });
     const logger = pino({ level: 'info' }, sink);
     const api = fakeApi({ existing: ['k2', 'k3'], failures: { k3: 'bad-request' } });
-    await applyPlan(planOf(act('create', key('k1')), act('create', key('k2')), act('update', key('k3')), act('noop', key('k4'))), api.actions, { ...base, logger });
+    await applyPlan(
+      planOf(act('create', key('k1')), act('create', key('k2')), act('update', key('k3')), act('noop', key('k4'))),
+      api.actions,
+      { ...base, logger },
+    );
     const objs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(objs.map((o) => [o.name, o.action, o.outcome, o.switchedTo])).toEqual(
       expect.arrayContaining([
@@ -362,17 +411,54 @@ describe('applyPlan', () => {
 describe('refusedReport and summarise', () => {
   it('skips every change with the reason and keeps noops unchanged', () => {
     const plan = planOf(act('noop', key('k1')), act('delete', key('k2')));
-    const report = refusedReport(plan, { kind: 'max-deletes', message: 'refused', hint: 'raise --max-deletes' }, 'http://x');
+    const report = refusedReport(
+      plan,
+      { kind: 'max-deletes', message: 'refused', hint: 'raise --max-deletes' },
+      'http://x',
+    );
     expect(report.results.map((r) => r.outcome)).toEqual(['ok', 'skipped']);
-    expect(report.summary).toEqual({ created: 0, updated: 0, deleted: 0, unchanged: 1, failed: 0, notDeployed: 0, skipped: 1 });
+    expect(report.summary).toEqual({
+      created: 0,
+      updated: 0,
+      deleted: 0,
+      unchanged: 1,
+      failed: 0,
+      notDeployed: 0,
+      skipped: 1,
+    });
   });
 
   it('counts each result once', () => {
-    const r = (action: 'create' | 'update' | 'delete' | 'noop', outcome: 'ok' | 'failed', switchedTo: 'create' | 'update' | null = null) => ({
-      action, kind: 'Key' as const, project: 'P', name: 'n', outcome, switchedTo, deployment: [], error: null,
+    const r = (
+      action: 'create' | 'update' | 'delete' | 'noop',
+      outcome: 'ok' | 'failed',
+      switchedTo: 'create' | 'update' | null = null,
+    ) => ({
+      action,
+      kind: 'Key' as const,
+      project: 'P',
+      name: 'n',
+      outcome,
+      switchedTo,
+      deployment: [],
+      error: null,
     });
-    expect(summarise([r('create', 'ok', 'update'), r('update', 'ok', 'create'), r('delete', 'ok'), r('noop', 'ok'), r('create', 'failed')])).toEqual({
-      created: 1, updated: 1, deleted: 1, unchanged: 1, failed: 1, notDeployed: 0, skipped: 0,
+    expect(
+      summarise([
+        r('create', 'ok', 'update'),
+        r('update', 'ok', 'create'),
+        r('delete', 'ok'),
+        r('noop', 'ok'),
+        r('create', 'failed'),
+      ]),
+    ).toEqual({
+      created: 1,
+      updated: 1,
+      deleted: 1,
+      unchanged: 1,
+      failed: 1,
+      notDeployed: 0,
+      skipped: 0,
     });
   });
 });

@@ -46,8 +46,12 @@ describe('certificates in the plan', () => {
   });
 
   it('says when a certificate expires or expired', () => {
-    expect(expiryText({ environment: 'p', subject: 's', notAfter: '2027-03-01', daysLeft: 93 })).toBe('expires 2027-03-01, in 93 days');
-    expect(expiryText({ environment: 'p', subject: 's', notAfter: '2026-11-27', daysLeft: -1 })).toBe('expired 2026-11-27, 1 day ago');
+    expect(expiryText({ environment: 'p', subject: 's', notAfter: '2027-03-01', daysLeft: 93 })).toBe(
+      'expires 2027-03-01, in 93 days',
+    );
+    expect(expiryText({ environment: 'p', subject: 's', notAfter: '2026-11-27', daysLeft: -1 })).toBe(
+      'expired 2026-11-27, 1 day ago',
+    );
   });
 
   it('shows expiry and the API generation in text, markdown and JSON', () => {

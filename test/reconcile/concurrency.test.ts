@@ -7,7 +7,14 @@ import { createAdaptiveLimiter } from '../../src/reconcile/concurrency.js';
 import { fakeClock } from '../api/fake-clock.js';
 
 /** Feeds `n` answers, `every` ms apart, each a 429 with probability `share` (seeded). */
-function feed(l: { onAnswer(a: { status: number | null }): void }, clock: { advance(ms: number): void }, n: number, share: number, seed = 1, every = 10) {
+function feed(
+  l: { onAnswer(a: { status: number | null }): void },
+  clock: { advance(ms: number): void },
+  n: number,
+  share: number,
+  seed = 1,
+  every = 10,
+) {
   const random = mulberry32(seed);
   for (let i = 0; i < n; i++) {
     clock.advance(every);
@@ -66,7 +73,11 @@ describe('createAdaptiveLimiter', () => {
   it('recovers one slot at a time as the share falls, up to the starting limit', () => {
     const clock = fakeClock();
     const changes: string[] = [];
-    const l = createAdaptiveLimiter(8, { clock, recoverAfter: 20, onChange: (c) => changes.push(`${c.reason} ${c.to}`) });
+    const l = createAdaptiveLimiter(8, {
+      clock,
+      recoverAfter: 20,
+      onChange: (c) => changes.push(`${c.reason} ${c.to}`),
+    });
     feed(l, clock, 40, 1);
     expect(l.concurrency).toBe(4);
     // A share between the two thresholds: neither halve nor recover.
@@ -78,7 +89,12 @@ describe('createAdaptiveLimiter', () => {
     expect(changes.filter((c) => c.startsWith('recovered'))).toEqual([]);
     feed(l, clock, 200, 0);
     expect(l.concurrency).toBe(8);
-    expect(changes.filter((c) => c.startsWith('recovered'))).toEqual(['recovered 5', 'recovered 6', 'recovered 7', 'recovered 8']);
+    expect(changes.filter((c) => c.startsWith('recovered'))).toEqual([
+      'recovered 5',
+      'recovered 6',
+      'recovered 7',
+      'recovered 8',
+    ]);
   });
 
   it('forgets answers older than the window', () => {

@@ -40,7 +40,10 @@ const cases: Case[] = [
   {
     rule: 'environments are compared by name, not order',
     desired: key,
-    current: { ...(currentOf(key) as CurrentKey), environments: [...(currentOf(key) as CurrentKey).environments].reverse() },
+    current: {
+      ...(currentOf(key) as CurrentKey),
+      environments: [...(currentOf(key) as CurrentKey).environments].reverse(),
+    },
     changes: [],
   },
   {
@@ -66,7 +69,11 @@ const cases: Case[] = [
     desired: key,
     current: aCurrentKey({
       environments: [
-        { name: 'production', publicKey: rewrapped(publicKeyFor('production')), privateKey: rewrapped(privateKeyFor('production')) },
+        {
+          name: 'production',
+          publicKey: rewrapped(publicKeyFor('production')),
+          privateKey: rewrapped(privateKeyFor('production')),
+        },
         { name: 'test', publicKey: rewrapped(publicKeyFor('test')) },
       ],
     }),
@@ -111,14 +118,21 @@ const cases: Case[] = [
   },
   {
     rule: 'a real secret on the server that the manifest no longer has is a change (removal)',
-    desired: aKey({ environments: [{ name: 'production', publicKey: publicKeyFor('production') }, { name: 'test', publicKey: publicKeyFor('test') }] }),
+    desired: aKey({
+      environments: [
+        { name: 'production', publicKey: publicKeyFor('production') },
+        { name: 'test', publicKey: publicKeyFor('test') },
+      ],
+    }),
     current: aCurrentKey(),
     changes: [{ path: 'environments.production.privateKey', sensitive: true }],
   },
   {
     rule: 'a masked secret that the manifest does not have is unknown (it may stand for nothing)',
     desired: aKey({ environments: [{ name: 'production', publicKey: publicKeyFor('production') }] }),
-    current: aCurrentKey({ environments: [{ name: 'production', publicKey: publicKeyFor('production'), privateKey: 'masked' }] }),
+    current: aCurrentKey({
+      environments: [{ name: 'production', publicKey: publicKeyFor('production'), privateKey: 'masked' }],
+    }),
     changes: [],
     unknown: ['environments.production.privateKey'],
   },
@@ -137,7 +151,9 @@ const cases: Case[] = [
   {
     rule: 'keystore type is compared case-insensitively (a server may echo pkcs12)',
     desired: keystore,
-    current: aCurrentKeystore({ environments: [{ name: 'production', type: 'pkcs12', file: keystoreFileFor('production') }] }),
+    current: aCurrentKeystore({
+      environments: [{ name: 'production', type: 'pkcs12', file: keystoreFileFor('production') }],
+    }),
     changes: [],
   },
   {
@@ -149,7 +165,9 @@ const cases: Case[] = [
   {
     rule: 'a changed keystore file is a sensitive change',
     desired: keystore,
-    current: aCurrentKeystore({ environments: [{ name: 'production', type: 'PKCS12', file: keystoreFileFor('other') }] }),
+    current: aCurrentKeystore({
+      environments: [{ name: 'production', type: 'PKCS12', file: keystoreFileFor('other') }],
+    }),
     changes: [{ path: 'environments.production.file', sensitive: true }],
   },
   {
@@ -180,7 +198,11 @@ describe('diffResource (SPEC §4 comparison rules)', () => {
     expect(diffResource(aKey(), undefined).changes).toEqual([
       { path: 'description', after: 'Signs payment callbacks', sensitive: false },
       { path: 'keyType', after: 'RSA', sensitive: false },
-      { path: 'environments.production', after: '{ publicKey: (sensitive value), privateKey: (sensitive value) }', sensitive: false },
+      {
+        path: 'environments.production',
+        after: '{ publicKey: (sensitive value), privateKey: (sensitive value) }',
+        sensitive: false,
+      },
       { path: 'environments.test', after: '{ publicKey: (sensitive value) }', sensitive: false },
     ]);
     expect(diffResource(aKeystore({ description: '' }), undefined).changes).toEqual([
@@ -197,8 +219,21 @@ describe('diffResource (SPEC §4 comparison rules)', () => {
 
   it('lists changes in a stable order: description, keyType, then environments by name', () => {
     const diff = diffResource(
-      aKey({ description: 'b', keyType: 'EC', environments: [{ name: 'z', publicKey: publicKeyFor('z') }, { name: 'a', publicKey: publicKeyFor('a') }] }),
-      aCurrentKey({ description: 'a', environments: [{ name: 'z', publicKey: publicKeyFor('y') }, { name: 'm', publicKey: publicKeyFor('m') }] }),
+      aKey({
+        description: 'b',
+        keyType: 'EC',
+        environments: [
+          { name: 'z', publicKey: publicKeyFor('z') },
+          { name: 'a', publicKey: publicKeyFor('a') },
+        ],
+      }),
+      aCurrentKey({
+        description: 'a',
+        environments: [
+          { name: 'z', publicKey: publicKeyFor('y') },
+          { name: 'm', publicKey: publicKeyFor('m') },
+        ],
+      }),
     );
     expect(diff.changes.map((c) => c.path)).toEqual([
       'description',
@@ -210,7 +245,10 @@ describe('diffResource (SPEC §4 comparison rules)', () => {
   });
 
   it('never puts a secret into before/after', () => {
-    const diff = diffResource(aKey(), aCurrentKey({ environments: [{ name: 'production', privateKey: privateKeyFor('x') }] }));
+    const diff = diffResource(
+      aKey(),
+      aCurrentKey({ environments: [{ name: 'production', privateKey: privateKeyFor('x') }] }),
+    );
     for (const c of diff.changes) {
       if (c.sensitive) {
         expect(c.before).toBeUndefined();

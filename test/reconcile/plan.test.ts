@@ -33,11 +33,17 @@ function planOf(desired: DesiredState, current: CurrentResource[], options: Part
   });
 }
 
-const summaryOf = (p: ReturnType<typeof planOf>) => p.actions.map((a) => `${a.action} ${a.kind} ${a.project}/${a.name}`);
+const summaryOf = (p: ReturnType<typeof planOf>) =>
+  p.actions.map((a) => `${a.action} ${a.kind} ${a.project}/${a.name}`);
 
 describe('buildPlan', () => {
   it('creates what the server lacks, updates what differs, and lists the rest as noops', () => {
-    const desired = desiredState(aKey({ name: 'a' }), aKey({ name: 'b', description: 'new' }), aKey({ name: 'c' }), aKeystore());
+    const desired = desiredState(
+      aKey({ name: 'a' }),
+      aKey({ name: 'b', description: 'new' }),
+      aKey({ name: 'c' }),
+      aKeystore(),
+    );
     const plan = planOf(desired, [
       aCurrentKey({ name: 'b', description: 'old' }),
       aCurrentKey({ name: 'c' }),
@@ -73,12 +79,15 @@ describe('buildPlan', () => {
       aCurrentKeystore({ project: 'Identity', name: 'old-store' }),
       aCurrentKey({ project: 'Identity', name: 'hand-managed-key' }),
     ];
-    const plan = planOf(desired, current, { prune: true, scopes: [
-      { project: 'Identity', kind: 'Key' },
-      { project: 'Identity', kind: 'Keystore' },
-      { project: 'Payments', kind: 'Key' },
-      { project: 'Payments', kind: 'Keystore' },
-    ] });
+    const plan = planOf(desired, current, {
+      prune: true,
+      scopes: [
+        { project: 'Identity', kind: 'Key' },
+        { project: 'Identity', kind: 'Keystore' },
+        { project: 'Payments', kind: 'Key' },
+        { project: 'Payments', kind: 'Keystore' },
+      ],
+    });
     expect(summaryOf(plan)).toEqual([
       'noop Key Payments/payments-signing',
       'create Keystore Identity/partner-mtls',
@@ -140,7 +149,12 @@ describe('buildPlan', () => {
 
   it('sorts in kind order, then project, then name, whatever the input order', () => {
     const desired: DesiredState = {
-      resources: [aKeystore({ name: 'a' }), aKey({ project: 'Zeta', name: 'b' }), aKey({ project: 'Alpha', name: 'c' }), aKey({ project: 'Alpha', name: 'a' })],
+      resources: [
+        aKeystore({ name: 'a' }),
+        aKey({ project: 'Zeta', name: 'b' }),
+        aKey({ project: 'Alpha', name: 'c' }),
+        aKey({ project: 'Alpha', name: 'a' }),
+      ],
       projects: ['Alpha', 'Payments', 'Zeta'],
     };
     expect(summaryOf(planOf(desired, []))).toEqual([
@@ -164,7 +178,13 @@ describe('buildPlan', () => {
 
   it('carries the diagnostics it is given, sorted', () => {
     const d = (file: string, line: number): Diagnostic => ({
-      code: 'unknown-environment', severity: 'error', message: 'm', file, line, column: 1, path: '',
+      code: 'unknown-environment',
+      severity: 'error',
+      message: 'm',
+      file,
+      line,
+      column: 1,
+      path: '',
     });
     const plan = planOf(desiredState(aKey()), [], { diagnostics: [d('b.yaml', 1), d('a.yaml', 9), d('a.yaml', 2)] });
     expect(plan.diagnostics.map((x) => `${x.file}:${x.line}`)).toEqual(['a.yaml:2', 'a.yaml:9', 'b.yaml:1']);
@@ -172,7 +192,11 @@ describe('buildPlan', () => {
 });
 
 describe('listScopes', () => {
-  const desired = desiredState(aKey({ project: 'Payments' }), aKeystore({ project: 'Identity' }), aKey({ project: 'Identity', name: 'k' }));
+  const desired = desiredState(
+    aKey({ project: 'Payments' }),
+    aKeystore({ project: 'Identity' }),
+    aKey({ project: 'Identity', name: 'k' }),
+  );
 
   it('lists the (project, kind) pairs the manifests touch, sorted', () => {
     const expected = [
@@ -196,13 +220,20 @@ describe('listScopes', () => {
   });
 
   it('lists nothing for an empty state without allowEmptyPrune', () => {
-    expect(listScopes({ resources: [], projects: [] }, { prune: true, allowEmptyPrune: false, extraProjects: ['P'] })).toEqual([]);
+    expect(
+      listScopes({ resources: [], projects: [] }, { prune: true, allowEmptyPrune: false, extraProjects: ['P'] }),
+    ).toEqual([]);
   });
 });
 
 describe('checkEnvironments', () => {
   it('names an unknown environment at the resource and the environments the project has', () => {
-    const key = aKey({ environments: [{ name: 'production', publicKey: publicKeyFor('p') }, { name: 'staging', publicKey: publicKeyFor('s') }] });
+    const key = aKey({
+      environments: [
+        { name: 'production', publicKey: publicKeyFor('p') },
+        { name: 'staging', publicKey: publicKeyFor('s') },
+      ],
+    });
     const diagnostics = checkEnvironments(desiredState(key), new Map([['Payments', ['test', 'production']]]));
     expect(diagnostics).toEqual([
       {
@@ -219,14 +250,23 @@ describe('checkEnvironments', () => {
   });
 
   it('reports a project the server does not know', () => {
-    const diagnostics = checkEnvironments(desiredState(aKeystore({ project: 'Nope' })), new Map([['Payments', ['production']]]));
+    const diagnostics = checkEnvironments(
+      desiredState(aKeystore({ project: 'Nope' })),
+      new Map([['Payments', ['production']]]),
+    );
     expect(diagnostics).toHaveLength(1);
-    expect(diagnostics[0]).toMatchObject({ code: 'unknown-project', severity: 'error', resource: 'Keystore Nope/partner-mtls' });
+    expect(diagnostics[0]).toMatchObject({
+      code: 'unknown-project',
+      severity: 'error',
+      resource: 'Keystore Nope/partner-mtls',
+    });
     expect(diagnostics[0]!.message).toContain('"Nope"');
   });
 
   it('is silent when every environment exists', () => {
-    expect(checkEnvironments(desiredState(aKey(), aKeystore()), new Map([['Payments', ['production', 'test']]]))).toEqual([]);
+    expect(
+      checkEnvironments(desiredState(aKey(), aKeystore()), new Map([['Payments', ['production', 'test']]])),
+    ).toEqual([]);
   });
 });
 
@@ -258,7 +298,12 @@ describe('fingerprints', () => {
   });
 
   it('change when a secret changes, and differ from the desired one when the server masks secrets', () => {
-    const rotated = aKey({ environments: [{ name: 'production', publicKey: publicKeyFor('production'), privateKey: privateKeyFor('rotated') }, key.environments[1]!] });
+    const rotated = aKey({
+      environments: [
+        { name: 'production', publicKey: publicKeyFor('production'), privateKey: privateKeyFor('rotated') },
+        key.environments[1]!,
+      ],
+    });
     expect(fingerprintDesired(rotated)).not.toBe(fingerprintDesired(key));
     expect(fingerprintCurrent(currentOf(key, 'masked'))).not.toBe(fingerprintDesired(key));
     expect(fingerprintCurrent(currentOf(key, 'masked'))).toBe(fingerprintCurrent(currentOf(key, 'absent')));

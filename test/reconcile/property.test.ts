@@ -19,7 +19,9 @@ import type { SecretReadMode } from '../support/builders.js';
 
 const RUNS = 150;
 
-const secretArb = fc.uint8Array({ minLength: 1, maxLength: 48 }).map((b) => new Secret(Buffer.from(b).toString('base64')));
+const secretArb = fc
+  .uint8Array({ minLength: 1, maxLength: 48 })
+  .map((b) => new Secret(Buffer.from(b).toString('base64')));
 const envNameArb = fc.constantFrom('production', 'staging', 'test', 'dev', 'eu-west.1');
 const nameArb = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,12}$/);
 const projectArb = fc.constantFrom('Payments', 'Identity', 'Ops');
@@ -28,7 +30,10 @@ const source = { file: 'm.yaml', line: 1, column: 1 };
 
 const keyEnvArb = (name: string) =>
   fc
-    .record({ publicKey: fc.option(secretArb, { nil: undefined }), privateKey: fc.option(secretArb, { nil: undefined }) })
+    .record({
+      publicKey: fc.option(secretArb, { nil: undefined }),
+      privateKey: fc.option(secretArb, { nil: undefined }),
+    })
     .filter((e) => e.publicKey !== undefined || e.privateKey !== undefined)
     .map((e) => {
       const env: KeyEnvironment = { name };
@@ -40,16 +45,30 @@ const keyEnvArb = (name: string) =>
 const envNamesArb = fc.uniqueArray(envNameArb, { minLength: 1, maxLength: 4 });
 
 const keyArb: fc.Arbitrary<DesiredKey> = fc
-  .record({ project: projectArb, name: nameArb, description: descriptionArb, keyType: fc.constantFrom('RSA', 'EC', 'SECRET_KEY'), envNames: envNamesArb })
+  .record({
+    project: projectArb,
+    name: nameArb,
+    description: descriptionArb,
+    keyType: fc.constantFrom('RSA', 'EC', 'SECRET_KEY'),
+    envNames: envNamesArb,
+  })
   .chain(({ envNames, ...rest }) =>
-    fc.tuple(...envNames.map(keyEnvArb)).map((environments) => ({ kind: 'Key' as const, ...rest, environments, source })),
+    fc
+      .tuple(...envNames.map(keyEnvArb))
+      .map((environments) => ({ kind: 'Key' as const, ...rest, environments, source })),
   );
 
 const keystoreArb: fc.Arbitrary<DesiredKeystore> = fc
   .record({ project: projectArb, name: nameArb, description: descriptionArb, envNames: envNamesArb })
   .chain(({ envNames, ...rest }) =>
     fc
-      .tuple(...envNames.map((name) => fc.record({ type: fc.constantFrom('JKS' as const, 'PKCS12' as const), file: secretArb }).map((e) => ({ name, ...e }))))
+      .tuple(
+        ...envNames.map((name) =>
+          fc
+            .record({ type: fc.constantFrom('JKS' as const, 'PKCS12' as const), file: secretArb })
+            .map((e) => ({ name, ...e })),
+        ),
+      )
       .map((environments) => ({ kind: 'Keystore' as const, ...rest, environments, source })),
   );
 
@@ -111,15 +130,34 @@ function serverImage(resource: DesiredResource, mode: SecretReadMode | 'mixed', 
       if (priv !== undefined) env.privateKey = priv;
       return env;
     });
-    return { ...serverOnly, kind: 'Key', project: r.project, name: r.name, description, keyType: r.keyType, environments } as unknown as CurrentResource;
+    return {
+      ...serverOnly,
+      kind: 'Key',
+      project: r.project,
+      name: r.name,
+      description,
+      keyType: r.keyType,
+      environments,
+    } as unknown as CurrentResource;
   }
   const environments = shuffle(r.environments, random).map((e) => {
-    const env: Record<string, unknown> = { name: e.name, environmentId: 'e-1', type: random() < 0.5 ? e.type.toLowerCase() : e.type };
+    const env: Record<string, unknown> = {
+      name: e.name,
+      environmentId: 'e-1',
+      type: random() < 0.5 ? e.type.toLowerCase() : e.type,
+    };
     const file = read(e.file);
     if (file !== undefined) env.file = file;
     return env;
   });
-  return { ...serverOnly, kind: 'Keystore', project: r.project, name: r.name, description, environments } as unknown as CurrentResource;
+  return {
+    ...serverOnly,
+    kind: 'Keystore',
+    project: r.project,
+    name: r.name,
+    description,
+    environments,
+  } as unknown as CurrentResource;
 }
 
 function plan(desired: DesiredState, current: CurrentResource[], prune = true) {
@@ -148,7 +186,10 @@ describe('plan after apply (property)', () => {
     fc.assert(
       fc.property(stateArb, fc.integer(), (desired, seed) => {
         const random = rng(seed);
-        const current = shuffle(desired.resources.map((r) => serverImage(r, 'plain', random)), random);
+        const current = shuffle(
+          desired.resources.map((r) => serverImage(r, 'plain', random)),
+          random,
+        );
         const p = plan(desired, current);
         expect(p.summary).toEqual({ create: 0, update: 0, delete: 0, noop: desired.resources.length });
         for (const a of p.actions) {
@@ -163,16 +204,21 @@ describe('plan after apply (property)', () => {
 
   it('is all noops, with the hidden secrets listed as unknown, when the server masks or omits secrets', () => {
     fc.assert(
-      fc.property(stateArb, fc.constantFrom<SecretReadMode>('masked', 'absent'), fc.integer(), (desired, mode, seed) => {
-        const random = rng(seed);
-        const current = desired.resources.map((r) => serverImage(r, mode, random));
-        const p = plan(desired, current);
-        expect(p.summary.noop).toBe(desired.resources.length);
-        for (const a of p.actions) {
-          expect(a.changes).toEqual([]);
-          expect([...a.unknownFields].sort()).toEqual(secretFieldsOf(a.desired!).sort());
-        }
-      }),
+      fc.property(
+        stateArb,
+        fc.constantFrom<SecretReadMode>('masked', 'absent'),
+        fc.integer(),
+        (desired, mode, seed) => {
+          const random = rng(seed);
+          const current = desired.resources.map((r) => serverImage(r, mode, random));
+          const p = plan(desired, current);
+          expect(p.summary.noop).toBe(desired.resources.length);
+          for (const a of p.actions) {
+            expect(a.changes).toEqual([]);
+            expect([...a.unknownFields].sort()).toEqual(secretFieldsOf(a.desired!).sort());
+          }
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -181,7 +227,10 @@ describe('plan after apply (property)', () => {
     fc.assert(
       fc.property(stateArb, fc.integer(), (desired, seed) => {
         const random = rng(seed);
-        const p = plan(desired, desired.resources.map((r) => serverImage(r, 'mixed', random)));
+        const p = plan(
+          desired,
+          desired.resources.map((r) => serverImage(r, 'mixed', random)),
+        );
         expect(p.summary).toEqual({ create: 0, update: 0, delete: 0, noop: desired.resources.length });
       }),
       { numRuns: RUNS },
@@ -193,9 +242,14 @@ describe('plan after apply (property)', () => {
       fc.property(stateArb, stateArb, fc.integer(), (desired, other, seed) => {
         const random = rng(seed);
         // The server holds another state (some overlap, some strays), so every action type occurs.
-        const held = new Map([...other.resources, ...desired.resources.slice(0, 3)].map((r) => [`${r.kind}/${r.project}/${r.name}`, r]));
+        const held = new Map(
+          [...other.resources, ...desired.resources.slice(0, 3)].map((r) => [`${r.kind}/${r.project}/${r.name}`, r]),
+        );
         const current = [...held.values()].map((r) => serverImage(r, 'plain', random));
-        const shuffledDesired: DesiredState = { resources: shuffle(desired.resources, random), projects: [...desired.projects] };
+        const shuffledDesired: DesiredState = {
+          resources: shuffle(desired.resources, random),
+          projects: [...desired.projects],
+        };
         const a = planToJson(plan(desired, current));
         const b = planToJson(plan(shuffledDesired, shuffle(current, random)));
         expect(b).toEqual(a);

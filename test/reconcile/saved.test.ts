@@ -3,11 +3,26 @@ import type { CurrentResource, DesiredState } from '../../src/model.js';
 import { buildPlan, listScopes } from '../../src/reconcile/plan.js';
 import { renderPlanJson } from '../../src/reconcile/render/json.js';
 import { compareWithSavedPlan, planToJson } from '../../src/reconcile/saved.js';
-import { aCurrentKey, aKey, aKeystore, currentOf, desiredState, privateKeyFor, publicKeyFor } from '../support/builders.js';
+import {
+  aCurrentKey,
+  aKey,
+  aKeystore,
+  currentOf,
+  desiredState,
+  privateKeyFor,
+  publicKeyFor,
+} from '../support/builders.js';
 
 function plan(desired: DesiredState, current: CurrentResource[], prune = false) {
   const o = { prune, allowEmptyPrune: false, extraProjects: [] };
-  return buildPlan({ desired, current, scopes: listScopes(desired, o), ...o, server: 'https://m', createdAt: '2024-01-01T00:00:00.000Z' });
+  return buildPlan({
+    desired,
+    current,
+    scopes: listScopes(desired, o),
+    ...o,
+    server: 'https://m',
+    createdAt: '2024-01-01T00:00:00.000Z',
+  });
 }
 
 /** A plan as `apply --plan` reads it back from the file `plan --format json --out` wrote. */
@@ -38,7 +53,15 @@ describe('compareWithSavedPlan', () => {
   });
 
   it('notices a secret rotated in Git, although no secret is in the plan', () => {
-    const rotated = desiredState(aKey({ environments: [{ name: 'production', publicKey: publicKeyFor('production'), privateKey: privateKeyFor('new') }, key.environments[1]!] }), store);
+    const rotated = desiredState(
+      aKey({
+        environments: [
+          { name: 'production', publicKey: publicKeyFor('production'), privateKey: privateKeyFor('new') },
+          key.environments[1]!,
+        ],
+      }),
+      store,
+    );
     expect(compareWithSavedPlan(saved(plan(desired, current)), plan(rotated, current))).toEqual([
       'Key Payments/payments-signing: the manifests changed since the plan was saved (desired fingerprint differs)',
     ]);
@@ -76,9 +99,28 @@ describe('compareWithSavedPlan', () => {
       [{ ...good, formatVersion: 2 }, /formatVersion 2, but this version of apinizer-gitops reads formatVersion 1/],
       [{ actions: [] }, /no formatVersion/],
       [{ formatVersion: 1 }, /no "actions" list/],
-      [{ formatVersion: 1, actions: [{ action: 'create', kind: 'Key', project: 'P', name: 'n' }] }, /actions\[0\] has no "fingerprints"/],
-      [{ formatVersion: 1, actions: [{ action: 'explode', kind: 'Key', project: 'P', name: 'n', fingerprints: { desired: null, current: null } }] }, /actions\[0\] has no valid "action"/],
-      [{ formatVersion: 1, actions: [{ action: 'noop', kind: 'Key', project: 'P', name: 'n', fingerprints: { desired: 'x', current: null } }] }, /malformed "fingerprints"/],
+      [
+        { formatVersion: 1, actions: [{ action: 'create', kind: 'Key', project: 'P', name: 'n' }] },
+        /actions\[0\] has no "fingerprints"/,
+      ],
+      [
+        {
+          formatVersion: 1,
+          actions: [
+            { action: 'explode', kind: 'Key', project: 'P', name: 'n', fingerprints: { desired: null, current: null } },
+          ],
+        },
+        /actions\[0\] has no valid "action"/,
+      ],
+      [
+        {
+          formatVersion: 1,
+          actions: [
+            { action: 'noop', kind: 'Key', project: 'P', name: 'n', fingerprints: { desired: 'x', current: null } },
+          ],
+        },
+        /malformed "fingerprints"/,
+      ],
     ];
     for (const [doc, message] of cases) {
       const result = compareWithSavedPlan(doc, fresh);
@@ -101,9 +143,21 @@ describe('planToJson', () => {
       name: 'payments-signing',
       source: { file: 'keys/payments-signing.yaml', line: 1 },
       changes: [],
-      unknownFields: ['environments.production.publicKey', 'environments.production.privateKey', 'environments.test.publicKey'],
-      fingerprints: { desired: expect.stringMatching(/^[0-9a-f]{64}$/), current: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      unknownFields: [
+        'environments.production.publicKey',
+        'environments.production.privateKey',
+        'environments.test.publicKey',
+      ],
+      fingerprints: {
+        desired: expect.stringMatching(/^[0-9a-f]{64}$/),
+        current: expect.stringMatching(/^[0-9a-f]{64}$/),
+      },
     });
-    expect(json.actions[1]).toMatchObject({ action: 'delete', name: 'stray', source: null, fingerprints: { desired: null } });
+    expect(json.actions[1]).toMatchObject({
+      action: 'delete',
+      name: 'stray',
+      source: null,
+      fingerprints: { desired: null },
+    });
   });
 });

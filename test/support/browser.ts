@@ -7,7 +7,14 @@
 // (set by .ci/run), which turns the missing browser into a failure: CI never skips it.
 import { execFileSync } from 'node:child_process';
 import {
-  createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -32,10 +39,7 @@ export interface BrowserMissing {
 export type BrowserLookup = BrowserFound | BrowserMissing;
 
 /** What to do about the browser check: run it, skip it with a line, or fail with a message. */
-export type BrowserDecision =
-  | { run: BrowserFound }
-  | { skip: string }
-  | { fail: string };
+export type BrowserDecision = { run: BrowserFound } | { skip: string } | { fail: string };
 
 /** How to get a browser for the check, as told in the skip line and the failure. */
 export const HOW_TO_GET_A_BROWSER =
@@ -129,13 +133,16 @@ async function unpackBundled(root: string): ReturnType<BrowserFound['prepare']> 
       await brotliTo(join(root, 'bin', 'chromium.br'), join(work, 'chromium'), 0o755);
       await untarBrotli(join(root, 'bin', 'al2023.tar.br'), work); // lib/
       await untarBrotli(join(root, 'bin', 'fonts.tar.br'), work); // fonts/
-      writeFileSync(join(work, 'fonts.conf'), [
-        '<?xml version="1.0"?>',
-        '<!DOCTYPE fontconfig SYSTEM "fonts.dtd">',
-        `<fontconfig><dir>${join(target, 'fonts')}</dir>`,
-        `<cachedir>${join(target, 'fonts-cache')}</cachedir></fontconfig>`,
-        '',
-      ].join('\n'));
+      writeFileSync(
+        join(work, 'fonts.conf'),
+        [
+          '<?xml version="1.0"?>',
+          '<!DOCTYPE fontconfig SYSTEM "fonts.dtd">',
+          `<fontconfig><dir>${join(target, 'fonts')}</dir>`,
+          `<cachedir>${join(target, 'fonts-cache')}</cachedir></fontconfig>`,
+          '',
+        ].join('\n'),
+      );
       renameSync(work, target);
     } catch (err) {
       rmSync(work, { recursive: true, force: true });

@@ -79,7 +79,11 @@ export function aKey(overrides: Partial<Omit<DesiredKey, 'kind'>> = {}): Desired
     description: 'Signs payment callbacks',
     keyType: 'RSA',
     environments: [
-      { name: 'production', publicKey: publicKeyFor('production', name), privateKey: privateKeyFor('production', name) },
+      {
+        name: 'production',
+        publicKey: publicKeyFor('production', name),
+        privateKey: privateKeyFor('production', name),
+      },
       { name: 'test', publicKey: publicKeyFor('test', name) },
     ],
     source: aSource(`keys/${name}.yaml`, 1, 1),

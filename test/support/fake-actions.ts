@@ -2,7 +2,13 @@
 // projects with their environments, the objects each holds, a log of every call, failures
 // injected by rule, deployments that fail per environment, and calls that can be held in flight.
 // Every method resolves (never rejects) with a Result, as the real client does; no real timers.
-import { ApiError, type ApiErrorKind, type Result, type ResourceActions, type WriteResult } from '../../src/api/types.js';
+import {
+  ApiError,
+  type ApiErrorKind,
+  type Result,
+  type ResourceActions,
+  type WriteResult,
+} from '../../src/api/types.js';
 import { descriptorOf, secretFieldsOf } from '../../src/kinds/index.js';
 import {
   fieldValue,
@@ -81,7 +87,12 @@ export interface FakeActions {
 
 const DEFAULT_PROJECTS: Record<string, string[]> = { Payments: ['production', 'test'], Identity: ['production'] };
 
-function failure(kind: ApiErrorKind, status: number | null, message: string, request: string): { ok: false; error: ApiError } {
+function failure(
+  kind: ApiErrorKind,
+  status: number | null,
+  message: string,
+  request: string,
+): { ok: false; error: ApiError } {
   return { ok: false, error: new ApiError(kind, status, null, message, `hint for ${kind}`, request, 1) };
 }
 
@@ -120,7 +131,13 @@ export function fakeActions(options: FakeActionsOptions = {}): FakeActions {
       while (gate) await gate;
       const rule = matching(c);
       const request = `${c.method} /apiops/projects/${c.project}/${c.name ?? ''}`;
-      if (rule) return failure(rule.error ?? 'server', rule.status === undefined ? 500 : rule.status, `injected ${rule.error ?? 'server'} failure`, request);
+      if (rule)
+        return failure(
+          rule.error ?? 'server',
+          rule.status === undefined ? 500 : rule.status,
+          `injected ${rule.error ?? 'server'} failure`,
+          request,
+        );
       if (!projects.has(c.project)) return failure('not-found', 404, `project ${c.project} not found`, request);
       return answer();
     } finally {
@@ -130,46 +147,72 @@ export function fakeActions(options: FakeActionsOptions = {}): FakeActions {
 
   const deployment = (envs: string[]): Result<WriteResult> => ({
     ok: true,
-    value: { deployment: envs.map((environment) => ({ environment, success: !failDeploymentTo.has(environment), message: failDeploymentTo.has(environment) ? 'gateway unreachable' : 'Deployed successfully' })) },
+    value: {
+      deployment: envs.map((environment) => ({
+        environment,
+        success: !failDeploymentTo.has(environment),
+        message: failDeploymentTo.has(environment) ? 'gateway unreachable' : 'Deployed successfully',
+      })),
+    },
   });
 
   /** A write naming an environment the project lacks is refused, as the server does (HTTP 400). */
   const checkEnvironments = (r: DesiredResource): Result<WriteResult> | null => {
     const known = projects.get(r.project) ?? [];
     const missing = r.environments.find((e) => !known.includes(e.name));
-    return missing ? failure('bad-request', 400, `environment ${missing.name} not found`, `POST /apiops/projects/${r.project}/`) : null;
+    return missing
+      ? failure('bad-request', 400, `environment ${missing.name} not found`, `POST /apiops/projects/${r.project}/`)
+      : null;
   };
 
   const actions: ResourceActions = {
-    list: (project, kind) => call({ method: 'list', project, kind }, () => ({ ok: true, value: [...store.values()].filter((o) => o.project === project && o.kind === kind).map((o) => read(o)) })),
-    get: (id) => call({ method: 'get', project: id.project, kind: id.kind, name: id.name }, () => {
-      const o = store.get(resourceKey(id));
-      return { ok: true, value: o ? read(o) : null };
-    }),
-    create: (r) => call({ method: 'create', project: r.project, kind: r.kind, name: r.name }, () => {
-      if (store.has(resourceKey(r))) return failure('already-exists', 400, `${r.kind} (name: ${r.name}) is already exist!`, `POST /apiops/projects/${r.project}/`);
-      const refused = checkEnvironments(r);
-      if (refused) return refused;
-      keep(r);
-      return deployment(r.environments.map((e) => e.name));
-    }),
-    update: (r) => call({ method: 'update', project: r.project, kind: r.kind, name: r.name }, () => {
-      if (!store.has(resourceKey(r))) return failure('not-found', 404, 'not found', `PUT /apiops/projects/${r.project}/`);
-      const refused = checkEnvironments(r);
-      if (refused) return refused;
-      keep(r);
-      return deployment(r.environments.map((e) => e.name));
-    }),
-    delete: (id) => call({ method: 'delete', project: id.project, kind: id.kind, name: id.name }, () => {
-      if (!store.delete(resourceKey(id))) return failure('not-found', 404, 'not found', `DELETE /apiops/projects/${id.project}/`);
-      return deployment([]);
-    }),
-    environments: (project) => call({ method: 'environments', project }, () => ({ ok: true, value: [...(projects.get(project) ?? [])] })),
+    list: (project, kind) =>
+      call({ method: 'list', project, kind }, () => ({
+        ok: true,
+        value: [...store.values()].filter((o) => o.project === project && o.kind === kind).map((o) => read(o)),
+      })),
+    get: (id) =>
+      call({ method: 'get', project: id.project, kind: id.kind, name: id.name }, () => {
+        const o = store.get(resourceKey(id));
+        return { ok: true, value: o ? read(o) : null };
+      }),
+    create: (r) =>
+      call({ method: 'create', project: r.project, kind: r.kind, name: r.name }, () => {
+        if (store.has(resourceKey(r)))
+          return failure(
+            'already-exists',
+            400,
+            `${r.kind} (name: ${r.name}) is already exist!`,
+            `POST /apiops/projects/${r.project}/`,
+          );
+        const refused = checkEnvironments(r);
+        if (refused) return refused;
+        keep(r);
+        return deployment(r.environments.map((e) => e.name));
+      }),
+    update: (r) =>
+      call({ method: 'update', project: r.project, kind: r.kind, name: r.name }, () => {
+        if (!store.has(resourceKey(r)))
+          return failure('not-found', 404, 'not found', `PUT /apiops/projects/${r.project}/`);
+        const refused = checkEnvironments(r);
+        if (refused) return refused;
+        keep(r);
+        return deployment(r.environments.map((e) => e.name));
+      }),
+    delete: (id) =>
+      call({ method: 'delete', project: id.project, kind: id.kind, name: id.name }, () => {
+        if (!store.delete(resourceKey(id)))
+          return failure('not-found', 404, 'not found', `DELETE /apiops/projects/${id.project}/`);
+        return deployment([]);
+      }),
+    environments: (project) =>
+      call({ method: 'environments', project }, () => ({ ok: true, value: [...(projects.get(project) ?? [])] })),
     generation: () => Promise.resolve({ ok: true, value: generation }),
     exportMaterial: (id, environment) => {
       const request = `GET /apiops/projects/${id.project}/`;
       // A legacy server: material is in the reads, so there is nothing to export.
-      if (generation === 'legacy') return Promise.resolve(failure('not-found', 404, 'no export-file on a legacy server', request));
+      if (generation === 'legacy')
+        return Promise.resolve(failure('not-found', 404, 'no export-file on a legacy server', request));
       const held = material.get(materialKey(id, environment));
       if (!held) return Promise.resolve(failure('not-found', 404, 'no material to export', request));
       return Promise.resolve({ ok: true, value: Buffer.from(held.reveal(), 'base64') });
@@ -222,9 +265,23 @@ export function fakeActions(options: FakeActionsOptions = {}): FakeActions {
     }
     const o = resource as CurrentKey | CurrentKeystore;
     if (o.kind === 'Key') {
-      return { ...o, environments: o.environments.map((e) => ({ name: e.name, ...(e.publicKey ? { publicKey: e.publicKey } : {}), ...(secrets === 'masked' && e.privateKey ? { privateKey: 'masked' as const } : {}) })) };
+      return {
+        ...o,
+        environments: o.environments.map((e) => ({
+          name: e.name,
+          ...(e.publicKey ? { publicKey: e.publicKey } : {}),
+          ...(secrets === 'masked' && e.privateKey ? { privateKey: 'masked' as const } : {}),
+        })),
+      };
     }
-    return { ...o, environments: o.environments.map((e) => ({ name: e.name, type: e.type, ...(secrets === 'masked' && e.file ? { file: 'masked' as const } : {}) })) };
+    return {
+      ...o,
+      environments: o.environments.map((e) => ({
+        name: e.name,
+        type: e.type,
+        ...(secrets === 'masked' && e.file ? { file: 'masked' as const } : {}),
+      })),
+    };
   }
 
   return {

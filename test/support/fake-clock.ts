@@ -76,7 +76,8 @@ export function manualClock(start = Date.UTC(2025, 0, 1)): ManualClock {
       await settle();
       for (;;) {
         let next: Timer | undefined;
-        for (const t of timers) if (t.due <= target && (!next || t.due < next.due || (t.due === next.due && t.seq < next.seq))) next = t;
+        for (const t of timers)
+          if (t.due <= target && (!next || t.due < next.due || (t.due === next.due && t.seq < next.seq))) next = t;
         if (!next) break;
         timers.delete(next);
         now = Math.max(now, next.due);

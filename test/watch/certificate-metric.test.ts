@@ -12,7 +12,9 @@ describe('the certificate expiry gauge', () => {
       { notAfter: new Date('2027-03-01T00:00:00Z'), context: ctx('production') },
       { notAfter: new Date('2028-01-01T00:00:00Z'), context: ctx('te"st') },
     ]);
-    const lines = renderMetrics(metrics).split('\n').filter((l) => l.startsWith('apinizer_gitops_certificate_expiry'));
+    const lines = renderMetrics(metrics)
+      .split('\n')
+      .filter((l) => l.startsWith('apinizer_gitops_certificate_expiry'));
     expect(lines).toEqual([
       'apinizer_gitops_certificate_expiry_timestamp_seconds{project="Payments",kind="Key",name="signing",environment="production"} 1803859200',
       'apinizer_gitops_certificate_expiry_timestamp_seconds{project="Payments",kind="Key",name="signing",environment="te\\"st"} 1830297600',

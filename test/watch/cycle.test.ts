@@ -53,14 +53,24 @@ describe('desiredChanges', () => {
       aKey({ environments: [...base.environments].reverse() }), // same content, other order
       aKey({ environments: [base.environments[0]!] }),
       aKey({ updateReferencedJwks: 'ALL_PROJECTS' }), // not part of the fingerprint
-      aKey({ environments: [{ name: 'production', publicKey: aSecret('x'), privateKey: base.environments[0]!.privateKey! }, base.environments[1]!] }),
+      aKey({
+        environments: [
+          { name: 'production', publicKey: aSecret('x'), privateKey: base.environments[0]!.privateKey! },
+          base.environments[1]!,
+        ],
+      }),
     ];
     for (const c of cases) {
       const verdict = desiredChanges(desiredState(aKey()), desiredState(c)).changed.length === 0;
       expect(verdict).toBe(fingerprintDesired(c) === fingerprintDesired(base));
       if (sameDesired(base, c)) expect(fingerprintDesired(c)).toBe(fingerprintDesired(base));
     }
-    expect(sameDesired(aKeystore(), aKeystore({ environments: [{ name: 'production', type: 'PKCS12', file: aSecret('other') }] }))).toBe(false);
+    expect(
+      sameDesired(
+        aKeystore(),
+        aKeystore({ environments: [{ name: 'production', type: 'PKCS12', file: aSecret('other') }] }),
+      ),
+    ).toBe(false);
     expect(sameDesired(aKeystore(), aKeystore())).toBe(true);
     expect(sameDesired(aKey(), aKeystore())).toBe(false);
   });
@@ -94,16 +104,27 @@ describe('removalsToDelete', () => {
     // No Keystore manifest is left in Payments: prune scope no longer holds that kind.
     { prune: true, allowEmptyPrune: false, deleted: ['gone'], kept: ['last-store'] },
     { prune: true, allowEmptyPrune: true, deleted: ['gone', 'last-store'], kept: [] },
-  ])('prune $prune, allowEmptyPrune $allowEmptyPrune: deletes $deleted', ({ prune, allowEmptyPrune, deleted, kept }) => {
-    const r = removalsToDelete(removed, next, { prune, allowEmptyPrune, extraProjects: [] });
-    expect(r.delete.map((id) => id.name)).toEqual(deleted);
-    expect(r.keep.map((id) => id.name)).toEqual(kept);
-  });
+  ])(
+    'prune $prune, allowEmptyPrune $allowEmptyPrune: deletes $deleted',
+    ({ prune, allowEmptyPrune, deleted, kept }) => {
+      const r = removalsToDelete(removed, next, { prune, allowEmptyPrune, extraProjects: [] });
+      expect(r.delete.map((id) => id.name)).toEqual(deleted);
+      expect(r.keep.map((id) => id.name)).toEqual(kept);
+    },
+  );
 });
 
 describe('forceWhereNeeded', () => {
   const planFor = (desired: ReturnType<typeof aKey>, current: ReturnType<typeof currentOf>) =>
-    buildPlan({ desired: desiredState(desired), current: [current], scopes: [], prune: false, allowEmptyPrune: false, extraProjects: [], ...meta }).actions[0]!;
+    buildPlan({
+      desired: desiredState(desired),
+      current: [current],
+      scopes: [],
+      prune: false,
+      allowEmptyPrune: false,
+      extraProjects: [],
+      ...meta,
+    }).actions[0]!;
 
   it('turns a noop into an update when a deployment is owed', () => {
     const k = aKey();
@@ -115,7 +136,12 @@ describe('forceWhereNeeded', () => {
 
   it('writes a secret that Git changed although the server masks it; not when Git changed nothing there', () => {
     const old = aKey();
-    const rotated = aKey({ environments: [{ name: 'production', publicKey: old.environments[0]!.publicKey!, privateKey: aSecret('rotated-private') }, old.environments[1]!] });
+    const rotated = aKey({
+      environments: [
+        { name: 'production', publicKey: old.environments[0]!.publicKey!, privateKey: aSecret('rotated-private') },
+        old.environments[1]!,
+      ],
+    });
     const masked = planFor(rotated, currentOf(old, 'masked'));
     expect(masked.action).toBe('noop');
     expect(masked.unknownFields).toContain('environments.production.privateKey');
@@ -143,16 +169,31 @@ describe('incrementalPlan', () => {
       [{ kind: 'Key', project: 'Payments', name: 'old' }],
       meta,
     );
-    expect(plan.actions.map((a) => `${a.action} ${a.name}`)).toEqual(['create new', 'update upd', 'noop partner-mtls', 'delete old']);
+    expect(plan.actions.map((a) => `${a.action} ${a.name}`)).toEqual([
+      'create new',
+      'update upd',
+      'noop partner-mtls',
+      'delete old',
+    ]);
     expect(plan.summary).toEqual({ create: 1, update: 1, delete: 1, noop: 1 });
-    expect(plan.actions[1]!.changes).toEqual([{ path: 'description', before: 'before', after: 'after', sensitive: false }]);
+    expect(plan.actions[1]!.changes).toEqual([
+      { path: 'description', before: 'before', after: 'after', sensitive: false },
+    ]);
     expect(plan.actions[3]).toEqual(deleteAction({ kind: 'Key', project: 'Payments', name: 'old' }));
   });
 });
 
 describe('splitResync', () => {
   const plan = (desired: ReturnType<typeof aKey>[], current: ReturnType<typeof currentOf>[]) =>
-    buildPlan({ desired: desiredState(...desired), current, scopes: [{ project: 'Payments', kind: 'Key' }], prune: true, allowEmptyPrune: false, extraProjects: [], ...meta }).actions;
+    buildPlan({
+      desired: desiredState(...desired),
+      current,
+      scopes: [{ project: 'Payments', kind: 'Key' }],
+      prune: true,
+      allowEmptyPrune: false,
+      extraProjects: [],
+      ...meta,
+    }).actions;
 
   it('calls a difference drift only where the synced version is the desired one', () => {
     const inSync = aKey({ name: 'in-sync' });
@@ -160,9 +201,19 @@ describe('splitResync', () => {
     const changedInGit = aKey({ name: 'git', description: 'new in git' });
     const actions = plan(
       [inSync, drifted, changedInGit],
-      [currentOf(inSync), currentOf(aKey({ name: 'drifted', description: 'edited by hand' })), currentOf(aKey({ name: 'git' })), currentOf(aKey({ name: 'stray' })), currentOf(aKey({ name: 'removed-in-git' }))],
+      [
+        currentOf(inSync),
+        currentOf(aKey({ name: 'drifted', description: 'edited by hand' })),
+        currentOf(aKey({ name: 'git' })),
+        currentOf(aKey({ name: 'stray' })),
+        currentOf(aKey({ name: 'removed-in-git' })),
+      ],
     );
-    const split = splitResync(actions, synced(inSync, drifted, aKey({ name: 'git' })), new Set([resourceKey({ kind: 'Key', project: 'Payments', name: 'removed-in-git' })]));
+    const split = splitResync(
+      actions,
+      synced(inSync, drifted, aKey({ name: 'git' })),
+      new Set([resourceKey({ kind: 'Key', project: 'Payments', name: 'removed-in-git' })]),
+    );
     expect(split.drift.map((a) => `${a.action} ${a.name}`)).toEqual(['update drifted', 'delete stray']);
     expect(split.fromGit.map((a) => `${a.action} ${a.name}`)).toEqual(['update git', 'delete removed-in-git']);
     expect(split.noop.map((a) => a.name)).toEqual(['in-sync']);

@@ -31,7 +31,10 @@ describe('renderMetrics', () => {
     expect(text).toContain('apinizer_gitops_last_success_timestamp_seconds 1790000000\n');
     expect(text).toContain('apinizer_gitops_manifests_loaded 12\n');
     // Every non-comment line is `name{labels} value` (the exposition format's sample syntax).
-    for (const line of text.trimEnd().split('\n').filter((l) => !l.startsWith('#'))) {
+    for (const line of text
+      .trimEnd()
+      .split('\n')
+      .filter((l) => !l.startsWith('#'))) {
       expect(line).toMatch(/^[a-z_]+(\{[a-z]+="[a-z-]+"\})? -?\d+(\.\d+)?$/);
     }
   });
@@ -66,9 +69,15 @@ describe('startMetricsServer', () => {
   });
 
   it('rejects with EADDRINUSE when the port is taken', async () => {
-    const first = await startMetricsServer({ port: 0, metrics: newMetrics, health: () => ({ healthy: true, reason: '' }) });
+    const first = await startMetricsServer({
+      port: 0,
+      metrics: newMetrics,
+      health: () => ({ healthy: true, reason: '' }),
+    });
     try {
-      await expect(startMetricsServer({ port: first.port, metrics: newMetrics, health: () => ({ healthy: true, reason: '' }) })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      await expect(
+        startMetricsServer({ port: first.port, metrics: newMetrics, health: () => ({ healthy: true, reason: '' }) }),
+      ).rejects.toMatchObject({ code: 'EADDRINUSE' });
     } finally {
       await first.close();
     }

@@ -49,7 +49,13 @@ function setup(initial: Manifests, options: Partial<ReconcilerOptions> & { api?:
     const isError = (m: Manifests): m is Diagnostic[] => m.length > 0 && 'severity' in m[0]!;
     const r: LoadResult = isError(manifests)
       ? { state: null, diagnostics: manifests, files: [], documents: 0, resources: 0 }
-      : { state: desiredState(...manifests), diagnostics: [], files: [], documents: manifests.length, resources: manifests.length };
+      : {
+          state: desiredState(...manifests),
+          diagnostics: [],
+          files: [],
+          documents: manifests.length,
+          resources: manifests.length,
+        };
     return Promise.resolve(r);
   };
   const rec = createReconciler({
@@ -150,7 +156,9 @@ describe('watch reconciler (in process)', () => {
     expect(t.cycles().at(-1)).toMatchObject({ result: 'invalid', writes: 0 });
     expect(t.rec.health()).toMatchObject({ healthy: false });
     expect(t.rec.health().reason).toContain('manifests/keys/x.yaml:1:1');
-    expect(t.lines.some((l) => l.msg.includes('nothing written, nothing pruned; keeping the last good state (3 resources)'))).toBe(true);
+    expect(
+      t.lines.some((l) => l.msg.includes('nothing written, nothing pruned; keeping the last good state (3 resources)')),
+    ).toBe(true);
     // A retry falling due meanwhile writes nothing either.
     await t.clock.advance(600_000);
     expect(t.api.writes()).toBe(0);
@@ -169,7 +177,9 @@ describe('watch reconciler (in process)', () => {
     await t.change([a(), store()]);
     expect(t.api.count('delete')).toBe(0);
     expect(t.cycles().at(-1)).toMatchObject({ result: 'failed' });
-    expect(t.rec.health().reason).toContain('more than --max-deletes 1; no delete was sent. If intended, restart with --max-deletes 2');
+    expect(t.rec.health().reason).toContain(
+      'more than --max-deletes 1; no delete was sent. If intended, restart with --max-deletes 2',
+    );
   });
 
   it('corrects drift at the resync and counts it; with --drift warn only reports it, at every resync', async () => {
@@ -181,7 +191,10 @@ describe('watch reconciler (in process)', () => {
       await t.clock.advance(60_000);
       await t.rec.idle();
       const reported = t.lines.filter((l) => l.drift === true);
-      expect(reported.map((l) => `${String(l.name)} ${String(l.action)} ${String(l.corrected)}`).sort()).toEqual([`a update ${drift === 'correct'}`, `s create ${drift === 'correct'}`]);
+      expect(reported.map((l) => `${String(l.name)} ${String(l.action)} ${String(l.corrected)}`).sort()).toEqual([
+        `a update ${drift === 'correct'}`,
+        `s create ${drift === 'correct'}`,
+      ]);
       expect(t.cycles().at(-1)).toMatchObject({ trigger: 'resync', drift: 2 });
       expect(t.rec.metrics().driftFound).toBe(2);
       if (drift === 'correct') {

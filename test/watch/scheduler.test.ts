@@ -77,7 +77,14 @@ describe('createDebouncer', () => {
   const setup = (newest: () => number = () => 0) => {
     const clock = manualClock();
     const batches: string[][] = [];
-    const d = createDebouncer({ clock, quietMs: 300, settleMs: 50, maxPostponeMs: 3_000, newestModification: () => Promise.resolve(newest()), onBatch: (b) => batches.push(b) });
+    const d = createDebouncer({
+      clock,
+      quietMs: 300,
+      settleMs: 50,
+      maxPostponeMs: 3_000,
+      newestModification: () => Promise.resolve(newest()),
+      onBatch: (b) => batches.push(b),
+    });
     return { clock, batches, d };
   };
 

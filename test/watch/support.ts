@@ -25,7 +25,11 @@ const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
  * A Key manifest. The description is deliberately the LAST line: a file caught half-written
  * loses it (missing equals empty), so a write carrying a half file is visible on the server.
  */
-export function keyManifest(name: string, description: string, options: { environments?: string[]; project?: string } = {}): string {
+export function keyManifest(
+  name: string,
+  description: string,
+  options: { environments?: string[]; project?: string } = {},
+): string {
   const envs = options.environments ?? ['production'];
   return [
     'apiVersion: apinizer-gitops/v1',
@@ -36,7 +40,11 @@ export function keyManifest(name: string, description: string, options: { enviro
     'spec:',
     '  keyType: RSA',
     '  environments:',
-    ...envs.flatMap((env) => [`    - name: ${env}`, `      publicKey: ${b64(SECRETS.publicKey)}`, '      privateKey: { fromEnv: WATCH_TEST_PRIVATE_KEY, encoding: utf8 }']),
+    ...envs.flatMap((env) => [
+      `    - name: ${env}`,
+      `      publicKey: ${b64(SECRETS.publicKey)}`,
+      '      privateKey: { fromEnv: WATCH_TEST_PRIVATE_KEY, encoding: utf8 }',
+    ]),
     `  description: ${description}`,
     '',
   ].join('\n');
@@ -75,7 +83,12 @@ export function keyName(i: number): string {
 }
 
 /** Writes one Key manifest file under `dir/manifests/keys/`. */
-export function writeKey(dir: string, name: string, description: string, options: { environments?: string[] } = {}): void {
+export function writeKey(
+  dir: string,
+  name: string,
+  description: string,
+  options: { environments?: string[] } = {},
+): void {
   writeFileSync(join(dir, 'manifests', 'keys', `${name}.yaml`), keyManifest(name, description, options));
 }
 
@@ -84,11 +97,17 @@ export function expectNoLeak(...outputs: string[]): void {
   const all = outputs.join('\n');
   const needles = [TOKEN];
   for (const text of Object.values(SECRETS)) needles.push(text.split('\n')[1] ?? text, b64(text));
-  for (const needle of needles) expect(all.includes(needle), `output contains ${JSON.stringify(needle.slice(0, 12))}...`).toBe(false);
+  for (const needle of needles)
+    expect(all.includes(needle), `output contains ${JSON.stringify(needle.slice(0, 12))}...`).toBe(false);
 }
 
 /** Polls `check` until it returns a truthy value or the deadline passes (then fails with `what`). */
-export async function eventually<T>(what: string, check: () => T | Promise<T>, timeoutMs = 15_000, everyMs = 25): Promise<NonNullable<T>> {
+export async function eventually<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  timeoutMs = 15_000,
+  everyMs = 25,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -98,7 +117,10 @@ export async function eventually<T>(what: string, check: () => T | Promise<T>, t
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -160,7 +182,12 @@ export function startWatch(
     }
   };
   const argv = ['watch', 'manifests', ...args];
-  const fullEnv = { APINIZER_URL: emulator.url, APINIZER_TOKEN: TOKEN, WATCH_TEST_PRIVATE_KEY: SECRETS.privateKey, ...env };
+  const fullEnv = {
+    APINIZER_URL: emulator.url,
+    APINIZER_TOKEN: TOKEN,
+    WATCH_TEST_PRIVATE_KEY: SECRETS.privateKey,
+    ...env,
+  };
   const stopper = new AbortController();
   let stopSignal: 'SIGINT' | 'SIGTERM' = 'SIGTERM';
   let done = false;
@@ -192,9 +219,13 @@ export function startWatch(
     lines: () => parsed,
     stderr: () => raw,
     cycles: () => parsed.filter((l) => typeof l.cycle === 'number' && typeof l.result === 'string'),
-    waitForLine: (what, match, timeoutMs = 20_000) => eventually(`log line: ${what}\n--- stderr so far:\n${raw.slice(-3000)}`, () => parsed.find(match), timeoutMs),
+    waitForLine: (what, match, timeoutMs = 20_000) =>
+      eventually(`log line: ${what}\n--- stderr so far:\n${raw.slice(-3000)}`, () => parsed.find(match), timeoutMs),
     metricsPort: async () => {
-      const line = await proc.waitForLine('metrics port', (l) => typeof l.port === 'number' && l.msg.includes('/healthz'));
+      const line = await proc.waitForLine(
+        'metrics port',
+        (l) => typeof l.port === 'number' && l.msg.includes('/healthz'),
+      );
       return line.port as number;
     },
     stop: async (signal = 'SIGTERM') => {
@@ -210,12 +241,19 @@ export function startWatch(
 
 /** Waits for the cycle summary line of the start's full apply, and that it succeeded. */
 export async function startedOk(w: WatchProcess): Promise<void> {
-  const line = await w.waitForLine('the start cycle', (l) => l.trigger === 'start' && typeof l.result === 'string', 30_000);
+  const line = await w.waitForLine(
+    'the start cycle',
+    (l) => l.trigger === 'start' && typeof l.result === 'string',
+    30_000,
+  );
   expect(line.result, w.stderr()).toBe('ok');
 }
 
 /** GET a path of the metrics server: status and body. */
-export async function getMetrics(port: number, path: '/healthz' | '/metrics'): Promise<{ status: number; body: string }> {
+export async function getMetrics(
+  port: number,
+  path: '/healthz' | '/metrics',
+): Promise<{ status: number; body: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: res.status, body: await res.text() };
 }
@@ -227,7 +265,11 @@ export function sample(text: string, series: string): number | undefined {
 }
 
 /** Description of a Key on the emulator (undefined when absent). */
-export function descriptionOn(emulator: RunningEmulator, name: string, kind: 'Key' | 'Keystore' = 'Key'): string | undefined {
+export function descriptionOn(
+  emulator: RunningEmulator,
+  name: string,
+  kind: 'Key' | 'Keystore' = 'Key',
+): string | undefined {
   const o = emulator.store.get('Payments', kind, name);
   return o === undefined ? undefined : typeof o.description === 'string' ? o.description : '';
 }

@@ -44,7 +44,11 @@ describe('watch: changes', () => {
 
       writeKey(dir, 'key-001', 'v2');
       // The deadline is the margin: debounce plus generous slack for a loaded machine.
-      await eventually('the edit on the server', () => descriptionOn(emulator(), 'key-001') === 'v2', DEBOUNCE + 10_000);
+      await eventually(
+        'the edit on the server',
+        () => descriptionOn(emulator(), 'key-001') === 'v2',
+        DEBOUNCE + 10_000,
+      );
       const cycle = await w.waitForLine('the change cycle', (l) => l.trigger === 'change');
       expect(cycle).toMatchObject({ result: 'ok', files: 1, reconciled: 1, writes: 1, failures: 0 });
 
@@ -56,7 +60,9 @@ describe('watch: changes', () => {
       });
       expect(listCalls(emulator())).toBe(0);
       // One log line for the write, naming the resource.
-      expect(w.lines().filter((l) => l.name === 'key-001' && l.action === 'update' && l.outcome === 'ok')).toHaveLength(1);
+      expect(w.lines().filter((l) => l.name === 'key-001' && l.action === 'update' && l.outcome === 'ok')).toHaveLength(
+        1,
+      );
 
       const health = await getMetrics(port, '/healthz');
       expect(health.status).toBe(200);
@@ -66,7 +72,9 @@ describe('watch: changes', () => {
       expect(sample(metrics, 'apinizer_gitops_cycles_total{result="invalid"}')).toBe(0);
       expect(sample(metrics, 'apinizer_gitops_writes_total{outcome="ok"}')).toBe(5);
       expect(sample(metrics, 'apinizer_gitops_manifests_loaded')).toBe(4);
-      expect(sample(metrics, 'apinizer_gitops_last_success_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000 - 120);
+      expect(sample(metrics, 'apinizer_gitops_last_success_timestamp_seconds')).toBeGreaterThan(
+        Date.now() / 1000 - 120,
+      );
 
       // A removed file: dropped from management, left on the server (no --prune).
       emulator().resetStats();
@@ -92,7 +100,11 @@ describe('watch: changes', () => {
       if (o === undefined || o === last) return;
       last = o;
       const envs = (o.cryptoKeyInfoEnvironmentList ?? []) as { privateKey?: string }[];
-      written.push({ description: typeof o.description === 'string' ? o.description : '', environments: envs.length, privateKey: envs.every((e) => typeof e.privateKey === 'string' && e.privateKey.length > 0) });
+      written.push({
+        description: typeof o.description === 'string' ? o.description : '',
+        environments: envs.length,
+        privateKey: envs.every((e) => typeof e.privateKey === 'string' && e.privateKey.length > 0),
+      });
     });
     try {
       await startedOk(w);
@@ -101,7 +113,7 @@ describe('watch: changes', () => {
       const valid = new Set<string>();
       // A fixed pseudo-random sequence: pauses sometimes longer than the debounce, so cycles run mid-burst.
       let seed = 42;
-      const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
       for (let i = 1; i <= 100; i++) {
         const full = keyManifest('key-000', `rev-${i}`, { environments: ['production', 'test'] });
         if (i % 9 === 4 && i !== 100) {
@@ -121,13 +133,21 @@ describe('watch: changes', () => {
         if (i % 18 === 4) {
           // Let a cycle see this invalid state (wait for it, not for a time).
           const before = w.cycles().filter((c) => c.result === 'invalid').length;
-          await eventually('an invalid cycle', () => w.cycles().filter((c) => c.result === 'invalid').length > before, 10_000);
+          await eventually(
+            'an invalid cycle',
+            () => w.cycles().filter((c) => c.result === 'invalid').length > before,
+            10_000,
+          );
           continue;
         }
         const r = rand();
         await new Promise((res) => setTimeout(res, r < 0.85 ? r * 20 : DEBOUNCE + 100 + r * 100));
       }
-      await eventually('the last version on the server', () => descriptionOn(emulator(), 'key-000') === 'rev-100', 20_000);
+      await eventually(
+        'the last version on the server',
+        () => descriptionOn(emulator(), 'key-000') === 'rev-100',
+        20_000,
+      );
       expect(written.length).toBeGreaterThan(0);
       expect(w.lines().filter((l) => l.fixed === true).length).toBeGreaterThanOrEqual(1);
       for (const w of written) {
@@ -154,14 +174,29 @@ describe('watch: changes', () => {
       emulator().resetStats();
 
       // Two errors in two files; one of them also drops a resource, which --prune must not delete.
-      writeFileSync(join(dir, 'manifests', 'keys', 'key-000.yaml'), keyManifest('key-000', 'v2').replace('keyType: RSA', 'keyType: [RSA'));
-      writeFileSync(join(dir, 'manifests', 'keys', 'key-001.yaml'), keyManifest('key-001', 'v2').replace('kind: Key', 'kind: Kee'));
+      writeFileSync(
+        join(dir, 'manifests', 'keys', 'key-000.yaml'),
+        keyManifest('key-000', 'v2').replace('keyType: RSA', 'keyType: [RSA'),
+      );
+      writeFileSync(
+        join(dir, 'manifests', 'keys', 'key-001.yaml'),
+        keyManifest('key-001', 'v2').replace('kind: Key', 'kind: Kee'),
+      );
       const summary = await w.waitForLine('the invalid cycle', (l) => l.result === 'invalid');
       expect(summary.writes).toBe(0);
       const errors = w.lines().filter((l) => l.level === 50 && typeof l.code === 'string');
-      expect(errors.map((l) => l.location)).toEqual(expect.arrayContaining([expect.stringMatching(/^manifests\/keys\/key-000\.yaml:\d+:\d+$/), expect.stringMatching(/^manifests\/keys\/key-001\.yaml:\d+:\d+$/)]));
+      expect(errors.map((l) => l.location)).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^manifests\/keys\/key-000\.yaml:\d+:\d+$/),
+          expect.stringMatching(/^manifests\/keys\/key-001\.yaml:\d+:\d+$/),
+        ]),
+      );
       expect(errors.some((l) => /^manifests\/keys\/key-001\.yaml:\d+:\d+ .*Kee/.test(l.msg))).toBe(true);
-      expect(w.lines().some((l) => l.msg.includes('nothing written, nothing pruned; keeping the last good state (3 resources)'))).toBe(true);
+      expect(
+        w
+          .lines()
+          .some((l) => l.msg.includes('nothing written, nothing pruned; keeping the last good state (3 resources)')),
+      ).toBe(true);
       const health = await getMetrics(port, '/healthz');
       expect(health.status).toBe(503);
       expect(health.body).toContain('unhealthy:');
@@ -171,7 +206,11 @@ describe('watch: changes', () => {
 
       writeKey(dir, 'key-000', 'fixed');
       writeKey(dir, 'key-001', 'fixed');
-      await eventually('the fix on the server', () => descriptionOn(emulator(), 'key-000') === 'fixed' && descriptionOn(emulator(), 'key-001') === 'fixed', 15_000);
+      await eventually(
+        'the fix on the server',
+        () => descriptionOn(emulator(), 'key-000') === 'fixed' && descriptionOn(emulator(), 'key-001') === 'fixed',
+        15_000,
+      );
       await w.waitForLine('the fixed notice', (l) => l.fixed === true);
       await eventually('healthz 200', async () => (await getMetrics(port, '/healthz')).status === 200);
       expect(listCalls(emulator())).toBe(0);
@@ -186,7 +225,10 @@ describe('watch: changes', () => {
 
   it('starting on invalid manifests makes no API call and serves 503 until they are fixed, then applies them all', async () => {
     const files = watchTree(2);
-    files['manifests/keys/key-000.yaml'] = keyManifest('key-000', 'v1').replace('metadata:', 'metadata:\n  colour: blue');
+    files['manifests/keys/key-000.yaml'] = keyManifest('key-000', 'v1').replace(
+      'metadata:',
+      'metadata:\n  colour: blue',
+    );
     const dir = tempTree(files);
     const w = startWatch(emulator(), dir, ['--debounce', String(DEBOUNCE), '--metrics-port', '0']);
     try {

@@ -10,7 +10,17 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { useEmulator } from '../support/emulator.js';
 import { runCliHere } from '../support/cli.js';
 import { tempTree } from '../support/tmp.js';
-import { TOKEN, descriptionOn, eventually, expectNoLeak, keyName, startWatch, startedOk, watchTree, writeKey } from './support.js';
+import {
+  TOKEN,
+  descriptionOn,
+  eventually,
+  expectNoLeak,
+  keyName,
+  startWatch,
+  startedOk,
+  watchTree,
+  writeKey,
+} from './support.js';
 
 const emulator = useEmulator({ token: TOKEN });
 
@@ -82,7 +92,11 @@ describe('watch: lifecycle', () => {
       expect(line.trigger).toBe('change');
       expect(w.lines().some((l) => l.level === 50 && l.msg.startsWith('manifests/keys/x.yaml:1:1'))).toBe(true);
       writeKey(dir, 'key-002', 'v2');
-      await eventually('a second invalid cycle', () => w.cycles().filter((l) => l.result === 'invalid').length >= 2, 10_000);
+      await eventually(
+        'a second invalid cycle',
+        () => w.cycles().filter((l) => l.result === 'invalid').length >= 2,
+        10_000,
+      );
       expect(emulator().stats().writes).toBe(0);
       expect(descriptionOn(emulator(), 'key-001')).toBe('v1');
 
@@ -102,7 +116,10 @@ describe('watch: lifecycle', () => {
     [['--metrics-host', '0.0.0.0'], '--metrics-host needs --metrics-port'],
   ])('refuses %j at once with exit 1', async (args, message) => {
     const dir = tempTree(watchTree(1));
-    const run = await runCliHere(['watch', 'manifests', ...args], { cwd: dir, env: { APINIZER_URL: emulator().url, APINIZER_TOKEN: TOKEN } });
+    const run = await runCliHere(['watch', 'manifests', ...args], {
+      cwd: dir,
+      env: { APINIZER_URL: emulator().url, APINIZER_TOKEN: TOKEN },
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(message);
   });
@@ -113,9 +130,14 @@ describe('watch: lifecycle', () => {
     try {
       const port = (taken.address() as AddressInfo).port;
       const dir = tempTree(watchTree(1));
-      const run = await runCliHere(['watch', 'manifests', '--metrics-port', String(port)], { cwd: dir, env: { APINIZER_URL: emulator().url, APINIZER_TOKEN: TOKEN } });
+      const run = await runCliHere(['watch', 'manifests', '--metrics-port', String(port)], {
+        cwd: dir,
+        env: { APINIZER_URL: emulator().url, APINIZER_TOKEN: TOKEN },
+      });
       expect(run.code).toBe(1);
-      expect(run.stderr).toContain(`--metrics-port ${port}: cannot listen on 127.0.0.1:${port}: the port is already in use; choose another port`);
+      expect(run.stderr).toContain(
+        `--metrics-port ${port}: cannot listen on 127.0.0.1:${port}: the port is already in use; choose another port`,
+      );
       expect(emulator().stats().total).toBe(0);
     } finally {
       await new Promise((r) => taken.close(r));

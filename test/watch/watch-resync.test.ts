@@ -6,7 +6,17 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_PROJECTS } from '../../src/emulator/index.js';
 import { useEmulator } from '../support/emulator.js';
 import { tempTree } from '../support/tmp.js';
-import { TOKEN, descriptionOn, eventually, expectNoLeak, getMetrics, sample, startWatch, startedOk, watchTree } from './support.js';
+import {
+  TOKEN,
+  descriptionOn,
+  eventually,
+  expectNoLeak,
+  getMetrics,
+  sample,
+  startWatch,
+  startedOk,
+  watchTree,
+} from './support.js';
 
 const emulator = useEmulator({ token: TOKEN });
 
@@ -32,11 +42,24 @@ describe('watch: resync and drift', () => {
       const port = await w.metricsPort();
       driftKey('key-001', 'changed in the UI');
       emulator().store.delete('Payments', 'Keystore', 'store-000');
-      await eventually('drift corrected', () => descriptionOn(emulator(), 'key-001') === 'v1' && descriptionOn(emulator(), 'store-000', 'Keystore') === 'v1', 15_000);
+      await eventually(
+        'drift corrected',
+        () =>
+          descriptionOn(emulator(), 'key-001') === 'v1' && descriptionOn(emulator(), 'store-000', 'Keystore') === 'v1',
+        15_000,
+      );
       const drift = w.lines().filter((l) => l.drift === true);
-      expect(drift.map((l) => `${String(l.name)} ${String(l.action)} ${String(l.corrected)}`).sort()).toEqual(['key-001 update true', 'store-000 create true']);
-      expect(drift.find((l) => l.name === 'key-001')?.msg).toBe('drift: Key Payments/key-001: description; correcting it');
-      await eventually('drift counted', async () => sample((await getMetrics(port, '/metrics')).body, 'apinizer_gitops_drift_found_total') === 2);
+      expect(drift.map((l) => `${String(l.name)} ${String(l.action)} ${String(l.corrected)}`).sort()).toEqual([
+        'key-001 update true',
+        'store-000 create true',
+      ]);
+      expect(drift.find((l) => l.name === 'key-001')?.msg).toBe(
+        'drift: Key Payments/key-001: description; correcting it',
+      );
+      await eventually(
+        'drift counted',
+        async () => sample((await getMetrics(port, '/metrics')).body, 'apinizer_gitops_drift_found_total') === 2,
+      );
     } finally {
       const run = await w.stop();
       expect(run.code, run.stderr).toBe(0);

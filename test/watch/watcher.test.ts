@@ -15,7 +15,15 @@ afterEach(async () => {
 
 async function watchDir(dir: string, paths: string[], debounceMs = 100) {
   const batches: string[][] = [];
-  const w = await startWatcher({ paths, cwd: dir, debounceMs, onBatch: (b) => batches.push(b), onError: (e) => { throw e; } });
+  const w = await startWatcher({
+    paths,
+    cwd: dir,
+    debounceMs,
+    onBatch: (b) => batches.push(b),
+    onError: (e) => {
+      throw e;
+    },
+  });
   running.push(w);
   return { batches, watcher: w };
 }
@@ -49,7 +57,12 @@ describe('startWatcher', () => {
   });
 
   it('ignores dot-files, dot-folders and node_modules; counts any other file (a fromFile target)', async () => {
-    const dir = tempTree({ 'm/a.yaml': 'x', 'm/.git/HEAD': 'ref', 'm/node_modules/p/x.yaml': 'x', 'm/material/k.pem': 'pem' });
+    const dir = tempTree({
+      'm/a.yaml': 'x',
+      'm/.git/HEAD': 'ref',
+      'm/node_modules/p/x.yaml': 'x',
+      'm/material/k.pem': 'pem',
+    });
     const { batches } = await watchDir(dir, ['m']);
     writeFileSync(join(dir, 'm', '.git', 'HEAD'), 'other');
     writeFileSync(join(dir, 'm', '.a.yaml.swp'), 'swap');
@@ -87,7 +100,11 @@ describe('startWatcher', () => {
       renameSync(join(dir, 'git', 'current-new'), join(dir, 'git', 'current'));
       rmSync(join(dir, 'git', '.worktrees', previous), { recursive: true });
       previous = next;
-      await eventually(`the swap to ${next}`, () => batches.flat().includes(join(dir, 'git', 'current', 'manifests')), 10_000);
+      await eventually(
+        `the swap to ${next}`,
+        () => batches.flat().includes(join(dir, 'git', 'current', 'manifests')),
+        10_000,
+      );
       // A file written in the new checkout afterwards is seen: the watch moved to the new tree.
       // (Written again until seen: the swap is noticed within a second, and a write before that
       // is covered by the reload the swap itself triggers, not by an event.)
@@ -112,7 +129,11 @@ describe('startWatcher', () => {
     symlinkSync('..', join(dir, 'm', 'a', 'up'));
     symlinkSync('..', join(dir, 'm', 'b', 'up'));
     symlinkSync('../a', join(dir, 'm', 'b', 'side'));
-    expect([...(await watchedDirectories([join(dir, 'm')])).values()].sort()).toEqual([join(dir, 'm'), join(dir, 'm', 'a'), join(dir, 'm', 'b')]);
+    expect([...(await watchedDirectories([join(dir, 'm')])).values()].sort()).toEqual([
+      join(dir, 'm'),
+      join(dir, 'm', 'a'),
+      join(dir, 'm', 'b'),
+    ]);
     const { batches, watcher } = await watchDir(dir, ['m']);
     expect(watcher.directories()).toBe(3);
     writeFileSync(join(dir, 'm', 'b', 'k.yaml'), 'edited');

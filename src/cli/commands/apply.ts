@@ -11,7 +11,15 @@ import { renderPlanText, renderReportText } from '../../reconcile/render/text.js
 import { describePlanError, readPlan } from '../../reconcile/run-plan.js';
 import { compareWithSavedPlan } from '../../reconcile/saved.js';
 import type { Report } from '../../reconcile/types.js';
-import { type Command, type CommandContext, EXIT, booleanFlag, exitCodeForSignal, integerFlag, stringFlag } from '../command.js';
+import {
+  type Command,
+  type CommandContext,
+  EXIT,
+  booleanFlag,
+  exitCodeForSignal,
+  integerFlag,
+  stringFlag,
+} from '../command.js';
 import { connectionOptions } from '../common.js';
 import { createProgressLine, githubAnnotations, isTty, useColor, writeOutFile, writeTo } from '../output.js';
 import { clientFor, formatFlag, loadForApi, manifestPaths, planOptions, problemsText } from '../reconcile-common.js';
@@ -109,13 +117,26 @@ export const applyCommand: Command = {
 
     const load = await loadForApi(args, conn, ctx);
     if (load.state === null || hasErrors(load.diagnostics)) {
-      await writeTo(ctx.stderr, problemsText(load.diagnostics, 'load', 'apply') + githubAnnotations(load.diagnostics, ctx.env));
+      await writeTo(
+        ctx.stderr,
+        problemsText(load.diagnostics, 'load', 'apply') + githubAnnotations(load.diagnostics, ctx.env),
+      );
       return EXIT.error;
     }
 
-    const logger = createLogger({ level: conn.logLevel, ...(conn.logFormat ? { format: conn.logFormat } : {}), destination: ctx.stderr });
+    const logger = createLogger({
+      level: conn.logLevel,
+      ...(conn.logFormat ? { format: conn.logFormat } : {}),
+      destination: ctx.stderr,
+    });
     const limiter = createAdaptiveLimiter(conn.concurrency, {
-      onChange: (c) => logger.warn({ from: c.from, to: c.to, reason: c.reason }, c.reason === 'rate-limited' ? `the API is rate limiting: concurrency lowered to ${c.to}` : `concurrency raised to ${c.to}`),
+      onChange: (c) =>
+        logger.warn(
+          { from: c.from, to: c.to, reason: c.reason },
+          c.reason === 'rate-limited'
+            ? `the API is rate limiting: concurrency lowered to ${c.to}`
+            : `concurrency raised to ${c.to}`,
+        ),
     });
     // Calls in flight are aborted through this, not ctx.signal directly: while planning at once
     // (nothing is written), while applying only after the grace period.
@@ -136,7 +157,10 @@ export const applyCommand: Command = {
         return EXIT.error;
       }
       if (!outcome.ok) {
-        await writeTo(ctx.stderr, problemsText(outcome.diagnostics, 'preflight', 'apply') + githubAnnotations(outcome.diagnostics, ctx.env));
+        await writeTo(
+          ctx.stderr,
+          problemsText(outcome.diagnostics, 'preflight', 'apply') + githubAnnotations(outcome.diagnostics, ctx.env),
+        );
         return EXIT.error;
       }
       const plan = outcome.plan;
@@ -146,7 +170,15 @@ export const applyCommand: Command = {
         const differences = compareWithSavedPlan(saved, plan);
         if (differences.length > 0) {
           // A refused plan is still reported (every change skipped), so a CI artifact shows why.
-          const report = refusedReport(plan, { kind: 'plan-changed', message: `not attempted: the plan differs from the saved plan ${planFile ?? ''}`, hint: 'Review the new plan and save it again.' }, conn.server);
+          const report = refusedReport(
+            plan,
+            {
+              kind: 'plan-changed',
+              message: `not attempted: the plan differs from the saved plan ${planFile ?? ''}`,
+              hint: 'Review the new plan and save it again.',
+            },
+            conn.server,
+          );
           await emitReport(report, format, out, ctx);
           await say(
             `the plan now differs from the saved plan ${planFile ?? ''}, so nothing was written:\n${differences.map((d) => `  - ${d}`).join('\n')}\n` +
@@ -162,16 +194,32 @@ export const applyCommand: Command = {
       if (dryRun) {
         if (tooManyDeletes) await say(`note: apply would refuse this plan: ${deletesRefused}. ${raiseLimit}`);
         const rendered = format === 'json' ? renderPlanJson(plan) : renderPlanText(plan, { color: false });
-        return (await emit(rendered, () => renderPlanText(plan, { color: useColor(ctx.stdout, ctx.env) }), format, out, ctx)) ? EXIT.ok : EXIT.error;
+        return (await emit(
+          rendered,
+          () => renderPlanText(plan, { color: useColor(ctx.stdout, ctx.env) }),
+          format,
+          out,
+          ctx,
+        ))
+          ? EXIT.ok
+          : EXIT.error;
       }
 
       // stdout is for people unless it carries the JSON report: then it holds that document only.
       const stdoutIsText = format === 'text' || out !== undefined;
-      if (stdoutIsText) await writeTo(ctx.stdout, `${renderPlanText(plan, { color: useColor(ctx.stdout, ctx.env) })}\n`);
-      logger.info({ summary: plan.summary }, `plan: ${plan.summary.create} to create, ${plan.summary.update} to update, ${plan.summary.delete} to delete, ${plan.summary.noop} unchanged`);
+      if (stdoutIsText)
+        await writeTo(ctx.stdout, `${renderPlanText(plan, { color: useColor(ctx.stdout, ctx.env) })}\n`);
+      logger.info(
+        { summary: plan.summary },
+        `plan: ${plan.summary.create} to create, ${plan.summary.update} to update, ${plan.summary.delete} to delete, ${plan.summary.noop} unchanged`,
+      );
 
       if (tooManyDeletes) {
-        const report = refusedReport(plan, { kind: 'max-deletes', message: `not attempted: ${deletesRefused}`, hint: `Check the plan. ${raiseLimit}` }, conn.server);
+        const report = refusedReport(
+          plan,
+          { kind: 'max-deletes', message: `not attempted: ${deletesRefused}`, hint: `Check the plan. ${raiseLimit}` },
+          conn.server,
+        );
         await emitReport(report, format, out, ctx);
         await say(`${deletesRefused}; nothing was written. ${raiseLimit}`);
         return EXIT.error;
@@ -202,7 +250,12 @@ export const applyCommand: Command = {
 };
 
 /** The report in its format to --out or stdout (see `emit`). False when --out could not be written. */
-async function emitReport(report: Report, format: ApplyFormat, out: string | undefined, ctx: CommandContext): Promise<boolean> {
+async function emitReport(
+  report: Report,
+  format: ApplyFormat,
+  out: string | undefined,
+  ctx: CommandContext,
+): Promise<boolean> {
   const rendered = format === 'json' ? renderReportJson(report) : renderReportText(report, { color: false });
   return emit(rendered, () => renderReportText(report, { color: useColor(ctx.stdout, ctx.env) }), format, out, ctx);
 }
@@ -211,7 +264,13 @@ async function emitReport(report: Report, format: ApplyFormat, out: string | und
  * Without --out, the --format rendering goes to stdout (text in colour on a terminal). With --out,
  * FILE gets the rendering and stdout the text, as `plan --out` does, so a CI log still shows it.
  */
-async function emit(rendered: string, human: () => string, format: ApplyFormat, out: string | undefined, ctx: CommandContext): Promise<boolean> {
+async function emit(
+  rendered: string,
+  human: () => string,
+  format: ApplyFormat,
+  out: string | undefined,
+  ctx: CommandContext,
+): Promise<boolean> {
   if (out === undefined) {
     await writeTo(ctx.stdout, format === 'text' ? human() : rendered);
     return true;
@@ -223,7 +282,10 @@ async function emit(rendered: string, human: () => string, format: ApplyFormat, 
 }
 
 /** The JSON of a plan saved by `plan --format json --out FILE`, or a sentence saying why not. */
-async function readSavedPlan(file: string, cwd: string): Promise<{ ok: true; value: unknown } | { ok: false; message: string }> {
+async function readSavedPlan(
+  file: string,
+  cwd: string,
+): Promise<{ ok: true; value: unknown } | { ok: false; message: string }> {
   let text: string;
   try {
     text = await readFile(resolve(cwd, file), 'utf8');
@@ -234,6 +296,9 @@ async function readSavedPlan(file: string, cwd: string): Promise<{ ok: true; val
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch {
-    return { ok: false, message: `--plan ${file}: not a JSON document; save a plan with \`apinizer-gitops plan PATH... --format json --out ${file}\`` };
+    return {
+      ok: false,
+      message: `--plan ${file}: not a JSON document; save a plan with \`apinizer-gitops plan PATH... --format json --out ${file}\``,
+    };
   }
 }

@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseEmulatorConfig } from '../../emulator/config.js';
-import { DEFAULT_PROJECTS, type EmulatorOptions, type EmulatorProject, type RunningEmulator, startEmulator } from '../../emulator/index.js';
+import {
+  DEFAULT_PROJECTS,
+  type EmulatorOptions,
+  type EmulatorProject,
+  type RunningEmulator,
+  startEmulator,
+} from '../../emulator/index.js';
 import { isFaultKind, type FaultKind } from '../../emulator/faults.js';
 import { type Command, type ParsedArgs, EXIT, UsageError, booleanFlag, integerFlag, stringFlag } from '../command.js';
 
@@ -26,15 +32,24 @@ function numberFlag(args: ParsedArgs, name: string, min: number, max: number): n
   const raw = stringFlag(args, name);
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}, got "${raw}"`);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be a number from ${min} to ${max}, got "${raw}"`);
   return n;
 }
 
 function projectFlag(raw: string): EmulatorProject {
   const colon = raw.indexOf(':');
   const name = colon === -1 ? raw : raw.slice(0, colon);
-  const environments = colon === -1 ? [] : raw.slice(colon + 1).split(',').map((e) => e.trim()).filter((e) => e !== '');
-  if (name === '' || environments.length === 0) throw new UsageError(`--project must be NAME:ENV[,ENV...], e.g. Payments:production,test; got "${raw}"`);
+  const environments =
+    colon === -1
+      ? []
+      : raw
+          .slice(colon + 1)
+          .split(',')
+          .map((e) => e.trim())
+          .filter((e) => e !== '');
+  if (name === '' || environments.length === 0)
+    throw new UsageError(`--project must be NAME:ENV[,ENV...], e.g. Payments:production,test; got "${raw}"`);
   return { name, environments };
 }
 
@@ -54,7 +69,9 @@ async function emulatorOptions(args: ParsedArgs, cwd: string): Promise<EmulatorO
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      throw new UsageError(`--config ${configPath}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new UsageError(
+        `--config ${configPath}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
     }
     try {
       options = parseEmulatorConfig(text, configPath);
@@ -81,24 +98,31 @@ async function emulatorOptions(args: ParsedArgs, cwd: string): Promise<EmulatorO
   }
   const data = stringFlag(args, 'data');
   if (data !== undefined) options.dataFile = resolve(cwd, data);
-  else if (options.dataFile !== undefined && configPath !== undefined) options.dataFile = resolve(cwd, options.dataFile);
+  else if (options.dataFile !== undefined && configPath !== undefined)
+    options.dataFile = resolve(cwd, options.dataFile);
   const latency = numberFlag(args, 'latency', 0, 600_000);
   if (latency !== undefined) options.latencyMs = latency;
   const rate = numberFlag(args, 'fail-rate', 0, 1);
   if (rate !== undefined) options.failRate = rate;
   const kinds = stringFlag(args, 'fail-kinds');
   if (kinds !== undefined) {
-    const list = kinds.split(',').map((k) => k.trim()).filter((k) => k !== '');
+    const list = kinds
+      .split(',')
+      .map((k) => k.trim())
+      .filter((k) => k !== '');
     const bad = list.find((k) => !isFaultKind(k));
-    if (bad !== undefined || list.length === 0) throw new UsageError(`--fail-kinds takes a comma-separated list of 500, 429, 503, reset; got "${kinds}"`);
+    if (bad !== undefined || list.length === 0)
+      throw new UsageError(`--fail-kinds takes a comma-separated list of 500, 429, 503, reset; got "${kinds}"`);
     options.failKinds = list as FaultKind[];
   }
   if (args.values.seed !== undefined) options.seed = integerFlag(args, 'seed', 1, -(2 ** 31), 2 ** 32);
-  if (args.values['retry-after'] !== undefined) options.retryAfterSeconds = integerFlag(args, 'retry-after', 1, 0, 86_400);
+  if (args.values['retry-after'] !== undefined)
+    options.retryAfterSeconds = integerFlag(args, 'retry-after', 1, 0, 86_400);
   if (booleanFlag(args, 'mask-secrets')) options.maskSecrets = true;
   const dialect = stringFlag(args, 'dialect');
   if (dialect !== undefined) {
-    if (dialect !== 'documented' && dialect !== 'status') throw new UsageError(`--dialect must be documented or status, got "${dialect}"`);
+    if (dialect !== 'documented' && dialect !== 'status')
+      throw new UsageError(`--dialect must be documented or status, got "${dialect}"`);
     options.dialect = dialect;
   }
   const failDeployment = listFlag(args, 'fail-deployment');
@@ -122,9 +146,11 @@ async function emulatorOptions(args: ParsedArgs, cwd: string): Promise<EmulatorO
 function startFailure(err: unknown, options: EmulatorOptions): string {
   const e = err as NodeJS.ErrnoException;
   const where = `${options.host ?? '127.0.0.1'}:${options.port ?? 0}`;
-  if (e.code === 'EADDRINUSE') return `cannot listen on ${where}: the port is in use; choose another with --port (0 picks a free one)`;
+  if (e.code === 'EADDRINUSE')
+    return `cannot listen on ${where}: the port is in use; choose another with --port (0 picks a free one)`;
   if (e.code === 'EACCES') return `cannot listen on ${where}: permission denied; choose a port above 1023`;
-  if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') return `cannot listen on ${where}: no such local address; check --host`;
+  if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND')
+    return `cannot listen on ${where}: no such local address; check --host`;
   return e.message;
 }
 
@@ -145,7 +171,7 @@ export const emulatorCommand: Command = {
     token: {
       type: 'string',
       value: 'T',
-      description: 'bearer token API calls must send (the emulator\'s own, not a secret)',
+      description: "bearer token API calls must send (the emulator's own, not a secret)",
       default: 'dev-token',
     },
     user: {
@@ -203,8 +229,7 @@ export const emulatorCommand: Command = {
     dialect: {
       type: 'string',
       value: 'documented|status',
-      description:
-        'documented: success/error_description; status: "SUCCESS", errors as HTTP 400 with resultMessage',
+      description: 'documented: success/error_description; status: "SUCCESS", errors as HTTP 400 with resultMessage',
       default: 'documented',
     },
     'fail-deployment': {

@@ -10,7 +10,15 @@ import { printable } from '../../diagnostics.js';
 import { descriptorOf, kindNames } from '../../kinds/index.js';
 import { resourceLabel, type ApiGeneration, type CurrentResource, type Kind } from '../../model.js';
 import { readMaterial } from '../../reconcile/material.js';
-import { type Command, type ParsedArgs, EXIT, UsageError, booleanFlag, exitCodeForSignal, stringFlag } from '../command.js';
+import {
+  type Command,
+  type ParsedArgs,
+  EXIT,
+  UsageError,
+  booleanFlag,
+  exitCodeForSignal,
+  stringFlag,
+} from '../command.js';
 import { connectionOptions } from '../common.js';
 
 const DESCRIPTION = `Writes the Keys and Keystores a project holds on the server as manifests, one file per resource,
@@ -38,13 +46,16 @@ const NOTES = 'Exit status: 0 exported, 1 any error (unknown project, existing f
 /** `--kind Key,Keystore` (repeatable, case-insensitive, plural accepted) as kinds in kind order. */
 function parseKinds(args: ParsedArgs): Kind[] {
   const raw = args.values.kind;
-  const given = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((v): v is string => typeof v === 'string');
+  const given = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter(
+    (v): v is string => typeof v === 'string',
+  );
   const all = kindNames();
   if (given.length === 0) return all;
   const kinds = new Set<Kind>();
   for (const word of given.flatMap((v) => v.split(',')).map((w) => w.trim().toLowerCase())) {
     const kind = all.find((k) => word === k.toLowerCase() || word === descriptorOf(k).plural.toLowerCase());
-    if (kind === undefined) throw new UsageError(`--kind must be ${all.join(', ')} or several (comma-separated), got "${word}"`);
+    if (kind === undefined)
+      throw new UsageError(`--kind must be ${all.join(', ')} or several (comma-separated), got "${word}"`);
     kinds.add(kind);
   }
   return all.filter((k) => kinds.has(k));
@@ -71,11 +82,15 @@ function plural(n: number, word: string): string {
 function planNotes(plan: ExportPlan): string[] {
   const lines = plan.warnings.map((w) => `warning: ${w}`);
   if (plan.variables.length > 0) {
-    lines.push('The manifests read key material from these environment variables (base64); set them before plan or apply:');
+    lines.push(
+      'The manifests read key material from these environment variables (base64); set them before plan or apply:',
+    );
     const width = Math.max(...plan.variables.map((v) => v.variable.length));
     for (const v of plan.variables) {
       const note = v.masked ? '  (masked by the server: find the value elsewhere)' : '';
-      lines.push(`  ${v.variable.padEnd(width)}  ${resourceLabel(v.resource)} environment ${v.environment} ${v.field}${note}`);
+      lines.push(
+        `  ${v.variable.padEnd(width)}  ${resourceLabel(v.resource)} environment ${v.environment} ${v.field}${note}`,
+      );
     }
   }
   for (const i of plan.incomplete) lines.push(`error: ${i.message}`);
@@ -111,7 +126,10 @@ export const exportCommand: Command = {
   ],
   notes: NOTES,
   async run(args, ctx) {
-    if (args.positionals.length > 0) throw new UsageError(`export takes no PATH arguments (got "${args.positionals[0] ?? ''}"); give the folder with --out DIR`);
+    if (args.positionals.length > 0)
+      throw new UsageError(
+        `export takes no PATH arguments (got "${args.positionals[0] ?? ''}"); give the folder with --out DIR`,
+      );
     const out = stringFlag(args, 'out');
     if (out === undefined || out.trim() === '') throw new UsageError('give the folder to write into: --out DIR');
     const outDir = resolve(ctx.cwd, out);
@@ -120,9 +138,14 @@ export const exportCommand: Command = {
     const force = booleanFlag(args, 'force');
     const settings = resolveConnection(args, ctx.env, ctx.cwd);
     const project = settings.project;
-    if (project === undefined || project === '') throw new UsageError('give the project to export: --project P (or APINIZER_PROJECT)');
+    if (project === undefined || project === '')
+      throw new UsageError('give the project to export: --project P (or APINIZER_PROJECT)');
 
-    const logger = createLogger({ level: settings.logLevel, ...(settings.logFormat ? { format: settings.logFormat } : {}), destination: ctx.stderr });
+    const logger = createLogger({
+      level: settings.logLevel,
+      ...(settings.logFormat ? { format: settings.logFormat } : {}),
+      destination: ctx.stderr,
+    });
     const client = createApiClient({
       server: settings.server,
       auth: settings.auth,
@@ -144,7 +167,9 @@ export const exportCommand: Command = {
       const g = await client.generation(project);
       if (!g.ok) {
         const e = g.error;
-        ctx.stderr.write(`apinizer-gitops export: cannot reach project "${project}" on ${settings.server}: ${e.message}${e.hint ? ` ${asSentence(e.hint)}` : ''}\n`);
+        ctx.stderr.write(
+          `apinizer-gitops export: cannot reach project "${project}" on ${settings.server}: ${e.message}${e.hint ? ` ${asSentence(e.hint)}` : ''}\n`,
+        );
         return EXIT.error;
       }
       generation = g.value;
@@ -170,7 +195,10 @@ export const exportCommand: Command = {
         continue;
       }
       const e = result.error;
-      const what = e.kind === 'not-found' || e.kind === 'project-not-found' ? `project "${project}" was not found on ${settings.server}` : `cannot list the ${descriptorOf(kind).plural} of project "${project}"`;
+      const what =
+        e.kind === 'not-found' || e.kind === 'project-not-found'
+          ? `project "${project}" was not found on ${settings.server}`
+          : `cannot list the ${descriptorOf(kind).plural} of project "${project}"`;
       const message = /[.!?]$/.test(e.message) ? e.message : `${e.message}.`;
       ctx.stderr.write(`apinizer-gitops export: ${what}: ${message}${e.hint ? ` ${asSentence(e.hint)}` : ''}\n`);
       return EXIT.error;
@@ -178,19 +206,24 @@ export const exportCommand: Command = {
 
     if (material.error) {
       const e = material.error.error;
-      ctx.stderr.write(`apinizer-gitops export: cannot read ${material.error.what}: ${e.message}${e.hint ? ` ${asSentence(e.hint)}` : ''}\nNothing was written.\n`);
+      ctx.stderr.write(
+        `apinizer-gitops export: cannot read ${material.error.what}: ${e.message}${e.hint ? ` ${asSentence(e.hint)}` : ''}\nNothing was written.\n`,
+      );
       return EXIT.error;
     }
     if (material.unknown.length > 0) {
       // SPEC §2b: a refused export writes nothing and says which permission it needs.
-      for (const line of material.unknown) ctx.stderr.write(`apinizer-gitops export: ${line.replace(/; it is shown as unknown.*$/, '')}\n`);
+      for (const line of material.unknown)
+        ctx.stderr.write(`apinizer-gitops export: ${line.replace(/; it is shown as unknown.*$/, '')}\n`);
       ctx.stderr.write('apinizer-gitops export: nothing was written.\n');
       return EXIT.error;
     }
 
     const where = shown(ctx.cwd, outDir);
     if (resources.length === 0) {
-      ctx.stdout.write(`Project ${project} has no ${kinds.map((k) => descriptorOf(k).plural).join(' or ')}; nothing written.\n`);
+      ctx.stdout.write(
+        `Project ${project} has no ${kinds.map((k) => descriptorOf(k).plural).join(' or ')}; nothing written.\n`,
+      );
       return EXIT.ok;
     }
 
@@ -208,7 +241,13 @@ export const exportCommand: Command = {
         const first = result.paths.slice(0, 5).map((p) => `  ${shown(ctx.cwd, resolve(outDir, p))}`);
         const more = result.paths.length > 5 ? [`  ... and ${result.paths.length - 5} more`] : [];
         ctx.stderr.write(
-          [`apinizer-gitops export: refusing to overwrite ${plural(result.paths.length, 'existing file')}; nothing was written:`, ...first, ...more, 'Use --force to replace them, or choose another --out folder.', ''].join('\n'),
+          [
+            `apinizer-gitops export: refusing to overwrite ${plural(result.paths.length, 'existing file')}; nothing was written:`,
+            ...first,
+            ...more,
+            'Use --force to replace them, or choose another --out folder.',
+            '',
+          ].join('\n'),
         );
       } else {
         ctx.stderr.write(`apinizer-gitops export: ${result.message}\n`);
@@ -225,7 +264,9 @@ export const exportCommand: Command = {
       secrets === 'file'
         ? `, ${plural(secretFiles, 'secret file')} under ${shown(ctx.cwd, resolve(outDir, 'secrets'))}/ (git-ignored)`
         : `, ${plural(plan.variables.length, 'environment variable')} to set (listed on stderr)`;
-    ctx.stdout.write(`Exported ${counted} of project ${project} to ${where}/: ${plural(manifests, 'manifest')}${secretNote}.\n`);
+    ctx.stdout.write(
+      `Exported ${counted} of project ${project} to ${where}/: ${plural(manifests, 'manifest')}${secretNote}.\n`,
+    );
     if (plan.unexpressible.length > 0) {
       ctx.stdout.write(
         `Export incomplete: ${plural(plan.unexpressible.length, 'object')} cannot be expressed as manifests (see stderr); they were not written, and plan with --prune would delete them.\n`,

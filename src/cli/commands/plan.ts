@@ -9,7 +9,15 @@ import { renderPlanMarkdown } from '../../reconcile/render/markdown.js';
 import { renderPlanText } from '../../reconcile/render/text.js';
 import { describePlanError, errorPlan, readPlan } from '../../reconcile/run-plan.js';
 import type { Plan } from '../../reconcile/types.js';
-import { type Command, type CommandContext, EXIT, UsageError, booleanFlag, exitCodeForSignal, stringFlag } from '../command.js';
+import {
+  type Command,
+  type CommandContext,
+  EXIT,
+  UsageError,
+  booleanFlag,
+  exitCodeForSignal,
+  stringFlag,
+} from '../command.js';
 import { connectionOptions } from '../common.js';
 import { appendStepSummary, githubAnnotations, useColor, writeOutFile, writeTo } from '../output.js';
 import { clientFor, formatFlag, loadForApi, manifestPaths, planOptions, problemsText } from '../reconcile-common.js';
@@ -96,7 +104,11 @@ export const planCommand: Command = {
     }
 
     // 2. Preflight and lists.
-    const logger = createLogger({ level: conn.logLevel, ...(conn.logFormat ? { format: conn.logFormat } : {}), destination: ctx.stderr });
+    const logger = createLogger({
+      level: conn.logLevel,
+      ...(conn.logFormat ? { format: conn.logFormat } : {}),
+      destination: ctx.stderr,
+    });
     const client = clientFor(conn, { logger, signal: ctx.signal });
     let outcome;
     try {
@@ -111,7 +123,13 @@ export const planCommand: Command = {
       return EXIT.error;
     }
     const problems = outcome.ok ? undefined : problemsText(outcome.diagnostics, 'preflight', 'plan');
-    const written = await emitPlan(outcome.plan, { format, out, jsonOut, ctx, ...(problems !== undefined ? { problems } : {}) });
+    const written = await emitPlan(outcome.plan, {
+      format,
+      out,
+      jsonOut,
+      ctx,
+      ...(problems !== undefined ? { problems } : {}),
+    });
     if (signal) return exitCodeForSignal(signal);
     if (!outcome.ok || !written) return EXIT.error;
     if (booleanFlag(args, 'detailed-exitcode') && hasChanges(outcome.plan.summary)) return EXIT.changes;

@@ -1,10 +1,5 @@
 import { resolveDefaultProject } from '../connection.js';
-import {
-  diagnosticToJson,
-  formatDiagnostic,
-  formatGithubAnnotation,
-  hasErrors,
-} from '../../diagnostics.js';
+import { diagnosticToJson, formatDiagnostic, formatGithubAnnotation, hasErrors } from '../../diagnostics.js';
 import { DEFAULT_MAX_FILE_BYTES, loadManifests, type LoadResult } from '../../manifest/load.js';
 import { type Command, type ParsedArgs, EXIT, UsageError, stringFlag } from '../command.js';
 import { MATERIAL_FLAGS, materialCheckOptions } from '../material-flags.js';
@@ -60,7 +55,8 @@ export const validateCommand: Command = {
   ],
   notes: NOTES,
   async run(args, ctx) {
-    if (args.positionals.length === 0) throw new UsageError('give at least one PATH (a manifest file or a folder of them)');
+    if (args.positionals.length === 0)
+      throw new UsageError('give at least one PATH (a manifest file or a folder of them)');
     const format = stringFlag(args, 'format') ?? 'text';
     if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got "${format}"`);
     const maxFileBytes = maxFileSize(args, ctx.env);
@@ -98,7 +94,8 @@ export const validateCommand: Command = {
 function maxFileSize(args: ParsedArgs, env: NodeJS.ProcessEnv): number {
   const flag = stringFlag(args, 'max-file-size');
   const fromEnv = env.APINIZER_MAX_FILE_BYTES?.trim();
-  const [raw, source] = flag !== undefined ? [flag, '--max-file-size'] : fromEnv ? [fromEnv, 'APINIZER_MAX_FILE_BYTES'] : [undefined, ''];
+  const [raw, source] =
+    flag !== undefined ? [flag, '--max-file-size'] : fromEnv ? [fromEnv, 'APINIZER_MAX_FILE_BYTES'] : [undefined, ''];
   if (raw === undefined) return DEFAULT_MAX_FILE_BYTES;
   const n = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < 1) {

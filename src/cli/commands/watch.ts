@@ -81,7 +81,7 @@ export const watchCommand: Command = {
       type: 'string',
       value: 'ADDR',
       description:
-        'listen on ADDR, e.g. 0.0.0.0 in a Kubernetes pod so that the kubelet\'s probes and Prometheus can reach it',
+        "listen on ADDR, e.g. 0.0.0.0 in a Kubernetes pod so that the kubelet's probes and Prometheus can reach it",
       default: '127.0.0.1',
     },
     ...MATERIAL_FLAGS,
@@ -100,17 +100,33 @@ export const watchCommand: Command = {
     const debounceMs = integerFlag(args, 'debounce', 300, MIN_DEBOUNCE_MS, 600_000);
     const resyncSeconds = integerFlag(args, 'resync', 300, 1, 7 * 24 * 3600);
     const drift = stringFlag(args, 'drift') ?? 'correct';
-    if (drift !== 'correct' && drift !== 'warn') throw new UsageError(`--drift must be correct or warn, got "${drift}"`);
-    const metricsPort = stringFlag(args, 'metrics-port') === undefined ? null : integerFlag(args, 'metrics-port', 0, 0, 65_535);
+    if (drift !== 'correct' && drift !== 'warn')
+      throw new UsageError(`--drift must be correct or warn, got "${drift}"`);
+    const metricsPort =
+      stringFlag(args, 'metrics-port') === undefined ? null : integerFlag(args, 'metrics-port', 0, 0, 65_535);
     const metricsHost = stringFlag(args, 'metrics-host') ?? '127.0.0.1';
-    if (metricsHost.trim() === '' || /[\s/]/.test(metricsHost)) throw new UsageError(`--metrics-host must be an address to listen on, such as 127.0.0.1 or 0.0.0.0, got "${metricsHost}"`);
-    if (stringFlag(args, 'metrics-host') !== undefined && metricsPort === null) throw new UsageError('--metrics-host needs --metrics-port');
+    if (metricsHost.trim() === '' || /[\s/]/.test(metricsHost))
+      throw new UsageError(
+        `--metrics-host must be an address to listen on, such as 127.0.0.1 or 0.0.0.0, got "${metricsHost}"`,
+      );
+    if (stringFlag(args, 'metrics-host') !== undefined && metricsPort === null)
+      throw new UsageError('--metrics-host needs --metrics-port');
     const conn = resolveConnection(args, ctx.env, ctx.cwd);
     const material = materialCheckOptions(args, new Date());
 
-    const logger = createLogger({ level: conn.logLevel, ...(conn.logFormat ? { format: conn.logFormat } : {}), destination: ctx.stderr });
+    const logger = createLogger({
+      level: conn.logLevel,
+      ...(conn.logFormat ? { format: conn.logFormat } : {}),
+      destination: ctx.stderr,
+    });
     const limiter = createAdaptiveLimiter(conn.concurrency, {
-      onChange: (c) => logger.warn({ from: c.from, to: c.to, reason: c.reason }, c.reason === 'rate-limited' ? `the API is rate limiting: concurrency lowered to ${c.to}` : `concurrency raised to ${c.to}`),
+      onChange: (c) =>
+        logger.warn(
+          { from: c.from, to: c.to, reason: c.reason },
+          c.reason === 'rate-limited'
+            ? `the API is rate limiting: concurrency lowered to ${c.to}`
+            : `concurrency raised to ${c.to}`,
+        ),
     });
     // Aborted only when a cycle in flight outlives the grace after a signal.
     const inFlight = new AbortController();
@@ -148,19 +164,33 @@ export const watchCommand: Command = {
     try {
       if (metricsPort !== null) {
         try {
-          metrics = await startMetricsServer({ port: metricsPort, host: metricsHost, metrics: () => reconciler.metrics(), health: () => reconciler.health() });
+          metrics = await startMetricsServer({
+            port: metricsPort,
+            host: metricsHost,
+            metrics: () => reconciler.metrics(),
+            health: () => reconciler.health(),
+          });
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
           const why =
-            code === 'EADDRINUSE' ? 'the port is already in use; choose another port'
-            : code === 'EACCES' ? 'permission denied; choose a port above 1023'
-            : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' ? 'no such address on this machine; check --metrics-host'
-            : (err as Error).message;
-          logger.error({ port: metricsPort, host: metricsHost }, `--metrics-port ${metricsPort}: cannot listen on ${metricsHost}:${metricsPort}: ${why}`);
+            code === 'EADDRINUSE'
+              ? 'the port is already in use; choose another port'
+              : code === 'EACCES'
+                ? 'permission denied; choose a port above 1023'
+                : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND'
+                  ? 'no such address on this machine; check --metrics-host'
+                  : (err as Error).message;
+          logger.error(
+            { port: metricsPort, host: metricsHost },
+            `--metrics-port ${metricsPort}: cannot listen on ${metricsHost}:${metricsPort}: ${why}`,
+          );
           return EXIT.error;
         }
         const shown = metricsHost.includes(':') ? `[${metricsHost}]` : metricsHost;
-        logger.info({ port: metrics.port, host: metricsHost }, `metrics and health on http://${shown}:${metrics.port}/metrics and /healthz`);
+        logger.info(
+          { port: metrics.port, host: metricsHost },
+          `metrics and health on http://${shown}:${metrics.port}/metrics and /healthz`,
+        );
       }
       if (ctx.signal.aborted) return EXIT.ok;
 
@@ -171,12 +201,24 @@ export const watchCommand: Command = {
         onBatch: (changed) => reconciler.filesChanged(changed),
         onError: (err) => {
           const code = (err as NodeJS.ErrnoException).code;
-          const hint = code === 'ENOSPC' ? ' (the inotify watch limit is reached: raise fs.inotify.max_user_watches; until then the resync still heals every --resync seconds)' : '';
+          const hint =
+            code === 'ENOSPC'
+              ? ' (the inotify watch limit is reached: raise fs.inotify.max_user_watches; until then the resync still heals every --resync seconds)'
+              : '';
           logger.error({ error: { code } }, `file watcher: ${err.message}${hint}`);
         },
       });
       logger.info(
-        { paths, roots: watcher.roots.length, directories: watcher.directories(), debounceMs, resyncSeconds, drift, prune, server: conn.server },
+        {
+          paths,
+          roots: watcher.roots.length,
+          directories: watcher.directories(),
+          debounceMs,
+          resyncSeconds,
+          drift,
+          prune,
+          server: conn.server,
+        },
         `watching ${paths.join(', ')} (debounce ${debounceMs} ms, resync every ${resyncSeconds} s, drift ${drift}${prune ? ', prune' : ''}) against ${conn.server}`,
       );
       reconciler.start();
@@ -185,12 +227,18 @@ export const watchCommand: Command = {
         if (ctx.signal.aborted) resolve();
         else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
       });
-      logger.info({ signal: ctx.signalName() }, `${ctx.signalName() ?? 'stop'} received: stopping the watch, finishing the cycle in flight`);
+      logger.info(
+        { signal: ctx.signalName() },
+        `${ctx.signalName() ?? 'stop'} received: stopping the watch, finishing the cycle in flight`,
+      );
       await watcher.close();
       watcher = null;
       const stopping = reconciler.stop();
       if (!(await within(stopping, FINISH_MS))) {
-        logger.warn({ graceMs: FINISH_MS }, `the cycle in flight did not finish within ${FINISH_MS / 1000} s: aborting its calls (re-running converges)`);
+        logger.warn(
+          { graceMs: FINISH_MS },
+          `the cycle in flight did not finish within ${FINISH_MS / 1000} s: aborting its calls (re-running converges)`,
+        );
         inFlight.abort(new Error('stopping'));
         await within(stopping, ABORT_SETTLE_MS);
       }

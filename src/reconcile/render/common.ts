@@ -51,9 +51,7 @@ export function groupChangedActions(actions: readonly PlanAction[]): ActionGroup
     }
     g.actions.push(a);
   }
-  return [...groups.values()].sort(
-    (a, b) => compareText(a.project, b.project) || kindRank(a.kind) - kindRank(b.kind),
-  );
+  return [...groups.values()].sort((a, b) => compareText(a.project, b.project) || kindRank(a.kind) - kindRank(b.kind));
 }
 
 /**

@@ -46,7 +46,12 @@ export function escapeMarkdown(text: string): string {
 
 /** Text inside raw HTML (a `<summary>`), where markdown escapes are not interpreted. */
 function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/@/g, '&#64;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/@/g, '&#64;');
 }
 
 function clip(text: string): string {
@@ -58,10 +63,7 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
   const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
   const changed = plan.actions.filter((a) => a.action !== 'noop');
   const errors = plan.diagnostics.filter((d) => d.severity === 'error');
-  const warnings = [
-    ...plan.warnings,
-    ...plan.diagnostics.filter((d) => d.severity !== 'error').map(formatDiagnostic),
-  ];
+  const warnings = [...plan.warnings, ...plan.diagnostics.filter((d) => d.severity !== 'error').map(formatDiagnostic)];
 
   // The marker, then the one-line summary right under it: what a reviewer (and a workflow) reads first.
   const head = [MARKDOWN_MARKER, `**Plan:** ${planSummaryLine(plan.summary).slice('Plan: '.length)}`, ''];
@@ -74,7 +76,10 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
   if (generation !== undefined) head.push(escapeMarkdown(generation), '');
 
   const problemLines = [
-    ...errors.map((d) => `- :x: ${escapeMarkdown(`${printable(d.file)}:${d.line}:${d.column}`)} ${escapeMarkdown(formatDiagnosticBody(d))}`),
+    ...errors.map(
+      (d) =>
+        `- :x: ${escapeMarkdown(`${printable(d.file)}:${d.line}:${d.column}`)} ${escapeMarkdown(formatDiagnosticBody(d))}`,
+    ),
     ...warnings.map((w) => `- :warning: ${escapeMarkdown(w)}`),
   ];
 
@@ -82,7 +87,9 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
   const unchanged = `${plural(plan.summary.noop, 'resource')} unchanged.`;
   const unknownNoops = unknownNoopCount(plan.actions);
   tail.push(unknownNoops > 0 ? `${unchanged} ${unknownNoopNote(unknownNoops)}` : unchanged, '');
-  tail.push(`<sub>apinizer-gitops plan against ${escapeMarkdown(plan.server)} at ${escapeMarkdown(plan.createdAt)}.</sub>`);
+  tail.push(
+    `<sub>apinizer-gitops plan against ${escapeMarkdown(plan.server)} at ${escapeMarkdown(plan.createdAt)}.</sub>`,
+  );
 
   const rows = changed.map(tableRow);
   const details = changed.map(detailsBlock);
@@ -90,19 +97,34 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
   const assemble = (nRows: number, nDetails: number, nProblems: number): string => {
     const out = [...head];
     if (nRows > 0) {
-      out.push('| Kind | Project | Name | Action | Changed fields |', '|---|---|---|---|---|', ...rows.slice(0, nRows), '');
+      out.push(
+        '| Kind | Project | Name | Action | Changed fields |',
+        '|---|---|---|---|---|',
+        ...rows.slice(0, nRows),
+        '',
+      );
     }
     for (const block of details.slice(0, nDetails)) out.push(block, '');
     const missing = changed.length - nRows;
     if (missing > 0) {
-      out.push(`**${plural(missing, 'resource was', 'resources were')} left out of this comment; see the full plan in the job log.**`, '');
+      out.push(
+        `**${plural(missing, 'resource was', 'resources were')} left out of this comment; see the full plan in the job log.**`,
+        '',
+      );
     }
     const undetailed = nRows - nDetails;
     if (undetailed > 0) {
-      out.push(`Details of ${plural(undetailed, 'resource were', 'resources were')} left out of this comment; see the full plan in the job log.`, '');
+      out.push(
+        `Details of ${plural(undetailed, 'resource were', 'resources were')} left out of this comment; see the full plan in the job log.`,
+        '',
+      );
     }
     if (problemLines.length > 0) {
-      out.push(errors.length > 0 ? '#### Errors and warnings' : '#### Warnings', '', ...problemLines.slice(0, nProblems));
+      out.push(
+        errors.length > 0 ? '#### Errors and warnings' : '#### Warnings',
+        '',
+        ...problemLines.slice(0, nProblems),
+      );
       if (nProblems < problemLines.length) {
         out.push(`- … and ${problemLines.length - nProblems} more; see the job log.`);
       }
@@ -117,7 +139,8 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
 
   // Too long: keep the problems (they say why the PR cannot merge), then table rows, then detail
   // blocks, each in plan order, as many as fit.
-  const fits = (nRows: number, nDetails: number, nProblems: number) => assemble(nRows, nDetails, nProblems).length <= maxChars;
+  const fits = (nRows: number, nDetails: number, nProblems: number) =>
+    assemble(nRows, nDetails, nProblems).length <= maxChars;
   let nProblems = problemLines.length;
   while (nProblems > 0 && !fits(0, 0, nProblems)) nProblems = Math.floor(nProblems / 2);
   const nRows = largestFitting(rows.length, (n) => fits(n, 0, nProblems));
@@ -165,7 +188,10 @@ function detailsBlock(a: PlanAction): string {
   }
   for (const c of a.certificates ?? []) {
     const mark = c.daysLeft < 0 ? ':x: ' : '';
-    lines.push(`${mark}Certificate in ${escapeMarkdown(c.environment)}: ${escapeMarkdown(c.subject)}, ${expiryText(c)}.`, '');
+    lines.push(
+      `${mark}Certificate in ${escapeMarkdown(c.environment)}: ${escapeMarkdown(c.subject)}, ${expiryText(c)}.`,
+      '',
+    );
   }
   lines.push('</details>');
   return lines.join('\n');
@@ -181,7 +207,13 @@ function changeRow(a: PlanAction, c: FieldChange): string {
     after = mark === '-' ? none : SENSITIVE;
   } else {
     const show = (v: string | undefined) =>
-      v === undefined ? none : isEnvironmentChange(c) ? escapeMarkdown(v) : v === '' ? '*(empty)*' : `"${escapeMarkdown(clip(v))}"`;
+      v === undefined
+        ? none
+        : isEnvironmentChange(c)
+          ? escapeMarkdown(v)
+          : v === ''
+            ? '*(empty)*'
+            : `"${escapeMarkdown(clip(v))}"`;
     before = show(c.before);
     after = show(c.after);
   }

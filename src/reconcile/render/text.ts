@@ -47,10 +47,7 @@ export function renderPlanText(plan: Plan, options: TextOptions): string {
   const unknownNoops = unknownNoopCount(plan.actions);
   if (unknownNoops > 0) lines.push(paint('cyan', `Note: ${unknownNoopNote(unknownNoops)}`), '');
 
-  const warnings = [
-    ...plan.warnings,
-    ...plan.diagnostics.filter((d) => d.severity !== 'error').map(formatDiagnostic),
-  ];
+  const warnings = [...plan.warnings, ...plan.diagnostics.filter((d) => d.severity !== 'error').map(formatDiagnostic)];
   if (warnings.length > 0) {
     lines.push(paint('yellow', 'Warnings:'));
     for (const w of warnings) lines.push(`  ${printable(w)}`);
@@ -127,9 +124,11 @@ function resultLine(r: ApplyResult, paint: ReturnType<typeof painter>): string {
   const effective = r.switchedTo ?? r.action;
   const label = printable(resourceLabel(r));
   const switched =
-    r.switchedTo === 'update' ? ' (planned as a create; it already existed)'
-    : r.switchedTo === 'create' ? ' (planned as an update; the server did not have it)'
-    : '';
+    r.switchedTo === 'update'
+      ? ' (planned as a create; it already existed)'
+      : r.switchedTo === 'create'
+        ? ' (planned as an update; the server did not have it)'
+        : '';
   switch (r.outcome) {
     case 'ok': {
       const mark = actionMark(effective) as Mark;

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../../src/reconcile/plan.js';
-import { DEFAULT_MAX_CHARS, MARKDOWN_MARKER, escapeMarkdown, renderPlanMarkdown } from '../../../src/reconcile/render/markdown.js';
+import {
+  DEFAULT_MAX_CHARS,
+  MARKDOWN_MARKER,
+  escapeMarkdown,
+  renderPlanMarkdown,
+} from '../../../src/reconcile/render/markdown.js';
 import { renderPlanText, renderReportText } from '../../../src/reconcile/render/text.js';
 import type { Plan } from '../../../src/reconcile/types.js';
 import { aCurrentKey, aKey, desiredState } from '../../support/builders.js';
@@ -42,7 +47,9 @@ describe('text', () => {
 
   it('ends with the Plan line, and says "No changes" only when nothing changes', () => {
     const none = renderPlanText(noChanges(), { color: false });
-    expect(none).toMatch(/No changes\. Your gateway matches the manifests\.\nPlan: 0 to create, 0 to update, 0 to delete, 3 unchanged\.\n$/);
+    expect(none).toMatch(
+      /No changes\. Your gateway matches the manifests\.\nPlan: 0 to create, 0 to update, 0 to delete, 3 unchanged\.\n$/,
+    );
     const some = renderPlanText(mixed(), { color: false });
     expect(some).not.toContain('No changes');
     expect(some.trimEnd().split('\n').at(-1)).toBe('Plan: 1 to create, 3 to update, 2 to delete, 1 unchanged.');
@@ -92,7 +99,9 @@ describe('markdown', () => {
     const rows = md.match(/^\| Key \| Payments \| k-\d+ \|/gm)?.length ?? 0;
     expect(rows).toBeGreaterThan(0);
     expect(rows).toBeLessThan(3000);
-    expect(md).toContain(`**${3000 - rows} resources were left out of this comment; see the full plan in the job log.**`);
+    expect(md).toContain(
+      `**${3000 - rows} resources were left out of this comment; see the full plan in the job log.**`,
+    );
     expect(md.trimEnd().endsWith('</sub>')).toBe(true);
   });
 

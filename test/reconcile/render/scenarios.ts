@@ -25,7 +25,11 @@ function plan(
   current: CurrentResource[],
   options: { prune?: boolean; diagnostics?: Diagnostic[]; extraProjects?: string[] } = {},
 ): Plan {
-  const scopeOptions = { prune: options.prune ?? false, allowEmptyPrune: false, extraProjects: options.extraProjects ?? [] };
+  const scopeOptions = {
+    prune: options.prune ?? false,
+    allowEmptyPrune: false,
+    extraProjects: options.extraProjects ?? [],
+  };
   return buildPlan({
     desired,
     current,
@@ -50,7 +54,12 @@ export function createsOnly(): Plan {
   return plan(
     desiredState(
       aKey(),
-      aKey({ name: 'webhook-hmac', keyType: 'SECRET_KEY', description: '', environments: [{ name: 'production', privateKey: privateKeyFor('production', 'webhook-hmac') }] }),
+      aKey({
+        name: 'webhook-hmac',
+        keyType: 'SECRET_KEY',
+        description: '',
+        environments: [{ name: 'production', privateKey: privateKeyFor('production', 'webhook-hmac') }],
+      }),
       aKeystore(),
     ),
     [],
@@ -81,7 +90,12 @@ export function mixed(): Plan {
     environments: [{ name: 'production', type: 'JKS', file: keystoreFileFor('production') }],
     source: aSource('keystores/partner.yaml', 1, 1),
   });
-  const newKey = aKey({ name: 'audit-log', project: 'Payments', description: 'Audit log encryption', source: aSource('keys/audit.yaml', 1, 1) });
+  const newKey = aKey({
+    name: 'audit-log',
+    project: 'Payments',
+    description: 'Audit log encryption',
+    source: aSource('keys/audit.yaml', 1, 1),
+  });
   return plan(
     desiredState(signing, verify, unchanged, store, newKey),
     [
@@ -155,7 +169,13 @@ export function report(): Report {
     interrupted: true,
     summary: { created: 2, updated: 2, deleted: 1, unchanged: 1, failed: 1, notDeployed: 1, skipped: 1 },
     results: [
-      { ...base, action: 'create', name: 'audit-log', outcome: 'ok', deployment: [{ environment: 'production', success: true, message: 'deployed' }] },
+      {
+        ...base,
+        action: 'create',
+        name: 'audit-log',
+        outcome: 'ok',
+        deployment: [{ environment: 'production', success: true, message: 'deployed' }],
+      },
       { ...base, action: 'create', name: 'payments-signing', outcome: 'ok', switchedTo: 'update' },
       { ...base, action: 'update', name: 'partner-verify', outcome: 'ok', switchedTo: 'create' },
       { ...base, action: 'noop', name: 'refunds-signing', outcome: 'ok' },
@@ -175,7 +195,12 @@ export function report(): Report {
         action: 'update',
         name: 'orders-signing',
         outcome: 'failed',
-        error: { kind: 'forbidden', status: 403, message: 'Access is denied.', hint: 'The token needs the role ROLE_API_SECURITY.' },
+        error: {
+          kind: 'forbidden',
+          status: 403,
+          message: 'Access is denied.',
+          hint: 'The token needs the role ROLE_API_SECURITY.',
+        },
       },
       { ...base, action: 'delete', name: 'legacy-signing', outcome: 'ok' },
       {
@@ -183,7 +208,12 @@ export function report(): Report {
         action: 'delete',
         name: 'old-signing',
         outcome: 'skipped',
-        error: { kind: 'aborted', status: null, message: 'not attempted: interrupted by SIGTERM', hint: 'Run apply again to converge.' },
+        error: {
+          kind: 'aborted',
+          status: null,
+          message: 'not attempted: interrupted by SIGTERM',
+          hint: 'Run apply again to converge.',
+        },
       },
     ],
   };

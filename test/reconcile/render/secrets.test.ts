@@ -28,7 +28,10 @@ describe('no secret in any rendering', () => {
       [`${name} inspect(plan)`, inspect(plan, { depth: 10 })],
     );
   }
-  outputs.push(['report text', renderReportText(report(), { color: false })], ['report json', renderReportJson(report())]);
+  outputs.push(
+    ['report text', renderReportText(report(), { color: false })],
+    ['report json', renderReportJson(report())],
+  );
 
   it('has secrets to look for', () => {
     expect(secretNeedles().length).toBeGreaterThan(10);
