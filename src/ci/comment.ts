@@ -1,0 +1,57 @@
+/**
+ * The plan comment itself, apart from any forge: its marker, its body (cut to the forge's limit),
+ * its footer, and whether an earlier comment is updated or a new one created. Pure: no I/O.
+ */
+
+/** The first line of every plan comment: how the earlier comment is found again. */
+export const PLAN_MARKER = '<!-- apinizer-gitops plan -->';
+
+/** Longest body each forge accepts (GitHub: 65,536 characters; GitLab notes: 1,000,000). */
+export const BODY_LIMIT = { github: 65_000, gitlab: 1_000_000 } as const;
+
+/** The forges a plan comment can be posted on. */
+export type Provider = keyof typeof BODY_LIMIT;
+
+/** A comment already on the pull or merge request, as a forge adapter reads it. */
+export interface ExistingComment {
+  id: number;
+  body: string | null;
+  /** A note the forge wrote itself (GitLab system notes): never ours to update. */
+  system: boolean;
+}
+
+/** What to do with the plan comment: update the earlier one, or create the first. */
+export type CommentAction = { action: 'update'; id: number } | { action: 'create' };
+
+const TRUNCATED = '\n\n_(truncated: the plan is longer than a comment can hold; see the job log or the plan artifact)_';
+
+/**
+ * The comment body: the marker first (added if the file lacks it), the markdown, and an optional
+ * footer line; cut to the forge's limit with a note when the markdown is larger.
+ */
+export function commentBody(markdown: string, options: { limit: number; footer?: string }): string {
+  let text = markdown.replace(/\s+$/, '');
+  if (!text.startsWith(PLAN_MARKER)) text = `${PLAN_MARKER}\n${text}`;
+  const footer = options.footer ? `\n\n${options.footer}` : '';
+  if (text.length + footer.length > options.limit)
+    text = text.slice(0, Math.max(0, options.limit - footer.length - TRUNCATED.length)) + TRUNCATED;
+  return `${text}${footer}\n`;
+}
+
+/** The footer naming the run (linked when its URL is known) and the commit planned, or undefined if neither is. */
+export function footerLine(runUrl: string | undefined, sha: string | undefined): string | undefined {
+  if (!runUrl && !sha) return undefined;
+  const commit = sha ? ` for ${sha.slice(0, 12)}` : '';
+  return runUrl ? `<sub>Plan made by [this run](${runUrl})${commit}.</sub>` : `<sub>Plan made${commit}.</sub>`;
+}
+
+/** Whether `comment` is an earlier plan comment: written by a user (not the forge) and starting with the marker. */
+export function isPlanComment(comment: ExistingComment): boolean {
+  return !comment.system && typeof comment.body === 'string' && comment.body.trimStart().startsWith(PLAN_MARKER);
+}
+
+/** Update the first earlier plan comment (oldest first, as the forges list them), or create one when there is none. */
+export function chooseCommentAction(comments: readonly ExistingComment[]): CommentAction {
+  const earlier = comments.find(isPlanComment);
+  return earlier ? { action: 'update', id: earlier.id } : { action: 'create' };
+}
