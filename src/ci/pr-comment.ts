@@ -132,7 +132,8 @@ async function findPlanRunCommand(values: Record<string, string | boolean | unde
   if (!r.ok) return fail(io, describeFailure('find-plan-run', r.error, githubHint(r.error.status)));
   if (r.value === null) {
     io.stdout(
-      `find-plan-run: no run of ${workflow} for a merged pull request of ${sha.slice(0, 12)} holds the artifact "${artifact}".`,
+      `find-plan-run: no run of ${workflow} for a merged pull request of ${sha.slice(0, 12)} ` +
+        `holds the artifact "${artifact}".`,
     );
     return 0;
   }
@@ -155,7 +156,8 @@ async function fetchPlanCommand(values: Record<string, string | boolean | undefi
   if (!r.ok) return fail(io, describeFailure('fetch-plan', r.error, gitlabHint(r.error.status)));
   if (r.value === null) {
     io.stdout(
-      `fetch-plan: no successful job "${job}" of a merged merge request of ${env.CI_COMMIT_SHA.slice(0, 12)} holds ${path}.`,
+      `fetch-plan: no successful job "${job}" of a merged merge request of ` +
+        `${env.CI_COMMIT_SHA.slice(0, 12)} holds ${path}.`,
     );
     return 0;
   }

@@ -130,7 +130,8 @@ export async function findPlanRun(
   const runs = await call<{ workflow_runs?: { id: number; head_sha: string }[] }>(
     http,
     'GET',
-    `${repo}/actions/workflows/${encodeURIComponent(workflow)}/runs?event=pull_request&head_sha=${pr.head.sha}&per_page=20`,
+    `${repo}/actions/workflows/${encodeURIComponent(workflow)}/runs` +
+      `?event=pull_request&head_sha=${pr.head.sha}&per_page=20`,
   );
   if (!runs.ok) return runs;
   const candidates = (runs.value.workflow_runs ?? [])

@@ -11,7 +11,10 @@ import { call, listAll, type ForgeHttp } from './http.js';
 export function gitlabHttp(env: NodeJS.ProcessEnv): ForgeHttp | string {
   const token = env.GITLAB_TOKEN;
   if (!token)
-    return 'GITLAB_TOKEN is not set: add a project access token with the api scope as a masked CI/CD variable named GITLAB_TOKEN';
+    return (
+      'GITLAB_TOKEN is not set: add a project access token with the api scope as a masked CI/CD variable ' +
+      'named GITLAB_TOKEN'
+    );
   const api = env.CI_API_V4_URL?.replace(/\/+$/, '');
   if (!api) return 'CI_API_V4_URL is not set: run this inside a GitLab CI job';
   return { api, headers: { 'private-token': token, 'user-agent': 'apinizer-gitops' } };
