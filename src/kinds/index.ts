@@ -9,7 +9,7 @@ import { keyKind } from './key.js';
 import { keystoreKind } from './keystore.js';
 import type { FieldSpec, KindDescriptor } from './types.js';
 
-export type { FieldSpec, KindDescriptor } from './types.js';
+export type { FieldSpec, KindDescriptor, MaterialField } from './types.js';
 
 const registry: KindDescriptor[] = [keyKind, keystoreKind];
 let byName = new Map(registry.map((d) => [d.kind, d]));

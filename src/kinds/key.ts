@@ -3,7 +3,8 @@
 import type { CurrentResource, CurrentSecret, DesiredResource } from '../model.js';
 import { isBase64, normaliseBase64, Secret } from '../secret.js';
 import { contentEquals, readEnvironments, readSecret, sendBinary, text } from './material.js';
-import { defineKind, type ExportShape, type ManifestProblem } from './types.js';
+import { defineKind, type ExportShape, type ManifestProblem, type MaterialField } from './types.js';
+import type { MaterialRole } from '../material/types.js';
 
 /** A Key environment: the legacy pair, or the current form's content and alias (SPEC §2b). */
 export interface KeyEnvironment {
@@ -42,6 +43,13 @@ export interface CurrentKey extends CurrentResource {
 
 /** The key types of the current generation; any other upper-case token is a legacy key type. */
 export const CURRENT_KEY_TYPES = ['PRIVATE_KEY', 'PUBLIC_KEY', 'SECRET_KEY'] as const;
+
+/** The role a current-form Key's `content` has, by its `keyType`. */
+const CONTENT_ROLE: Readonly<Record<string, MaterialRole>> = {
+  PRIVATE_KEY: 'private-key',
+  PUBLIC_KEY: 'public-key',
+  SECRET_KEY: 'secret-key',
+};
 
 /** Algorithms a current SECRET_KEY takes, exact case (the API refuses others). */
 export const SECRET_KEY_ALGORITHMS = ['AES', 'DES', 'DESede', 'RSA'] as const;
@@ -270,5 +278,40 @@ export const keyKind = defineKind<DesiredKey, CurrentKey>({
       }
     }
     return shape;
+  },
+
+  materialFields(key, form) {
+    const out: MaterialField[] = [];
+    key.environments.forEach((env, environment) => {
+      if (form === 'current') {
+        const role = CONTENT_ROLE[key.keyType];
+        if (!env.content || !role) return;
+        const algorithm = role === 'secret-key' ? key.algorithm : undefined;
+        out.push({
+          environment,
+          field: 'content',
+          role,
+          value: env.content,
+          ...(algorithm !== undefined ? { algorithm } : {}),
+        });
+        return;
+      }
+      const { publicKey, privateKey } = env;
+      if (key.keyType === 'SECRET_KEY') {
+        // A legacy secret key sits in privateKey (or publicKey) as raw bytes: no PEM or DER to parse.
+        if (privateKey) out.push({ environment, field: 'privateKey', role: 'secret-key', value: privateKey });
+        if (publicKey) out.push({ environment, field: 'publicKey', role: 'secret-key', value: publicKey });
+      } else if (publicKey && privateKey) {
+        out.push(
+          { environment, field: 'publicKey', role: 'key-pair-public', value: publicKey, pairWith: 'privateKey' },
+          { environment, field: 'privateKey', role: 'key-pair-private', value: privateKey, pairWith: 'publicKey' },
+        );
+      } else if (publicKey) {
+        out.push({ environment, field: 'publicKey', role: 'public-key', value: publicKey });
+      } else if (privateKey) {
+        out.push({ environment, field: 'privateKey', role: 'private-key', value: privateKey });
+      }
+    });
+    return out;
   },
 });

@@ -3,7 +3,7 @@
 import type { CurrentResource, CurrentSecret, DesiredResource } from '../model.js';
 import type { Secret } from '../secret.js';
 import { readEnvironments, readSecret, sendBinary, text } from './material.js';
-import { defineKind, type ExportShape, type ManifestProblem } from './types.js';
+import { defineKind, type ExportShape, type ManifestProblem, type MaterialField } from './types.js';
 
 export type KeystoreType = 'JKS' | 'PKCS12';
 
@@ -161,5 +161,19 @@ export const keystoreKind = defineKind<DesiredKeystore, CurrentKeystore>({
       });
     }
     return shape;
+  },
+
+  materialFields(store) {
+    const out: MaterialField[] = [];
+    store.environments.forEach((env, environment) => {
+      if (!env.file) return;
+      const keystore = {
+        type: env.type,
+        ...(env.password !== undefined ? { password: env.password } : {}),
+        ...(env.alias !== undefined ? { alias: env.alias } : {}),
+      };
+      out.push({ environment, field: 'file', role: 'keystore', value: env.file, keystore });
+    });
+    return out;
   },
 });

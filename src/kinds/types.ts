@@ -2,6 +2,7 @@
 // fingerprint, apply, watch, export, renderers, log redaction) never names a kind: it asks the
 // kind's descriptor. Adding a kind is a descriptor, its schema, and a line in the registry.
 import type { DiagnosticCode } from '../diagnostics.js';
+import type { KeystoreParameters, MaterialRole } from '../material/types.js';
 import type { ApiGeneration, CurrentResource, CurrentSecret, DesiredResource } from '../model.js';
 import type { Secret } from '../secret.js';
 
@@ -58,6 +59,27 @@ export interface ExportShape {
   warnings: string[];
 }
 
+/**
+ * One resolved secret of a resource that the material checks inspect (SPEC §2c): which
+ * environment and field it sits in and what it must hold. The kind decides the role (a Key's
+ * `content` is a private key, a public key or secret-key bytes by its `keyType`); the checks in
+ * src/material/ never name a kind or a field.
+ */
+export interface MaterialField {
+  /** Index of the environment entry in `spec.environments`. */
+  environment: number;
+  /** The environment field that holds the value (for the diagnostic's path). */
+  field: string;
+  role: MaterialRole;
+  value: Secret;
+  /** For a secret key: its algorithm, to check plausible lengths. */
+  algorithm?: string;
+  /** For a keystore: its type, password and alias as the manifest gives them. */
+  keystore?: KeystoreParameters;
+  /** For one half of a key pair: the field of the same environment holding the other half. */
+  pairWith?: string;
+}
+
 /** A problem a kind finds in a schema-valid manifest (SPEC §2b's cross-field rules). */
 export interface ManifestProblem {
   /** Path inside the document, e.g. `['spec', 'environments', 0, 'content']`. */
@@ -111,6 +133,11 @@ export interface KindDescriptor<
   fromApiObject(raw: Record<string, unknown>, base: CurrentBase, generation: ApiGeneration): C;
   /** What an exported manifest of this resource holds. */
   exportShape(resource: C, generation: ApiGeneration): ExportShape;
+  /**
+   * The secrets the material checks inspect, by role (SPEC §2c); `form` is the resource's manifest
+   * form. Without the hook a kind's secrets are resolved and compared but not inspected.
+   */
+  materialFields?(resource: D, form: ApiGeneration): MaterialField[];
 }
 
 /**
