@@ -2,7 +2,7 @@
 // (current form, SPEC §2b), in `/projects/{project}/keys/`, body `cryptoKeyInfoEnvironmentList`.
 import type { CurrentResource, CurrentSecret, DesiredResource } from '../model.js';
 import { isBase64, normaliseBase64, Secret } from '../secret.js';
-import { contentEquals, readEnvironments, readSecret, sendBinary, text } from './material.js';
+import { contentEquals, jwkSourceDeleteWarning, readEnvironments, readSecret, sendBinary, text } from './material.js';
 import { defineKind, type ExportShape, type ManifestProblem, type MaterialField } from './types.js';
 import type { MaterialRole } from '../material/types.js';
 
@@ -39,6 +39,13 @@ export interface CurrentKey extends CurrentResource {
   keyType: string;
   algorithm?: string;
   environments: CurrentKeyEnvironment[];
+}
+
+declare module '../diagnostics.js' {
+  interface KindDiagnosticCodes {
+    /** warning: private key material written in the manifest */
+    'inline-private-key': true;
+  }
 }
 
 /** The key types of the current generation; any other upper-case token is a legacy key type. */
@@ -109,6 +116,13 @@ export const keyKind = defineKind<DesiredKey, CurrentKey>({
       return new Secret(normaliseBase64(body));
     }
     return new Secret(bytes.toString('base64'));
+  },
+  prose: {
+    deleteWarning: jwkSourceDeleteWarning,
+    generation: (generation) =>
+      generation === 'current'
+        ? 'content/alias, material read back through export-file'
+        : 'publicKey/privateKey, material in reads',
   },
   redactNames: ['publicKey', 'privateKey', 'content'],
 

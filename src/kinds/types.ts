@@ -85,6 +85,8 @@ export interface ManifestProblem {
   /** Path inside the document, e.g. `['spec', 'environments', 0, 'content']`. */
   path: (string | number)[];
   message: string;
+  /** The problem's code: `schema` (the default) or one of the kind's own codes. */
+  code?: DiagnosticCode;
   /** Where to point: the key of the field (default), or the mapping that lacks something. */
   target?: 'key' | 'node';
 }
@@ -138,6 +140,16 @@ export interface KindDescriptor<
    * form. Without the hook a kind's secrets are resolved and compared but not inspected.
    */
   materialFields?(resource: D, form: ApiGeneration): MaterialField[];
+  /** What plans say about this kind, in its own words (the core's sentences name no kind). */
+  readonly prose?: KindProse;
+}
+
+/** A kind's sentences in plans and reports. */
+export interface KindProse {
+  /** A warning the plan adds, once, when it deletes resources of this kind on a server of `generation`. */
+  deleteWarning?(generation: ApiGeneration): string | undefined;
+  /** What the plan's "API generation:" line says this generation means for the kind. */
+  generation?(generation: ApiGeneration): string;
 }
 
 /**

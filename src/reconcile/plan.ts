@@ -118,12 +118,15 @@ export function buildPlan(input: PlanInput): Plan {
     }
   }
 
-  if (actions.some((a) => a.action === 'delete' && generationOf(a.project) === 'current')) {
-    // The current API's delete leaves JWKs made from the object without a source (SPEC §2b).
-    warnings.push(
-      'deletes are sent with jwkDeleteAction=NULLIFY: JWKs made from a deleted key or keystore lose their source',
-    );
+  // What deleting a kind's resources means beyond the delete (JWKs left without a source ...), in
+  // the kind's words, once per sentence.
+  const deleteWarnings = new Set<string>();
+  for (const a of actions) {
+    if (a.action !== 'delete') continue;
+    const warning = descriptorOf(a.kind).prose?.deleteWarning?.(generationOf(a.project));
+    if (warning !== undefined) deleteWarnings.add(warning);
   }
+  warnings.push(...deleteWarnings);
   const generations = [...new Set(desired.projects.map(generationOf))];
   return {
     actions,
