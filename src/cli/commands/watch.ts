@@ -147,6 +147,8 @@ export const watchCommand: Command = {
       maxDeletes,
       drift,
       resyncMs: resyncSeconds * 1000,
+      // A removal is confirmed by a second read one more quiet period later (SPEC §6).
+      confirmMs: debounceMs,
       expiryWarnDays: material ? material.expiryWarnDays : null,
       logger,
       afterCycle: (c) => {
