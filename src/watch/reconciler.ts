@@ -47,6 +47,8 @@ export interface ReconcilerOptions extends CycleSettings {
   expiryWarnDays?: number | null;
   /** Loads the manifests; default: loadManifests over `paths` through a parse cache kept across cycles. */
   load?: () => Promise<LoadResult>;
+  /** Told the `fromFile` targets after every load, so the watcher follows them wherever they are. */
+  onFromFiles?: (paths: string[]) => void;
   /** Told after every cycle (e.g. to give memory back after a big one). */
   afterCycle?: (summary: { trigger: string; reconciled: number; writes: number; result: CycleResult }) => void;
 }
@@ -97,6 +99,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   // expired certificate is itself an error, and is exactly what the alert is for.
   const load = async (): Promise<LoadResult> => {
     const result = await loadFiles();
+    if (result.fromFiles) options.onFromFiles?.(result.fromFiles);
     if (result.certificates) metrics.certificateExpiry = certificateExpiry(result.certificates);
     return result;
   };
