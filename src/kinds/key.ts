@@ -55,7 +55,7 @@ export const keyKind: KindDescriptor = {
       equals: contentEquals,
       inlineWarning: { ...INLINE_KEY, when: (spec) => spec.keyType !== 'PUBLIC_KEY' },
     },
-    { name: 'alias', role: 'plain', forms: ['current'], unmanagedWhenUnset: true },
+    { name: 'alias', role: 'plain', forms: ['current'] },
   ],
   exportField: 'content',
   materialFromExport(resource, bytes) {
