@@ -105,7 +105,7 @@ export const keyKind = defineKind<DesiredKey, CurrentKey>({
       equals: contentEquals,
       inlineWarning: { ...INLINE_KEY, when: (spec) => spec.keyType !== 'PUBLIC_KEY' },
     },
-    { name: 'alias', role: 'plain', forms: ['current'], unmanagedWhenUnset: true },
+    { name: 'alias', role: 'plain', forms: ['current'] },
   ],
   exportField: 'content',
   materialFromExport(resource, bytes) {

@@ -73,7 +73,7 @@ export const keystoreKind = defineKind<DesiredKeystore, CurrentKeystore>({
           'the keystore password is written in the manifest; keep it out of Git with { fromEnv: NAME } or { fromFile: PATH }',
       },
     },
-    { name: 'alias', role: 'plain', forms: ['current'], unmanagedWhenUnset: true },
+    { name: 'alias', role: 'plain', forms: ['current'] },
   ],
   exportField: 'file',
   prose: {

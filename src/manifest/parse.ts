@@ -278,7 +278,7 @@ function fastParse(source: string, file: string): ParseResult | undefined {
  * memory and GC time), the file is parsed again with `yaml` on the first locate() call for any of
  * its documents, and that parse is shared by all of them.
  */
-function fileLocator(source: string): (index: number, start: Position) => ParsedDocument['locate'] {
+export function fileLocator(source: string): (index: number, start: Position) => ParsedDocument['locate'] {
   let parsed: { docs: Document.Parsed[]; at: (offset: number) => Position } | undefined;
   return (index, start) =>
     (path, target = 'key') => {
@@ -353,7 +353,7 @@ function nestingProblem(source: string): { offset: number; message: string } | u
 }
 
 /** The parser settings, in one place because a file may be parsed twice (see treeOf). */
-function parseDocuments(source: string, lineCounter: LineCounter): Document.Parsed[] {
+export function parseDocuments(source: string, lineCounter: LineCounter): Document.Parsed[] {
   // prettyErrors off: the pretty form appends an excerpt of the source line, which may hold a secret.
   return Array.from(
     parseAllDocuments(source, {
