@@ -42,7 +42,9 @@ export type CoreDiagnosticCode =
   | 'yaml-merge-key' // a `<<` merge key: not supported
   | 'form-generation-mismatch' // plan: a manifest form the server's API generation cannot take
   | 'unknown-environment' // plan: an environment the project does not have
-  | 'unknown-project'; // plan: a project the server does not know
+  | 'unknown-project' // plan: a project the server does not know
+  | 'unknown-reference' // plan: a reference field names a resource neither the manifests nor the server have
+  | 'referenced-by-kept'; // plan: prune would delete a resource that a kept resource still references
 
 export type Severity = 'error' | 'warning';
 

@@ -31,6 +31,14 @@ export interface FieldSpec {
   readonly unmanagedWhenUnset?: boolean;
   /** What the field must hold, as the end of "must be ..." in a schema error. */
   readonly hint?: string;
+  /**
+   * The reference role: a plain field whose value is the name of a resource of this kind in the
+   * same project (a JWK's `key: payments-signing`). The target must be in the manifests or on the
+   * server (plan checks, at the field's file:line:col), the kind must list the target kind in
+   * `dependsOn` (so creates come after it and deletes before it), and prune refuses to delete a
+   * target that a kept resource still references.
+   */
+  readonly references?: string;
   /** Equality for a binary secret when bytes may come back in another encoding (a PEM re-wrapped). */
   readonly equals?: (desired: Secret, current: Secret) => boolean;
   /** A warning for a secret written inline in the manifest, when `when` (given the spec) holds. */

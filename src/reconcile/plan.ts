@@ -7,6 +7,7 @@ import { resourceKey, resourceLabel, type ApiGeneration } from '../model.js';
 import type { CurrentResource, DesiredResource, DesiredState, Kind, ResourceId } from '../model.js';
 import { compareText, diffResource } from './diff.js';
 import { fingerprintCurrent, fingerprintDesired, fingerprintKey } from './fingerprint.js';
+import { referenceScopes } from './references.js';
 import type { ActionType, Plan, PlanAction, PlanSummary } from './types.js';
 
 /** One list call: all resources of one kind in one project. */
@@ -45,7 +46,12 @@ interface ScopeOptions {
  * Sorted by project, then kind order.
  */
 export function listScopes(desired: DesiredState, options: ScopeOptions): ListScope[] {
-  return options.prune ? pruneScopes(desired, options) : touchedScopes(desired);
+  const scopes = options.prune ? pruneScopes(desired, options) : touchedScopes(desired);
+  // The scopes of reference targets are listed too, to find targets that only the server has;
+  // listing a scope does not put it in prune scope (buildPlan recomputes that).
+  const listed = new Set(scopes.map(scopeKey));
+  const targets = referenceScopes(desired).filter((s) => !listed.has(scopeKey(s)));
+  return targets.length === 0 ? scopes : sortScopes([...scopes, ...targets]);
 }
 
 /** The scopes prune may delete in (SPEC §4): never a kind the manifests hold nothing of, unless allowed. */

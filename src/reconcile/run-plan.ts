@@ -22,6 +22,7 @@ import { Secret } from '../secret.js';
 import { withCertificates, type FoundCertificate } from './certificates.js';
 import { readMaterial, type MaterialRequest } from './material.js';
 import { buildPlan, checkEnvironments, listScopes, type ListScope } from './plan.js';
+import { checkPrunedReferences, checkReferences } from './references.js';
 import { asSentence } from './render/common.js';
 import type { Plan } from './types.js';
 
@@ -169,6 +170,14 @@ export async function readPlan(
     }
   }
 
+  // A reference to a resource that neither the manifests nor the server have: an error at the
+  // referencing field, before any write (and before reading material back).
+  const dangling = checkReferences(desired, current);
+  if (hasErrors(dangling)) {
+    const diagnostics = sortDiagnostics([...warnings, ...preflight, ...dangling]);
+    return { ok: false, stage: 'preflight', plan: errorPlan(diagnostics, options), diagnostics };
+  }
+
   // A current server's reads carry no material: read it back for what the manifests manage.
   const material = await readMaterial(
     materialRequests(desired, current, generations),
@@ -189,6 +198,12 @@ export async function readPlan(
     diagnostics: [...warnings, ...preflight],
     generations,
   });
+  // Prune must not delete what a kept resource still references: refuse the whole plan, naming both.
+  const pruned = checkPrunedReferences(desired, plan.actions);
+  if (hasErrors(pruned)) {
+    const diagnostics = sortDiagnostics([...warnings, ...preflight, ...pruned]);
+    return { ok: false, stage: 'preflight', plan: errorPlan(diagnostics, options), diagnostics };
+  }
   plan.warnings.push(...material.unknown);
   return { ok: true, plan: withCertificates(plan, options.certificates ?? []), stage: 'planned' };
 }
