@@ -2,7 +2,8 @@
 // What must hold is that it changes nothing a plan can see: only secrets with exactly the same
 // text are shared, and a changed, masked or extra secret is left as the server reported it.
 import { describe, expect, it } from 'vitest';
-import { resourceKey, type CurrentKey, type DesiredResource, type KeyEnvironment } from '../../src/model.js';
+import type { CurrentKey, KeyEnvironment } from '../../src/kinds/key.js';
+import { resourceKey, type DesiredResource } from '../../src/model.js';
 import { shareEqualSecrets } from '../../src/reconcile/run-plan.js';
 import { Secret } from '../../src/secret.js';
 import { aKey, aKeyEnvironment, currentOf, privateKeyFor } from '../support/builders.js';
