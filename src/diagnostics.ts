@@ -132,6 +132,66 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${printable(d.file)}:${d.line}:${d.column} ${formatDiagnosticBody(d)}`;
 }
 
+/** Diagnostics alike (same severity, code and message) that text output prints one by one; more are grouped. */
+export const GROUP_LIMIT = 10;
+/** How many of a group's diagnostics text output still prints in full, so the first places are in view. */
+export const GROUP_SHOWN = 5;
+
+/** A line of grouped text output: a diagnostic in full, or how many more of its group were left out. */
+export type GroupedLine = { diagnostic: Diagnostic } | { more: number; like: Diagnostic };
+
+function groupKey(d: Diagnostic): string {
+  return `${d.severity}\u0000${d.code}\u0000${d.message}`;
+}
+
+/**
+ * Diagnostics for text output, with many alike grouped: a group of more than GROUP_LIMIT
+ * diagnostics with the same severity, code and message (36,000 "could not be read" warnings over
+ * a tree of placeholder keys) keeps its first GROUP_SHOWN in full, in their places, followed by one
+ * line saying how many more there are. Order is kept; a group of GROUP_LIMIT or fewer is printed
+ * whole. `--format json` never groups: it lists every diagnostic.
+ */
+export function groupDiagnostics(diagnostics: readonly Diagnostic[]): GroupedLine[] {
+  const sizes = new Map<string, number>();
+  for (const d of diagnostics) {
+    const k = groupKey(d);
+    sizes.set(k, (sizes.get(k) ?? 0) + 1);
+  }
+  const seen = new Map<string, number>();
+  const out: GroupedLine[] = [];
+  for (const d of diagnostics) {
+    const k = groupKey(d);
+    const size = sizes.get(k) ?? 0;
+    const n = (seen.get(k) ?? 0) + 1;
+    seen.set(k, n);
+    if (size <= GROUP_LIMIT || n <= GROUP_SHOWN) out.push({ diagnostic: d });
+    if (size > GROUP_LIMIT && n === GROUP_SHOWN) out.push({ more: size - GROUP_SHOWN, like: d });
+  }
+  return out;
+}
+
+/** `... and 35,990 more like this: warning: <message> [code] (--format json lists every one)` */
+export function formatMoreLikeThis(more: number, like: Diagnostic): string {
+  const sev = like.severity === 'warning' ? 'warning: ' : '';
+  return printable(
+    `... and ${more.toLocaleString('en-US')} more like this: ${sev}${like.message} [${like.code}] (--format json lists every one)`,
+  );
+}
+
+/** Text lines for diagnostics, alike ones grouped (groupDiagnostics); `annotate` adds each printed one's GitHub annotation. */
+export function formatDiagnosticLines(diagnostics: readonly Diagnostic[], annotate = false): string[] {
+  const lines: string[] = [];
+  for (const line of groupDiagnostics(diagnostics)) {
+    if ('more' in line) {
+      lines.push(formatMoreLikeThis(line.more, line.like));
+      continue;
+    }
+    lines.push(formatDiagnostic(line.diagnostic));
+    if (annotate) lines.push(formatGithubAnnotation(line.diagnostic));
+  }
+  return lines;
+}
+
 /** True when any diagnostic is an error (warnings do not fail a run). */
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === 'error');

@@ -8,7 +8,7 @@ import {
   type CertificateFacts,
   type RawFinding,
 } from './certificates.js';
-import { detectKeystoreFormat, openKeystore, type KeystoreFormat } from './keystore.js';
+import { detectKeystoreFormat, openKeystore, type KeystoreFormat, type OpenFailure } from './keystore.js';
 import { parseKeyMaterial } from './pem.js';
 import type { CertificateInfo, MaterialFinding, MaterialReport, MaterialRole, MaterialValue } from './types.js';
 
@@ -385,8 +385,17 @@ function normaliseType(type: string | undefined): KeystoreFormat | undefined {
   return t === 'JKS' ? 'JKS' : t === 'PKCS12' ? 'PKCS12' : undefined;
 }
 
-function openFailure(reason: 'wrong-password' | 'damaged' | 'unsupported', format: KeystoreFormat): RawFinding {
+function openFailure(reason: OpenFailure, format: KeystoreFormat): RawFinding {
   switch (reason) {
+    case 'wrong-password-or-encoding':
+      return {
+        code: 'keystore-wrong-password',
+        severity: 'error',
+        message:
+          `this ${format} keystore does not open with its password: wrong password or unsupported encoding ` +
+          '(the password has non-ASCII characters, which tools encode differently; it was tried as UTF-8, as ' +
+          'OpenSSL 1.x and as forge write it). Check the password, or re-create the store with an ASCII password',
+      };
     case 'wrong-password':
       return {
         code: 'keystore-wrong-password',

@@ -228,8 +228,13 @@ export function checkEnvironments(
     };
     const known = environmentsByProject.get(r.project);
     if (known === undefined) {
+      // At the field that names the project (or, when a flag or variable gave it, near it).
+      const where = r.locate?.(['metadata', 'project']) ?? r.source;
       out.push({
         ...at,
+        file: where.file,
+        line: where.line,
+        column: where.column,
         code: 'unknown-project',
         severity: 'error',
         path: 'metadata.project',

@@ -9,7 +9,7 @@ import type { ResourceActions } from './actions.js';
 import { systemClock, type Clock } from '../clock.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { loadManifests, type LoadResult } from '../manifest/load.js';
-import { descriptorOf } from '../kinds/index.js';
+import { descriptorOf, type FieldSpec } from '../kinds/index.js';
 import {
   fieldValue,
   resourceKey,
@@ -272,18 +272,42 @@ export function checkForms(
     const kind = descriptorOf(r.kind);
     const form = kind.formOf(r);
     if (form === generation) continue;
+    const path = formEvidence(r, form, generation);
+    const at = r.locate?.(path) ?? r.source;
     out.push({
       code: 'form-generation-mismatch',
       severity: 'error',
-      file: r.source.file,
-      line: r.source.line,
-      column: r.source.column,
-      path: 'spec.environments',
+      file: at.file,
+      line: at.line,
+      column: at.column,
+      path: formatFieldPath(path),
       resource: resourceLabel(r),
       message: `is written in the ${form} form, but ${server} (project ${r.project}) speaks the ${generation} API generation; ${kind.formAdvice(form)} (or set --api-generation if the detection is wrong)`,
     });
   }
   return out;
+}
+
+/**
+ * Where a manifest shows its form (SPEC §2: a diagnostic about a field points at that field): the
+ * first field managed only in `form` that it sets (`publicKey` of a legacy Key, `content` or
+ * `password` of a current one), else its first environment, which lacks what `generation` needs.
+ */
+function formEvidence(r: DesiredResource, form: ApiGeneration, generation: ApiGeneration): (string | number)[] {
+  const only = (f: FieldSpec) => f.forms !== undefined && f.forms.includes(form) && !f.forms.includes(generation);
+  const kind = descriptorOf(r.kind);
+  for (const [i, env] of r.environments.entries()) {
+    for (const f of kind.environmentFields) {
+      if (only(f) && fieldValue(env, f.name) !== undefined) return ['spec', 'environments', i, f.name];
+    }
+  }
+  for (const f of kind.resourceFields) if (only(f) && fieldValue(r, f.name) !== undefined) return ['spec', f.name];
+  return r.environments.length > 0 ? ['spec', 'environments', 0] : ['spec', 'environments'];
+}
+
+/** `spec.environments[0].content` for a path of segments. */
+function formatFieldPath(path: readonly (string | number)[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
 /** A plan that carries only problems: no actions, so nothing can be applied from it. */
