@@ -234,24 +234,18 @@ export function createCaller(settings: CallSettings): Caller {
       return { ok: false, error: new ApiError(e.kind, e.status, e.code, message, e.hint, e.request, e.attempts) };
     }
     const issued = readTokenAnswer(result.value);
-    if (!issued) {
+    // A 200 whose token cannot be used: a protocol error of the token request.
+    const unusable = (why: string): Result<IssuedToken> => {
       const failure: Failure = {
         kind: 'protocol',
         status: 200,
         code: null,
-        message: 'the token request failed: its answer has no access_token',
+        message: `the token request failed: ${why}`,
       };
       return { ok: false, error: toApiError(failure, ctx, 1) };
-    }
-    if (!isHeaderSafe(issued.token)) {
-      const failure: Failure = {
-        kind: 'protocol',
-        status: 200,
-        code: null,
-        message: 'the token request failed: its access_token has characters an HTTP header cannot carry',
-      };
-      return { ok: false, error: toApiError(failure, ctx, 1) };
-    }
+    };
+    if (!issued) return unusable('its answer has no access_token');
+    if (!isHeaderSafe(issued.token)) return unusable('its access_token has characters an HTTP header cannot carry');
     remember(issued.token);
     return { ok: true, value: issued };
   }
