@@ -16,7 +16,7 @@ import {
   type FileSecret,
   type ManifestSource,
 } from './desired.js';
-import { inspectMaterial, type CertificateInfo, type MaterialCache } from '../material/index.js';
+import { deriveCostlyKeys, inspectMaterial, type CertificateInfo, type MaterialCache } from '../material/index.js';
 import { findingToDiagnostic, materialValues } from './material-values.js';
 import { parseManifestText, type ParsedDocument } from './parse.js';
 import { isBase64, normaliseBase64 } from '../secret.js';
@@ -232,7 +232,10 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
   let certificates: CertificateInfo[] = [];
   if (options.material) {
     const { now, expiryWarnDays, cache } = options.material;
-    const report = inspectMaterial(materialValues(built.state), {
+    const values = materialValues(built.state);
+    // Costly keystore key derivations off the main thread, within a time budget (SPEC §2c).
+    await deriveCostlyKeys(values);
+    const report = inspectMaterial(values, {
       now,
       expiryWarnDays,
       ...(cache !== undefined ? { cache } : {}),
