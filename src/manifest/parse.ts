@@ -1,18 +1,8 @@
 // Pure: manifest text -> YAML documents as plain values, with a way back from a JSON path to the
 // line and column it came from. Problems are recorded by path and turned into positions late, from
 // the parsed nodes (as Spectral does), so that validation never has to know about YAML.
-import {
-  LineCounter,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  parseAllDocuments,
-  visit,
-  type Document,
-  type Node,
-  type YAMLError,
-} from 'yaml';
+import type { Document, LineCounter, Node, YAMLError } from 'yaml';
+import { yamlLibrary } from '../yaml-lazy.js';
 import jsyaml from 'js-yaml';
 import type { Diagnostic, DiagnosticCode } from '../diagnostics.js';
 import { indexPositions, type PositionIndex } from './positions.js';
@@ -69,7 +59,7 @@ const MAX_PARSER_MESSAGE = 120;
 /** Parses the text of one manifest file into its non-empty documents and the problems found. */
 export function parseManifestText(text: string, file: string, options: ParseOptions = {}): ParseResult {
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const lineCounter = new LineCounter();
+  const lineCounter = new (yamlLibrary().LineCounter)();
   const diagnostics: Diagnostic[] = [];
   const documents: ParsedDocument[] = [];
   const at = (offset: number): Position => {
@@ -294,7 +284,7 @@ export function fileLocator(
       const quick = index?.locate(docIndex, path, target);
       if (quick !== undefined) return quick;
       if (!parsed) {
-        const lineCounter = new LineCounter();
+        const lineCounter = new (yamlLibrary().LineCounter)();
         const docs = parseDocuments(source, lineCounter);
         parsed = {
           docs,
@@ -367,7 +357,7 @@ function nestingProblem(source: string): { offset: number; message: string } | u
 export function parseDocuments(source: string, lineCounter: LineCounter): Document.Parsed[] {
   // prettyErrors off: the pretty form appends an excerpt of the source line, which may hold a secret.
   return Array.from(
-    parseAllDocuments(source, {
+    yamlLibrary().parseAllDocuments(source, {
       lineCounter,
       prettyErrors: false,
       schema: 'core',
@@ -401,10 +391,11 @@ function syntaxMessage(e: YAMLError): string {
 /** Offsets of every plain `<<` key (a YAML 1.1 merge key) in the document. */
 function mergeKeys(doc: Document.Parsed): number[] {
   const found: number[] = [];
-  visit(doc, {
+  yamlLibrary().visit(doc, {
     Pair(_, pair) {
       const key = pair.key;
-      if (isScalar(key) && key.value === '<<' && key.type === 'PLAIN' && key.range) found.push(key.range[0]);
+      if (yamlLibrary().isScalar(key) && key.value === '<<' && key.type === 'PLAIN' && key.range)
+        found.push(key.range[0]);
     },
   });
   return found;
@@ -448,10 +439,10 @@ function tabIndentation(source: string, offset: number, lc: LineCounter): Positi
 
 function firstAlias(doc: Document.Parsed): Node | undefined {
   let found: Node | undefined;
-  visit(doc, {
+  yamlLibrary().visit(doc, {
     Alias(_key, node) {
       found = node;
-      return visit.BREAK;
+      return yamlLibrary().visit.BREAK;
     },
   });
   return found;
@@ -465,14 +456,15 @@ function locateIn(
   target: LocateTarget,
   at: (offset: number) => Position,
 ): Position | undefined {
+  const Y = yamlLibrary();
   let node: Node | null = contents;
   let best: number | undefined = contents.range?.[0];
   for (let i = 0; i < path.length; i += 1) {
     const seg = path[i];
     const last = i === path.length - 1;
-    if (node && isAlias(node)) node = (node.resolve(doc) as Node | undefined) ?? null;
-    if (node && isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+    if (node && Y.isAlias(node)) node = (node.resolve(doc) as Node | undefined) ?? null;
+    if (node && Y.isMap(node)) {
+      const pair = node.items.find((p) => Y.isScalar(p.key) && String(p.key.value) === String(seg));
       if (!pair) break;
       const keyNode = pair.key as Node;
       const valueNode = pair.value as Node | null;
@@ -480,7 +472,7 @@ function locateIn(
       best = valueNode?.range?.[0] ?? keyNode.range?.[0] ?? best;
       node = valueNode;
       if (!valueNode) break;
-    } else if (node && isSeq(node) && typeof seg === 'number') {
+    } else if (node && Y.isSeq(node) && typeof seg === 'number') {
       const item = node.items[seg] as Node | null | undefined;
       if (!item) break;
       best = item.range?.[0] ?? best;
