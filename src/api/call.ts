@@ -158,8 +158,8 @@ export function createCaller(settings: CallSettings): Caller {
           return { ok: true, value: answer.bytes ?? Buffer.from(answer.text, 'utf8') };
         }
         const reading = readAnswer(answer, clock.now(), scrub);
-        if (reading.ok) return { ok: true, value: reading.body };
-        failure = reading.failure;
+        if (reading.ok) return { ok: true, value: reading.value };
+        failure = reading.error;
       } catch (err) {
         logger.debug(
           {
