@@ -1,7 +1,24 @@
+// One Diagnostic type for every user-facing problem, its codes, and the one formatter of it
+// (text lines, GitHub annotations, JSON), with the escaping that keeps terminals and CI logs safe.
 import type { MaterialFindingCode } from './material/types.js';
+
+/**
+ * The codes a kind adds for its own problems (src/kinds/): each kind's module declares its codes
+ * by merging into this interface (`declare module '../diagnostics.js' { interface
+ * KindDiagnosticCodes { 'inline-private-key': true } }`), so the union stays checked by the
+ * compiler without listing any kind's codes here.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface KindDiagnosticCodes {}
 
 /** Every kind of problem a user can cause, as a stable code (printed, and in JSON output). */
 export type DiagnosticCode =
+  | CoreDiagnosticCode
+  | MaterialFindingCode // the material checks of SPEC §2c (src/material/types.ts lists them)
+  | keyof KindDiagnosticCodes; // the registered kinds' own codes
+
+/** The codes of problems the core finds, whatever the kind. */
+export type CoreDiagnosticCode =
   | 'yaml-syntax' // the YAML parser rejected the text
   | 'yaml-tab' // a tab used for indentation
   | 'yaml-alias' // alias expansion limit exceeded (alias bomb)
@@ -23,12 +40,11 @@ export type DiagnosticCode =
   | 'path-not-found' // a PATH given on the command line does not exist (or is a dangling link)
   | 'manifest-unreadable' // a manifest, or a folder or link that may hold some, cannot be read
   | 'yaml-merge-key' // a `<<` merge key: not supported
-  | 'inline-private-key' // warning: private key material written in the manifest
-  | 'inline-secret' // warning: a password written in the manifest
   | 'form-generation-mismatch' // plan: a manifest form the server's API generation cannot take
   | 'unknown-environment' // plan: an environment the project does not have
   | 'unknown-project' // plan: a project the server does not know
-  | MaterialFindingCode; // the material checks of SPEC §2c (src/material/types.ts lists them)
+  | 'unknown-reference' // plan: a reference field names a resource neither the manifests nor the server have
+  | 'referenced-by-kept'; // plan: prune would delete a resource that a kept resource still references
 
 export type Severity = 'error' | 'warning';
 

@@ -1,3 +1,5 @@
+// The material checks (SPEC §2c): what each resolved secret value holds, judged against its role
+// (key kinds, pairs, strength, keystore passwords and aliases, certificate validity).
 import { createPublicKey, hash, X509Certificate, type KeyObject } from 'node:crypto';
 import {
   certificateFacts,
@@ -6,7 +8,7 @@ import {
   type CertificateFacts,
   type RawFinding,
 } from './certificates.js';
-import { detectKeystoreFormat, openKeystore, type KeystoreFormat } from './keystore.js';
+import { detectKeystoreFormat, openKeystore, type KeystoreFormat, type OpenFailure } from './keystore.js';
 import { parseKeyMaterial } from './pem.js';
 import type { CertificateInfo, MaterialFinding, MaterialReport, MaterialRole, MaterialValue } from './types.js';
 
@@ -56,6 +58,8 @@ export class MaterialCache {
     const hit = this.#entries.get(key);
     if (hit) return hit;
     const made = make();
+    // A budget verdict is about this run's time, not the value: a later run (watch) may afford it.
+    if (made.findings.some((f) => f.code === 'keystore-check-budget')) return made;
     // Oldest first out: a Map iterates in insertion order.
     if (this.#entries.size >= this.maxEntries) {
       const oldest = this.#entries.keys().next();
@@ -135,9 +139,17 @@ function pairFinding(
 
 function cacheKey(value: MaterialValue, digest: (secret: string) => string): string {
   const ks = value.keystore;
-  const password = ks?.password === undefined ? undefined : digest(ks.password);
+  const password = ks?.password === undefined ? undefined : digest(ks.password.reveal());
   // JSON keeps the parts apart (an alias cannot run into a type) and tells absent from empty.
-  return JSON.stringify([value.role, value.form, ks?.type, password, ks?.alias, value.algorithm, digest(value.base64)]);
+  return JSON.stringify([
+    value.role,
+    value.form,
+    ks?.type,
+    password,
+    ks?.alias,
+    value.algorithm,
+    digest(value.value.reveal()),
+  ]);
 }
 
 /** The analysis of one value, by role; a check that throws becomes a warning, never a crash. */
@@ -160,7 +172,7 @@ function analyseValue(value: MaterialValue): Analysis {
 }
 
 function analyseByRole(value: MaterialValue): Analysis {
-  const bytes = Buffer.from(value.base64, 'base64');
+  const bytes = Buffer.from(value.value.reveal(), 'base64');
   switch (value.role) {
     case 'secret-key':
       return { findings: secretKeyFindings(bytes, value.algorithm), certificates: [] };
@@ -334,9 +346,11 @@ function analyseKeystore(bytes: Buffer, value: MaterialValue): Analysis {
       message: `this keystore file is ${detected}, but its type says ${declared}: set type: ${detected}`,
     });
   }
-  const opened = openKeystore(bytes, detected, params.password);
+  const opened = openKeystore(bytes, detected, params.password.reveal());
   if (!opened.ok) {
-    findings.push(openFailure(opened.reason, detected));
+    findings.push(
+      opened.reason === 'costly' ? budgetFinding(opened.request.iterations) : openFailure(opened.reason, detected),
+    );
     return { findings, certificates };
   }
   const aliases = opened.entries.map((e) => e.alias);
@@ -375,8 +389,17 @@ function normaliseType(type: string | undefined): KeystoreFormat | undefined {
   return t === 'JKS' ? 'JKS' : t === 'PKCS12' ? 'PKCS12' : undefined;
 }
 
-function openFailure(reason: 'wrong-password' | 'damaged' | 'unsupported', format: KeystoreFormat): RawFinding {
+function openFailure(reason: OpenFailure, format: KeystoreFormat): RawFinding {
   switch (reason) {
+    case 'wrong-password-or-encoding':
+      return {
+        code: 'keystore-wrong-password',
+        severity: 'error',
+        message:
+          `this ${format} keystore does not open with its password: wrong password or unsupported encoding ` +
+          '(the password has non-ASCII characters, which tools encode differently; it was tried as UTF-8, as ' +
+          'OpenSSL 1.x and as forge write it). Check the password, or re-create the store with an ASCII password',
+      };
     case 'wrong-password':
       return {
         code: 'keystore-wrong-password',
@@ -402,6 +425,22 @@ function openFailure(reason: 'wrong-password' | 'damaged' | 'unsupported', forma
           'for a store without an integrity check, the password is wrong): give an intact file and its password',
       };
   }
+}
+
+/**
+ * A PKCS12 store whose key derivation did not fit the time budget of the checks (derive.ts): not
+ * opened, so not judged either way; the server decides. Said quickly, never after minutes of CPU.
+ */
+function budgetFinding(iterations: number): RawFinding {
+  return {
+    code: 'keystore-check-budget',
+    severity: 'warning',
+    message:
+      `this PKCS12 keystore asks for ${iterations.toLocaleString('en-US')} iterations of key derivation, more ` +
+      'than the material checks spend on one file (or than was left of their time in this run): its password, ' +
+      'alias and certificates were not verified. Stores from keytool and OpenSSL use 2,048 to 10,000; ' +
+      're-create it with fewer, or pass --skip-material-checks',
+  };
 }
 
 function listAliases(aliases: readonly string[]): string {

@@ -87,8 +87,10 @@ describe('createRedactor', () => {
     r.remember('hunter2-Xq9z!');
     expect(r.scrub('client_secret=hunter2-X[truncated]')).toBe('client_secret=(sensitive value)[truncated]');
     expect(r.scrub('…r2-Xq9z!"')).toBe('…(sensitive value)"');
-    expect(r.scrub(`ends: ${'hunter2-Xq9z!'.slice(0, MIN_SHORT_FRAGMENT)}`)).toBe('ends: (sensitive value)');
+    expect(r.scrub(`ends: ${'hunter2-Xq9z!'.slice(0, MIN_SHORT_FRAGMENT + 1)}`)).toBe('ends: (sensitive value)');
     expect(r.scrub('hunte')).toBe('hunte');
+    // Six letters alone are a word ("hunter"), not half a password: masking it would be a lie.
+    expect(r.scrub('the hunter')).toBe('the hunter');
   });
 
   it('leaves text without secrets alone, and ignores values too short to be secrets', () => {
@@ -96,6 +98,19 @@ describe('createRedactor', () => {
     r.remember('abc');
     r.remember(KEY32);
     expect(r.scrub('Key (name: my-key) is already exist! abc')).toBe('Key (name: my-key) is already exist! abc');
+  });
+
+  it('masks a secret as written even where decoding the text would change it (a % before it)', () => {
+    // fast-check's counterexample: "%50" decodes to "P", which hid the secret from a search of the
+    // decoded text alone.
+    const secret = Buffer.from([231, 64, ...new Array<number>(14).fill(0)]).toString('base64');
+    const r = createRedactor();
+    r.remember(secret);
+    // The piece a cut leaves: its first 13 characters ("50AAAAAAAAAAA"), after "%" and friends.
+    const piece = secret.slice(0, 13);
+    for (const text of [`%${piece}`, `%2${piece}`, `&#${piece}`, `\\u${piece}`, `%${secret}`]) {
+      expect(r.scrub(text).includes(piece), text).toBe(false);
+    }
   });
 
   it('never leaves a fragment of 12+ characters of any remembered secret in random surroundings', () => {

@@ -1,3 +1,5 @@
+// `export`: reads a project's resources from the server and writes them as manifests, with their
+// secrets in files under secrets/ or as fromEnv references (src/export/ does the work).
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { createApiClient } from '../../api/client.js';
 import { resolveConnection } from '../connection.js';
@@ -20,6 +22,7 @@ import {
   stringFlag,
 } from '../command.js';
 import { connectionOptions } from '../common.js';
+import { plural } from '../../text.js';
 
 const DESCRIPTION = `Writes the Keys and Keystores a project holds on the server as manifests, one file per resource,
 so that \`apinizer-gitops plan DIR\` right after reports no changes:
@@ -74,22 +77,22 @@ function shown(cwd: string, path: string): string {
   return rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel) ? path : rel;
 }
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
 /** The stderr lines about an export plan: warnings, the variables to set, what is missing. */
 function planNotes(plan: ExportPlan): string[] {
   const lines = plan.warnings.map((w) => `warning: ${w}`);
   if (plan.variables.length > 0) {
     lines.push(
-      'The manifests read key material from these environment variables (base64); set them before plan or apply:',
+      'The manifests read secrets from these environment variables; set them before plan or apply ' +
+        '(key material and keystore files as base64, passwords as text):',
     );
     const width = Math.max(...plan.variables.map((v) => v.variable.length));
     for (const v of plan.variables) {
+      // A password is a text secret: its variable holds the text, not base64 (SPEC §2b).
+      const role = descriptorOf(v.resource.kind).environmentFields.find((f) => f.name === v.field)?.role;
+      const holds = role === 'text-secret' ? 'text' : 'base64';
       const note = v.masked ? '  (masked by the server: find the value elsewhere)' : '';
       lines.push(
-        `  ${v.variable.padEnd(width)}  ${resourceLabel(v.resource)} environment ${v.environment} ${v.field}${note}`,
+        `  ${v.variable.padEnd(width)}  ${resourceLabel(v.resource)} environment ${v.environment} ${v.field} (${holds})${note}`,
       );
     }
   }
