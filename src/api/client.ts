@@ -224,6 +224,7 @@ export function createApiClient(options: ClientOptions): ApiClient {
           path: call.path,
           headers,
           ...(call.body !== undefined ? { body: call.body } : {}),
+          ...(call.raw ? { raw: true } : {}),
         });
         logger.debug(
           {

@@ -1,4 +1,4 @@
-import type { BuiltinKind as Kind } from '../model.js';
+import type { EmulatedKind as Kind } from './kinds.js';
 import { bearerToken, type TokenBook } from './auth.js';
 import {
   type Answer,

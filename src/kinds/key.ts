@@ -1,12 +1,62 @@
 // The Key kind: a key pair per environment (legacy form) or one PEM or secret per environment
 // (current form, SPEC §2b), in `/projects/{project}/keys/`, body `cryptoKeyInfoEnvironmentList`.
-import type { CurrentKey, CurrentKeyEnvironment, DesiredKey } from '../model.js';
+import type { CurrentResource, CurrentSecret, DesiredResource } from '../model.js';
 import { isBase64, normaliseBase64, Secret } from '../secret.js';
-import { contentEquals, readEnvironments, readSecret, sendBinary, text } from './material.js';
-import type { ExportShape, KindDescriptor, ManifestProblem } from './types.js';
+import { contentEquals, jwkSourceDeleteWarning, readEnvironments, readSecret, sendBinary, text } from './material.js';
+import { defineKind, type ExportShape, type ManifestProblem, type MaterialField } from './types.js';
+import type { MaterialRole } from '../material/types.js';
+
+/** A Key environment: the legacy pair, or the current form's content and alias (SPEC §2b). */
+export interface KeyEnvironment {
+  name: string;
+  publicKey?: Secret;
+  privateKey?: Secret;
+  content?: Secret;
+  alias?: string;
+}
+
+/** A Key as the manifests declare it. */
+export interface DesiredKey extends DesiredResource {
+  kind: 'Key';
+  keyType: string;
+  /** Current form, SECRET_KEY only. */
+  algorithm?: string;
+  environments: KeyEnvironment[];
+}
+
+/** A Key environment as the API reports it (secrets masked or absent where the server hides them). */
+export interface CurrentKeyEnvironment {
+  name: string;
+  publicKey?: CurrentSecret;
+  privateKey?: CurrentSecret;
+  content?: CurrentSecret;
+  alias?: string;
+}
+
+/** A Key as the API reports it. */
+export interface CurrentKey extends CurrentResource {
+  kind: 'Key';
+  keyType: string;
+  algorithm?: string;
+  environments: CurrentKeyEnvironment[];
+}
+
+declare module '../diagnostics.js' {
+  interface KindDiagnosticCodes {
+    /** warning: private key material written in the manifest */
+    'inline-private-key': true;
+  }
+}
 
 /** The key types of the current generation; any other upper-case token is a legacy key type. */
 export const CURRENT_KEY_TYPES = ['PRIVATE_KEY', 'PUBLIC_KEY', 'SECRET_KEY'] as const;
+
+/** The role a current-form Key's `content` has, by its `keyType`. */
+const CONTENT_ROLE: Readonly<Record<string, MaterialRole>> = {
+  PRIVATE_KEY: 'private-key',
+  PUBLIC_KEY: 'public-key',
+  SECRET_KEY: 'secret-key',
+};
 
 /** Algorithms a current SECRET_KEY takes, exact case (the API refuses others). */
 export const SECRET_KEY_ALGORITHMS = ['AES', 'DES', 'DESede', 'RSA'] as const;
@@ -31,7 +81,7 @@ function usesLegacy(env: object): boolean {
   return LEGACY_FIELDS.some((f) => f in env && (env as Record<string, unknown>)[f] !== undefined);
 }
 
-export const keyKind: KindDescriptor = {
+export const keyKind = defineKind<DesiredKey, CurrentKey>({
   kind: 'Key',
   plural: 'Keys',
   segment: 'keys',
@@ -62,10 +112,17 @@ export const keyKind: KindDescriptor = {
     // The docs leave open whether a SECRET_KEY exports as its base64 text or its bytes. The
     // manifest's content is base64 of the key bytes, so base64 text is decoded to those bytes.
     const body = bytes.toString('latin1').trim();
-    if ((resource as CurrentKey).keyType === 'SECRET_KEY' && body !== '' && isBase64(body)) {
+    if (resource.keyType === 'SECRET_KEY' && body !== '' && isBase64(body)) {
       return new Secret(normaliseBase64(body));
     }
     return new Secret(bytes.toString('base64'));
+  },
+  prose: {
+    deleteWarning: jwkSourceDeleteWarning,
+    generation: (generation) =>
+      generation === 'current'
+        ? 'content/alias, material read back through export-file'
+        : 'publicKey/privateKey, material in reads',
   },
   redactNames: ['publicKey', 'privateKey', 'content'],
 
@@ -146,8 +203,7 @@ export const keyKind: KindDescriptor = {
     return problems;
   },
 
-  toApiBody(resource, generation) {
-    const key = resource as DesiredKey;
+  toApiBody(key, generation) {
     if (generation === 'legacy') {
       return {
         name: key.name,
@@ -199,8 +255,7 @@ export const keyKind: KindDescriptor = {
     return key;
   },
 
-  exportShape(resource, generation) {
-    const key = resource as CurrentKey;
+  exportShape(key, generation) {
     const warnings: string[] = [];
     const fields: [string, string][] = [['keyType', key.keyType]];
     if (generation === 'current') {
@@ -238,4 +293,39 @@ export const keyKind: KindDescriptor = {
     }
     return shape;
   },
-};
+
+  materialFields(key, form) {
+    const out: MaterialField[] = [];
+    key.environments.forEach((env, environment) => {
+      if (form === 'current') {
+        const role = CONTENT_ROLE[key.keyType];
+        if (!env.content || !role) return;
+        const algorithm = role === 'secret-key' ? key.algorithm : undefined;
+        out.push({
+          environment,
+          field: 'content',
+          role,
+          value: env.content,
+          ...(algorithm !== undefined ? { algorithm } : {}),
+        });
+        return;
+      }
+      const { publicKey, privateKey } = env;
+      if (key.keyType === 'SECRET_KEY') {
+        // A legacy secret key sits in privateKey (or publicKey) as raw bytes: no PEM or DER to parse.
+        if (privateKey) out.push({ environment, field: 'privateKey', role: 'secret-key', value: privateKey });
+        if (publicKey) out.push({ environment, field: 'publicKey', role: 'secret-key', value: publicKey });
+      } else if (publicKey && privateKey) {
+        out.push(
+          { environment, field: 'publicKey', role: 'key-pair-public', value: publicKey, pairWith: 'privateKey' },
+          { environment, field: 'privateKey', role: 'key-pair-private', value: privateKey, pairWith: 'publicKey' },
+        );
+      } else if (publicKey) {
+        out.push({ environment, field: 'publicKey', role: 'public-key', value: publicKey });
+      } else if (privateKey) {
+        out.push({ environment, field: 'privateKey', role: 'private-key', value: privateKey });
+      }
+    });
+    return out;
+  },
+});

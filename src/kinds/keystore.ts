@@ -1,8 +1,49 @@
 // The Keystore kind: a JKS or PKCS12 file per environment, in `/projects/{project}/keystores/`,
 // body `keyStoreEnvironmentList`. The current form adds a password (a text secret) and an alias.
-import type { CurrentKeystore, CurrentKeystoreEnvironment, DesiredKeystore } from '../model.js';
-import { readEnvironments, readSecret, sendBinary, text } from './material.js';
-import type { ExportShape, KindDescriptor, ManifestProblem } from './types.js';
+import type { CurrentResource, CurrentSecret, DesiredResource } from '../model.js';
+import type { Secret } from '../secret.js';
+import { jwkSourceDeleteWarning, readEnvironments, readSecret, sendBinary, text } from './material.js';
+import { defineKind, type ExportShape, type ManifestProblem, type MaterialField } from './types.js';
+
+export type KeystoreType = 'JKS' | 'PKCS12';
+
+/** A Keystore environment; `password` and `alias` only in the current form. */
+export interface KeystoreEnvironment {
+  name: string;
+  type: KeystoreType;
+  file: Secret;
+  /** A text secret: the password itself, not base64. */
+  password?: Secret;
+  alias?: string;
+}
+
+/** A Keystore as the manifests declare it. */
+export interface DesiredKeystore extends DesiredResource {
+  kind: 'Keystore';
+  environments: KeystoreEnvironment[];
+}
+
+/** A Keystore environment as the API reports it. */
+export interface CurrentKeystoreEnvironment {
+  name: string;
+  type: string;
+  file?: CurrentSecret;
+  password?: CurrentSecret;
+  alias?: string;
+}
+
+/** A Keystore as the API reports it. */
+export interface CurrentKeystore extends CurrentResource {
+  kind: 'Keystore';
+  environments: CurrentKeystoreEnvironment[];
+}
+
+declare module '../diagnostics.js' {
+  interface KindDiagnosticCodes {
+    /** warning: a password written in the manifest */
+    'inline-secret': true;
+  }
+}
 
 const ENVIRONMENT_LISTS = ['keyStoreEnvironmentList', 'keystoreEnvironmentList', 'environmentList', 'environments'];
 
@@ -11,7 +52,7 @@ function isCurrentEnvironment(env: object): boolean {
   return e.password !== undefined || e.alias !== undefined;
 }
 
-export const keystoreKind: KindDescriptor = {
+export const keystoreKind = defineKind<DesiredKeystore, CurrentKeystore>({
   kind: 'Keystore',
   plural: 'Keystores',
   segment: 'keystores',
@@ -35,6 +76,9 @@ export const keystoreKind: KindDescriptor = {
     { name: 'alias', role: 'plain', forms: ['current'] },
   ],
   exportField: 'file',
+  prose: {
+    deleteWarning: jwkSourceDeleteWarning,
+  },
   redactNames: ['file', 'password'],
 
   formOf(resource) {
@@ -65,8 +109,7 @@ export const keystoreKind: KindDescriptor = {
     return problems;
   },
 
-  toApiBody(resource, generation) {
-    const store = resource as DesiredKeystore;
+  toApiBody(store, generation) {
     return {
       name: store.name,
       description: store.description,
@@ -105,8 +148,7 @@ export const keystoreKind: KindDescriptor = {
     return store;
   },
 
-  exportShape(resource, generation) {
-    const store = resource as CurrentKeystore;
+  exportShape(store, generation) {
     const shape: ExportShape = { fields: [], environments: [], warnings: [] };
     for (const env of store.environments) {
       if (env.type !== 'JKS' && env.type !== 'PKCS12') {
@@ -130,4 +172,18 @@ export const keystoreKind: KindDescriptor = {
     }
     return shape;
   },
-};
+
+  materialFields(store) {
+    const out: MaterialField[] = [];
+    store.environments.forEach((env, environment) => {
+      if (!env.file) return;
+      const keystore = {
+        type: env.type,
+        ...(env.password !== undefined ? { password: env.password } : {}),
+        ...(env.alias !== undefined ? { alias: env.alias } : {}),
+      };
+      out.push({ environment, field: 'file', role: 'keystore', value: env.file, keystore });
+    });
+    return out;
+  },
+});

@@ -7,7 +7,8 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import pLimit from 'p-limit';
 import type { ManifestCache } from './cache.js';
 import { sortDiagnostics, hasErrors, type Diagnostic, type DiagnosticCode } from '../diagnostics.js';
-import type { DesiredState } from '../model.js';
+import type { DesiredState, Kind } from '../model.js';
+import { descriptorOf } from '../kinds/index.js';
 import {
   buildDesiredState,
   fileReferences,
@@ -79,6 +80,8 @@ export interface LoadResult {
   resources: number;
   /** Certificates the material checks found (public facts only); empty when the checks did not run. */
   certificates?: CertificateInfo[];
+  /** The absolute paths `fromFile` named (read or not): watch follows them wherever they are. */
+  fromFiles?: string[];
 }
 
 /** Default largest manifest: far above any hand-written file, small enough to refuse a stray dump. */
@@ -112,6 +115,9 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
   // skipped file's resources would look deleted, and prune would delete them on the server.
   const found: FoundFile[] = [];
   const seen = new Set<string>();
+  // Files reached through a symlink: read every time, never taken from the cache as unchanged,
+  // since an event names the target (or, for a swapped `..data` link, nothing at all).
+  const linked = new Set<string>();
   for (const given of paths) {
     const abs = resolve(options.cwd, given);
     const entry = await inspectPath(fs, abs);
@@ -135,6 +141,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
     if (entry.type === 'directory') {
       const walked = await findManifestFiles(fs, abs);
       for (const p of walked.problems) fileProblem('manifest-unreadable', display(p.path), p.message);
+      for (const l of walked.links) linked.add(l);
       files = walked.files;
     } else {
       files = [abs];
@@ -157,7 +164,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
   const limit = pLimit(IO_CONCURRENCY);
   const texts = await Promise.all(
     found.map((f) => {
-      const known = options.cache?.unchangedText(f.path);
+      const known = linked.has(f.path) ? undefined : options.cache?.unchangedText(f.path);
       return known !== undefined
         ? Promise.resolve({ ok: true as const, text: known })
         : limit(() => readManifest(fs, f.path, maxBytes));
@@ -200,7 +207,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
       // A schema error stops the document before desired.ts checks its inline values: check
       // them here, so one run reports every problem of the file (a bad value as well).
       if (result.kind !== null && result.manifest === null)
-        diagnostics.push(...inlineBase64Problems(doc, result.diagnostics));
+        diagnostics.push(...inlineBase64Problems(doc, result.kind, result.diagnostics));
       if (result.kind) resources += 1;
       if (result.manifest)
         sources.push({ document: doc, manifest: result.manifest, dir: dirname(f.path), root: f.root });
@@ -245,19 +252,27 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
     documents,
     resources,
     certificates,
+    fromFiles: refs.map((r) => r.target),
   };
 }
 
-/** invalid-base64 diagnostics for the inline secret values of a document that failed its schema. */
-function inlineBase64Problems(doc: ParsedDocument, already: readonly Diagnostic[]): Diagnostic[] {
+/**
+ * invalid-base64 diagnostics for the inline secret values of a document that failed its schema.
+ * The fields checked are the kind's binary secrets, whatever the form (a legacy Key's
+ * publicKey/privateKey, a current Key's content, a Keystore's file), read from its descriptor.
+ */
+function inlineBase64Problems(doc: ParsedDocument, kind: Kind, already: readonly Diagnostic[]): Diagnostic[] {
   const out: Diagnostic[] = [];
   const spec = (doc.value as { spec?: unknown }).spec;
   const environments =
     spec !== null && typeof spec === 'object' ? (spec as { environments?: unknown }).environments : undefined;
   if (!Array.isArray(environments)) return out;
+  const binary = descriptorOf(kind)
+    .environmentFields.filter((f) => f.role === 'binary-secret')
+    .map((f) => f.name);
   environments.forEach((env: unknown, i) => {
     if (env === null || typeof env !== 'object') return;
-    for (const field of ['publicKey', 'privateKey', 'file']) {
+    for (const field of binary) {
       const value = (env as Record<string, unknown>)[field];
       if (typeof value !== 'string' || value.trim() === '' || isBase64(normaliseBase64(value))) continue;
       const path = `spec.environments[${i}].${field}`;
@@ -349,6 +364,8 @@ interface WalkResult {
   files: string[];
   /** Entries that may hold manifests but cannot be read: each is an error. */
   problems: { path: string; message: string }[];
+  /** Files among `files` reached through a symbolic link (the entry itself is a link). */
+  links: string[];
 }
 
 /**
@@ -358,6 +375,7 @@ interface WalkResult {
  */
 async function findManifestFiles(fs: LoaderFs, dir: string): Promise<WalkResult> {
   const files: string[] = [];
+  const links: string[] = [];
   const problems: WalkResult['problems'] = [];
   const visited = new Set<string>();
   const walk = async (d: string): Promise<void> => {
@@ -385,7 +403,10 @@ async function findManifestFiles(fs: LoaderFs, dir: string): Promise<WalkResult>
         continue;
       }
       if (entry.type === 'file') {
-        if (MANIFEST_EXTENSION.test(e.name)) files.push(full);
+        if (MANIFEST_EXTENSION.test(e.name)) {
+          files.push(full);
+          if (e.isSymbolicLink()) links.push(full);
+        }
         continue;
       }
       if (!mayHoldManifests(e.name)) continue;
@@ -402,7 +423,7 @@ async function findManifestFiles(fs: LoaderFs, dir: string): Promise<WalkResult>
     }
   };
   await walk(dir);
-  return { files, problems };
+  return { files, problems, links };
 }
 
 /** A user-supplied name or link target as messages quote it: JSON-quoted, control characters escaped. */

@@ -137,9 +137,17 @@ function pairFinding(
 
 function cacheKey(value: MaterialValue, digest: (secret: string) => string): string {
   const ks = value.keystore;
-  const password = ks?.password === undefined ? undefined : digest(ks.password);
+  const password = ks?.password === undefined ? undefined : digest(ks.password.reveal());
   // JSON keeps the parts apart (an alias cannot run into a type) and tells absent from empty.
-  return JSON.stringify([value.role, value.form, ks?.type, password, ks?.alias, value.algorithm, digest(value.base64)]);
+  return JSON.stringify([
+    value.role,
+    value.form,
+    ks?.type,
+    password,
+    ks?.alias,
+    value.algorithm,
+    digest(value.value.reveal()),
+  ]);
 }
 
 /** The analysis of one value, by role; a check that throws becomes a warning, never a crash. */
@@ -162,7 +170,7 @@ function analyseValue(value: MaterialValue): Analysis {
 }
 
 function analyseByRole(value: MaterialValue): Analysis {
-  const bytes = Buffer.from(value.base64, 'base64');
+  const bytes = Buffer.from(value.value.reveal(), 'base64');
   switch (value.role) {
     case 'secret-key':
       return { findings: secretKeyFindings(bytes, value.algorithm), certificates: [] };
@@ -336,7 +344,7 @@ function analyseKeystore(bytes: Buffer, value: MaterialValue): Analysis {
       message: `this keystore file is ${detected}, but its type says ${declared}: set type: ${detected}`,
     });
   }
-  const opened = openKeystore(bytes, detected, params.password);
+  const opened = openKeystore(bytes, detected, params.password.reveal());
   if (!opened.ok) {
     findings.push(
       opened.reason === 'costly' ? budgetFinding(opened.request.iterations) : openFailure(opened.reason, detected),

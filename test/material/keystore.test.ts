@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { inspectMaterial, type MaterialValue } from '../../src/material/index.js';
 import { loadForge, withPasswordBytes } from '../../src/material/forge.js';
 import { detectKeystoreFormat } from '../../src/material/keystore.js';
-import { aValue, b64, fixture, fixture64, NOW, STORE_PASSWORD } from './support.js';
+import { aValue, b64, fixture, fixture64, NOW, STORE_PASSWORD, type KeystoreInput } from './support.js';
 
 const options = { now: NOW, expiryWarnDays: 30, cache: false as const };
 
 function store(
   name: string,
-  keystore: MaterialValue['keystore'],
+  keystore: KeystoreInput | undefined,
   form: 'current' | 'legacy' = 'current',
 ): MaterialValue {
   return aValue({
