@@ -150,8 +150,13 @@ export function createRedactor(mask: string = SENSITIVE): Redactor {
       if ((forms.length === 0 && words.size === 0) || text.length < MIN_SECRET) return text;
       const decoded = decode(text);
       const spans: [number, number][] = [];
-      if (forms.length > 0) findForms(decoded, spans);
-      if (words.size > 0) findWords(decoded, spans);
+      // The text as it is too: decoding can swallow a secret's first characters into an escape
+      // that only looks like one (`%` before `AAAA...` reads as `%AA`).
+      const readings = decoded.text === text ? [decoded] : [decoded, asIs(text)];
+      for (const reading of readings) {
+        if (forms.length > 0) findForms(reading, spans);
+        if (words.size > 0) findWords(reading, spans);
+      }
       if (spans.length === 0) return text;
       spans.sort((a, b) => a[0] - b[0]);
       let out = '';
@@ -275,13 +280,18 @@ function squeeze(d: Decoded): Decoded {
   return { text, starts, ends };
 }
 
-/** `text` decoded up to DECODE_PASSES times, each character mapped to where it came from. */
-export function decode(text: string): Decoded {
-  let current: Decoded = {
+/** `text` undecoded, each character mapped to itself. */
+function asIs(text: string): Decoded {
+  return {
     text,
     starts: Array.from({ length: text.length }, (_, i) => i),
     ends: Array.from({ length: text.length }, (_, i) => i + 1),
   };
+}
+
+/** `text` decoded up to DECODE_PASSES times, each character mapped to where it came from. */
+export function decode(text: string): Decoded {
+  let current = asIs(text);
   for (let pass = 0; pass < DECODE_PASSES; pass += 1) {
     const next = decodeOnce(current);
     if (next.text === current.text) break;
