@@ -403,7 +403,9 @@ export function deploymentFromFailure(
   written: readonly string[],
 ): EnvironmentDeployment[] | undefined {
   if (failure.status === null || failure.status < 200 || failure.status >= 300) return undefined;
-  if (failure.kind !== 'bad-request' || !/deploy|publish/i.test(failure.message)) return undefined;
+  // "not found" too: "Deployment failed: gateway pod not found" is about the gateway, not the object.
+  if (failure.kind !== 'bad-request' && failure.kind !== 'not-found') return undefined;
+  if (!/deploy|publish/i.test(failure.message)) return undefined;
   const named = environmentsNamedIn(failure.message, written);
   const environments = named.length > 0 ? named : ['*'];
   return environments.map((environment) => ({ environment, success: false, message: failure.message }));

@@ -434,6 +434,15 @@ describe('deploymentFromFailure: the top-level summary shape', () => {
     ]);
   });
 
+  it('reads a deployment failure whose message says "not found" as not deployed, not as a missing object', () => {
+    const failure = {
+      kind: 'not-found' as const,
+      status: 200,
+      message: 'Deployment to staging failed: gateway pod not found',
+    };
+    expect(deploymentFromFailure(failure, ['staging'])?.map((d) => d.environment)).toEqual(['staging']);
+  });
+
   it('leaves a refused write (not about deploying, or not 2xx) a failure', () => {
     expect(deploymentFromFailure(f(200, 'Name is invalid'), ['staging'])).toBeUndefined();
     expect(deploymentFromFailure(f(400, 'Deployment to staging failed'), ['staging'])).toBeUndefined();
