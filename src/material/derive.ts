@@ -63,7 +63,7 @@ export async function deriveCostlyKeys(values: readonly MaterialValue[], options
   const now = options.now ?? (() => performance.now());
   let runLeft = budget.perRunMs;
   for (const value of values) {
-    const password = value.keystore?.password;
+    const password = value.keystore?.password?.reveal();
     if (value.role !== 'keystore' || value.form !== 'current' || password === undefined) continue;
     // The same store and password in many manifests: later opens find the derivations kept.
     const bytes = Buffer.from(value.value.reveal(), 'base64');
