@@ -70,7 +70,7 @@ export async function deriveCostlyKeys(values: readonly MaterialValue[], options
     if (detectKeystoreFormat(bytes) !== 'PKCS12') continue;
     let fileLeft = budget.perFileMs;
     for (let step = 0; step < MAX_STEPS; step += 1) {
-      const opened = openKeystore(bytes, 'PKCS12', password.reveal());
+      const opened = openKeystore(bytes, 'PKCS12', password);
       if (opened.ok || opened.reason !== 'costly') break;
       const request = opened.request;
       const allowed = Math.min(fileLeft, runLeft);
