@@ -15,6 +15,8 @@ import { DEFAULT_MAX_DELETES } from './apply.js';
 const FINISH_MS = 9_000;
 /** After aborting the calls in flight, how long to wait for the cycle to wind up. */
 const ABORT_SETTLE_MS = 2_000;
+/** The shortest quiet period before a removal is confirmed by reading the manifests again. */
+const MIN_CONFIRM_MS = 1_000;
 /** A cycle over this many resources is followed by a garbage collection (see memory.ts). */
 const BIG_CYCLE = 500;
 
@@ -156,8 +158,9 @@ export const watchCommand: Command = {
       maxDeletes,
       drift,
       resyncMs: resyncSeconds * 1000,
-      // A removal is confirmed by a second read one more quiet period later (SPEC §6).
-      confirmMs: debounceMs,
+      // A removal is confirmed by a second read one more quiet period later (SPEC §6), and never
+      // sooner than a second: a slow writer's pause (truncate, then write) must not look final.
+      confirmMs: Math.max(debounceMs, MIN_CONFIRM_MS),
       expiryWarnDays: material ? material.expiryWarnDays : null,
       logger,
       onFromFiles: (targets) => watcher?.track(targets),
