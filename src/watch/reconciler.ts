@@ -93,7 +93,10 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         cache,
         ...(options.defaultProject !== undefined ? { defaultProject: options.defaultProject } : {}),
         // Judged at each load: a certificate crosses into the warning window while watch runs.
-        ...(warnDays !== null ? { material: { now: new Date(clock.now()), expiryWarnDays: warnDays } } : {}),
+        // Expiry per write: a certificate that expires while watch runs never stops other resources (SPEC §2c).
+        ...(warnDays !== null
+          ? { material: { now: new Date(clock.now()), expiryWarnDays: warnDays, expiry: 'per-write' as const } }
+          : {}),
       }));
   // The expiry gauge follows what the manifests hold now, even when a load has errors: an
   // expired certificate is itself an error, and is exactly what the alert is for.

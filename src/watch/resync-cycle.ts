@@ -12,6 +12,7 @@ import {
   forgetRemoved,
   holdRemovals,
   invalid,
+  refuseExpired,
   usableLoad,
   valid,
   writePlan,
@@ -43,6 +44,7 @@ export async function resyncCycle(ctx: CycleContext): Promise<CycleOutcome> {
   }
   watch.backoff.clear(FULL_KEY);
   const state = load.state;
+  watch.expired = load.expired ?? [];
   valid(ctx, load.diagnostics);
 
   // Git removals since the last good state: no longer managed; with --prune the plan deletes them.
@@ -107,18 +109,26 @@ export async function resyncCycle(ctx: CycleContext): Promise<CycleOutcome> {
   if (guard) toWrite = toWrite.filter((a) => a.action !== 'delete');
   else for (const a of deletes) watch.pendingDeletes.set(resourceKey(a), idOf(a));
 
-  const done = await writePlan(ctx, subPlan(out.plan, toWrite));
+  // A write that would send an expired certificate is refused for its resource alone.
+  const allowed = refuseExpired(ctx, toWrite);
+  const done = await writePlan(ctx, subPlan(out.plan, allowed.actions));
   watch.accept(state);
   watch.needsFull = false;
   watch.startApplied = true;
-  const failures = done.failures + (guard ? 1 : 0);
+  const failures = done.failures + allowed.failures + (guard ? 1 : 0);
   return {
     result: failures > 0 ? 'failed' : 'ok',
     reconciled: planned.length,
     writes: done.writes,
     failures,
     drift: drift.length,
-    ...(guard ? { reason: guard } : done.reason ? { reason: done.reason } : {}),
+    ...(guard
+      ? { reason: guard }
+      : allowed.reason
+        ? { reason: allowed.reason }
+        : done.reason
+          ? { reason: done.reason }
+          : {}),
   };
 }
 
