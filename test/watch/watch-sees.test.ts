@@ -4,6 +4,7 @@
 // symlinked manifest whose target is edited, and a fromFile target in a dot-folder all reach the
 // server; with file events and with --poll. Each waits on the server or a log line, never on a
 // fixed sleep (the only pause is the slow writer's own, which is the case under test).
+import { spawnSync } from 'node:child_process';
 import { cpSync, rmSync, symlinkSync, writeFileSync, mkdirSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -190,6 +191,29 @@ describe('watch: a new folder made while watching', () => {
       appendFileSync(join(dir, 'manifests', 'team-b', 'k.yaml'), '');
       writeFileSync(join(dir, 'manifests', 'team-b', 'k.yaml'), keyManifest('team-b-key', 'v2'));
       await eventually('its edit applied', () => descriptionOn(emulator(), 'team-b-key') === 'v2', 15_000);
+    } finally {
+      await w.stop();
+    }
+  });
+});
+
+describe('watch: sed -i', () => {
+  it("counts one changed file, not sed's temporary file as well", async () => {
+    const dir = tempTree(watchTree(1));
+    const w = startWatch(emulator(), dir, ['--debounce', String(DEBOUNCE)]);
+    try {
+      await startedOk(w);
+      const sed = spawnSync(
+        'sed',
+        ['-i', 's/^  description: v1$/  description: by-sed/', 'manifests/keys/key-000.yaml'],
+        {
+          cwd: dir,
+        },
+      );
+      expect(sed.status, String(sed.stderr)).toBe(0);
+      await eventually('the edit on the server', () => descriptionOn(emulator(), 'key-000') === 'by-sed', 15_000);
+      const cycle = await w.waitForLine('the change cycle', (l) => l.trigger === 'change');
+      expect(cycle).toMatchObject({ result: 'ok', files: 1, writes: 1 });
     } finally {
       await w.stop();
     }
