@@ -20,8 +20,11 @@ import {
   type CycleOutcome,
 } from './steps.js';
 
-/** Runs one full (list-based) cycle. */
-export async function resyncCycle(ctx: CycleContext): Promise<CycleOutcome> {
+/**
+ * Runs one full (list-based) cycle. `quiet`: no file event for a quiet period, so this fresh read
+ * of every file confirms removals an earlier read saw.
+ */
+export async function resyncCycle(ctx: CycleContext, quiet = true): Promise<CycleOutcome> {
   const { state: watch, settings, logger, clock } = ctx;
   const isStart = !watch.startApplied;
   const load = await ctx.load();
@@ -93,7 +96,7 @@ export async function resyncCycle(ctx: CycleContext): Promise<CycleOutcome> {
   // fresh read of every file, so it confirms what an earlier read missed a quiet period ago.
   const planDeletes = planned.filter((a) => include.has(a) && a.action === 'delete');
   const driftKeys = new Set(split.drift.map(resourceKey));
-  const removals = holdRemovals(ctx, [...removed, ...planDeletes.map(idOf)], state, true, driftKeys);
+  const removals = holdRemovals(ctx, [...removed, ...planDeletes.map(idOf)], state, quiet, driftKeys);
   const confirmed = new Set(removals.confirmed.map((s) => resourceKey(s.id)));
   forgetRemoved(
     ctx,
