@@ -29,7 +29,12 @@ sidecar, an editor's save). Starts with a full apply, then watches the PATHs:
     the last good state is kept, and watching goes on until it is fixed;
   - only resources whose manifest changed are reconciled: one GET and at most one write each,
     no list calls. Resources removed from the manifests are no longer managed; with --prune
-    they are deleted (never in a cycle where a manifest failed to load);
+    they are deleted, but only once a second read after another quiet period (at least 1 s)
+    still misses them, so a file caught half-written never costs a delete (and never in a
+    cycle where a manifest failed to load);
+  - folders deleted and created again, symlinked manifests, Kubernetes ConfigMap/Secret
+    volumes (..data swaps) and fromFile targets (dot-folders included) are followed; --poll MS
+    walks the tree instead, where no file events arrive (NFS, SMB, some container mounts);
   - a failed write is retried later (1 s, doubling to 5 min) without holding up the others;
   - every --resync seconds a full list-based plan finds drift made outside Git: corrected
     (--drift correct, the default) or only reported (--drift warn).`;
