@@ -285,13 +285,15 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
         handle.close();
         if (watchers.get(key)?.handle === handle) watchers.delete(key);
         // A directory deleted under its watch is no error: the event in its parent reports it.
+        // A folder near the trees is watched only to notice sooner what the checks find anyway.
         const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'EPERM' && code !== 'ENOENT') options.onError(err);
+        if (code !== 'EPERM' && code !== 'ENOENT' && role === 'tree') options.onError(err);
       });
       watchers.set(key, { path, handle, role });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') options.onError(err instanceof Error ? err : new Error(String(err)));
+      if (code !== 'ENOENT' && code !== 'ENOTDIR' && role === 'tree')
+        options.onError(err instanceof Error ? err : new Error(String(err)));
     }
   };
 
