@@ -28,7 +28,7 @@ function answer(status: number, body: unknown, headers: HttpAnswer['headers'] = 
 function failureOf(a: HttpAnswer) {
   const r = readAnswer(a, NOW);
   if (r.ok) throw new Error('expected a failure');
-  return r.failure;
+  return r.error;
 }
 
 describe('readAnswer: successes in both dialects', () => {
