@@ -117,12 +117,19 @@ export const applyCommand: Command = {
       saved = read.value;
     }
 
+    // With --format json, stdout (or --out) holds one report even when the run stops before any
+    // write: a pipeline that parses it must not meet an empty stdout.
+    const stoppedEarly = async (report: Report): Promise<void> => {
+      if (format === 'json') await emitReport(report, format, out, ctx);
+    };
+
     const load = await loadForApi(args, conn, ctx);
     if (load.state === null || hasErrors(load.diagnostics)) {
       await writeTo(
         ctx.stderr,
         problemsText(load.diagnostics, 'load', 'apply') + githubAnnotations(load.diagnostics, ctx.env),
       );
+      await stoppedEarly(emptyReport(conn.server));
       return EXIT.error;
     }
 
@@ -156,12 +163,25 @@ export const applyCommand: Command = {
       if (outcome.plan === null) {
         if (signal) return exitCodeForSignal(signal);
         await say(describePlanError(outcome, conn.server));
+        await stoppedEarly(emptyReport(conn.server));
         return EXIT.error;
       }
       if (!outcome.ok) {
         await writeTo(
           ctx.stderr,
           problemsText(outcome.diagnostics, 'preflight', 'apply') + githubAnnotations(outcome.diagnostics, ctx.env),
+        );
+        const errors = outcome.diagnostics.filter((d) => d.severity === 'error').length;
+        await stoppedEarly(
+          refusedReport(
+            outcome.plan,
+            {
+              kind: 'preflight',
+              message: `not attempted: ${errors === 1 ? '1 error' : `${errors} errors`} found against the server (listed on stderr)`,
+              hint: 'Fix the manifests named on stderr and run apply again.',
+            },
+            conn.server,
+          ),
         );
         return EXIT.error;
       }
@@ -250,6 +270,19 @@ export const applyCommand: Command = {
     }
   },
 };
+
+/** The report of a run that stopped before it had a plan: nothing attempted, nothing written. */
+function emptyReport(server: string): Report {
+  const now = new Date().toISOString();
+  return {
+    results: [],
+    summary: { created: 0, updated: 0, deleted: 0, unchanged: 0, failed: 0, notDeployed: 0, skipped: 0 },
+    interrupted: false,
+    server,
+    startedAt: now,
+    finishedAt: now,
+  };
+}
 
 /** The report in its format to --out or stdout (see `emit`). False when --out could not be written. */
 async function emitReport(
