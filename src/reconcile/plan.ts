@@ -134,12 +134,16 @@ export function buildPlan(input: PlanInput): Plan {
   }
   warnings.push(...deleteWarnings);
   warnings.push(...environmentRemovalWarnings(actions));
-  const generations = [...new Set(desired.projects.map(generationOf))];
+  // No project at all (an empty folder): the server was not asked, so no generation is claimed.
+  const asked = namedProjects(desired, input.extraProjects).filter((p) => input.generations?.has(p) ?? false);
+  const generations = [...new Set((asked.length > 0 ? asked : desired.projects).map(generationOf))];
   return {
     actions,
     summary: summarise(actions),
     warnings,
-    ...(input.generations ? { apiGeneration: generations.length === 1 ? generations[0]! : 'mixed' } : {}),
+    ...(input.generations && generations.length > 0
+      ? { apiGeneration: generations.length === 1 ? generations[0]! : 'mixed' }
+      : {}),
     diagnostics: sortDiagnostics(input.diagnostics ?? []),
     server: input.server,
     createdAt: input.createdAt,

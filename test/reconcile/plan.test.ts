@@ -192,6 +192,18 @@ describe('buildPlan', () => {
     expect(planOf(desiredState(full), [currentOf(withoutTest)]).warnings).toEqual([]);
   });
 
+  it('claims no API generation when no project was asked (an empty folder), and names the one or mixed otherwise', () => {
+    expect(planOf(desiredState(), [], { generations: new Map() }).apiGeneration).toBeUndefined();
+    const one = new Map([['Payments', 'current' as const]]);
+    expect(planOf(desiredState(aKey()), [], { generations: one }).apiGeneration).toBe('current');
+    const two = new Map([
+      ['Payments', 'current' as const],
+      ['Identity', 'legacy' as const],
+    ]);
+    const both = desiredState(aKey(), aKey({ project: 'Identity' }));
+    expect(planOf(both, [], { generations: two }).apiGeneration).toBe('mixed');
+  });
+
   it('carries the diagnostics it is given, sorted', () => {
     const d = (file: string, line: number): Diagnostic => ({
       code: 'unknown-environment',
