@@ -20,6 +20,11 @@ import { findingToDiagnostic, materialValues } from './material-values.js';
 import { parseManifestText, type ParsedDocument } from './parse.js';
 import { isBase64, normaliseBase64 } from '../secret.js';
 import { validateDocument } from './validate.js';
+import { allSecretFieldNames } from '../kinds/index.js';
+import { loadAgeIdentities, type AgeIdentities } from '../secrets/age.js';
+import { openSopsFile, prepareSopsFile, type SopsContext } from '../secrets/sops-manifest.js';
+import { mayBeSops } from '../secrets/sops/decode.js';
+import { decryptFileSecret } from '../secrets/from-file.js';
 
 export interface LoadOptions {
   cwd: string;
@@ -36,7 +41,10 @@ export interface LoadOptions {
    * (`--skip-material-checks`, or a caller that does not want them).
    */
   material?: MaterialCheckOptions;
-  /** How an unset `fromEnv` counts: an error (default: plan, apply, watch) or a warning (validate; SPEC §2). */
+  /**
+   * How a secret that is not there counts: an error (default: plan, apply, watch) or a warning
+   * (validate; SPEC §2, §2d): an unset `fromEnv`, and a SOPS or age file without an identity.
+   */
   unsetEnv?: 'error' | 'warning';
 }
 
@@ -163,6 +171,24 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
         : limit(() => readManifest(fs, f.path, maxBytes));
     }),
   );
+  // SOPS-encrypted files (SPEC §2d): the data keys are unwrapped here (I/O, once per file); the
+  // identities are read once, on first need.
+  let identities: Promise<AgeIdentities> | undefined;
+  const sopsContext: SopsContext = {
+    identities: () => (identities ??= loadAgeIdentities(options.env)),
+    env: options.env,
+  };
+  const prepared = await Promise.all(
+    found.map((f, i) => {
+      const t = texts[i];
+      return t?.ok && mayBeSops(t.text)
+        ? limit(() => prepareSopsFile(f.path, display(f.path), t.text, sopsContext))
+        : Promise.resolve(undefined);
+    }),
+  );
+  const missingSecret = options.unsetEnv ?? 'error';
+  /** Files whose documents hold placeholders instead of their secrets: their material is not checked. */
+  const undecrypted = new Set<string>();
   const sources: ManifestSource[] = [];
   let documents = 0;
   let resources = 0;
@@ -175,6 +201,23 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
       return;
     }
     const validateOptions = options.defaultProject ? { defaultProject: options.defaultProject } : {};
+    const sops = prepared[i];
+    if (sops) {
+      const opened = openSopsFile(sops, text.text, allSecretFieldNames(), missingSecret);
+      diagnostics.push(...opened.diagnostics);
+      if (!opened.decrypted) undecrypted.add(file);
+      documents += sops.parsed.documents.length;
+      for (const { document: doc, encrypted } of opened.documents) {
+        const result = validateDocument(doc, validateOptions);
+        diagnostics.push(...result.diagnostics);
+        if (result.kind !== null && result.manifest === null)
+          diagnostics.push(...inlineBase64Problems(doc, result.diagnostics));
+        if (result.kind) resources += 1;
+        if (result.manifest)
+          sources.push({ document: doc, manifest: result.manifest, dir: dirname(f.path), root: f.root, encrypted });
+      }
+      return;
+    }
     const check = (fast: boolean) => {
       const parsed = parseManifestText(text.text, file, { fast });
       return {
@@ -211,8 +254,11 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
 
   // 3. Read what fromFile names (once per file, however many manifests share it), then build.
   const refs = fileReferences(sources);
+  const ageContext = { identities: sopsContext.identities, missing: missingSecret };
   const reads = await Promise.all(
-    refs.map((ref) => limit(async () => [ref.key, await readSecretFile(ref, fs)] as const)),
+    refs.map((ref) =>
+      limit(async () => [ref.key, await decryptFileSecret(await readSecretFile(ref, fs), ageContext)] as const),
+    ),
   );
   const built = buildDesiredState({
     manifests: sources,
@@ -225,7 +271,12 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
   let certificates: CertificateInfo[] = [];
   if (options.material) {
     const { now, expiryWarnDays, cache } = options.material;
-    const report = inspectMaterial(materialValues(built.state), {
+    // A file read without its key holds placeholders: there is no material to look into.
+    const checked =
+      undecrypted.size === 0
+        ? built.state
+        : { ...built.state, resources: built.state.resources.filter((r) => !undecrypted.has(r.source.file)) };
+    const report = inspectMaterial(materialValues(checked), {
       now,
       expiryWarnDays,
       ...(cache !== undefined ? { cache } : {}),

@@ -194,4 +194,52 @@ export function placeholderDocuments(
   });
 }
 
+/**
+ * The documents filled in from the plaintext the `sops` binary printed (it verified the MAC): each
+ * encrypted leaf takes the value at the same place of the plaintext, in sops' walk order, so the
+ * positions stay those of the encrypted file. A plaintext of another shape is refused.
+ */
+export function fillFromPlaintext(
+  documents: readonly ParsedDocument[],
+  meta: SopsMetadata,
+  plaintext: readonly unknown[],
+): DecryptedFile | SopsProblem {
+  const first = documents[0];
+  if (!first) throw new Error('fillFromPlaintext needs the documents of a SOPS file');
+  const rule = encryptionRule(meta);
+  const encrypted = documents.map(() => new Set<string>());
+  const out: ParsedDocument[] = [];
+  for (let i = 0; i < documents.length; i += 1) {
+    const doc = documents[i] as ParsedDocument;
+    const value = structuredClone(doc.value);
+    const plainLeaves: { path: string; value: unknown }[] = [];
+    try {
+      walkLeaves(
+        plaintext[i],
+        () => false,
+        (leaf) => plainLeaves.push({ path: formatLeafPath(leaf.path), value: leaf.value }),
+      );
+      let next = 0;
+      walkLeaves(value, rule, (leaf) => {
+        const plain = plainLeaves.find((p, j) => j >= next && p.path === formatLeafPath(leaf.path));
+        if (!plain) throw new SopsTreeError('has no counterpart in what sops decrypted', leaf.path);
+        next = plainLeaves.indexOf(plain) + 1;
+        if (!leaf.encrypted) return;
+        leaf.set(plain.value);
+        encrypted[i]?.add(formatLeafPath(leaf.path));
+      });
+    } catch (err) {
+      if (!(err instanceof SopsTreeError)) throw err;
+      return {
+        kind: 'tampered',
+        message: `sops decrypted it to another shape: ${err.message}`,
+        document: doc,
+        path: err.path,
+      };
+    }
+    out.push({ ...doc, value: withoutSops(value) });
+  }
+  return { documents: out, encrypted };
+}
+
 export { SopsMetadataError };

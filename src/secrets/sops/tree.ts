@@ -6,7 +6,7 @@
 // bytes in that order, every leaf or (mac_only_encrypted) only the encrypted ones, as upper-case
 // hex. Comments are not part of the MAC (sops skips them) and the parser drops them.
 import { createHash } from 'node:crypto';
-import { decryptValue, encryptValue, macBytes, SopsValueError, type SopsScalar } from './cipher.js';
+import { decryptValue, encryptValue, looksEncrypted, macBytes, SopsValueError, type SopsScalar } from './cipher.js';
 import type { SopsMetadata } from './metadata.js';
 
 /** sops.go MACOnlyEncryptedInitialization: seeds the hash so the two MAC modes never collide. */
@@ -162,7 +162,7 @@ export function decryptTree(
     walkLeaves(doc, rule, (leaf) => {
       let value: SopsScalar;
       if (leaf.encrypted) {
-        if (typeof leaf.value !== 'string')
+        if (typeof leaf.value !== 'string' || (leaf.value !== '' && !looksEncrypted(leaf.value)))
           throw new SopsTreeError(
             "holds a plain value where the file's sops rule says encrypted; encrypt it again with sops (sops edit, or sops encrypt -i)",
             leaf.path,

@@ -1,0 +1,135 @@
+// age, through `age-encryption` (typage, by age's author): the identities sops reads (I/O), files
+// made by the `age` tool (binary or armored, detected by content), and the data keys sops wraps for
+// age recipients (an armored age file holding the 32 key bytes). No X25519 or ChaCha20 code here.
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Decrypter, armor } from 'age-encryption';
+
+/** The identities found and where they came from (names of variables and files, never contents). */
+export interface AgeIdentities {
+  /** `AGE-SECRET-KEY-1...` strings. Secret: never printed. */
+  readonly keys: readonly string[];
+  /** Where identities were looked for and found, for messages: `SOPS_AGE_KEY`, a file path. */
+  readonly sources: readonly string[];
+  /** Problems reading the places that exist (unreadable file): said in the no-identity message. */
+  readonly problems: readonly string[];
+}
+
+/** The variables and file sops reads age identities from, in its order, for messages. */
+export const IDENTITY_PLACES =
+  'SOPS_AGE_KEY (the identities as text), SOPS_AGE_KEY_FILE (a file of identities), or $XDG_CONFIG_HOME/sops/age/keys.txt (~/.config/sops/age/keys.txt)';
+
+/**
+ * Reads the age identities from where sops reads them: `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, then
+ * `$XDG_CONFIG_HOME/sops/age/keys.txt` (default `~/.config`). All found are used, as sops does.
+ */
+export async function loadAgeIdentities(env: NodeJS.ProcessEnv): Promise<AgeIdentities> {
+  const keys: string[] = [];
+  const sources: string[] = [];
+  const problems: string[] = [];
+  const inline = env.SOPS_AGE_KEY;
+  if (inline !== undefined && inline.trim() !== '') {
+    const found = parseIdentities(inline);
+    keys.push(...found);
+    sources.push('SOPS_AGE_KEY');
+    if (found.length === 0) problems.push('SOPS_AGE_KEY holds no valid AGE-SECRET-KEY-1... line');
+  }
+  const file = env.SOPS_AGE_KEY_FILE;
+  if (file !== undefined && file.trim() !== '') {
+    await readIdentityFile(file, 'SOPS_AGE_KEY_FILE', keys, sources, problems, true);
+  }
+  const config = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME !== '' ? env.XDG_CONFIG_HOME : join(homeOf(env), '.config');
+  await readIdentityFile(join(config, 'sops', 'age', 'keys.txt'), 'keys.txt', keys, sources, problems, false);
+  return { keys: [...new Set(keys)], sources, problems };
+}
+
+function homeOf(env: NodeJS.ProcessEnv): string {
+  return env.HOME && env.HOME !== '' ? env.HOME : homedir();
+}
+
+async function readIdentityFile(
+  path: string,
+  label: string,
+  keys: string[],
+  sources: string[],
+  problems: string[],
+  named: boolean,
+): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? 'I/O error';
+    // The default file is optional; a file named by SOPS_AGE_KEY_FILE must be there.
+    if (named || code !== 'ENOENT') problems.push(`${named ? `${label} ` : ''}${path} cannot be read (${code})`);
+    return;
+  }
+  const found = parseIdentities(text);
+  keys.push(...found);
+  sources.push(path);
+  if (found.length === 0) problems.push(`${path} holds no valid AGE-SECRET-KEY-1... line`);
+}
+
+/**
+ * The identity lines of an identities text (age-keygen's format: comments and blank lines skipped),
+ * keeping only those that are valid identities (a mistyped one is skipped: it could open nothing).
+ */
+export function parseIdentities(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => /^AGE-SECRET-KEY-(?:PQ-)?1[0-9A-Z]+$/.test(l) && isValidIdentity(l));
+}
+
+function isValidIdentity(identity: string): boolean {
+  try {
+    new Decrypter().addIdentity(identity);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Why age could not open something: no identity at all, none that matches, or a broken file. */
+export class AgeError extends Error {
+  constructor(
+    message: string,
+    readonly reason: 'no-identity' | 'no-match' | 'invalid',
+  ) {
+    super(message);
+  }
+}
+
+const BINARY_HEADER = 'age-encryption.org/v1\n';
+const ARMOR_HEADER = '-----BEGIN AGE ENCRYPTED FILE-----';
+
+/** The form of an age file by its first bytes, or null when the bytes are not an age file. */
+export function ageFormat(bytes: Uint8Array): 'binary' | 'armored' | null {
+  const head = Buffer.from(bytes.subarray(0, 64)).toString('latin1');
+  if (head.startsWith(BINARY_HEADER)) return 'binary';
+  if (head.trimStart().startsWith(ARMOR_HEADER)) return 'armored';
+  return null;
+}
+
+/** Decrypts an age file (binary or armored) with the identities. */
+export async function decryptAge(bytes: Uint8Array, identities: AgeIdentities): Promise<Uint8Array> {
+  if (identities.keys.length === 0) throw new AgeError('no age identity is available', 'no-identity');
+  const format = ageFormat(bytes);
+  let binary: Uint8Array;
+  try {
+    binary = format === 'armored' ? armor.decode(Buffer.from(bytes).toString('latin1')) : bytes;
+  } catch {
+    throw new AgeError('is not a valid armored age file', 'invalid');
+  }
+  const decrypter = new Decrypter();
+  for (const key of identities.keys) decrypter.addIdentity(key);
+  try {
+    return await decrypter.decrypt(binary);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (/no identity matched/.test(message))
+      throw new AgeError('none of the age identities given matches its recipients', 'no-match');
+    throw new AgeError(`is not a valid age file (${message.slice(0, 80)})`, 'invalid');
+  }
+}
