@@ -41,7 +41,7 @@ async function run(dir: string, args: string[], env: Record<string, string> = {}
     env: { APINIZER_URL: emulator().url, APINIZER_TOKEN: TOKEN, XDG_CONFIG_HOME: emptyConfigHome(), ...env },
   });
   outputs.push(result.stdout, result.stderr);
-  return { ...result, text: `${result.stdout}${result.stderr}` } as CliRun & { text: string };
+  return { ...result, text: `${result.stdout}${result.stderr}` };
 }
 
 function expectNoMaterial(...extra: string[]) {
