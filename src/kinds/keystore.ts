@@ -1,8 +1,42 @@
 // The Keystore kind: a JKS or PKCS12 file per environment, in `/projects/{project}/keystores/`,
 // body `keyStoreEnvironmentList`. The current form adds a password (a text secret) and an alias.
-import type { CurrentKeystore, CurrentKeystoreEnvironment, DesiredKeystore } from '../model.js';
+import type { CurrentResource, CurrentSecret, DesiredResource } from '../model.js';
+import type { Secret } from '../secret.js';
 import { readEnvironments, readSecret, sendBinary, text } from './material.js';
-import type { ExportShape, KindDescriptor, ManifestProblem } from './types.js';
+import { defineKind, type ExportShape, type ManifestProblem } from './types.js';
+
+export type KeystoreType = 'JKS' | 'PKCS12';
+
+/** A Keystore environment; `password` and `alias` only in the current form. */
+export interface KeystoreEnvironment {
+  name: string;
+  type: KeystoreType;
+  file: Secret;
+  /** A text secret: the password itself, not base64. */
+  password?: Secret;
+  alias?: string;
+}
+
+/** A Keystore as the manifests declare it. */
+export interface DesiredKeystore extends DesiredResource {
+  kind: 'Keystore';
+  environments: KeystoreEnvironment[];
+}
+
+/** A Keystore environment as the API reports it. */
+export interface CurrentKeystoreEnvironment {
+  name: string;
+  type: string;
+  file?: CurrentSecret;
+  password?: CurrentSecret;
+  alias?: string;
+}
+
+/** A Keystore as the API reports it. */
+export interface CurrentKeystore extends CurrentResource {
+  kind: 'Keystore';
+  environments: CurrentKeystoreEnvironment[];
+}
 
 const ENVIRONMENT_LISTS = ['keyStoreEnvironmentList', 'keystoreEnvironmentList', 'environmentList', 'environments'];
 
@@ -11,7 +45,7 @@ function isCurrentEnvironment(env: object): boolean {
   return e.password !== undefined || e.alias !== undefined;
 }
 
-export const keystoreKind: KindDescriptor = {
+export const keystoreKind = defineKind<DesiredKeystore, CurrentKeystore>({
   kind: 'Keystore',
   plural: 'Keystores',
   segment: 'keystores',
@@ -32,7 +66,7 @@ export const keystoreKind: KindDescriptor = {
           'the keystore password is written in the manifest; keep it out of Git with { fromEnv: NAME } or { fromFile: PATH }',
       },
     },
-    { name: 'alias', role: 'plain', forms: ['current'], unmanagedWhenUnset: true },
+    { name: 'alias', role: 'plain', forms: ['current'] },
   ],
   exportField: 'file',
   redactNames: ['file', 'password'],
@@ -65,8 +99,7 @@ export const keystoreKind: KindDescriptor = {
     return problems;
   },
 
-  toApiBody(resource, generation) {
-    const store = resource as DesiredKeystore;
+  toApiBody(store, generation) {
     return {
       name: store.name,
       description: store.description,
@@ -105,8 +138,7 @@ export const keystoreKind: KindDescriptor = {
     return store;
   },
 
-  exportShape(resource, generation) {
-    const store = resource as CurrentKeystore;
+  exportShape(store, generation) {
     const shape: ExportShape = { fields: [], environments: [], warnings: [] };
     for (const env of store.environments) {
       if (env.type !== 'JKS' && env.type !== 'PKCS12') {
@@ -130,4 +162,4 @@ export const keystoreKind: KindDescriptor = {
     }
     return shape;
   },
-};
+});
