@@ -181,17 +181,35 @@ export function placeholderDocuments(
   return documents.map((doc) => {
     const value = withoutSops(structuredClone(doc.value));
     let checkable = true;
+    // A secret field's whole value stands in as present, whatever is encrypted inside it (a
+    // `{ fromEnv: NAME }` under an encrypted privateKey has its name encrypted too).
+    const secrets = new Map<string, (string | number)[]>();
     try {
       walkLeaves(value, rule, (leaf) => {
         if (!leaf.encrypted) return;
-        if (!secretFields.has(leaf.keys[leaf.keys.length - 1] ?? '')) checkable = false;
-        else leaf.set(placeholder);
+        let at = -1;
+        leaf.path.forEach((seg, i) => {
+          if (typeof seg === 'string' && secretFields.has(seg)) at = i;
+        });
+        if (at < 0) checkable = false;
+        else {
+          const path = leaf.path.slice(0, at + 1);
+          secrets.set(formatLeafPath(path), path);
+        }
       });
     } catch {
       checkable = false;
     }
+    for (const path of secrets.values()) setAt(value, path, placeholder);
     return { document: { ...doc, value }, checkable };
   });
+}
+
+function setAt(root: unknown, path: readonly (string | number)[], v: unknown): void {
+  let node = root as Record<string | number, unknown>;
+  for (const seg of path.slice(0, -1)) node = node[seg] as Record<string | number, unknown>;
+  const last = path[path.length - 1];
+  if (last !== undefined) node[last] = v;
 }
 
 /**
