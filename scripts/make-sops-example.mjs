@@ -16,7 +16,9 @@ const IDENTITY = join(TO, 'test-identity.txt');
 const SECRET_FIELDS = new Set(['publicKey', 'privateKey', 'content', 'file', 'password']);
 
 const identity = existsSync(IDENTITY)
-  ? readFileSync(IDENTITY, 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-1'))
+  ? readFileSync(IDENTITY, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('AGE-SECRET-KEY-1'))
   : await generateIdentity();
 const recipient = await identityToRecipient(identity);
 for (const entry of existsSync(TO) ? readdirSync(TO) : []) {
