@@ -2,8 +2,8 @@
 // body `keyStoreEnvironmentList`. The current form adds a password (a text secret) and an alias.
 import type { CurrentResource, CurrentSecret, DesiredResource } from '../model.js';
 import type { Secret } from '../secret.js';
-import { readEnvironments, readSecret, sendBinary, text } from './material.js';
-import { defineKind, type ExportShape, type ManifestProblem } from './types.js';
+import { jwkSourceDeleteWarning, readEnvironments, readSecret, sendBinary, text } from './material.js';
+import { defineKind, type ExportShape, type ManifestProblem, type MaterialField } from './types.js';
 
 export type KeystoreType = 'JKS' | 'PKCS12';
 
@@ -38,6 +38,13 @@ export interface CurrentKeystore extends CurrentResource {
   environments: CurrentKeystoreEnvironment[];
 }
 
+declare module '../diagnostics.js' {
+  interface KindDiagnosticCodes {
+    /** warning: a password written in the manifest */
+    'inline-secret': true;
+  }
+}
+
 const ENVIRONMENT_LISTS = ['keyStoreEnvironmentList', 'keystoreEnvironmentList', 'environmentList', 'environments'];
 
 function isCurrentEnvironment(env: object): boolean {
@@ -69,6 +76,9 @@ export const keystoreKind = defineKind<DesiredKeystore, CurrentKeystore>({
     { name: 'alias', role: 'plain', forms: ['current'] },
   ],
   exportField: 'file',
+  prose: {
+    deleteWarning: jwkSourceDeleteWarning,
+  },
   redactNames: ['file', 'password'],
 
   formOf(resource) {
@@ -161,5 +171,19 @@ export const keystoreKind = defineKind<DesiredKeystore, CurrentKeystore>({
       });
     }
     return shape;
+  },
+
+  materialFields(store) {
+    const out: MaterialField[] = [];
+    store.environments.forEach((env, environment) => {
+      if (!env.file) return;
+      const keystore = {
+        type: env.type,
+        ...(env.password !== undefined ? { password: env.password } : {}),
+        ...(env.alias !== undefined ? { alias: env.alias } : {}),
+      };
+      out.push({ environment, field: 'file', role: 'keystore', value: env.file, keystore });
+    });
+    return out;
   },
 });

@@ -135,13 +135,32 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
       });
     }
 
+    if (m.spec.referencedJwks === 'NULLIFY' && m.spec.updateReferencedJwks !== undefined) {
+      // Two opposite wishes for the JWKs made from this object: detach them, or make them follow
+      // it. Sending either silently would do what one of them did not ask for.
+      problem(
+        'schema',
+        ['spec', 'updateReferencedJwks'],
+        'contradicts referencedJwks: NULLIFY: NULLIFY detaches the JWKs made from this object on update, ' +
+          'updateReferencedJwks makes them follow it. Remove updateReferencedJwks to detach them, or ' +
+          'referencedJwks to keep them following',
+      );
+    }
+
     const secrets = new Map<string, Secret>();
     for (const { path, spec, field } of secretFields(m)) {
       const secret = resolveSecret(spec, field, path, source, input, problem, memo);
       if (secret) secrets.set(formatPath(path), secret);
       // A value SOPS encrypts is inline in the manifest yet not in clear in Git: no warning (SPEC §2d).
+      // An empty inline value reveals nothing (`password: ""` is how a store without one is written).
       const sealed = source.encrypted?.has(formatPath(path)) ?? false;
-      if (typeof spec === 'string' && !sealed && field.inlineWarning && (field.inlineWarning.when?.(m.spec) ?? true)) {
+      if (
+        typeof spec === 'string' &&
+        spec !== '' &&
+        !sealed &&
+        field.inlineWarning &&
+        (field.inlineWarning.when?.(m.spec) ?? true)
+      ) {
         problem(field.inlineWarning.code, path, field.inlineWarning.message, 'key', 'warning');
       }
     }
@@ -232,13 +251,8 @@ function resolveSecret(
 ): Secret | undefined {
   const isText = field.role === 'text-secret';
   if (typeof spec === 'string') {
-    if (isText) {
-      if (spec === '') {
-        problem('invalid-base64', path, 'is empty; give the text, { fromFile: PATH } or { fromEnv: NAME }');
-        return undefined;
-      }
-      return new Secret(spec);
-    }
+    // Inline text is the text itself; `""` is how an empty keystore password is written.
+    if (isText) return new Secret(spec);
     const text = /\s/.test(spec) ? normaliseBase64(spec) : spec;
     if (text === '') {
       problem('invalid-base64', path, 'is empty; give base64 text, { fromFile: PATH } or { fromEnv: NAME }');

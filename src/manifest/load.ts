@@ -7,7 +7,8 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import pLimit from 'p-limit';
 import type { ManifestCache } from './cache.js';
 import { sortDiagnostics, hasErrors, type Diagnostic, type DiagnosticCode } from '../diagnostics.js';
-import type { DesiredState } from '../model.js';
+import type { DesiredState, Kind } from '../model.js';
+import { descriptorOf } from '../kinds/index.js';
 import {
   buildDesiredState,
   fileReferences,
@@ -19,7 +20,7 @@ import { inspectMaterial, type CertificateInfo, type MaterialCache } from '../ma
 import { findingToDiagnostic, materialValues } from './material-values.js';
 import { parseManifestText, type ParsedDocument } from './parse.js';
 import { isBase64, normaliseBase64 } from '../secret.js';
-import { validateDocument } from './validate.js';
+import { validateDocument, type ValidationResult } from './validate.js';
 import { allSecretFieldNames } from '../kinds/index.js';
 import { loadAgeIdentities, type AgeIdentities } from '../secrets/age.js';
 import { openSopsFile, prepareSopsFile, type SopsContext } from '../secrets/sops-manifest.js';
@@ -207,21 +208,31 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
       return;
     }
     const validateOptions = options.defaultProject ? { defaultProject: options.defaultProject } : {};
+    /** Records one validated document: its diagnostics, and its manifest for the desired state. */
+    const take = (doc: ParsedDocument, result: ValidationResult, encrypted?: ReadonlySet<string>) => {
+      diagnostics.push(...result.diagnostics);
+      // A schema error stops the document before desired.ts checks its inline values: check
+      // them here, so one run reports every problem of the file (a bad value as well).
+      if (result.kind !== null && result.manifest === null)
+        diagnostics.push(...inlineBase64Problems(doc, result.kind, result.diagnostics));
+      if (result.kind) resources += 1;
+      if (result.manifest)
+        sources.push({
+          document: doc,
+          manifest: result.manifest,
+          dir: dirname(f.path),
+          root: f.root,
+          ...(encrypted ? { encrypted } : {}),
+        });
+    };
     const sops = prepared[i];
     if (sops) {
       const opened = openSopsFile(sops, text.text, allSecretFieldNames(), missingSecret);
       diagnostics.push(...opened.diagnostics);
       if (!opened.decrypted) undecrypted.add(file);
       documents += sops.parsed.documents.length;
-      for (const { document: doc, encrypted } of opened.documents) {
-        const result = validateDocument(doc, validateOptions);
-        diagnostics.push(...result.diagnostics);
-        if (result.kind !== null && result.manifest === null)
-          diagnostics.push(...inlineBase64Problems(doc, result.diagnostics));
-        if (result.kind) resources += 1;
-        if (result.manifest)
-          sources.push({ document: doc, manifest: result.manifest, dir: dirname(f.path), root: f.root, encrypted });
-      }
+      for (const { document: doc, encrypted } of opened.documents)
+        take(doc, validateDocument(doc, validateOptions), encrypted);
       return;
     }
     const check = (fast: boolean) => {
@@ -244,16 +255,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
       : checkFile();
     diagnostics.push(...parsed.diagnostics);
     documents += parsed.documents.length;
-    for (const { doc, result } of results) {
-      diagnostics.push(...result.diagnostics);
-      // A schema error stops the document before desired.ts checks its inline values: check
-      // them here, so one run reports every problem of the file (a bad value as well).
-      if (result.kind !== null && result.manifest === null)
-        diagnostics.push(...inlineBase64Problems(doc, result.diagnostics));
-      if (result.kind) resources += 1;
-      if (result.manifest)
-        sources.push({ document: doc, manifest: result.manifest, dir: dirname(f.path), root: f.root });
-    }
+    for (const { doc, result } of results) take(doc, result);
   });
 
   options.cache?.retain(found.map((f) => f.path));
@@ -303,16 +305,23 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
   };
 }
 
-/** invalid-base64 diagnostics for the inline secret values of a document that failed its schema. */
-function inlineBase64Problems(doc: ParsedDocument, already: readonly Diagnostic[]): Diagnostic[] {
+/**
+ * invalid-base64 diagnostics for the inline secret values of a document that failed its schema.
+ * The fields checked are the kind's binary secrets, whatever the form (a legacy Key's
+ * publicKey/privateKey, a current Key's content, a Keystore's file), read from its descriptor.
+ */
+function inlineBase64Problems(doc: ParsedDocument, kind: Kind, already: readonly Diagnostic[]): Diagnostic[] {
   const out: Diagnostic[] = [];
   const spec = (doc.value as { spec?: unknown }).spec;
   const environments =
     spec !== null && typeof spec === 'object' ? (spec as { environments?: unknown }).environments : undefined;
   if (!Array.isArray(environments)) return out;
+  const binary = descriptorOf(kind)
+    .environmentFields.filter((f) => f.role === 'binary-secret')
+    .map((f) => f.name);
   environments.forEach((env: unknown, i) => {
     if (env === null || typeof env !== 'object') return;
-    for (const field of ['publicKey', 'privateKey', 'file']) {
+    for (const field of binary) {
       const value = (env as Record<string, unknown>)[field];
       if (typeof value !== 'string' || value.trim() === '' || isBase64(normaliseBase64(value))) continue;
       const path = `spec.environments[${i}].${field}`;

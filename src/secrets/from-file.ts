@@ -59,11 +59,12 @@ export const fromFile: SecretSource<FromFile> = {
     const text = Buffer.from(read.base64, 'base64')
       .toString('utf8')
       .replace(/\r?\n$/, '');
+    // An empty file is far more often a mistake than a way to say "no password": that has its own spelling.
     if (text === '')
       return {
         ok: false,
-        code: 'invalid-base64',
-        message: `file "${spec.fromFile}" is empty; put the text in it`,
+        code: 'file-unreadable',
+        message: `file "${spec.fromFile}" is empty; put the text in it (for an empty password write ${context.field.name}: "")`,
         at,
         severity: 'error',
       };
