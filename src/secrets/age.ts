@@ -2,6 +2,7 @@
 // made by the `age` tool (binary or armored, detected by content), and the data keys sops wraps for
 // age recipients (an armored age file holding the 32 key bytes). No X25519 or ChaCha20 code here.
 import { readFile } from 'node:fs/promises';
+import { webcrypto } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Decrypter, armor } from 'age-encryption';
@@ -122,8 +123,7 @@ export async function decryptAge(bytes: Uint8Array, identities: AgeIdentities): 
   } catch {
     throw new AgeError('is not a valid armored age file', 'invalid');
   }
-  const decrypter = new Decrypter();
-  for (const key of identities.keys) decrypter.addIdentity(key);
+  const decrypter = await decrypterFor(identities);
   try {
     return await decrypter.decrypt(binary);
   } catch (err) {
@@ -131,5 +131,64 @@ export async function decryptAge(bytes: Uint8Array, identities: AgeIdentities): 
     if (/no identity matched/.test(message))
       throw new AgeError('none of the age identities given matches its recipients', 'no-match');
     throw new AgeError(`is not a valid age file (${message.slice(0, 80)})`, 'invalid');
+  }
+}
+
+/**
+ * One Decrypter per set of identities, its X25519 identities imported once as WebCrypto keys:
+ * given as strings, typage imports the private key and derives its public key again for every
+ * file, which is most of the cost of a run over many encrypted files.
+ */
+const decrypters = new WeakMap<AgeIdentities, Promise<Decrypter>>();
+
+function decrypterFor(identities: AgeIdentities): Promise<Decrypter> {
+  let made = decrypters.get(identities);
+  if (!made) {
+    made = (async () => {
+      const decrypter = new Decrypter();
+      for (const key of identities.keys) decrypter.addIdentity((await x25519CryptoKey(key)) ?? key);
+      return decrypter;
+    })();
+    decrypters.set(identities, made);
+  }
+  return made;
+}
+
+/** PKCS #8 wrapping of a raw X25519 private key (RFC 8410): a fixed prefix, then the 32 bytes. */
+const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+const BECH32 = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
+
+/**
+ * An `AGE-SECRET-KEY-1...` identity as a non-extractable WebCrypto X25519 key, or undefined when
+ * it is another kind (post-quantum) or WebCrypto lacks X25519: typage then takes the string.
+ */
+async function x25519CryptoKey(identity: string): Promise<webcrypto.CryptoKey | undefined> {
+  if (!identity.startsWith('AGE-SECRET-KEY-1')) return undefined;
+  // bech32 data part without its 6 checksum characters (the identity was checked by typage already).
+  const data = identity.slice('AGE-SECRET-KEY-1'.length, -6).toLowerCase();
+  const bytes: number[] = [];
+  let acc = 0;
+  let bits = 0;
+  for (const c of data) {
+    const v = BECH32.indexOf(c);
+    if (v < 0) return undefined;
+    acc = (acc << 5) | v;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes.push((acc >> bits) & 0xff);
+    }
+  }
+  if (bytes.length !== 32) return undefined;
+  try {
+    return await webcrypto.subtle.importKey(
+      'pkcs8',
+      Buffer.concat([PKCS8_X25519_PREFIX, Buffer.from(bytes)]),
+      { name: 'X25519' },
+      false,
+      ['deriveBits'],
+    );
+  } catch {
+    return undefined;
   }
 }
