@@ -9,7 +9,14 @@ import type { ParsedDocument } from '../../manifest/parse.js';
 import { parseDocuments } from '../../manifest/parse.js';
 import { decryptValue, SopsValueError } from './cipher.js';
 import { hasSopsMetadata, macAad, readSopsMetadata, SopsMetadataError, type SopsMetadata } from './metadata.js';
-import { decryptTree, encryptionRule, SopsTreeError, walkLeaves } from './tree.js';
+import {
+  decryptTree,
+  encryptionRule,
+  NOTHING_ENCRYPTED,
+  SopsTreeError,
+  walkLeaves,
+  type EncryptionRule,
+} from './tree.js';
 
 /** A cheap test on the raw text before any parse: can this file carry SOPS metadata at all? */
 export function mayBeSops(text: string): boolean {
@@ -177,7 +184,7 @@ export function placeholderDocuments(
   secretFields: ReadonlySet<string>,
   placeholder: string,
 ): UndecryptedDocument[] {
-  let rule: (keys: readonly string[]) => boolean;
+  let rule: EncryptionRule;
   try {
     rule = encryptionRule(meta);
   } catch {
@@ -239,7 +246,7 @@ export function fillFromPlaintext(
     try {
       walkLeaves(
         plaintext[i],
-        () => false,
+        NOTHING_ENCRYPTED,
         (leaf) => plainLeaves.push({ path: formatLeafPath(leaf.path), value: leaf.value }),
       );
       let next = 0;
