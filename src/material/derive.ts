@@ -66,11 +66,11 @@ export async function deriveCostlyKeys(values: readonly MaterialValue[], options
     const password = value.keystore?.password;
     if (value.role !== 'keystore' || value.form !== 'current' || password === undefined) continue;
     // The same store and password in many manifests: later opens find the derivations kept.
-    const bytes = Buffer.from(value.base64, 'base64');
+    const bytes = Buffer.from(value.value.reveal(), 'base64');
     if (detectKeystoreFormat(bytes) !== 'PKCS12') continue;
     let fileLeft = budget.perFileMs;
     for (let step = 0; step < MAX_STEPS; step += 1) {
-      const opened = openKeystore(bytes, 'PKCS12', password);
+      const opened = openKeystore(bytes, 'PKCS12', password.reveal());
       if (opened.ok || opened.reason !== 'costly') break;
       const request = opened.request;
       const allowed = Math.min(fileLeft, runLeft);

@@ -89,7 +89,7 @@ describe('material checks within a time budget', () => {
     // Opened with the keys derived elsewhere: password and alias verified, nothing to report.
     expect(inspectMaterial([value], options).findings).toEqual([]);
     // A wrong password is still a wrong password, not a budget problem, once derived.
-    const wrong = keystoreValue(value.base64, 'not-the-password');
+    const wrong = keystoreValue(value.value.reveal(), 'not-the-password');
     await deriveCostlyKeys([wrong], { budget: { perFileMs: 60_000, perRunMs: 60_000 } });
     expect(inspectMaterial([wrong], options).findings.map((f) => f.code)).toEqual(['keystore-wrong-password']);
   });
