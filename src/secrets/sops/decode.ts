@@ -244,10 +244,8 @@ export function fillFromPlaintext(
     const value = structuredClone(doc.value);
     const plainLeaves: { path: string; value: unknown }[] = [];
     try {
-      walkLeaves(
-        plaintext[i],
-        NOTHING_ENCRYPTED,
-        (leaf) => plainLeaves.push({ path: formatLeafPath(leaf.path), value: leaf.value }),
+      walkLeaves(plaintext[i], NOTHING_ENCRYPTED, (leaf) =>
+        plainLeaves.push({ path: formatLeafPath(leaf.path), value: leaf.value }),
       );
       let next = 0;
       walkLeaves(value, rule, (leaf) => {

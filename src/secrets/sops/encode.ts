@@ -19,8 +19,12 @@ export const SOPS_FORMAT_VERSION = '3.9.0';
 export interface EncryptOptions {
   /** age recipients (`age1...`), at least one. */
   recipients: readonly string[];
-  /** sops' encrypted_regex; default SECRET_FIELDS_REGEX. */
+  /** sops' encrypted_regex; default SECRET_FIELDS_REGEX unless another rule is given. */
   encryptedRegex?: string;
+  /** One of sops' other rules instead of encrypted_regex (sops allows one rule per file). */
+  rule?: { unencryptedSuffix?: string; encryptedSuffix?: string; unencryptedRegex?: string };
+  /** sops' mac_only_encrypted: the MAC covers the encrypted values only (plain ones may be edited). */
+  macOnlyEncrypted?: boolean;
   /** The time written as `lastmodified`; default now. */
   now?: Date;
 }
@@ -48,11 +52,11 @@ export async function encryptSopsYaml(documents: readonly unknown[], options: En
   const meta: SopsMetadata = {
     lastModified,
     mac: '',
-    macOnlyEncrypted: false,
-    unencryptedSuffix: '',
-    encryptedSuffix: '',
-    unencryptedRegex: '',
-    encryptedRegex: options.encryptedRegex ?? SECRET_FIELDS_REGEX,
+    macOnlyEncrypted: options.macOnlyEncrypted ?? false,
+    unencryptedSuffix: options.rule?.unencryptedSuffix ?? '',
+    encryptedSuffix: options.rule?.encryptedSuffix ?? '',
+    unencryptedRegex: options.rule?.unencryptedRegex ?? '',
+    encryptedRegex: options.rule ? '' : (options.encryptedRegex ?? SECRET_FIELDS_REGEX),
     unencryptedCommentRegex: '',
     encryptedCommentRegex: '',
     version: SOPS_FORMAT_VERSION,
@@ -63,13 +67,15 @@ export async function encryptSopsYaml(documents: readonly unknown[], options: En
   const mac = encryptTree(docs, meta, key);
   const sealedMac = encryptValue({ type: 'str', text: mac }, key, macAad(lastModified));
   // sops writes the metadata keys sorted by name (stores/metadata.go goToSops).
-  const sops = {
-    age,
-    encrypted_regex: meta.encryptedRegex,
-    lastmodified: lastModified,
-    mac: sealedMac,
-    version: SOPS_FORMAT_VERSION,
-  };
+  const sops: Record<string, unknown> = { age };
+  if (meta.encryptedRegex !== '') sops.encrypted_regex = meta.encryptedRegex;
+  if (meta.encryptedSuffix !== '') sops.encrypted_suffix = meta.encryptedSuffix;
+  sops.lastmodified = lastModified;
+  sops.mac = sealedMac;
+  if (meta.macOnlyEncrypted) sops.mac_only_encrypted = true;
+  if (meta.unencryptedRegex !== '') sops.unencrypted_regex = meta.unencryptedRegex;
+  if (meta.unencryptedSuffix !== '') sops.unencrypted_suffix = meta.unencryptedSuffix;
+  sops.version = SOPS_FORMAT_VERSION;
   return docs
     .map((doc) =>
       stringify(
