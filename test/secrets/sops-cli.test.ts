@@ -64,8 +64,10 @@ describe('SOPS-encrypted manifests', () => {
     const validate = await run(dir, ['validate', 'manifests'], env);
     expect(validate.code, validate.text).toBe(0);
     expect(validate.text).not.toContain('[encrypted-no-identity]');
-    const apply = await run(dir, ['apply', 'manifests'], env);
+    // The most verbose logs too: every request and body the client logs at trace level.
+    const apply = await run(dir, ['apply', 'manifests'], { ...env, LOG_LEVEL: 'trace', LOG_FORMAT: 'json' });
     expect(apply.code, apply.stderr).toBe(0);
+    expect(apply.stderr).toContain('"level"');
     const stored = JSON.stringify(emulator().store.snapshot());
     // The server got the decrypted material (its store is not an output of the tool).
     expect(stored).toContain(MATERIAL.privateKey);
