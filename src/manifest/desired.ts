@@ -284,6 +284,6 @@ function resolveSecret(
     memo,
   });
   if (outcome.ok) return outcome.secret;
-  problem(outcome.code, [...path, outcome.at], outcome.message, 'key', outcome.severity);
+  if (!outcome.repeated) problem(outcome.code, [...path, outcome.at], outcome.message, 'key', outcome.severity);
   return undefined;
 }

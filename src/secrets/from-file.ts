@@ -46,14 +46,21 @@ export const fromFile: SecretSource<FromFile> = {
     const ref = fileReference(context.place, spec.fromFile);
     const read = context.fetched.get(ref.key) ?? { ok: false, code: 'file-unreadable', message: 'was not read' };
     const at = 'fromFile';
-    if (!read.ok)
+    if (!read.ok) {
+      // A warning about the file itself (age-encrypted, no identity) is said once per file, at the
+      // first value that names it; an error stays at every value, as each one fails.
+      const seen = `fromFile-warned\u0000${ref.key}`;
+      const repeated = read.severity === 'warning' && context.memo.has(seen);
+      if (read.severity === 'warning') context.memo.set(seen, true);
       return {
         ok: false,
         code: read.code,
         message: `file "${spec.fromFile}" ${read.message}`,
         at,
         severity: read.severity ?? 'error',
+        ...(repeated ? { repeated } : {}),
       };
+    }
     if (context.field.role !== 'text-secret') return { ok: true, secret: new Secret(read.base64) };
     // A password file written by an editor or `echo` ends with a newline that is not part of it.
     const text = Buffer.from(read.base64, 'base64')

@@ -51,7 +51,16 @@ export interface ResolveContext {
 
 /** A resolved value, or the problem at a sub-key of the value (`fromFile`) and how it counts. */
 export type Resolution =
-  { ok: true; secret: Secret } | { ok: false; code: DiagnosticCode; message: string; at: string; severity: Severity };
+  | { ok: true; secret: Secret }
+  | {
+      ok: false;
+      code: DiagnosticCode;
+      message: string;
+      at: string;
+      severity: Severity;
+      /** Already said for another value (an encrypted file many manifests name): not reported again. */
+      repeated?: boolean;
+    };
 
 /** One secret source: a reference form of a secret value. */
 export interface SecretSource<Spec extends Record<string, unknown> = Record<string, unknown>> {

@@ -1,7 +1,7 @@
 // age-encrypted `fromFile` targets (SPEC §2d), with files the real `age` 1.1.1 made (fixtures/age-real):
 // binary and armored, detected by content not name, decrypted in memory with the identity sops
 // reads; without one, validate warns and plan refuses before any API call.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ageFormat, decryptAge, parseIdentities } from '../../src/secrets/age.js';
@@ -76,8 +76,13 @@ describe('age files made by the age tool', () => {
       expect(all.includes(needle)).toBe(false);
   });
 
-  it('without an identity: validate warns for each age file and exits 0; plan exits 1 with no request', async () => {
+  it('without an identity: validate warns once per age file and exits 0; plan exits 1 with no request', async () => {
     const dir = tree();
+    // A second manifest naming the same age files: still one warning per file.
+    writeFileSync(
+      join(dir, 'm', 'more.yaml'),
+      readFileSync(join(dir, 'm', 'keys.yaml'), 'utf8').replace('name: age-key', 'name: age-key-2'),
+    );
     const validate = await run(dir, ['validate', 'm']);
     expect(validate.code).toBe(0);
     const warnings = (validate.stdout + validate.stderr)
