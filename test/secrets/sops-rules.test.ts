@@ -89,4 +89,27 @@ describe('sops rules and MAC modes', () => {
     expect(dropped.text).not.toContain('mac_only_encrypted');
     expect(dropped.result).toMatchObject({ kind: 'tampered', path: ['sops', 'mac'] });
   });
+
+  it('keeps sops order for keys that look like array indexes (a plain object would move them first)', async () => {
+    const doc = new Map<string, unknown>([
+      ['b', 'first'],
+      ['10', 'second'],
+      [
+        '2',
+        new Map([
+          ['z', 'third'],
+          ['1', 'fourth'],
+        ]),
+      ],
+    ]);
+    const text = await encryptSopsYaml([doc], { recipients: [RECIPIENT], rule: { unencryptedSuffix: '_unencrypted' } });
+    expect(text.indexOf('b: ENC')).toBeLessThan(text.indexOf('"10": ENC'));
+    const parsed = parseManifestText(text, 'f.yaml');
+    const meta = sopsMetadataOf(parsed.documents)!;
+    const key = await unwrapDataKey(meta, { keys: parseIdentities(IDENTITY), sources: [], problems: [] });
+    if (!key.ok) throw new Error(key.message);
+    const result = decryptSopsDocuments(text, parsed.documents, meta, key.key);
+    if (!('documents' in result)) throw new Error(result.message);
+    expect(result.documents[0]?.value).toEqual({ b: 'first', 10: 'second', 2: { z: 'third', 1: 'fourth' } });
+  });
 });

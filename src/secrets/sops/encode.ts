@@ -79,7 +79,8 @@ export async function encryptSopsYaml(documents: readonly unknown[], options: En
   return docs
     .map((doc) =>
       stringify(
-        { ...(doc as Record<string, unknown>), sops },
+        // A Map keeps keys that look like array indexes in their place (a plain object would not).
+        doc instanceof Map ? new Map([...(doc as Map<string, unknown>), ['sops', sops]]) : { ...(doc as object), sops },
         { lineWidth: 0, blockQuote: 'literal', aliasDuplicateObjects: false },
       ),
     )
