@@ -43,4 +43,17 @@ describe('watch and SOPS', () => {
       for (const needle of materialNeedles()) expect(all.includes(needle)).toBe(false);
     }
   });
+
+  it('without an identity, watch makes no API call and names the file and the variables', async () => {
+    const dir = tempTree({ 'manifests/keys.yaml': await encrypted([keyDoc('unopened')]) });
+    const w = startWatch(emulator(), dir, ['--debounce', '100'], { XDG_CONFIG_HOME: emptyConfigHome() });
+    try {
+      await w.waitForLine('the refusal', (l) => JSON.stringify(l).includes('encrypted-no-identity'), 20_000);
+      expect(w.stderr()).toContain('SOPS_AGE_KEY_FILE');
+      expect(emulator().requests()).toEqual([]); // no call at all, reads included (SPEC §2d)
+      expect(emulator().store.get('Payments', 'Key', 'unopened')).toBeUndefined();
+    } finally {
+      await w.stop();
+    }
+  });
 });
