@@ -91,8 +91,9 @@ export interface AgeContext {
  */
 export async function decryptFileSecret(read: Fetched, context: AgeContext): Promise<Fetched> {
   if (!read.ok) return read;
+  // The header decides: decode only its first 66 bytes (88 base64 characters), not the whole file.
+  if (ageFormat(Buffer.from(read.base64.slice(0, 88), 'base64')) === null) return read;
   const bytes = Buffer.from(read.base64, 'base64');
-  if (ageFormat(bytes) === null) return read;
   const identities = await context.identities();
   try {
     const plain = await decryptAge(bytes, identities);
