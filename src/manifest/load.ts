@@ -182,7 +182,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
   // identities are read once, on first need.
   let identities: Promise<AgeIdentities> | undefined;
   const sopsContext: SopsContext = {
-    identities: () => (identities ??= loadAgeIdentities(options.env)),
+    identities: () => (identities ??= loadAgeIdentities(options.env, options.cwd)),
     env: options.env,
   };
   const prepared = await Promise.all(

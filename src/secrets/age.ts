@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { webcrypto } from 'node:crypto';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Decrypter, armor } from 'age-encryption';
 
 /** The identities found and where they came from (names of variables and files, never contents). */
@@ -25,7 +25,7 @@ export const IDENTITY_PLACES =
  * Reads the age identities from where sops reads them: `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, then
  * `$XDG_CONFIG_HOME/sops/age/keys.txt` (default `~/.config`). All found are used, as sops does.
  */
-export async function loadAgeIdentities(env: NodeJS.ProcessEnv): Promise<AgeIdentities> {
+export async function loadAgeIdentities(env: NodeJS.ProcessEnv, cwd = process.cwd()): Promise<AgeIdentities> {
   const keys: string[] = [];
   const sources: string[] = [];
   const problems: string[] = [];
@@ -38,7 +38,8 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv): Promise<AgeIden
   }
   const file = env.SOPS_AGE_KEY_FILE;
   if (file !== undefined && file.trim() !== '') {
-    await readIdentityFile(file, 'SOPS_AGE_KEY_FILE', keys, sources, problems, true);
+    // Relative to the working directory of the run, as sops reads it.
+    await readIdentityFile(resolve(cwd, file), 'SOPS_AGE_KEY_FILE', keys, sources, problems, true);
   }
   const config = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME !== '' ? env.XDG_CONFIG_HOME : join(homeOf(env), '.config');
   await readIdentityFile(join(config, 'sops', 'age', 'keys.txt'), 'keys.txt', keys, sources, problems, false);

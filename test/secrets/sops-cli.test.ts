@@ -2,7 +2,7 @@
 // place with the age identity from where sops reads it; without one (or with a wrong one) validate
 // warns once per file and exits 0 while plan refuses before any API call; tampering is an error
 // naming the file; every output is searched for every decrypted value.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -84,6 +84,13 @@ describe('SOPS-encrypted manifests', () => {
   it('reads the identity from SOPS_AGE_KEY_FILE and from $XDG_CONFIG_HOME/sops/age/keys.txt', async () => {
     const dir = await tree();
     expect((await run(dir, ['plan', 'manifests'], { SOPS_AGE_KEY_FILE: IDENTITY_FILE })).code).toBe(0);
+    // A relative SOPS_AGE_KEY_FILE is relative to where the command runs, as for sops.
+    writeFileSync(join(dir, 'keys.txt'), IDENTITY);
+    expect((await run(dir, ['plan', 'manifests'], { SOPS_AGE_KEY_FILE: 'keys.txt' })).code).toBe(0);
+    // One that does not exist is named in the error.
+    const missing = await run(dir, ['plan', 'manifests'], { SOPS_AGE_KEY_FILE: 'nope.txt' });
+    expect(missing.code).toBe(1);
+    expect(missing.text).toContain(`SOPS_AGE_KEY_FILE ${join(dir, 'nope.txt')} cannot be read (ENOENT)`);
     const config = tempTree({ 'sops/age/keys.txt': IDENTITY });
     const viaConfig = await run(dir, ['plan', 'manifests'], { XDG_CONFIG_HOME: config });
     expect(viaConfig.code, viaConfig.stderr).toBe(0);
