@@ -40,6 +40,10 @@ export type CoreDiagnosticCode =
   | 'path-not-found' // a PATH given on the command line does not exist (or is a dangling link)
   | 'manifest-unreadable' // a manifest, or a folder or link that may hold some, cannot be read
   | 'yaml-merge-key' // a `<<` merge key: not supported
+  | 'encrypted-no-identity' // a SOPS or age file with no identity (or sops binary) that opens it
+  | 'sops-tampered' // a SOPS file whose MAC or a value's AAD does not verify, or a plain value where an encrypted one belongs
+  | 'sops-invalid' // SOPS metadata that cannot be read, or a layout this tool does not read
+  | 'age-invalid' // a fromFile target that starts like an age file but is not a valid one
   | 'form-generation-mismatch' // plan: a manifest form the server's API generation cannot take
   | 'unknown-environment' // plan: an environment the project does not have
   | 'unknown-project' // plan: a project the server does not know

@@ -16,8 +16,11 @@ import { quoteValue } from '../diagnostics.js';
 import { isDotSegment } from '../api/url.js';
 import { loadSchema } from '../manifest/validate.js';
 
-/** Where exported secret values go (SPEC §7): files under `secrets/`, or `fromEnv` references. */
-export type SecretsMode = 'file' | 'env';
+/**
+ * Where exported secret values go (SPEC §7, §2d): files under `secrets/`, `fromEnv` references, or
+ * `inline` in the manifest, which is then only ever written SOPS-encrypted (`--sops-age`, sops.ts).
+ */
+export type SecretsMode = 'file' | 'env' | 'inline';
 
 /** A secret field of a kind, by the name the manifests use (`privateKey`, `file`, `password` ...). */
 export type SecretField = string;
@@ -42,10 +45,21 @@ export interface SecretSlot {
 
 /** A file the export writes. Paths are posix, relative to the output folder, and never leave it. */
 export type ExportFile =
-  | { type: 'manifest'; path: string; content: string; resource: ResourceId }
+  | {
+      type: 'manifest';
+      path: string;
+      content: string;
+      resource: ResourceId;
+      /**
+       * `inline` mode: the manifest as a document whose secret values are `Secret`s. `content` holds
+       * only the header until sealExportPlan (sops.ts) encrypts the document into it; nothing with
+       * a `document` is ever written as it is.
+       */
+      document?: Record<string, unknown>;
+    }
   /** The decoded bytes of `value` (base64 text as the API sent it) go to the file, mode 0600. */
   | { type: 'secret'; path: string; value: Secret; slot: SecretSlot }
-  /** `secrets/.gitignore`: written unless an identical one is already there. */
+  /** `secrets/.gitignore` or `.sops.yaml`: written unless an identical one is already there. */
   | { type: 'gitignore'; path: string; content: string };
 
 /** A generated `fromEnv` variable name and the value it must hold (listed by name only). */
@@ -134,8 +148,8 @@ function sorted(resources: readonly CurrentResource[]): CurrentResource[] {
   );
 }
 
-/** A secret reference as the manifest writes it: `{ fromFile: PATH }` or `{ fromEnv: NAME }`. */
-type Reference = { fromFile: string } | { fromEnv: string };
+/** A secret as the manifest writes it: `{ fromFile: PATH }`, `{ fromEnv: NAME }`, or inline (to be encrypted). */
+type Reference = { fromFile: string } | { fromEnv: string } | { inline: Secret };
 
 /** A string property's rule in a manifest schema: its pattern and length limits. */
 interface StringRule {
@@ -244,6 +258,7 @@ export function buildExportPlan(resources: readonly CurrentResource[], options: 
         return { fromEnv: target };
       }
       const present = value !== undefined && value !== 'masked';
+      if (present && options.secrets === 'inline') return { inline: value };
       if (present && !isBase64(value.reveal())) {
         // Cannot happen with the API mapping (non-base64 becomes 'masked'), but never write garbage.
         throw new Error(`${where}: the server's value is not base64`);
@@ -292,21 +307,26 @@ export function buildExportPlan(resources: readonly CurrentResource[], options: 
       warnings.push(`${label}: the server lists no environments; the manifest will not validate until one is added`);
     }
 
-    const body = manifestYaml({
+    const shapeOf: ManifestShape = {
       kind: resource.kind,
       name: resource.name,
       project: resource.project,
       description: resource.description,
       fields: shape.fields,
       environments,
-    });
-    const content = `# yaml-language-server: $schema=${options.schemaRef(resource.kind, manifestFolder)}\n${body}`;
-    files.push({
-      type: 'manifest',
-      path: manifestPath,
-      content,
-      resource: { kind: resource.kind, project: resource.project, name: resource.name },
-    });
+    };
+    const header = `# yaml-language-server: $schema=${options.schemaRef(resource.kind, manifestFolder)}\n`;
+    const id = { kind: resource.kind, project: resource.project, name: resource.name };
+    if (options.secrets === 'inline')
+      files.push({
+        type: 'manifest',
+        path: manifestPath,
+        content: header,
+        resource: id,
+        document: manifestDocument(shapeOf),
+      });
+    else
+      files.push({ type: 'manifest', path: manifestPath, content: `${header}${manifestYaml(shapeOf)}`, resource: id });
   }
 
   if (files.some((f) => f.type === 'secret') || incomplete.length > 0) {
@@ -342,7 +362,22 @@ export function yamlScalar(value: string): string {
 }
 
 function referenceYaml(ref: Reference): string {
+  if ('inline' in ref) throw new Error('an inline secret is only written encrypted (sealExportPlan)');
   return 'fromFile' in ref ? `{ fromFile: ${yamlScalar(ref.fromFile)} }` : `{ fromEnv: ${yamlScalar(ref.fromEnv)} }`;
+}
+
+/** The manifest as a document, in the same key order as manifestYaml; inline secrets stay `Secret`s. */
+function manifestDocument(m: ManifestShape): Record<string, unknown> {
+  const spec: Record<string, unknown> = {};
+  if (m.description !== '') spec.description = m.description;
+  for (const [field, value] of m.fields) spec[field] = value;
+  spec.environments = m.environments.map((env) => {
+    const out: Record<string, unknown> = { name: env.name };
+    for (const [field, value] of env.plain) out[field] = value;
+    for (const [field, ref] of env.fields) out[field] = 'inline' in ref ? ref.inline : ref;
+    return out;
+  });
+  return { apiVersion: API_VERSION, kind: m.kind, metadata: { name: m.name, project: m.project }, spec };
 }
 
 interface ManifestShape {

@@ -39,6 +39,9 @@ function lstatOrNull(path: string): Stats | null {
 
 /** The bytes a planned file holds on disk. A secret file holds the decoded key material. */
 function fileBytes(file: ExportFile): Buffer | string {
+  // A manifest still holding its plain document was never sealed: writing it would put material on disk.
+  if (file.type === 'manifest' && file.document !== undefined)
+    throw new Error(`${file.path}: an inline manifest must be encrypted before it is written`);
   // The one place an exported secret leaves its wrapper: into a 0600 file below secrets/.
   return file.type === 'secret' ? Buffer.from(file.value.reveal(), 'base64') : file.content;
 }

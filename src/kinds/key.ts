@@ -66,8 +66,8 @@ const LEGACY_FIELDS = ['publicKey', 'privateKey'] as const;
 const INLINE_KEY = {
   code: 'inline-private-key',
   message:
-    'private key material is written in the manifest; keep it out of Git with { fromFile: PATH } (a file not ' +
-    'committed) or { fromEnv: NAME }',
+    'private key material is written in the manifest in clear; encrypt the file with SOPS (sops encrypt, see ' +
+    'docs/secrets.md), or keep it out of Git with { fromFile: PATH } (a file not committed) or { fromEnv: NAME }',
 } as const;
 
 /** API names of the environment list, as servers have been seen to send it. */

@@ -70,7 +70,7 @@ export const keystoreKind = defineKind<DesiredKeystore, CurrentKeystore>({
       inlineWarning: {
         code: 'inline-secret',
         message:
-          'the keystore password is written in the manifest; keep it out of Git with { fromEnv: NAME } or { fromFile: PATH }',
+          'the keystore password is written in the manifest in clear; encrypt the file with SOPS (sops encrypt, see docs/secrets.md), or keep it out of Git with { fromEnv: NAME } or { fromFile: PATH }',
       },
     },
     { name: 'alias', role: 'plain', forms: ['current'] },

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { Diagnostic, DiagnosticCode } from '../diagnostics.js';
+import { secretFormsText, secretHints, secretSources } from '../secrets/index.js';
 import { allKinds, allSecretFieldNames, descriptorOf, isKind, kindNames, type KindDescriptor } from '../kinds/index.js';
 import { API_VERSION, type JwksScope, type Kind, type ReferencedJwks } from '../model.js';
 import type { ParsedDocument, PathSegments, Position } from './parse.js';
@@ -96,13 +97,9 @@ const FIELD_HINTS: Record<string, string> = {
 function isSecretField(name: unknown): boolean {
   return allSecretFieldNames().has(String(name));
 }
-const SECRET_FORMS = 'inline base64 text, { fromFile: PATH } or { fromEnv: NAME, encoding: base64|utf8 }';
-const SECRET_HINTS: Record<string, string> = {
-  '': SECRET_FORMS,
-  fromFile: "a path to a file, relative to this manifest's folder",
-  fromEnv: 'an environment variable name of letters, digits and _, not starting with a digit',
-  encoding: 'base64 or utf8',
-};
+// The secret forms and what each key of them must hold come from the secret sources' registry.
+const SECRET_FORMS = secretFormsText();
+const SECRET_HINTS: Record<string, string> = secretHints();
 
 /** Checks one document against the schema its `kind` selects. */
 export function validateDocument(doc: ParsedDocument, options: { defaultProject?: string } = {}): ValidationResult {
@@ -317,12 +314,16 @@ export function explainErrors(errors: readonly ErrorObject[], root: unknown): Ex
       remaining.push(...best);
     } else {
       const v = valueAt(root, path);
-      const both = isSecret && typeof v === 'object' && v !== null && 'fromFile' in v && 'fromEnv' in v;
+      const given =
+        isSecret && typeof v === 'object' && v !== null ? secretSources().filter((src) => src.key in v) : [];
       const hint = isSecret ? SECRET_FORMS : 'one of the allowed forms';
       explained.push({
         path,
         target: 'key',
-        message: both ? 'gives both fromFile and fromEnv; keep one of them' : `must be ${hint}`,
+        message:
+          given.length > 1
+            ? `gives both ${given.map((src) => src.key).join(' and ')}; keep one of them`
+            : `must be ${hint}`,
       });
     }
   }
