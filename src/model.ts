@@ -1,3 +1,4 @@
+import type { JwkWriteFields } from './kinds/jwk.js';
 import type { Secret } from './secret.js';
 
 /**
@@ -13,9 +14,6 @@ export type BuiltinKind = 'Key' | 'Keystore';
 export type ApiGeneration = 'legacy' | 'current';
 
 export const API_VERSION = 'apinizer-gitops/v1';
-
-/** `updateReferencedJwks` scope sent with an update so JWKs made from the object follow it. */
-export type JwksScope = 'SAME_PROJECT' | 'ALL_PROJECTS';
 
 export type KeystoreType = 'JKS' | 'PKCS12';
 
@@ -62,9 +60,6 @@ export interface KeystoreEnvironment {
   alias?: string;
 }
 
-/** What an update does to the JWKs made from the object (current generation; SPEC §2b). */
-export type ReferencedJwks = 'UPDATE' | 'NULLIFY';
-
 /**
  * Finds the source position of a field of a resource's manifest by its JSON path (e.g.
  * `['spec', 'environments', 1, 'name']`), for errors found after loading (an environment the
@@ -80,14 +75,12 @@ export type FieldLocator = (path: readonly (string | number)[]) => SourceLocatio
 export interface DesiredResource extends ResourceId {
   description: string; // '' when the manifest has none (missing equals empty)
   environments: { name: string }[];
-  updateReferencedJwks?: JwksScope;
-  referencedJwks?: ReferencedJwks;
   source: SourceLocation;
   locate?: FieldLocator;
 }
 
 /** A Key as the manifests declare it. */
-export interface DesiredKey extends DesiredResource {
+export interface DesiredKey extends DesiredResource, JwkWriteFields {
   kind: 'Key';
   keyType: string;
   /** Current form, SECRET_KEY only. */
@@ -96,7 +89,7 @@ export interface DesiredKey extends DesiredResource {
 }
 
 /** A Keystore as the manifests declare it. */
-export interface DesiredKeystore extends DesiredResource {
+export interface DesiredKeystore extends DesiredResource, JwkWriteFields {
   kind: 'Keystore';
   environments: KeystoreEnvironment[];
 }

@@ -55,10 +55,11 @@ export interface WriteResult {
   deployment: EnvironmentDeployment[];
 }
 
-/** Options of an update (SPEC §2 updateReferencedJwks). */
-export interface UpdateOptions {
-  updateReferencedJwks?: 'SAME_PROJECT' | 'ALL_PROJECTS';
-}
+/**
+ * The query parameters of a write besides the object (SPEC §5), as the kind's descriptor chose them
+ * for the plan (src/kinds/): the client sends them as given and knows nothing of what they mean.
+ */
+export type WriteQuery = Readonly<Record<string, string>>;
 
 /**
  * The calls the reconciler makes, one implementation over HTTP (src/api/client.ts). Apply, watch
@@ -73,9 +74,9 @@ export interface ResourceActions {
   /** POST the complete object. "Already exist" comes back as error kind `already-exists`. */
   create(resource: DesiredResource): Promise<Result<WriteResult>>;
   /** PUT the complete object. A missing object comes back as error kind `not-found`. */
-  update(resource: DesiredResource, options?: UpdateOptions): Promise<Result<WriteResult>>;
+  update(resource: DesiredResource, query?: WriteQuery): Promise<Result<WriteResult>>;
   /** DELETE. A missing object comes back as error kind `not-found` (the caller counts it as done). */
-  delete(id: ResourceId): Promise<Result<WriteResult>>;
+  delete(id: ResourceId, query?: WriteQuery): Promise<Result<WriteResult>>;
   /** Names of the environments reachable from a project. Unknown project: `not-found`. */
   environments(project: string): Promise<Result<string[]>>;
   /**

@@ -3,6 +3,7 @@
 import type { CurrentKey, CurrentKeyEnvironment, DesiredKey } from '../model.js';
 import { isBase64, normaliseBase64, Secret } from '../secret.js';
 import { contentEquals, readEnvironments, readSecret, sendBinary, text } from './material.js';
+import { jwkWriteOptions } from './jwk.js';
 import type { ExportShape, KindDescriptor, ManifestProblem } from './types.js';
 
 /** The key types of the current generation; any other upper-case token is a legacy key type. */
@@ -37,6 +38,7 @@ export const keyKind: KindDescriptor = {
   segment: 'keys',
   schema: 'key.schema.json',
   dependsOn: [],
+  writeOptions: jwkWriteOptions,
   resourceFields: [
     // Compared exactly: the schema only takes upper-case tokens and servers keep them as sent.
     {

@@ -2,6 +2,7 @@
 // body `keyStoreEnvironmentList`. The current form adds a password (a text secret) and an alias.
 import type { CurrentKeystore, CurrentKeystoreEnvironment, DesiredKeystore } from '../model.js';
 import { readEnvironments, readSecret, sendBinary, text } from './material.js';
+import { jwkWriteOptions } from './jwk.js';
 import type { ExportShape, KindDescriptor, ManifestProblem } from './types.js';
 
 const ENVIRONMENT_LISTS = ['keyStoreEnvironmentList', 'keystoreEnvironmentList', 'environmentList', 'environments'];
@@ -17,6 +18,7 @@ export const keystoreKind: KindDescriptor = {
   segment: 'keystores',
   schema: 'keystore.schema.json',
   dependsOn: [],
+  writeOptions: jwkWriteOptions,
   resourceFields: [],
   environmentFields: [
     // JKS/PKCS12 are names of formats, not user text; servers have been seen echoing `pkcs12`.

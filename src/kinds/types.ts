@@ -67,6 +67,26 @@ export interface ManifestProblem {
   target?: 'key' | 'node';
 }
 
+/**
+ * The query parameters a write sends besides the object (SPEC §5), e.g. what an update does to the
+ * JWKs made from it. `isDefault` is true when they are what this kind always sends, so plans show
+ * them only when a manifest chose otherwise.
+ */
+export interface WriteOptions {
+  query: Readonly<Record<string, string>>;
+  isDefault: boolean;
+}
+
+/** How a kind chooses the write options of its updates and deletes. */
+export interface WriteOptionsHook {
+  /** Spec fields that choose the options: kept on the desired resource, never compared or sent in the body. */
+  readonly specFields: readonly { name: string; hint?: string }[];
+  /** The options of an update (also a create switched to one) or a delete of `resource` on a server of `generation`. */
+  options(resource: DesiredResource | undefined, op: 'update' | 'delete', generation: ApiGeneration): WriteOptions;
+  /** A plan warning when the plan deletes resources of this kind on a server of `generation`. */
+  deleteWarning?(generation: ApiGeneration): string | undefined;
+}
+
 /** Everything the core needs to know about one kind of resource. */
 export interface KindDescriptor {
   /** The manifest `kind:` value. */
@@ -102,6 +122,8 @@ export interface KindDescriptor {
    * holds identity and description, already read. Material a generation never returns is absent.
    */
   fromApiObject(raw: Record<string, unknown>, base: CurrentBase, generation: ApiGeneration): CurrentResource;
+  /** The write options of updates and deletes; without it, writes send no query parameters. */
+  readonly writeOptions?: WriteOptionsHook;
   /** What an exported manifest of this resource holds. */
   exportShape(resource: CurrentResource, generation: ApiGeneration): ExportShape;
 }

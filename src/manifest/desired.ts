@@ -156,10 +156,9 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
         const pos = doc.locate(path);
         return { file: doc.file, line: pos.line, column: pos.column };
       },
-      ...(m.spec.updateReferencedJwks ? { updateReferencedJwks: m.spec.updateReferencedJwks } : {}),
-      ...(m.spec.referencedJwks ? { referencedJwks: m.spec.referencedJwks } : {}),
     };
-    for (const field of kind.resourceFields) {
+    // Write options (how an update or delete is sent) ride on the resource for the kind's hook.
+    for (const field of [...kind.resourceFields, ...(kind.writeOptions?.specFields ?? [])]) {
       if (m.spec[field.name] !== undefined) resource[field.name] = m.spec[field.name];
     }
     resource.environments = m.spec.environments.map((env, i) => {

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { Diagnostic, DiagnosticCode } from '../diagnostics.js';
 import { allKinds, allSecretFieldNames, descriptorOf, isKind, kindNames, type KindDescriptor } from '../kinds/index.js';
-import { API_VERSION, type JwksScope, type Kind, type ReferencedJwks } from '../model.js';
+import { API_VERSION, type Kind } from '../model.js';
 import type { ParsedDocument, PathSegments, Position } from './parse.js';
 import { AJV_OPTIONS, loadValidators, type SchemaValidator } from './schema-code.js';
 
@@ -26,8 +26,6 @@ export interface Manifest {
   spec: {
     description?: string;
     environments: ({ name: string } & Record<string, unknown>)[];
-    updateReferencedJwks?: JwksScope;
-    referencedJwks?: ReferencedJwks;
     [field: string]: unknown;
   };
 }
@@ -85,7 +83,6 @@ const FIELD_HINTS: Record<string, string> = {
   'spec.environments': 'a list of at least one environment',
   'spec.environments[]': 'a mapping with the name of an environment and its values',
   'spec.environments[].name': 'a non-empty string',
-  'spec.updateReferencedJwks': 'SAME_PROJECT or ALL_PROJECTS',
 };
 
 /**
@@ -408,7 +405,7 @@ function hintFor(path: PathSegments, root: unknown): string | undefined {
     const at = schematic(path);
     const field = at.startsWith('spec.environments[].')
       ? d.environmentFields.find((f) => `spec.environments[].${f.name}` === at)
-      : d.resourceFields.find((f) => `spec.${f.name}` === at);
+      : [...d.resourceFields, ...(d.writeOptions?.specFields ?? [])].find((f) => `spec.${f.name}` === at);
     if (field?.hint !== undefined) return field.hint;
   }
   return FIELD_HINTS[schematic(path)];

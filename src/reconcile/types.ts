@@ -1,5 +1,6 @@
 import type { EnvironmentDeployment } from '../api/types.js';
 import type { Diagnostic } from '../diagnostics.js';
+import type { WriteOptions } from '../kinds/types.js';
 import type { CurrentResource, DesiredResource, Kind, SourceLocation } from '../model.js';
 
 export type ActionType = 'create' | 'update' | 'delete' | 'noop';
@@ -32,6 +33,14 @@ export interface PlanAction {
    * (SPEC §4). Never a reason to update; shown so the user knows (`apply --redeploy` forces).
    */
   unknownFields: string[];
+  /**
+   * The query parameters this action's write sends besides the object (SPEC §5), as the kind's
+   * descriptor chose them: an update's (also a create's, should it be switched to an update, and a
+   * noop's when redeployed) or a delete's. Part of what a saved plan fixes. Absent when the plan was
+   * made without knowing the server's generation (watch's incremental plans): apply asks the kind
+   * at write time then.
+   */
+  writeOptions?: WriteOptions;
   /** SHA-256 (hex) of the canonical desired / current object; null when there is none. */
   fingerprints: { desired: string | null; current: string | null };
   desired?: DesiredResource;

@@ -4,20 +4,14 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import {
-  ApiError,
-  type Result,
-  type ResourceActions,
-  type UpdateOptions,
-  type WriteResult,
-} from '../../src/api/types.js';
+import { ApiError, type Result, type ResourceActions, type WriteQuery, type WriteResult } from '../../src/api/types.js';
 import { type CurrentResource, type DesiredResource, type Kind, type ResourceId } from '../../src/model.js';
 import { applyPlan, refusedReport, schedule, summarise } from '../../src/reconcile/apply.js';
 import { createAdaptiveLimiter } from '../../src/reconcile/concurrency.js';
 import type { ActionType, Plan, PlanAction } from '../../src/reconcile/types.js';
 import { aKey, aKeystore, currentOf, secretNeedles } from '../support/builders.js';
 
-type Call = { method: 'create' | 'update' | 'delete'; kind: Kind; name: string; options?: UpdateOptions };
+type Call = { method: 'create' | 'update' | 'delete'; kind: Kind; name: string; options?: WriteQuery };
 
 interface FakeOptions {
   /** Names the server already holds (create answers already-exists). */
@@ -86,10 +80,13 @@ function fakeApi(options: FakeOptions = {}) {
         return deployed(r);
       }),
     update: (r, o) =>
-      answer({ method: 'update', kind: r.kind, name: r.name, ...(o ? { options: o } : {}) }, () => {
-        if (!held.has(r.name)) return err('not-found', 404, 'not found');
-        return deployed(r);
-      }),
+      answer(
+        { method: 'update', kind: r.kind, name: r.name, ...(o && Object.keys(o).length > 0 ? { options: o } : {}) },
+        () => {
+          if (!held.has(r.name)) return err('not-found', 404, 'not found');
+          return deployed(r);
+        },
+      ),
     delete: (id) =>
       answer({ method: 'delete', kind: id.kind, name: id.name }, () => {
         if (!held.delete(id.name)) return err('not-found', 404, 'not found');
@@ -219,7 +216,7 @@ describe('applyPlan', () => {
     expect(api.maxInFlight()).toBe(3);
   });
 
-  it('switches a create answered "already exist" to an update, sending updateReferencedJwks', async () => {
+  it('switches a create answered "already exist" to an update, sending the write options of its kind', async () => {
     const api = fakeApi({ existing: ['k1'] });
     const plan = planOf(act('create', key('k1', { updateReferencedJwks: 'ALL_PROJECTS' })));
     const report = await applyPlan(plan, api.actions, base);
@@ -227,7 +224,12 @@ describe('applyPlan', () => {
     expect(report.summary).toMatchObject({ created: 0, updated: 1 });
     expect(api.calls).toEqual([
       { method: 'create', kind: 'Key', name: 'k1' },
-      { method: 'update', kind: 'Key', name: 'k1', options: { updateReferencedJwks: 'ALL_PROJECTS' } },
+      {
+        method: 'update',
+        kind: 'Key',
+        name: 'k1',
+        options: { updateReferencedJwks: 'true', updateScope: 'ALL_PROJECTS' },
+      },
     ]);
   });
 
