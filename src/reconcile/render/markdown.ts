@@ -142,14 +142,17 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
   const full = assemble(rows.length, details.length, problemLines.length);
   if (full.length <= maxChars) return full;
 
-  // Too long: keep the problems (they say why the PR cannot merge), then table rows, then detail
-  // blocks, each by priority (deletes, updates, creates), as many as fit.
+  // Too long: keep the problems (they say why the PR cannot merge); then the deletes, each with its
+  // row and its details (what a reviewer must never miss); then the rows of the rest; then their
+  // details. Always by priority (deletes, updates, creates), as many as fit.
   const fits = (nRows: number, nDetails: number, nProblems: number) =>
     assemble(nRows, nDetails, nProblems).length <= maxChars;
   let nProblems = problemLines.length;
   while (nProblems > 0 && !fits(0, 0, nProblems)) nProblems = Math.floor(nProblems / 2);
-  const nRows = largestFitting(rows.length, (n) => fits(n, 0, nProblems));
-  const nDetails = largestFitting(nRows, (n) => fits(nRows, n, nProblems));
+  const deletes = changed.filter((a) => a.action === 'delete').length;
+  const nFull = largestFitting(deletes, (n) => fits(n, n, nProblems));
+  const nRows = nFull + largestFitting(rows.length - nFull, (n) => fits(nFull + n, nFull, nProblems));
+  const nDetails = nFull + largestFitting(nRows - nFull, (n) => fits(nRows, nFull + n, nProblems));
   return assemble(nRows, nDetails, nProblems);
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../../src/reconcile/plan.js';
 import { DEFAULT_MAX_CHARS, MARKDOWN_MARKER, renderPlanMarkdown } from '../../../src/reconcile/render/markdown.js';
 import { renderPlanText, renderReportText } from '../../../src/reconcile/render/text.js';
+import { plural } from '../../../src/reconcile/render/common.js';
 import type { Plan } from '../../../src/reconcile/types.js';
 import { aCurrentKey, aKey, aKeyEnvironment, desiredState } from '../../support/builders.js';
 import { createsOnly, mixed, noChanges, report, tooBig, validationErrors } from './scenarios.js';
@@ -167,5 +168,58 @@ describe('one printable', () => {
       expect(out).toContain('\\u202e');
     }
     expect(outputs[0]).toContain('\\u200b\\u200d\\u2066x\\u2069\\ufeff\\u{e0041}');
+  });
+});
+
+describe('a cut comment keeps the deletes', () => {
+  it('with 2,000 creates and one prune delete, the delete row stays and the note counts each kind of action', () => {
+    const desired = Array.from({ length: 2000 }, (_, i) =>
+      aKey({ name: `new-${String(i).padStart(4, '0')}`, description: 'd'.repeat(40) }),
+    );
+    const plan = buildPlan({
+      desired: desiredState(...desired),
+      current: [aCurrentKey({ name: 'zz-removed-from-git' }), aCurrentKey({ name: 'new-0007', description: 'old' })],
+      scopes: [{ project: 'Payments', kind: 'Key' }],
+      prune: true,
+      allowEmptyPrune: false,
+      extraProjects: [],
+      server: 's',
+      createdAt: '2024-01-01T00:00:00.000Z',
+    });
+    expect(plan.summary).toMatchObject({ create: 1999, update: 1, delete: 1 });
+    const md = renderPlanMarkdown(plan);
+    expect(md.length).toBeLessThanOrEqual(DEFAULT_MAX_CHARS);
+    expect(md).toContain('| Key | `Payments` | `zz-removed-from-git` | 🗑️ delete |');
+    expect(md).toContain('| Key | `Payments` | `new-0007` | ✏️ update |');
+    expect(md).toContain('<details><summary>delete <code>Key Payments/zz-removed-from-git</code>');
+    const rows = md.match(/^\| Key \| `Payments` \| `new-\d+` \| ➕ create/gm)?.length ?? 0;
+    expect(rows).toBeGreaterThan(0);
+    const left = 1999 - rows;
+    expect(md).toContain(
+      `**${left} resources were left out of this comment (${left} creates); see the full plan in the job log.**`,
+    );
+    // The rows kept stay in plan order: the delete is still the last row of the table.
+    const table = md.split('\n').filter((l) => l.startsWith('| Key |'));
+    expect(table.at(-1)).toContain('zz-removed-from-git');
+  });
+
+  it('when even the deletes do not fit, cuts them last and says how many of each were left out', () => {
+    const current = Array.from({ length: 40 }, (_, i) => aCurrentKey({ name: `gone-${i}` }));
+    const plan = buildPlan({
+      desired: desiredState(aKey({ name: 'a-new' }), aKey({ name: 'b-new' })),
+      current,
+      scopes: [{ project: 'Payments', kind: 'Key' }],
+      prune: true,
+      allowEmptyPrune: false,
+      extraProjects: [],
+      server: 's',
+      createdAt: '2024-01-01T00:00:00.000Z',
+    });
+    const md = renderPlanMarkdown(plan, { maxChars: 2500 });
+    expect(md.length).toBeLessThanOrEqual(2500);
+    expect(md).not.toContain('➕ create');
+    const deletes = md.match(/🗑️ delete/g)?.length ?? 0;
+    expect(deletes).toBeGreaterThan(0);
+    expect(md).toContain(`(${plural(40 - deletes, 'delete')}, 2 creates)`);
   });
 });
