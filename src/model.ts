@@ -1,4 +1,5 @@
-import type { JwkWriteFields } from './kinds/jwk.js';
+// The kind-neutral model: identity, locations, the desired and current state as the core sees
+// them. Each kind's own fields live in its module under src/kinds/ (`defineKind<Desired, Current>()`).
 import type { Secret } from './secret.js';
 
 /**
@@ -7,15 +8,10 @@ import type { Secret } from './secret.js';
  */
 export type Kind = string;
 
-/** The kinds this package ships descriptors for. */
-export type BuiltinKind = 'Key' | 'Keystore';
-
 /** The two generations of the Apinizer API (SPEC §2b); also the two forms a manifest can take. */
 export type ApiGeneration = 'legacy' | 'current';
 
 export const API_VERSION = 'apinizer-gitops/v1';
-
-export type KeystoreType = 'JKS' | 'PKCS12';
 
 /** (kind, project, name): what makes a resource the same resource in Git and on the server. */
 export interface ResourceId {
@@ -41,25 +37,6 @@ export interface SourceLocation {
   column: number;
 }
 
-/** A Key environment: the legacy pair, or the current form's content and alias (SPEC §2b). */
-export interface KeyEnvironment {
-  name: string;
-  publicKey?: Secret;
-  privateKey?: Secret;
-  content?: Secret;
-  alias?: string;
-}
-
-/** A Keystore environment; `password` and `alias` only in the current form. */
-export interface KeystoreEnvironment {
-  name: string;
-  type: KeystoreType;
-  file: Secret;
-  /** A text secret: the password itself, not base64. */
-  password?: Secret;
-  alias?: string;
-}
-
 /**
  * Finds the source position of a field of a resource's manifest by its JSON path (e.g.
  * `['spec', 'environments', 1, 'name']`), for errors found after loading (an environment the
@@ -79,21 +56,6 @@ export interface DesiredResource extends ResourceId {
   locate?: FieldLocator;
 }
 
-/** A Key as the manifests declare it. */
-export interface DesiredKey extends DesiredResource, JwkWriteFields {
-  kind: 'Key';
-  keyType: string;
-  /** Current form, SECRET_KEY only. */
-  algorithm?: string;
-  environments: KeyEnvironment[];
-}
-
-/** A Keystore as the manifests declare it. */
-export interface DesiredKeystore extends DesiredResource, JwkWriteFields {
-  kind: 'Keystore';
-  environments: KeystoreEnvironment[];
-}
-
 /** Everything the manifests ask for, validated. */
 export interface DesiredState {
   /** Sorted by kind order, project, name. */
@@ -109,39 +71,10 @@ export interface DesiredState {
  */
 export type CurrentSecret = Secret | 'masked';
 
-export interface CurrentKeyEnvironment {
-  name: string;
-  publicKey?: CurrentSecret;
-  privateKey?: CurrentSecret;
-  content?: CurrentSecret;
-  alias?: string;
-}
-
-export interface CurrentKeystoreEnvironment {
-  name: string;
-  type: string;
-  file?: CurrentSecret;
-  password?: CurrentSecret;
-  alias?: string;
-}
-
 /** A resource as the API reports it, server-only fields (id, projectId, environmentId) dropped. */
 export interface CurrentResource extends ResourceId {
   description: string;
   environments: { name: string }[];
-}
-
-/** A Key as the API reports it. */
-export interface CurrentKey extends CurrentResource {
-  kind: 'Key';
-  keyType: string;
-  algorithm?: string;
-  environments: CurrentKeyEnvironment[];
-}
-
-export interface CurrentKeystore extends CurrentResource {
-  kind: 'Keystore';
-  environments: CurrentKeystoreEnvironment[];
 }
 
 /** A field of a resource or environment by the name its descriptor gives (the core's only way in). */

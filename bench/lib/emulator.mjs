@@ -26,10 +26,11 @@ export function resetEmulator(emulator) {
   emulator.resetStats();
 }
 
-/** Counts requests by kind of call from a stats snapshot: lists, environments, writes by method, gets. */
+/** Counts requests by kind of call from a stats snapshot: lists, environments, generation probes, writes by method, gets. */
 export function requestCounts(stats) {
   let lists = 0;
   let environments = 0;
+  let probes = 0;
   let gets = 0;
   let posts = 0;
   let puts = 0;
@@ -38,13 +39,16 @@ export function requestCounts(stats) {
   for (const [route, n] of Object.entries(stats.byRoute)) {
     if (/^GET \/apiops\/projects\/\{project\}\/key(store)?s\/$/.test(route)) lists += n;
     else if (route === 'GET /apiops/environments/{project}') environments += n;
+    // The generation probe (SPEC §2b): answered 404 by a legacy server, which is then asked the
+    // legacy environments route, so a legacy plan makes two environments calls per project.
+    else if (route === 'GET /apiops/projects/{project}/environments/') probes += n;
     else if (/^GET .*\{name\}\/$/.test(route)) gets += n;
     else if (route.startsWith('POST /apiops/projects/')) posts += n;
     else if (route.startsWith('PUT ')) puts += n;
     else if (route.startsWith('DELETE ')) deletes += n;
     else other += n;
   }
-  return { total: stats.total, lists, environments, gets, posts, puts, deletes, other };
+  return { total: stats.total, lists, environments, probes, gets, posts, puts, deletes, other };
 }
 
 /**

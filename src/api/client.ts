@@ -30,6 +30,7 @@ import {
 import {
   type Failure,
   MAX_MESSAGE_CHARS,
+  deploymentFromFailure,
   readAnswer,
   readDeployment,
   readList,
@@ -229,6 +230,7 @@ export function createApiClient(options: ClientOptions): ApiClient {
           path: call.path,
           headers,
           ...(call.body !== undefined ? { body: call.body } : {}),
+          ...(call.raw ? { raw: true } : {}),
         });
         logger.debug(
           {
@@ -397,7 +399,12 @@ export function createApiClient(options: ClientOptions): ApiClient {
       authenticated: true,
       ...(json !== undefined ? { body: json, contentType: 'application/json' } : {}),
     }).then((r): Result<WriteResult> => {
-      if (!r.ok) return r;
+      const written = body?.environments.map((e) => e.name) ?? [];
+      if (!r.ok) {
+        // The third deployment shape: a 2xx whose body only says the deployment failed.
+        const deployment = deploymentFromFailure(r.error, written);
+        return deployment ? { ok: true, value: { deployment } } : r;
+      }
       // The API answers every write with a JSON object carrying its deploymentResult. Anything
       // else (204, an empty body, null, a list) cannot be read as success: the change may or
       // may not have been made, and counting it as done would hide that.
@@ -412,7 +419,7 @@ export function createApiClient(options: ClientOptions): ApiClient {
         };
         return { ok: false, error: toApiError(failure, ctx, 1) };
       }
-      return { ok: true, value: { deployment: readDeployment(r.value, scrub) } };
+      return { ok: true, value: { deployment: readDeployment(r.value, scrub, written) } };
     });
   }
 

@@ -76,7 +76,7 @@ export function parseJson(text: string): unknown {
 /** True when a body says it failed although the HTTP status may be 200: `success:false`, `status:"FAILURE"`. */
 export function bodySaysFailure(body: unknown): boolean {
   if (!isRecord(body)) return false;
-  if (body.success === false) return true;
+  if (body.success === false || (typeof body.success === 'string' && /^false$/i.test(body.success.trim()))) return true;
   const status = body.status;
   return typeof status === 'string' && /^(FAIL|FAILURE|FAILED|ERROR)$/i.test(status.trim());
 }
@@ -188,7 +188,7 @@ export function readAnswer(answer: HttpAnswer, nowMs: number, scrub: (text: stri
     return fail('protocol', null, message);
   }
   if (ok && !bodySaysFailure(body)) return { ok: true, body };
-  if (ok && bodySaysFailure(body) && isRecord(body) && readDeployment(body).length > 0) {
+  if (ok && hasDeploymentDetail(body)) {
     // Saved but not deployed everywhere: the deployment entries say where; the caller reports it.
     return { ok: true, body };
   }
@@ -248,33 +248,154 @@ export function readNames(items: unknown[]): string[] {
 }
 
 /**
- * The per-environment results of a write's `deploymentResult`. When the deployment as a whole
- * failed without saying where, one entry named `*` carries its message, so a failure is never lost.
+ * A yes/no field as servers write it: a boolean, the strings "true"/"false", or a status word
+ * (`SUCCESS`, `FAILURE`, ...). Undefined when absent or unreadable, so the caller decides.
  */
-export function readDeployment(body: unknown, scrub: (text: string) => string = (t) => t): EnvironmentDeployment[] {
+function verdict(v: unknown): boolean | undefined {
+  if (typeof v === 'boolean') return v;
+  if (typeof v !== 'string') return undefined;
+  const t = v.trim();
+  if (/^(true|SUCCESS|SUCCEEDED|OK|DEPLOYED|PUBLISHED)$/i.test(t)) return true;
+  if (/^(false|FAIL|FAILURE|FAILED|ERROR)$/i.test(t)) return false;
+  return undefined;
+}
+
+/** What a record says about itself: `success`, else `status`; undefined when it says neither. */
+function recordVerdict(r: Record<string, unknown>): boolean | undefined {
+  return verdict(r.success) ?? verdict(r.status);
+}
+
+/** The lists of per-environment (or per-pod) entries the three deployment shapes use. */
+const ENTRY_LISTS = ['environmentResults', 'environmentResultList', 'detailList'] as const;
+
+/** True when a write's answer carries per-environment deployment facts in any documented shape. */
+export function hasDeploymentDetail(body: unknown): boolean {
+  if (!isRecord(body)) return false;
+  const result = body.deploymentResult ?? body.deployResult;
+  if (isRecord(result)) return true;
+  return str(body.envName) !== undefined || ENTRY_LISTS.some((f) => Array.isArray(body[f]));
+}
+
+/**
+ * The per-environment results of a write, from every shape Apinizer documents (SPEC §5):
+ *
+ *   prose:    {deploymentResult: {success, message, environmentResults: [{environmentName, success, message}]}}
+ *   OpenAPI:  {envName, podName, success, detail, detailList: [{envName, podName, success, detail}]},
+ *             at the top level or under deploymentResult (an entry per pod: one failed pod fails its environment)
+ *   summary:  {success: false, message} / {status: "FAILURE", resultMessage} with no entries at all
+ *
+ * `success` may be a boolean, a string, or a status word; an entry that says nothing takes the
+ * verdict of the result holding it. An environment that failed anywhere is reported failed, once,
+ * with every message about it. When something failed without naming an environment, the
+ * environments of `written` that its message names are reported (whole words), or else one entry
+ * named `*`, so a failure is never lost.
+ */
+export function readDeployment(
+  body: unknown,
+  scrub: (text: string) => string = (t) => t,
+  written: readonly string[] = [],
+): EnvironmentDeployment[] {
   if (!isRecord(body)) return [];
   const result = body.deploymentResult ?? body.deployResult;
-  if (!isRecord(result)) return [];
-  const entries = Array.isArray(result.environmentResults)
-    ? result.environmentResults
-    : Array.isArray(result.environmentResultList)
-      ? result.environmentResultList
-      : [];
-  const out: EnvironmentDeployment[] = [];
-  for (const e of entries) {
-    if (!isRecord(e)) continue;
-    const environment = str(e.environmentName) ?? str(e.name) ?? str(e.environment);
-    if (environment === undefined) continue;
-    out.push({ environment, success: !bodySaysFailure(e), message: excerpt(scrub(serverMessage(e))) });
+  const holders = isRecord(result) ? [result, body] : [body];
+  const byEnv = new Map<string, { success: boolean; messages: string[] }>();
+  const note = (environment: string, success: boolean, message: string) => {
+    const known = byEnv.get(environment);
+    if (!known) {
+      byEnv.set(environment, { success, messages: message ? [message] : [] });
+      return;
+    }
+    if (!success && known.success) {
+      // A failure outweighs earlier successes (another pod, another shape): keep only failure text.
+      known.success = false;
+      known.messages = [];
+    }
+    if (success === known.success && message && !known.messages.includes(message)) known.messages.push(message);
+  };
+  const entryMessage = (e: Record<string, unknown>): string => {
+    const text = excerpt(scrub(serverMessage(e)));
+    const pod = str(e.podName);
+    return pod !== undefined && text !== '' ? `${excerpt(scrub(pod), 80)}: ${text}` : text;
+  };
+  let somethingFailed = false;
+  let generalMessage = '';
+  for (const holder of holders) {
+    const holderVerdict = recordVerdict(holder);
+    if (holderVerdict === false) {
+      somethingFailed = true;
+      if (!generalMessage) generalMessage = excerpt(scrub(serverMessage(holder)));
+    }
+    for (const field of ENTRY_LISTS) {
+      const entries = holder[field];
+      if (!Array.isArray(entries)) continue;
+      for (const e of entries) {
+        if (!isRecord(e)) continue;
+        const environment = str(e.environmentName) ?? str(e.envName) ?? str(e.environment) ?? str(e.name);
+        const success = recordVerdict(e) ?? holderVerdict ?? true;
+        if (!success) somethingFailed = true;
+        if (environment === undefined) {
+          if (!success && !generalMessage) generalMessage = entryMessage(e);
+          continue;
+        }
+        note(environment, success, entryMessage(e));
+      }
+    }
+    // The OpenAPI DeploymentResult names one environment itself (envName, success, detail).
+    const own = str(holder.envName);
+    if (own !== undefined && holderVerdict !== undefined) note(own, holderVerdict, entryMessage(holder));
   }
-  if (bodySaysFailure(result) && !out.some((d) => !d.success)) {
-    out.push({
-      environment: '*',
-      success: false,
-      message: excerpt(scrub(serverMessage(result))) || 'deployment failed',
-    });
+  const out: EnvironmentDeployment[] = [...byEnv].map(([environment, r]) => ({
+    environment,
+    success: r.success,
+    message: r.messages.join('; '),
+  }));
+  if (somethingFailed && !out.some((d) => !d.success)) {
+    const message = generalMessage || 'deployment failed';
+    const named = environmentsNamedIn(message, written);
+    if (named.length === 0) out.push({ environment: '*', success: false, message });
+    for (const environment of named) {
+      const i = out.findIndex((d) => d.environment === environment);
+      if (i >= 0) out.splice(i, 1);
+      out.push({ environment, success: false, message });
+    }
   }
   return out;
+}
+
+/**
+ * The environments of `candidates` that `message` names as whole words ("Deployment to environment
+ * staging failed"), longest first so that `prod` is not found inside `prod-eu`'s mention twice.
+ */
+export function environmentsNamedIn(message: string, candidates: readonly string[]): string[] {
+  const found: string[] = [];
+  let rest = message;
+  for (const name of [...new Set(candidates)].sort((a, b) => b.length - a.length)) {
+    if (name === '') continue;
+    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const word = new RegExp(`(^|[^A-Za-z0-9_.-])${escaped}(?=$|[^A-Za-z0-9_.-]|\\.(?:$|\\s))`);
+    if (word.test(rest)) {
+      found.push(name);
+      rest = rest.replace(new RegExp(word.source, 'g'), '$1');
+    }
+  }
+  return candidates.filter((c) => found.includes(c));
+}
+
+/**
+ * A write answered 2xx whose body only says that the deployment failed (the third shape: a
+ * top-level `success: false` / `status: FAILURE` with a message about deploying). The object was
+ * saved; the deployment was not. Undefined when the message is not about a deployment, so that a
+ * refused write (a validation message at HTTP 200) stays a failure.
+ */
+export function deploymentFromFailure(
+  failure: Pick<Failure, 'kind' | 'status' | 'message'>,
+  written: readonly string[],
+): EnvironmentDeployment[] | undefined {
+  if (failure.status === null || failure.status < 200 || failure.status >= 300) return undefined;
+  if (failure.kind !== 'bad-request' || !/deploy|publish/i.test(failure.message)) return undefined;
+  const named = environmentsNamedIn(failure.message, written);
+  const environments = named.length > 0 ? named : ['*'];
+  return environments.map((environment) => ({ environment, success: false, message: failure.message }));
 }
 
 /**

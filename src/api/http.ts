@@ -51,6 +51,12 @@ export interface TransportRequest {
   path: string;
   headers: Record<string, string>;
   body?: string;
+  /**
+   * The answer is a file (export-file): keep its bytes. Otherwise the body is decoded chunk by
+   * chunk as it arrives and only its text is kept, so a 20 MB list never sits in memory three
+   * times over (the chunks, their concatenation and the text).
+   */
+  raw?: boolean;
 }
 
 export interface Transport {
@@ -148,6 +154,8 @@ export function createTransport(options: TransportOptions): Transport {
         throw new TransportTooLarge(what, maxBytes);
       }
       const chunks: Buffer[] = [];
+      const parts: string[] = [];
+      const decoder = new TextDecoder('utf-8');
       let size = 0;
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
         size += chunk.length;
@@ -155,10 +163,15 @@ export function createTransport(options: TransportOptions): Transport {
           res.body.destroy(); // stop reading: the rest is never downloaded
           throw new TransportTooLarge(what, maxBytes);
         }
-        chunks.push(chunk);
+        if (request.raw) chunks.push(chunk);
+        else parts.push(decoder.decode(chunk, { stream: true }));
       }
-      const bytes = Buffer.concat(chunks, size);
-      return { status: res.statusCode, headers: res.headers, text: bytes.toString('utf8'), bytes };
+      if (request.raw) {
+        const bytes = Buffer.concat(chunks, size);
+        return { status: res.statusCode, headers: res.headers, text: bytes.toString('utf8'), bytes };
+      }
+      parts.push(decoder.decode());
+      return { status: res.statusCode, headers: res.headers, text: parts.join('') };
     } catch (err) {
       if (err instanceof TransportTooLarge) throw err;
       if (outer?.aborted) throw new TransportAborted();

@@ -16,6 +16,8 @@ const KNOWN = new Set([
   'retryAfterSeconds',
   'maskSecrets',
   'dialect',
+  'deploymentShape',
+  'mergeEnvironments',
   'failDeploymentTo',
   'hideFromList',
   'tokenTtlSeconds',

@@ -96,10 +96,69 @@ export function projectsAnswer(items: readonly unknown[]): Answer {
   return json(200, { status: 'SUCCESS', resultList: items, resultCount: items.length });
 }
 
-/** The answer to a committed create, update or delete. */
-export function writeAnswer(dialect: Dialect, deploymentResult: DeploymentResult): Answer {
-  if (dialect === 'status') return json(200, { status: 'SUCCESS', deploymentResult });
-  return json(200, { success: true, deploymentResult });
+/**
+ * How a write reports its deployment; Apinizer's own files show three shapes:
+ * - `prose`: `deploymentResult: {success, message, environmentResults: [{environmentName, success, message}]}`;
+ * - `openapi`: the OpenAPI `DeploymentResult` at the top level, `{envName, podName, success,
+ *   detail, detailList: [{envName, podName, success, detail}]}`; `openapi-nested`: the same under
+ *   `deploymentResult`;
+ * - `summary`: no entries, only a top-level verdict with a message (`success: false` /
+ *   `status: "FAILURE"` when a deployment failed, still HTTP 200: the object is saved).
+ */
+export type DeploymentShape = 'prose' | 'openapi' | 'openapi-nested' | 'summary';
+export const DEPLOYMENT_SHAPES: readonly DeploymentShape[] = ['prose', 'openapi', 'openapi-nested', 'summary'];
+
+/** The pod name the emulator's one gateway pod per environment reports in the OpenAPI shape. */
+const POD = 'gateway-0';
+
+function openApiResult(d: DeploymentResult): Record<string, unknown> {
+  return {
+    envName: null,
+    podName: null,
+    success: d.success,
+    detail: d.message,
+    detailList: d.environmentResults.map((e) => ({
+      envName: e.environmentName,
+      podName: POD,
+      success: e.success,
+      detail: e.message,
+    })),
+  };
+}
+
+/** The answer to a committed create, update or delete, in the dialect and deployment shape asked for. */
+export function writeAnswer(
+  dialect: Dialect,
+  deploymentResult: DeploymentResult,
+  shape: DeploymentShape = 'prose',
+): Answer {
+  const ok = dialect === 'status' ? { status: 'SUCCESS' } : { success: true };
+  switch (shape) {
+    case 'prose':
+      return json(200, { ...ok, deploymentResult });
+    case 'openapi-nested':
+      return json(200, { ...ok, deploymentResult: openApiResult(deploymentResult) });
+    case 'openapi': {
+      // The DeploymentResult is the body: its own `success` is the deployment's.
+      const body = openApiResult(deploymentResult);
+      return json(
+        200,
+        dialect === 'status' ? { status: deploymentResult.success ? 'SUCCESS' : 'FAILURE', ...body } : body,
+      );
+    }
+    case 'summary': {
+      const failed = deploymentResult.environmentResults.filter((e) => !e.success);
+      const message =
+        failed.length === 0
+          ? deploymentResult.message
+          : failed.length === 1
+            ? (failed[0]?.message ?? deploymentResult.message)
+            : `${deploymentResult.message}: ${failed.map((e) => e.environmentName).join(', ')}`;
+      if (dialect === 'status')
+        return json(200, { status: failed.length === 0 ? 'SUCCESS' : 'FAILURE', resultMessage: message });
+      return json(200, { success: failed.length === 0, message });
+    }
+  }
 }
 
 /**

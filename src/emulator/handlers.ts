@@ -1,4 +1,4 @@
-import type { BuiltinKind as Kind } from '../model.js';
+import type { EmulatedKind as Kind } from './kinds.js';
 import { bearerToken, type TokenBook } from './auth.js';
 import {
   type Answer,
@@ -141,7 +141,11 @@ function dispatch(request: ApiRequest, ctx: HandlerContext): Answer | ApiFailure
       if (!removed) return notFound(route.kind, route.project, route.name, current);
       ctx.onWrite();
       const action = current ? 'undeploy' : 'deploy';
-      return writeAnswer(settings.dialect, deployment(route.kind, removed, settings.failDeploymentTo, action));
+      return writeAnswer(
+        settings.dialect,
+        deployment(route.kind, removed, settings.failDeploymentTo, action),
+        settings.deploymentShape,
+      );
     }
     case 'exportFile':
       return current ? exportFile(request, route, ctx) : noEndpoint();
@@ -179,9 +183,14 @@ function writeLegacy(request: ApiRequest, route: WriteRoute, ctx: HandlerContext
   const exists = store.get(route.project, route.kind, name) !== undefined;
   if (route.op === 'create' && exists) return alreadyExists(route.kind, name);
   if (route.op === 'update' && !exists) return notFound(route.kind, route.project, name, false);
-  const stored = store.put(route.project, route.kind, checked.object);
+  const previous = route.op === 'update' ? store.get(route.project, route.kind, name) : undefined;
+  const stored = store.put(route.project, route.kind, mergedIfAsked(settings, route.kind, previous, checked.object));
   ctx.onWrite();
-  return writeAnswer(settings.dialect, deployment(route.kind, stored, settings.failDeploymentTo, 'deploy'));
+  return writeAnswer(
+    settings.dialect,
+    deployment(route.kind, stored, settings.failDeploymentTo, 'deploy'),
+    settings.deploymentShape,
+  );
 }
 
 function writeCurrent(request: ApiRequest, route: WriteRoute, ctx: HandlerContext): Answer | ApiFailure {
@@ -206,9 +215,29 @@ function writeCurrent(request: ApiRequest, route: WriteRoute, ctx: HandlerContex
   }
   // A rename ("name can be changed, but must remain unique"): the object moves to its new name.
   if (renamed) store.delete(route.project, route.kind, route.name);
-  const stored = store.put(route.project, route.kind, checked.object);
+  const stored = store.put(route.project, route.kind, mergedIfAsked(settings, route.kind, previous, checked.object));
   ctx.onWrite();
-  return writeAnswer(settings.dialect, deployment(route.kind, stored, settings.failDeploymentTo, 'deploy'));
+  return writeAnswer(
+    settings.dialect,
+    deployment(route.kind, stored, settings.failDeploymentTo, 'deploy'),
+    settings.deploymentShape,
+  );
+}
+
+/**
+ * With `mergeEnvironments`, an update keeps the stored environment entries its body leaves out,
+ * as a server that merges the list would (Apinizer does not say which it does); the entries the
+ * body names replace the stored ones whole.
+ */
+function mergedIfAsked(settings: Settings, kind: Kind, previous: RawObject | undefined, next: RawObject): RawObject {
+  if (!settings.mergeEnvironments || previous === undefined) return next;
+  const field = ENVIRONMENT_LIST_FIELD[kind];
+  const before: unknown = previous[field];
+  const after: unknown = next[field];
+  if (!Array.isArray(before) || !Array.isArray(after)) return next;
+  const named = new Set((after as unknown[]).map((e) => (isRecord(e) ? e.environmentName : undefined)));
+  const kept = (before as unknown[]).filter((e) => isRecord(e) && !named.has(e.environmentName));
+  return { ...next, [field]: [...kept, ...(after as unknown[])] };
 }
 
 /** The JWK query parameters of the current generation and their allowed values. */

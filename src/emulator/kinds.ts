@@ -1,5 +1,4 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { BuiltinKind as Kind } from '../model.js';
 import { isBase64 } from '../secret.js';
 import type { ApiFailure } from './dialect.js';
 import type { RawObject } from './store.js';
@@ -14,6 +13,10 @@ import type { RawObject } from './store.js';
  * `content`/`file`/`password`): `--data FILE` persists it and export-file serves it. Whether a read
  * shows it is the read projection's business.
  */
+
+/** The kinds the emulator serves (the product's descriptors may add kinds it does not). */
+export type EmulatedKind = 'Key' | 'Keystore';
+type Kind = EmulatedKind;
 
 /** The two generations of the Management API (legacy: the older reference; current: 2026). */
 export type Generation = 'legacy' | 'current';

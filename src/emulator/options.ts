@@ -1,4 +1,4 @@
-import type { Dialect } from './dialect.js';
+import { type DeploymentShape, DEPLOYMENT_SHAPES, type Dialect } from './dialect.js';
 import { type FaultKind, isFaultKind } from './faults.js';
 import type { Generation } from './kinds.js';
 
@@ -34,8 +34,12 @@ export interface EmulatorOptions {
   retryAfterSeconds?: number;
   /** Reads answer "******" for privateKey, publicKey and file. */
   maskSecrets?: boolean;
-  /** Default 'documented'. */
+  /** Default 'documented' with the legacy generation, 'status' with the current one (its pages' error shape). */
   dialect?: Dialect;
+  /** How writes report their deployment (the shapes of Apinizer's own files). Default 'prose'. */
+  deploymentShape?: DeploymentShape;
+  /** An update keeps the stored environments its body leaves out (merge), instead of replacing the list. */
+  mergeEnvironments?: boolean;
   /** Environment names whose deployment reports success:false (the object is still saved). */
   failDeploymentTo?: string[];
   /** Resource names that list calls leave out (to test the already-exist switch). */
@@ -65,6 +69,10 @@ export interface Settings {
   retryAfterSeconds: number;
   maskSecrets: boolean;
   dialect: Dialect;
+  /** Whether `dialect` was chosen; otherwise it follows the generation. */
+  dialectChosen: boolean;
+  deploymentShape: DeploymentShape;
+  mergeEnvironments: boolean;
   failDeploymentTo: Set<string>;
   hideFromList: Set<string>;
   tokenTtlSeconds: number;
@@ -137,6 +145,9 @@ export function applyOptions(base: Settings | undefined, changes: EmulatorOption
         retryAfterSeconds: 1,
         maskSecrets: false,
         dialect: 'documented',
+        dialectChosen: false,
+        deploymentShape: 'prose',
+        mergeEnvironments: false,
         failDeploymentTo: new Set(),
         hideFromList: new Set(),
         tokenTtlSeconds: 3600,
@@ -180,7 +191,14 @@ export function applyOptions(base: Settings | undefined, changes: EmulatorOption
     if (c.dialect !== 'documented' && c.dialect !== 'status')
       fail(`dialect must be "documented" or "status", got ${JSON.stringify(c.dialect)}`);
     s.dialect = c.dialect;
+    s.dialectChosen = true;
   }
+  if (c.deploymentShape !== undefined) {
+    if (!DEPLOYMENT_SHAPES.includes(c.deploymentShape))
+      fail(`deploymentShape must be one of ${DEPLOYMENT_SHAPES.join(', ')}, got ${JSON.stringify(c.deploymentShape)}`);
+    s.deploymentShape = c.deploymentShape;
+  }
+  if (c.mergeEnvironments !== undefined) s.mergeEnvironments = c.mergeEnvironments === true;
   if (c.failDeploymentTo !== undefined)
     s.failDeploymentTo = new Set(stringList('failDeploymentTo', c.failDeploymentTo));
   if (c.hideFromList !== undefined) s.hideFromList = new Set(stringList('hideFromList', c.hideFromList));
@@ -194,5 +212,7 @@ export function applyOptions(base: Settings | undefined, changes: EmulatorOption
   }
   if (c.refuseExport !== undefined) s.refuseExport = c.refuseExport === true;
   if (c.keystoreListEnvironmentIds !== undefined) s.keystoreListEnvironmentIds = c.keystoreListEnvironmentIds === true;
+  // The current pages show their errors as HTTP 400 {"status": "FAILURE", "resultMessage": ...}.
+  if (!s.dialectChosen) s.dialect = s.generation === 'current' ? 'status' : 'documented';
   return s;
 }

@@ -1,4 +1,4 @@
-import type { BuiltinKind as Kind } from '../model.js';
+import type { EmulatedKind as Kind } from './kinds.js';
 import { kindOfSegment } from './kinds.js';
 
 /** What a request path and method mean to the emulator. */

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { BuiltinKind as Kind } from '../model.js';
+import type { EmulatedKind as Kind } from './kinds.js';
 
 /** A key or keystore exactly as the API stores and returns it (JSON). */
 export type RawObject = Readonly<Record<string, unknown>>;

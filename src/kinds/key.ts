@@ -1,10 +1,45 @@
 // The Key kind: a key pair per environment (legacy form) or one PEM or secret per environment
 // (current form, SPEC §2b), in `/projects/{project}/keys/`, body `cryptoKeyInfoEnvironmentList`.
-import type { CurrentKey, CurrentKeyEnvironment, DesiredKey } from '../model.js';
+import type { CurrentResource, CurrentSecret, DesiredResource } from '../model.js';
 import { isBase64, normaliseBase64, Secret } from '../secret.js';
 import { contentEquals, readEnvironments, readSecret, sendBinary, text } from './material.js';
-import { jwkWriteOptions } from './jwk.js';
-import type { ExportShape, KindDescriptor, ManifestProblem } from './types.js';
+import { jwkWriteOptions, type JwkWriteFields } from './jwk.js';
+import { defineKind, type ExportShape, type ManifestProblem } from './types.js';
+
+/** A Key environment: the legacy pair, or the current form's content and alias (SPEC §2b). */
+export interface KeyEnvironment {
+  name: string;
+  publicKey?: Secret;
+  privateKey?: Secret;
+  content?: Secret;
+  alias?: string;
+}
+
+/** A Key as the manifests declare it. */
+export interface DesiredKey extends DesiredResource, JwkWriteFields {
+  kind: 'Key';
+  keyType: string;
+  /** Current form, SECRET_KEY only. */
+  algorithm?: string;
+  environments: KeyEnvironment[];
+}
+
+/** A Key environment as the API reports it (secrets masked or absent where the server hides them). */
+export interface CurrentKeyEnvironment {
+  name: string;
+  publicKey?: CurrentSecret;
+  privateKey?: CurrentSecret;
+  content?: CurrentSecret;
+  alias?: string;
+}
+
+/** A Key as the API reports it. */
+export interface CurrentKey extends CurrentResource {
+  kind: 'Key';
+  keyType: string;
+  algorithm?: string;
+  environments: CurrentKeyEnvironment[];
+}
 
 /** The key types of the current generation; any other upper-case token is a legacy key type. */
 export const CURRENT_KEY_TYPES = ['PRIVATE_KEY', 'PUBLIC_KEY', 'SECRET_KEY'] as const;
@@ -32,7 +67,7 @@ function usesLegacy(env: object): boolean {
   return LEGACY_FIELDS.some((f) => f in env && (env as Record<string, unknown>)[f] !== undefined);
 }
 
-export const keyKind: KindDescriptor = {
+export const keyKind = defineKind<DesiredKey, CurrentKey>({
   kind: 'Key',
   plural: 'Keys',
   segment: 'keys',
@@ -57,14 +92,14 @@ export const keyKind: KindDescriptor = {
       equals: contentEquals,
       inlineWarning: { ...INLINE_KEY, when: (spec) => spec.keyType !== 'PUBLIC_KEY' },
     },
-    { name: 'alias', role: 'plain', forms: ['current'], unmanagedWhenUnset: true },
+    { name: 'alias', role: 'plain', forms: ['current'] },
   ],
   exportField: 'content',
   materialFromExport(resource, bytes) {
     // The docs leave open whether a SECRET_KEY exports as its base64 text or its bytes. The
     // manifest's content is base64 of the key bytes, so base64 text is decoded to those bytes.
     const body = bytes.toString('latin1').trim();
-    if ((resource as CurrentKey).keyType === 'SECRET_KEY' && body !== '' && isBase64(body)) {
+    if (resource.keyType === 'SECRET_KEY' && body !== '' && isBase64(body)) {
       return new Secret(normaliseBase64(body));
     }
     return new Secret(bytes.toString('base64'));
@@ -148,8 +183,7 @@ export const keyKind: KindDescriptor = {
     return problems;
   },
 
-  toApiBody(resource, generation) {
-    const key = resource as DesiredKey;
+  toApiBody(key, generation) {
     if (generation === 'legacy') {
       return {
         name: key.name,
@@ -201,8 +235,7 @@ export const keyKind: KindDescriptor = {
     return key;
   },
 
-  exportShape(resource, generation) {
-    const key = resource as CurrentKey;
+  exportShape(key, generation) {
     const warnings: string[] = [];
     const fields: [string, string][] = [['keyType', key.keyType]];
     if (generation === 'current') {
@@ -240,4 +273,4 @@ export const keyKind: KindDescriptor = {
     }
     return shape;
   },
-};
+});

@@ -1,9 +1,43 @@
 // The Keystore kind: a JKS or PKCS12 file per environment, in `/projects/{project}/keystores/`,
 // body `keyStoreEnvironmentList`. The current form adds a password (a text secret) and an alias.
-import type { CurrentKeystore, CurrentKeystoreEnvironment, DesiredKeystore } from '../model.js';
+import type { CurrentResource, CurrentSecret, DesiredResource } from '../model.js';
+import type { Secret } from '../secret.js';
 import { readEnvironments, readSecret, sendBinary, text } from './material.js';
-import { jwkWriteOptions } from './jwk.js';
-import type { ExportShape, KindDescriptor, ManifestProblem } from './types.js';
+import { jwkWriteOptions, type JwkWriteFields } from './jwk.js';
+import { defineKind, type ExportShape, type ManifestProblem } from './types.js';
+
+export type KeystoreType = 'JKS' | 'PKCS12';
+
+/** A Keystore environment; `password` and `alias` only in the current form. */
+export interface KeystoreEnvironment {
+  name: string;
+  type: KeystoreType;
+  file: Secret;
+  /** A text secret: the password itself, not base64. */
+  password?: Secret;
+  alias?: string;
+}
+
+/** A Keystore as the manifests declare it. */
+export interface DesiredKeystore extends DesiredResource, JwkWriteFields {
+  kind: 'Keystore';
+  environments: KeystoreEnvironment[];
+}
+
+/** A Keystore environment as the API reports it. */
+export interface CurrentKeystoreEnvironment {
+  name: string;
+  type: string;
+  file?: CurrentSecret;
+  password?: CurrentSecret;
+  alias?: string;
+}
+
+/** A Keystore as the API reports it. */
+export interface CurrentKeystore extends CurrentResource {
+  kind: 'Keystore';
+  environments: CurrentKeystoreEnvironment[];
+}
 
 const ENVIRONMENT_LISTS = ['keyStoreEnvironmentList', 'keystoreEnvironmentList', 'environmentList', 'environments'];
 
@@ -12,7 +46,7 @@ function isCurrentEnvironment(env: object): boolean {
   return e.password !== undefined || e.alias !== undefined;
 }
 
-export const keystoreKind: KindDescriptor = {
+export const keystoreKind = defineKind<DesiredKeystore, CurrentKeystore>({
   kind: 'Keystore',
   plural: 'Keystores',
   segment: 'keystores',
@@ -34,7 +68,7 @@ export const keystoreKind: KindDescriptor = {
           'the keystore password is written in the manifest; keep it out of Git with { fromEnv: NAME } or { fromFile: PATH }',
       },
     },
-    { name: 'alias', role: 'plain', forms: ['current'], unmanagedWhenUnset: true },
+    { name: 'alias', role: 'plain', forms: ['current'] },
   ],
   exportField: 'file',
   redactNames: ['file', 'password'],
@@ -67,8 +101,7 @@ export const keystoreKind: KindDescriptor = {
     return problems;
   },
 
-  toApiBody(resource, generation) {
-    const store = resource as DesiredKeystore;
+  toApiBody(store, generation) {
     return {
       name: store.name,
       description: store.description,
@@ -107,8 +140,7 @@ export const keystoreKind: KindDescriptor = {
     return store;
   },
 
-  exportShape(resource, generation) {
-    const store = resource as CurrentKeystore;
+  exportShape(store, generation) {
     const shape: ExportShape = { fields: [], environments: [], warnings: [] };
     for (const env of store.environments) {
       if (env.type !== 'JKS' && env.type !== 'PKCS12') {
@@ -132,4 +164,4 @@ export const keystoreKind: KindDescriptor = {
     }
     return shape;
   },
-};
+});

@@ -78,17 +78,24 @@ export interface WriteOptions {
 }
 
 /** How a kind chooses the write options of its updates and deletes. */
-export interface WriteOptionsHook {
+export interface WriteOptionsHook<D extends DesiredResource = DesiredResource> {
   /** Spec fields that choose the options: kept on the desired resource, never compared or sent in the body. */
   readonly specFields: readonly { name: string; hint?: string }[];
   /** The options of an update (also a create switched to one) or a delete of `resource` on a server of `generation`. */
-  options(resource: DesiredResource | undefined, op: 'update' | 'delete', generation: ApiGeneration): WriteOptions;
+  options(resource: D | undefined, op: 'update' | 'delete', generation: ApiGeneration): WriteOptions;
   /** A plan warning when the plan deletes resources of this kind on a server of `generation`. */
   deleteWarning?(generation: ApiGeneration): string | undefined;
 }
 
-/** Everything the core needs to know about one kind of resource. */
-export interface KindDescriptor {
+/**
+ * Everything the core needs to know about one kind of resource. `D` and `C` are the kind's own
+ * desired and current types (declared in its module); the registry holds descriptors with the
+ * defaults, and the core hands each descriptor only resources of its own kind.
+ */
+export interface KindDescriptor<
+  D extends DesiredResource = DesiredResource,
+  C extends CurrentResource = CurrentResource,
+> {
   /** The manifest `kind:` value. */
   readonly kind: string;
   /** Plural for messages: `Keys`. */
@@ -106,7 +113,7 @@ export interface KindDescriptor {
   /** The environment field that the current generation's export-file endpoint gives back. */
   readonly exportField?: string;
   /** The value of `exportField` from the bytes export-file answered (default: the bytes as they are). */
-  materialFromExport?(resource: CurrentResource, bytes: Buffer): Secret;
+  materialFromExport?(resource: C, bytes: Buffer): Secret;
   /** Names of API body fields that carry secrets, for log redaction (the model's names are added). */
   readonly redactNames: readonly string[];
   /** Which manifest form a resource is in (SPEC §2b): decided by its fields. */
@@ -116,16 +123,28 @@ export interface KindDescriptor {
   /** Rules between fields that the schema cannot say, on a schema-valid `spec`. */
   checkSpec(spec: Record<string, unknown>): ManifestProblem[];
   /** The create/update body for the server's generation, secrets revealed. */
-  toApiBody(resource: DesiredResource, generation: ApiGeneration): Record<string, unknown>;
+  toApiBody(resource: D, generation: ApiGeneration): Record<string, unknown>;
   /**
    * A resource as the API reports it, in the model's shape; server-only fields dropped. `base`
    * holds identity and description, already read. Material a generation never returns is absent.
    */
-  fromApiObject(raw: Record<string, unknown>, base: CurrentBase, generation: ApiGeneration): CurrentResource;
+  fromApiObject(raw: Record<string, unknown>, base: CurrentBase, generation: ApiGeneration): C;
   /** The write options of updates and deletes; without it, writes send no query parameters. */
-  readonly writeOptions?: WriteOptionsHook;
+  readonly writeOptions?: WriteOptionsHook<D>;
   /** What an exported manifest of this resource holds. */
-  exportShape(resource: CurrentResource, generation: ApiGeneration): ExportShape;
+  exportShape(resource: C, generation: ApiGeneration): ExportShape;
+}
+
+/**
+ * Declares a kind with its own types: the descriptor's hooks receive the kind's `Desired` and
+ * `Current` shapes, with no downcast, and the registry stores it as a plain KindDescriptor. The
+ * erasure is sound because the core only ever passes a descriptor resources whose `kind` is its own
+ * (`descriptorOf(resource.kind)`).
+ */
+export function defineKind<D extends DesiredResource, C extends CurrentResource>(
+  descriptor: KindDescriptor<D, C>,
+): KindDescriptor {
+  return descriptor;
 }
 
 /** Identity and description of a resource read from the API. */

@@ -79,6 +79,8 @@ export interface LoadResult {
   resources: number;
   /** Certificates the material checks found (public facts only); empty when the checks did not run. */
   certificates?: CertificateInfo[];
+  /** The absolute paths `fromFile` named (read or not): watch follows them wherever they are. */
+  fromFiles?: string[];
 }
 
 /** Default largest manifest: far above any hand-written file, small enough to refuse a stray dump. */
@@ -112,6 +114,9 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
   // skipped file's resources would look deleted, and prune would delete them on the server.
   const found: FoundFile[] = [];
   const seen = new Set<string>();
+  // Files reached through a symlink: read every time, never taken from the cache as unchanged,
+  // since an event names the target (or, for a swapped `..data` link, nothing at all).
+  const linked = new Set<string>();
   for (const given of paths) {
     const abs = resolve(options.cwd, given);
     const entry = await inspectPath(fs, abs);
@@ -135,6 +140,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
     if (entry.type === 'directory') {
       const walked = await findManifestFiles(fs, abs);
       for (const p of walked.problems) fileProblem('manifest-unreadable', display(p.path), p.message);
+      for (const l of walked.links) linked.add(l);
       files = walked.files;
     } else {
       files = [abs];
@@ -157,7 +163,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
   const limit = pLimit(IO_CONCURRENCY);
   const texts = await Promise.all(
     found.map((f) => {
-      const known = options.cache?.unchangedText(f.path);
+      const known = linked.has(f.path) ? undefined : options.cache?.unchangedText(f.path);
       return known !== undefined
         ? Promise.resolve({ ok: true as const, text: known })
         : limit(() => readManifest(fs, f.path, maxBytes));
@@ -242,6 +248,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
     documents,
     resources,
     certificates,
+    fromFiles: refs.map((r) => r.target),
   };
 }
 
@@ -346,6 +353,8 @@ interface WalkResult {
   files: string[];
   /** Entries that may hold manifests but cannot be read: each is an error. */
   problems: { path: string; message: string }[];
+  /** Files among `files` reached through a symbolic link (the entry itself is a link). */
+  links: string[];
 }
 
 /**
@@ -355,6 +364,7 @@ interface WalkResult {
  */
 async function findManifestFiles(fs: LoaderFs, dir: string): Promise<WalkResult> {
   const files: string[] = [];
+  const links: string[] = [];
   const problems: WalkResult['problems'] = [];
   const visited = new Set<string>();
   const walk = async (d: string): Promise<void> => {
@@ -382,7 +392,10 @@ async function findManifestFiles(fs: LoaderFs, dir: string): Promise<WalkResult>
         continue;
       }
       if (entry.type === 'file') {
-        if (MANIFEST_EXTENSION.test(e.name)) files.push(full);
+        if (MANIFEST_EXTENSION.test(e.name)) {
+          files.push(full);
+          if (e.isSymbolicLink()) links.push(full);
+        }
         continue;
       }
       if (!mayHoldManifests(e.name)) continue;
@@ -399,7 +412,7 @@ async function findManifestFiles(fs: LoaderFs, dir: string): Promise<WalkResult>
     }
   };
   await walk(dir);
-  return { files, problems };
+  return { files, problems, links };
 }
 
 /** A user-supplied name or link target as messages quote it: JSON-quoted, control characters escaped. */

@@ -158,8 +158,10 @@ export function parseManifestText(text: string, file: string, options: ParseOpti
  * the full path's checks apply: an anchor, alias or tag (`&`, `*`, `!` after a space, bracket,
  * comma, colon or dash, or at a line's start), any tab, an explicit key (`? `), and a flow
  * collection used as a key (`[a]: x`), and a `<<` merge key (js-yaml would merge it, the full path
- * refuses it). Base64 and names never hold these; a description may,
- * and then that file simply takes the full path.
+ * refuses it), and the text forms the property test in `test/manifest/yaml-meaning.test.ts`
+ * found js-yaml to read differently from `yaml` (nested dash items, quoted scalars that run past
+ * their line or have text glued to their closing quote). Base64 and names never hold these; a
+ * description may, and then that file simply takes the full path.
  */
 const FULL_PATH_ONLY = [
   /(?:^|[\s[\]{},:-])[&*!]/m,
@@ -167,7 +169,66 @@ const FULL_PATH_ONLY = [
   /(?:^|\s)\?(?:\s|$)/m,
   /[\]}] *:(?:\s|$)/m,
   /(?:^|[\s{,])<<\s*:/m,
+  // A dash item holding a dash item (`- -`): js-yaml nests the next sibling item into it.
+  /(?:^|\s)- +-(?:\s|$)/m,
+  // A quoted scalar that runs past its line: js-yaml takes continuation lines `yaml` refuses.
+  /(?:^|[\s[{,])"(?:[^"\\\n]|\\[^\n])*\\?$/m,
+  /(?:^|[\s[{,])'(?:[^'\n]|'')*$/m,
+  // A quoted scalar with text glued to its closing quote (`'a'#b`): js-yaml reads on, `yaml` refuses.
+  /(?:^|[\s[{,])"(?:[^"\\\n]|\\[^\n])*"[^\s:,\]}]/m,
+  /(?:^|[\s[{,])'(?:[^'\n]|'')*'[^\s:,\]}']/m,
 ];
+
+/**
+ * The YAML 1.2 core schema exactly as the `yaml` package resolves it (`yaml/dist/schema/core`),
+ * given to js-yaml so that both parsers give a plain scalar one meaning. js-yaml's own CORE_SCHEMA
+ * is YAML 1.1-flavoured: it reads `0b101`, `-0x10` and `1_000`-style numbers that `yaml` leaves as
+ * text, and leaves `+.5` as text where `yaml` reads a float, so one file meant one thing when read
+ * fast and another when an unrelated anchor sent it to the full parser. Each test below is the
+ * regular expression of the `yaml` tag of the same name; `test/manifest/yaml-meaning.test.ts`
+ * checks the two parsers against each other over generated scalars.
+ */
+const scalarType = (tag: string, forms: [RegExp, (text: string) => unknown][]) =>
+  // One type per tag: js-yaml keeps only the last of several implicit types with the same tag.
+  new jsyaml.Type(`tag:yaml.org,2002:${tag}`, {
+    kind: 'scalar',
+    resolve: (text: unknown) => typeof text === 'string' && forms.some(([test]) => test.test(text)),
+    construct: (text: string) => forms.find(([test]) => test.test(text))?.[1](text),
+  });
+const CORE_SCHEMA = jsyaml.FAILSAFE_SCHEMA.extend({
+  implicit: [
+    scalarType('null', [[/^(?:~|[Nn]ull|NULL)?$/, () => null]]),
+    scalarType('bool', [[/^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/, (t) => t[0] === 't' || t[0] === 'T']]),
+    scalarType('int', [
+      [/^0o[0-7]+$/, (t) => parseInt(t.slice(2), 8)],
+      [/^[-+]?[0-9]+$/, (t) => parseInt(t, 10)],
+      [/^0x[0-9a-fA-F]+$/, (t) => parseInt(t.slice(2), 16)],
+    ]),
+    scalarType('float', [
+      [
+        /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
+        (t) => (t.slice(-3).toLowerCase() === 'nan' ? NaN : t.startsWith('-') ? -Infinity : Infinity),
+      ],
+      [/^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/, (t) => parseFloat(t)],
+      [/^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/, (t) => parseFloat(t)],
+    ]),
+  ],
+});
+
+/**
+ * A mapping key the two parsers may read differently: `yaml` (with `stringKeys`) keeps a key's
+ * source text (`0x10`, `~`, `True`), js-yaml resolves it first and keys the object by the result
+ * (`16`, `null`, `true`). Any key that could be such a result sends the file to the full parser;
+ * no manifest field is named like a number, a boolean or null.
+ */
+const RESOLVED_KEY = /^(?:[-+]?[0-9.]|-?Infinity$|NaN$|null$|true$|false$)/;
+
+function hasResolvedKey(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(hasResolvedKey);
+  if (value === null || typeof value !== 'object') return false;
+  for (const [k, v] of Object.entries(value)) if (RESOLVED_KEY.test(k) || hasResolvedKey(v)) return true;
+  return false;
+}
 
 /**
  * The fast path for the common case, a file of plain well-formed documents: js-yaml reads the
@@ -186,7 +247,7 @@ function fastParse(source: string, file: string): ParseResult | undefined {
   let values: unknown[];
   try {
     values = jsyaml.loadAll(source, undefined, {
-      schema: jsyaml.CORE_SCHEMA,
+      schema: CORE_SCHEMA,
       json: false, // duplicate keys are errors
       listener(event, state) {
         if (event === 'open') {
@@ -200,7 +261,7 @@ function fastParse(source: string, file: string): ParseResult | undefined {
   } catch {
     return undefined;
   }
-  if (roots.length !== values.length) return undefined;
+  if (roots.length !== values.length || values.some(hasResolvedKey)) return undefined;
   const locator = fileLocator(source);
   const documents: ParsedDocument[] = [];
   values.forEach((value, index) => {
@@ -217,7 +278,7 @@ function fastParse(source: string, file: string): ParseResult | undefined {
  * memory and GC time), the file is parsed again with `yaml` on the first locate() call for any of
  * its documents, and that parse is shared by all of them.
  */
-function fileLocator(source: string): (index: number, start: Position) => ParsedDocument['locate'] {
+export function fileLocator(source: string): (index: number, start: Position) => ParsedDocument['locate'] {
   let parsed: { docs: Document.Parsed[]; at: (offset: number) => Position } | undefined;
   return (index, start) =>
     (path, target = 'key') => {
@@ -292,7 +353,7 @@ function nestingProblem(source: string): { offset: number; message: string } | u
 }
 
 /** The parser settings, in one place because a file may be parsed twice (see treeOf). */
-function parseDocuments(source: string, lineCounter: LineCounter): Document.Parsed[] {
+export function parseDocuments(source: string, lineCounter: LineCounter): Document.Parsed[] {
   // prettyErrors off: the pretty form appends an excerpt of the source line, which may hold a secret.
   return Array.from(
     parseAllDocuments(source, {

@@ -8,9 +8,10 @@ import { isTransientFailure } from '../api/retry.js';
 import type { Result, WriteQuery, WriteResult } from '../api/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { descriptorOf, kindNames } from '../kinds/index.js';
-import { resourceLabel, type Kind } from '../model.js';
+import { resourceLabel, type DesiredResource, type Kind } from '../model.js';
 import { createAdaptiveLimiter, type AdaptiveLimiter } from './concurrency.js';
-import type { ApplyResult, Plan, PlanAction, Report, ReportSummary } from './types.js';
+import { diffResource } from './diff.js';
+import type { ApplyResult, FieldChange, Plan, PlanAction, Report, ReportSummary } from './types.js';
 import type { ResourceActions } from '../api/types.js';
 
 /** How long calls in flight may run on after SIGINT/SIGTERM before they are aborted (SPEC §5). */
@@ -311,7 +312,59 @@ async function write(action: PlanAction, op: WriteOp, actions: ResourceActions):
   if (!r.ok && r.error.kind === 'not-found') {
     return fromWrite(action, 'update', await actions.create(desired), 'create');
   }
-  return fromWrite(action, 'update', r, null);
+  const result = fromWrite(action, 'update', r, null);
+  return r.ok ? confirmRemovals(action, desired, actions, result) : result;
+}
+
+/**
+ * The non-secret things an update removes (an environment, an alias): the plan's changes with a
+ * value before and none after. Apinizer does not say whether an update replaces or merges them.
+ */
+export function removalsOf(action: PlanAction): FieldChange[] {
+  return action.changes.filter((c) => !c.sensitive && c.before !== undefined && c.after === undefined);
+}
+
+/**
+ * After an update that removes something, reads the resource back once (SPEC §5): a server that
+ * merged instead of replacing still holds it, and saying "ok" would leave a plan that shows the
+ * same change forever without saying why. A failed read-back leaves the write's own outcome: the
+ * write did succeed, and the next plan shows whatever is left.
+ */
+async function confirmRemovals(
+  action: PlanAction,
+  desired: DesiredResource,
+  actions: ResourceActions,
+  result: ApplyResult,
+): Promise<ApplyResult> {
+  const removals = removalsOf(action);
+  if (removals.length === 0) return result;
+  const back = await actions.get({ kind: action.kind, project: action.project, name: action.name });
+  if (!back.ok || back.value === null) return result;
+  const still = new Set(diffResource(desired, back.value).changes.map((c) => c.path));
+  const kept = removals.filter((c) => still.has(c.path));
+  if (kept.length === 0) return result;
+  const label = resourceLabel(action);
+  const held = back.value.environments.map((e) => e.name);
+  const what = kept.map((c) => keptLabel(c.path, held)).join(', ');
+  const message =
+    `the server kept ${what} after an update that left ${kept.length === 1 ? 'it' : 'them'} out ` +
+    `(it merges instead of replacing); ${label} is otherwise updated` +
+    (result.outcome === 'not-deployed' && result.error ? `; also ${result.error.message}` : '');
+  const hint =
+    `Remove ${what} by hand in the Apinizer Manager (open ${label}, remove it, save), ` +
+    `or delete ${label} there and run apply again to re-create it as the manifest says.`;
+  return { ...result, outcome: 'failed', error: { kind: 'kept-by-server', status: null, message, hint } };
+}
+
+/** `environment staging` / `alias of environment staging` for a change path of the diff. */
+function keptLabel(path: string, environments: readonly string[]): string {
+  // Environment names may contain dots: match the names the server holds, longest first.
+  for (const name of [...environments].sort((a, b) => b.length - a.length)) {
+    const at = `environments.${name}`;
+    if (path === at) return `environment ${name}`;
+    if (path.startsWith(`${at}.`)) return `${path.slice(at.length + 1)} of environment ${name}`;
+  }
+  return path;
 }
 
 /**

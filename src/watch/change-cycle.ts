@@ -9,6 +9,7 @@ import {
   checkPreflight,
   deleteGuard,
   forgetRemoved,
+  holdRemovals,
   invalid,
   readCurrent,
   seconds,
@@ -21,9 +22,10 @@ import {
 
 /**
  * Runs one change cycle. With `reload`, the manifests are read again first (files changed);
- * without, the last good state is retried (a backoff came due).
+ * without, the last good state is retried (a backoff came due). `confirming`: this read re-read
+ * every file after a quiet period, so removals suspected earlier and still gone are confirmed.
  */
-export async function changeCycle(ctx: CycleContext, reload: boolean): Promise<CycleOutcome> {
+export async function changeCycle(ctx: CycleContext, reload: boolean, confirming = false): Promise<CycleOutcome> {
   const { state: watch, logger, clock } = ctx;
   let state: DesiredState | null = watch.lastGood;
   let warnings: Diagnostic[] = [];
@@ -47,7 +49,13 @@ export async function changeCycle(ctx: CycleContext, reload: boolean): Promise<C
   if (preflight.diagnostics.some((d) => d.severity === 'error')) return invalid(ctx, preflight.diagnostics, 'server');
   valid(ctx, warnings);
 
-  const toDelete = forgetRemoved(ctx, removed, state);
+  // Gone resources are acted on only once confirmed; until then they stay managed as they were.
+  const removals = holdRemovals(ctx, removed, state, confirming && reload);
+  const toDelete = forgetRemoved(
+    ctx,
+    removals.confirmed.map((s) => s.id),
+    state,
+  );
   for (const id of toDelete) watch.pendingDeletes.set(resourceKey(id), id);
   for (const r of state.resources) watch.pendingDeletes.delete(resourceKey(r)); // re-added before its delete ran
   const now = clock.now();

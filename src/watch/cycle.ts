@@ -92,6 +92,65 @@ export function pendingResources(
   });
 }
 
+/** A resource seen gone and not yet confirmed gone (see confirmRemovals). */
+export interface Suspect {
+  id: ResourceId;
+  /** When it was first seen gone (clock ms). */
+  since: number;
+  /** Found by a resync as an object no manifest declares (drift), rather than removed from Git. */
+  drift: boolean;
+}
+
+/** What confirmRemovals decided. */
+export interface RemovalDecision {
+  /** Still gone on a fresh read at least one quiet period after they were first missed: act on them. */
+  confirmed: Suspect[];
+  /** Gone, not yet confirmed: kept as they were (managed, nothing deleted) until the confirming read. */
+  waiting: Map<string, Suspect>;
+  /** Suspects that were first seen gone in this read (logged once). */
+  fresh: Suspect[];
+  /** Suspects that are back in the manifests: nothing is done about them. */
+  back: ResourceId[];
+}
+
+/**
+ * The confirmation rule of SPEC §6: a resource that disappears is acted on only if it is still
+ * absent when the tree is read again, afresh, after another quiet period. A file emptied by an
+ * editor's save, a multi-document file cut at a `---`, a file moved between folders while the tree
+ * was walked: each is back by the confirming read, and nothing was deleted.
+ *
+ * `gone` are the resources missing from this read (removed since the last good state, or, at a
+ * resync, planned for a delete); suspects missing from `present` stay gone as well. `confirming`
+ * says this read re-read every file after a quiet period.
+ */
+export function confirmRemovals(
+  suspects: ReadonlyMap<string, Suspect>,
+  gone: readonly ResourceId[],
+  present: ReadonlySet<string>,
+  now: number,
+  options: { confirming: boolean; quietMs: number; drift?: ReadonlySet<string> },
+): RemovalDecision {
+  const out: RemovalDecision = { confirmed: [], waiting: new Map(), fresh: [], back: [] };
+  const consider = (id: ResourceId) => {
+    const key = resourceKey(id);
+    if (out.waiting.has(key) || out.confirmed.some((s) => resourceKey(s.id) === key)) return;
+    const known = suspects.get(key);
+    if (known && options.confirming && now - known.since >= options.quietMs) {
+      out.confirmed.push(known);
+      return;
+    }
+    const suspect = known ?? { id, since: now, drift: options.drift?.has(key) ?? false };
+    if (!known) out.fresh.push(suspect);
+    out.waiting.set(key, suspect);
+  };
+  for (const id of gone) consider(id);
+  for (const [key, s] of suspects) {
+    if (present.has(key)) out.back.push(s.id);
+    else consider(s.id);
+  }
+  return out;
+}
+
 export interface PruneOptions {
   prune: boolean;
   allowEmptyPrune: boolean;

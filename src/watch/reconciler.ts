@@ -47,6 +47,8 @@ export interface ReconcilerOptions extends CycleSettings {
   expiryWarnDays?: number | null;
   /** Loads the manifests; default: loadManifests over `paths` through a parse cache kept across cycles. */
   load?: () => Promise<LoadResult>;
+  /** Told the `fromFile` targets after every load, so the watcher follows them wherever they are. */
+  onFromFiles?: (paths: string[]) => void;
   /** Told after every cycle (e.g. to give memory back after a big one). */
   afterCycle?: (summary: { trigger: string; reconciled: number; writes: number; result: CycleResult }) => void;
 }
@@ -56,6 +58,8 @@ export interface Reconciler {
   start(): void;
   /** A quiet batch of changed paths from the watcher. */
   filesChanged(paths: string[]): void;
+  /** A raw file event (before its batch is quiet): postpones a confirming read that is waiting. */
+  activity(): void;
   /** Resolves when no cycle runs and none is pending (tests). */
   idle(): Promise<void>;
   /** Starts nothing new and resolves when the cycle in flight (if any) has finished. */
@@ -64,7 +68,7 @@ export interface Reconciler {
   metrics(): WatchMetrics;
 }
 
-type Trigger = 'start' | 'resync' | 'change' | 'retry';
+type Trigger = 'start' | 'resync' | 'change' | 'confirm' | 'retry';
 
 /** A retry timer never fires sooner than this after a cycle (no busy loop, whatever the backoff says). */
 const MIN_RETRY_DELAY_MS = 100;
@@ -95,6 +99,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   // expired certificate is itself an error, and is exactly what the alert is for.
   const load = async (): Promise<LoadResult> => {
     const result = await loadFiles();
+    if (result.fromFiles) options.onFromFiles?.(result.fromFiles);
     if (result.certificates) metrics.certificateExpiry = certificateExpiry(result.certificates);
     return result;
   };
@@ -131,16 +136,26 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   async function runCycle(req: CycleRequest): Promise<void> {
     const t0 = clock.now();
     const full = state.needsFull || req.full || req.resync;
+    const confirming = req.confirm && state.suspects.size > 0;
     const trigger: Trigger =
-      !state.startApplied && req.full ? 'start' : req.resync ? 'resync' : req.files.size > 0 ? 'change' : 'retry';
+      !state.startApplied && req.full
+        ? 'start'
+        : req.resync
+          ? 'resync'
+          : req.files.size > 0
+            ? 'change'
+            : confirming
+              ? 'confirm'
+              : 'retry';
     // A retry while the manifests are invalid: nothing may be written, nothing to report.
-    if (!full && req.files.size === 0 && !state.lastLoadValid) return;
-    // The files named changed are read again; a full cycle reads every file (a lost event heals).
-    if (full) cache.invalidateAll();
+    if (!full && req.files.size === 0 && !confirming && !state.lastLoadValid) return;
+    // The files named changed are read again; a full cycle reads every file (a lost event heals),
+    // and so does a confirming read: a removal is acted on only if a fresh read still misses it.
+    if (full || confirming) cache.invalidateAll();
     else cache.invalidate(req.files);
     let outcome: CycleOutcome;
     try {
-      outcome = full ? await resyncCycle(ctx) : await changeCycle(ctx, req.files.size > 0);
+      outcome = full ? await resyncCycle(ctx) : await changeCycle(ctx, req.files.size > 0 || confirming, confirming);
     } catch (err) {
       // Everything below returns values; an exception here is a bug. Keep watching regardless.
       const message = (err as Error).message;
@@ -155,7 +170,18 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       };
     }
     if (full) scheduler.after('resync', options.resyncMs, { resync: true });
+    armConfirm(outcome.result !== 'invalid');
     finishCycle(outcome, trigger, req.files.size, clock.now() - t0);
+  }
+
+  // A removal seen in a read is confirmed by another read after a quiet period (SPEC §6); any
+  // file event meanwhile starts the quiet period again. While the manifests are invalid nothing
+  // is armed: the fix is a file event, and its cycle arms it again.
+  let confirmArmed = false;
+  function armConfirm(arm: boolean): void {
+    confirmArmed = arm && state.suspects.size > 0;
+    if (confirmArmed) scheduler.after('confirm', options.confirmMs, { confirm: true });
+    else scheduler.cancel('confirm');
   }
 
   function finishCycle(o: CycleOutcome, trigger: Trigger, files: number, ms: number): void {
@@ -210,6 +236,9 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   return {
     start: () => scheduler.request({ full: true }),
     filesChanged: (paths) => scheduler.request({ files: new Set(paths) }),
+    activity: () => {
+      if (confirmArmed) scheduler.after('confirm', options.confirmMs, { confirm: true });
+    },
     idle: () => scheduler.idle(),
     stop: () => scheduler.stop(),
     health: () => health,

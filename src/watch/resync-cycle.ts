@@ -10,6 +10,7 @@ import { FULL_KEY } from './state.js';
 import {
   deleteGuard,
   forgetRemoved,
+  holdRemovals,
   invalid,
   usableLoad,
   valid,
@@ -46,8 +47,13 @@ export async function resyncCycle(ctx: CycleContext): Promise<CycleOutcome> {
 
   // Git removals since the last good state: no longer managed; with --prune the plan deletes them.
   const removed = watch.lastGood ? desiredChanges(watch.lastGood, state).removed : [];
-  const owed = new Set<string>([...removed.map(resourceKey), ...watch.pendingDeletes.keys(), ...watch.redeploy]);
-  forgetRemoved(ctx, removed, state);
+  const gitSuspects = [...watch.suspects].filter(([, s]) => !s.drift).map(([key]) => key);
+  const owed = new Set<string>([
+    ...removed.map(resourceKey),
+    ...gitSuspects,
+    ...watch.pendingDeletes.keys(),
+    ...watch.redeploy,
+  ]);
 
   const planned = out.plan.actions.map((a) =>
     forceWhereNeeded(a, watch.synced.get(resourceKey(a))?.resource, watch.redeploy.has(resourceKey(a))),
@@ -81,9 +87,22 @@ export async function resyncCycle(ctx: CycleContext): Promise<CycleOutcome> {
   let toWrite = planned.filter((a) => include.has(a) && watch.backoff.ready(resourceKey(a), now));
   for (const a of split.noop) if (a.desired) watch.markSynced(a.desired);
 
+  // Nothing disappeared is acted on before a second read confirms it (SPEC §6): a resync is a
+  // fresh read of every file, so it confirms what an earlier read missed a quiet period ago.
+  const planDeletes = planned.filter((a) => include.has(a) && a.action === 'delete');
+  const driftKeys = new Set(split.drift.map(resourceKey));
+  const removals = holdRemovals(ctx, [...removed, ...planDeletes.map(idOf)], state, true, driftKeys);
+  const confirmed = new Set(removals.confirmed.map((s) => resourceKey(s.id)));
+  forgetRemoved(
+    ctx,
+    removals.confirmed.filter((s) => !s.drift).map((s) => s.id),
+    state,
+  );
+  toWrite = toWrite.filter((a) => a.action !== 'delete' || confirmed.has(resourceKey(a)));
+
   // The lists just read are the truth about what is left to delete.
   watch.pendingDeletes.clear();
-  const deletes = planned.filter((a) => include.has(a) && a.action === 'delete');
+  const deletes = planDeletes.filter((a) => confirmed.has(resourceKey(a)));
   const guard = deleteGuard(ctx, deletes.length);
   if (guard) toWrite = toWrite.filter((a) => a.action !== 'delete');
   else for (const a of deletes) watch.pendingDeletes.set(resourceKey(a), idOf(a));

@@ -11,6 +11,8 @@ export interface CycleRequest {
   full: boolean;
   /** The periodic resync. */
   resync: boolean;
+  /** Read every file again to confirm removals seen a quiet period ago. */
+  confirm: boolean;
 }
 
 export interface Scheduler {
@@ -52,10 +54,11 @@ export function createScheduler(clock: Clock, run: (req: CycleRequest) => Promis
   const scheduler: Scheduler = {
     request(r) {
       if (stopped) return;
-      pending ??= { files: new Set(), full: false, resync: false };
+      pending ??= { files: new Set(), full: false, resync: false, confirm: false };
       for (const f of r.files ?? []) pending.files.add(f);
       pending.full ||= r.full === true;
       pending.resync ||= r.resync === true;
+      pending.confirm ||= r.confirm === true;
       kick();
     },
     after(name, ms, r) {

@@ -1,11 +1,12 @@
 // What watch knows between cycles: the last good desired state, the version of each resource known
 // to be on the server (by fingerprint), what is owed (redeploys after a failed deployment, deletes
-// after a removal under --prune), the per-resource retry backoff and the environments cache.
+// after a removal under --prune), removals not yet confirmed, the per-resource retry backoff and the
+// environments cache.
 // No I/O and no logging: the cycles read and update it, the reconciler reports from it.
 import { resourceKey, type DesiredResource, type DesiredState, type ResourceId } from '../model.js';
 import type { ApplyResult, PlanAction } from '../reconcile/types.js';
 import { Backoff } from './backoff.js';
-import { fingerprintOf, pendingResources, type SyncedEntry } from './cycle.js';
+import { fingerprintOf, pendingResources, type Suspect, type SyncedEntry } from './cycle.js';
 
 /** The backoff key of a full cycle that could not read the server. */
 export const FULL_KEY = '\u0000full-cycle';
@@ -28,6 +29,12 @@ export class WatchState {
   readonly redeploy = new Set<string>();
   /** Removed from Git with --prune: a delete is owed. */
   readonly pendingDeletes = new Map<string, ResourceId>();
+  /**
+   * Resources that disappeared (from the manifests, or, at a resync, objects to prune) and are not
+   * yet confirmed gone: nothing is deleted or forgotten until a read after another quiet period
+   * still misses them (SPEC §6), so a file caught half-written never costs a delete.
+   */
+  readonly suspects = new Map<string, Suspect>();
   /** Environment names per project, refreshed by every environments answer. */
   readonly environments = new Map<string, string[]>();
 

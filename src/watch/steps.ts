@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../diagnostics.js';
 import type { LoadResult } from '../manifest/load.js';
 import {
+  resourceKey,
   resourceLabel,
   type CurrentResource,
   type DesiredResource,
@@ -19,7 +20,7 @@ import { checkEnvironments } from '../reconcile/plan.js';
 import { readMaterial } from '../reconcile/material.js';
 import { describePlanError, materialRequests } from '../reconcile/run-plan.js';
 import type { Plan, Report } from '../reconcile/types.js';
-import { removalsToDelete } from './cycle.js';
+import { confirmRemovals, removalsToDelete, type RemovalDecision } from './cycle.js';
 import type { CycleResult, WatchMetrics } from './metrics.js';
 import type { WatchState } from './state.js';
 
@@ -36,6 +37,8 @@ export interface CycleSettings {
   extraProjects: string[];
   maxDeletes: number;
   drift: DriftMode;
+  /** The quiet period after which a disappeared resource is read for again before anything is done about it. */
+  confirmMs: number;
 }
 
 /** Everything a cycle works with. */
@@ -195,6 +198,43 @@ export function forgetRemoved(ctx: CycleContext, removed: ResourceId[], next: De
     );
   }
   return split.delete;
+}
+
+/**
+ * Applies the confirmation rule (cycle.ts, confirmRemovals) to the resources gone in this read,
+ * updates the suspects, logs what waits and what came back, and returns the decision: only
+ * `confirmed` may be forgotten or deleted.
+ */
+export function holdRemovals(
+  ctx: CycleContext,
+  gone: readonly ResourceId[],
+  next: DesiredState,
+  confirming: boolean,
+  drift?: ReadonlySet<string>,
+): RemovalDecision {
+  const { state, logger, settings } = ctx;
+  const present = new Set(next.resources.map(resourceKey));
+  const decision = confirmRemovals(state.suspects, gone, present, ctx.clock.now(), {
+    confirming,
+    quietMs: settings.confirmMs,
+    ...(drift ? { drift } : {}),
+  });
+  state.suspects.clear();
+  for (const [key, s] of decision.waiting) state.suspects.set(key, s);
+  for (const s of decision.fresh) {
+    const what = s.drift ? 'on the server but in no manifest' : 'gone from the manifests';
+    const then = settings.prune ? 'deleting it (--prune)' : 'no longer managing it';
+    logger.info(
+      { kind: s.id.kind, project: s.id.project, name: s.id.name, confirming: true },
+      `${resourceLabel(s.id)}: ${what}; reading the manifests again after ${settings.confirmMs} ms quiet before ${then}`,
+    );
+  }
+  for (const id of decision.back)
+    logger.info(
+      { kind: id.kind, project: id.project, name: id.name },
+      `${resourceLabel(id)}: back in the manifests (the file was caught mid-write or mid-move); nothing deleted`,
+    );
+  return decision;
 }
 
 /** The --max-deletes refusal, as a sentence (logged), or null when within the limit. */

@@ -1,7 +1,8 @@
 // The client against the real emulator over real HTTP: every call, in both answer dialects.
 import { describe, expect, it } from 'vitest';
 import { createApiClient, type ApiClient } from '../../src/api/client.js';
-import type { CurrentKey, CurrentKeystore, DesiredKeystore } from '../../src/model.js';
+import type { CurrentKey } from '../../src/kinds/key.js';
+import type { CurrentKeystore, DesiredKeystore } from '../../src/kinds/keystore.js';
 import { Secret } from '../../src/secret.js';
 import { aKey, aKeyEnvironment, aKeystore } from '../support/builders.js';
 import { useEmulator } from '../support/emulator.js';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApiClient, type ApiClient, type ClientOptions } from '../../src/api/client.js';
 import { toApiBody } from '../../src/api/mapping.js';
 import { UsageError } from '../../src/cli/command.js';
-import type { CurrentKey } from '../../src/model.js';
+import type { CurrentKey } from '../../src/kinds/key.js';
 import { aKey, aKeyEnvironment, aKeystore } from '../support/builders.js';
 import { tempTree } from '../support/tmp.js';
 import { fakeClock } from './fake-clock.js';

@@ -5,6 +5,8 @@ import {
   isProjectNotFound,
   projectFromMessage,
   readAnswer,
+  deploymentFromFailure,
+  environmentsNamedIn,
   readDeployment,
   readList,
   readNames,
@@ -278,6 +280,143 @@ describe('readDeployment', () => {
         deploymentResult: { environmentResults: [{ name: 'p', status: 'FAILURE', resultMessage: 'x' }] },
       }),
     ).toEqual([{ environment: 'p', success: false, message: 'x' }]);
+  });
+});
+
+describe('readDeployment: every shape Apinizer documents (SPEC §5)', () => {
+  const failedStaging = { environment: 'staging', success: false, message: 'Gateway timeout' };
+
+  it('reads the OpenAPI DeploymentResult with detailList at the top level', () => {
+    const body = {
+      envName: null,
+      success: false,
+      detail: 'Deployment failed',
+      detailList: [
+        { envName: 'production', podName: 'gw-0', success: true, detail: 'ok' },
+        { envName: 'staging', success: false, detail: 'Gateway timeout' },
+      ],
+    };
+    expect(readDeployment(body)).toEqual([
+      { environment: 'production', success: true, message: 'gw-0: ok' },
+      failedStaging,
+    ]);
+  });
+
+  it('reads the OpenAPI DeploymentResult under deploymentResult, success as a string', () => {
+    const body = {
+      success: 'true',
+      deploymentResult: {
+        success: 'false',
+        detailList: [{ envName: 'staging', success: 'false', detail: 'Gateway timeout' }],
+      },
+    };
+    expect(readDeployment(body)).toEqual([failedStaging]);
+  });
+
+  it('fails an environment when one of its pods failed, whatever the order', () => {
+    const pods = [
+      { envName: 'staging', podName: 'gw-0', success: true, detail: 'ok' },
+      { envName: 'staging', podName: 'gw-1', success: false, detail: 'Gateway timeout' },
+    ];
+    for (const detailList of [pods, [...pods].reverse()]) {
+      expect(readDeployment({ detailList })).toEqual([
+        { environment: 'staging', success: false, message: 'gw-1: Gateway timeout' },
+      ]);
+    }
+  });
+
+  it('reads a top-level DeploymentResult that names its one environment', () => {
+    expect(readDeployment({ envName: 'staging', podName: null, success: false, detail: 'Gateway timeout' })).toEqual([
+      failedStaging,
+    ]);
+    expect(readDeployment({ envName: 'staging', success: true, detail: 'ok' })).toEqual([
+      { environment: 'staging', success: true, message: 'ok' },
+    ]);
+  });
+
+  it('keeps a failure reported in one shape when another shape says success', () => {
+    const body = {
+      success: true,
+      detailList: [{ envName: 'staging', success: false, detail: 'Gateway timeout' }],
+      deploymentResult: { success: true, environmentResults: [{ environmentName: 'staging', success: true }] },
+    };
+    expect(readDeployment(body)).toEqual([failedStaging]);
+  });
+
+  it('gives entries without a verdict the verdict of their result', () => {
+    expect(
+      readDeployment({
+        deploymentResult: { success: false, environmentResults: [{ environmentName: 'staging', message: 'x' }] },
+      }),
+    ).toEqual([{ environment: 'staging', success: false, message: 'x' }]);
+    expect(readDeployment({ deploymentResult: { environmentResults: [{ environmentName: 'staging' }] } })).toEqual([
+      { environment: 'staging', success: true, message: '' },
+    ]);
+  });
+
+  it('names the environment a bare failure message mentions, else reports *', () => {
+    const body = {
+      deploymentResult: { success: false, message: 'Deployment to environment staging failed', detailList: [] },
+    };
+    expect(readDeployment(body, undefined, ['production', 'staging'])).toEqual([
+      { environment: 'staging', success: false, message: 'Deployment to environment staging failed' },
+    ]);
+    expect(readDeployment({ success: false, detailList: [] }, undefined, ['production'])).toEqual([
+      { environment: '*', success: false, message: 'deployment failed' },
+    ]);
+    expect(
+      readDeployment({ status: 'FAILURE', resultMessage: 'No gateway', environmentResults: [{ success: false }] }),
+    ).toEqual([{ environment: '*', success: false, message: 'No gateway' }]);
+  });
+
+  it('is empty for empty lists of a successful answer', () => {
+    expect(readDeployment({ success: true, detailList: [], deploymentResult: { environmentResults: [] } })).toEqual([]);
+  });
+
+  it('scrubs secrets out of every message', () => {
+    const scrub = (t: string) => t.replace('s3cret', '(sensitive value)');
+    expect(
+      readDeployment({ detailList: [{ envName: 'staging', success: false, detail: 'bad s3cret' }] }, scrub),
+    ).toEqual([{ environment: 'staging', success: false, message: 'bad (sensitive value)' }]);
+  });
+
+  it('lets a 2xx write answer with deployment facts through readAnswer, in either shape', () => {
+    for (const body of [
+      { success: false, detailList: [{ envName: 'staging', success: false, detail: 'x' }] },
+      { status: 'FAILURE', envName: 'staging', detail: 'x' },
+    ]) {
+      expect(readAnswer(answer(200, body), NOW).ok).toBe(true);
+    }
+    expect(readAnswer(answer(200, { success: 'false', message: 'Name is invalid' }), NOW).ok).toBe(false);
+  });
+});
+
+describe('environmentsNamedIn', () => {
+  it('finds whole names only, longest first', () => {
+    const envs = ['prod', 'prod-eu', 'test'];
+    expect(environmentsNamedIn('Deployment to prod-eu failed', envs)).toEqual(['prod-eu']);
+    expect(environmentsNamedIn('failed in prod and prod-eu.', envs)).toEqual(['prod', 'prod-eu']);
+    expect(environmentsNamedIn('the tests failed', envs)).toEqual([]);
+    expect(environmentsNamedIn('environment (test) failed', envs)).toEqual(['test']);
+  });
+});
+
+describe('deploymentFromFailure: the top-level summary shape', () => {
+  const f = (status: number, message: string) => ({ kind: 'bad-request' as const, status, message });
+
+  it('reads a 2xx failure about deploying as not deployed, naming the environment', () => {
+    expect(
+      deploymentFromFailure(f(200, 'Deployment to environment staging failed'), ['production', 'staging']),
+    ).toEqual([{ environment: 'staging', success: false, message: 'Deployment to environment staging failed' }]);
+    expect(deploymentFromFailure(f(200, 'Deploy failed'), ['production'])).toEqual([
+      { environment: '*', success: false, message: 'Deploy failed' },
+    ]);
+  });
+
+  it('leaves a refused write (not about deploying, or not 2xx) a failure', () => {
+    expect(deploymentFromFailure(f(200, 'Name is invalid'), ['staging'])).toBeUndefined();
+    expect(deploymentFromFailure(f(400, 'Deployment to staging failed'), ['staging'])).toBeUndefined();
+    expect(deploymentFromFailure({ ...f(200, 'Deploy x'), kind: 'already-exists' }, ['staging'])).toBeUndefined();
   });
 });
 

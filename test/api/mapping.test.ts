@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromApiObject, readSecret, toApiBody } from '../../src/api/mapping.js';
-import type { CurrentKey, CurrentKeystore } from '../../src/model.js';
+import type { CurrentKey } from '../../src/kinds/key.js';
+import type { CurrentKeystore } from '../../src/kinds/keystore.js';
 import { Secret } from '../../src/secret.js';
 import { aKey, aKeystore, aKeyEnvironment } from '../support/builders.js';
 

@@ -9,7 +9,7 @@ import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerKind } from '../../src/kinds/index.js';
 import { readEnvironments, readSecret, sendBinary, text } from '../../src/kinds/material.js';
-import type { ExportShape, KindDescriptor } from '../../src/kinds/types.js';
+import { defineKind, type ExportShape } from '../../src/kinds/types.js';
 import { createLogger } from '../../src/log.js';
 import { loadManifests } from '../../src/manifest/load.js';
 import type { ApiGeneration, CurrentResource, CurrentSecret, DesiredResource, DesiredState } from '../../src/model.js';
@@ -102,7 +102,7 @@ const hasLabel = (env: object) => (env as { label?: unknown }).label !== undefin
  * `certificateEnvironmentList`; the current one renames them (`certificateUsage`, `content` in
  * `environments`), never reads the PEM back (export-file gives it) and adds `label`.
  */
-const certificateKind: KindDescriptor = {
+const certificateKind = defineKind<DesiredCertificate, CurrentCertificate>({
   kind: 'Certificate',
   plural: 'Certificates',
   segment: 'certificates',
@@ -121,8 +121,7 @@ const certificateKind: KindDescriptor = {
       ? 'that generation labels certificates: add label to an environment'
       : 'that generation has no labels: remove label from every environment',
   checkSpec: () => [],
-  toApiBody(resource, generation) {
-    const cert = resource as DesiredCertificate;
+  toApiBody(cert, generation) {
     if (generation === 'legacy') {
       return {
         name: cert.name,
@@ -162,8 +161,7 @@ const certificateKind: KindDescriptor = {
     const cert: CurrentCertificate = { ...base, usage, environments };
     return cert;
   },
-  exportShape(resource, generation): ExportShape {
-    const cert = resource as CurrentCertificate;
+  exportShape(cert, generation): ExportShape {
     return {
       fields: [['usage', cert.usage]],
       environments: cert.environments.map((e) => ({
@@ -174,7 +172,7 @@ const certificateKind: KindDescriptor = {
       warnings: [],
     };
   },
-};
+});
 
 // The published JSON formats of plan and report take any registered kind.
 const ajv = new Ajv2020({ strict: true, allErrors: true });

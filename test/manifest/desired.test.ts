@@ -8,7 +8,8 @@ import {
 } from '../../src/manifest/desired.js';
 import { parseManifestText } from '../../src/manifest/parse.js';
 import { validateDocument } from '../../src/manifest/validate.js';
-import type { DesiredKey, DesiredKeystore } from '../../src/model.js';
+import type { DesiredKey } from '../../src/kinds/key.js';
+import type { DesiredKeystore } from '../../src/kinds/keystore.js';
 import { SENSITIVE } from '../../src/secret.js';
 import { KEY, KEYSTORE, edit, keyNamed } from './fixtures.js';
 

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadManifests } from '../../src/manifest/load.js';
-import type { DesiredKey } from '../../src/model.js';
+import type { DesiredKey } from '../../src/kinds/key.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const ENV = { PAYMENTS_WEBHOOK_HMAC: Buffer.from('example webhook hmac key, not a secret').toString('base64') };

@@ -2,7 +2,8 @@ import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadManifests } from '../../src/manifest/load.js';
-import type { DesiredKey, DesiredKeystore } from '../../src/model.js';
+import type { DesiredKey } from '../../src/kinds/key.js';
+import type { DesiredKeystore } from '../../src/kinds/keystore.js';
 import { tempTree } from '../support/tmp.js';
 import { KEY, KEYSTORE, edit, keyNamed } from './fixtures.js';
 

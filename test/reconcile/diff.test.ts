@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CurrentKey, CurrentKeystore, DesiredKey, DesiredKeystore } from '../../src/model.js';
+import type { CurrentKey, DesiredKey } from '../../src/kinds/key.js';
+import type { CurrentKeystore, DesiredKeystore } from '../../src/kinds/keystore.js';
 import { diffResource } from '../../src/reconcile/diff.js';
 import { Secret } from '../../src/secret.js';
 import {

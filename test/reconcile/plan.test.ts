@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../src/diagnostics.js';
-import type { CurrentKey, CurrentResource, DesiredState } from '../../src/model.js';
+import type { CurrentResource, DesiredState } from '../../src/model.js';
+import type { CurrentKey } from '../../src/kinds/key.js';
 import { fingerprintCurrent, fingerprintDesired } from '../../src/reconcile/fingerprint.js';
 import { buildPlan, checkEnvironments, listScopes } from '../../src/reconcile/plan.js';
 import type { PlanInput } from '../../src/reconcile/plan.js';

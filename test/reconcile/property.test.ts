@@ -3,14 +3,9 @@
 // and the plan does not depend on the order of its inputs.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type {
-  CurrentResource,
-  DesiredKey,
-  DesiredKeystore,
-  DesiredResource,
-  DesiredState,
-  KeyEnvironment,
-} from '../../src/model.js';
+import type { CurrentResource, DesiredResource, DesiredState } from '../../src/model.js';
+import type { DesiredKey, KeyEnvironment } from '../../src/kinds/key.js';
+import type { DesiredKeystore } from '../../src/kinds/keystore.js';
 import { buildPlan, listScopes } from '../../src/reconcile/plan.js';
 import { planToJson } from '../../src/reconcile/saved.js';
 import { Secret } from '../../src/secret.js';

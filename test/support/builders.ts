@@ -2,20 +2,14 @@
 // only what matters to it (`aKey({ description: 'old' })`). The secret values are distinctive
 // text, so leak tests can search any output for them (SECRET_TEXTS / secretNeedles()).
 import { kindRank } from '../../src/kinds/index.js';
+import type { CurrentSecret, DesiredResource, DesiredState, SourceLocation } from '../../src/model.js';
+import type { CurrentKey, CurrentKeyEnvironment, DesiredKey, KeyEnvironment } from '../../src/kinds/key.js';
 import type {
-  CurrentKey,
-  CurrentKeyEnvironment,
   CurrentKeystore,
   CurrentKeystoreEnvironment,
-  CurrentSecret,
-  DesiredKey,
   DesiredKeystore,
-  DesiredResource,
-  DesiredState,
-  KeyEnvironment,
   KeystoreEnvironment,
-  SourceLocation,
-} from '../../src/model.js';
+} from '../../src/kinds/keystore.js';
 import { Secret } from '../../src/secret.js';
 
 /** Every plain text a builder turned into a secret, so leak tests know what to look for. */

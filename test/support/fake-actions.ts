@@ -14,13 +14,13 @@ import {
   fieldValue,
   resourceKey,
   type ApiGeneration,
-  type CurrentKey,
-  type CurrentKeystore,
   type CurrentResource,
   type DesiredResource,
   type Kind,
   type ResourceId,
 } from '../../src/model.js';
+import type { CurrentKey } from '../../src/kinds/key.js';
+import type { CurrentKeystore } from '../../src/kinds/keystore.js';
 import type { Secret } from '../../src/secret.js';
 import { BUILDER_KINDS, currentOf, type SecretReadMode } from './builders.js';
 

@@ -71,6 +71,7 @@ function setup(initial: Manifests, options: Partial<ReconcilerOptions> & { api?:
     maxDeletes: 50,
     drift: 'correct',
     resyncMs: 300_000,
+    confirmMs: 300,
     logger,
     clock,
     random: () => 0.5,
@@ -94,6 +95,11 @@ function setup(initial: Manifests, options: Partial<ReconcilerOptions> & { api?:
       manifests = next;
       rec.filesChanged([file]);
       await clock.settle();
+      await rec.idle();
+    },
+    /** Lets the confirming read of a removal run (one quiet period after the cycle that saw it). */
+    async confirm() {
+      await clock.advance(300);
       await rec.idle();
     },
     async started() {
@@ -164,10 +170,66 @@ describe('watch reconciler (in process)', () => {
     expect(t.api.writes()).toBe(0);
     // Fixed, with b removed on purpose: now b is deleted, once.
     await t.change([a('v2'), store()]);
+    expect(t.api.count('delete', 'b')).toBe(0); // not before a second read confirms it
+    await t.confirm();
     expect(t.api.held(b())).toBeUndefined();
     expect(t.api.held(a())?.description).toBe('v2');
     expect(t.api.count('delete', 'b')).toBe(1);
     expect(t.lines.some((l) => l.fixed === true)).toBe(true);
+  });
+
+  it('under --prune, never deletes a resource that is gone for one read and back by the confirming read (a file caught half-written)', async () => {
+    const t = setup([a(), b(), store()], { prune: true });
+    await t.started();
+    t.api.calls.length = 0;
+    // b's file is emptied (an editor's save in two steps): the read misses b.
+    await t.change([a(), store()], 'manifests/keys/b.yaml');
+    expect(t.lines.some((l) => l.name === 'b' && l.confirming === true)).toBe(true);
+    // More events keep the confirming read waiting: it needs a whole quiet period.
+    await t.clock.advance(200);
+    t.rec.activity();
+    await t.clock.advance(200);
+    expect(t.cycles().at(-1)?.trigger).toBe('change');
+    // The rest of the file lands before the confirming read: nothing was deleted or written.
+    t.set([a(), b(), store()]);
+    await t.confirm();
+    expect(t.cycles().at(-1)).toMatchObject({ trigger: 'confirm', result: 'ok', writes: 0 });
+    expect(t.api.calls.filter((c) => c.method !== 'get')).toEqual([]);
+    expect(t.api.held(b())).toBeDefined();
+    expect(t.lines.some((l) => l.name === 'b' && l.msg.includes('back in the manifests'))).toBe(true);
+    // Nothing is left waiting: no further confirming read runs.
+    const n = t.cycles().length;
+    await t.clock.advance(5_000);
+    expect(t.cycles()).toHaveLength(n);
+  });
+
+  it('under --prune, deletes a real removal at the confirming read, one quiet period after the read that missed it', async () => {
+    const t = setup([a(), b(), store()], { prune: true });
+    await t.started();
+    const t0 = t.clock.now();
+    await t.change([a(), store()], 'manifests/keys/b.yaml');
+    expect(t.api.count('delete', 'b')).toBe(0);
+    await t.confirm();
+    expect(t.api.count('delete', 'b')).toBe(1);
+    expect(t.clock.now() - t0).toBeLessThanOrEqual(300);
+    expect(t.cycles().at(-1)).toMatchObject({ trigger: 'confirm', result: 'ok', writes: 1 });
+  });
+
+  it('under --prune, a resync that misses a managed resource (or finds an object no manifest declares) deletes only after the confirming read', async () => {
+    const t = setup([a(), b(), store()], { prune: true, resyncMs: 60_000 });
+    await t.started();
+    t.api.put(aKey({ name: 'stray' }));
+    t.set([a(), store()]); // b's file is being rewritten when the resync reads the tree
+    await t.clock.advance(60_000);
+    await t.rec.idle();
+    expect(t.cycles().at(-1)?.trigger).toBe('resync');
+    expect(t.api.count('delete')).toBe(0);
+    // b is back by the confirming read; the stray object is still there: only it is deleted.
+    t.set([a(), b(), store()]);
+    await t.confirm();
+    expect(t.api.count('delete', 'b')).toBe(0);
+    expect(t.api.count('delete', 'stray')).toBe(1);
+    expect(t.api.held(b())).toBeDefined();
   });
 
   it('refuses more deletes than --max-deletes and says how to allow them', async () => {
@@ -175,6 +237,7 @@ describe('watch reconciler (in process)', () => {
     const t = setup([a(), b(), c, store()], { prune: true, maxDeletes: 1 });
     await t.started();
     await t.change([a(), store()]);
+    await t.confirm();
     expect(t.api.count('delete')).toBe(0);
     expect(t.cycles().at(-1)).toMatchObject({ result: 'failed' });
     expect(t.rec.health().reason).toContain(

@@ -28,7 +28,7 @@ describe('createScheduler', () => {
     runs[0]!.finish();
     await clock.settle();
     expect(runs).toHaveLength(2);
-    expect(runs[1]!.req).toEqual({ files: new Set(['a.yaml', 'b.yaml']), full: false, resync: true });
+    expect(runs[1]!.req).toEqual({ files: new Set(['a.yaml', 'b.yaml']), full: false, resync: true, confirm: false });
     runs[1]!.finish();
     await s.idle();
     expect(runs).toHaveLength(2);

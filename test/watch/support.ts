@@ -1,7 +1,7 @@
 // Shared by the watch tests: a manifest tree whose every resource lives in its own file with a
 // version marker, `watch` running (in process through runCli, or the built CLI as a child process)
 // with its JSON log lines readable as they come, and polling with a deadline (never a fixed sleep as an assertion).
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { expect } from 'vitest';
@@ -278,4 +278,28 @@ export function descriptionOn(
 export function listCalls(emulator: RunningEmulator): number {
   const by = emulator.stats().byRoute;
   return (by['GET /apiops/projects/{project}/keys/'] ?? 0) + (by['GET /apiops/projects/{project}/keystores/'] ?? 0);
+}
+
+let kubeletCounter = 0;
+
+/**
+ * Updates `dir` as the kubelet updates a ConfigMap or Secret volume (its AtomicWriter), step by
+ * step: the payload is written into a new `..YYYY_MM_DD_hh_mm_ss.N` folder, a `..data_tmp` symlink
+ * to it is renamed over `..data`, the user-visible `name -> ..data/name` links are made for new
+ * names, and the old folder is removed. The first call creates the volume.
+ */
+export function kubeletWrite(dir: string, payload: Record<string, string | Uint8Array>): void {
+  mkdirSync(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[-T:]/g, '_').replace(/\..*$/, '');
+  const fresh = `..${stamp}.${process.pid}${String(kubeletCounter++).padStart(6, '0')}`;
+  mkdirSync(join(dir, fresh));
+  for (const [name, content] of Object.entries(payload)) writeFileSync(join(dir, fresh, name), content);
+  const dataLink = join(dir, '..data');
+  const old = existsSync(dataLink) ? readlinkSync(dataLink) : null;
+  symlinkSync(fresh, join(dir, '..data_tmp'));
+  renameSync(join(dir, '..data_tmp'), dataLink);
+  for (const name of Object.keys(payload)) {
+    if (!existsSync(join(dir, name))) symlinkSync(join('..data', name), join(dir, name));
+  }
+  if (old !== null) rmSync(join(dir, old), { recursive: true, force: true });
 }

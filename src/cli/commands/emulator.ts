@@ -9,6 +9,7 @@ import {
   startEmulator,
 } from '../../emulator/index.js';
 import { isFaultKind, type FaultKind } from '../../emulator/faults.js';
+import { DEPLOYMENT_SHAPES, type DeploymentShape } from '../../emulator/dialect.js';
 import { type Command, type ParsedArgs, EXIT, UsageError, booleanFlag, integerFlag, stringFlag } from '../command.js';
 
 const DESCRIPTION = `Serves a local Apinizer Management API (keys, keystores, projects, environments, token issuance)
@@ -125,6 +126,13 @@ async function emulatorOptions(args: ParsedArgs, cwd: string): Promise<EmulatorO
       throw new UsageError(`--dialect must be documented or status, got "${dialect}"`);
     options.dialect = dialect;
   }
+  const shape = stringFlag(args, 'deployment-shape');
+  if (shape !== undefined) {
+    if (!(DEPLOYMENT_SHAPES as readonly string[]).includes(shape))
+      throw new UsageError(`--deployment-shape must be one of ${DEPLOYMENT_SHAPES.join(', ')}, got "${shape}"`);
+    options.deploymentShape = shape as DeploymentShape;
+  }
+  if (booleanFlag(args, 'merge-environments')) options.mergeEnvironments = true;
   const failDeployment = listFlag(args, 'fail-deployment');
   if (failDeployment.length > 0) options.failDeploymentTo = failDeployment;
   const hide = listFlag(args, 'hide-from-list');
@@ -229,8 +237,23 @@ export const emulatorCommand: Command = {
     dialect: {
       type: 'string',
       value: 'documented|status',
-      description: 'documented: success/error_description; status: "SUCCESS", errors as HTTP 400 with resultMessage',
+      description:
+        'documented: success/error_description; status: "SUCCESS", errors as HTTP 400 with resultMessage ' +
+        '(the default with --generation current)',
       default: 'documented',
+    },
+    'deployment-shape': {
+      type: 'string',
+      value: 'prose|openapi|openapi-nested|summary',
+      description:
+        'how writes report deployments: deploymentResult.environmentResults[] (prose), the OpenAPI ' +
+        'DeploymentResult with detailList[] at the top level (openapi) or under deploymentResult ' +
+        '(openapi-nested), or only a top-level success/status and message (summary)',
+      default: 'prose',
+    },
+    'merge-environments': {
+      type: 'boolean',
+      description: 'an update keeps the stored environments its body leaves out (merge instead of replace)',
     },
     'fail-deployment': {
       type: 'string',

@@ -4,7 +4,7 @@ import { createAdaptiveLimiter } from '../../reconcile/concurrency.js';
 import { releaseMemory } from '../../watch/memory.js';
 import { startMetricsServer, type MetricsServer } from '../../watch/metrics.js';
 import { createReconciler } from '../../watch/reconciler.js';
-import { MIN_DEBOUNCE_MS, startWatcher, type RunningWatcher } from '../../watch/watcher.js';
+import { MIN_DEBOUNCE_MS, MIN_POLL_MS, startWatcher, type RunningWatcher } from '../../watch/watcher.js';
 import { type Command, EXIT, UsageError, booleanFlag, integerFlag, stringFlag } from '../command.js';
 import { connectionOptions } from '../common.js';
 import { MATERIAL_FLAGS, materialCheckOptions } from '../material-flags.js';
@@ -68,6 +68,13 @@ export const watchCommand: Command = {
       description: `quiet period before a batch of changes is reconciled, at least ${MIN_DEBOUNCE_MS}`,
       default: '300',
     },
+    poll: {
+      type: 'string',
+      value: 'MS',
+      description:
+        'find changes by walking the tree every MS milliseconds instead of waiting for file events: for NFS, ' +
+        `SMB and container mounts that send none (at least ${MIN_POLL_MS}; 1000 suits most trees)`,
+    },
     resync: { type: 'string', value: 'SECONDS', description: 'full resync period', default: '300' },
     drift: { type: 'string', value: 'correct|warn', description: 'what a resync does about drift', default: 'correct' },
     'metrics-port': {
@@ -99,6 +106,8 @@ export const watchCommand: Command = {
     const maxDeletes = integerFlag(args, 'max-deletes', DEFAULT_MAX_DELETES, 0, 1_000_000);
     const debounceMs = integerFlag(args, 'debounce', 300, MIN_DEBOUNCE_MS, 600_000);
     const resyncSeconds = integerFlag(args, 'resync', 300, 1, 7 * 24 * 3600);
+    const pollMs =
+      stringFlag(args, 'poll') === undefined ? undefined : integerFlag(args, 'poll', 0, MIN_POLL_MS, 3_600_000);
     const drift = stringFlag(args, 'drift') ?? 'correct';
     if (drift !== 'correct' && drift !== 'warn')
       throw new UsageError(`--drift must be correct or warn, got "${drift}"`);
@@ -147,8 +156,11 @@ export const watchCommand: Command = {
       maxDeletes,
       drift,
       resyncMs: resyncSeconds * 1000,
+      // A removal is confirmed by a second read one more quiet period later (SPEC §6).
+      confirmMs: debounceMs,
       expiryWarnDays: material ? material.expiryWarnDays : null,
       logger,
+      onFromFiles: (targets) => watcher?.track(targets),
       afterCycle: (c) => {
         // A cycle over many resources leaves a heap full of garbage that an idle process never
         // collects: collect it once things are quiet, so the resident memory goes back down.
@@ -198,7 +210,9 @@ export const watchCommand: Command = {
         paths,
         cwd: ctx.cwd,
         debounceMs,
+        ...(pollMs !== undefined ? { pollMs } : {}),
         onBatch: (changed) => reconciler.filesChanged(changed),
+        onActivity: () => reconciler.activity(),
         onError: (err) => {
           const code = (err as NodeJS.ErrnoException).code;
           const hint =
@@ -214,12 +228,13 @@ export const watchCommand: Command = {
           roots: watcher.roots.length,
           directories: watcher.directories(),
           debounceMs,
+          ...(pollMs !== undefined ? { pollMs } : {}),
           resyncSeconds,
           drift,
           prune,
           server: conn.server,
         },
-        `watching ${paths.join(', ')} (debounce ${debounceMs} ms, resync every ${resyncSeconds} s, drift ${drift}${prune ? ', prune' : ''}) against ${conn.server}`,
+        `watching ${paths.join(', ')} (${pollMs !== undefined ? `polling every ${pollMs} ms, ` : ''}debounce ${debounceMs} ms, resync every ${resyncSeconds} s, drift ${drift}${prune ? ', prune' : ''}) against ${conn.server}`,
       );
       reconciler.start();
 

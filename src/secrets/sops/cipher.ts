@@ -1,0 +1,155 @@
+// Pure: one SOPS value, `ENC[AES256_GCM,data:...,iv:...,tag:...,type:...]`, as sops' aes/cipher.go
+// writes and reads it: AES-256-GCM with a 32-byte nonce, the value's path as additional data, and a
+// type tag that says how the plaintext bytes read back (str, int, float, bool, bytes, time, comment).
+// The AAD is what makes a value moved to another field fail: it was sealed with its own path.
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+/** The types sops tags a value with; `comment` is an encrypted YAML comment. */
+export type SopsValueType = 'str' | 'int' | 'float' | 'bool' | 'bytes' | 'time' | 'comment';
+
+/** A leaf of a SOPS tree as sops' walk sees it: Go's string, int, float64 or bool. */
+export type SopsScalar =
+  | { type: 'str' | 'bytes' | 'time' | 'comment'; text: string }
+  | { type: 'int'; value: bigint }
+  | { type: 'float'; value: number }
+  | { type: 'bool'; value: boolean };
+
+/** The parts of an ENC[...] value. */
+export interface EncryptedValue {
+  data: Buffer;
+  iv: Buffer;
+  tag: Buffer;
+  type: string;
+}
+
+/** sops' own nonce size (aes/cipher.go `nonceSize`): larger than GCM's usual 12, hashed into J0. */
+export const SOPS_NONCE_BYTES = 32;
+const TAG_BYTES = 16;
+
+// The same expression as sops (aes/cipher.go `encre`): anchored at the start only, greedy groups.
+const ENC_PATTERN = /^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]/;
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** True when the text has the ENC[AES256_GCM,...] shape (it may still fail to decrypt). */
+export function looksEncrypted(text: string): boolean {
+  return text.startsWith('ENC[AES256_GCM,');
+}
+
+/** The parts of an ENC[...] value, or null when it does not have sops' data format. */
+export function parseEncrypted(text: string): EncryptedValue | null {
+  const m = ENC_PATTERN.exec(text);
+  if (!m) return null;
+  const [, data, iv, tag, type] = m as unknown as [string, string, string, string, string];
+  // Go's StdEncoding is strict (padding required, no whitespace): accept exactly what it does.
+  if (![data, iv, tag].every((part) => STRICT_BASE64.test(part))) return null;
+  return {
+    data: Buffer.from(data, 'base64'),
+    iv: Buffer.from(iv, 'base64'),
+    tag: Buffer.from(tag, 'base64'),
+    type,
+  };
+}
+
+/** Why a value could not be decrypted; never holds plaintext. */
+export class SopsValueError extends Error {}
+
+/**
+ * Decrypts one ENC[...] value sealed under `aad` (the path, `a:b:c:`). The empty string is sops'
+ * encryption of an empty value and decrypts to an empty string, as sops does.
+ */
+export function decryptValue(text: string, key: Uint8Array, aad: string): SopsScalar {
+  if (text === '') return { type: 'str', text: '' };
+  const parsed = parseEncrypted(text);
+  if (!parsed) throw new SopsValueError("is not an ENC[AES256_GCM,...] value in sops' data format");
+  if (parsed.iv.length === 0 || parsed.tag.length !== TAG_BYTES)
+    throw new SopsValueError('has an iv or tag of the wrong length');
+  let plain: Buffer;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, parsed.iv, { authTagLength: TAG_BYTES });
+    decipher.setAAD(Buffer.from(aad, 'utf8'));
+    decipher.setAuthTag(parsed.tag);
+    plain = Buffer.concat([decipher.update(parsed.data), decipher.final()]);
+  } catch {
+    throw new SopsValueError(
+      'does not authenticate: it was changed, or moved here from another field, after sops encrypted it',
+    );
+  }
+  return typedPlaintext(plain, parsed.type);
+}
+
+/** The plaintext bytes read as their tagged type, the way aes/cipher.go's Decrypt does. */
+function typedPlaintext(plain: Buffer, type: string): SopsScalar {
+  const text = plain.toString('utf8');
+  switch (type) {
+    case 'str':
+    case 'bytes':
+    case 'time':
+    case 'comment':
+      return { type, text };
+    case 'int':
+      if (!/^[+-]?\d+$/.test(text)) throw new SopsValueError('is tagged int but does not hold an integer');
+      return { type, value: BigInt(text) };
+    case 'float': {
+      const value = Number(text);
+      if (text.trim() === '' || Number.isNaN(value) !== /^[+-]?nan$/i.test(text))
+        throw new SopsValueError('is tagged float but does not hold a number');
+      return { type, value };
+    }
+    case 'bool': {
+      // Go's strconv.ParseBool.
+      if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(text)) return { type, value: true };
+      if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(text)) return { type, value: false };
+      throw new SopsValueError('is tagged bool but does not hold a boolean');
+    }
+    default:
+      throw new SopsValueError(`has an unknown type tag ${JSON.stringify(type.slice(0, 20))}`);
+  }
+}
+
+/** The bytes sops hashes into the MAC for a leaf (sops.go ToBytes). */
+export function macBytes(value: SopsScalar): Buffer {
+  switch (value.type) {
+    case 'int':
+      return Buffer.from(value.value.toString(), 'utf8');
+    case 'float':
+      return Buffer.from(goFormatFloat(value.value), 'utf8');
+    case 'bool':
+      return Buffer.from(value.value ? 'True' : 'False', 'utf8');
+    default:
+      return Buffer.from(value.text, 'utf8');
+  }
+}
+
+/**
+ * Go's strconv.FormatFloat(v, 'f', -1, 64): the shortest digits that read back, never an exponent.
+ * JavaScript's shortest form is the same digits, so only the exponent needs writing out.
+ */
+export function goFormatFloat(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  const s = String(v);
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
+  if (!m) return s;
+  const [, sign, head, tail = '', exp] = m as unknown as [string, string, string, string | undefined, string];
+  const digits = head + tail;
+  const point = 1 + Number(exp); // position of the decimal point within digits
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+/**
+ * Encrypts one value as sops does (aes/cipher.go Encrypt): a fresh 32-byte nonce, the path as AAD,
+ * the type tag of its Go type. An empty string stays empty, as in sops.
+ */
+export function encryptValue(value: SopsScalar, key: Uint8Array, aad: string, iv?: Uint8Array): string {
+  if (value.type !== 'int' && value.type !== 'float' && value.type !== 'bool' && value.text === '') return '';
+  const nonce = iv ?? randomBytes(SOPS_NONCE_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(Buffer.from(aad, 'utf8'));
+  const data = Buffer.concat([cipher.update(macBytes(value)), cipher.final()]);
+  const tag = cipher.getAuthTag();
+  const type = value.type === 'bytes' ? 'str' : value.type; // sops writes []byte back as a string
+  return `ENC[AES256_GCM,data:${data.toString('base64')},iv:${Buffer.from(nonce).toString('base64')},tag:${tag.toString('base64')},type:${type}]`;
+}
