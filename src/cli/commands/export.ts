@@ -220,7 +220,8 @@ export const exportCommand: Command = {
     }
 
     const where = shown(ctx.cwd, outDir);
-    if (resources.length === 0) {
+    // An empty project is still a refresh with --force: the files of its deleted objects must go.
+    if (resources.length === 0 && !force) {
       ctx.stdout.write(
         `Project ${project} has no ${kinds.map((k) => descriptorOf(k).plural).join(' or ')}; nothing written.\n`,
       );
@@ -235,7 +236,7 @@ export const exportCommand: Command = {
       ctx.stderr.write(`apinizer-gitops export: ${(err as Error).message}\n`);
       return EXIT.error;
     }
-    const result = writeExport(plan, { outDir, force });
+    const result = writeExport(plan, { outDir, force, scope: { project, kinds } });
     if (!result.ok) {
       if (result.reason === 'exists') {
         const first = result.paths.slice(0, 5).map((p) => `  ${shown(ctx.cwd, resolve(outDir, p))}`);
@@ -256,7 +257,27 @@ export const exportCommand: Command = {
     }
 
     const notes = planNotes(plan);
+    if (result.indexProblem)
+      notes.push(
+        `note: the export index cannot be read (${printable(result.indexProblem)}); files of objects the server no ` +
+          'longer has were not looked for. Delete the index to start it afresh.',
+      );
+    for (const path of result.removed)
+      notes.push(`removed ${printable(shown(ctx.cwd, resolve(outDir, path)))}: its object is no longer on the server`);
+    if (result.stale.length > 0)
+      notes.push(
+        `note: ${plural(result.stale.length, 'file')} written by an earlier export belong to objects the server no ` +
+          `longer has (first: ${printable(shown(ctx.cwd, resolve(outDir, result.stale[0]!)))}); run export again with ` +
+          '--force to remove them, or plan would recreate those objects.',
+      );
     if (notes.length > 0) ctx.stderr.write(`${notes.join('\n')}\n`);
+    if (resources.length === 0) {
+      ctx.stdout.write(
+        `Project ${project} has no ${kinds.map((k) => descriptorOf(k).plural).join(' or ')}; ` +
+          `${plural(result.removed.length, 'file')} of earlier exports removed.\n`,
+      );
+      return EXIT.ok;
+    }
     const manifests = plan.files.filter((f) => f.type === 'manifest').length;
     const secretFiles = plan.files.filter((f) => f.type === 'secret').length;
     const counted = kinds.map((k) => plural(plan.counts[k] ?? 0, k)).join(' and ');
@@ -264,8 +285,12 @@ export const exportCommand: Command = {
       secrets === 'file'
         ? `, ${plural(secretFiles, 'secret file')} under ${shown(ctx.cwd, resolve(outDir, 'secrets'))}/ (git-ignored)`
         : `, ${plural(plan.variables.length, 'environment variable')} to set (listed on stderr)`;
+    const removedNote =
+      result.removed.length > 0
+        ? `; ${plural(result.removed.length, 'file')} of objects no longer on the server removed`
+        : '';
     ctx.stdout.write(
-      `Exported ${counted} of project ${project} to ${where}/: ${plural(manifests, 'manifest')}${secretNote}.\n`,
+      `Exported ${counted} of project ${project} to ${where}/: ${plural(manifests, 'manifest')}${secretNote}${removedNote}.\n`,
     );
     if (plan.unexpressible.length > 0) {
       ctx.stdout.write(
