@@ -1,7 +1,24 @@
+// One Diagnostic type for every user-facing problem, its codes, and the one formatter of it
+// (text lines, GitHub annotations, JSON), with the escaping that keeps terminals and CI logs safe.
 import type { MaterialFindingCode } from './material/types.js';
+
+/**
+ * The codes a kind adds for its own problems (src/kinds/): each kind's module declares its codes
+ * by merging into this interface (`declare module '../diagnostics.js' { interface
+ * KindDiagnosticCodes { 'inline-private-key': true } }`), so the union stays checked by the
+ * compiler without listing any kind's codes here.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface KindDiagnosticCodes {}
 
 /** Every kind of problem a user can cause, as a stable code (printed, and in JSON output). */
 export type DiagnosticCode =
+  | CoreDiagnosticCode
+  | MaterialFindingCode // the material checks of SPEC §2c (src/material/types.ts lists them)
+  | keyof KindDiagnosticCodes; // the registered kinds' own codes
+
+/** The codes of problems the core finds, whatever the kind. */
+export type CoreDiagnosticCode =
   | 'yaml-syntax' // the YAML parser rejected the text
   | 'yaml-tab' // a tab used for indentation
   | 'yaml-alias' // alias expansion limit exceeded (alias bomb)
@@ -23,12 +40,11 @@ export type DiagnosticCode =
   | 'path-not-found' // a PATH given on the command line does not exist (or is a dangling link)
   | 'manifest-unreadable' // a manifest, or a folder or link that may hold some, cannot be read
   | 'yaml-merge-key' // a `<<` merge key: not supported
-  | 'inline-private-key' // warning: private key material written in the manifest
-  | 'inline-secret' // warning: a password written in the manifest
   | 'form-generation-mismatch' // plan: a manifest form the server's API generation cannot take
   | 'unknown-environment' // plan: an environment the project does not have
   | 'unknown-project' // plan: a project the server does not know
-  | MaterialFindingCode; // the material checks of SPEC §2c (src/material/types.ts lists them)
+  | 'unknown-reference' // plan: a reference field names a resource neither the manifests nor the server have
+  | 'referenced-by-kept'; // plan: prune would delete a resource that a kept resource still references
 
 export type Severity = 'error' | 'warning';
 
@@ -117,6 +133,66 @@ export function formatDiagnosticBody(d: Diagnostic): string {
  */
 export function formatDiagnostic(d: Diagnostic): string {
   return `${printable(d.file)}:${d.line}:${d.column} ${formatDiagnosticBody(d)}`;
+}
+
+/** Diagnostics alike (same severity, code and message) that text output prints one by one; more are grouped. */
+export const GROUP_LIMIT = 10;
+/** How many of a group's diagnostics text output still prints in full, so the first places are in view. */
+export const GROUP_SHOWN = 5;
+
+/** A line of grouped text output: a diagnostic in full, or how many more of its group were left out. */
+export type GroupedLine = { diagnostic: Diagnostic } | { more: number; like: Diagnostic };
+
+function groupKey(d: Diagnostic): string {
+  return `${d.severity}\u0000${d.code}\u0000${d.message}`;
+}
+
+/**
+ * Diagnostics for text output, with many alike grouped: a group of more than GROUP_LIMIT
+ * diagnostics with the same severity, code and message (36,000 "could not be read" warnings over
+ * a tree of placeholder keys) keeps its first GROUP_SHOWN in full, in their places, followed by one
+ * line saying how many more there are. Order is kept; a group of GROUP_LIMIT or fewer is printed
+ * whole. `--format json` never groups: it lists every diagnostic.
+ */
+export function groupDiagnostics(diagnostics: readonly Diagnostic[]): GroupedLine[] {
+  const sizes = new Map<string, number>();
+  for (const d of diagnostics) {
+    const k = groupKey(d);
+    sizes.set(k, (sizes.get(k) ?? 0) + 1);
+  }
+  const seen = new Map<string, number>();
+  const out: GroupedLine[] = [];
+  for (const d of diagnostics) {
+    const k = groupKey(d);
+    const size = sizes.get(k) ?? 0;
+    const n = (seen.get(k) ?? 0) + 1;
+    seen.set(k, n);
+    if (size <= GROUP_LIMIT || n <= GROUP_SHOWN) out.push({ diagnostic: d });
+    if (size > GROUP_LIMIT && n === GROUP_SHOWN) out.push({ more: size - GROUP_SHOWN, like: d });
+  }
+  return out;
+}
+
+/** `... and 35,990 more like this: warning: <message> [code] (--format json lists every one)` */
+export function formatMoreLikeThis(more: number, like: Diagnostic): string {
+  const sev = like.severity === 'warning' ? 'warning: ' : '';
+  return printable(
+    `... and ${more.toLocaleString('en-US')} more like this: ${sev}${like.message} [${like.code}] (--format json lists every one)`,
+  );
+}
+
+/** Text lines for diagnostics, alike ones grouped (groupDiagnostics); `annotate` adds each printed one's GitHub annotation. */
+export function formatDiagnosticLines(diagnostics: readonly Diagnostic[], annotate = false): string[] {
+  const lines: string[] = [];
+  for (const line of groupDiagnostics(diagnostics)) {
+    if ('more' in line) {
+      lines.push(formatMoreLikeThis(line.more, line.like));
+      continue;
+    }
+    lines.push(formatDiagnostic(line.diagnostic));
+    if (annotate) lines.push(formatGithubAnnotation(line.diagnostic));
+  }
+  return lines;
 }
 
 /** True when any diagnostic is an error (warnings do not fail a run). */

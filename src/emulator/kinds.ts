@@ -300,7 +300,9 @@ function currentKeystoreEntry(entry: Entry, at: string, _merged: Entry, errors: 
   if (!isText(entry.file)) errors.push({ field: `${at}.file`, message: `${at}.file is required` });
   else if (!isBase64(entry.file)) errors.push({ field: `${at}.file`, message: `${at}.file must be base64` });
   else out.file = entry.file;
-  if (!isText(entry.password)) errors.push({ field: `${at}.password`, message: `${at}.password is required` });
+  // An empty password is a password (a store made with none); only a missing one is refused.
+  if (typeof entry.password !== 'string')
+    errors.push({ field: `${at}.password`, message: `${at}.password is required` });
   else out.password = entry.password;
   if (!KEYSTORE_TYPES.includes(entry.keyStoreType as (typeof KEYSTORE_TYPES)[number])) {
     const got = JSON.stringify(entry.keyStoreType ?? null);

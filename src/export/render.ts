@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { descriptorOf, kindNames, kindRank } from '../kinds/index.js';
+import { descriptorOf, kindNames, kindRank, type KindDescriptor } from '../kinds/index.js';
 import type { ExportSecret } from '../kinds/types.js';
 import {
   API_VERSION,
@@ -162,28 +162,27 @@ interface StringRule {
   maxLength: number;
 }
 
-let identityRules: Record<Kind, { name: StringRule; project: StringRule }> | undefined;
+/** The rules per descriptor: a kind registered later (or registered again) gets its own. */
+const identityRules = new WeakMap<KindDescriptor, { name: StringRule; project: StringRule }>();
 
-/** The rules for metadata.name and metadata.project, read from the shipped schemas: one source with validate. */
+/** The rules for metadata.name and metadata.project, read from the kind's schema: one source with validate. */
 function rulesFor(kind: Kind): { name: StringRule; project: StringRule } {
-  if (identityRules === undefined) {
-    const read = (k: Kind) => {
-      const metadata = (
-        loadSchema(k).properties as Record<
-          string,
-          { properties: Record<string, { pattern: string; maxLength: number }> }
-        >
-      ).metadata!;
-      const rule = (field: 'name' | 'project'): StringRule => {
-        const p = metadata.properties[field]!;
-        return { pattern: new RegExp(p.pattern, 'u'), maxLength: p.maxLength };
-      };
-      return { name: rule('name'), project: rule('project') };
+  const descriptor = descriptorOf(kind);
+  let rules = identityRules.get(descriptor);
+  if (rules === undefined) {
+    const metadata = (
+      loadSchema(kind).properties as Record<
+        string,
+        { properties: Record<string, { pattern: string; maxLength: number }> }
+      >
+    ).metadata!;
+    const rule = (field: 'name' | 'project'): StringRule => {
+      const p = metadata.properties[field]!;
+      return { pattern: new RegExp(p.pattern, 'u'), maxLength: p.maxLength };
     };
-    identityRules = Object.fromEntries(kindNames().map((k) => [k, read(k)]));
+    rules = { name: rule('name'), project: rule('project') };
+    identityRules.set(descriptor, rules);
   }
-  const rules = identityRules[kind];
-  if (rules === undefined) throw new Error(`no schema rules for kind ${kind}`);
   return rules;
 }
 

@@ -9,7 +9,7 @@ import { keyKind } from './key.js';
 import { keystoreKind } from './keystore.js';
 import type { FieldSpec, KindDescriptor } from './types.js';
 
-export type { FieldSpec, KindDescriptor } from './types.js';
+export type { FieldSpec, KindDescriptor, MaterialField } from './types.js';
 
 const registry: KindDescriptor[] = [keyKind, keystoreKind];
 let byName = new Map(registry.map((d) => [d.kind, d]));
@@ -49,6 +49,16 @@ export function registerKind(descriptor: KindDescriptor): () => void {
   if (byName.has(descriptor.kind)) throw new Error(`kind ${descriptor.kind} is already registered`);
   for (const dep of descriptor.dependsOn) {
     if (!byName.has(dep)) throw new Error(`kind ${descriptor.kind} depends on ${dep}, which is not registered`);
+  }
+  // A reference orders creates and deletes only through dependsOn: a target left out of it would
+  // let a reference be created before its target, or its target deleted first.
+  for (const field of [...descriptor.resourceFields, ...descriptor.environmentFields]) {
+    if (field.references === undefined) continue;
+    if (field.role !== 'plain') throw new Error(`kind ${descriptor.kind}: reference field ${field.name} must be plain`);
+    if (!descriptor.dependsOn.includes(field.references))
+      throw new Error(
+        `kind ${descriptor.kind}: field ${field.name} references ${field.references}, which dependsOn must list`,
+      );
   }
   registry.push(descriptor);
   byName = new Map(registry.map((d) => [d.kind, d]));

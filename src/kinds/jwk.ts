@@ -5,7 +5,7 @@
 // Only this module (and the emulator) names a JWK parameter.
 import type { ApiGeneration, DesiredResource } from '../model.js';
 import { fieldValue } from '../model.js';
-import type { WriteOptions, WriteOptionsHook } from './types.js';
+import type { ManifestProblem, WriteOptions, WriteOptionsHook } from './types.js';
 
 /** `updateReferencedJwks`: the scope in which JWKs made from the object follow it. */
 export type JwksScope = 'SAME_PROJECT' | 'ALL_PROJECTS';
@@ -51,9 +51,20 @@ export const jwkWriteOptions: WriteOptionsHook = {
     if (op === 'delete' || scope === undefined) return { query: {}, isDefault: true };
     return { query: { updateReferencedJwks: 'true', updateScope: scope }, isDefault: false };
   },
-  deleteWarning(generation) {
-    return generation === 'current'
-      ? 'deletes are sent with jwkDeleteAction=NULLIFY: JWKs made from a deleted key or keystore lose their source'
-      : undefined;
-  },
 };
+
+/** The rule between the two JWK fields that the schema cannot say: part of each kind's checkSpec. */
+export function jwkSpecProblems(spec: Record<string, unknown>): ManifestProblem[] {
+  if (spec.referencedJwks !== 'NULLIFY' || spec.updateReferencedJwks === undefined) return [];
+  // Two opposite wishes for the JWKs made from this object: detach them, or make them follow it.
+  // Sending either silently would do what one of them did not ask for.
+  return [
+    {
+      path: ['spec', 'updateReferencedJwks'],
+      message:
+        'contradicts referencedJwks: NULLIFY: NULLIFY detaches the JWKs made from this object on update, ' +
+        'updateReferencedJwks makes them follow it. Remove updateReferencedJwks to detach them, or ' +
+        'referencedJwks to keep them following',
+    },
+  ];
+}

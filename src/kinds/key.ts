@@ -2,9 +2,10 @@
 // (current form, SPEC §2b), in `/projects/{project}/keys/`, body `cryptoKeyInfoEnvironmentList`.
 import type { CurrentResource, CurrentSecret, DesiredResource } from '../model.js';
 import { isBase64, normaliseBase64, Secret } from '../secret.js';
-import { contentEquals, readEnvironments, readSecret, sendBinary, text } from './material.js';
-import { jwkWriteOptions, type JwkWriteFields } from './jwk.js';
-import { defineKind, type ExportShape, type ManifestProblem } from './types.js';
+import { contentEquals, jwkSourceDeleteWarning, readEnvironments, readSecret, sendBinary, text } from './material.js';
+import { jwkSpecProblems, jwkWriteOptions, type JwkWriteFields } from './jwk.js';
+import { defineKind, type ExportShape, type ManifestProblem, type MaterialField } from './types.js';
+import type { MaterialRole } from '../material/types.js';
 
 /** A Key environment: the legacy pair, or the current form's content and alias (SPEC §2b). */
 export interface KeyEnvironment {
@@ -41,8 +42,22 @@ export interface CurrentKey extends CurrentResource {
   environments: CurrentKeyEnvironment[];
 }
 
+declare module '../diagnostics.js' {
+  interface KindDiagnosticCodes {
+    /** warning: private key material written in the manifest */
+    'inline-private-key': true;
+  }
+}
+
 /** The key types of the current generation; any other upper-case token is a legacy key type. */
 export const CURRENT_KEY_TYPES = ['PRIVATE_KEY', 'PUBLIC_KEY', 'SECRET_KEY'] as const;
+
+/** The role a current-form Key's `content` has, by its `keyType`. */
+const CONTENT_ROLE: Readonly<Record<string, MaterialRole>> = {
+  PRIVATE_KEY: 'private-key',
+  PUBLIC_KEY: 'public-key',
+  SECRET_KEY: 'secret-key',
+};
 
 /** Algorithms a current SECRET_KEY takes, exact case (the API refuses others). */
 export const SECRET_KEY_ALGORITHMS = ['AES', 'DES', 'DESede', 'RSA'] as const;
@@ -104,6 +119,13 @@ export const keyKind = defineKind<DesiredKey, CurrentKey>({
     }
     return new Secret(bytes.toString('base64'));
   },
+  prose: {
+    deleteWarning: jwkSourceDeleteWarning,
+    generation: (generation) =>
+      generation === 'current'
+        ? 'content/alias, material read back through export-file'
+        : 'publicKey/privateKey, material in reads',
+  },
   redactNames: ['publicKey', 'privateKey', 'content'],
 
   formOf(resource) {
@@ -120,7 +142,7 @@ export const keyKind = defineKind<DesiredKey, CurrentKey>({
   },
 
   checkSpec(spec) {
-    const problems: ManifestProblem[] = [];
+    const problems: ManifestProblem[] = jwkSpecProblems(spec);
     const envs = Array.isArray(spec.environments) ? (spec.environments as Record<string, unknown>[]) : [];
     const current = envs.some(usesContent);
     const keyType = typeof spec.keyType === 'string' ? spec.keyType : '';
@@ -272,5 +294,40 @@ export const keyKind = defineKind<DesiredKey, CurrentKey>({
       }
     }
     return shape;
+  },
+
+  materialFields(key, form) {
+    const out: MaterialField[] = [];
+    key.environments.forEach((env, environment) => {
+      if (form === 'current') {
+        const role = CONTENT_ROLE[key.keyType];
+        if (!env.content || !role) return;
+        const algorithm = role === 'secret-key' ? key.algorithm : undefined;
+        out.push({
+          environment,
+          field: 'content',
+          role,
+          value: env.content,
+          ...(algorithm !== undefined ? { algorithm } : {}),
+        });
+        return;
+      }
+      const { publicKey, privateKey } = env;
+      if (key.keyType === 'SECRET_KEY') {
+        // A legacy secret key sits in privateKey (or publicKey) as raw bytes: no PEM or DER to parse.
+        if (privateKey) out.push({ environment, field: 'privateKey', role: 'secret-key', value: privateKey });
+        if (publicKey) out.push({ environment, field: 'publicKey', role: 'secret-key', value: publicKey });
+      } else if (publicKey && privateKey) {
+        out.push(
+          { environment, field: 'publicKey', role: 'key-pair-public', value: publicKey, pairWith: 'privateKey' },
+          { environment, field: 'privateKey', role: 'key-pair-private', value: privateKey, pairWith: 'publicKey' },
+        );
+      } else if (publicKey) {
+        out.push({ environment, field: 'publicKey', role: 'public-key', value: publicKey });
+      } else if (privateKey) {
+        out.push({ environment, field: 'privateKey', role: 'private-key', value: privateKey });
+      }
+    });
+    return out;
   },
 });

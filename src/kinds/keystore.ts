@@ -2,9 +2,9 @@
 // body `keyStoreEnvironmentList`. The current form adds a password (a text secret) and an alias.
 import type { CurrentResource, CurrentSecret, DesiredResource } from '../model.js';
 import type { Secret } from '../secret.js';
-import { readEnvironments, readSecret, sendBinary, text } from './material.js';
-import { jwkWriteOptions, type JwkWriteFields } from './jwk.js';
-import { defineKind, type ExportShape, type ManifestProblem } from './types.js';
+import { jwkSourceDeleteWarning, readEnvironments, readSecret, sendBinary, text } from './material.js';
+import { jwkSpecProblems, jwkWriteOptions, type JwkWriteFields } from './jwk.js';
+import { defineKind, type ExportShape, type ManifestProblem, type MaterialField } from './types.js';
 
 export type KeystoreType = 'JKS' | 'PKCS12';
 
@@ -39,6 +39,13 @@ export interface CurrentKeystore extends CurrentResource {
   environments: CurrentKeystoreEnvironment[];
 }
 
+declare module '../diagnostics.js' {
+  interface KindDiagnosticCodes {
+    /** warning: a password written in the manifest */
+    'inline-secret': true;
+  }
+}
+
 const ENVIRONMENT_LISTS = ['keyStoreEnvironmentList', 'keystoreEnvironmentList', 'environmentList', 'environments'];
 
 function isCurrentEnvironment(env: object): boolean {
@@ -71,6 +78,9 @@ export const keystoreKind = defineKind<DesiredKeystore, CurrentKeystore>({
     { name: 'alias', role: 'plain', forms: ['current'] },
   ],
   exportField: 'file',
+  prose: {
+    deleteWarning: jwkSourceDeleteWarning,
+  },
   redactNames: ['file', 'password'],
 
   formOf(resource) {
@@ -85,7 +95,7 @@ export const keystoreKind = defineKind<DesiredKeystore, CurrentKeystore>({
   },
 
   checkSpec(spec) {
-    const problems: ManifestProblem[] = [];
+    const problems: ManifestProblem[] = jwkSpecProblems(spec);
     const envs = Array.isArray(spec.environments) ? (spec.environments as Record<string, unknown>[]) : [];
     if (!envs.some(isCurrentEnvironment)) return problems;
     envs.forEach((env, i) => {
@@ -163,5 +173,19 @@ export const keystoreKind = defineKind<DesiredKeystore, CurrentKeystore>({
       });
     }
     return shape;
+  },
+
+  materialFields(store) {
+    const out: MaterialField[] = [];
+    store.environments.forEach((env, environment) => {
+      if (!env.file) return;
+      const keystore = {
+        type: env.type,
+        ...(env.password !== undefined ? { password: env.password } : {}),
+        ...(env.alias !== undefined ? { alias: env.alias } : {}),
+      };
+      out.push({ environment, field: 'file', role: 'keystore', value: env.file, keystore });
+    });
+    return out;
   },
 });

@@ -1,6 +1,16 @@
 // Pure helpers the kind descriptors share for reading and comparing key material.
 import { isBase64, normaliseBase64, Secret } from '../secret.js';
-import type { CurrentSecret } from '../model.js';
+import type { ApiGeneration, CurrentSecret } from '../model.js';
+
+/**
+ * The plan warning of a kind that JWKs can be made from (Keys and Keystores): the current API's
+ * delete is sent with jwkDeleteAction=NULLIFY and leaves those JWKs without a source (SPEC §2b).
+ */
+export function jwkSourceDeleteWarning(generation: ApiGeneration): string | undefined {
+  return generation === 'current'
+    ? 'deletes are sent with jwkDeleteAction=NULLIFY: JWKs made from a deleted key or keystore lose their source'
+    : undefined;
+}
 
 /** A plain string field of an API object: absent, null and '' are undefined. */
 export function text(v: unknown): string | undefined {

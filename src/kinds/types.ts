@@ -2,6 +2,7 @@
 // fingerprint, apply, watch, export, renderers, log redaction) never names a kind: it asks the
 // kind's descriptor. Adding a kind is a descriptor, its schema, and a line in the registry.
 import type { DiagnosticCode } from '../diagnostics.js';
+import type { KeystoreParameters, MaterialRole } from '../material/types.js';
 import type { ApiGeneration, CurrentResource, CurrentSecret, DesiredResource } from '../model.js';
 import type { Secret } from '../secret.js';
 
@@ -30,6 +31,14 @@ export interface FieldSpec {
   readonly unmanagedWhenUnset?: boolean;
   /** What the field must hold, as the end of "must be ..." in a schema error. */
   readonly hint?: string;
+  /**
+   * The reference role: a plain field whose value is the name of a resource of this kind in the
+   * same project (a JWK's `key: payments-signing`). The target must be in the manifests or on the
+   * server (plan checks, at the field's file:line:col), the kind must list the target kind in
+   * `dependsOn` (so creates come after it and deletes before it), and prune refuses to delete a
+   * target that a kept resource still references.
+   */
+  readonly references?: string;
   /** Equality for a binary secret when bytes may come back in another encoding (a PEM re-wrapped). */
   readonly equals?: (desired: Secret, current: Secret) => boolean;
   /** A warning for a secret written inline in the manifest, when `when` (given the spec) holds. */
@@ -58,11 +67,34 @@ export interface ExportShape {
   warnings: string[];
 }
 
+/**
+ * One resolved secret of a resource that the material checks inspect (SPEC §2c): which
+ * environment and field it sits in and what it must hold. The kind decides the role (a Key's
+ * `content` is a private key, a public key or secret-key bytes by its `keyType`); the checks in
+ * src/material/ never name a kind or a field.
+ */
+export interface MaterialField {
+  /** Index of the environment entry in `spec.environments`. */
+  environment: number;
+  /** The environment field that holds the value (for the diagnostic's path). */
+  field: string;
+  role: MaterialRole;
+  value: Secret;
+  /** For a secret key: its algorithm, to check plausible lengths. */
+  algorithm?: string;
+  /** For a keystore: its type, password and alias as the manifest gives them. */
+  keystore?: KeystoreParameters;
+  /** For one half of a key pair: the field of the same environment holding the other half. */
+  pairWith?: string;
+}
+
 /** A problem a kind finds in a schema-valid manifest (SPEC §2b's cross-field rules). */
 export interface ManifestProblem {
   /** Path inside the document, e.g. `['spec', 'environments', 0, 'content']`. */
   path: (string | number)[];
   message: string;
+  /** The problem's code: `schema` (the default) or one of the kind's own codes. */
+  code?: DiagnosticCode;
   /** Where to point: the key of the field (default), or the mapping that lacks something. */
   target?: 'key' | 'node';
 }
@@ -83,8 +115,6 @@ export interface WriteOptionsHook<D extends DesiredResource = DesiredResource> {
   readonly specFields: readonly { name: string; hint?: string }[];
   /** The options of an update (also a create switched to one) or a delete of `resource` on a server of `generation`. */
   options(resource: D | undefined, op: 'update' | 'delete', generation: ApiGeneration): WriteOptions;
-  /** A plan warning when the plan deletes resources of this kind on a server of `generation`. */
-  deleteWarning?(generation: ApiGeneration): string | undefined;
 }
 
 /**
@@ -133,6 +163,21 @@ export interface KindDescriptor<
   readonly writeOptions?: WriteOptionsHook<D>;
   /** What an exported manifest of this resource holds. */
   exportShape(resource: C, generation: ApiGeneration): ExportShape;
+  /**
+   * The secrets the material checks inspect, by role (SPEC §2c); `form` is the resource's manifest
+   * form. Without the hook a kind's secrets are resolved and compared but not inspected.
+   */
+  materialFields?(resource: D, form: ApiGeneration): MaterialField[];
+  /** What plans say about this kind, in its own words (the core's sentences name no kind). */
+  readonly prose?: KindProse;
+}
+
+/** A kind's sentences in plans and reports. */
+export interface KindProse {
+  /** A warning the plan adds, once, when it deletes resources of this kind on a server of `generation`. */
+  deleteWarning?(generation: ApiGeneration): string | undefined;
+  /** What the plan's "API generation:" line says this generation means for the kind. */
+  generation?(generation: ApiGeneration): string;
 }
 
 /**

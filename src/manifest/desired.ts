@@ -140,7 +140,13 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
     for (const { path, spec, field } of secretFields(m)) {
       const secret = resolveSecret(spec, field, path, source, input, problem, envCache);
       if (secret) secrets.set(formatPath(path), secret);
-      if (typeof spec === 'string' && field.inlineWarning && (field.inlineWarning.when?.(m.spec) ?? true)) {
+      // An empty inline value reveals nothing (`password: ""` is how a store without one is written).
+      if (
+        typeof spec === 'string' &&
+        spec !== '' &&
+        field.inlineWarning &&
+        (field.inlineWarning.when?.(m.spec) ?? true)
+      ) {
         problem(field.inlineWarning.code, path, field.inlineWarning.message, 'key', 'warning');
       }
     }
@@ -230,13 +236,8 @@ function resolveSecret(
 ): Secret | undefined {
   const isText = field.role === 'text-secret';
   if (typeof spec === 'string') {
-    if (isText) {
-      if (spec === '') {
-        problem('invalid-base64', path, 'is empty; give the text, { fromFile: PATH } or { fromEnv: NAME }');
-        return undefined;
-      }
-      return new Secret(spec);
-    }
+    // Inline text is the text itself; `""` is how an empty keystore password is written.
+    if (isText) return new Secret(spec);
     const text = /\s/.test(spec) ? normaliseBase64(spec) : spec;
     if (text === '') {
       problem('invalid-base64', path, 'is empty; give base64 text, { fromFile: PATH } or { fromEnv: NAME }');
@@ -267,7 +268,12 @@ function resolveSecret(
       .toString('utf8')
       .replace(/\r?\n$/, '');
     if (text === '') {
-      problem('invalid-base64', [...path, 'fromFile'], `file "${spec.fromFile}" is empty; put the text in it`);
+      // An empty file is far more often a mistake than a way to say "no password": that has its own spelling.
+      problem(
+        'file-unreadable',
+        [...path, 'fromFile'],
+        `file "${spec.fromFile}" is empty; put the text in it (for an empty password write ${field.name}: "")`,
+      );
       return undefined;
     }
     return new Secret(text);

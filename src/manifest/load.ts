@@ -7,7 +7,8 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import pLimit from 'p-limit';
 import type { ManifestCache } from './cache.js';
 import { sortDiagnostics, hasErrors, type Diagnostic, type DiagnosticCode } from '../diagnostics.js';
-import type { DesiredState } from '../model.js';
+import type { DesiredState, Kind } from '../model.js';
+import { descriptorOf } from '../kinds/index.js';
 import {
   buildDesiredState,
   fileReferences,
@@ -206,7 +207,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
       // A schema error stops the document before desired.ts checks its inline values: check
       // them here, so one run reports every problem of the file (a bad value as well).
       if (result.kind !== null && result.manifest === null)
-        diagnostics.push(...inlineBase64Problems(doc, result.diagnostics));
+        diagnostics.push(...inlineBase64Problems(doc, result.kind, result.diagnostics));
       if (result.kind) resources += 1;
       if (result.manifest)
         sources.push({ document: doc, manifest: result.manifest, dir: dirname(f.path), root: f.root });
@@ -252,16 +253,23 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
   };
 }
 
-/** invalid-base64 diagnostics for the inline secret values of a document that failed its schema. */
-function inlineBase64Problems(doc: ParsedDocument, already: readonly Diagnostic[]): Diagnostic[] {
+/**
+ * invalid-base64 diagnostics for the inline secret values of a document that failed its schema.
+ * The fields checked are the kind's binary secrets, whatever the form (a legacy Key's
+ * publicKey/privateKey, a current Key's content, a Keystore's file), read from its descriptor.
+ */
+function inlineBase64Problems(doc: ParsedDocument, kind: Kind, already: readonly Diagnostic[]): Diagnostic[] {
   const out: Diagnostic[] = [];
   const spec = (doc.value as { spec?: unknown }).spec;
   const environments =
     spec !== null && typeof spec === 'object' ? (spec as { environments?: unknown }).environments : undefined;
   if (!Array.isArray(environments)) return out;
+  const binary = descriptorOf(kind)
+    .environmentFields.filter((f) => f.role === 'binary-secret')
+    .map((f) => f.name);
   environments.forEach((env: unknown, i) => {
     if (env === null || typeof env !== 'object') return;
-    for (const field of ['publicKey', 'privateKey', 'file']) {
+    for (const field of binary) {
       const value = (env as Record<string, unknown>)[field];
       if (typeof value !== 'string' || value.trim() === '' || isBase64(normaliseBase64(value))) continue;
       const path = `spec.environments[${i}].${field}`;

@@ -15,6 +15,7 @@ import {
 } from 'yaml';
 import jsyaml from 'js-yaml';
 import type { Diagnostic, DiagnosticCode } from '../diagnostics.js';
+import { indexPositions, type PositionIndex } from './positions.js';
 
 /** A 1-based line and column. */
 export interface Position {
@@ -236,7 +237,8 @@ function hasResolvedKey(value: unknown): boolean {
  * a large run. Anything unusual (anchors, aliases, tags, or any text js-yaml rejects) returns
  * undefined, and the full path with its exact diagnostics reads the file instead. The caller
  * re-parses with `fast: false` when validation finds any problem, so diagnostics never depend on
- * which path read the file; `locate()` parses the file with `yaml` on first use, as the full path does.
+ * which path read the file; `locate()` finds positions through js-yaml's node offsets
+ * (positions.ts), and parses the file with `yaml` on first use only for what those cannot place.
  */
 function fastParse(source: string, file: string): ParseResult | undefined {
   if (FULL_PATH_ONLY.some((re) => re.test(source))) return undefined;
@@ -262,7 +264,7 @@ function fastParse(source: string, file: string): ParseResult | undefined {
     return undefined;
   }
   if (roots.length !== values.length || values.some(hasResolvedKey)) return undefined;
-  const locator = fileLocator(source);
+  const locator = fileLocator(source, true);
   const documents: ParsedDocument[] = [];
   values.forEach((value, index) => {
     const start = roots[index];
@@ -278,10 +280,19 @@ function fastParse(source: string, file: string): ParseResult | undefined {
  * memory and GC time), the file is parsed again with `yaml` on the first locate() call for any of
  * its documents, and that parse is shared by all of them.
  */
-export function fileLocator(source: string): (index: number, start: Position) => ParsedDocument['locate'] {
+export function fileLocator(
+  source: string,
+  fast = false,
+): (index: number, start: Position) => ParsedDocument['locate'] {
   let parsed: { docs: Document.Parsed[]; at: (offset: number) => Position } | undefined;
-  return (index, start) =>
+  // A file the fast path read is located through js-yaml's node offsets (positions.ts), about ten
+  // times cheaper than `yaml`'s syntax tree; whatever that index cannot place falls through to it.
+  let index: PositionIndex | null | undefined = fast ? undefined : null;
+  return (docIndex, start) =>
     (path, target = 'key') => {
+      if (index === undefined) index = indexPositions(source, CORE_SCHEMA) ?? null;
+      const quick = index?.locate(docIndex, path, target);
+      if (quick !== undefined) return quick;
       if (!parsed) {
         const lineCounter = new LineCounter();
         const docs = parseDocuments(source, lineCounter);
@@ -293,7 +304,7 @@ export function fileLocator(source: string): (index: number, start: Position) =>
           },
         };
       }
-      const doc = parsed.docs[index];
+      const doc = parsed.docs[docIndex];
       const root = doc?.contents as Node | null | undefined;
       return (doc && root && locateIn(doc, root, path, target, parsed.at)) || start;
     };

@@ -189,7 +189,7 @@ export function validateDocument(doc: ParsedDocument, options: { defaultProject?
     // The rules between fields that a schema cannot say well (SPEC §2b: the two forms).
     const spec = (value as { spec: Record<string, unknown> }).spec;
     for (const p of descriptorOf(kind).checkSpec(spec)) {
-      diagnostics.push(diag('schema', p.path, doc.locate(p.path, p.target ?? 'key'), p.message, label));
+      diagnostics.push(diag(p.code ?? 'schema', p.path, doc.locate(p.path, p.target ?? 'key'), p.message, label));
     }
   }
   if (schemaValid && !diagnostics.some((d) => d.severity === 'error')) {

@@ -15,6 +15,23 @@ const MAX_ITERATIONS = 5_000_000;
 let loaded: typeof Forge | undefined;
 
 /**
+ * How PBKDF2 turns the password text into bytes. RFC 8018 and OpenSSL 3 / Java use UTF-8; forge
+ * itself (and stores it made) used one byte per character. Set around one open by `withPasswordBytes`.
+ */
+let pbkdf2Encoding: 'utf8' | 'latin1' = 'utf8';
+
+/** Runs `fn` (synchronous: forge is) with PBKDF2 passwords encoded as `encoding`. */
+export function withPasswordBytes<T>(encoding: 'utf8' | 'latin1', fn: () => T): T {
+  const before = pbkdf2Encoding;
+  pbkdf2Encoding = encoding;
+  try {
+    return fn();
+  } finally {
+    pbkdf2Encoding = before;
+  }
+}
+
+/**
  * node-forge, with its two password-based key derivations routed to Node's native crypto.
  * forge computes them in JavaScript, which made one PKCS12 file (10,000 SHA-256 rounds for
  * keytool's stores) take 100-300 ms; the algorithms (PBKDF2, RFC 7292 appendix B.2) and their
@@ -46,7 +63,7 @@ export function loadForge(): typeof Forge {
     const digest =
       md === undefined || md === null ? 'sha1' : typeof md === 'string' ? md : nodeDigest(md as ForgeDigest);
     return pbkdf2Sync(
-      Buffer.from(password as string, 'binary'),
+      Buffer.from(password as string, pbkdf2Encoding),
       Buffer.from(salt as string, 'binary'),
       iterations as number,
       length as number,

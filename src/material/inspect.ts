@@ -6,7 +6,7 @@ import {
   type CertificateFacts,
   type RawFinding,
 } from './certificates.js';
-import { detectKeystoreFormat, openKeystore, type KeystoreFormat } from './keystore.js';
+import { detectKeystoreFormat, openKeystore, type KeystoreFormat, type OpenFailure } from './keystore.js';
 import { parseKeyMaterial } from './pem.js';
 import type { CertificateInfo, MaterialFinding, MaterialReport, MaterialRole, MaterialValue } from './types.js';
 
@@ -135,9 +135,17 @@ function pairFinding(
 
 function cacheKey(value: MaterialValue, digest: (secret: string) => string): string {
   const ks = value.keystore;
-  const password = ks?.password === undefined ? undefined : digest(ks.password);
+  const password = ks?.password === undefined ? undefined : digest(ks.password.reveal());
   // JSON keeps the parts apart (an alias cannot run into a type) and tells absent from empty.
-  return JSON.stringify([value.role, value.form, ks?.type, password, ks?.alias, value.algorithm, digest(value.base64)]);
+  return JSON.stringify([
+    value.role,
+    value.form,
+    ks?.type,
+    password,
+    ks?.alias,
+    value.algorithm,
+    digest(value.value.reveal()),
+  ]);
 }
 
 /** The analysis of one value, by role; a check that throws becomes a warning, never a crash. */
@@ -160,7 +168,7 @@ function analyseValue(value: MaterialValue): Analysis {
 }
 
 function analyseByRole(value: MaterialValue): Analysis {
-  const bytes = Buffer.from(value.base64, 'base64');
+  const bytes = Buffer.from(value.value.reveal(), 'base64');
   switch (value.role) {
     case 'secret-key':
       return { findings: secretKeyFindings(bytes, value.algorithm), certificates: [] };
@@ -334,7 +342,7 @@ function analyseKeystore(bytes: Buffer, value: MaterialValue): Analysis {
       message: `this keystore file is ${detected}, but its type says ${declared}: set type: ${detected}`,
     });
   }
-  const opened = openKeystore(bytes, detected, params.password);
+  const opened = openKeystore(bytes, detected, params.password.reveal());
   if (!opened.ok) {
     findings.push(openFailure(opened.reason, detected));
     return { findings, certificates };
@@ -375,8 +383,17 @@ function normaliseType(type: string | undefined): KeystoreFormat | undefined {
   return t === 'JKS' ? 'JKS' : t === 'PKCS12' ? 'PKCS12' : undefined;
 }
 
-function openFailure(reason: 'wrong-password' | 'damaged' | 'unsupported', format: KeystoreFormat): RawFinding {
+function openFailure(reason: OpenFailure, format: KeystoreFormat): RawFinding {
   switch (reason) {
+    case 'wrong-password-or-encoding':
+      return {
+        code: 'keystore-wrong-password',
+        severity: 'error',
+        message:
+          `this ${format} keystore does not open with its password: wrong password or unsupported encoding ` +
+          '(the password has non-ASCII characters, which tools encode differently; it was tried as UTF-8, as ' +
+          'OpenSSL 1.x and as forge write it). Check the password, or re-create the store with an ASCII password',
+      };
     case 'wrong-password':
       return {
         code: 'keystore-wrong-password',

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type * as ForgeTypes from 'node-forge';
-import { loadForge, loadJks } from './forge.js';
+import { loadForge, loadJks, withPasswordBytes } from './forge.js';
 
 /** The keystore formats this module can open. */
 export type KeystoreFormat = 'JKS' | 'PKCS12';
@@ -13,8 +13,10 @@ export interface KeystoreEntry {
 
 /** The outcome of opening a keystore with a password; failures carry no library message. */
 export type OpenedKeystore =
-  | { ok: true; entries: KeystoreEntry[]; unnamedCertificates: Buffer[] }
-  | { ok: false; reason: 'wrong-password' | 'damaged' | 'unsupported' };
+  { ok: true; entries: KeystoreEntry[]; unnamedCertificates: Buffer[] } | { ok: false; reason: OpenFailure };
+
+/** Why a keystore did not open. `wrong-password-or-encoding`: a non-ASCII password none of the encodings opened. */
+export type OpenFailure = 'wrong-password' | 'wrong-password-or-encoding' | 'damaged' | 'unsupported';
 
 const JKS_MAGIC = 0xfeedfeed;
 const JCEKS_MAGIC = 0xcececece;
@@ -78,7 +80,35 @@ function jksDigestMatches(bytes: Buffer, password: string): boolean {
   return timingSafeEqual(hash.digest(), bytes.subarray(bytes.length - 20));
 }
 
+/**
+ * The encodings a PKCS12 password is tried in. The MAC key derivation takes the password as
+ * BMPString (UTF-16), PBKDF2 as bytes; for ASCII every tool agrees. For other characters tools
+ * differ: OpenSSL 3 and Java (UTF-16 of the characters for the MAC, UTF-8 for PBKDF2), OpenSSL 1.x
+ * (each UTF-8 byte taken as a character for the MAC), and forge (one byte per character for PBKDF2).
+ */
+function passwordVariants(password: string): { text: string; pbkdf2: 'utf8' | 'latin1' }[] {
+  const variants: { text: string; pbkdf2: 'utf8' | 'latin1' }[] = [{ text: password, pbkdf2: 'utf8' }];
+  const highest = Math.max(0, ...[...password].map((c) => c.codePointAt(0) ?? 0));
+  if (highest < 0x80) return variants;
+  variants.push({ text: Buffer.from(password, 'utf8').toString('latin1'), pbkdf2: 'latin1' });
+  if (highest <= 0xff) variants.push({ text: password, pbkdf2: 'latin1' });
+  return variants;
+}
+
 function openPkcs12(bytes: Buffer, password: string): OpenedKeystore {
+  const variants = passwordVariants(password);
+  let first: OpenedKeystore | undefined;
+  for (const v of variants) {
+    const opened = withPasswordBytes(v.pbkdf2, () => openPkcs12As(bytes, v.text));
+    if (opened.ok || opened.reason === 'unsupported') return opened;
+    first ??= opened;
+  }
+  // A password with characters other tools encode otherwise: say so rather than "damaged".
+  if (variants.length > 1) return { ok: false, reason: 'wrong-password-or-encoding' };
+  return first ?? { ok: false, reason: 'damaged' };
+}
+
+function openPkcs12As(bytes: Buffer, password: string): OpenedKeystore {
   const forge = loadForge();
   let p12: ReturnType<typeof forge.pkcs12.pkcs12FromAsn1>;
   try {

@@ -1,7 +1,9 @@
 /**
  * The input and output of the material checks (SPEC §2c). The input is generic on purpose: the
  * caller maps a kind's fields to roles, so this module never names a kind or a manifest field.
+ * Secret input stays in its `Secret` wrapper; only the check that reads the bytes unwraps it.
  */
+import type { Secret } from '../secret.js';
 
 /** What a value is expected to hold, decided by the field (or `keyType`) it comes from. */
 export type MaterialRole =
@@ -35,7 +37,7 @@ export interface MaterialContext {
 export interface KeystoreParameters {
   /** `JKS` or `PKCS12` (case-insensitive); other types are reported as not checkable. */
   type?: string;
-  password?: string;
+  password?: Secret;
   alias?: string;
 }
 
@@ -43,8 +45,8 @@ export interface KeystoreParameters {
 export interface MaterialValue {
   role: MaterialRole;
   form: MaterialForm;
-  /** The resolved value as base64 (for a PEM file, the base64 of the PEM text). */
-  base64: string;
+  /** The resolved value, base64 inside (for a PEM file, the base64 of the PEM text). */
+  value: Secret;
   /** For `keystore`: its type, password and alias as the manifest gives them. */
   keystore?: KeystoreParameters;
   /** For `secret-key`: the key `algorithm` (AES, DES, DESede, ...), to check plausible lengths. */

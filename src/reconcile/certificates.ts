@@ -1,7 +1,8 @@
 // Pure: the certificates the material checks found (src/material/), attached to the plan actions
 // that create or update the resources holding them, so a reviewer sees "expires 2027-03-01, in 93
 // days" next to the change (SPEC §2c). Subjects and dates are public; nothing secret is carried.
-import { resourceKey } from '../model.js';
+import { allKinds } from '../kinds/index.js';
+import { resourceKey, type ApiGeneration } from '../model.js';
 import type { Plan, PlanCertificate } from './types.js';
 
 /** What the plan needs of a certificate found in the manifests. */
@@ -51,5 +52,11 @@ export function generationLine(plan: Plan): string | undefined {
   if (plan.apiGeneration === undefined) return undefined;
   return plan.apiGeneration === 'mixed'
     ? 'API generation: mixed (projects on this server speak different generations).'
-    : `API generation: ${plan.apiGeneration} (${plan.apiGeneration === 'current' ? 'content/alias, material read back through export-file' : 'publicKey/privateKey, material in reads'}).`;
+    : `API generation: ${plan.apiGeneration} (${generationNotes(plan.apiGeneration)}).`;
+}
+
+/** What a generation means for the registered kinds, in their own words. */
+function generationNotes(generation: ApiGeneration): string {
+  const notes = allKinds().flatMap((k) => k.prose?.generation?.(generation) ?? []);
+  return notes.length > 0 ? notes.join('; ') : `the ${generation} API`;
 }

@@ -7,6 +7,7 @@ import { resourceKey, resourceLabel, type ApiGeneration } from '../model.js';
 import type { CurrentResource, DesiredResource, DesiredState, Kind, ResourceId } from '../model.js';
 import { compareText, diffResource } from './diff.js';
 import { fingerprintCurrent, fingerprintDesired, fingerprintKey } from './fingerprint.js';
+import { referenceScopes } from './references.js';
 import type { ActionType, Plan, PlanAction, PlanSummary } from './types.js';
 
 /** One list call: all resources of one kind in one project. */
@@ -45,7 +46,12 @@ interface ScopeOptions {
  * Sorted by project, then kind order.
  */
 export function listScopes(desired: DesiredState, options: ScopeOptions): ListScope[] {
-  return options.prune ? pruneScopes(desired, options) : touchedScopes(desired);
+  const scopes = options.prune ? pruneScopes(desired, options) : touchedScopes(desired);
+  // The scopes of reference targets are listed too, to find targets that only the server has;
+  // listing a scope does not put it in prune scope (buildPlan recomputes that).
+  const listed = new Set(scopes.map(scopeKey));
+  const targets = referenceScopes(desired).filter((s) => !listed.has(scopeKey(s)));
+  return targets.length === 0 ? scopes : sortScopes([...scopes, ...targets]);
 }
 
 /** The scopes prune may delete in (SPEC §4): never a kind the manifests hold nothing of, unless allowed. */
@@ -120,12 +126,13 @@ export function buildPlan(input: PlanInput): Plan {
     }
   }
 
-  // What a kind's deletes do besides deleting (the current API's leave JWKs without a source), once each.
+  // What deleting a kind's resources means beyond the delete (JWKs left without a source ...), in
+  // the kind's words, once per sentence.
   const deleteWarnings = new Set<string>();
   for (const a of actions) {
     if (a.action !== 'delete') continue;
-    const w = descriptorOf(a.kind).writeOptions?.deleteWarning?.(generationOf(a.project));
-    if (w !== undefined) deleteWarnings.add(w);
+    const warning = descriptorOf(a.kind).prose?.deleteWarning?.(generationOf(a.project));
+    if (warning !== undefined) deleteWarnings.add(warning);
   }
   warnings.push(...deleteWarnings);
   const generations = [...new Set(desired.projects.map(generationOf))];
@@ -231,8 +238,13 @@ export function checkEnvironments(
     };
     const known = environmentsByProject.get(r.project);
     if (known === undefined) {
+      // At the field that names the project (or, when a flag or variable gave it, near it).
+      const where = r.locate?.(['metadata', 'project']) ?? r.source;
       out.push({
         ...at,
+        file: where.file,
+        line: where.line,
+        column: where.column,
         code: 'unknown-project',
         severity: 'error',
         path: 'metadata.project',

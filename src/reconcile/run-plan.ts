@@ -8,7 +8,7 @@ import type { ApiError, ResourceActions, Result } from '../api/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { loadManifests, type LoadResult } from '../manifest/load.js';
-import { descriptorOf } from '../kinds/index.js';
+import { descriptorOf, type FieldSpec } from '../kinds/index.js';
 import {
   fieldValue,
   resourceKey,
@@ -22,6 +22,7 @@ import { Secret } from '../secret.js';
 import { withCertificates, type FoundCertificate } from './certificates.js';
 import { readMaterial, type MaterialRequest } from './material.js';
 import { buildPlan, checkEnvironments, listScopes, type ListScope } from './plan.js';
+import { checkPrunedReferences, checkReferences } from './references.js';
 import { asSentence } from './render/common.js';
 import type { Plan } from './types.js';
 
@@ -169,6 +170,14 @@ export async function readPlan(
     }
   }
 
+  // A reference to a resource that neither the manifests nor the server have: an error at the
+  // referencing field, before any write (and before reading material back).
+  const dangling = checkReferences(desired, current);
+  if (hasErrors(dangling)) {
+    const diagnostics = sortDiagnostics([...warnings, ...preflight, ...dangling]);
+    return { ok: false, stage: 'preflight', plan: errorPlan(diagnostics, options), diagnostics };
+  }
+
   // A current server's reads carry no material: read it back for what the manifests manage.
   const material = await readMaterial(
     materialRequests(desired, current, generations),
@@ -189,6 +198,12 @@ export async function readPlan(
     diagnostics: [...warnings, ...preflight],
     generations,
   });
+  // Prune must not delete what a kept resource still references: refuse the whole plan, naming both.
+  const pruned = checkPrunedReferences(desired, plan.actions);
+  if (hasErrors(pruned)) {
+    const diagnostics = sortDiagnostics([...warnings, ...preflight, ...pruned]);
+    return { ok: false, stage: 'preflight', plan: errorPlan(diagnostics, options), diagnostics };
+  }
   plan.warnings.push(...material.unknown);
   return { ok: true, plan: withCertificates(plan, options.certificates ?? []), stage: 'planned' };
 }
@@ -256,18 +271,42 @@ export function checkForms(
     const kind = descriptorOf(r.kind);
     const form = kind.formOf(r);
     if (form === generation) continue;
+    const path = formEvidence(r, form, generation);
+    const at = r.locate?.(path) ?? r.source;
     out.push({
       code: 'form-generation-mismatch',
       severity: 'error',
-      file: r.source.file,
-      line: r.source.line,
-      column: r.source.column,
-      path: 'spec.environments',
+      file: at.file,
+      line: at.line,
+      column: at.column,
+      path: formatFieldPath(path),
       resource: resourceLabel(r),
       message: `is written in the ${form} form, but ${server} (project ${r.project}) speaks the ${generation} API generation; ${kind.formAdvice(form)} (or set --api-generation if the detection is wrong)`,
     });
   }
   return out;
+}
+
+/**
+ * Where a manifest shows its form (SPEC §2: a diagnostic about a field points at that field): the
+ * first field managed only in `form` that it sets (`publicKey` of a legacy Key, `content` or
+ * `password` of a current one), else its first environment, which lacks what `generation` needs.
+ */
+function formEvidence(r: DesiredResource, form: ApiGeneration, generation: ApiGeneration): (string | number)[] {
+  const only = (f: FieldSpec) => f.forms !== undefined && f.forms.includes(form) && !f.forms.includes(generation);
+  const kind = descriptorOf(r.kind);
+  for (const [i, env] of r.environments.entries()) {
+    for (const f of kind.environmentFields) {
+      if (only(f) && fieldValue(env, f.name) !== undefined) return ['spec', 'environments', i, f.name];
+    }
+  }
+  for (const f of kind.resourceFields) if (only(f) && fieldValue(r, f.name) !== undefined) return ['spec', f.name];
+  return r.environments.length > 0 ? ['spec', 'environments', 0] : ['spec', 'environments'];
+}
+
+/** `spec.environments[0].content` for a path of segments. */
+function formatFieldPath(path: readonly (string | number)[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
 /** A plan that carries only problems: no actions, so nothing can be applied from it. */

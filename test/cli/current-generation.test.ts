@@ -324,6 +324,9 @@ describe.each(['documented', 'status'] as const)('current API generation (%s dia
     const listed = run.stderr.matchAll(/^ {2}(\w+) +Keystore Payments\/partner-mtls environment (\w+) password/gm);
     const variables = [...listed].map((m) => [m[1] ?? '', m[2] ?? '']);
     expect(variables.map(([, env]) => env).sort()).toEqual(['production', 'staging']);
+    // A password variable holds the text itself: the list must not call it base64.
+    expect(run.stderr).toMatch(/partner-mtls environment production password \(text\)/);
+    expect(run.stderr).not.toMatch(/password \(base64\)|variables \(base64\)/);
     const keystorePath = join(dir, 'exported/Payments/keystores/partner-mtls.yaml');
     const manifest = keep('exported keystore', readFileSync(keystorePath, 'utf8'));
     for (const [variable] of variables) expect(manifest).toContain(`password: { fromEnv: ${variable} }`);
@@ -341,14 +344,16 @@ describe.each(['documented', 'status'] as const)('current API generation (%s dia
     const legacyTree = tree(LEGACY);
     const onCurrent = await cli(legacyTree, ['apply', 'm']);
     expect(onCurrent.code).toBe(1);
+    // Each at the environment entry whose fields are of the other form (SPEC §2: a field's problem
+    // points at the field, a missing one at the mapping that lacks it), not the document's first line.
     const mismatches = (text: string) => text.split('\n').filter((l) => l.endsWith('[form-generation-mismatch]'));
     const legacyLines = mismatches(onCurrent.stdout + onCurrent.stderr);
     expect(legacyLines.map((l) => l.split(': ')[0])).toEqual([
-      'm/identity/keys/token-signing.yaml:5:1 Key Identity/token-signing',
-      'm/identity/keystores/ldap-truststore.yaml:2:1 Keystore Identity/ldap-truststore',
-      'm/payments/keys/signing.yaml:5:1 Key Payments/payments-signing',
-      'm/payments/keys/signing.yaml:26:1 Key Payments/payments-webhook-hmac',
-      'm/payments/keystores/partner-mtls.yaml:2:1 Keystore Payments/partner-mtls',
+      'm/identity/keys/token-signing.yaml:15:7 Key Identity/token-signing',
+      'm/identity/keystores/ldap-truststore.yaml:10:7 Keystore Identity/ldap-truststore',
+      'm/payments/keys/signing.yaml:14:7 Key Payments/payments-signing',
+      'm/payments/keys/signing.yaml:35:7 Key Payments/payments-webhook-hmac',
+      'm/payments/keystores/partner-mtls.yaml:10:7 Keystore Payments/partner-mtls',
     ]);
     expect(legacyLines[2]).toContain('is written in the legacy form');
     expect(legacyLines[2]).toContain('give each environment `content` instead of publicKey/privateKey');
@@ -363,10 +368,10 @@ describe.each(['documented', 'status'] as const)('current API generation (%s dia
     expect(onLegacy.code).toBe(1);
     const currentLines = mismatches(onLegacy.stdout + onLegacy.stderr);
     expect(currentLines.map((l) => l.split(': ')[0])).toEqual([
-      'm/payments/keys/signing.yaml:5:1 Key Payments/payments-signing',
-      'm/payments/keys/signing.yaml:20:1 Key Payments/payments-signing-public',
-      'm/payments/keys/signing.yaml:34:1 Key Payments/payments-webhook-hmac',
-      'm/payments/keystores/partner-mtls.yaml:6:1 Keystore Payments/partner-mtls',
+      'm/payments/keys/signing.yaml:16:7 Key Payments/payments-signing', // alias:
+      'm/payments/keys/signing.yaml:29:7 Key Payments/payments-signing-public', // - name: (content in it)
+      'm/payments/keys/signing.yaml:42:3 Key Payments/payments-webhook-hmac', // algorithm:
+      'm/payments/keystores/partner-mtls.yaml:17:7 Keystore Payments/partner-mtls', // password:
     ]);
     expect(currentLines[0]).toContain('give each environment publicKey and/or privateKey instead of content');
     expect(currentLines[3]).toContain('remove password and alias from every environment');

@@ -126,9 +126,10 @@ describe('plan', () => {
     expect(run.code).toBe(1);
     const doc = validJson('plan', run.stdout);
     expect(doc.errors).toEqual([
-      expect.objectContaining({ code: 'unknown-project', file: 'manifests/keys.yaml', line: 1 }),
+      expect.objectContaining({ code: 'unknown-project', file: 'manifests/keys.yaml', line: 5, column: 3 }),
     ]);
-    expect(run.stderr).toContain('manifests/keys.yaml:1:1');
+    // At metadata.project, the field that names the project, not the document's first line.
+    expect(run.stderr).toContain('manifests/keys.yaml:5:3');
   });
 
   it('makes no API call at all when a manifest is invalid, in every format', async () => {

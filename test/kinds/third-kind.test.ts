@@ -2,6 +2,9 @@
 // src/, goes through validate -> plan -> apply -> plan-again against the in-memory server, in
 // both API generations. Its dependency on Key orders creates and deletes; its secret is a
 // sensitive change; its schema, given inline, finds an unknown field with file:line:col.
+// A fourth, JWK-like kind proves references (issue 19): its `key` field names a Key, the plan
+// checks that Key exists in the manifests or on the server (file:line:col when not), orders by it,
+// and prune refuses to delete a Key that a kept JWK still references.
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -378,5 +381,238 @@ describe('a third kind, generation-specific', () => {
     logger.info({ body: { pem: 'LOGGED-PEM-VALUE' } }, 'request');
     expect(text).toContain('(sensitive value)');
     expect(text).not.toContain('LOGGED-PEM-VALUE');
+  });
+});
+
+interface DesiredJwk extends DesiredResource {
+  key: string;
+  use: string;
+}
+interface CurrentJwk extends CurrentResource {
+  key: string;
+  use: string;
+}
+
+/** A JWK made from a Key of the same project: `key` is a reference, `use` plain text. */
+const jwkKind = defineKind<DesiredJwk, CurrentJwk>({
+  kind: 'Jwk',
+  plural: 'JWKs',
+  segment: 'jwks',
+  schema: {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    type: 'object',
+    additionalProperties: false,
+    required: ['apiVersion', 'kind', 'metadata', 'spec'],
+    properties: {
+      apiVersion: { const: 'apinizer-gitops/v1' },
+      kind: { const: 'Jwk' },
+      metadata: certificateSchema.properties.metadata,
+      spec: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['key', 'use', 'environments'],
+        properties: {
+          description: { type: 'string' },
+          key: { type: 'string', minLength: 1 },
+          use: { enum: ['sig', 'enc'] },
+          environments: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['name'],
+              properties: { name: { type: 'string', minLength: 1 } },
+            },
+          },
+        },
+      },
+    },
+  },
+  dependsOn: ['Key'],
+  resourceFields: [
+    { name: 'key', role: 'plain', references: 'Key' },
+    { name: 'use', role: 'plain' },
+  ],
+  environmentFields: [],
+  redactNames: [],
+  formOf: () => 'legacy',
+  formAdvice: () => 'a JWK has one form',
+  checkSpec: () => [],
+  toApiBody: (jwk) => ({
+    name: jwk.name,
+    description: jwk.description,
+    keyName: jwk.key,
+    use: jwk.use,
+    environments: jwk.environments.map((e) => ({ environmentName: e.name })),
+  }),
+  fromApiObject: (raw, base) => ({
+    ...base,
+    key: text(raw.keyName) ?? '',
+    use: text(raw.use) ?? '',
+    environments: readEnvironments(raw, ['environments'], (_e, name) => ({ name })),
+  }),
+  exportShape: (jwk) => ({
+    fields: [
+      ['key', jwk.key],
+      ['use', jwk.use],
+    ],
+    environments: jwk.environments.map((e) => ({ name: e.name, plain: [], secrets: [] })),
+    warnings: [],
+  }),
+});
+
+const keyManifest = (name: string) =>
+  `apiVersion: apinizer-gitops/v1\nkind: Key\nmetadata:\n  name: ${name}\n  project: Payments\n` +
+  `spec:\n  keyType: RSA\n  environments:\n    - name: production\n      publicKey: ${b64(`${CA_PEM}${name}`)}\n`;
+
+/** A JWK manifest; `key:` is on line 7, column 3. */
+const jwkManifest = (name: string, key: string) =>
+  `apiVersion: apinizer-gitops/v1\nkind: Jwk\nmetadata:\n  name: ${name}\n  project: Payments\n` +
+  `spec:\n  key: ${key}\n  use: sig\n  environments:\n    - name: production\n`;
+
+describe('references between resources (a JWK-like kind that names a Key)', () => {
+  let unregisterJwk: () => void = () => undefined;
+  beforeAll(() => {
+    unregisterJwk = registerKind(jwkKind);
+  });
+  afterAll(() => unregisterJwk());
+
+  /** Plans `files` against `fake`; the outcome as it is, not thrown. */
+  async function planOf(files: Record<string, string>, fake: FakeActions, prune = false, allowEmptyPrune = false) {
+    const dir = tempTree(files);
+    const loaded = await loadManifests(['manifests'], { cwd: dir, env: {} });
+    expect(loaded.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    if (!loaded.state) throw new Error('manifests did not load');
+    return readPlan(loaded.state, fake.actions, {
+      ...planOptions,
+      prune,
+      allowEmptyPrune,
+      extraProjects: ['Payments'],
+    });
+  }
+
+  it('accepts a target declared in the manifests, and creates it before the JWK', async () => {
+    const fake = fakeActions();
+    const outcome = await planOf(
+      { 'manifests/keys.yaml': keyManifest('signing'), 'manifests/jwks.yaml': jwkManifest('signing-jwk', 'signing') },
+      fake,
+    );
+    if (!outcome.ok) throw new Error(`plan stopped at ${outcome.stage}`);
+    expect(outcome.plan.actions.map((a) => `${a.action} ${a.kind}/${a.name}`)).toEqual([
+      'create Key/signing',
+      'create Jwk/signing-jwk',
+    ]);
+    const release = fake.hold();
+    const applying = applyPlan(outcome.plan, fake.actions, {
+      concurrency: 8,
+      server: planOptions.server,
+      finalRound: false,
+    });
+    await settle();
+    expect(creates(fake, 'Key')).toHaveLength(1);
+    expect(creates(fake, 'Jwk')).toHaveLength(0);
+    release();
+    expect((await applying).results.every((r) => r.outcome === 'ok')).toBe(true);
+  });
+
+  it('accepts a target that only the server has, listing its kind although no manifest holds one', async () => {
+    const fake = fakeActions();
+    const seeded = await planOf({ 'manifests/keys.yaml': keyManifest('signing') }, fake);
+    if (!seeded.ok) throw new Error('seed plan failed');
+    await applyPlan(seeded.plan, fake.actions, { concurrency: 4, server: planOptions.server });
+
+    const outcome = await planOf({ 'manifests/jwks.yaml': jwkManifest('signing-jwk', 'signing') }, fake);
+    expect(outcome.ok).toBe(true);
+    if (outcome.ok) expect(outcome.plan.summary).toEqual({ create: 1, update: 0, delete: 0, noop: 0 });
+    expect(fake.calls.some((c) => c.method === 'list' && c.kind === 'Key')).toBe(true);
+  });
+
+  it('refuses a reference to a Key that neither the manifests nor the server have, at file:line:col', async () => {
+    const fake = fakeActions();
+    const outcome = await planOf(
+      { 'manifests/keys.yaml': keyManifest('signing'), 'manifests/jwks.yaml': jwkManifest('signing-jwk', 'signnig') },
+      fake,
+    );
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok || outcome.plan === null) throw new Error('expected a plan with diagnostics');
+    expect(outcome.plan.actions).toEqual([]);
+    const errors = outcome.plan.diagnostics.filter((d) => d.severity === 'error');
+    expect(errors).toEqual([
+      expect.objectContaining({
+        code: 'unknown-reference',
+        file: 'manifests/jwks.yaml',
+        line: 7,
+        column: 3,
+        path: 'spec.key',
+        resource: 'Jwk Payments/signing-jwk',
+      }),
+    ]);
+    expect(errors[0]?.message).toContain('Key Payments/signnig');
+    expect(fake.writes()).toBe(0);
+  });
+
+  it.each([
+    ['other Keys are declared', false],
+    ['--allow-empty-prune includes every Key of the project', true],
+  ])('makes prune refuse to delete a Key a kept JWK still references (%s), naming both', async (_case, empty) => {
+    const fake = fakeActions();
+    const seeded = await planOf(
+      { 'manifests/keys.yaml': keyManifest('signing') + '---\n' + keyManifest('other') },
+      fake,
+    );
+    if (!seeded.ok) throw new Error('seed plan failed');
+    await applyPlan(seeded.plan, fake.actions, { concurrency: 4, server: planOptions.server });
+    const writes = fake.writes();
+
+    const files: Record<string, string> = { 'manifests/jwks.yaml': jwkManifest('signing-jwk', 'signing') };
+    if (!empty) files['manifests/keys.yaml'] = keyManifest('other');
+    const outcome = await planOf(files, fake, true, empty);
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok || outcome.plan === null) throw new Error('expected a plan with diagnostics');
+    expect(outcome.plan.actions).toEqual([]);
+    const errors = outcome.plan.diagnostics.filter((d) => d.severity === 'error');
+    expect(errors.map((d) => [d.code, d.file, d.line, d.column, d.path])).toEqual([
+      ['referenced-by-kept', 'manifests/jwks.yaml', 7, 3, 'spec.key'],
+    ]);
+    expect(errors[0]?.message).toContain('Jwk Payments/signing-jwk');
+    expect(errors[0]?.message).toContain('Key Payments/signing');
+    expect(fake.writes()).toBe(writes);
+  });
+
+  it('prunes a JWK and its Key together, the JWK first, when neither is declared any more', async () => {
+    const fake = fakeActions();
+    const seeded = await planOf(
+      {
+        'manifests/keys.yaml': keyManifest('signing') + '---\n' + keyManifest('other'),
+        'manifests/jwks.yaml': jwkManifest('signing-jwk', 'signing'),
+      },
+      fake,
+    );
+    if (!seeded.ok) throw new Error('seed plan failed');
+    await applyPlan(seeded.plan, fake.actions, { concurrency: 4, server: planOptions.server });
+
+    const outcome = await planOf({ 'manifests/keys.yaml': keyManifest('other') }, fake, true, true);
+    if (!outcome.ok) throw new Error(`plan stopped at ${outcome.stage}`);
+    expect(outcome.plan.actions.filter((a) => a.action === 'delete').map((a) => `${a.kind}/${a.name}`)).toEqual([
+      'Jwk/signing-jwk',
+      'Key/signing',
+    ]);
+    const release = fake.hold();
+    const applying = applyPlan(outcome.plan, fake.actions, {
+      concurrency: 8,
+      server: planOptions.server,
+      finalRound: false,
+    });
+    await settle();
+    expect(deletes(fake, 'Jwk')).toHaveLength(1);
+    expect(deletes(fake, 'Key')).toHaveLength(0);
+    release();
+    expect((await applying).results.every((r) => r.outcome === 'ok')).toBe(true);
+  });
+
+  it('cannot be registered without its target kind in dependsOn', () => {
+    expect(() => registerKind(defineKind({ ...jwkKind, kind: 'LooseJwk', dependsOn: [] }))).toThrow(
+      /references Key, which dependsOn must list/,
+    );
   });
 });

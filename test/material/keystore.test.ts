@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { inspectMaterial, type MaterialValue } from '../../src/material/index.js';
+import { loadForge, withPasswordBytes } from '../../src/material/forge.js';
 import { detectKeystoreFormat } from '../../src/material/keystore.js';
-import { aValue, b64, fixture, fixture64, NOW, STORE_PASSWORD } from './support.js';
+import { aValue, b64, fixture, fixture64, NOW, STORE_PASSWORD, type KeystoreInput } from './support.js';
 
 const options = { now: NOW, expiryWarnDays: 30, cache: false as const };
 
 function store(
   name: string,
-  keystore: MaterialValue['keystore'],
+  keystore: KeystoreInput | undefined,
   form: 'current' | 'legacy' = 'current',
 ): MaterialValue {
   return aValue({
@@ -88,6 +89,44 @@ describe('current-form keystores (with a password)', () => {
     expect(findings[0]?.message).toMatch(/PKCS12 keystore does not open with its password: set password/);
     expect(findings[0]?.location).toEqual(p12.location);
     expect(findings[0]?.context.kind).toBe('Keystore');
+  });
+
+  it('opens a store whose password is not ASCII, in the encodings tools use, and says what failed otherwise', () => {
+    const utf8 = store('store-utf8.p12', { type: 'PKCS12', password: 'pässwörd-ünï', alias: 'partner' });
+    expect(inspectMaterial([utf8], options).findings).toEqual([]);
+    // Stores written by OpenSSL 1.x (UTF-8 bytes as BMP characters) and by forge (one byte per character).
+    const forge = loadForge();
+    const key = forge.pki.privateKeyFromPem(fixture('leaf.key.pem').toString('utf8'));
+    const cert = forge.pki.certificateFromPem(fixture('leaf.crt.pem').toString('utf8'));
+    const made = (text: string, pbkdf2: 'utf8' | 'latin1') =>
+      withPasswordBytes(pbkdf2, () => {
+        const asn1 = forge.pkcs12.toPkcs12Asn1(key, [cert], text, { algorithm: 'aes256', friendlyName: 'partner' });
+        return Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary').toString('base64');
+      });
+    for (const base64 of [
+      made(Buffer.from('pässwörd', 'utf8').toString('latin1'), 'latin1'),
+      made('pässwörd', 'latin1'),
+    ]) {
+      const v = aValue({
+        role: 'keystore',
+        base64,
+        keystore: { type: 'PKCS12', password: 'pässwörd', alias: 'partner' },
+      });
+      expect(inspectMaterial([v], options).findings).toEqual([]);
+    }
+    // A wrong non-ASCII password is not "damaged": it says what may be wrong.
+    const wrong = store('store-utf8.p12', { type: 'PKCS12', password: 'passwörd-ünï' });
+    const findings = inspectMaterial([wrong], options).findings;
+    expect(findings.map((f) => f.code)).toEqual(['keystore-wrong-password']);
+    expect(findings[0]?.message).toContain('wrong password or unsupported encoding');
+    expect(findings[0]?.message).not.toMatch(/damaged/);
+  });
+
+  it('opens a store made with an empty password', () => {
+    const empty = store('store-empty-password.p12', { type: 'PKCS12', password: '', alias: 'partner' });
+    expect(inspectMaterial([empty], options).findings).toEqual([]);
+    const wrong = store('store-empty-password.p12', { type: 'PKCS12', password: 'x' });
+    expect(inspectMaterial([wrong], options).findings.map((f) => f.code)).toEqual(['keystore-wrong-password']);
   });
 
   it('makes a missing alias an error that lists the aliases the store has', () => {

@@ -52,9 +52,9 @@ function everyCase(): MaterialValue[] {
 
 /** Every form in which a value's secret could show: its base64, its bytes as text and hex, its hashes. */
 function secretForms(value: MaterialValue): string[] {
-  const bytes = Buffer.from(value.base64, 'base64');
+  const bytes = Buffer.from(value.value.reveal(), 'base64');
   const text = bytes.toString('latin1');
-  const forms = [value.base64, bytes.toString('hex')];
+  const forms = [value.value.reveal(), bytes.toString('hex')];
   // Text material (a PEM body, a printable secret key): the text itself. Binary stores are left
   // out of this form because they hold certificate subjects and aliases in clear, which are public.
   if (/^[\x20-\x7e\s]*$/.test(text)) forms.push(text.replace(/-----[A-Z ]+-----|\s/g, ''));

@@ -3,6 +3,7 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { MaterialValue } from '../../src/material/index.js';
+import { Secret } from '../../src/secret.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
@@ -29,15 +30,37 @@ export const NOW = new Date('2030-06-15T12:00:00Z');
 /** The notAfter of leaf.crt.pem (and ec-leaf): 2125-01-01. */
 export const LEAF_NOT_AFTER = new Date('2125-01-01T00:00:00Z');
 
+/** A test's keystore parameters: the password as plain text, wrapped by aValue. */
+export interface KeystoreInput {
+  type?: string;
+  password?: string;
+  alias?: string;
+}
+
+/** What a test gives aValue: the value as base64 text and a plain password, wrapped as the checks take them. */
+export type ValueInput = Partial<Omit<MaterialValue, 'value' | 'keystore'>> &
+  Pick<MaterialValue, 'role'> & { base64: string; keystore?: KeystoreInput };
+
 let line = 0;
 /** A value with a fresh location (a distinct line per value) unless one is given. */
-export function aValue(overrides: Partial<MaterialValue> & Pick<MaterialValue, 'role' | 'base64'>): MaterialValue {
+export function aValue(input: ValueInput): MaterialValue {
   line += 1;
+  const { base64, keystore, ...overrides } = input;
   return {
     form: 'current',
     location: { file: 'keys/payments.yaml', line, column: 9, path: `spec.environments[0].${overrides.role}` },
     context: { project: 'Payments', kind: 'Key', name: 'signing', environment: 'production' },
     ...overrides,
+    value: new Secret(base64),
+    ...(keystore
+      ? {
+          keystore: {
+            ...(keystore.type !== undefined ? { type: keystore.type } : {}),
+            ...(keystore.alias !== undefined ? { alias: keystore.alias } : {}),
+            ...(keystore.password !== undefined ? { password: new Secret(keystore.password) } : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -83,13 +83,17 @@ function planNotes(plan: ExportPlan): string[] {
   const lines = plan.warnings.map((w) => `warning: ${w}`);
   if (plan.variables.length > 0) {
     lines.push(
-      'The manifests read key material from these environment variables (base64); set them before plan or apply:',
+      'The manifests read secrets from these environment variables; set them before plan or apply ' +
+        '(key material and keystore files as base64, passwords as text):',
     );
     const width = Math.max(...plan.variables.map((v) => v.variable.length));
     for (const v of plan.variables) {
+      // A password is a text secret: its variable holds the text, not base64 (SPEC §2b).
+      const role = descriptorOf(v.resource.kind).environmentFields.find((f) => f.name === v.field)?.role;
+      const holds = role === 'text-secret' ? 'text' : 'base64';
       const note = v.masked ? '  (masked by the server: find the value elsewhere)' : '';
       lines.push(
-        `  ${v.variable.padEnd(width)}  ${resourceLabel(v.resource)} environment ${v.environment} ${v.field}${note}`,
+        `  ${v.variable.padEnd(width)}  ${resourceLabel(v.resource)} environment ${v.environment} ${v.field} (${holds})${note}`,
       );
     }
   }

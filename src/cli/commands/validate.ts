@@ -1,5 +1,5 @@
 import { resolveDefaultProject } from '../connection.js';
-import { diagnosticToJson, formatDiagnostic, formatGithubAnnotation, hasErrors } from '../../diagnostics.js';
+import { diagnosticToJson, formatDiagnosticLines, formatGithubAnnotation, hasErrors } from '../../diagnostics.js';
 import { DEFAULT_MAX_FILE_BYTES, loadManifests, type LoadResult } from '../../manifest/load.js';
 import { type Command, type ParsedArgs, EXIT, UsageError, stringFlag } from '../command.js';
 import { MATERIAL_FLAGS, materialCheckOptions } from '../material-flags.js';
@@ -78,11 +78,9 @@ export const validateCommand: Command = {
       ctx.stdout.write(`${renderValidationJson(result)}\n`);
       if (github) for (const d of result.diagnostics) ctx.stderr.write(`${formatGithubAnnotation(d)}\n`);
     } else {
-      const lines: string[] = [];
-      for (const d of result.diagnostics) {
-        lines.push(formatDiagnostic(d));
-        if (github) lines.push(formatGithubAnnotation(d));
-      }
+      // Many alike are grouped (the first few in full, then how many more): the summary line
+      // counts them all, and --format json lists every one.
+      const lines = formatDiagnosticLines(result.diagnostics, github);
       lines.push(summaryLine(result));
       ctx.stdout.write(`${lines.join('\n')}\n`);
     }

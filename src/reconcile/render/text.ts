@@ -1,6 +1,6 @@
 // Pure: Plan and Report as terminal text (SPEC §4). Colour is decided by the command (TTY and
 // NO_COLOR) and passed in; without it the output is plain ASCII lines that scripts can grep.
-import { formatDiagnostic, printable } from '../../diagnostics.js';
+import { formatDiagnosticLines, printable } from '../../diagnostics.js';
 import { resourceLabel } from '../../model.js';
 import { SENSITIVE } from '../../secret.js';
 import { expiryText, generationLine } from '../certificates.js';
@@ -47,7 +47,7 @@ export function renderPlanText(plan: Plan, options: TextOptions): string {
   const unknownNoops = unknownNoopCount(plan.actions);
   if (unknownNoops > 0) lines.push(paint('cyan', `Note: ${unknownNoopNote(unknownNoops)}`), '');
 
-  const warnings = [...plan.warnings, ...plan.diagnostics.filter((d) => d.severity !== 'error').map(formatDiagnostic)];
+  const warnings = [...plan.warnings, ...formatDiagnosticLines(plan.diagnostics.filter((d) => d.severity !== 'error'))];
   if (warnings.length > 0) {
     lines.push(paint('yellow', 'Warnings:'));
     for (const w of warnings) lines.push(`  ${printable(w)}`);
@@ -57,7 +57,7 @@ export function renderPlanText(plan: Plan, options: TextOptions): string {
   const errors = plan.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
     lines.push(paint('red', 'Errors:'));
-    for (const d of errors) lines.push(`  ${printable(formatDiagnostic(d))}`);
+    for (const line of formatDiagnosticLines(errors)) lines.push(`  ${printable(line)}`);
     lines.push('', paint('red', `${plural(errors.length, 'error')} must be fixed before this plan can be applied.`));
   } else if (!hasChanges(plan.summary)) {
     lines.push('No changes. Your gateway matches the manifests.');
