@@ -95,6 +95,7 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
   const diagnostics: Diagnostic[] = [];
   const resources: DesiredResource[] = [];
   const firstSeen = new Map<string, DesiredResource>();
+  const firstSeenNormalised = new Map<string, DesiredResource>();
   const envCache = new Map<string, EnvOutcome>();
 
   for (const source of input.manifests) {
@@ -193,7 +194,28 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
         );
         continue;
       }
+      // Names that look the same but are other code points (`café` composed, NFC, and decomposed,
+      // NFD, as some editors and file systems write it) are two identities to the server and one to
+      // a reader: a plan would create a second object that nobody can tell from the first.
+      const lookAlike = resourceKey({
+        ...desired,
+        project: project.normalize('NFC'),
+        name: desired.name.normalize('NFC'),
+      });
+      const twin = firstSeenNormalised.get(lookAlike);
+      if (twin) {
+        problem(
+          'duplicate-identity',
+          [],
+          `${resourceLabel(desired)} looks the same as ${resourceLabel(twin)} at ${twin.source.file}:${twin.source.line}:${twin.source.column} ` +
+            'but is written with other Unicode code points (composed and decomposed accents, NFC and NFD): the server ' +
+            'would hold two objects a reader cannot tell apart; write both the same way (NFC) or rename one',
+          'node',
+        );
+        continue;
+      }
       firstSeen.set(id, desired);
+      firstSeenNormalised.set(lookAlike, desired);
     }
     resources.push(desired);
   }

@@ -386,6 +386,18 @@ function explainOne(e: ErrorObject, root: unknown): Explained {
     case 'pattern':
     case 'minLength':
     case 'maxLength': {
+      // Too long is said as too long: "must be a name of 1-128 characters ... not <a cut value>"
+      // would leave the reader counting. The pattern's error on the same value says the same, so
+      // the two are one diagnostic after dedupe.
+      const limit = (e.parentSchema as { maxLength?: unknown } | undefined)?.maxLength;
+      const length = typeof value === 'string' ? [...value].length : 0;
+      if (typeof limit === 'number' && length > limit) {
+        return {
+          path,
+          target: 'key',
+          message: `is ${length} characters long, over the limit of ${limit}; shorten it${hint ? ` (it must be ${hint})` : ''}`,
+        };
+      }
       const secret = isSecretField(path[path.length - 1]); // an inline value is never echoed
       const got = !secret && typeof value === 'string' && value !== '' ? `, not ${show(value)}` : '';
       return { path, target: 'key', message: `must be ${hint ?? `a string that ${e.message ?? 'is valid'}`}${got}` };
