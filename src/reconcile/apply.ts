@@ -223,7 +223,7 @@ export function summarise(results: readonly ApplyResult[]): ReportSummary {
       const done = r.switchedTo ?? r.action;
       if (done === 'create') s.created += 1;
       else if (done === 'update') s.updated += 1;
-      else if (done === 'delete') s.deleted += 1;
+      else if (done === 'delete' && r.alreadyGone !== true) s.deleted += 1;
       else s.unchanged += 1;
     }
   }
@@ -284,8 +284,12 @@ async function write(action: PlanAction, op: WriteOp, actions: ResourceActions):
   if (!options.ok) return fromWrite(action, op, options, null);
   if (op === 'delete') {
     const r = await actions.delete({ kind: action.kind, project: action.project, name: action.name }, options.value);
-    // Already gone is what a delete wants.
-    if (!r.ok && r.error.kind === 'not-found') return resultOf(action, 'delete', 'ok');
+    // Already gone is what a delete wants. Answered so at the first attempt, someone else deleted it
+    // (another apply running at the same time): this run did not, and its report does not claim it.
+    // After a retry, the 404 may answer this run's own earlier attempt: then it counts as deleted.
+    if (!r.ok && r.error.kind === 'not-found') {
+      return { ...resultOf(action, 'delete', 'ok'), ...(r.error.attempts <= 1 ? { alreadyGone: true } : {}) };
+    }
     return fromWrite(action, 'delete', r, null);
   }
   const desired = action.desired;

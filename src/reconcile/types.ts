@@ -96,6 +96,12 @@ export interface ApplyResult {
   outcome: Outcome;
   /** Set when a create became an update ("already exist") or an update became a create (404). */
   switchedTo: 'create' | 'update' | null;
+  /**
+   * A delete the server answered 404 at the first attempt: the object was gone before this run
+   * asked (another apply deleted it). Counted as unchanged, not deleted, so that two concurrent
+   * applies do not both report the same delete.
+   */
+  alreadyGone?: true;
   deployment: EnvironmentDeployment[];
   /** A sentence for the user; null on success. Never contains a secret or token. */
   error: { kind: string; status: number | null; message: string; hint: string } | null;

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiError, type Result, type ResourceActions, type WriteQuery, type WriteResult } from '../../src/api/types.js';
 import { type CurrentResource, type DesiredResource, type Kind, type ResourceId } from '../../src/model.js';
 import { applyPlan, refusedReport, schedule, summarise } from '../../src/reconcile/apply.js';
+import { renderReportText } from '../../src/reconcile/render/text.js';
 import { createAdaptiveLimiter } from '../../src/reconcile/concurrency.js';
 import type { ActionType, Plan, PlanAction } from '../../src/reconcile/types.js';
 import { aKey, aKeystore, currentOf, secretNeedles } from '../support/builders.js';
@@ -241,10 +242,35 @@ describe('applyPlan', () => {
     expect(api.calls.map((c) => c.method)).toEqual(['update', 'create']);
   });
 
-  it('counts a delete answered 404 as done', async () => {
+  it('counts a delete answered 404 as done, but not as deleted by this run: it was already gone', async () => {
     const api = fakeApi();
     const report = await applyPlan(planOf(act('delete', key('gone'))), api.actions, base);
-    expect(report.results[0]).toMatchObject({ action: 'delete', outcome: 'ok', error: null });
+    expect(report.results[0]).toMatchObject({ action: 'delete', outcome: 'ok', error: null, alreadyGone: true });
+    expect(report.summary).toMatchObject({ deleted: 0, unchanged: 1, failed: 0 });
+    expect(renderReportText(report, { color: false })).toContain(
+      '- Key Payments/gone: already gone (deleted by someone else meanwhile)',
+    );
+  });
+
+  it('two applies deleting the same objects at once: each delete is claimed by one report only', async () => {
+    const api = fakeApi({ existing: ['a', 'b', 'c'], latencyMs: 5 });
+    const plan = planOf(act('delete', key('a')), act('delete', key('b')), act('delete', key('c')));
+    const [one, two] = await Promise.all([applyPlan(plan, api.actions, base), applyPlan(plan, api.actions, base)]);
+    expect(one.summary.deleted + two.summary.deleted).toBe(3);
+    expect([...one.results, ...two.results].every((r) => r.outcome === 'ok')).toBe(true);
+  });
+
+  it('a 404 after a retried delete may answer its own first attempt: counted as deleted', async () => {
+    const actions: ResourceActions = {
+      ...fakeApi().actions,
+      delete: () =>
+        Promise.resolve({
+          ok: false,
+          error: new ApiError('not-found', 404, null, 'not found', '', 'DELETE /apiops/x/', 2),
+        }),
+    };
+    const report = await applyPlan(planOf(act('delete', key('k'))), actions, base);
+    expect(report.results[0]?.alreadyGone).toBeUndefined();
     expect(report.summary.deleted).toBe(1);
   });
 

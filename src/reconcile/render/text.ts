@@ -134,6 +134,7 @@ function resultLine(r: ApplyResult, paint: ReturnType<typeof painter>): string {
   switch (r.outcome) {
     case 'ok': {
       const mark = actionMark(effective) as Mark;
+      if (r.alreadyGone) return `${paint('dim', `${mark} ${label}`)}: already gone (deleted by someone else meanwhile)`;
       return `${paint(MARK_STYLE[mark], `${mark} ${label}`)}: ${OUTCOME_VERB[effective]}${switched}`;
     }
     case 'not-deployed': {
