@@ -1,3 +1,5 @@
+// node-forge, loaded on first use, with its PKCS#12 and PBKDF2 key derivations routed to Node's
+// native crypto (the JavaScript versions made one keystore take 100-300 ms).
 import { createHash, hash, pbkdf2Sync } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type * as Forge from 'node-forge';
@@ -49,8 +51,8 @@ export function loadForge(): typeof Forge {
     length: number,
     md?: ForgeDigest,
   ): Forge.util.ByteStringBuffer => {
-    const bytes = pkcs12Kdf(password, Buffer.from(salt.bytes(), 'binary'), id, iterations, length, md);
-    return forge.util.createBuffer(bytes.toString('binary'));
+    const request = pkcs12Request(password, Buffer.from(salt.bytes(), 'binary'), id, iterations, length, md);
+    return forge.util.createBuffer(derive(request).toString('binary'));
   };
   internals.pkcs12.generateKey = pkcs12Key;
   internals.pki.pbe.generatePkcs12Key = pkcs12Key;
@@ -59,16 +61,20 @@ export function loadForge(): typeof Forge {
     const [password, salt, iterations, length, md] = args;
     // Only the synchronous form is native-routed; forge never uses the callback form here.
     if (args.length > 5 || typeof md === 'function') return jsPbkdf2(...args);
-    if ((iterations as number) > MAX_ITERATIONS) throw new Error('Unsupported iteration count');
     const digest =
       md === undefined || md === null ? 'sha1' : typeof md === 'string' ? md : nodeDigest(md as ForgeDigest);
-    return pbkdf2Sync(
-      Buffer.from(password as string, pbkdf2Encoding),
-      Buffer.from(salt as string, 'binary'),
-      iterations as number,
-      length as number,
+    const request: DerivationRequest = {
+      kind: 'pbkdf2',
+      password: Buffer.from(password as string, pbkdf2Encoding),
+      salt: Buffer.from(salt as string, 'binary'),
+      id: 0,
+      iterations: iterations as number,
+      length: length as number,
       digest,
-    ).toString('binary');
+      u: 0,
+      v: 0,
+    };
+    return derive(request).toString('binary');
   };
   internals.pkcs5.pbkdf2 = nativePbkdf2;
   internals.pbkdf2 = nativePbkdf2;
@@ -99,40 +105,159 @@ function nodeDigest(md: ForgeDigest): string {
   return md.algorithm.replace('/', '-');
 }
 
-/** RFC 7292 appendix B.2: the PKCS#12 key derivation (MAC keys, and the old 3DES/RC2 PBEs). */
-export function pkcs12Kdf(
+/**
+ * One key derivation a PKCS12 open asks for: the PKCS#12 KDF (RFC 7292 appendix B.2: MAC keys and
+ * the old 3DES/RC2 PBEs; `password` as BMPString) or PBKDF2 (`password` as bytes). A costly one is
+ * computed off the main thread before the open (derive.ts) and found here by its inputs.
+ */
+export interface DerivationRequest {
+  kind: 'pkcs12' | 'pbkdf2';
+  password: Buffer;
+  salt: Buffer;
+  /** The PKCS#12 KDF's purpose byte (1 key, 2 IV, 3 MAC); 0 for PBKDF2. */
+  id: number;
+  iterations: number;
+  length: number;
+  /** Node's name of the digest. */
+  digest: string;
+  /** The PKCS#12 KDF's digest output and block sizes (u, v); 0 for PBKDF2. */
+  u: number;
+  v: number;
+}
+
+/** Thrown by the hooks when a derivation is not known and costs more than INLINE_ROUNDS. */
+export class DerivationNeeded extends Error {
+  constructor(readonly request: DerivationRequest) {
+    super(`key derivation of ${request.iterations} iterations needed`);
+  }
+}
+
+/**
+ * The most iterations one derivation may cost on the calling thread: about a tenth of a second
+ * (keytool's 10,000 and OpenSSL's 2,048 are far below). A store asking for more is opened only
+ * after derive.ts has computed its keys elsewhere, within the run's budget.
+ */
+export const INLINE_ROUNDS = 100_000;
+let inlineRounds = INLINE_ROUNDS;
+
+/**
+ * Runs `fn` with a different inline limit: for code that makes a costly store on purpose (tests
+ * writing one with node-forge), never for checking a store someone else made.
+ */
+export function withInlineRounds<T>(limit: number, fn: () => T): T {
+  const before = inlineRounds;
+  inlineRounds = limit;
+  try {
+    return fn();
+  } finally {
+    inlineRounds = before;
+  }
+}
+
+/** Derivations done off the main thread, by their inputs' digest (no password is kept as a key). */
+const derived = new Map<string, Buffer>();
+const MAX_DERIVED = 256;
+
+function requestKey(r: DerivationRequest): string {
+  return createHash('sha256')
+    .update(`${r.kind}\u0000${r.digest}\u0000${r.id}\u0000${r.iterations}\u0000${r.length}\u0000`)
+    .update(r.salt)
+    .update('\u0000')
+    .update(r.password)
+    .digest('base64');
+}
+
+/** Keeps a derivation computed elsewhere for the open that needs it (bounded: oldest dropped). */
+export function rememberDerivation(request: DerivationRequest, out: Buffer): void {
+  if (derived.size >= MAX_DERIVED) {
+    const oldest = derived.keys().next();
+    if (!oldest.done) derived.delete(oldest.value);
+  }
+  derived.set(requestKey(request), out);
+}
+
+/** The derivation, from what was computed elsewhere, inline when cheap, else DerivationNeeded. */
+function derive(request: DerivationRequest): Buffer {
+  if (request.iterations > MAX_ITERATIONS) throw new Error('Unsupported iteration count');
+  const known = derived.get(requestKey(request));
+  if (known) return Buffer.from(known);
+  if (request.iterations > inlineRounds) throw new DerivationNeeded(request);
+  return deriveSync(request);
+}
+
+/** Computes a derivation on this thread. */
+export function deriveSync(request: DerivationRequest): Buffer {
+  if (request.kind === 'pbkdf2') {
+    return pbkdf2Sync(request.password, request.salt, request.iterations, request.length, request.digest);
+  }
+  const steps = pkcs12KdfSteps(request);
+  let step = steps.next();
+  while (!step.done) step = steps.next(iterateHash(step.value));
+  return step.value;
+}
+
+/** The costly part of the PKCS#12 KDF: `first` hashed `rounds` more times. */
+export interface IterateStep {
+  digest: string;
+  first: Buffer;
+  rounds: number;
+}
+
+/** Runs one IterateStep here. derive.ts runs the same loop in a worker thread. */
+export function iterateHash(step: IterateStep): Buffer {
+  let a = step.first;
+  // The one-shot hash(): a Hash object per round costs more than the hashing (10,000 rounds in
+  // keytool's stores).
+  for (let round = 0; round < step.rounds; round += 1) a = hash(step.digest, a, 'buffer');
+  return a;
+}
+
+/** A PKCS#12 KDF request from forge's arguments: the password as BMPString with a terminating zero. */
+function pkcs12Request(
   password: string | null | undefined,
   salt: Buffer,
   id: number,
   iterations: number,
   length: number,
   md?: ForgeDigest,
-): Buffer {
-  if (!(iterations >= 1)) throw new Error('PKCS#12 key derivation needs at least one iteration');
-  if (iterations > MAX_ITERATIONS) throw new Error('Unsupported iteration count');
-  const digest = md ? nodeDigest(md) : 'sha1';
-  const u = md?.digestLength ?? 20;
-  const v = md?.blockLength ?? 64;
-  // The password as BMPString (UTF-16BE) with a terminating zero; no password means no bytes.
-  let pass = Buffer.alloc(0);
+): DerivationRequest {
+  let pass = Buffer.alloc(0); // no password means no bytes
   if (password !== null && password !== undefined) {
     pass = Buffer.alloc(password.length * 2 + 2);
     for (let i = 0; i < password.length; i += 1) pass.writeUInt16BE(password.charCodeAt(i), i * 2);
   }
+  return {
+    kind: 'pkcs12',
+    password: pass,
+    salt,
+    id,
+    iterations,
+    length,
+    digest: md ? nodeDigest(md) : 'sha1',
+    u: md?.digestLength ?? 20,
+    v: md?.blockLength ?? 64,
+  };
+}
+
+/**
+ * RFC 7292 appendix B.2 as steps: each block's iterated hashing is yielded, so that one
+ * implementation runs inline (deriveSync) or with the hashing in a worker (derive.ts).
+ */
+export function* pkcs12KdfSteps(request: DerivationRequest): Generator<IterateStep, Buffer, Buffer> {
+  const { digest, u, v, salt, password, id, iterations, length } = request;
+  if (!(iterations >= 1)) throw new Error('PKCS#12 key derivation needs at least one iteration');
   const repeat = (source: Buffer): Buffer => {
     const out = Buffer.alloc(v * Math.ceil(source.length / v));
     for (let i = 0; i < out.length; i += 1) out[i] = source[i % source.length] ?? 0;
     return out;
   };
   const diversifier = Buffer.alloc(v, id);
-  const input = Buffer.concat([repeat(salt), repeat(pass)]);
+  const input = Buffer.concat([repeat(salt), repeat(password)]);
   const blocks = Math.ceil(length / u);
   const result: Buffer[] = [];
   for (let i = 0; i < blocks; i += 1) {
-    let a = createHash(digest).update(diversifier).update(input).digest();
-    // The one-shot hash(): a Hash object per round costs more than the hashing (10,000 rounds in
-    // keytool's stores).
-    for (let round = 1; round < iterations; round += 1) a = hash(digest, a, 'buffer');
+    const first = createHash(digest).update(diversifier).update(input).digest();
+    const a: Buffer = yield { digest, first, rounds: iterations - 1 };
     result.push(a);
     if (i === blocks - 1) break;
     // I_j = (I_j + B + 1) mod 2^(8v) for every v-byte block of I, where B is A repeated to v bytes.
@@ -147,4 +272,17 @@ export function pkcs12Kdf(
     }
   }
   return Buffer.concat(result).subarray(0, length);
+}
+
+/** RFC 7292 appendix B.2: the PKCS#12 key derivation, on this thread (forge's arguments). */
+export function pkcs12Kdf(
+  password: string | null | undefined,
+  salt: Buffer,
+  id: number,
+  iterations: number,
+  length: number,
+  md?: ForgeDigest,
+): Buffer {
+  if (iterations > MAX_ITERATIONS) throw new Error('Unsupported iteration count');
+  return deriveSync(pkcs12Request(password, salt, id, iterations, length, md));
 }

@@ -1,3 +1,5 @@
+// The material checks (SPEC §2c): what each resolved secret value holds, judged against its role
+// (key kinds, pairs, strength, keystore passwords and aliases, certificate validity).
 import { createPublicKey, hash, X509Certificate, type KeyObject } from 'node:crypto';
 import {
   certificateFacts,
@@ -56,6 +58,8 @@ export class MaterialCache {
     const hit = this.#entries.get(key);
     if (hit) return hit;
     const made = make();
+    // A budget verdict is about this run's time, not the value: a later run (watch) may afford it.
+    if (made.findings.some((f) => f.code === 'keystore-check-budget')) return made;
     // Oldest first out: a Map iterates in insertion order.
     if (this.#entries.size >= this.maxEntries) {
       const oldest = this.#entries.keys().next();
@@ -344,7 +348,9 @@ function analyseKeystore(bytes: Buffer, value: MaterialValue): Analysis {
   }
   const opened = openKeystore(bytes, detected, params.password.reveal());
   if (!opened.ok) {
-    findings.push(openFailure(opened.reason, detected));
+    findings.push(
+      opened.reason === 'costly' ? budgetFinding(opened.request.iterations) : openFailure(opened.reason, detected),
+    );
     return { findings, certificates };
   }
   const aliases = opened.entries.map((e) => e.alias);
@@ -419,6 +425,22 @@ function openFailure(reason: OpenFailure, format: KeystoreFormat): RawFinding {
           'for a store without an integrity check, the password is wrong): give an intact file and its password',
       };
   }
+}
+
+/**
+ * A PKCS12 store whose key derivation did not fit the time budget of the checks (derive.ts): not
+ * opened, so not judged either way; the server decides. Said quickly, never after minutes of CPU.
+ */
+function budgetFinding(iterations: number): RawFinding {
+  return {
+    code: 'keystore-check-budget',
+    severity: 'warning',
+    message:
+      `this PKCS12 keystore asks for ${iterations.toLocaleString('en-US')} iterations of key derivation, more ` +
+      'than the material checks spend on one file (or than was left of their time in this run): its password, ' +
+      'alias and certificates were not verified. Stores from keytool and OpenSSL use 2,048 to 10,000; ' +
+      're-create it with fewer, or pass --skip-material-checks',
+  };
 }
 
 function listAliases(aliases: readonly string[]): string {

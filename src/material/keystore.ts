@@ -1,6 +1,8 @@
+// Opens JKS and PKCS12 keystores (jks-js, node-forge) to list their entries and certificates;
+// detects the format from the bytes.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type * as ForgeTypes from 'node-forge';
-import { loadForge, loadJks, withPasswordBytes } from './forge.js';
+import { DerivationNeeded, type DerivationRequest, loadForge, loadJks, withPasswordBytes } from './forge.js';
 
 /** The keystore formats this module can open. */
 export type KeystoreFormat = 'JKS' | 'PKCS12';
@@ -13,7 +15,10 @@ export interface KeystoreEntry {
 
 /** The outcome of opening a keystore with a password; failures carry no library message. */
 export type OpenedKeystore =
-  { ok: true; entries: KeystoreEntry[]; unnamedCertificates: Buffer[] } | { ok: false; reason: OpenFailure };
+  | { ok: true; entries: KeystoreEntry[]; unnamedCertificates: Buffer[] }
+  | { ok: false; reason: OpenFailure }
+  /** A key derivation costlier than INLINE_ROUNDS that was not computed beforehand (derive.ts). */
+  | { ok: false; reason: 'costly'; request: DerivationRequest };
 
 /** Why a keystore did not open. `wrong-password-or-encoding`: a non-ASCII password none of the encodings opened. */
 export type OpenFailure = 'wrong-password' | 'wrong-password-or-encoding' | 'damaged' | 'unsupported';
@@ -99,7 +104,13 @@ function openPkcs12(bytes: Buffer, password: string): OpenedKeystore {
   const variants = passwordVariants(password);
   let first: OpenedKeystore | undefined;
   for (const v of variants) {
-    const opened = withPasswordBytes(v.pbkdf2, () => openPkcs12As(bytes, v.text));
+    let opened: OpenedKeystore;
+    try {
+      opened = withPasswordBytes(v.pbkdf2, () => openPkcs12As(bytes, v.text));
+    } catch (error) {
+      if (error instanceof DerivationNeeded) return { ok: false, reason: 'costly', request: error.request };
+      throw error;
+    }
     if (opened.ok || opened.reason === 'unsupported') return opened;
     first ??= opened;
   }
@@ -115,6 +126,7 @@ function openPkcs12As(bytes: Buffer, password: string): OpenedKeystore {
     const asn1 = forge.asn1.fromDer(bytes.toString('binary'));
     p12 = forge.pkcs12.pkcs12FromAsn1(asn1, true, password);
   } catch (error) {
+    if (error instanceof DerivationNeeded) throw error; // openPkcs12 says so; not a verdict on the file
     // forge's errors are plain texts; only their fixed wording tells the causes apart.
     const text = error instanceof Error ? error.message : '';
     if (/MAC could not be verified/i.test(text)) return { ok: false, reason: 'wrong-password' };

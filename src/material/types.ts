@@ -80,6 +80,7 @@ export type MaterialFindingCode =
   | 'keystore-unreadable' // error: a current-form keystore that is neither JKS nor PKCS12, or damaged
   | 'keystore-unknown-format' // warning: a legacy keystore whose bytes are neither JKS nor PKCS12
   | 'keystore-unchecked' // warning: a keystore type or encryption this tool cannot read
+  | 'keystore-check-budget' // warning: a PKCS12 store whose key derivation exceeds the checks' time budget
   | 'material-unchecked'; // warning: the check itself failed on this value (a bug, reported, not thrown)
 
 /** One problem found in one value. Messages never hold a secret, its hash or a fingerprint. */

@@ -87,8 +87,10 @@ describe('createRedactor', () => {
     r.remember('hunter2-Xq9z!');
     expect(r.scrub('client_secret=hunter2-X[truncated]')).toBe('client_secret=(sensitive value)[truncated]');
     expect(r.scrub('…r2-Xq9z!"')).toBe('…(sensitive value)"');
-    expect(r.scrub(`ends: ${'hunter2-Xq9z!'.slice(0, MIN_SHORT_FRAGMENT)}`)).toBe('ends: (sensitive value)');
+    expect(r.scrub(`ends: ${'hunter2-Xq9z!'.slice(0, MIN_SHORT_FRAGMENT + 1)}`)).toBe('ends: (sensitive value)');
     expect(r.scrub('hunte')).toBe('hunte');
+    // Six letters alone are a word ("hunter"), not half a password: masking it would be a lie.
+    expect(r.scrub('the hunter')).toBe('the hunter');
   });
 
   it('leaves text without secrets alone, and ignores values too short to be secrets', () => {
