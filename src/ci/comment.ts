@@ -40,8 +40,13 @@ export function commentBody(markdown: string, options: { limit: number; footer?:
   let text = markdown.replace(/\s+$/, '');
   if (!text.startsWith(PLAN_MARKER)) text = `${PLAN_MARKER}\n${text}`;
   const footer = options.footer ? `\n\n${options.footer}` : '';
-  if (text.length + footer.length > options.limit)
-    text = text.slice(0, Math.max(0, options.limit - footer.length - TRUNCATED.length)) + TRUNCATED;
+  if (text.length + footer.length > options.limit) {
+    // Cut at a line end: a line cut in the middle could leave a code span open, and the text after
+    // its opening backticks (a name, a description) would be markdown again, live.
+    const room = Math.max(0, options.limit - footer.length - TRUNCATED.length);
+    const cut = text.lastIndexOf('\n', room);
+    text = text.slice(0, cut > 0 ? cut : 0) + TRUNCATED;
+  }
   return `${text}${footer}\n`;
 }
 

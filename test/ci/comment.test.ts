@@ -41,11 +41,18 @@ describe('commentBody', () => {
     expect(commentBody(markdown, { limit: 100 })).toBe(`${markdown}\n`);
   });
 
-  it('cuts a longer body to the limit, keeping the marker, a truncation note and the footer', () => {
-    const body = commentBody('y'.repeat(70_000), { limit: BODY_LIMIT.github, footer: 'foot' });
-    expect(body.length).toBe(BODY_LIMIT.github + 1); // the limit, plus the final newline
+  it('cuts a longer body to the limit at a line end, keeping the marker, a truncation note and the footer', () => {
+    const body = commentBody(`${'y'.repeat(99)}\n`.repeat(700), { limit: BODY_LIMIT.github, footer: 'foot' });
+    expect(body.length).toBeLessThanOrEqual(BODY_LIMIT.github + 1); // the limit, plus the final newline
+    expect(body.length).toBeGreaterThan(BODY_LIMIT.github - 200);
     expect(body.startsWith(`${PLAN_MARKER}\ny`)).toBe(true);
-    expect(body).toMatch(/y\n\n_\(truncated: [^\n]+\)_\n\nfoot\n$/);
+    expect(body).toMatch(/\ny{99}\n\n_\(truncated: [^\n]+\)_\n\nfoot\n$/);
+  });
+
+  it('never cuts inside a line, where a code span would be left open and its text live again', () => {
+    const row = '| Key | `Payments` | `@my-org/security-team #1 https://evil.example` |\n';
+    const body = commentBody(row.repeat(2000), { limit: 10_000 });
+    for (const line of body.split('\n').filter((l) => l.startsWith('|'))) expect(line).toBe(row.trimEnd());
   });
 
   it('never cuts below nothing when the footer alone is over the limit', () => {
