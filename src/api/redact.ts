@@ -148,10 +148,13 @@ export function createRedactor(mask: string = SENSITIVE): Redactor {
 
     scrub(text) {
       if ((forms.length === 0 && words.size === 0) || text.length < MIN_SECRET) return text;
-      const decoded = decode(text);
+      // Every level is searched, the raw text included: decoding can destroy a secret that was
+      // there as written (`%50AAAA...` is a base64 secret after a '%', and "P" once decoded).
       const spans: [number, number][] = [];
-      if (forms.length > 0) findForms(decoded, spans);
-      if (words.size > 0) findWords(decoded, spans);
+      for (const decoded of decodeLevels(text)) {
+        if (forms.length > 0) findForms(decoded, spans);
+        if (words.size > 0) findWords(decoded, spans);
+      }
       if (spans.length === 0) return text;
       spans.sort((a, b) => a[0] - b[0]);
       let out = '';
@@ -277,17 +280,24 @@ function squeeze(d: Decoded): Decoded {
 
 /** `text` decoded up to DECODE_PASSES times, each character mapped to where it came from. */
 export function decode(text: string): Decoded {
+  return decodeLevels(text).at(-1)!;
+}
+
+/** `text` as written, then after each decoding pass that changed it (at most DECODE_PASSES). */
+function decodeLevels(text: string): Decoded[] {
   let current: Decoded = {
     text,
     starts: Array.from({ length: text.length }, (_, i) => i),
     ends: Array.from({ length: text.length }, (_, i) => i + 1),
   };
+  const levels = [current];
   for (let pass = 0; pass < DECODE_PASSES; pass += 1) {
     const next = decodeOnce(current);
     if (next.text === current.text) break;
     current = next;
+    levels.push(current);
   }
-  return current;
+  return levels;
 }
 
 const NAMED_ENTITIES: Record<string, string> = {
