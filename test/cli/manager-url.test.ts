@@ -26,6 +26,16 @@ describe('a Manager URL with a wrong path', () => {
     expect(emulator().stats().writes).toBe(0);
   });
 
+  it('export says so too, writing nothing', async () => {
+    const dir = tempTree();
+    const run = await cli(emulator(), dir, ['export', '--project', 'Payments', '--out', 'gitops'], {
+      env: { APINIZER_URL: `${emulator().url}/not-the-manager` },
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('this URL does not look like an Apinizer Manager');
+    expect(run.stderr).toContain('Nothing was written.');
+  });
+
   it('still reports a project the right Manager does not have as a missing project', async () => {
     const dir = tempTree(manifestFiles({ project: 'NoSuchProject' }));
     const run = await cli(emulator(), dir, ['plan', 'manifests']);

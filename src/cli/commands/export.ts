@@ -177,6 +177,19 @@ export const exportCommand: Command = {
       }
       generation = g.value;
       lists = await Promise.all(kinds.map(async (kind) => ({ kind, result: await client.list(project, kind) })));
+      const missing = lists.find(
+        (l) => !l.result.ok && l.result.error.kind === 'not-found' && l.result.error.status === 404,
+      );
+      if (missing) {
+        // A 404 on the list route may be a missing project or no Manager at all (a wrong path before
+        // /apiops): the environments call tells them apart, and only on this failure path.
+        const envs = await client.environments(project);
+        if (!envs.ok && envs.error.kind === 'protocol') {
+          const e = envs.error;
+          ctx.stderr.write(`apinizer-gitops export: ${e.message}. ${asSentence(e.hint)} Nothing was written.\n`);
+          return EXIT.error;
+        }
+      }
       if (generation === 'current' && lists.every((l) => l.result.ok)) {
         const all = lists.flatMap((l) => (l.result.ok ? l.result.value : []));
         material = await readMaterial(
