@@ -1,5 +1,6 @@
 // Pure: the server's current state as manifest files and secret files (SPEC §7), so that a plan
 // right after the export shows no changes; names a manifest cannot hold are reported, not written.
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { descriptorOf, kindNames, kindRank, type KindDescriptor } from '../kinds/index.js';
 import type { ExportSecret } from '../kinds/types.js';
@@ -113,6 +114,27 @@ export function safeSegment(name: string): string {
   return s.startsWith('.') ? `_${s.slice(1)}` : s;
 }
 
+/** The first 8 hex digits of the SHA-256 of `text`: what tells apart names a file system would confuse. */
+function shortHash(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 8);
+}
+
+/**
+ * A file or folder name from one name alone (SPEC §7: never from which other names exist, so a
+ * resource keeps its file across exports). `safeSegment` when that is the name as it is and
+ * `caseMatters` does not apply; otherwise `~` and a short hash of the exact name are added: `~`
+ * cannot appear in a resource name, so no other name can produce the result. With `caseMatters`,
+ * any upper-case letter counts as a change, so that `Signing` and `signing` stay two files on
+ * case-insensitive file systems (macOS, Windows) whichever of them exists; with `noDots`, dots
+ * count too (an environment name between the dots of a secret file's name).
+ */
+export function identitySegment(name: string, options: { caseMatters?: boolean; noDots?: boolean } = {}): string {
+  let safe = safeSegment(name);
+  if (options.noDots) safe = safe.replace(/\./g, '_');
+  const changed = safe !== name || (options.caseMatters === true && /[A-Z]/.test(name));
+  return changed ? `${safe}~${shortHash(name)}` : safe;
+}
+
 /** `APINIZER_<PROJECT>_<NAME>_<ENV>_<FIELD>`, upper-cased, anything not alphanumeric as `_`. */
 export function envVariableName(slot: SecretSlot): string {
   // privateKey -> PRIVATE_KEY, file -> FILE, password -> PASSWORD
@@ -122,8 +144,7 @@ export function envVariableName(slot: SecretSlot): string {
 }
 
 /**
- * Hands out names that stay unique when compared case-insensitively (two names that differ only in
- * case would be one file on macOS and Windows), adding `-2`, `-3`, ... (or `_2` for variables).
+ * Hands out variable names that stay unique when compared case-insensitively, adding `_2`, `_3`, ...
  */
 class UniqueNames {
   readonly #taken = new Set<string>();
@@ -218,8 +239,7 @@ export function buildExportPlan(resources: readonly CurrentResource[], options: 
   const unexpressible: ExportPlan['unexpressible'] = [];
   const warnings: string[] = [];
   const counts: Record<Kind, number> = Object.fromEntries(kindNames().map((k) => [k, 0]));
-  const manifestNames = new UniqueNames('-');
-  const secretNames = new UniqueNames('-');
+  // Variables are upper-case by convention, so two slots may meet on one: numbered as they come.
   const variableNames = new UniqueNames('_');
   const generation = options.generation ?? 'legacy';
 
@@ -235,10 +255,11 @@ export function buildExportPlan(resources: readonly CurrentResource[], options: 
     }
     counts[resource.kind] = (counts[resource.kind] ?? 0) + 1;
     const kind = descriptorOf(resource.kind);
-    const project = safeSegment(resource.project);
+    const project = identitySegment(resource.project);
     const kindFolder = kind.segment;
     const manifestFolder = `${project}/${kindFolder}`;
-    const manifestPath = `${manifestFolder}/${manifestNames.take(`${manifestFolder}/${safeSegment(resource.name)}`, '.yaml').slice(manifestFolder.length + 1)}`;
+    const fileBase = identitySegment(resource.name, { caseMatters: true });
+    const manifestPath = `${manifestFolder}/${fileBase}.yaml`;
     const label = resourceLabel(resource);
 
     // Decides what the manifest says for one secret field, and records the file or variable behind it.
@@ -272,10 +293,10 @@ export function buildExportPlan(resources: readonly CurrentResource[], options: 
       let target: string;
       if (options.secrets === 'file') {
         const secretFolder = `secrets/${project}/${kindFolder}`;
-        const fileName = secretNames
-          .take(`${secretFolder}/${safeSegment(resource.name)}.${safeSegment(environment)}.${field}`)
-          .slice(secretFolder.length + 1);
-        target = `${secretFolder}/${fileName}`;
+        // name.environment.field, each from its own identity: the environment part holds no dot, so
+        // the last two dots always split it (`a.b` in `c` and `a` in `b.c` stay two files).
+        const envPart = identitySegment(environment, { caseMatters: true, noDots: true });
+        target = `${secretFolder}/${fileBase}.${envPart}.${field}`;
         ref = { fromFile: posix.relative(manifestFolder, target) };
         if (present) files.push({ type: 'secret', path: target, value, slot });
       } else {

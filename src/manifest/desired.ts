@@ -95,6 +95,7 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
   const resources: DesiredResource[] = [];
   const firstSeen = new Map<string, DesiredResource>();
   const memo = new Map<string, unknown>();
+  const firstSeenNormalised = new Map<string, DesiredResource>();
 
   for (const source of input.manifests) {
     const { document: doc, manifest: m } = source;
@@ -135,18 +136,6 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
       });
     }
 
-    if (m.spec.referencedJwks === 'NULLIFY' && m.spec.updateReferencedJwks !== undefined) {
-      // Two opposite wishes for the JWKs made from this object: detach them, or make them follow
-      // it. Sending either silently would do what one of them did not ask for.
-      problem(
-        'schema',
-        ['spec', 'updateReferencedJwks'],
-        'contradicts referencedJwks: NULLIFY: NULLIFY detaches the JWKs made from this object on update, ' +
-          'updateReferencedJwks makes them follow it. Remove updateReferencedJwks to detach them, or ' +
-          'referencedJwks to keep them following',
-      );
-    }
-
     const secrets = new Map<string, Secret>();
     for (const { path, spec, field } of secretFields(m)) {
       const secret = resolveSecret(spec, field, path, source, input, problem, memo);
@@ -176,10 +165,9 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
         const pos = doc.locate(path);
         return { file: doc.file, line: pos.line, column: pos.column };
       },
-      ...(m.spec.updateReferencedJwks ? { updateReferencedJwks: m.spec.updateReferencedJwks } : {}),
-      ...(m.spec.referencedJwks ? { referencedJwks: m.spec.referencedJwks } : {}),
     };
-    for (const field of kind.resourceFields) {
+    // Write options (how an update or delete is sent) ride on the resource for the kind's hook.
+    for (const field of [...kind.resourceFields, ...(kind.writeOptions?.specFields ?? [])]) {
       if (m.spec[field.name] !== undefined) resource[field.name] = m.spec[field.name];
     }
     resource.environments = m.spec.environments.map((env, i) => {
@@ -208,7 +196,28 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
         );
         continue;
       }
+      // Names that look the same but are other code points (`café` composed, NFC, and decomposed,
+      // NFD, as some editors and file systems write it) are two identities to the server and one to
+      // a reader: a plan would create a second object that nobody can tell from the first.
+      const lookAlike = resourceKey({
+        ...desired,
+        project: project.normalize('NFC'),
+        name: desired.name.normalize('NFC'),
+      });
+      const twin = firstSeenNormalised.get(lookAlike);
+      if (twin) {
+        problem(
+          'duplicate-identity',
+          [],
+          `${resourceLabel(desired)} looks the same as ${resourceLabel(twin)} at ${twin.source.file}:${twin.source.line}:${twin.source.column} ` +
+            'but is written with other Unicode code points (composed and decomposed accents, NFC and NFD): the server ' +
+            'would hold two objects a reader cannot tell apart; write both the same way (NFC) or rename one',
+          'node',
+        );
+        continue;
+      }
       firstSeen.set(id, desired);
+      firstSeenNormalised.set(lookAlike, desired);
     }
     resources.push(desired);
   }

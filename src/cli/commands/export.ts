@@ -218,6 +218,19 @@ export const exportCommand: Command = {
       }
       generation = g.value;
       lists = await Promise.all(kinds.map(async (kind) => ({ kind, result: await client.list(project, kind) })));
+      const missing = lists.find(
+        (l) => !l.result.ok && l.result.error.kind === 'not-found' && l.result.error.status === 404,
+      );
+      if (missing) {
+        // A 404 on the list route may be a missing project or no Manager at all (a wrong path before
+        // /apiops): the environments call tells them apart, and only on this failure path.
+        const envs = await client.environments(project);
+        if (!envs.ok && envs.error.kind === 'protocol') {
+          const e = envs.error;
+          ctx.stderr.write(`apinizer-gitops export: ${e.message}. ${asSentence(e.hint)} Nothing was written.\n`);
+          return EXIT.error;
+        }
+      }
       if (generation === 'current' && lists.every((l) => l.result.ok)) {
         const all = lists.flatMap((l) => (l.result.ok ? l.result.value : []));
         material = await readMaterial(
@@ -264,7 +277,8 @@ export const exportCommand: Command = {
     }
 
     const where = shown(ctx.cwd, outDir);
-    if (resources.length === 0) {
+    // An empty project is still a refresh with --force: the files of its deleted objects must go.
+    if (resources.length === 0 && !force) {
       ctx.stdout.write(
         `Project ${project} has no ${kinds.map((k) => descriptorOf(k).plural).join(' or ')}; nothing written.\n`,
       );
@@ -280,7 +294,7 @@ export const exportCommand: Command = {
       ctx.stderr.write(`apinizer-gitops export: ${(err as Error).message}\n`);
       return EXIT.error;
     }
-    const result = writeExport(plan, { outDir, force });
+    const result = writeExport(plan, { outDir, force, scope: { project, kinds } });
     if (!result.ok) {
       if (result.reason === 'exists') {
         const first = result.paths.slice(0, 5).map((p) => `  ${shown(ctx.cwd, resolve(outDir, p))}`);
@@ -301,7 +315,27 @@ export const exportCommand: Command = {
     }
 
     const notes = planNotes(plan);
+    if (result.indexProblem)
+      notes.push(
+        `note: the export index cannot be read (${printable(result.indexProblem)}); files of objects the server no ` +
+          'longer has were not looked for. Delete the index to start it afresh.',
+      );
+    for (const path of result.removed)
+      notes.push(`removed ${printable(shown(ctx.cwd, resolve(outDir, path)))}: its object is no longer on the server`);
+    if (result.stale.length > 0)
+      notes.push(
+        `note: ${plural(result.stale.length, 'file')} written by an earlier export belong to objects the server no ` +
+          `longer has (first: ${printable(shown(ctx.cwd, resolve(outDir, result.stale[0]!)))}); run export again with ` +
+          '--force to remove them, or plan would recreate those objects.',
+      );
     if (notes.length > 0) ctx.stderr.write(`${notes.join('\n')}\n`);
+    if (resources.length === 0) {
+      ctx.stdout.write(
+        `Project ${project} has no ${kinds.map((k) => descriptorOf(k).plural).join(' or ')}; ` +
+          `${plural(result.removed.length, 'file')} of earlier exports removed.\n`,
+      );
+      return EXIT.ok;
+    }
     const manifests = plan.files.filter((f) => f.type === 'manifest').length;
     const secretFiles = plan.files.filter((f) => f.type === 'secret').length;
     const counted = kinds.map((k) => plural(plan.counts[k] ?? 0, k)).join(' and ');
@@ -312,8 +346,12 @@ export const exportCommand: Command = {
         : secrets === 'inline'
           ? `, the material SOPS-encrypted inline for ${plural(recipients.length, 'age recipient')} (.sops.yaml written)${plan.variables.length > 0 ? `, ${variablesNote}` : ''}`
           : `, ${variablesNote}`;
+    const removedNote =
+      result.removed.length > 0
+        ? `; ${plural(result.removed.length, 'file')} of objects no longer on the server removed`
+        : '';
     ctx.stdout.write(
-      `Exported ${counted} of project ${project} to ${where}/: ${plural(manifests, 'manifest')}${secretNote}.\n`,
+      `Exported ${counted} of project ${project} to ${where}/: ${plural(manifests, 'manifest')}${secretNote}${removedNote}.\n`,
     );
     if (plan.unexpressible.length > 0) {
       ctx.stdout.write(
