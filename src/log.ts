@@ -1,3 +1,5 @@
+// The pino logger factory, with redaction of every credential and secret field name, so no log
+// line can carry a token or key material.
 import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
 import type PinoPretty from 'pino-pretty';

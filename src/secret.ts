@@ -1,3 +1,5 @@
+// The Secret wrapper: every printed form of a secret value (toString, toJSON, inspect) shows
+// `(sensitive value)`; only the API client unwraps it, with reveal().
 import { inspect } from 'node:util';
 
 /** What every printed form of a secret shows instead of the value. */

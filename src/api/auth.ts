@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../clock.js';
 import type { ApiError, Result } from './types.js';
+import { isRecord } from '../text.js';
 
 /** How the client authenticates (SPEC §3): never from a flag or a config file. */
 export type AuthSettings = { token: string } | { username: string; password: string };
@@ -72,10 +73,6 @@ export function exchangedTokenSource(exchange: () => Promise<Result<IssuedToken>
       if (current?.value === stale) current = undefined;
     },
   };
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /**

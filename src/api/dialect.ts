@@ -10,6 +10,7 @@
 import type { ApiErrorKind, EnvironmentDeployment } from './types.js';
 import { maskUrlCredentials } from './redact.js';
 import { parseRetryAfterBody, parseRetryAfterHeader } from './retry.js';
+import { isRecord } from '../text.js';
 
 /** What came back from one HTTP exchange, before interpretation. */
 export interface HttpAnswer {
@@ -42,10 +43,6 @@ const ALREADY_EXISTS = /already exist/i;
 const NOT_FOUND = /not found|does not exist|not exist/i;
 const ALREADY_EXISTS_CODES = new Set(['duplicate_name', 'conflict', 'already_exists']);
 const NOT_FOUND_CODES = new Set(['not_found', 'resource_not_found']);
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.trim() !== '' ? v : undefined;

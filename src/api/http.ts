@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { Pool } from 'undici';
-import { UsageError } from '../cli/command.js';
+import { UsageError } from '../errors.js';
 import type { HttpAnswer } from './dialect.js';
 import type { Method } from './retry.js';
 

@@ -4,7 +4,8 @@
  * that leaves for the API, and nowhere else in the client.
  */
 import { descriptorOf } from '../kinds/index.js';
-import { isRecord, text } from '../kinds/material.js';
+import { text } from '../kinds/material.js';
+import { isRecord } from '../text.js';
 import type { ApiGeneration, CurrentResource, DesiredResource, Kind } from '../model.js';
 
 export { readSecret } from '../kinds/material.js';

@@ -148,14 +148,12 @@ export function createRedactor(mask: string = SENSITIVE): Redactor {
 
     scrub(text) {
       if ((forms.length === 0 && words.size === 0) || text.length < MIN_SECRET) return text;
-      const decoded = decode(text);
+      // Every level is searched, the raw text included: decoding can destroy a secret that was
+      // there as written (`%50AAAA...` is a base64 secret after a '%', and "P" once decoded).
       const spans: [number, number][] = [];
-      // The text as it is too: decoding can swallow a secret's first characters into an escape
-      // that only looks like one (`%` before `AAAA...` reads as `%AA`).
-      const readings = decoded.text === text ? [decoded] : [decoded, asIs(text)];
-      for (const reading of readings) {
-        if (forms.length > 0) findForms(reading, spans);
-        if (words.size > 0) findWords(reading, spans);
+      for (const decoded of decodeLevels(text)) {
+        if (forms.length > 0) findForms(decoded, spans);
+        if (words.size > 0) findWords(decoded, spans);
       }
       if (spans.length === 0) return text;
       spans.sort((a, b) => a[0] - b[0]);
@@ -280,24 +278,26 @@ function squeeze(d: Decoded): Decoded {
   return { text, starts, ends };
 }
 
-/** `text` undecoded, each character mapped to itself. */
-function asIs(text: string): Decoded {
-  return {
+/** `text` decoded up to DECODE_PASSES times, each character mapped to where it came from. */
+export function decode(text: string): Decoded {
+  return decodeLevels(text).at(-1)!;
+}
+
+/** `text` as written, then after each decoding pass that changed it (at most DECODE_PASSES). */
+function decodeLevels(text: string): Decoded[] {
+  let current: Decoded = {
     text,
     starts: Array.from({ length: text.length }, (_, i) => i),
     ends: Array.from({ length: text.length }, (_, i) => i + 1),
   };
-}
-
-/** `text` decoded up to DECODE_PASSES times, each character mapped to where it came from. */
-export function decode(text: string): Decoded {
-  let current = asIs(text);
+  const levels = [current];
   for (let pass = 0; pass < DECODE_PASSES; pass += 1) {
     const next = decodeOnce(current);
     if (next.text === current.text) break;
     current = next;
+    levels.push(current);
   }
-  return current;
+  return levels;
 }
 
 const NAMED_ENTITIES: Record<string, string> = {

@@ -1,3 +1,5 @@
+// Which failures are retried and how long to wait: the retry policy, exponential backoff with full
+// jitter, and Retry-After. Pure, so the schedule is tested without a clock or a server.
 import type { ApiError } from './types.js';
 
 /** How transient failures are retried: attempts, and exponential backoff with full jitter. */

@@ -1,6 +1,6 @@
 // The Manager URL rules, apart from the HTTP client so that commands that only need them (validate
 // resolving its defaults) do not load undici and the rest of the client at start-up.
-import { UsageError } from '../cli/command.js';
+import { UsageError } from '../errors.js';
 import { printable, quoteValue } from '../diagnostics.js';
 import { maskUrlCredentials } from './redact.js';
 

@@ -1,3 +1,5 @@
+// The shape of a sub-command and the flag helpers every command shares: argv parsing with
+// node:util parseArgs, typed flag readers that raise UsageError naming the flag, the exit codes.
 import type { ParseArgsConfig } from 'node:util';
 
 /** What a command gets from the CLI shell: streams, environment, and the stop signal. */

@@ -1,3 +1,5 @@
+// Flags and help text shared by the commands that talk to the API: the connection flags (each with
+// its environment variable) and the output-format flag.
 import type { FlagSpecs } from './command.js';
 
 const CONNECTION = 'Connection (a flag wins over its variable, which wins over --config)';

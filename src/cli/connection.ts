@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { yamlLibrary } from '../yaml-lazy.js';
 import { type ParsedArgs, UsageError, booleanFlag, stringFlag } from './command.js';
 import type { AuthSettings } from '../api/auth.js';
 import type { ApiGeneration } from '../model.js';
@@ -87,7 +87,7 @@ function readConfig(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: string): Conf
   }
   let data: unknown;
   try {
-    data = parseYaml(text);
+    data = yamlLibrary().parse(text);
   } catch (err) {
     throw new UsageError(`--config "${given}": not valid YAML: ${(err as Error).message.split('\n')[0] ?? ''}`);
   }

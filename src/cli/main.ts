@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// The process entry point: signals and streams wired to runCli, and the only process.exit.
 import { exitCodeForSignal } from './command.js';
 import { runCli } from './run.js';
 

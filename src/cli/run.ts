@@ -1,3 +1,5 @@
+// One CLI invocation: argv to a command, the command's typed errors to exit codes and messages.
+// In-process (tests call runCli); main.ts wraps it with the process.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';

@@ -1,3 +1,5 @@
+// The emulator's bearer tokens: the static token of the options and the ones POST
+// /apiops/auth/token issues, each with its expiry.
 import { randomBytes } from 'node:crypto';
 
 /** The outcome of checking a bearer token. */

@@ -1,6 +1,8 @@
+// Reads an emulator config file (YAML or JSON) into EmulatorOptions, refusing unknown fields.
 import { parse } from 'yaml';
 import type { EmulatorOptions, EmulatorProject } from './options.js';
 import { applyOptions } from './options.js';
+import { isRecord } from '../text.js';
 
 const KNOWN = new Set([
   'port',
@@ -25,10 +27,6 @@ const KNOWN = new Set([
   'refuseExport',
   'keystoreListEnvironmentIds',
 ]);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 /**
  * Reads an emulator config file's text (YAML, or JSON, which YAML includes) into options. Fields

@@ -1,3 +1,5 @@
+// The emulator's request handlers: one per route, pure over the store and the settings in force,
+// answering in the dialect and API generation the options select.
 import type { EmulatedKind as Kind } from './kinds.js';
 import { bearerToken, type TokenBook } from './auth.js';
 import {
@@ -17,6 +19,7 @@ import type { Settings } from './options.js';
 import type { ObjectRoute, Route } from './routes.js';
 import { ENVIRONMENT_LIST_FIELD, type EmulatorStore, type RawObject, stableId } from './store.js';
 import { writeZip } from './zip.js';
+import { isRecord } from '../text.js';
 
 /** What the handlers need: the settings in force, the store, the token book, and a write counter. */
 export interface HandlerContext {
@@ -41,10 +44,6 @@ const SECRET_FIELDS = ['privateKey', 'publicKey', 'file'] as const;
 
 function failure(status: number, error: string, description: string, extra?: Record<string, unknown>): ApiFailure {
   return extra ? { status, error, description, extra } : { status, error, description };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** The 401 for a request without a valid token, or null when the token is good. */

@@ -1,3 +1,4 @@
+// The emulator's public surface: start one (in process, on a free loopback port) and its types.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TokenBook } from './auth.js';

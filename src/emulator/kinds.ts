@@ -1,7 +1,10 @@
+// What the emulator knows about each kind it serves, per API generation: path segment, list field,
+// body checks, read projection and export-file answer, in one table the handlers look up.
 import { createHmac, randomBytes } from 'node:crypto';
 import { isBase64 } from '../secret.js';
 import type { ApiFailure } from './dialect.js';
 import type { RawObject } from './store.js';
+import { isRecord } from '../text.js';
 
 /**
  * What the emulator knows about each kind, per API generation, in one table: the path segment,
@@ -90,10 +93,6 @@ const NOT_AN_OBJECT: ApiFailure = {
   description: 'The request body must be a JSON object',
 };
 const PEM = /^\s*-----BEGIN [A-Z0-9 ]+-----/;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 function isText(value: unknown): value is string {
   return typeof value === 'string' && value !== '';

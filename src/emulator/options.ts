@@ -1,3 +1,5 @@
+// The emulator's options (projects, dialect, generation, faults, tokens), their defaults and how a
+// running emulator is reconfigured.
 import { type DeploymentShape, DEPLOYMENT_SHAPES, type Dialect } from './dialect.js';
 import { type FaultKind, isFaultKind } from './faults.js';
 import type { Generation } from './kinds.js';

@@ -1,3 +1,4 @@
+// The emulator's --data FILE: the store written atomically after every write, read back at start.
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 

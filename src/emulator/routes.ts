@@ -1,3 +1,4 @@
+// Pure: a request's method and path to the emulator route it means (or none).
 import type { EmulatedKind as Kind } from './kinds.js';
 import { kindOfSegment } from './kinds.js';
 

@@ -1,3 +1,5 @@
+// The emulator's node:http server: routing, auth, fault injection, request counts and the
+// /__emulator/ control endpoints around the pure handlers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Answer } from './dialect.js';
 import { errorAnswer, plainAnswer } from './dialect.js';

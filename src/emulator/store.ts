@@ -1,5 +1,8 @@
+// The emulator's in-memory store: projects, environments and the stored objects of each kind,
+// exactly as the API keeps and returns them, with snapshots for --data FILE.
 import { createHash, randomBytes } from 'node:crypto';
 import type { EmulatedKind as Kind } from './kinds.js';
+import { isRecord } from '../text.js';
 
 /** A key or keystore exactly as the API stores and returns it (JSON). */
 export type RawObject = Readonly<Record<string, unknown>>;
@@ -40,10 +43,6 @@ function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value as object)) deepFreeze(v);
   }
   return value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 type ProjectData = Record<Kind, Map<string, RawObject>>;

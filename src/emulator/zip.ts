@@ -1,3 +1,5 @@
+// A minimal ZIP writer (stored entries, fixed timestamps) for the export-file answers of the
+// current API generation, which sends material as a ZIP archive.
 import { crc32, deflateRawSync } from 'node:zlib';
 
 /** One file of a ZIP archive. */

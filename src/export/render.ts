@@ -1,3 +1,5 @@
+// Pure: the server's current state as manifest files and secret files (SPEC §7), so that a plan
+// right after the export shows no changes; names a manifest cannot hold are reported, not written.
 import { posix } from 'node:path';
 import { descriptorOf, kindNames, kindRank, type KindDescriptor } from '../kinds/index.js';
 import type { ExportSecret } from '../kinds/types.js';

@@ -1,3 +1,4 @@
+// Where export finds the schema files its manifests point editors at (`# yaml-language-server`).
 import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

@@ -1,3 +1,5 @@
+// Writes an export plan to disk: manifests, and secret files readable by the owner only, refusing
+// to overwrite what is there unless told to.
 import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { ExportFile, ExportPlan } from './render.js';

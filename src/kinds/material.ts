@@ -1,6 +1,7 @@
 // Pure helpers the kind descriptors share for reading and comparing key material.
 import { isBase64, normaliseBase64, Secret } from '../secret.js';
 import type { ApiGeneration, CurrentSecret } from '../model.js';
+import { isRecord } from '../text.js';
 
 /**
  * The plan warning of a kind that JWKs can be made from (Keys and Keystores): the current API's
@@ -15,11 +16,6 @@ export function jwkSourceDeleteWarning(generation: ApiGeneration): string | unde
 /** A plain string field of an API object: absent, null and '' are undefined. */
 export function text(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
-/** True for a JSON object (not null, not a list). */
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /**

@@ -2,7 +2,7 @@
 // to the pure steps (parse -> validate -> desired). Every problem becomes a diagnostic; nothing a
 // user can put on disk makes this throw.
 import * as fsp from 'node:fs/promises';
-import { constants, type Dirent, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Dirent, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import pLimit from 'p-limit';
 import type { ManifestCache } from './cache.js';
@@ -502,6 +502,7 @@ type Limited =
  * reading means a FIFO or device that replaced a file after it was listed never blocks the run.
  */
 async function readLimited(fs: LoaderFs, path: string, maxBytes: number): Promise<Limited> {
+  if (fs === nodeFs) return readLimitedSync(path, maxBytes);
   const handle = await fs.open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const info = await handle.stat();
@@ -519,6 +520,34 @@ async function readLimited(fs: LoaderFs, path: string, maxBytes: number): Promis
     return { kind: 'bytes', bytes: buffer.subarray(0, length) };
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * readLimited on the real file system, with synchronous calls. A manifest is kilobytes on a local
+ * disk: four system calls take microseconds, while the promise API sends each through the thread
+ * pool and back (a FileHandle, four round trips), which was a fifth of validate's time at 1,000
+ * files. The same checks, in the same order: O_NONBLOCK, so a FIFO never blocks; the type and size
+ * before any read; and a file that grows while it is read is caught.
+ */
+function readLimitedSync(path: string, maxBytes: number): Limited {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) return { kind: 'not-a-file', what: fileTypeName(info) };
+    if (info.size > maxBytes) return { kind: 'too-large', size: info.size };
+    const buffer = Buffer.alloc(Math.min(info.size, maxBytes) + 1);
+    let length = 0;
+    for (;;) {
+      const bytesRead = readSync(fd, buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > maxBytes) return { kind: 'too-large', size: length }; // it grew while we read
+      if (length === buffer.length) break;
+    }
+    return { kind: 'bytes', bytes: buffer.subarray(0, length) };
+  } finally {
+    closeSync(fd);
   }
 }
 

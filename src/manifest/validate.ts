@@ -9,6 +9,7 @@ import { allKinds, allSecretFieldNames, descriptorOf, isKind, kindNames, type Ki
 import { API_VERSION, type JwksScope, type Kind, type ReferencedJwks } from '../model.js';
 import type { ParsedDocument, PathSegments, Position } from './parse.js';
 import { AJV_OPTIONS, loadValidators, type SchemaValidator } from './schema-code.js';
+import { isRecord } from '../text.js';
 
 const require = createRequire(import.meta.url);
 
@@ -412,10 +413,6 @@ function hintFor(path: PathSegments, root: unknown): string | undefined {
     if (field?.hint !== undefined) return field.hint;
   }
   return FIELD_HINTS[schematic(path)];
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** `spec.environments[].name` for `['spec', 'environments', 3, 'name']`. */

@@ -1,5 +1,8 @@
+// Pure: the public facts of X.509 certificates (subject, issuer, serial, validity) and the
+// findings about their dates (expired, expiring, not yet valid).
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { MaterialFindingCode } from './types.js';
+import { plural } from '../text.js';
 
 /** A certificate's public facts, without the certificate itself (safe to cache and print). */
 export interface CertificateFacts {
@@ -114,8 +117,4 @@ export function keyStrengthFindings(key: KeyObject, what: string): RawFinding[] 
     ];
   }
   return [];
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

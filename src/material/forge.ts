@@ -1,3 +1,5 @@
+// node-forge, loaded on first use, with its PKCS#12 and PBKDF2 key derivations routed to Node's
+// native crypto (the JavaScript versions made one keystore take 100-300 ms).
 import { createHash, hash, pbkdf2Sync } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type * as Forge from 'node-forge';

@@ -1,3 +1,5 @@
+// The material checks (SPEC §2c): what each resolved secret value holds, judged against its role
+// (key kinds, pairs, strength, keystore passwords and aliases, certificate validity).
 import { createPublicKey, hash, X509Certificate, type KeyObject } from 'node:crypto';
 import {
   certificateFacts,

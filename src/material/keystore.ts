@@ -1,3 +1,5 @@
+// Opens JKS and PKCS12 keystores (jks-js, node-forge) to list their entries and certificates;
+// detects the format from the bytes.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type * as ForgeTypes from 'node-forge';
 import { DerivationNeeded, type DerivationRequest, loadForge, loadJks, withPasswordBytes } from './forge.js';

@@ -1,3 +1,5 @@
+// Pure: parses PEM and DER key material with node:crypto into keys and certificates, without
+// printing or keeping any of it beyond the check.
 import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 
 /** What a key value turned out to hold. Everything here stays in memory; nothing is printed. */

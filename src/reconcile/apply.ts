@@ -12,7 +12,7 @@ import { resourceLabel, type DesiredResource, type Kind } from '../model.js';
 import { createAdaptiveLimiter, type AdaptiveLimiter } from './concurrency.js';
 import { diffResource } from './diff.js';
 import type { ApplyResult, FieldChange, Plan, PlanAction, Report, ReportSummary } from './types.js';
-import type { ResourceActions } from '../api/types.js';
+import type { ResourceActions } from './actions.js';
 
 /** How long calls in flight may run on after SIGINT/SIGTERM before they are aborted (SPEC §5). */
 export const DEFAULT_GRACE_MS = 10_000;

@@ -5,7 +5,8 @@
 // masking it (never a change), and one sentence per cause says why.
 import pLimit from 'p-limit';
 import { EXPORT_PERMISSION } from '../api/errors.js';
-import type { ApiError, ResourceActions } from '../api/types.js';
+import type { ApiError } from '../api/types.js';
+import type { ResourceActions } from './actions.js';
 import { descriptorOf } from '../kinds/index.js';
 import { resourceLabel, type CurrentResource } from '../model.js';
 import { Secret } from '../secret.js';

@@ -79,13 +79,13 @@ export function checkReferences(desired: DesiredState, current: readonly Current
   for (const r of desired.resources) {
     for (const ref of referencesOf(r)) {
       if (exists.has(resourceKey(ref.target))) continue;
-      const plural = descriptorOf(ref.target.kind).plural;
+      const targets = descriptorOf(ref.target.kind).plural;
       out.push(
         at(
           ref,
           'unknown-reference',
           `names ${resourceLabel(ref.target)}, which neither the manifests nor the server have: ` +
-            `check the name against the project's ${plural}, or add a manifest for it`,
+            `check the name against the project's ${targets}, or add a manifest for it`,
         ),
       );
     }

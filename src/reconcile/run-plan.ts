@@ -4,7 +4,8 @@
 // and preflight problems come back as a plan whose diagnostics hold the errors (renderable in
 // every format), an API failure as the ApiError with what was being read.
 import { isTransientFailure } from '../api/retry.js';
-import type { ApiError, ResourceActions, Result } from '../api/types.js';
+import type { ApiError, Result } from '../api/types.js';
+import type { ResourceActions } from './actions.js';
 import { systemClock, type Clock } from '../clock.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { loadManifests, type LoadResult } from '../manifest/load.js';

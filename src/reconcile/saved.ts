@@ -8,6 +8,7 @@ import { isKind } from '../kinds/index.js';
 import { resourceKey, resourceLabel } from '../model.js';
 import type { Kind } from '../model.js';
 import type { ActionType, Plan, PlanCertificate, PlanSummary } from './types.js';
+import { isRecord } from '../text.js';
 
 export const PLAN_FORMAT_VERSION = 1;
 
@@ -165,8 +166,4 @@ function readSavedActions(saved: unknown): SavedAction[] | string {
 
 function isFingerprint(v: unknown): v is string | null {
   return v === null || (typeof v === 'string' && /^[0-9a-f]{64}$/.test(v));
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

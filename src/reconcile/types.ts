@@ -1,3 +1,5 @@
+// The values the reconcile stages pass on: field changes, plan actions, the Plan, results and the
+// Report, from which the exit code is decided.
 import type { EnvironmentDeployment } from '../api/types.js';
 import type { Diagnostic } from '../diagnostics.js';
 import type { CurrentResource, DesiredResource, Kind, SourceLocation } from '../model.js';

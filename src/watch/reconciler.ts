@@ -8,7 +8,7 @@
 //               └──────────────────────── change cycle: reload (cached), GET ───┘
 //                                         + at most one write per changed resource
 import type { Logger } from 'pino';
-import type { ResourceActions } from '../api/types.js';
+import type { ResourceActions } from '../reconcile/actions.js';
 import { systemClock, type Clock } from '../clock.js';
 import { createManifestCache } from '../manifest/cache.js';
 import { loadManifests, type LoadResult } from '../manifest/load.js';
@@ -20,7 +20,8 @@ import { certificateExpiry, newMetrics, type CycleResult, type Health, type Watc
 import { resyncCycle } from './resync-cycle.js';
 import { createScheduler, type CycleRequest } from './scheduler.js';
 import { WatchState } from './state.js';
-import { plural, type CycleContext, type CycleOutcome, type CycleSettings, type DriftMode } from './steps.js';
+import { type CycleContext, type CycleOutcome, type CycleSettings, type DriftMode } from './steps.js';
+import { plural } from '../text.js';
 
 export type { DriftMode } from './steps.js';
 

@@ -2,7 +2,8 @@
 // (CycleOutcome), writing a plan and recording each outcome, the environments preflight against the
 // cached lists, the prune guard, and reporting invalid or fixed manifests.
 import type { Logger } from 'pino';
-import type { ResourceActions, Result } from '../api/types.js';
+import type { Result } from '../api/types.js';
+import type { ResourceActions } from '../reconcile/actions.js';
 import type { Clock } from '../clock.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../diagnostics.js';
 import type { LoadResult } from '../manifest/load.js';
@@ -23,6 +24,7 @@ import type { Plan, Report } from '../reconcile/types.js';
 import { confirmRemovals, removalsToDelete, type RemovalDecision } from './cycle.js';
 import type { CycleResult, WatchMetrics } from './metrics.js';
 import type { WatchState } from './state.js';
+import { plural } from '../text.js';
 
 export type DriftMode = 'correct' | 'warn';
 
@@ -296,11 +298,6 @@ export function valid(ctx: CycleContext, diagnostics: Diagnostic[]): void {
 /** A load the cycle may act on: a state and no error diagnostic (an unreadable path is an error). */
 export function usableLoad(load: LoadResult): load is LoadResult & { state: DesiredState } {
   return load.state !== null && !hasErrors(load.diagnostics);
-}
-
-/** `3 resources`, `1 resource`. */
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** A delay as a short sentence part: `1.5 s`, `40 s`. */

@@ -100,6 +100,19 @@ describe('createRedactor', () => {
     expect(r.scrub('Key (name: my-key) is already exist! abc')).toBe('Key (name: my-key) is already exist! abc');
   });
 
+  it('masks a secret as written even where decoding the text would change it (a % before it)', () => {
+    // fast-check's counterexample: "%50" decodes to "P", which hid the secret from a search of the
+    // decoded text alone.
+    const secret = Buffer.from([231, 64, ...new Array<number>(14).fill(0)]).toString('base64');
+    const r = createRedactor();
+    r.remember(secret);
+    // The piece a cut leaves: its first 13 characters ("50AAAAAAAAAAA"), after "%" and friends.
+    const piece = secret.slice(0, 13);
+    for (const text of [`%${piece}`, `%2${piece}`, `&#${piece}`, `\\u${piece}`, `%${secret}`]) {
+      expect(r.scrub(text).includes(piece), text).toBe(false);
+    }
+  });
+
   it('never leaves a fragment of 12+ characters of any remembered secret in random surroundings', () => {
     fc.assert(
       fc.property(

@@ -1,3 +1,5 @@
+// `apply`: plan exactly as `plan` does, then write the plan through the API (or a saved plan,
+// checked against fresh fingerprints), and report every outcome; the exit code comes from the report.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { resolveConnection } from '../connection.js';

@@ -1,3 +1,5 @@
+// `emulator`: serves the local Management API (src/emulator/) until SIGINT/SIGTERM, from memory or
+// from --data FILE, with the fault and dialect switches the tests and the demo use.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseEmulatorConfig } from '../../emulator/config.js';

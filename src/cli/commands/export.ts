@@ -1,3 +1,5 @@
+// `export`: reads a project's resources from the server and writes them as manifests, with their
+// secrets in files under secrets/ or as fromEnv references (src/export/ does the work).
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { createApiClient } from '../../api/client.js';
 import { resolveConnection } from '../connection.js';
@@ -20,6 +22,7 @@ import {
   stringFlag,
 } from '../command.js';
 import { connectionOptions } from '../common.js';
+import { plural } from '../../text.js';
 
 const DESCRIPTION = `Writes the Keys and Keystores a project holds on the server as manifests, one file per resource,
 so that \`apinizer-gitops plan DIR\` right after reports no changes:
@@ -72,10 +75,6 @@ function shown(cwd: string, path: string): string {
   const rel = relative(cwd, path);
   if (rel === '') return '.';
   return rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel) ? path : rel;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** The stderr lines about an export plan: warnings, the variables to set, what is missing. */

@@ -1,3 +1,4 @@
+// The table of sub-commands, each loaded on first use so that a run pays only for its own command.
 import type { Command } from '../command.js';
 import { HELP_FLAG } from '../help.js';
 

@@ -1,3 +1,5 @@
+// `plan`: load and validate the manifests, read the server, and print the plan (text, JSON or
+// markdown), or save it for `apply --plan`. Never writes to the API.
 import { resolve } from 'node:path';
 import { resolveConnection } from '../connection.js';
 import { hasErrors } from '../../diagnostics.js';

@@ -1,8 +1,11 @@
+// `validate`: the offline checks (YAML, schemas, secret sources, identities, material) with no API
+// call; prints diagnostics as text, JSON or GitHub annotations.
 import { resolveDefaultProject } from '../connection.js';
 import { diagnosticToJson, formatDiagnosticLines, formatGithubAnnotation, hasErrors } from '../../diagnostics.js';
 import { DEFAULT_MAX_FILE_BYTES, loadManifests, type LoadResult } from '../../manifest/load.js';
 import { type Command, type ParsedArgs, EXIT, UsageError, stringFlag } from '../command.js';
 import { MATERIAL_FLAGS, materialCheckOptions } from '../material-flags.js';
+import { plural } from '../../text.js';
 
 const DESCRIPTION = `Checks manifests offline: YAML syntax, the JSON Schemas in schemas/, secret values (inline
 base64, fromFile inside the PATH given, fromEnv set), and duplicate identities. Makes no API call.
@@ -100,10 +103,6 @@ function maxFileSize(args: ParsedArgs, env: NodeJS.ProcessEnv): number {
     throw new UsageError(`${source} must be a whole number of bytes (1 or more), got "${raw}"`);
   }
   return n;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** The last line of text output: `3 files, 7 resources: valid` or `2 errors, 1 warning in 3 files`. */

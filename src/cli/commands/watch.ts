@@ -1,3 +1,5 @@
+// `watch`: keeps the server in line with the manifest folder: file events and periodic resyncs
+// drive the reconciler in src/watch/, with metrics, signals and a bounded shutdown.
 import { resolveConnection } from '../connection.js';
 import { createLogger } from '../../log.js';
 import { createAdaptiveLimiter } from '../../reconcile/concurrency.js';

@@ -5,6 +5,9 @@ import { kindRank } from '../../kinds/index.js';
 import type { Kind } from '../../model.js';
 import { compareText } from '../diff.js';
 import type { FieldChange, PlanAction, PlanSummary, ReportSummary } from '../types.js';
+import { plural } from '../../text.js';
+// Re-exported for the renderers, which take their helpers from here; the one copy is src/text.ts.
+export { plural };
 
 /** `+` create, `~` update, `-` delete: the marks of SPEC §4. */
 export type Mark = '+' | '~' | '-';
@@ -98,11 +101,6 @@ export function isEnvironmentChange(change: FieldChange): boolean {
 /** The name of each changed field, for a table column: `description, environments.production.privateKey`. */
 export function changedFieldNames(action: PlanAction): string[] {
   return action.changes.map((c) => c.path);
-}
-
-/** `1 resource` / `2 resources`. */
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** The count of noops that have fields the server did not show. */

@@ -1,4 +1,5 @@
 // Pure: the `sops` mapping of an encrypted file, read the way sops' stores/stores.go reads it: the
+import { isRecord } from '../../text.js';
 // MAC and its timestamp, which values are encrypted (one of the suffix or regex rules, else the
 // default `_unencrypted` suffix), and the key groups that hold the wrapped data key.
 
@@ -134,8 +135,4 @@ export function keyTypes(meta: SopsMetadata): MasterKeyType[] {
 
 function str(v: unknown): string {
   return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }

@@ -1,0 +1,36 @@
+// The port the core needs from the Management API: apply, plan, watch and export are written
+// against this interface, src/api/client.ts implements it over HTTP, and the tests' in-memory fake
+// implements it in memory. Defined here, in the core, so the dependency points from api to core.
+import type { Result, UpdateOptions, WriteResult } from '../api/types.js';
+import type { ApiGeneration, CurrentResource, DesiredResource, Kind, ResourceId } from '../model.js';
+
+/**
+ * The calls the reconciler makes: the port the core defines, implemented over HTTP by src/api/client.ts. Apply, watch
+ * and export depend on this interface only, so pure logic can be tested with an in-memory fake.
+ * Every method resolves (never rejects) with a Result.
+ */
+export interface ResourceActions {
+  /** All resources of one kind in a project. A project the server does not know: `not-found`. */
+  list(project: string, kind: Kind): Promise<Result<CurrentResource[]>>;
+  /** One resource, or null when the server says it does not exist (404, or 400 "not found"). */
+  get(id: ResourceId): Promise<Result<CurrentResource | null>>;
+  /** POST the complete object. "Already exist" comes back as error kind `already-exists`. */
+  create(resource: DesiredResource): Promise<Result<WriteResult>>;
+  /** PUT the complete object. A missing object comes back as error kind `not-found`. */
+  update(resource: DesiredResource, options?: UpdateOptions): Promise<Result<WriteResult>>;
+  /** DELETE. A missing object comes back as error kind `not-found` (the caller counts it as done). */
+  delete(id: ResourceId): Promise<Result<WriteResult>>;
+  /** Names of the environments reachable from a project. Unknown project: `not-found`. */
+  environments(project: string): Promise<Result<string[]>>;
+  /**
+   * The API generation the server speaks for a project (SPEC §2b), found once per project by the
+   * environments probe, or fixed by configuration.
+   */
+  generation(project: string): Promise<Result<ApiGeneration>>;
+  /**
+   * The raw material of one environment of an object through the current generation's
+   * export-file endpoint: a PEM, a secret key, or keystore bytes. Refused: `unauthorized` /
+   * `forbidden`; no such endpoint, object or material: `not-found`.
+   */
+  exportMaterial(id: ResourceId, environment: string): Promise<Result<Buffer>>;
+}
