@@ -11,6 +11,7 @@ import type { ApiErrorKind, EnvironmentDeployment } from './types.js';
 import { maskUrlCredentials } from './redact.js';
 import { parseRetryAfterBody, parseRetryAfterHeader } from './retry.js';
 import { isRecord } from '../text.js';
+import type { Result } from '../result.js';
 
 /** What came back from one HTTP exchange, before interpretation. */
 export interface HttpAnswer {
@@ -34,7 +35,7 @@ export interface Failure {
 }
 
 /** An answer read: the JSON body of a success, or a classified failure. */
-export type Reading = { ok: true; body: unknown } | { ok: false; failure: Failure };
+export type Reading = Result<unknown, Failure>;
 
 /** Longest server text we keep in a message: enough to act on, short enough for one log line. */
 export const MAX_MESSAGE_CHARS = 400;
@@ -157,15 +158,14 @@ export function readAnswer(answer: HttpAnswer, nowMs: number, scrub: (text: stri
   const retryAfterMs = parseRetryAfterHeader(header(answer, 'retry-after'), nowMs) ?? parseRetryAfterBody(body);
   const fail = (kind: ApiErrorKind, code: string | null, message: string): Reading => ({
     ok: false,
-    failure:
-      retryAfterMs !== undefined ? { kind, status, code, message, retryAfterMs } : { kind, status, code, message },
+    error: retryAfterMs !== undefined ? { kind, status, code, message, retryAfterMs } : { kind, status, code, message },
   });
 
   if (status >= 300 && status < 400) {
     const raw = header(answer, 'location');
     const location = raw ? excerpt(maskUrlCredentials(scrub(raw)), 200) : undefined;
     const failed = fail('protocol', null, `HTTP ${status} redirect${location ? ` to ${location}` : ''}`);
-    if (!failed.ok && location) failed.failure.location = location;
+    if (!failed.ok && location) failed.error.location = location;
     return failed;
   }
   const ok = status >= 200 && status < 300;
@@ -184,10 +184,10 @@ export function readAnswer(answer: HttpAnswer, nowMs: number, scrub: (text: stri
       return fail(kind, null, message);
     return fail('protocol', null, message);
   }
-  if (ok && !bodySaysFailure(body)) return { ok: true, body };
+  if (ok && !bodySaysFailure(body)) return { ok: true, value: body };
   if (ok && hasDeploymentDetail(body)) {
     // Saved but not deployed everywhere: the deployment entries say where; the caller reports it.
-    return { ok: true, body };
+    return { ok: true, value: body };
   }
   const code = serverCode(body);
   const message = excerpt(scrub(serverMessage(body))) || `HTTP ${status}${ok ? ' answer says the call failed' : ''}`;

@@ -132,13 +132,26 @@ export function createTransport(options: TransportOptions): Transport {
   // than the pool must not time out while the server is fine. The pool then never queues.
   const slots = pLimit(Math.max(1, options.connections));
 
+  // The caller's signal stops every request in flight through its own controller: one listener
+  // for the whole run instead of an AbortSignal.any() per request, whose argument checks and
+  // bookkeeping were the largest cost of sending a request after undici's own.
+  const inFlight = new Set<AbortController>();
+  options.signal?.addEventListener(
+    'abort',
+    () => {
+      for (const c of inFlight) c.abort(new TransportAborted());
+    },
+    { once: true },
+  );
+
   async function sendNow(request: TransportRequest): Promise<HttpAnswer> {
     const outer = options.signal;
     if (outer?.aborted) throw new TransportAborted();
     // One deadline for the whole exchange; cleared however it ends.
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new TransportTimeout(options.timeoutMs)), options.timeoutMs);
-    const signal = outer ? AbortSignal.any([outer, deadline.signal]) : deadline.signal;
+    inFlight.add(deadline);
+    const signal = deadline.signal;
     const what = `${request.method} ${request.path.split('?')[0] ?? ''}`;
     try {
       const res = await pool.request({
@@ -183,6 +196,7 @@ export function createTransport(options: TransportOptions): Transport {
       throw err;
     } finally {
       clearTimeout(timer);
+      inFlight.delete(deadline);
     }
   }
 

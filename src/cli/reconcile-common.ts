@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { createApiClient, type ApiClient } from '../api/client.js';
 import type { ConnectionSettings } from './connection.js';
 import type { AnswerEvent } from '../api/types.js';
-import { formatDiagnostic, type Diagnostic } from '../diagnostics.js';
+import { formatDiagnosticLines, type Diagnostic } from '../diagnostics.js';
 import { loadManifests, type LoadResult } from '../manifest/load.js';
 import type { PlanOptions } from '../reconcile/run-plan.js';
 import { type ParsedArgs, UsageError, booleanFlag, stringFlag } from './command.js';
@@ -47,10 +47,10 @@ export function clientFor(
 
 /**
  * Problems that stopped a run before any write, as `validate` prints them: one line per
- * diagnostic, then a sentence saying what was (not) done.
+ * diagnostic (many alike grouped), then a sentence saying what was (not) done.
  */
 export function problemsText(diagnostics: readonly Diagnostic[], stage: 'load' | 'preflight', command: string): string {
-  const lines = diagnostics.map(formatDiagnostic);
+  const lines = formatDiagnosticLines(diagnostics);
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const what =
     stage === 'load'
@@ -71,7 +71,8 @@ export function loadForApi(
     cwd: ctx.cwd,
     env: ctx.env,
     ...(conn.project !== undefined ? { defaultProject: conn.project } : {}),
-    ...(material ? { material } : {}),
+    // Time alone must not stop unrelated work: the plan judges expired certificates (SPEC §2c).
+    ...(material ? { material: { ...material, expiry: 'per-write' as const } } : {}),
   });
 }
 
@@ -89,6 +90,7 @@ export function planOptions(
     diagnostics: load.diagnostics,
     concurrency: conn.concurrency,
     certificates: load.certificates ?? [],
+    ...(load.expired ? { expired: load.expired } : {}),
     generationForced: conn.apiGeneration !== undefined,
   };
 }

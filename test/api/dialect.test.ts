@@ -28,7 +28,7 @@ function answer(status: number, body: unknown, headers: HttpAnswer['headers'] = 
 function failureOf(a: HttpAnswer) {
   const r = readAnswer(a, NOW);
   if (r.ok) throw new Error('expected a failure');
-  return r.failure;
+  return r.error;
 }
 
 describe('readAnswer: successes in both dialects', () => {
@@ -411,7 +411,7 @@ describe('readDeployment: every shape Apinizer documents (SPEC §5)', () => {
     expect(readAnswer(answer(200, { success: 'false', message: 'Name is invalid' }), NOW).ok).toBe(false);
     // An empty list says nothing about a deployment: the failure stays one (here a missing key).
     const missing = readAnswer(answer(200, { status: 'FAILURE', resultMessage: 'Key not found', detailList: [] }), NOW);
-    expect(missing.ok ? 'ok' : missing.failure.kind).toBe('not-found');
+    expect(missing.ok ? 'ok' : missing.error.kind).toBe('not-found');
   });
 });
 
