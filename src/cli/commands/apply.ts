@@ -12,7 +12,7 @@ import { renderPlanJson, renderReportJson } from '../../reconcile/render/json.js
 import { renderPlanText, renderReportText } from '../../reconcile/render/text.js';
 import { describePlanError, readPlan } from '../../reconcile/run-plan.js';
 import { compareWithSavedPlan, parseSavedPlan, type SavedPlan } from '../../reconcile/saved.js';
-import type { Report } from '../../reconcile/types.js';
+import type { Plan, Report } from '../../reconcile/types.js';
 import {
   type Command,
   type CommandContext,
@@ -161,8 +161,26 @@ export const applyCommand: Command = {
     try {
       const outcome = await readPlan(load.state, client, planOptions(args, conn, load));
       const signal = ctx.signalName();
+      // Interrupted while planning: nothing was written; the (empty or all-skipped) report still
+      // shows it, as a signal during the writes does (SPEC §5: print the partial report).
+      const interruptedBeforeWrites = async (plan: Plan | null, name: 'SIGINT' | 'SIGTERM'): Promise<number> => {
+        const base =
+          plan === null
+            ? emptyReport(conn.server)
+            : refusedReport(
+                plan,
+                {
+                  kind: 'interrupted',
+                  message: `not attempted: ${name} arrived before any write`,
+                  hint: 'Run apply again; it converges.',
+                },
+                conn.server,
+              );
+        await emitReport({ ...base, interrupted: true }, format, out, ctx);
+        return exitCodeForSignal(name);
+      };
       if (outcome.plan === null) {
-        if (signal) return exitCodeForSignal(signal);
+        if (signal) return interruptedBeforeWrites(null, signal);
         await say(describePlanError(outcome, conn.server));
         await stoppedEarly(emptyReport(conn.server));
         return EXIT.error;
@@ -187,7 +205,7 @@ export const applyCommand: Command = {
         return EXIT.error;
       }
       const plan = outcome.plan;
-      if (signal) return exitCodeForSignal(signal);
+      if (signal) return interruptedBeforeWrites(plan, signal);
 
       if (saved !== undefined) {
         const differences = compareWithSavedPlan(saved, plan);
