@@ -121,7 +121,9 @@ export const planCommand: Command = {
     const signal = ctx.signalName();
     if (outcome.plan === null) {
       if (signal) return exitCodeForSignal(signal);
-      await writeTo(ctx.stderr, `apinizer-gitops plan: ${describePlanError(outcome, conn.server)}\n`);
+      const message = describePlanError(outcome, conn.server);
+      await writeTo(ctx.stderr, `apinizer-gitops plan: ${message}\n`);
+      await emitFailedJson(message, { format, out, jsonOut, ctx, server: conn.server });
       return EXIT.error;
     }
     const problems = outcome.ok ? undefined : problemsText(outcome.diagnostics, 'preflight', 'plan');
@@ -138,6 +140,38 @@ export const planCommand: Command = {
     return EXIT.ok;
   },
 };
+
+/**
+ * A plan that could not be made because the server could not be read, as JSON: wherever a JSON
+ * plan was asked for (stdout with --format json, --out, --json-out), one document with the error
+ * in `errors` (no file: the server is the cause), so a pipeline that parses it finds why, and never
+ * an empty stdout or an empty plan that reads like "no changes". Text and markdown stay as they were.
+ */
+async function emitFailedJson(
+  message: string,
+  options: {
+    format: PlanFormat;
+    out: string | undefined;
+    jsonOut: string | undefined;
+    ctx: CommandContext;
+    server: string;
+  },
+): Promise<void> {
+  const { format, out, jsonOut, ctx, server } = options;
+  const json = renderPlanJson(
+    errorPlan([{ code: 'api-error', severity: 'error', message, file: '', line: 0, column: 0, path: '' }], { server }),
+  );
+  const files: [string, string | undefined][] = [
+    ['--out', format === 'json' ? out : undefined],
+    ['--json-out', jsonOut],
+  ];
+  for (const [flag, file] of files) {
+    if (file === undefined) continue;
+    const error = await writeOutFile(file, json, ctx.cwd, flag);
+    if (error) await writeTo(ctx.stderr, `apinizer-gitops plan: ${error}\n`);
+  }
+  if (format === 'json' && out === undefined) await writeTo(ctx.stdout, json);
+}
 
 interface EmitOptions {
   format: PlanFormat;
