@@ -73,6 +73,8 @@ export function fileReferences(manifests: readonly ManifestSource[]): FileRefere
 /** One secret value of a manifest: where it is, how it is written, and its field. */
 interface SecretAt {
   path: (string | number)[];
+  /** Index of the environment the value is in. */
+  env: number;
   spec: SecretSpec;
   field: FieldSpec;
 }
@@ -84,7 +86,7 @@ function secretFields(m: Manifest): SecretAt[] {
   m.spec.environments.forEach((env, i) => {
     for (const field of fields) {
       const spec = env[field.name] as SecretSpec | undefined;
-      if (spec !== undefined) out.push({ path: ['spec', 'environments', i, field.name], spec, field });
+      if (spec !== undefined) out.push({ path: ['spec', 'environments', i, field.name], env: i, spec, field });
     }
   });
   return out;
@@ -149,9 +151,10 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
     }
 
     const secrets = new Map<string, Secret>();
-    for (const { path, spec, field } of secretFields(m)) {
+    for (const { path, env, spec, field } of secretFields(m)) {
       const secret = resolveSecret(spec, field, path, source, input, problem, envCache);
-      if (secret) secrets.set(formatPath(path), secret);
+      // Keyed by environment index and field, not by the formatted path: this runs for every secret.
+      if (secret) secrets.set(`${env}\u0000${field.name}`, secret);
       // An empty inline value reveals nothing (`password: ""` is how a store without one is written).
       if (
         typeof spec === 'string' &&
@@ -186,7 +189,7 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
         if (field.role === 'plain') {
           if (env[field.name] !== undefined) out[field.name] = env[field.name];
         } else {
-          const secret = secrets.get(`spec.environments[${i}].${field.name}`);
+          const secret = secrets.get(`${i}\u0000${field.name}`);
           if (secret) out[field.name] = secret;
         }
       }
