@@ -47,7 +47,9 @@ const figureId = (title) => (/^(\w+)\./.exec(title)?.[1] ?? 'other').toLowerCase
  * figure's load) and flagging it when over LOAD_LIMIT; target rows the figure adds get its load.
  */
 async function figure(title, fn) {
-  if (only && !only.has(figureId(title))) return;
+  // A figure is named by its number (`6`) or its first word (`watch`).
+  const word = /^\w+\.\s+(\w+)/.exec(title)?.[1]?.toLowerCase();
+  if (only && !only.has(figureId(title)) && !(word !== undefined && only.has(word))) return;
   const before = loadavg()[0];
   say(`${title} (load ${loadText()})`);
   const t0 = performance.now();
@@ -315,6 +317,10 @@ await figure('6. Watch', async () => {
         ...w.idle.map((r) => [
           `idle watcher, ${int(r.resources)} resources in ${int(r.files)} files (${r.perFile} per file)`,
           `idle RSS ${r.idleMb.toFixed(1)} MB, peak ${r.peakMb.toFixed(1)} MB; start apply ${r.startSeconds.toFixed(1)} s`,
+        ]),
+        ...w.alone.map((a) => [
+          `the file watcher alone (${a.mode}), same files`,
+          `idle RSS ${a.idleMb.toFixed(1)} MB (+${a.overBareMb.toFixed(1)} MB over bare Node), ${int(a.watches)} inotify watches`,
         ]),
       ],
     ],

@@ -6,14 +6,19 @@
 //    this process, so both ends read the same clock). The next edit waits until the previous one
 //    landed and the watcher is idle again.
 // 2. At 10,000 resources in 10,000 files (bench/gen-manifests.mjs, one document per file as
-//    `export` writes them), WATCH_RUNS runs (default 5): each starts the watcher (the first on an
+//    `export` writes them), WATCH_RUNS runs (default 1): each starts the watcher (the first on an
 //    empty server, so its start apply creates everything; the later ones are restarts over the
 //    applied server), reads VmRSS a few seconds after the start cycle (idle RSS) and VmHWM, then
 //    times LARGE_EDITS single-file edits. Reported: medians over the runs, with min and max.
 //    Targets: save-to-write median < debounce + 100 ms; idle RSS < 200 MB.
+// 3. The file watcher alone over the same 10,000 files (bench/watcher-memory.mjs, one child per
+//    watcher): idle RSS against a bare Node process, and the inotify watches it holds; chokidar too
+//    when WATCH_CHOKIDAR names its index.js (installed outside the project, e.g. /tmp/chok).
 //
-// Prints figures; asserts nothing about time. Run after `npm run build`: node bench/watch.mjs
-//   BENCH_QUICK=1 (1,000 resources, 2 runs)  WATCH_EDITS=N  WATCH_DEBOUNCE=MS  WATCH_RESOURCES=N  WATCH_RUNS=N
+// Prints figures; asserts nothing about time. About a minute and a half on 2 cores. Run after
+// `npm run build`: node bench/watch.mjs
+//   BENCH_QUICK=1 (1,000 resources)  WATCH_EDITS=N  WATCH_DEBOUNCE=MS  WATCH_RESOURCES=N  WATCH_RUNS=N
+//   WATCH_POLL=MS (the latency edits with --poll MS)  WATCH_CHOKIDAR=/tmp/chok/node_modules/chokidar/index.js
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,7 +34,8 @@ const DEBOUNCE_MS = Number(process.env.WATCH_DEBOUNCE ?? 300);
 const RESOURCES = Number(process.env.WATCH_RESOURCES ?? (quick ? 1_000 : 10_000));
 const IDLE_SETTLE_MS = 3_000;
 const LARGE_EDITS = 5;
-const RUNS = Number(process.env.WATCH_RUNS ?? (quick ? 2 : 5));
+const RUNS = Number(process.env.WATCH_RUNS ?? 1);
+const POLL_MS = process.env.WATCH_POLL ? Number(process.env.WATCH_POLL) : undefined;
 const say = (text) => process.stderr.write(`bench watch: ${text}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -129,7 +135,8 @@ async function measureLatency(emulator) {
   try {
     // 20 resources, one per file: each edit is one file, as a reviewer's merge of one change is.
     const tree = await writeManifestTree(dir, { resources: 20, perFile: 1 });
-    const watch = await startWatch(emulator, dir, manifestEnv(dir));
+    const poll = POLL_MS !== undefined ? ['--poll', String(POLL_MS)] : [];
+    const watch = await startWatch(emulator, dir, manifestEnv(dir), poll);
     const result = await timeEdits(emulator, watch, manifestFiles(dir, tree.files), EDITS);
     await watch.stop();
     return result;
@@ -164,10 +171,30 @@ async function measureLarge(emulator) {
       // Each run edits other files than the last, so no edit is a no-op.
       runs.push(await largeRun(emulator, dir, files.slice(i * LARGE_EDITS)));
     }
-    return { files: tree.files, resources: tree.resources, runs };
+    const alone = [];
+    const modes = ['none', 'own', 'own-poll', ...(process.env.WATCH_CHOKIDAR ? ['chokidar', 'chokidar-poll'] : [])];
+    for (const mode of modes) {
+      say(`the watcher alone over ${int(tree.files)} files: ${mode}`);
+      alone.push(await watcherAlone(mode, dir));
+    }
+    return { files: tree.files, resources: tree.resources, runs, alone };
   } finally {
     await removeTree(dir);
   }
+}
+
+/** One bench/watcher-memory.mjs child: its JSON line. */
+async function watcherAlone(mode, dir) {
+  const child = spawn(process.execPath, ['--expose-gc', join(ROOT, 'bench', 'watcher-memory.mjs'), mode, dir], {
+    cwd: ROOT,
+    env: { ...process.env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`bench/watcher-memory.mjs ${mode} exited ${code}`);
+  return JSON.parse(out.trim());
 }
 
 const stat3 = (xs) => ({ median: median(xs), min: min(xs), max: max(xs) });
@@ -182,8 +209,9 @@ try {
   const hwm = stat3(large.runs.map((r) => r.hwm));
   const edit = stat3(large.runs.map((r) => r.edits.median));
   const first = large.runs[0];
+  const base = large.alone.find((a) => a.mode === 'none')?.idleRssMb ?? 0;
   const lines = [
-    `watch save-to-write latency (file written -> write stored by the emulator), debounce ${DEBOUNCE_MS} ms, ${lat.n} edits, no emulator latency:`,
+    `watch save-to-write latency (file written -> write stored by the emulator), debounce ${DEBOUNCE_MS} ms${POLL_MS !== undefined ? `, --poll ${POLL_MS}` : ''}, ${lat.n} edits, no emulator latency:`,
     `  median ${f(lat.median)}, p95 ${f(lat.p95)}, min ${f(lat.min)}, max ${f(lat.max)} (target: median < debounce + 100 = ${DEBOUNCE_MS + 100} ms)`,
     `watcher over ${int(large.resources)} resources in ${int(large.files)} files, ${large.runs.length} runs (the first starts on an empty server; medians of the runs, min..max):`,
     `  save-to-write, one edit (median of ${LARGE_EDITS} edits per run): median ${f(edit.median)} (${f(edit.min)}..${f(edit.max)}) (target < ${DEBOUNCE_MS + 100} ms)`,
@@ -193,6 +221,13 @@ try {
         .slice(1)
         .map((r) => (r.startMs / 1000).toFixed(1))
         .join(', ')} s`,
+    `the file watcher alone over ${int(large.files)} files in ${int(Math.ceil(large.files / 100))} folders (idle RSS 5 s after it is watching, after a GC; a bare Node process: ${base.toFixed(1)} MB):`,
+    ...large.alone
+      .filter((a) => a.mode !== 'none')
+      .map(
+        (a) =>
+          `  watcher ${a.mode}: idle RSS ${a.idleRssMb.toFixed(1)} MB (+${(a.idleRssMb - base).toFixed(1)} MB), ${int(a.inotifyWatches)} inotify watches, watching after ${int(a.readyMs)} ms`,
+      ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {

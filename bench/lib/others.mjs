@@ -72,7 +72,19 @@ export async function watchFigure(quick) {
     resources: num(m[5]),
     startSeconds: Number(m[6]),
   }));
+  const alone = [
+    ...out.matchAll(
+      /watcher ([\w-]+): idle RSS ([\d.]+) MB \(\+([-\d.]+) MB\), ([\d,]+) inotify watches, watching after ([\d,]+) ms/g,
+    ),
+  ].map((m) => ({
+    mode: m[1],
+    idleMb: Number(m[2]),
+    overBareMb: Number(m[3]),
+    watches: num(m[4]),
+    readyMs: num(m[5]),
+  }));
   return {
+    alone,
     debounceMs: Number(head[1]),
     edits: Number(head[2]),
     median: Number(lat[1]),

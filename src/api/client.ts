@@ -1,9 +1,10 @@
 /**
  * The Apinizer Management API client: the only code that speaks HTTP to Apinizer. Every call
  * resolves to a Result (never rejects); transient failures are retried here, so callers see one
- * outcome per call and learn about retries through `onRetry`.
+ * outcome per call and learn about retries through `onRetry`. Three parts: the call loop with its
+ * retries and token renewal (call.ts), the generation probe (generation.ts), and here the
+ * resource routes (list, get, create, update, delete, export-file) built on them.
  */
-import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.js';
 import { UsageError } from '../errors.js';
@@ -18,41 +19,16 @@ import {
   type ResourceId,
 } from '../model.js';
 import type { Secret } from '../secret.js';
-import {
-  type AuthSettings,
-  type IssuedToken,
-  type TokenSource,
-  exchangedTokenSource,
-  fixedTokenSource,
-  readTokenAnswer,
-  tokenRequestBody,
-} from './auth.js';
-import {
-  type Failure,
-  MAX_MESSAGE_CHARS,
-  deploymentFromFailure,
-  readAnswer,
-  readDeployment,
-  readList,
-  readNames,
-  readSingle,
-} from './dialect.js';
-import { type CallContext, type CallName, networkFailure, toApiError } from './errors.js';
-import {
-  type Transport,
-  TransportAborted,
-  TransportTimeout,
-  TransportTooLarge,
-  createTransport,
-  maxAnswerBytesFrom,
-  readCaFile,
-} from './http.js';
-import { createRedactor } from './redact.js';
+import type { AuthSettings } from './auth.js';
+import { createCaller } from './call.js';
+import { type Failure, deploymentFromFailure, readDeployment, readList, readSingle } from './dialect.js';
+import { type CallName, toApiError } from './errors.js';
+import { createGenerationProbe } from './generation.js';
+import { type Transport, createTransport, maxAnswerBytesFrom, readCaFile } from './http.js';
 import { fromApiObject, toApiBody } from './mapping.js';
-import { DEFAULT_RETRY_POLICY, type Method, type RetryPolicy, backoffDelay, isRetryable } from './retry.js';
-import { apiBase, isHeaderSafe, isLoopbackHost, pathSegment } from './url.js';
+import { DEFAULT_RETRY_POLICY, type Method, type RetryPolicy } from './retry.js';
+import { apiBase, isLoopbackHost, pathSegment } from './url.js';
 import {
-  ApiError,
   type AnswerEvent,
   type ResourceActions,
   type Result,
@@ -131,7 +107,6 @@ export function createApiClient(options: ClientOptions): ApiClient {
     attempts: Math.max(1, Math.floor(options.attempts ?? 4)),
   };
   const clock = options.clock ?? systemClock;
-  const random = options.random ?? Math.random;
   const logger = options.logger ?? silentLogger();
   const signal = options.signal;
   const server = `${url.origin}${basePath.replace(/\/apiops$/, '')}`;
@@ -143,209 +118,23 @@ export function createApiClient(options: ClientOptions): ApiClient {
     ...(ca !== undefined ? { ca } : {}),
     ...(signal ? { signal } : {}),
   });
-  const authMode = 'token' in options.auth ? 'token' : 'password';
 
-  // Values that must never reach a message, in any form or fragment a server might echo back
-  // (redact.ts); indexed so that scrubbing does not grow with the number of secrets.
-  const redactor = createRedactor();
-  const remember = (value: string) => redactor.remember(value);
-  const scrub = (text: string) => redactor.scrub(text);
-
-  let tokens: TokenSource;
-  if ('token' in options.auth) {
-    remember(options.auth.token);
-    tokens = fixedTokenSource(options.auth.token);
-  } else {
-    const { username, password } = options.auth;
-    remember(password);
-    tokens = exchangedTokenSource(() => issueToken(username, password), clock);
-  }
-
-  interface Call {
-    ctx: CallContext;
-    /** Path with placeholders, for logs: `/apiops/projects/{project}/keys/`. */
-    template: string;
-    path: string;
-    body?: string;
-    contentType?: string;
-    authenticated: boolean;
-    /** The answer is a file (export-file), not JSON: a 2xx gives its bytes. */
-    raw?: boolean;
-  }
-
-  function context(call: CallName, method: Method, path: string, extra: Partial<CallContext> = {}): CallContext {
-    return {
-      call,
-      method,
-      request: `${method} ${path}`,
-      auth: authMode,
-      server,
-      timeoutMs,
-      maxRetryAfterMs: policy.maxRetryAfterMs,
-      ...extra,
-    };
-  }
-
-  function abortedError(ctx: CallContext, attempts: number): ApiError {
-    return toApiError(
-      { kind: 'aborted', status: null, code: null, message: 'interrupted before the call finished' },
-      ctx,
-      attempts,
-    );
-  }
-
-  /** One call with its retries, token renewal and logging; the JSON body of the success. */
-  async function perform(call: Call): Promise<Result<unknown>> {
-    const { ctx } = call;
-    let attempt = 1; // attempt number for transient failures (renewal resends do not count)
-    let sent = 0;
-    let renewed = false;
-    for (;;) {
-      if (signal?.aborted) return { ok: false, error: abortedError(ctx, sent) };
-      const headers: Record<string, string> = {
-        accept: call.raw ? '*/*' : 'application/json',
-        'user-agent': 'apinizer-gitops',
-      };
-      if (call.contentType !== undefined) headers['content-type'] = call.contentType;
-      let used: string | undefined;
-      if (call.authenticated) {
-        const t = await tokens.token();
-        if (!t.ok) return t;
-        used = t.value;
-        remember(used);
-        headers.authorization = `Bearer ${used}`;
-      }
-      sent++;
-      const started = performance.now();
-      let failure: Failure;
-      try {
-        const answer = await transport.send({
-          method: ctx.method,
-          path: call.path,
-          headers,
-          ...(call.body !== undefined ? { body: call.body } : {}),
-          ...(call.raw ? { raw: true } : {}),
-        });
-        logger.debug(
-          {
-            method: ctx.method,
-            path: call.template,
-            status: answer.status,
-            ms: Math.round(performance.now() - started),
-            attempt: sent,
-          },
-          'api request',
-        );
-        options.onAnswer?.({ request: ctx.request, status: answer.status });
-        if (call.raw && answer.status >= 200 && answer.status < 300) {
-          return { ok: true, value: answer.bytes ?? Buffer.from(answer.text, 'utf8') };
-        }
-        const reading = readAnswer(answer, clock.now(), scrub);
-        if (reading.ok) return { ok: true, value: reading.body };
-        failure = reading.failure;
-      } catch (err) {
-        logger.debug(
-          {
-            method: ctx.method,
-            path: call.template,
-            status: null,
-            ms: Math.round(performance.now() - started),
-            attempt: sent,
-          },
-          'api request failed',
-        );
-        options.onAnswer?.({ request: ctx.request, status: null });
-        if (err instanceof TransportAborted || signal?.aborted) return { ok: false, error: abortedError(ctx, sent) };
-        failure =
-          err instanceof TransportTimeout
-            ? { kind: 'timeout', status: null, code: null, message: err.message }
-            : err instanceof TransportTooLarge
-              ? { kind: 'protocol', status: null, code: err.code, message: err.message } // permanent: never retried
-              : networkFailure(err);
-      }
-      // Network error texts come from Node and undici, not the server; scrubbed all the same.
-      failure = { ...failure, message: scrub(failure.message).slice(0, MAX_MESSAGE_CHARS) };
-
-      if (failure.kind === 'unauthorized' && used !== undefined && tokens.renewable && !renewed) {
-        // A token issued for username/password may have expired or been revoked: one fresh try.
-        renewed = true;
-        tokens.invalidate(used);
-        logger.info({ request: ctx.request }, 'token refused; fetching a new one');
-        continue;
-      }
-      if (attempt < policy.attempts && isRetryable(ctx.method, failure)) {
-        if (failure.retryAfterMs !== undefined && failure.retryAfterMs > policy.maxRetryAfterMs) {
-          return { ok: false, error: toApiError(failure, ctx, sent) }; // the hint says how long it asked for
-        }
-        const delayMs = backoffDelay(attempt, policy, random, failure.retryAfterMs);
-        const event: RetryEvent = {
-          request: ctx.request,
-          attempt,
-          status: failure.status,
-          reason: failure.kind,
-          delayMs,
-        };
-        logger.warn(event, 'retrying after a transient failure');
-        options.onRetry?.(event);
-        try {
-          await clock.sleep(delayMs, signal);
-        } catch {
-          return { ok: false, error: abortedError(ctx, sent) };
-        }
-        attempt++;
-        continue;
-      }
-      return { ok: false, error: toApiError(failure, ctx, sent) };
-    }
-  }
-
-  async function issueToken(username: string, password: string): Promise<Result<IssuedToken>> {
-    const path = `${basePath}/auth/token`;
-    const ctx = context('token', 'POST', path);
-    const result = await perform({
-      ctx,
-      template: path,
-      path,
-      body: tokenRequestBody(username, password),
-      contentType: 'application/x-www-form-urlencoded',
-      authenticated: false,
-    });
-    if (!result.ok) {
-      // Whichever call needed the token reports this error: its message says it was the token request.
-      const e = result.error;
-      const message = `the token request (${ctx.request}) failed: ${e.message}`;
-      return { ok: false, error: new ApiError(e.kind, e.status, e.code, message, e.hint, e.request, e.attempts) };
-    }
-    const issued = readTokenAnswer(result.value);
-    if (!issued) {
-      const failure: Failure = {
-        kind: 'protocol',
-        status: 200,
-        code: null,
-        message: 'the token request failed: its answer has no access_token',
-      };
-      return { ok: false, error: toApiError(failure, ctx, 1) };
-    }
-    if (!isHeaderSafe(issued.token)) {
-      const failure: Failure = {
-        kind: 'protocol',
-        status: 200,
-        code: null,
-        message: 'the token request failed: its access_token has characters an HTTP header cannot carry',
-      };
-      return { ok: false, error: toApiError(failure, ctx, 1) };
-    }
-    remember(issued.token);
-    return { ok: true, value: issued };
-  }
-
-  function shapeError(ctx: CallContext, expected: string): ApiError {
-    return toApiError(
-      { kind: 'protocol', status: 200, code: null, message: `unexpected answer: expected ${expected}` },
-      ctx,
-      1,
-    );
-  }
+  const caller = createCaller({
+    transport,
+    auth: options.auth,
+    basePath,
+    server,
+    timeoutMs,
+    policy,
+    clock,
+    random: options.random ?? Math.random,
+    logger,
+    signal,
+    onRetry: options.onRetry,
+    onAnswer: options.onAnswer,
+  });
+  const { perform, context, shapeError, readNameList, remember, scrub } = caller;
+  const { generationOf, environments } = createGenerationProbe(caller, basePath, options.apiGeneration);
 
   function resourcePath(id: { kind: Kind; project: string; name?: string }): { path: string; template: string } {
     const segment = descriptorOf(id.kind).segment;
@@ -415,70 +204,6 @@ export function createApiClient(options: ClientOptions): ApiClient {
       }
       return { ok: true, value: { deployment: readDeployment(r.value, scrub, written) } };
     });
-  }
-
-  /** GET of a list of names (environments, projects). */
-  async function readNameList(
-    call: CallName,
-    path: string,
-    template: string,
-    project?: string,
-  ): Promise<Result<string[]>> {
-    const ctx = context(call, 'GET', path, project !== undefined ? { project } : {});
-    const r = await perform({ ctx, template, path, authenticated: true });
-    if (!r.ok) return r;
-    const items = readList(r.value);
-    if (items === undefined) return { ok: false, error: shapeError(ctx, `a list of ${call}`) };
-    return { ok: true, value: readNames(items) };
-  }
-
-  // The generation a project is served by (SPEC §2b): `GET /projects/{p}/environments/` answering
-  // means current, a 404 there (the route, not the project) means legacy. The probe's answer is
-  // the environments list on a current server, kept for the first environments() call so that a
-  // plan makes one environments call per project there.
-  const probes = new Map<string, Promise<Result<{ generation: ApiGeneration; environments?: Result<string[]> }>>>();
-  const currentEnvironmentsPath = (project: string) => ({
-    path: `${basePath}/projects/${enc(project)}/environments/`,
-    template: `${basePath}/projects/{project}/environments/`,
-  });
-
-  function probe(project: string): Promise<Result<{ generation: ApiGeneration; environments?: Result<string[]> }>> {
-    let p = probes.get(project);
-    if (!p) {
-      p = (async () => {
-        if (options.apiGeneration !== undefined)
-          return { ok: true as const, value: { generation: options.apiGeneration } };
-        const { path, template } = currentEnvironmentsPath(project);
-        const r = await readNameList('environments', path, template, project);
-        if (r.ok) return { ok: true as const, value: { generation: 'current' as const, environments: r } };
-        // A current server that does not know the project still has the route: it says so.
-        if (r.error.kind === 'project-not-found')
-          return { ok: true as const, value: { generation: 'current' as const, environments: r } };
-        // No such route: a 404 (JSON or an HTML error page), a 405, or a 400 that is not about the
-        // project (installations answering in the status dialect report unknown paths so).
-        const e = r.error;
-        if (
-          e.kind === 'not-found' ||
-          e.status === 404 ||
-          e.status === 405 ||
-          (e.kind === 'bad-request' && e.status === 400)
-        ) {
-          return { ok: true as const, value: { generation: 'legacy' as const } };
-        }
-        return r;
-      })();
-      probes.set(project, p);
-      // A failed probe (network, auth) is not remembered: the next call asks again.
-      void p.then((r) => {
-        if (!r.ok) probes.delete(project);
-      });
-    }
-    return p;
-  }
-
-  async function generationOf(project: string): Promise<Result<ApiGeneration>> {
-    const r = await probe(project);
-    return r.ok ? { ok: true, value: r.value.generation } : r;
   }
 
   /** True when a list entry names its environments only by id (a keystore list on some current servers). */
@@ -576,27 +301,7 @@ export function createApiClient(options: ClientOptions): ApiClient {
       return write('delete', 'DELETE', id, `${path}${query}`, `${template}${query}`);
     },
 
-    async environments(project) {
-      const p = await probe(project);
-      if (!p.ok) return p;
-      if (p.value.environments) {
-        const answer = p.value.environments;
-        // Used once: a long-running watch must see environments added later.
-        probes.set(project, Promise.resolve({ ok: true, value: { generation: p.value.generation } }));
-        return answer;
-      }
-      if (p.value.generation === 'current') {
-        const { path, template } = currentEnvironmentsPath(project);
-        return readNameList('environments', path, template, project);
-      }
-      // No trailing slash here: that is how the legacy docs spell this one path.
-      return readNameList(
-        'environments',
-        `${basePath}/environments/${enc(project)}`,
-        `${basePath}/environments/{project}`,
-        project,
-      );
-    },
+    environments,
 
     generation: generationOf,
 

@@ -11,6 +11,7 @@ import type { ApiErrorKind, EnvironmentDeployment } from './types.js';
 import { maskUrlCredentials } from './redact.js';
 import { parseRetryAfterBody, parseRetryAfterHeader } from './retry.js';
 import { isRecord } from '../text.js';
+import type { Result } from '../result.js';
 
 /** What came back from one HTTP exchange, before interpretation. */
 export interface HttpAnswer {
@@ -34,7 +35,7 @@ export interface Failure {
 }
 
 /** An answer read: the JSON body of a success, or a classified failure. */
-export type Reading = { ok: true; body: unknown } | { ok: false; failure: Failure };
+export type Reading = Result<unknown, Failure>;
 
 /** Longest server text we keep in a message: enough to act on, short enough for one log line. */
 export const MAX_MESSAGE_CHARS = 400;
@@ -157,15 +158,14 @@ export function readAnswer(answer: HttpAnswer, nowMs: number, scrub: (text: stri
   const retryAfterMs = parseRetryAfterHeader(header(answer, 'retry-after'), nowMs) ?? parseRetryAfterBody(body);
   const fail = (kind: ApiErrorKind, code: string | null, message: string): Reading => ({
     ok: false,
-    failure:
-      retryAfterMs !== undefined ? { kind, status, code, message, retryAfterMs } : { kind, status, code, message },
+    error: retryAfterMs !== undefined ? { kind, status, code, message, retryAfterMs } : { kind, status, code, message },
   });
 
   if (status >= 300 && status < 400) {
     const raw = header(answer, 'location');
     const location = raw ? excerpt(maskUrlCredentials(scrub(raw)), 200) : undefined;
     const failed = fail('protocol', null, `HTTP ${status} redirect${location ? ` to ${location}` : ''}`);
-    if (!failed.ok && location) failed.failure.location = location;
+    if (!failed.ok && location) failed.error.location = location;
     return failed;
   }
   const ok = status >= 200 && status < 300;
@@ -184,10 +184,10 @@ export function readAnswer(answer: HttpAnswer, nowMs: number, scrub: (text: stri
       return fail(kind, null, message);
     return fail('protocol', null, message);
   }
-  if (ok && !bodySaysFailure(body)) return { ok: true, body };
+  if (ok && !bodySaysFailure(body)) return { ok: true, value: body };
   if (ok && hasDeploymentDetail(body)) {
     // Saved but not deployed everywhere: the deployment entries say where; the caller reports it.
-    return { ok: true, body };
+    return { ok: true, value: body };
   }
   const code = serverCode(body);
   const message = excerpt(scrub(serverMessage(body))) || `HTTP ${status}${ok ? ' answer says the call failed' : ''}`;
@@ -265,6 +265,17 @@ function recordVerdict(r: Record<string, unknown>): boolean | undefined {
 /** The lists of per-environment (or per-pod) entries the three deployment shapes use. */
 const ENTRY_LISTS = ['environmentResults', 'environmentResultList', 'detailList'] as const;
 
+/** The nested results of a result: its entry lists, and the OpenAPI `firstFromApiResultList`. */
+function childEntries(r: Record<string, unknown>): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const field of ENTRY_LISTS) {
+    const entries = r[field];
+    if (Array.isArray(entries)) for (const e of entries) if (isRecord(e)) out.push(e);
+  }
+  if (isRecord(r.firstFromApiResultList)) out.push(r.firstFromApiResultList);
+  return out;
+}
+
 /** True when a write's answer carries per-environment deployment facts in any documented shape. */
 export function hasDeploymentDetail(body: unknown): boolean {
   if (!isRecord(body)) return false;
@@ -322,21 +333,21 @@ export function readDeployment(
       somethingFailed = true;
       if (!generalMessage) generalMessage = excerpt(scrub(serverMessage(holder)));
     }
-    for (const field of ENTRY_LISTS) {
-      const entries = holder[field];
-      if (!Array.isArray(entries)) continue;
-      for (const e of entries) {
-        if (!isRecord(e)) continue;
-        const environment = str(e.environmentName) ?? str(e.envName) ?? str(e.environment) ?? str(e.name);
-        const success = recordVerdict(e) ?? holderVerdict ?? true;
-        if (!success) somethingFailed = true;
-        if (environment === undefined) {
-          if (!success && !generalMessage) generalMessage = entryMessage(e);
-          continue;
-        }
+    // The OpenAPI DeploymentResult nests itself (detailList items and firstFromApiResultList are
+    // DeploymentResults: an environment's pods under it); an entry without a name takes its parent's.
+    const walk = (e: Record<string, unknown>, parentEnv: string | undefined, parentVerdict: boolean, depth: number) => {
+      const environment = str(e.environmentName) ?? str(e.envName) ?? str(e.environment) ?? str(e.name) ?? parentEnv;
+      const success = recordVerdict(e) ?? parentVerdict;
+      if (!success) somethingFailed = true;
+      if (environment === undefined) {
+        if (!success && !generalMessage) generalMessage = entryMessage(e);
+      } else {
         note(environment, success, entryMessage(e));
       }
-    }
+      if (depth >= 4) return; // deeper nesting is not a deployment answer any more
+      for (const child of childEntries(e)) walk(child, environment, success, depth + 1);
+    };
+    for (const e of childEntries(holder)) walk(e, undefined, holderVerdict ?? true, 1);
     // The OpenAPI DeploymentResult names one environment itself (envName, success, detail).
     const own = str(holder.envName);
     if (own !== undefined && holderVerdict !== undefined) note(own, holderVerdict, entryMessage(holder));
@@ -389,7 +400,9 @@ export function deploymentFromFailure(
   written: readonly string[],
 ): EnvironmentDeployment[] | undefined {
   if (failure.status === null || failure.status < 200 || failure.status >= 300) return undefined;
-  if (failure.kind !== 'bad-request' || !/deploy|publish/i.test(failure.message)) return undefined;
+  // "not found" too: "Deployment failed: gateway pod not found" is about the gateway, not the object.
+  if (failure.kind !== 'bad-request' && failure.kind !== 'not-found') return undefined;
+  if (!/deploy|publish/i.test(failure.message)) return undefined;
   const named = environmentsNamedIn(failure.message, written);
   const environments = named.length > 0 ? named : ['*'];
   return environments.map((environment) => ({ environment, success: false, message: failure.message }));

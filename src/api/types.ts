@@ -1,5 +1,6 @@
 // The API layer's value types: a failed call as an ApiError value, a call's Result, what a write
 // answered. Shared by the client, the core's port (src/reconcile/actions.ts) and the fakes.
+import type { Result as Outcome } from '../result.js';
 
 /**
  * What went wrong with one API call, as a value. `kind` is what callers branch on; `message` is
@@ -41,7 +42,7 @@ export class ApiError extends Error {
 }
 
 /** A call's outcome as a value: failures are collected and reported, not thrown past the caller. */
-export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+export type Result<T> = Outcome<T, ApiError>;
 
 /** One environment's entry of a write's `deploymentResult`. */
 export interface EnvironmentDeployment {

@@ -71,7 +71,8 @@ export function loadForApi(
     cwd: ctx.cwd,
     env: ctx.env,
     ...(conn.project !== undefined ? { defaultProject: conn.project } : {}),
-    ...(material ? { material } : {}),
+    // Time alone must not stop unrelated work: the plan judges expired certificates (SPEC §2c).
+    ...(material ? { material: { ...material, expiry: 'per-write' as const } } : {}),
   });
 }
 
@@ -89,6 +90,7 @@ export function planOptions(
     diagnostics: load.diagnostics,
     concurrency: conn.concurrency,
     certificates: load.certificates ?? [],
+    ...(load.expired ? { expired: load.expired } : {}),
     generationForced: conn.apiGeneration !== undefined,
   };
 }

@@ -40,7 +40,6 @@ export interface ApiRequest {
 }
 
 export const MASK = '******';
-const SECRET_FIELDS = ['privateKey', 'publicKey', 'file'] as const;
 
 function failure(status: number, error: string, description: string, extra?: Record<string, unknown>): ApiFailure {
   return extra ? { status, error, description, extra } : { status, error, description };
@@ -349,7 +348,8 @@ function maskedCopy(kind: Kind, object: RawObject): RawObject {
     [field]: list.map((entry: unknown) => {
       if (!isRecord(entry)) return entry;
       const copy = { ...entry };
-      for (const f of SECRET_FIELDS) if (typeof copy[f] === 'string' && copy[f] !== '') copy[f] = MASK;
+      for (const f of KIND_HANDLERS[kind].maskedFields)
+        if (typeof copy[f] === 'string' && copy[f] !== '') copy[f] = MASK;
       return copy;
     }),
   };

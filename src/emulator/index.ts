@@ -29,6 +29,12 @@ export interface RunningEmulator {
   resetStats(): void;
   /** Changes options of the running emulator (not port, host or dataFile); a new seed restarts the fault sequence. */
   configure(changes: Partial<EmulatorOptions>): void;
+  /**
+   * Puts every option back to what the emulator was started with, then applies `changes`; restarts
+   * the fault sequence and zeroes the stats. Stored objects stay (`store.clear()` empties them).
+   * One call between tests, instead of each test file listing the options earlier tests changed.
+   */
+  reset(changes?: Partial<EmulatorOptions>): void;
   /** Direct access to the raw API objects: seed data or make drift (persisted like API writes). */
   store: EmulatorStore;
   /** Forgets every token issued by POST /apiops/auth/token; the static token keeps working. */
@@ -45,6 +51,8 @@ function urlHost(host: string): string {
 /** Starts a local Apinizer Management API emulator; resolves once it is listening. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   let settings: Settings = applyOptions(undefined, options);
+  /** The settings as started, for reset(). */
+  const started = settings;
   const store = new EmulatorStore();
   const dataFile = settings.dataFile;
   if (dataFile !== undefined) {
@@ -113,6 +121,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       }
       settings = applyOptions(settings, changes);
       if (changes.seed !== undefined) faults.reseed(settings.seed);
+    },
+    reset(changes = {}) {
+      // The started settings, with the port actually bound (port 0 asked for any free one).
+      settings = applyOptions({ ...started, port: settings.port }, changes);
+      faults.reseed(settings.seed);
+      stats.reset();
     },
     store,
     revokeTokens: () => tokens.revokeAll(),

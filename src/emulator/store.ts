@@ -1,23 +1,23 @@
 // The emulator's in-memory store: projects, environments and the stored objects of each kind,
 // exactly as the API keeps and returns them, with snapshots for --data FILE.
 import { createHash, randomBytes } from 'node:crypto';
-import type { EmulatedKind as Kind } from './kinds.js';
+import { EMULATED_KINDS, type EmulatedKind as Kind } from './kinds.js';
 import { isRecord } from '../text.js';
 
 /** A key or keystore exactly as the API stores and returns it (JSON). */
 export type RawObject = Readonly<Record<string, unknown>>;
 
-/** The field that holds the per-environment entries of each kind. */
-export const ENVIRONMENT_LIST_FIELD: Readonly<Record<Kind, string>> = {
-  Key: 'cryptoKeyInfoEnvironmentList',
-  Keystore: 'keyStoreEnvironmentList',
-};
+/** The field that holds the per-environment entries of each kind (from its handler). */
+export const ENVIRONMENT_LIST_FIELD: Readonly<Record<Kind, string>> = Object.fromEntries(
+  EMULATED_KINDS.map((h) => [h.kind, h.listField]),
+) as Record<Kind, string>;
 
 /** What `--data FILE` holds. */
 export interface StoreSnapshot {
   format: 'apinizer-emulator-data';
   version: 1;
-  projects: Record<string, { keys: RawObject[]; keystores: RawObject[] }>;
+  /** Per project, the objects of each kind under the kind's path segment (`keys`, `keystores`). */
+  projects: Record<string, Record<string, RawObject[]>>;
 }
 
 const idCache = new Map<string, string>();
@@ -78,7 +78,7 @@ export class EmulatorStore {
       throw new TypeError('EmulatorStore.put: the object needs a non-empty string "name"');
     let data = this.#projects.get(project);
     if (!data) {
-      data = { Key: new Map(), Keystore: new Map() };
+      data = Object.fromEntries(EMULATED_KINDS.map((h) => [h.kind, new Map()])) as ProjectData;
       this.#projects.set(project, data);
     }
     const previous = data[kind].get(name);
@@ -108,7 +108,7 @@ export class EmulatorStore {
   /** How many objects are stored, over all projects and kinds. */
   size(): number {
     let n = 0;
-    for (const data of this.#projects.values()) n += data.Key.size + data.Keystore.size;
+    for (const data of this.#projects.values()) for (const h of EMULATED_KINDS) n += data[h.kind].size;
     return n;
   }
 
@@ -116,8 +116,8 @@ export class EmulatorStore {
   snapshot(): StoreSnapshot {
     const projects: StoreSnapshot['projects'] = {};
     for (const [name, data] of this.#projects) {
-      if (data.Key.size + data.Keystore.size === 0) continue;
-      projects[name] = { keys: Array.from(data.Key.values()), keystores: Array.from(data.Keystore.values()) };
+      if (EMULATED_KINDS.every((h) => data[h.kind].size === 0)) continue;
+      projects[name] = Object.fromEntries(EMULATED_KINDS.map((h) => [h.segment, Array.from(data[h.kind].values())]));
     }
     return { format: 'apinizer-emulator-data', version: 1, projects };
   }
@@ -132,10 +132,7 @@ export class EmulatorStore {
     const loaded: [string, Kind, Record<string, unknown>][] = [];
     for (const [project, data] of Object.entries(snapshot.projects)) {
       if (!isRecord(data)) throw new TypeError(`projects.${project} must be an object`);
-      for (const [field, kind] of [
-        ['keys', 'Key'],
-        ['keystores', 'Keystore'],
-      ] as const) {
+      for (const { segment: field, kind } of EMULATED_KINDS) {
         const list = data[field] ?? [];
         if (!Array.isArray(list)) throw new TypeError(`projects.${project}.${field} must be a list`);
         list.forEach((item, i) => {

@@ -7,7 +7,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import pLimit from 'p-limit';
 import type { ManifestCache } from './cache.js';
 import { sortDiagnostics, hasErrors, type Diagnostic, type DiagnosticCode } from '../diagnostics.js';
-import type { DesiredState, Kind } from '../model.js';
+import type { DesiredState, Kind, ResourceId } from '../model.js';
 import { descriptorOf } from '../kinds/index.js';
 import {
   buildDesiredState,
@@ -45,6 +45,12 @@ export interface LoadOptions {
 export interface MaterialCheckOptions {
   now: Date;
   expiryWarnDays: number;
+  /**
+   * `per-write` (plan, apply, watch; SPEC §2c): an expired certificate is not a load error but an
+   * entry of `LoadResult.expired`, which the plan judges: an error only for a write that sends it.
+   * Default `error` (validate, which cannot know what the server holds).
+   */
+  expiry?: 'error' | 'per-write';
   /** Analyses reused across loads (watch); default: the process-wide cache. */
   cache?: MaterialCache | false;
 }
@@ -82,6 +88,22 @@ export interface LoadResult {
   certificates?: CertificateInfo[];
   /** The absolute paths `fromFile` named (read or not): watch follows them wherever they are. */
   fromFiles?: string[];
+  /** With `expiry: 'per-write'`: the expired certificates, for the plan to judge (see ExpiredMaterial). */
+  expired?: ExpiredMaterial[];
+}
+
+/**
+ * An expired certificate in a resolved value, held back from the load's errors so that time alone
+ * does not stop unrelated work (SPEC §2c): the plan makes it an error only for a write that sends
+ * it, and a warning where the server already holds the same material.
+ */
+export interface ExpiredMaterial {
+  /** The finding as validate reports it (an error at the value's file:line:col). */
+  diagnostic: Diagnostic;
+  resource: ResourceId;
+  environment: string;
+  /** The manifest field that holds it (`content`, `file`, `publicKey`, ...). */
+  field: string;
 }
 
 /** Default largest manifest: far above any hand-written file, small enough to refuse a stray dump. */
@@ -230,6 +252,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
   });
   diagnostics.push(...built.diagnostics);
   let certificates: CertificateInfo[] = [];
+  const expired: ExpiredMaterial[] = [];
   if (options.material) {
     const { now, expiryWarnDays, cache } = options.material;
     const values = materialValues(built.state);
@@ -240,9 +263,19 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
       expiryWarnDays,
       ...(cache !== undefined ? { cache } : {}),
     });
-    diagnostics.push(...report.findings.map(findingToDiagnostic));
+    const perWrite = options.material.expiry === 'per-write';
+    for (const f of report.findings) {
+      const diagnostic = findingToDiagnostic(f);
+      if (perWrite && f.code === 'certificate-expired' && f.severity === 'error') {
+        const { kind, project, name, environment } = f.context;
+        const field = f.location.path.slice(f.location.path.lastIndexOf('.') + 1);
+        expired.push({ diagnostic, resource: { kind, project, name }, environment, field });
+      } else diagnostics.push(diagnostic);
+    }
     certificates = report.certificates;
   }
+  // Where the load fails anyway, nothing is planned: report the expired certificates with the rest.
+  if (hasErrors(diagnostics)) diagnostics.push(...expired.splice(0).map((e) => e.diagnostic));
 
   const sorted = sortDiagnostics(diagnostics);
   return {
@@ -253,6 +286,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
     resources,
     certificates,
     fromFiles: refs.map((r) => r.target),
+    ...(options.material?.expiry === 'per-write' ? { expired } : {}),
   };
 }
 

@@ -12,6 +12,8 @@ export interface CertificateFacts {
   notBefore: Date;
   notAfter: Date;
   alias?: string;
+  /** From a trusted certificate entry of a keystore (a truststore's CA): its expiry is a warning. */
+  trusted?: boolean;
 }
 
 /** A finding before it is placed at a value's location. */
@@ -24,7 +26,7 @@ export interface RawFinding {
 const DAY_MS = 86_400_000;
 
 /** The public facts of a certificate: subject, issuer, serial and validity dates. */
-export function certificateFacts(certificate: X509Certificate, alias?: string): CertificateFacts {
+export function certificateFacts(certificate: X509Certificate, alias?: string, trusted?: boolean): CertificateFacts {
   const facts: CertificateFacts = {
     // Node prints one attribute per line; one line reads better in a diagnostic.
     subject: certificate.subject.split('\n').join(', '),
@@ -35,6 +37,7 @@ export function certificateFacts(certificate: X509Certificate, alias?: string): 
     notAfter: new Date(certificate.validTo),
   };
   if (alias !== undefined) facts.alias = alias;
+  if (trusted === true) facts.trusted = true;
   return facts;
 }
 
@@ -51,14 +54,23 @@ export function isoDate(date: Date): string {
 }
 
 /**
- * The expiry rule of SPEC §2c for one certificate at `now`: expired is an error, not yet valid or
- * expiring within `warnDays` days a warning, otherwise nothing.
+ * The expiry rule of SPEC §2c for one certificate at `now`: expired is an error (a warning for a
+ * trusted entry: truststores routinely carry old CAs), not yet valid or expiring within `warnDays`
+ * days a warning, otherwise nothing.
  */
 export function expiryFinding(facts: CertificateFacts, now: Date, warnDays: number): RawFinding | undefined {
   const what = describeCertificate(facts);
   const left = facts.notAfter.getTime() - now.getTime();
   if (left <= 0) {
     const ago = Math.floor(-left / DAY_MS);
+    if (facts.trusted === true)
+      return {
+        code: 'certificate-expired',
+        severity: 'warning',
+        message:
+          `trusted ${what} expired on ${isoDate(facts.notAfter)}${ago > 0 ? `, ${plural(ago, 'day')} ago` : ''}: ` +
+          'a truststore may keep an old CA, but remove it once nothing is signed by it any more',
+      };
     return {
       code: 'certificate-expired',
       severity: 'error',

@@ -63,14 +63,14 @@ export async function deriveCostlyKeys(values: readonly MaterialValue[], options
   const now = options.now ?? (() => performance.now());
   let runLeft = budget.perRunMs;
   for (const value of values) {
-    const password = value.keystore?.password;
+    const password = value.keystore?.password?.reveal();
     if (value.role !== 'keystore' || value.form !== 'current' || password === undefined) continue;
     // The same store and password in many manifests: later opens find the derivations kept.
     const bytes = Buffer.from(value.value.reveal(), 'base64');
     if (detectKeystoreFormat(bytes) !== 'PKCS12') continue;
     let fileLeft = budget.perFileMs;
     for (let step = 0; step < MAX_STEPS; step += 1) {
-      const opened = openKeystore(bytes, 'PKCS12', password.reveal());
+      const opened = openKeystore(bytes, 'PKCS12', password);
       if (opened.ok || opened.reason !== 'costly') break;
       const request = opened.request;
       const allowed = Math.min(fileLeft, runLeft);

@@ -43,6 +43,18 @@ export function loadForge(): typeof Forge {
   if (loaded) return loaded;
   const forge = require('node-forge') as typeof Forge;
   const internals = forge as unknown as ForgeInternals;
+  // The set-up replaces forge internals by name: a forge release that moved them would otherwise
+  // run its slow JavaScript path silently (or half-patched). Refuse loudly instead.
+  if (
+    typeof internals.pkcs12?.generateKey !== 'function' ||
+    typeof internals.pki?.pbe?.generatePkcs12Key !== 'function' ||
+    typeof internals.pkcs5?.pbkdf2 !== 'function'
+  ) {
+    throw new Error(
+      `node-forge ${forgeVersion()} no longer has the key derivations this tool routes to native crypto ` +
+        `(written for ${FORGE_PATCHED_VERSION}); the set-up in src/material/forge.ts needs updating`,
+    );
+  }
   const pkcs12Key = (
     password: string | null,
     salt: Forge.util.ByteStringBuffer,
@@ -78,8 +90,33 @@ export function loadForge(): typeof Forge {
   };
   internals.pkcs5.pbkdf2 = nativePbkdf2;
   internals.pbkdf2 = nativePbkdf2;
+  routed.add(pkcs12Key).add(nativePbkdf2);
   loaded = forge;
   return forge;
+}
+
+/**
+ * The node-forge release whose internals loadForge replaces; package.json pins it exactly, and a
+ * test asserts the installed one is this one, so an upgrade is a deliberate, re-checked change.
+ */
+export const FORGE_PATCHED_VERSION = '1.4.3';
+
+/** The installed node-forge's version. */
+export function forgeVersion(): string {
+  return (require('node-forge/package.json') as { version: string }).version;
+}
+
+/** The functions loadForge installed, to tell the patched forge from the original. */
+const routed = new Set<unknown>();
+
+/** True when `forge`'s key derivations are the native ones (loadForge has run on this instance). */
+export function routesNativeKdf(forge: typeof Forge): boolean {
+  const internals = forge as unknown as ForgeInternals;
+  return (
+    routed.has(internals.pkcs12.generateKey) &&
+    routed.has(internals.pki.pbe.generatePkcs12Key) &&
+    routed.has(internals.pkcs5.pbkdf2)
+  );
 }
 
 /** jks-js, loaded on first use. */

@@ -364,19 +364,19 @@ function analyseKeystore(bytes: Buffer, value: MaterialValue): Analysis {
         `${listAliases(aliases)}: set alias to one of them, or leave it out`,
     });
   }
-  const found: { der: Buffer; alias?: string }[] = [
-    ...opened.entries.flatMap((e) => e.certificates.map((der) => ({ der, alias: e.alias }))),
-    ...opened.unnamedCertificates.map((der) => ({ der })),
+  const found: { der: Buffer; alias?: string; trusted: boolean }[] = [
+    ...opened.entries.flatMap((e) => e.certificates.map((der) => ({ der, alias: e.alias, trusted: e.trusted }))),
+    ...opened.unnamedCertificates.map((der) => ({ der, trusted: opened.unnamedTrusted })),
   ];
   const strength = new Map<string, RawFinding>();
-  for (const { der, alias } of found) {
+  for (const { der, alias, trusted } of found) {
     let certificate: X509Certificate;
     try {
       certificate = new X509Certificate(der);
     } catch {
       continue; // a certificate type Node cannot read: nothing to judge
     }
-    certificates.push(certificateFacts(certificate, alias));
+    certificates.push(certificateFacts(certificate, alias, trusted));
     const what = `the certificate${alias === undefined ? '' : ` in keystore entry ${JSON.stringify(alias)}`}`;
     for (const f of keyStrengthFindings(certificate.publicKey, what)) strength.set(f.message, f);
   }

@@ -11,11 +11,13 @@ export type KeystoreFormat = 'JKS' | 'PKCS12';
 export interface KeystoreEntry {
   alias: string;
   certificates: Buffer[];
+  /** A trusted certificate entry (JKS trustedCertEntry, PKCS12 certificate without a key): a truststore's CA. */
+  trusted: boolean;
 }
 
 /** The outcome of opening a keystore with a password; failures carry no library message. */
 export type OpenedKeystore =
-  | { ok: true; entries: KeystoreEntry[]; unnamedCertificates: Buffer[] }
+  | { ok: true; entries: KeystoreEntry[]; unnamedCertificates: Buffer[]; unnamedTrusted: boolean }
   | { ok: false; reason: OpenFailure }
   /** A key derivation costlier than INLINE_ROUNDS that was not computed beforehand (derive.ts). */
   | { ok: false; reason: 'costly'; request: DerivationRequest };
@@ -62,8 +64,10 @@ function openJks(bytes: Buffer, password: string): OpenedKeystore {
       entries: parsed.map((entry) => ({
         alias: entry.alias,
         certificates: 'cert' in entry ? [entry.cert.value] : entry.chain.map((c) => c.value),
+        trusted: 'cert' in entry,
       })),
       unnamedCertificates: [],
+      unnamedTrusted: false,
     };
   } catch {
     return { ok: false, reason: 'damaged' };
@@ -138,7 +142,8 @@ function openPkcs12As(bytes: Buffer, password: string): OpenedKeystore {
     for (const bag of contents.safeBags) {
       const alias = (bag.attributes as { friendlyName?: string[] }).friendlyName?.[0] ?? '';
       let entry = byAlias.get(alias);
-      if (!entry) byAlias.set(alias, (entry = { alias, certificates: [] }));
+      if (!entry) byAlias.set(alias, (entry = { alias, certificates: [], trusted: true }));
+      if (bag.type === forge.pki.oids.keyBag || bag.type === forge.pki.oids.pkcs8ShroudedKeyBag) entry.trusted = false;
       if (bag.type !== forge.pki.oids.certBag) continue;
       // forge parses RSA certificates only; for the others it keeps the ASN.1 it read.
       const asn1 = bag.cert ? forge.pki.certificateToAsn1(bag.cert) : (bag as { asn1?: ForgeTypes.asn1.Asn1 }).asn1;
@@ -148,6 +153,8 @@ function openPkcs12As(bytes: Buffer, password: string): OpenedKeystore {
   // Bags without a friendly name (a chain added by openssl -certfile) have no alias a manifest
   // could name, but their certificates still expire.
   const unnamed = byAlias.get('')?.certificates ?? [];
+  // Unnamed certificates beside a key are taken as its chain; in a store without any key, as CAs.
+  const anyKey = [...byAlias.values()].some((e) => !e.trusted);
   byAlias.delete('');
-  return { ok: true, entries: [...byAlias.values()], unnamedCertificates: unnamed };
+  return { ok: true, entries: [...byAlias.values()], unnamedCertificates: unnamed, unnamedTrusted: !anyKey };
 }

@@ -6,15 +6,8 @@
 import type { Diagnostic } from '../diagnostics.js';
 import { descriptorOf } from '../kinds/index.js';
 import { formatPath } from '../manifest/validate.js';
-import {
-  fieldValue,
-  resourceKey,
-  resourceLabel,
-  type CurrentResource,
-  type DesiredResource,
-  type DesiredState,
-  type ResourceId,
-} from '../model.js';
+import { fieldValue, resourceKey, resourceLabel } from '../model.js';
+import type { CurrentResource, DesiredResource, DesiredState, ResourceId } from '../model.js';
 import type { PlanAction } from './types.js';
 
 /** One reference a desired resource makes: the field that holds it and the resource it names. */

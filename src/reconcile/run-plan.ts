@@ -8,7 +8,7 @@ import type { ApiError, Result } from '../api/types.js';
 import type { ResourceActions } from './actions.js';
 import { systemClock, type Clock } from '../clock.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics.js';
-import { loadManifests, type LoadResult } from '../manifest/load.js';
+import { loadManifests, type ExpiredMaterial, type LoadResult } from '../manifest/load.js';
 import { descriptorOf, type FieldSpec } from '../kinds/index.js';
 import {
   fieldValue,
@@ -21,6 +21,7 @@ import {
 } from '../model.js';
 import { Secret } from '../secret.js';
 import { withCertificates, type FoundCertificate } from './certificates.js';
+import { judgeExpiredMaterial } from './expiry.js';
 import { readMaterial, type MaterialRequest } from './material.js';
 import { buildPlan, checkEnvironments, listScopes, type ListScope } from './plan.js';
 import { checkPrunedReferences, checkReferences } from './references.js';
@@ -41,6 +42,11 @@ export interface PlanOptions {
   certificates?: readonly FoundCertificate[];
   /** The API generation was set by --api-generation / APINIZER_API_GENERATION, not detected. */
   generationForced?: boolean;
+  /**
+   * Expired certificates of the load (SPEC §2c): an error, stopping the run before any write, only
+   * where the plan would send one; otherwise a warning in the plan.
+   */
+  expired?: readonly ExpiredMaterial[];
 }
 
 /**
@@ -206,6 +212,14 @@ export async function readPlan(
     return { ok: false, stage: 'preflight', plan: errorPlan(diagnostics, options), diagnostics };
   }
   plan.warnings.push(...material.unknown);
+  if (options.expired && options.expired.length > 0) {
+    const verdict = judgeExpiredMaterial(plan.actions, options.expired);
+    if (verdict.errors.length > 0) {
+      const diagnostics = sortDiagnostics([...warnings, ...preflight, ...verdict.warnings, ...verdict.errors]);
+      return { ok: false, stage: 'preflight', plan: errorPlan(diagnostics, options), diagnostics };
+    }
+    plan.diagnostics = sortDiagnostics([...plan.diagnostics, ...verdict.warnings]);
+  }
   return { ok: true, plan: withCertificates(plan, options.certificates ?? []), stage: 'planned' };
 }
 

@@ -12,6 +12,7 @@ import {
   holdRemovals,
   invalid,
   readCurrent,
+  refuseExpired,
   seconds,
   usableLoad,
   valid,
@@ -34,6 +35,7 @@ export async function changeCycle(ctx: CycleContext, reload: boolean, confirming
     if (!usableLoad(load)) return invalid(ctx, load.diagnostics, 'manifests');
     state = load.state;
     warnings = load.diagnostics;
+    watch.expired = load.expired ?? [];
   }
   if (state === null) return { result: 'ok', reconciled: 0, writes: 0, failures: 0, drift: 0 };
 
@@ -110,16 +112,15 @@ export async function changeCycle(ctx: CycleContext, reload: boolean, confirming
     createdAt: new Date(clock.now()).toISOString(),
   });
   for (const a of plan.actions) if (a.action === 'noop' && a.desired) watch.markSynced(a.desired);
-  const done = await writePlan(
+  // A write that would send an expired certificate is refused for its resource alone.
+  const allowed = refuseExpired(
     ctx,
-    subPlan(
-      plan,
-      plan.actions.filter((a) => a.action !== 'noop'),
-    ),
+    plan.actions.filter((a) => a.action !== 'noop'),
   );
+  const done = await writePlan(ctx, subPlan(plan, allowed.actions));
   watch.accept(state);
-  failures += done.failures;
-  firstFailure ??= done.reason;
+  failures += allowed.failures + done.failures;
+  firstFailure ??= allowed.reason ?? done.reason;
   return {
     result: failures > 0 ? 'failed' : 'ok',
     reconciled: ready.length + deletes.length,

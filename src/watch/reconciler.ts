@@ -94,7 +94,10 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         cache,
         ...(options.defaultProject !== undefined ? { defaultProject: options.defaultProject } : {}),
         // Judged at each load: a certificate crosses into the warning window while watch runs.
-        ...(warnDays !== null ? { material: { now: new Date(clock.now()), expiryWarnDays: warnDays } } : {}),
+        // Expiry per write: a certificate that expires while watch runs never stops other resources (SPEC §2c).
+        ...(warnDays !== null
+          ? { material: { now: new Date(clock.now()), expiryWarnDays: warnDays, expiry: 'per-write' as const } }
+          : {}),
       }));
   // The expiry gauge follows what the manifests hold now, even when a load has errors: an
   // expired certificate is itself an error, and is exactly what the alert is for.
@@ -137,7 +140,14 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   async function runCycle(req: CycleRequest): Promise<void> {
     const t0 = clock.now();
     const full = state.needsFull || req.full || req.resync;
-    const confirming = req.confirm && state.suspects.size > 0;
+    // A file event since the confirming read was asked for (it waited in the queue behind a
+    // cycle): the tree is not quiet, so this read confirms nothing; the timer is armed again.
+    const quiet = clock.now() - lastActivity >= options.confirmMs;
+    const confirming = req.confirm && state.suspects.size > 0 && quiet;
+    if (req.confirm && !confirming && !full && req.files.size === 0) {
+      armConfirm(true);
+      return;
+    }
     const trigger: Trigger =
       !state.startApplied && req.full
         ? 'start'
@@ -156,7 +166,9 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     else cache.invalidate(req.files);
     let outcome: CycleOutcome;
     try {
-      outcome = full ? await resyncCycle(ctx) : await changeCycle(ctx, req.files.size > 0 || confirming, confirming);
+      outcome = full
+        ? await resyncCycle(ctx, quiet)
+        : await changeCycle(ctx, req.files.size > 0 || confirming, confirming);
     } catch (err) {
       // Everything below returns values; an exception here is a bug. Keep watching regardless.
       const message = (err as Error).message;
@@ -179,6 +191,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   // file event meanwhile starts the quiet period again. While the manifests are invalid nothing
   // is armed: the fix is a file event, and its cycle arms it again.
   let confirmArmed = false;
+  let lastActivity = Number.NEGATIVE_INFINITY;
   function armConfirm(arm: boolean): void {
     confirmArmed = arm && state.suspects.size > 0;
     if (confirmArmed) scheduler.after('confirm', options.confirmMs, { confirm: true });
@@ -238,6 +251,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     start: () => scheduler.request({ full: true }),
     filesChanged: (paths) => scheduler.request({ files: new Set(paths) }),
     activity: () => {
+      lastActivity = clock.now();
       if (confirmArmed) scheduler.after('confirm', options.confirmMs, { confirm: true });
     },
     idle: () => scheduler.idle(),

@@ -12,6 +12,7 @@ import {
   forgetRemoved,
   holdRemovals,
   invalid,
+  refuseExpired,
   usableLoad,
   valid,
   writePlan,
@@ -19,8 +20,11 @@ import {
   type CycleOutcome,
 } from './steps.js';
 
-/** Runs one full (list-based) cycle. */
-export async function resyncCycle(ctx: CycleContext): Promise<CycleOutcome> {
+/**
+ * Runs one full (list-based) cycle. `quiet`: no file event for a quiet period, so this fresh read
+ * of every file confirms removals an earlier read saw.
+ */
+export async function resyncCycle(ctx: CycleContext, quiet = true): Promise<CycleOutcome> {
   const { state: watch, settings, logger, clock } = ctx;
   const isStart = !watch.startApplied;
   const load = await ctx.load();
@@ -43,6 +47,7 @@ export async function resyncCycle(ctx: CycleContext): Promise<CycleOutcome> {
   }
   watch.backoff.clear(FULL_KEY);
   const state = load.state;
+  watch.expired = load.expired ?? [];
   valid(ctx, load.diagnostics);
 
   // Git removals since the last good state: no longer managed; with --prune the plan deletes them.
@@ -91,7 +96,7 @@ export async function resyncCycle(ctx: CycleContext): Promise<CycleOutcome> {
   // fresh read of every file, so it confirms what an earlier read missed a quiet period ago.
   const planDeletes = planned.filter((a) => include.has(a) && a.action === 'delete');
   const driftKeys = new Set(split.drift.map(resourceKey));
-  const removals = holdRemovals(ctx, [...removed, ...planDeletes.map(idOf)], state, true, driftKeys);
+  const removals = holdRemovals(ctx, [...removed, ...planDeletes.map(idOf)], state, quiet, driftKeys);
   const confirmed = new Set(removals.confirmed.map((s) => resourceKey(s.id)));
   forgetRemoved(
     ctx,
@@ -107,18 +112,26 @@ export async function resyncCycle(ctx: CycleContext): Promise<CycleOutcome> {
   if (guard) toWrite = toWrite.filter((a) => a.action !== 'delete');
   else for (const a of deletes) watch.pendingDeletes.set(resourceKey(a), idOf(a));
 
-  const done = await writePlan(ctx, subPlan(out.plan, toWrite));
+  // A write that would send an expired certificate is refused for its resource alone.
+  const allowed = refuseExpired(ctx, toWrite);
+  const done = await writePlan(ctx, subPlan(out.plan, allowed.actions));
   watch.accept(state);
   watch.needsFull = false;
   watch.startApplied = true;
-  const failures = done.failures + (guard ? 1 : 0);
+  const failures = done.failures + allowed.failures + (guard ? 1 : 0);
   return {
     result: failures > 0 ? 'failed' : 'ok',
     reconciled: planned.length,
     writes: done.writes,
     failures,
     drift: drift.length,
-    ...(guard ? { reason: guard } : done.reason ? { reason: done.reason } : {}),
+    ...(guard
+      ? { reason: guard }
+      : allowed.reason
+        ? { reason: allowed.reason }
+        : done.reason
+          ? { reason: done.reason }
+          : {}),
   };
 }
 

@@ -4,6 +4,7 @@
 // environments cache.
 // No I/O and no logging: the cycles read and update it, the reconciler reports from it.
 import { resourceKey, type DesiredResource, type DesiredState, type ResourceId } from '../model.js';
+import type { ExpiredMaterial } from '../manifest/load.js';
 import type { ApplyResult, PlanAction } from '../reconcile/types.js';
 import { Backoff } from './backoff.js';
 import { fingerprintOf, pendingResources, type Suspect, type SyncedEntry } from './cycle.js';
@@ -35,6 +36,8 @@ export class WatchState {
    * still misses them (SPEC §6), so a file caught half-written never costs a delete.
    */
   readonly suspects = new Map<string, Suspect>();
+  /** Expired certificates of the last valid load: judged per write (SPEC §2c, refuseExpired). */
+  expired: ExpiredMaterial[] = [];
   /** Environment names per project, refreshed by every environments answer. */
   readonly environments = new Map<string, string[]>();
 

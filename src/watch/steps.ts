@@ -20,7 +20,8 @@ import type { AdaptiveLimiter } from '../reconcile/concurrency.js';
 import { checkEnvironments } from '../reconcile/plan.js';
 import { readMaterial } from '../reconcile/material.js';
 import { describePlanError, materialRequests } from '../reconcile/run-plan.js';
-import type { Plan, Report } from '../reconcile/types.js';
+import { judgeExpiredMaterial } from '../reconcile/expiry.js';
+import type { Plan, PlanAction, Report } from '../reconcile/types.js';
 import { confirmRemovals, removalsToDelete, type RemovalDecision } from './cycle.js';
 import type { CycleResult, WatchMetrics } from './metrics.js';
 import type { WatchState } from './state.js';
@@ -237,6 +238,31 @@ export function holdRemovals(
       `${resourceLabel(id)}: back in the manifests (the file was caught mid-write or mid-move); nothing deleted`,
     );
   return decision;
+}
+
+/**
+ * Time alone must not stop unrelated work (SPEC §2c): the writes that would send an expired
+ * certificate are refused, each reported at its file:line:col; expired material the server already
+ * holds is a warning. Returns the actions left to write and the refusals as failures.
+ */
+export function refuseExpired(
+  ctx: CycleContext,
+  actions: PlanAction[],
+): { actions: PlanAction[]; failures: number; reason?: string } {
+  if (ctx.state.expired.length === 0) return { actions, failures: 0 };
+  const verdict = judgeExpiredMaterial(actions, ctx.state.expired);
+  for (const d of [...verdict.warnings, ...verdict.errors]) {
+    const fields = { code: d.code, location: `${d.file}:${d.line}:${d.column}`, path: d.path, resource: d.resource };
+    if (d.severity === 'error') ctx.logger.error({ ...fields, refused: true }, formatDiagnostic(d));
+    else ctx.logger.warn(fields, formatDiagnostic(d));
+  }
+  if (verdict.refused.size === 0) return { actions, failures: 0 };
+  const first = verdict.errors[0];
+  return {
+    actions: actions.filter((a) => !verdict.refused.has(resourceKey(a))),
+    failures: verdict.refused.size,
+    ...(first ? { reason: formatDiagnostic(first) } : {}),
+  };
 }
 
 /** The --max-deletes refusal, as a sentence (logged), or null when within the limit. */

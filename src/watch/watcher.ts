@@ -237,6 +237,7 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
   // Files checked by signature whenever anything moves: symlinked files and tracked targets.
   const links = new Set<string>();
   const tracked = new Set<string>();
+  let trackedKey = '';
   const signatures = new Map<string, string>();
   let checking: Promise<void> | null = null;
   let checkAgain = false;
@@ -284,13 +285,15 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
         handle.close();
         if (watchers.get(key)?.handle === handle) watchers.delete(key);
         // A directory deleted under its watch is no error: the event in its parent reports it.
+        // A folder near the trees is watched only to notice sooner what the checks find anyway.
         const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'EPERM' && code !== 'ENOENT') options.onError(err);
+        if (code !== 'EPERM' && code !== 'ENOENT' && role === 'tree') options.onError(err);
       });
       watchers.set(key, { path, handle, role });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') options.onError(err instanceof Error ? err : new Error(String(err)));
+      if (code !== 'ENOENT' && code !== 'ENOTDIR' && role === 'tree')
+        options.onError(err instanceof Error ? err : new Error(String(err)));
     }
   };
 
@@ -447,14 +450,32 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     roots: watched,
     directories: () => [...watchers.values()].filter((w) => w.role === 'tree').length,
     track(files) {
-      const next = new Set(files.map((f) => resolve(options.cwd, f)));
-      const same = next.size === tracked.size && [...next].every((f) => tracked.has(f));
-      if (same || closed) return;
-      tracked.clear();
-      for (const f of next) tracked.add(f);
-      // New targets get their signature now (so only later changes count) and, with events, a
-      // watch on the folders where they live.
-      void checkFiles().then(() => (polling ? undefined : rescan()));
+      const given = [...new Set(files.map((f) => resolve(options.cwd, f)))].sort();
+      const key = given.join('\u0000');
+      if (key === trackedKey || closed) return;
+      trackedKey = key;
+      void (async () => {
+        // A target in a folder the walk sees reports its own events (and is walked when polling):
+        // only those in a dot-folder, or reached through a symlink, need their signature checked.
+        const next = new Set<string>();
+        for (const f of given) {
+          if (
+            isIgnoredPath(f, watched) ||
+            (await lstat(f).then(
+              (l) => l.isSymbolicLink(),
+              () => false,
+            ))
+          )
+            next.add(f);
+        }
+        if (closed) return;
+        tracked.clear();
+        for (const f of next) tracked.add(f);
+        // New targets get their signature now (so only later changes count) and, with events, a
+        // watch on the folders where they live.
+        await checkFiles();
+        if (!polling) await rescan();
+      })();
     },
     async close() {
       closed = true;

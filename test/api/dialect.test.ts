@@ -28,7 +28,7 @@ function answer(status: number, body: unknown, headers: HttpAnswer['headers'] = 
 function failureOf(a: HttpAnswer) {
   const r = readAnswer(a, NOW);
   if (r.ok) throw new Error('expected a failure');
-  return r.failure;
+  return r.error;
 }
 
 describe('readAnswer: successes in both dialects', () => {
@@ -325,6 +325,27 @@ describe('readDeployment: every shape Apinizer documents (SPEC §5)', () => {
     }
   });
 
+  it('reads nested DeploymentResults: pods under an environment, firstFromApiResultList', () => {
+    const body = {
+      success: false,
+      detailList: [
+        {
+          envName: 'staging',
+          success: true,
+          detailList: [
+            { podName: 'gw-0', success: true, detail: 'ok' },
+            { podName: 'gw-1', success: false, detail: 'Gateway timeout' },
+          ],
+        },
+      ],
+      firstFromApiResultList: { envName: 'production', success: true, detail: 'ok' },
+    };
+    expect(readDeployment(body)).toEqual([
+      { environment: 'staging', success: false, message: 'gw-1: Gateway timeout' },
+      { environment: 'production', success: true, message: 'ok' },
+    ]);
+  });
+
   it('reads a top-level DeploymentResult that names its one environment', () => {
     expect(readDeployment({ envName: 'staging', podName: null, success: false, detail: 'Gateway timeout' })).toEqual([
       failedStaging,
@@ -411,6 +432,15 @@ describe('deploymentFromFailure: the top-level summary shape', () => {
     expect(deploymentFromFailure(f(200, 'Deploy failed'), ['production'])).toEqual([
       { environment: '*', success: false, message: 'Deploy failed' },
     ]);
+  });
+
+  it('reads a deployment failure whose message says "not found" as not deployed, not as a missing object', () => {
+    const failure = {
+      kind: 'not-found' as const,
+      status: 200,
+      message: 'Deployment to staging failed: gateway pod not found',
+    };
+    expect(deploymentFromFailure(failure, ['staging'])?.map((d) => d.environment)).toEqual(['staging']);
   });
 
   it('leaves a refused write (not about deploying, or not 2xx) a failure', () => {

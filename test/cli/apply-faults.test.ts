@@ -27,15 +27,7 @@ const emulator = useEmulator({ token: TOKEN });
 
 beforeEach(() => {
   emulator().store.clear();
-  emulator().configure({
-    failRate: 0,
-    latencyMs: 0,
-    hideFromList: [],
-    failDeploymentTo: [],
-    dialect: 'documented',
-    retryAfterSeconds: 0,
-  });
-  emulator().resetStats();
+  emulator().reset({ retryAfterSeconds: 0 });
 });
 
 const expectedKeys = (n: number) => Array.from({ length: n }, (_, i) => `key-${String(i).padStart(3, '0')}`);

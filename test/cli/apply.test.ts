@@ -13,15 +13,7 @@ const emulator = useEmulator({ token: TOKEN });
 
 beforeEach(() => {
   emulator().store.clear();
-  emulator().configure({
-    failRate: 0,
-    latencyMs: 0,
-    hideFromList: [],
-    failDeploymentTo: [],
-    dialect: 'documented',
-    maskSecrets: false,
-  });
-  emulator().resetStats();
+  emulator().reset();
 });
 
 const KEYS = ['key-000', 'key-001', 'key-002'];

@@ -187,17 +187,22 @@ describe('current-form keystores (with a password)', () => {
     ]);
   });
 
-  it('applies the expiry rules to certificates inside stores that open, naming the entry', () => {
+  it('applies the expiry rules to certificates inside stores that open, naming the entry; an expired trusted entry is a warning', () => {
     const p12 = store('store-expired.p12', { type: 'PKCS12', password: STORE_PASSWORD });
     const jks = store('store-expired.jks', { type: 'JKS', password: STORE_PASSWORD, alias: 'old-ca' });
-    const findings = inspectMaterial([p12, jks], options).findings;
+    const trust = store('truststore-expired.p12', { type: 'PKCS12', password: STORE_PASSWORD });
+    const findings = inspectMaterial([p12, jks, trust], options).findings;
+    // The key entry's own certificate stays an error; a JKS trustedCertEntry and a PKCS12
+    // certificate without a key (truststores routinely keep old CAs) are warnings.
     expect(findings.map((f) => `${f.code}/${f.severity}@${f.location.line}`)).toEqual([
       `certificate-expired/error@${p12.location.line}`,
-      `certificate-expired/error@${jks.location.line}`,
+      `certificate-expired/warning@${jks.location.line}`,
+      `certificate-expired/warning@${trust.location.line}`,
     ]);
     expect(findings[1]?.message).toBe(
-      'certificate "CN=expired.example.com, O=Fixture Partner" (serial 1001, self-signed) in keystore entry ' +
-        '"old-ca" expired on 2021-01-01, 3452 days ago: replace it with a renewed certificate',
+      'trusted certificate "CN=expired.example.com, O=Fixture Partner" (serial 1001, self-signed) in keystore entry ' +
+        '"old-ca" expired on 2021-01-01, 3452 days ago: a truststore may keep an old CA, but remove it once nothing ' +
+        'is signed by it any more',
     );
     // A store that does not open shows nothing of its contents.
     const shut = store('store-expired.p12', { type: 'PKCS12', password: 'wrong-one' });

@@ -8,7 +8,7 @@ import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../..
  *     const emulator = useEmulator({ dialect: 'status' });
  *     it('...', async () => { await fetch(`${emulator().url}/apiops/projects/`, ...) });
  *
- * Tests that change options or data should restore them (`configure`, `store.clear()`), or use
+ * Tests that change options or data restore them with `reset()` (and `store.clear()`), or use
  * their own `startEmulator` when they need a fresh one.
  */
 export function useEmulator(options: EmulatorOptions = {}): () => RunningEmulator {

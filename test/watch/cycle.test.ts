@@ -5,6 +5,7 @@ import { resourceKey } from '../../src/model.js';
 import { fingerprintDesired } from '../../src/reconcile/fingerprint.js';
 import { buildPlan } from '../../src/reconcile/plan.js';
 import {
+  confirmRemovals,
   deleteAction,
   describeDrift,
   desiredChanges,
@@ -15,6 +16,7 @@ import {
   removalsToDelete,
   sameDesired,
   splitResync,
+  type Suspect,
   type SyncedEntry,
 } from '../../src/watch/cycle.js';
 import { aKey, aKeystore, aSecret, currentOf, desiredState, secretNeedles } from '../support/builders.js';
@@ -232,5 +234,40 @@ describe('splitResync', () => {
     const text = actions.map(describeDrift).join('\n');
     expect(text).toContain('Key Payments/payments-signing: description');
     for (const needle of secretNeedles()) expect(text).not.toContain(needle);
+  });
+});
+
+describe('confirmRemovals', () => {
+  const id = (name: string) => ({ kind: 'Key', project: 'Payments', name });
+  const key = (name: string) => resourceKey(id(name));
+  const suspects = (...entries: [string, number][]) =>
+    new Map<string, Suspect>(entries.map(([name, since]) => [key(name), { id: id(name), since, drift: false }]));
+  const names = (xs: { id?: { name: string }; name?: string }[]) => xs.map((x) => x.id?.name ?? x.name).sort();
+
+  it('holds a resource first seen gone, and confirms it only on a confirming read a quiet period later', () => {
+    const first = confirmRemovals(new Map(), [id('a')], new Set(), 1_000, { confirming: true, quietMs: 300 });
+    expect(names(first.confirmed)).toEqual([]);
+    expect(names(first.fresh)).toEqual(['a']);
+    expect([...first.waiting.keys()]).toEqual([key('a')]);
+    // Too soon, or not a confirming read: still waiting, not fresh again.
+    const soon = confirmRemovals(first.waiting, [], new Set(), 1_200, { confirming: true, quietMs: 300 });
+    expect(names(soon.confirmed)).toEqual([]);
+    expect(soon.fresh).toEqual([]);
+    const unconfirmed = confirmRemovals(first.waiting, [], new Set(), 5_000, { confirming: false, quietMs: 300 });
+    expect(names(unconfirmed.confirmed)).toEqual([]);
+    const later = confirmRemovals(first.waiting, [], new Set(), 1_300, { confirming: true, quietMs: 300 });
+    expect(names(later.confirmed)).toEqual(['a']);
+    expect(later.waiting.size).toBe(0);
+  });
+
+  it('lets go of a suspect that is back, and marks drift as the resync found it', () => {
+    const d = confirmRemovals(suspects(['a', 0], ['b', 0]), [id('c')], new Set([key('a')]), 1_000, {
+      confirming: true,
+      quietMs: 300,
+      drift: new Set([key('c')]),
+    });
+    expect(names(d.back)).toEqual(['a']);
+    expect(names(d.confirmed)).toEqual(['b']);
+    expect(d.waiting.get(key('c'))).toMatchObject({ drift: true, since: 1_000 });
   });
 });

@@ -215,6 +215,24 @@ describe('watch reconciler (in process)', () => {
     expect(t.cycles().at(-1)).toMatchObject({ trigger: 'confirm', result: 'ok', writes: 1 });
   });
 
+  it('under --prune, a confirming read that waited behind a cycle while files changed confirms nothing yet', async () => {
+    const t = setup([a(), b(), store()], { prune: true });
+    await t.started();
+    await t.change([a(), store()], 'manifests/keys/b.yaml');
+    // A change cycle is in flight (its GET held) when the confirming read falls due.
+    const release = t.api.hold();
+    t.set([a('v2'), store()]);
+    t.rec.filesChanged(['manifests/keys/a.yaml']);
+    await t.clock.settle();
+    await t.clock.advance(300);
+    t.rec.activity(); // b's file is being written again
+    release();
+    await t.rec.idle();
+    expect(t.api.count('delete', 'b')).toBe(0);
+    await t.confirm();
+    expect(t.api.count('delete', 'b')).toBe(1);
+  });
+
   it('under --prune, a resync that misses a managed resource (or finds an object no manifest declares) deletes only after the confirming read', async () => {
     const t = setup([a(), b(), store()], { prune: true, resyncMs: 60_000 });
     await t.started();

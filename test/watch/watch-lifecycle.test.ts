@@ -144,3 +144,16 @@ describe('watch: lifecycle', () => {
     }
   });
 });
+
+describe('watch --poll', () => {
+  it.each([['10'], ['soon'], ['0']])('refuses --poll %s before any API call', async (value) => {
+    const dir = tempTree(watchTree(1));
+    const run = await runCliHere(['watch', 'manifests', '--poll', value], {
+      cwd: dir,
+      env: { APINIZER_URL: emulator().url, APINIZER_TOKEN: TOKEN },
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/--poll must be/);
+    expect(emulator().stats().total).toBe(0);
+  });
+});

@@ -3,7 +3,6 @@
 // (--drift warn, backoff, redeploys, the delete guard) is tested in process, on a manual clock,
 // in reconciler.test.ts.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_PROJECTS } from '../../src/emulator/index.js';
 import { useEmulator } from '../support/emulator.js';
 import { tempTree } from '../support/tmp.js';
 import {
@@ -22,8 +21,7 @@ const emulator = useEmulator({ token: TOKEN });
 
 beforeEach(() => {
   emulator().store.clear();
-  emulator().configure({ failRate: 0, latencyMs: 0, failDeploymentTo: [], projects: [...DEFAULT_PROJECTS] });
-  emulator().resetStats();
+  emulator().reset();
 });
 
 /** Changes a Key's description on the server directly, as someone in the Apinizer UI would. */

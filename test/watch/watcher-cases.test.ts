@@ -149,11 +149,11 @@ describe.each([
   });
 
   it('re-reads a symlinked manifest whose target is edited, under the link path', async () => {
-    const dir = tempTree({ 'm/keys/real.yaml': 'r', 'shared/a.yaml': 'a' });
-    symlinkSync('../../shared/a.yaml', join(dir, 'm', 'keys', 'a.yaml'));
+    const dir = tempTree({ 'm/keys/real.yaml': 'r', 'common/a.yaml': 'a' });
+    symlinkSync('../../common/a.yaml', join(dir, 'm', 'keys', 'a.yaml'));
     const { sees } = await watchDir(dir, ['m']);
     const t = Date.now();
-    appendFileSync(join(dir, 'shared', 'a.yaml'), '# edited in place, outside the root\n');
+    appendFileSync(join(dir, 'common', 'a.yaml'), '# edited in place, outside the root\n');
     await sees(join(dir, 'm', 'keys', 'a.yaml'), t, 'the link');
   });
 

@@ -4,6 +4,7 @@
  * URLs and pagination; failures come back as values, never thrown.
  */
 import type { ExistingComment } from '../comment.js';
+import type { Result } from '../../result.js';
 
 /** A failed call, as a value: what was asked, what came back. */
 export interface ForgeFailure {
@@ -13,7 +14,7 @@ export interface ForgeFailure {
 }
 
 /** The outcome of a forge call. */
-export type Reply<T> = { ok: true; value: T } | { ok: false; error: ForgeFailure };
+export type Reply<T> = Result<T, ForgeFailure>;
 
 /** One pull request (GitHub) or merge request (GitLab) whose comments the plan script reads and writes. */
 export interface Forge {

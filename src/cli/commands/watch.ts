@@ -17,6 +17,8 @@ import { DEFAULT_MAX_DELETES } from './apply.js';
 const FINISH_MS = 9_000;
 /** After aborting the calls in flight, how long to wait for the cycle to wind up. */
 const ABORT_SETTLE_MS = 2_000;
+/** The shortest quiet period before a removal is confirmed by reading the manifests again. */
+const MIN_CONFIRM_MS = 1_000;
 /** A cycle over this many resources is followed by a garbage collection (see memory.ts). */
 const BIG_CYCLE = 500;
 
@@ -29,7 +31,12 @@ sidecar, an editor's save). Starts with a full apply, then watches the PATHs:
     the last good state is kept, and watching goes on until it is fixed;
   - only resources whose manifest changed are reconciled: one GET and at most one write each,
     no list calls. Resources removed from the manifests are no longer managed; with --prune
-    they are deleted (never in a cycle where a manifest failed to load);
+    they are deleted, but only once a second read after another quiet period (at least 1 s)
+    still misses them, so a file caught half-written never costs a delete (and never in a
+    cycle where a manifest failed to load);
+  - folders deleted and created again, symlinked manifests, Kubernetes ConfigMap/Secret
+    volumes (..data swaps) and fromFile targets (dot-folders included) are followed; --poll MS
+    walks the tree instead, where no file events arrive (NFS, SMB, some container mounts);
   - a failed write is retried later (1 s, doubling to 5 min) without holding up the others;
   - every --resync seconds a full list-based plan finds drift made outside Git: corrected
     (--drift correct, the default) or only reported (--drift warn).`;
@@ -158,8 +165,9 @@ export const watchCommand: Command = {
       maxDeletes,
       drift,
       resyncMs: resyncSeconds * 1000,
-      // A removal is confirmed by a second read one more quiet period later (SPEC §6).
-      confirmMs: debounceMs,
+      // A removal is confirmed by a second read one more quiet period later (SPEC §6), and never
+      // sooner than a second: a slow writer's pause (truncate, then write) must not look final.
+      confirmMs: Math.max(debounceMs, MIN_CONFIRM_MS),
       expiryWarnDays: material ? material.expiryWarnDays : null,
       logger,
       onFromFiles: (targets) => watcher?.track(targets),
