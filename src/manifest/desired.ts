@@ -110,6 +110,21 @@ function secretFields(m: Manifest): SecretAt[] {
   return out;
 }
 
+/**
+ * A resource's locate(), made outside buildDesiredState's loop on purpose: a closure made there
+ * would share the loop's scope with `problem`, which holds the whole parsed document, and so keep
+ * every document's value alive as long as its resource (the plan's lifetime).
+ */
+function fieldLocator(
+  file: string,
+  locate: ParsedDocument['locate'],
+): (path: readonly (string | number)[]) => { file: string; line: number; column: number } {
+  return (path) => {
+    const pos = locate(path);
+    return { file, line: pos.line, column: pos.column };
+  };
+}
+
 /** Builds the desired state from validated manifests: projects defaulted, secrets resolved, identities checked. */
 export function buildDesiredState(input: DesiredInput): DesiredOutput {
   const diagnostics: Diagnostic[] = [];
@@ -191,10 +206,7 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
       name: m.metadata.name,
       description: m.spec.description ?? '',
       source: { file: doc.file, line: doc.start.line, column: doc.start.column },
-      locate: (path: readonly (string | number)[]) => {
-        const pos = doc.locate(path);
-        return { file: doc.file, line: pos.line, column: pos.column };
-      },
+      locate: fieldLocator(doc.file, doc.locate),
       ...(m.spec.updateReferencedJwks ? { updateReferencedJwks: m.spec.updateReferencedJwks } : {}),
       ...(m.spec.referencedJwks ? { referencedJwks: m.spec.referencedJwks } : {}),
     };
