@@ -25,6 +25,7 @@ import { emulatorThroughput, runBenchScript, watchFigure } from './lib/others.mj
 import { ROOT, RSS_METHOD } from './lib/proc.mjs';
 import { curlVersion, measureNaiveCurl, naiveCurlRows } from './naive-curl.mjs';
 import { TARGET_MATERIAL_OVERHEAD, materialCostRows, measureMaterialCost } from './material-cost.mjs';
+import { TARGET_SOPS_RATIO, measureSops, sopsRows } from './sops.mjs';
 import { PLAN_CONCURRENCY, measurePlanNoopCurrent, planNoopCurrentRows, routeLines } from './plan-noop-current.mjs';
 import { TARGET_RSS_KB, measureApplyRss, rssRows, sharedTree } from './rss.mjs';
 
@@ -126,6 +127,25 @@ try {
           `${f.materialSets} sets of key, certificate and store, 3 shared by most resources and 20 used by every 50th. The two and an empty folder alternate run by run, ` +
           `${f.runs} runs each after one warm-up; output "${f.summaryLine}". CPU is user + system of the child (/usr/bin/time).`,
         table: materialCostRows(f),
+      };
+    },
+  );
+
+  await figure(
+    `1c. SOPS: validate of ${int(config.sizes.sops)} resources from SOPS-encrypted files vs the same plain`,
+    async () => {
+      const f = await measureSops({ resources: config.sizes.sops, runs: config.runs });
+      targets.push([
+        `SOPS: validate of ${int(f.resources)} resources from SOPS-encrypted files costs < ${TARGET_SOPS_RATIO}x the same plain`,
+        `${f.ratio.toFixed(2)}x wall (${ms(f.encrypted.wall.median)} / ${ms(f.plain.wall.median)}), ${f.cpuRatio.toFixed(2)}x CPU`,
+        f.ratio < TARGET_SOPS_RATIO ? 'holds' : 'MISSED',
+      ]);
+      return {
+        intro:
+          `bench/sops.mjs: one bench/gen-manifests.mjs tree of ${int(f.resources)} resources in ${int(f.files)} files (10 per file), its fromFile material written inline, ` +
+          `as two copies: plain, and each file SOPS-encrypted for an age recipient by this project's encoder (the secret fields, as the docs recommend; one data key per file). ` +
+          `\`validate\` of each (the whole process, SOPS_AGE_KEY set), alternating, ${f.runs} runs each after one warm-up; output "${f.summaries.encrypted}".`,
+        table: sopsRows(f),
       };
     },
   );

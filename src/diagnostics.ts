@@ -40,6 +40,10 @@ export type CoreDiagnosticCode =
   | 'path-not-found' // a PATH given on the command line does not exist (or is a dangling link)
   | 'manifest-unreadable' // a manifest, or a folder or link that may hold some, cannot be read
   | 'yaml-merge-key' // a `<<` merge key: not supported
+  | 'encrypted-no-identity' // a SOPS or age file with no identity (or sops binary) that opens it
+  | 'sops-tampered' // a SOPS file whose MAC or a value's AAD does not verify, or a plain value where an encrypted one belongs
+  | 'sops-invalid' // SOPS metadata that cannot be read, or a layout this tool does not read
+  | 'age-invalid' // a fromFile target that starts like an age file but is not a valid one
   | 'form-generation-mismatch' // plan: a manifest form the server's API generation cannot take
   | 'unknown-environment' // plan: an environment the project does not have
   | 'unknown-project' // plan: a project the server does not know
@@ -76,28 +80,31 @@ export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[
 }
 
 /**
- * Characters that must never reach a terminal or a CI log as themselves: C0 controls (newline,
- * carriage return, ESC ...), DEL, C1 controls, the Unicode line and paragraph separators, and
- * the bidirectional overrides that make text display in another order than it reads.
+ * Characters that must never reach a terminal, a CI log or a pull-request comment as themselves:
+ * C0 controls (newline, carriage return, ESC ...), DEL, C1 controls (NEL included), the Unicode line
+ * and paragraph separators, the bidirectional marks, embeddings, overrides and isolates that make
+ * text display in another order than it reads, the zero-width characters that hide text or glue a
+ * look-alike together (ZWSP, ZWNJ, ZWJ, word joiner, invisible operators, BOM, Mongolian vowel
+ * separator), the interlinear annotation marks, and the tag characters that carry hidden text.
  */
-// eslint-disable-next-line no-control-regex
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const UNPRINTABLE =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u001f\u007f-\u009f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\u{e0000}-\u{e007f}]/gu;
 
 /**
- * `text` with every unprintable character written as a visible escape (`\n`, `\r`, `\t`, or
- * `\u001b`), so that a file name, a server message or any user value stays on its own line and
- * cannot inject terminal sequences or CI workflow commands (`::warning ...` at a line start).
+ * `text` with every unprintable character written as a visible escape (`\n`, `\r`, `\t`,
+ * `\u001b`, or `\u{e0041}` beyond the BMP), so that a file name, a server message or any user value
+ * stays on its own line, shows what it holds, and cannot inject terminal sequences or CI workflow
+ * commands (`::warning ...` at a line start). The one copy: every output (text, markdown, logs) uses it.
  */
 export function printable(text: string): string {
-  return text.replace(UNPRINTABLE, (c) =>
-    c === '\n'
-      ? '\\n'
-      : c === '\r'
-        ? '\\r'
-        : c === '\t'
-          ? '\\t'
-          : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return text.replace(UNPRINTABLE, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    const code = c.codePointAt(0) ?? 0;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** Longest user value a message quotes in full; longer ones are cut (a 10,000-character name helps no reader). */

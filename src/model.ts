@@ -13,9 +13,6 @@ export type ApiGeneration = 'legacy' | 'current';
 
 export const API_VERSION = 'apinizer-gitops/v1';
 
-/** `updateReferencedJwks` scope sent with an update so JWKs made from the object follow it. */
-export type JwksScope = 'SAME_PROJECT' | 'ALL_PROJECTS';
-
 /** (kind, project, name): what makes a resource the same resource in Git and on the server. */
 export interface ResourceId {
   kind: Kind;
@@ -40,9 +37,6 @@ export interface SourceLocation {
   column: number;
 }
 
-/** What an update does to the JWKs made from the object (current generation; SPEC §2b). */
-export type ReferencedJwks = 'UPDATE' | 'NULLIFY';
-
 /**
  * Finds the source position of a field of a resource's manifest by its JSON path (e.g.
  * `['spec', 'environments', 1, 'name']`), for errors found after loading (an environment the
@@ -58,8 +52,6 @@ export type FieldLocator = (path: readonly (string | number)[]) => SourceLocatio
 export interface DesiredResource extends ResourceId {
   description: string; // '' when the manifest has none (missing equals empty)
   environments: { name: string }[];
-  updateReferencedJwks?: JwksScope;
-  referencedJwks?: ReferencedJwks;
   source: SourceLocation;
   locate?: FieldLocator;
 }

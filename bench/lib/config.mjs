@@ -27,6 +27,7 @@ export function benchConfig(env = process.env) {
           rss: 1000,
           faults: 100,
           material: 1000,
+          sops: 1000,
           planCurrent: 1000,
         }
       : {
@@ -38,6 +39,7 @@ export function benchConfig(env = process.env) {
           rss: 10000,
           faults: 500,
           material: 10000,
+          sops: 10000,
           planCurrent: 10000,
         },
     /** The sequential curl loop costs N x latency per run: fewer runs unless BENCH_FULL. */

@@ -33,7 +33,7 @@ import {
   type ResourceActions,
   type Result,
   type RetryEvent,
-  type UpdateOptions,
+  type WriteQuery,
   type WriteResult,
 } from './types.js';
 
@@ -81,6 +81,12 @@ export { apiBase, isLoopbackHost };
 /** One path segment, always encoded; `.` and `..` too, so that no proxy resolves them away. */
 function enc(segment: string): string {
   return pathSegment(segment);
+}
+
+/** `?a=1&b=2` from the write options (values encoded), or '' when there are none. */
+function queryString(query: WriteQuery): string {
+  const parts = Object.entries(query).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
+  return parts.length > 0 ? `?${parts.join('&')}` : '';
 }
 
 /** Creates the client. Throws UsageError for a bad URL, plain http to a remote host, or an unreadable CA file. */
@@ -274,30 +280,17 @@ export function createApiClient(options: ClientOptions): ApiClient {
       return write('create', 'POST', resource, path, template, resource);
     },
 
-    async update(resource, updateOptions?: UpdateOptions) {
+    // The write options are the plan's (the kind's descriptor chose them, and a saved plan showed
+    // them to the reviewer): sent exactly as given, in the order given.
+    update(resource, writeQuery = {}) {
       const { path, template } = resourcePath(resource);
-      const g = await generationOf(resource.project);
-      if (!g.ok) return g;
-      const scope = updateOptions?.updateReferencedJwks ?? resource.updateReferencedJwks;
-      let query = '';
-      if (g.value === 'current') {
-        // The current API's default (NULLIFY) silently detaches the JWKs made from the object:
-        // say UPDATE unless the manifest opts out (SPEC §2b).
-        query =
-          resource.referencedJwks === 'NULLIFY'
-            ? '?jwkUpdateAction=NULLIFY'
-            : `?jwkUpdateAction=UPDATE&updateScope=${enc(scope ?? 'SAME_PROJECT')}`;
-      } else if (scope !== undefined) {
-        query = `?updateReferencedJwks=true&updateScope=${enc(scope)}`;
-      }
+      const query = queryString(writeQuery);
       return write('update', 'PUT', resource, `${path}${query}`, `${template}${query}`, resource);
     },
 
-    async delete(id) {
+    delete(id, writeQuery = {}) {
       const { path, template } = resourcePath(id);
-      const g = await generationOf(id.project);
-      if (!g.ok) return g;
-      const query = g.value === 'current' ? '?jwkDeleteAction=NULLIFY' : '';
+      const query = queryString(writeQuery);
       return write('delete', 'DELETE', id, `${path}${query}`, `${template}${query}`);
     },
 

@@ -281,7 +281,8 @@ export function hasDeploymentDetail(body: unknown): boolean {
   if (!isRecord(body)) return false;
   const result = body.deploymentResult ?? body.deployResult;
   if (isRecord(result)) return true;
-  return str(body.envName) !== undefined || ENTRY_LISTS.some((f) => Array.isArray(body[f]));
+  // Non-empty lists only: a failure that carries an empty `detailList` says nothing about deploying.
+  return str(body.envName) !== undefined || ENTRY_LISTS.some((f) => Array.isArray(body[f]) && body[f].length > 0);
 }
 
 /**

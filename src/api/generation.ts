@@ -5,7 +5,7 @@
 import type { ApiGeneration } from '../model.js';
 import type { Caller } from './call.js';
 import { pathSegment as enc } from './url.js';
-import type { Result } from './types.js';
+import { ApiError, type Result } from './types.js';
 
 /** The generation of each project, and its environments, as the client asks for them. */
 export interface GenerationProbe {
@@ -80,12 +80,32 @@ export function createGenerationProbe(
       return readNameList('environments', path, template, project);
     }
     // No trailing slash here: that is how the legacy docs spell this one path.
-    return readNameList(
+    const legacy = await readNameList(
       'environments',
       `${basePath}/environments/${enc(project)}`,
       `${basePath}/environments/{project}`,
       project,
     );
+    // Both generations' environments routes answered 404 for the route (a missing project is a 400
+    // or says "project"): the URL leads to something else than a Manager's API, e.g. a wrong path
+    // before /apiops. Saying "project not found" would send the user the wrong way.
+    if (!legacy.ok && legacy.error.kind === 'not-found' && legacy.error.status === 404 && fixed === undefined) {
+      const e = legacy.error;
+      return {
+        ok: false,
+        error: new ApiError(
+          'protocol',
+          404,
+          e.code,
+          `this URL does not look like an Apinizer Manager: ${basePath}/projects/{project}/environments/ and ` +
+            `${basePath}/environments/{project} both answered 404 (${e.message})`,
+          "check --server / APINIZER_URL: it is the Manager's address (where its web UI is), without /apiops",
+          e.request,
+          e.attempts,
+        ),
+      };
+    }
+    return legacy;
   }
 
   return { generationOf, environments };

@@ -25,7 +25,7 @@
  * **True: a short or word-like secret is matched as a whole value only.** A secret under 12
  * characters, or one of at most 20 made of letters with at most four digits after them (`test`,
  * `changeit`, `Password1`), is masked only where it stands as a complete value: the whole text, a quoted
- * string, or the value after `=` or `:` (except after a key that names something public: name,
+ * string, the value after `=` or `:` or after `Bearer` / `Basic` (except after a key that names something public: name,
  * environment, project, alias, type). So "Deployment to environment test failed" stays as the
  * server wrote it, and `"password":"test"` is masked. Its base64 and hex are masked as whole tokens.
  *
@@ -245,9 +245,11 @@ function inValuePosition(text: string, start: number, end: number): boolean {
     if (!key) return true;
     return !PUBLIC_KEYS.test(text.slice(0, key.index).replace(/["'\s]+$/, ''));
   }
+  if (after !== undefined && !/[\s"'&,;)\]}]/.test(after)) return false;
+  // A credential after its scheme: `Authorization: Bearer dev-token`, `Basic ...`.
+  if (/\b(?:Bearer|Basic|Token)\s+$/i.test(text.slice(Math.max(0, start - 16), start))) return true;
   const lead = /([A-Za-z0-9_.-]*)["']?\s*[:=]\s*$/.exec(text.slice(Math.max(0, start - 64), start));
   if (!lead) return false;
-  if (after !== undefined && !/[\s"'&,;)\]}]/.test(after)) return false;
   return !PUBLIC_KEYS.test(lead[1] ?? '');
 }
 

@@ -57,10 +57,8 @@ export interface WriteResult {
   deployment: EnvironmentDeployment[];
 }
 
-/** Options of an update (SPEC §2 updateReferencedJwks). */
-export interface UpdateOptions {
-  updateReferencedJwks?: 'SAME_PROJECT' | 'ALL_PROJECTS';
-}
+// The query parameters of a write: defined with the port (src/reconcile/actions.ts).
+export type { WriteQuery } from '../reconcile/actions.js';
 
 // The port the core defines (src/reconcile/actions.ts); the client in this folder implements it.
 export type { ResourceActions } from '../reconcile/actions.js';

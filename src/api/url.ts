@@ -32,12 +32,25 @@ function shownUrl(server: string): string {
   return printable(quoteValue(maskUrlCredentials(server), 120));
 }
 
-/** True for hosts whose traffic never leaves the machine: plain http is fine there. */
+/**
+ * True for hosts whose traffic never leaves the machine: plain http is fine there. Every spelling
+ * counts: `localhost` and its subdomains with or without the root's trailing dot (`localhost.`),
+ * 127.0.0.0/8, `::1`, and IPv4-mapped loopback (`::ffff:127.0.0.1`, which URL parsing writes as
+ * `::ffff:7f00:1`).
+ */
 export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h.endsWith('.localhost') || h === '::1') return true;
-  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+  const h = hostname
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase()
+    .replace(/\.$/, '');
+  if (h === 'localhost' || h.endsWith('.localhost') || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  const mapped = /^(?:0{1,4}:){0,5}:?ffff:(.+)$/.exec(h.startsWith('::') ? h.slice(1) : h)?.[1];
+  if (mapped !== undefined) {
+    // The hex form: the first 16 bits of the IPv4 address are 0x7fXX for 127.X.
+    if (/^7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(mapped)) return true;
+    return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(mapped);
+  }
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /** The Manager URL parsed, with the `/apiops` base path it serves the API under. */

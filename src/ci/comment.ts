@@ -1,6 +1,11 @@
 /**
  * The plan comment itself, apart from any forge: its marker, its body (cut to the forge's limit),
  * its footer, and whether an earlier comment is updated or a new one created. Pure: no I/O.
+ *
+ * The comment updated is the tool's own (SPEC §4): it starts with the marker AND its author is the
+ * identity the token acts as. Anyone on a pull request can post a comment that starts with the
+ * marker (a fake "No changes"); matching the marker alone would write every later plan into the
+ * attacker's comment, or fail on it and leave the fake standing.
  */
 
 /** The first line of every plan comment: how the earlier comment is found again. */
@@ -18,6 +23,8 @@ export interface ExistingComment {
   body: string | null;
   /** A note the forge wrote itself (GitLab system notes): never ours to update. */
   system: boolean;
+  /** The login (GitHub) or username (GitLab) of whoever wrote it; null when the forge did not say. */
+  author: string | null;
 }
 
 /** What to do with the plan comment: update the earlier one, or create the first. */
@@ -33,8 +40,13 @@ export function commentBody(markdown: string, options: { limit: number; footer?:
   let text = markdown.replace(/\s+$/, '');
   if (!text.startsWith(PLAN_MARKER)) text = `${PLAN_MARKER}\n${text}`;
   const footer = options.footer ? `\n\n${options.footer}` : '';
-  if (text.length + footer.length > options.limit)
-    text = text.slice(0, Math.max(0, options.limit - footer.length - TRUNCATED.length)) + TRUNCATED;
+  if (text.length + footer.length > options.limit) {
+    // Cut at a line end: a line cut in the middle could leave a code span open, and the text after
+    // its opening backticks (a name, a description) would be markdown again, live.
+    const room = Math.max(0, options.limit - footer.length - TRUNCATED.length);
+    const cut = text.lastIndexOf('\n', room);
+    text = text.slice(0, cut > 0 ? cut : 0) + TRUNCATED;
+  }
   return `${text}${footer}\n`;
 }
 
@@ -50,8 +62,21 @@ export function isPlanComment(comment: ExistingComment): boolean {
   return !comment.system && typeof comment.body === 'string' && comment.body.trimStart().startsWith(PLAN_MARKER);
 }
 
-/** Update the first earlier plan comment (oldest first, as the forges list them), or create one when there is none. */
-export function chooseCommentAction(comments: readonly ExistingComment[]): CommentAction {
-  const earlier = comments.find(isPlanComment);
+/** Whether `comment` was written by `me` (logins compare without case, as GitHub and GitLab treat them). */
+export function isWrittenBy(comment: ExistingComment, me: string): boolean {
+  return comment.author !== null && comment.author.toLowerCase() === me.toLowerCase();
+}
+
+/**
+ * Update the first earlier plan comment written by `me` (oldest first, as the forges list them), or
+ * create one when there is none. Another participant's comment with the marker is never chosen.
+ */
+export function chooseCommentAction(comments: readonly ExistingComment[], me: string): CommentAction {
+  const earlier = comments.find((c) => isPlanComment(c) && isWrittenBy(c, me));
   return earlier ? { action: 'update', id: earlier.id } : { action: 'create' };
+}
+
+/** Comments that carry the marker but were written by someone else: left alone, and named in the log. */
+export function foreignPlanComments(comments: readonly ExistingComment[], me: string): ExistingComment[] {
+  return comments.filter((c) => isPlanComment(c) && !isWrittenBy(c, me));
 }

@@ -4,9 +4,11 @@
  * composite action (action.yml) and the GitLab example. Dependency-free (global fetch), so it runs
  * wherever the CLI runs:
  *
- *   comment --file plan.md [--provider github|gitlab]
- *       creates or updates ONE pull-request comment / merge-request note, found by its first line
- *       `<!-- apinizer-gitops plan -->` (the markdown plan's marker).
+ *   comment --file plan.md [--provider github|gitlab] [--author LOGIN]
+ *       creates or updates ONE pull-request comment / merge-request note: its own, found by its first
+ *       line `<!-- apinizer-gitops plan -->` (the markdown plan's marker) AND its author, the identity
+ *       the token acts as (GET /user; github-actions[bot] for the workflow's GITHUB_TOKEN; --author
+ *       names it outright). Another participant's comment with the marker is left alone.
  *   find-plan-run --artifact NAME                        (GitHub)
  *       for the commit being built on the default branch: the merged pull request's latest run of
  *       this workflow that uploaded the plan artifact; its id goes to $GITHUB_OUTPUT as run-id.
@@ -24,7 +26,7 @@ import { type Redactor, createRedactor } from '../api/redact.js';
 import { realpathSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { chooseCommentAction, commentBody, footerLine } from './comment.js';
+import { chooseCommentAction, commentBody, footerLine, foreignPlanComments, isPlanComment } from './comment.js';
 import { describeFailure, type Forge, type Reply } from './forge/forge.js';
 import { findPlanRun, githubCommentTarget, githubHint, githubHttp } from './forge/github.js';
 import { fetchGitlabPlan, gitlabCommentTarget, gitlabHint, gitlabHttp } from './forge/gitlab.js';
@@ -49,19 +51,31 @@ function tokenRedactor(secrets: readonly string[]): Redactor {
 export interface Upserted {
   action: 'created' | 'updated';
   id: number;
+  /** Comments that carry the marker but are someone else's: left alone. */
+  foreign: { id: number; author: string | null }[];
 }
 
-/** Updates the earlier plan comment on the forge's request, or creates it when there is none. */
+/**
+ * Updates the earlier plan comment that is ours (marker and author, SPEC §4), or creates it when
+ * there is none. Who the token is gets asked only when some comment carries the marker.
+ */
 export async function upsertPlanComment(forge: Forge, body: string): Promise<Reply<Upserted>> {
   const list = await forge.listComments();
   if (!list.ok) return list;
-  const choice = chooseCommentAction(list.value);
+  let choice: ReturnType<typeof chooseCommentAction> = { action: 'create' };
+  let foreign: Upserted['foreign'] = [];
+  if (list.value.some(isPlanComment)) {
+    const me = await forge.whoAmI();
+    if (!me.ok) return me;
+    choice = chooseCommentAction(list.value, me.value);
+    foreign = foreignPlanComments(list.value, me.value).map((c) => ({ id: c.id, author: c.author }));
+  }
   if (choice.action === 'update') {
     const r = await forge.updateComment(choice.id, body);
-    return r.ok ? { ok: true, value: { action: 'updated', id: r.value.id } } : r;
+    return r.ok ? { ok: true, value: { action: 'updated', id: r.value.id, foreign } } : r;
   }
   const r = await forge.createComment(body);
-  return r.ok ? { ok: true, value: { action: 'created', id: r.value.id } } : r;
+  return r.ok ? { ok: true, value: { action: 'created', id: r.value.id, foreign } } : r;
 }
 
 /** What the script may touch, passed in so tests can run it in-process too. */
@@ -71,7 +85,7 @@ export interface ScriptIo {
   stderr: (line: string) => void;
 }
 
-const USAGE = `Usage: pr-comment.js comment --file plan.md [--provider github|gitlab]
+const USAGE = `Usage: pr-comment.js comment --file plan.md [--provider github|gitlab] [--author LOGIN]
        pr-comment.js find-plan-run --artifact NAME          (GitHub)
        pr-comment.js fetch-plan --job NAME --path plan.json --out FILE   (GitLab)`;
 
@@ -96,7 +110,8 @@ async function commentCommand(values: Record<string, string | boolean | undefine
     );
     return 1;
   }
-  const target = provider === 'github' ? await githubCommentTarget(env) : gitlabCommentTarget(env);
+  const author = values.author as string | undefined;
+  const target = provider === 'github' ? await githubCommentTarget(env, author) : gitlabCommentTarget(env, author);
   if ('error' in target) return fail(io, target.error);
   if ('skip' in target) {
     io.stdout(target.skip);
@@ -110,6 +125,13 @@ async function commentCommand(values: Record<string, string | boolean | undefine
   );
   const hint = provider === 'github' ? githubHint : gitlabHint;
   if (!r.ok) return fail(io, describeFailure('comment', r.error, hint(r.error.status)));
+  for (const f of r.value.foreign) {
+    // Named, not touched: a reviewer who sees two plan comments should know which one is real.
+    io.stdout(
+      `comment: ${forge.noun} ${f.id} by ${f.author ?? 'an unknown author'} starts with the plan marker but is not ` +
+        `this token's; left alone.`,
+    );
+  }
   io.stdout(`comment: ${r.value.action} the plan ${forge.noun} ${r.value.id} on ${forge.target}.`);
   return 0;
 }
@@ -190,6 +212,7 @@ export async function main(argv: string[], io: ScriptIo): Promise<number> {
       options: {
         file: { type: 'string' },
         provider: { type: 'string' },
+        author: { type: 'string' },
         artifact: { type: 'string' },
         workflow: { type: 'string' },
         job: { type: 'string' },

@@ -1,5 +1,6 @@
 // Pure: the server's current state as manifest files and secret files (SPEC §7), so that a plan
 // right after the export shows no changes; names a manifest cannot hold are reported, not written.
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { descriptorOf, kindNames, kindRank, type KindDescriptor } from '../kinds/index.js';
 import type { ExportSecret } from '../kinds/types.js';
@@ -16,8 +17,11 @@ import { quoteValue } from '../diagnostics.js';
 import { isDotSegment } from '../api/url.js';
 import { loadSchema } from '../manifest/validate.js';
 
-/** Where exported secret values go (SPEC §7): files under `secrets/`, or `fromEnv` references. */
-export type SecretsMode = 'file' | 'env';
+/**
+ * Where exported secret values go (SPEC §7, §2d): files under `secrets/`, `fromEnv` references, or
+ * `inline` in the manifest, which is then only ever written SOPS-encrypted (`--sops-age`, sops.ts).
+ */
+export type SecretsMode = 'file' | 'env' | 'inline';
 
 /** A secret field of a kind, by the name the manifests use (`privateKey`, `file`, `password` ...). */
 export type SecretField = string;
@@ -42,10 +46,21 @@ export interface SecretSlot {
 
 /** A file the export writes. Paths are posix, relative to the output folder, and never leave it. */
 export type ExportFile =
-  | { type: 'manifest'; path: string; content: string; resource: ResourceId }
+  | {
+      type: 'manifest';
+      path: string;
+      content: string;
+      resource: ResourceId;
+      /**
+       * `inline` mode: the manifest as a document whose secret values are `Secret`s. `content` holds
+       * only the header until sealExportPlan (sops.ts) encrypts the document into it; nothing with
+       * a `document` is ever written as it is.
+       */
+      document?: Record<string, unknown>;
+    }
   /** The decoded bytes of `value` (base64 text as the API sent it) go to the file, mode 0600. */
   | { type: 'secret'; path: string; value: Secret; slot: SecretSlot }
-  /** `secrets/.gitignore`: written unless an identical one is already there. */
+  /** `secrets/.gitignore` or `.sops.yaml`: written unless an identical one is already there. */
   | { type: 'gitignore'; path: string; content: string };
 
 /** A generated `fromEnv` variable name and the value it must hold (listed by name only). */
@@ -99,6 +114,27 @@ export function safeSegment(name: string): string {
   return s.startsWith('.') ? `_${s.slice(1)}` : s;
 }
 
+/** The first 8 hex digits of the SHA-256 of `text`: what tells apart names a file system would confuse. */
+function shortHash(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 8);
+}
+
+/**
+ * A file or folder name from one name alone (SPEC §7: never from which other names exist, so a
+ * resource keeps its file across exports). `safeSegment` when that is the name as it is and
+ * `caseMatters` does not apply; otherwise `~` and a short hash of the exact name are added: `~`
+ * cannot appear in a resource name, so no other name can produce the result. With `caseMatters`,
+ * any upper-case letter counts as a change, so that `Signing` and `signing` stay two files on
+ * case-insensitive file systems (macOS, Windows) whichever of them exists; with `noDots`, dots
+ * count too (an environment name between the dots of a secret file's name).
+ */
+export function identitySegment(name: string, options: { caseMatters?: boolean; noDots?: boolean } = {}): string {
+  let safe = safeSegment(name);
+  if (options.noDots) safe = safe.replace(/\./g, '_');
+  const changed = safe !== name || (options.caseMatters === true && /[A-Z]/.test(name));
+  return changed ? `${safe}~${shortHash(name)}` : safe;
+}
+
 /** `APINIZER_<PROJECT>_<NAME>_<ENV>_<FIELD>`, upper-cased, anything not alphanumeric as `_`. */
 export function envVariableName(slot: SecretSlot): string {
   // privateKey -> PRIVATE_KEY, file -> FILE, password -> PASSWORD
@@ -108,8 +144,7 @@ export function envVariableName(slot: SecretSlot): string {
 }
 
 /**
- * Hands out names that stay unique when compared case-insensitively (two names that differ only in
- * case would be one file on macOS and Windows), adding `-2`, `-3`, ... (or `_2` for variables).
+ * Hands out variable names that stay unique when compared case-insensitively, adding `_2`, `_3`, ...
  */
 class UniqueNames {
   readonly #taken = new Set<string>();
@@ -134,8 +169,8 @@ function sorted(resources: readonly CurrentResource[]): CurrentResource[] {
   );
 }
 
-/** A secret reference as the manifest writes it: `{ fromFile: PATH }` or `{ fromEnv: NAME }`. */
-type Reference = { fromFile: string } | { fromEnv: string };
+/** A secret as the manifest writes it: `{ fromFile: PATH }`, `{ fromEnv: NAME }`, or inline (to be encrypted). */
+type Reference = { fromFile: string } | { fromEnv: string } | { inline: Secret };
 
 /** A string property's rule in a manifest schema: its pattern and length limits. */
 interface StringRule {
@@ -204,8 +239,7 @@ export function buildExportPlan(resources: readonly CurrentResource[], options: 
   const unexpressible: ExportPlan['unexpressible'] = [];
   const warnings: string[] = [];
   const counts: Record<Kind, number> = Object.fromEntries(kindNames().map((k) => [k, 0]));
-  const manifestNames = new UniqueNames('-');
-  const secretNames = new UniqueNames('-');
+  // Variables are upper-case by convention, so two slots may meet on one: numbered as they come.
   const variableNames = new UniqueNames('_');
   const generation = options.generation ?? 'legacy';
 
@@ -221,10 +255,11 @@ export function buildExportPlan(resources: readonly CurrentResource[], options: 
     }
     counts[resource.kind] = (counts[resource.kind] ?? 0) + 1;
     const kind = descriptorOf(resource.kind);
-    const project = safeSegment(resource.project);
+    const project = identitySegment(resource.project);
     const kindFolder = kind.segment;
     const manifestFolder = `${project}/${kindFolder}`;
-    const manifestPath = `${manifestFolder}/${manifestNames.take(`${manifestFolder}/${safeSegment(resource.name)}`, '.yaml').slice(manifestFolder.length + 1)}`;
+    const fileBase = identitySegment(resource.name, { caseMatters: true });
+    const manifestPath = `${manifestFolder}/${fileBase}.yaml`;
     const label = resourceLabel(resource);
 
     // Decides what the manifest says for one secret field, and records the file or variable behind it.
@@ -244,6 +279,7 @@ export function buildExportPlan(resources: readonly CurrentResource[], options: 
         return { fromEnv: target };
       }
       const present = value !== undefined && value !== 'masked';
+      if (present && options.secrets === 'inline') return { inline: value };
       if (present && !isBase64(value.reveal())) {
         // Cannot happen with the API mapping (non-base64 becomes 'masked'), but never write garbage.
         throw new Error(`${where}: the server's value is not base64`);
@@ -257,10 +293,10 @@ export function buildExportPlan(resources: readonly CurrentResource[], options: 
       let target: string;
       if (options.secrets === 'file') {
         const secretFolder = `secrets/${project}/${kindFolder}`;
-        const fileName = secretNames
-          .take(`${secretFolder}/${safeSegment(resource.name)}.${safeSegment(environment)}.${field}`)
-          .slice(secretFolder.length + 1);
-        target = `${secretFolder}/${fileName}`;
+        // name.environment.field, each from its own identity: the environment part holds no dot, so
+        // the last two dots always split it (`a.b` in `c` and `a` in `b.c` stay two files).
+        const envPart = identitySegment(environment, { caseMatters: true, noDots: true });
+        target = `${secretFolder}/${fileBase}.${envPart}.${field}`;
         ref = { fromFile: posix.relative(manifestFolder, target) };
         if (present) files.push({ type: 'secret', path: target, value, slot });
       } else {
@@ -292,21 +328,26 @@ export function buildExportPlan(resources: readonly CurrentResource[], options: 
       warnings.push(`${label}: the server lists no environments; the manifest will not validate until one is added`);
     }
 
-    const body = manifestYaml({
+    const shapeOf: ManifestShape = {
       kind: resource.kind,
       name: resource.name,
       project: resource.project,
       description: resource.description,
       fields: shape.fields,
       environments,
-    });
-    const content = `# yaml-language-server: $schema=${options.schemaRef(resource.kind, manifestFolder)}\n${body}`;
-    files.push({
-      type: 'manifest',
-      path: manifestPath,
-      content,
-      resource: { kind: resource.kind, project: resource.project, name: resource.name },
-    });
+    };
+    const header = `# yaml-language-server: $schema=${options.schemaRef(resource.kind, manifestFolder)}\n`;
+    const id = { kind: resource.kind, project: resource.project, name: resource.name };
+    if (options.secrets === 'inline')
+      files.push({
+        type: 'manifest',
+        path: manifestPath,
+        content: header,
+        resource: id,
+        document: manifestDocument(shapeOf),
+      });
+    else
+      files.push({ type: 'manifest', path: manifestPath, content: `${header}${manifestYaml(shapeOf)}`, resource: id });
   }
 
   if (files.some((f) => f.type === 'secret') || incomplete.length > 0) {
@@ -342,7 +383,22 @@ export function yamlScalar(value: string): string {
 }
 
 function referenceYaml(ref: Reference): string {
+  if ('inline' in ref) throw new Error('an inline secret is only written encrypted (sealExportPlan)');
   return 'fromFile' in ref ? `{ fromFile: ${yamlScalar(ref.fromFile)} }` : `{ fromEnv: ${yamlScalar(ref.fromEnv)} }`;
+}
+
+/** The manifest as a document, in the same key order as manifestYaml; inline secrets stay `Secret`s. */
+function manifestDocument(m: ManifestShape): Record<string, unknown> {
+  const spec: Record<string, unknown> = {};
+  if (m.description !== '') spec.description = m.description;
+  for (const [field, value] of m.fields) spec[field] = value;
+  spec.environments = m.environments.map((env) => {
+    const out: Record<string, unknown> = { name: env.name };
+    for (const [field, value] of env.plain) out[field] = value;
+    for (const [field, ref] of env.fields) out[field] = 'inline' in ref ? ref.inline : ref;
+    return out;
+  });
+  return { apiVersion: API_VERSION, kind: m.kind, metadata: { name: m.name, project: m.project }, spec };
 }
 
 interface ManifestShape {

@@ -3,6 +3,7 @@
 import type { CurrentResource, CurrentSecret, DesiredResource } from '../model.js';
 import { isBase64, normaliseBase64, Secret } from '../secret.js';
 import { contentEquals, jwkSourceDeleteWarning, readEnvironments, readSecret, sendBinary, text } from './material.js';
+import { jwkSpecProblems, jwkWriteOptions, type JwkWriteFields } from './jwk.js';
 import { defineKind, type ExportShape, type ManifestProblem, type MaterialField } from './types.js';
 import type { MaterialRole } from '../material/types.js';
 
@@ -16,7 +17,7 @@ export interface KeyEnvironment {
 }
 
 /** A Key as the manifests declare it. */
-export interface DesiredKey extends DesiredResource {
+export interface DesiredKey extends DesiredResource, JwkWriteFields {
   kind: 'Key';
   keyType: string;
   /** Current form, SECRET_KEY only. */
@@ -66,8 +67,8 @@ const LEGACY_FIELDS = ['publicKey', 'privateKey'] as const;
 const INLINE_KEY = {
   code: 'inline-private-key',
   message:
-    'private key material is written in the manifest; keep it out of Git with { fromFile: PATH } (a file not ' +
-    'committed) or { fromEnv: NAME }',
+    'private key material is written in the manifest in clear; encrypt the file with SOPS (sops encrypt, see ' +
+    'docs/secrets.md), or keep it out of Git with { fromFile: PATH } (a file not committed) or { fromEnv: NAME }',
 } as const;
 
 /** API names of the environment list, as servers have been seen to send it. */
@@ -87,6 +88,7 @@ export const keyKind = defineKind<DesiredKey, CurrentKey>({
   segment: 'keys',
   schema: 'key.schema.json',
   dependsOn: [],
+  writeOptions: jwkWriteOptions,
   resourceFields: [
     // Compared exactly: the schema only takes upper-case tokens and servers keep them as sent.
     {
@@ -140,7 +142,7 @@ export const keyKind = defineKind<DesiredKey, CurrentKey>({
   },
 
   checkSpec(spec) {
-    const problems: ManifestProblem[] = [];
+    const problems: ManifestProblem[] = jwkSpecProblems(spec);
     const envs = Array.isArray(spec.environments) ? (spec.environments as Record<string, unknown>[]) : [];
     const current = envs.some(usesContent);
     const keyType = typeof spec.keyType === 'string' ? spec.keyType : '';

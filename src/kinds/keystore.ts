@@ -3,6 +3,7 @@
 import type { CurrentResource, CurrentSecret, DesiredResource } from '../model.js';
 import type { Secret } from '../secret.js';
 import { jwkSourceDeleteWarning, readEnvironments, readSecret, sendBinary, text } from './material.js';
+import { jwkSpecProblems, jwkWriteOptions, type JwkWriteFields } from './jwk.js';
 import { defineKind, type ExportShape, type ManifestProblem, type MaterialField } from './types.js';
 
 export type KeystoreType = 'JKS' | 'PKCS12';
@@ -18,7 +19,7 @@ export interface KeystoreEnvironment {
 }
 
 /** A Keystore as the manifests declare it. */
-export interface DesiredKeystore extends DesiredResource {
+export interface DesiredKeystore extends DesiredResource, JwkWriteFields {
   kind: 'Keystore';
   environments: KeystoreEnvironment[];
 }
@@ -58,6 +59,7 @@ export const keystoreKind = defineKind<DesiredKeystore, CurrentKeystore>({
   segment: 'keystores',
   schema: 'keystore.schema.json',
   dependsOn: [],
+  writeOptions: jwkWriteOptions,
   resourceFields: [],
   environmentFields: [
     // JKS/PKCS12 are names of formats, not user text; servers have been seen echoing `pkcs12`.
@@ -70,7 +72,7 @@ export const keystoreKind = defineKind<DesiredKeystore, CurrentKeystore>({
       inlineWarning: {
         code: 'inline-secret',
         message:
-          'the keystore password is written in the manifest; keep it out of Git with { fromEnv: NAME } or { fromFile: PATH }',
+          'the keystore password is written in the manifest in clear; encrypt the file with SOPS (sops encrypt, see docs/secrets.md), or keep it out of Git with { fromEnv: NAME } or { fromFile: PATH }',
       },
     },
     { name: 'alias', role: 'plain', forms: ['current'] },
@@ -93,7 +95,7 @@ export const keystoreKind = defineKind<DesiredKeystore, CurrentKeystore>({
   },
 
   checkSpec(spec) {
-    const problems: ManifestProblem[] = [];
+    const problems: ManifestProblem[] = jwkSpecProblems(spec);
     const envs = Array.isArray(spec.environments) ? (spec.environments as Record<string, unknown>[]) : [];
     if (!envs.some(isCurrentEnvironment)) return problems;
     envs.forEach((env, i) => {

@@ -100,6 +100,24 @@ export interface ManifestProblem {
 }
 
 /**
+ * The query parameters a write sends besides the object (SPEC §5), e.g. what an update does to the
+ * JWKs made from it. `isDefault` is true when they are what this kind always sends, so plans show
+ * them only when a manifest chose otherwise.
+ */
+export interface WriteOptions {
+  query: Readonly<Record<string, string>>;
+  isDefault: boolean;
+}
+
+/** How a kind chooses the write options of its updates and deletes. */
+export interface WriteOptionsHook<D extends DesiredResource = DesiredResource> {
+  /** Spec fields that choose the options: kept on the desired resource, never compared or sent in the body. */
+  readonly specFields: readonly { name: string; hint?: string }[];
+  /** The options of an update (also a create switched to one) or a delete of `resource` on a server of `generation`. */
+  options(resource: D | undefined, op: 'update' | 'delete', generation: ApiGeneration): WriteOptions;
+}
+
+/**
  * Everything the core needs to know about one kind of resource. `D` and `C` are the kind's own
  * desired and current types (declared in its module); the registry holds descriptors with the
  * defaults, and the core hands each descriptor only resources of its own kind.
@@ -141,6 +159,8 @@ export interface KindDescriptor<
    * holds identity and description, already read. Material a generation never returns is absent.
    */
   fromApiObject(raw: Record<string, unknown>, base: CurrentBase, generation: ApiGeneration): C;
+  /** The write options of updates and deletes; without it, writes send no query parameters. */
+  readonly writeOptions?: WriteOptionsHook<D>;
   /** What an exported manifest of this resource holds. */
   exportShape(resource: C, generation: ApiGeneration): ExportShape;
   /**

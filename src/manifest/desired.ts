@@ -2,11 +2,13 @@
 // project default, unique environment names, unique identities across files, and the meaning of
 // the three secret forms. File contents come in already read (load.ts does that I/O), so every
 // rule here is tested without touching the disk.
-import { resolve } from 'node:path';
 import type { Diagnostic, DiagnosticCode } from '../diagnostics.js';
 import { descriptorOf, kindRank, type FieldSpec } from '../kinds/index.js';
 import { resourceKey, resourceLabel, type DesiredResource, type DesiredState } from '../model.js';
 import { Secret, isBase64, normaliseBase64 } from '../secret.js';
+import { sourceOf } from '../secrets/index.js';
+import { fileReference as placeReference } from '../secrets/from-file.js';
+import type { Fetched, SecretReference } from '../secrets/types.js';
 import type { ParsedDocument, PathSegments } from './parse.js';
 import { formatPath, type Manifest, type SecretSpec } from './validate.js';
 
@@ -18,24 +20,24 @@ export interface ManifestSource {
   dir: string;
   /** Real path of the manifest root (the PATH that found the file): `fromFile` must stay inside it. */
   root: string;
+  /**
+   * Formatted paths whose value was SOPS-encrypted in the file (SPEC §2d): written inline, yet not
+   * in clear in Git, so the inline-secret warnings do not apply to them.
+   */
+  encrypted?: ReadonlySet<string>;
 }
 
-/** The outcome of reading one `fromFile` target: its bytes as base64, or why it cannot be used. */
-export type FileSecret =
-  { ok: true; base64: string } | { ok: false; code: Extract<DiagnosticCode, `file-${string}`>; message: string };
+/** The outcome of reading one reference (a `fromFile` target): its bytes as base64, or why it cannot be used. */
+export type FileSecret = Fetched;
 
-/** One `fromFile` target to read: the real root it must stay in and the lexical absolute target. */
-export interface FileReference {
-  key: string;
-  root: string;
-  target: string;
-}
+/** One thing a secret source must read (a `fromFile` target): the real root it must stay in and the target. */
+export type FileReference = SecretReference;
 
 export interface DesiredInput {
   manifests: readonly ManifestSource[];
   env: NodeJS.ProcessEnv;
   defaultProject?: string;
-  /** `fromFile` outcomes by FileReference.key. A reference missing here counts as unreadable. */
+  /** Fetched references (`fromFile` reads) by SecretReference.key. A reference missing here counts as unreadable. */
   files: ReadonlyMap<string, FileSecret>;
   /**
    * How an unset `fromEnv` variable counts: an error (plan, apply, watch), or a warning in
@@ -50,39 +52,18 @@ export interface DesiredOutput {
   diagnostics: Diagnostic[];
 }
 
-/**
- * `resolve(dir, fromFile)`, remembered: the manifests of a folder name the same few files over and
- * over, and resolving a path (normalising it segment by segment) for each of 30,000 values twice
- * was a tenth of loading them. Bounded, for a watcher that runs for weeks.
- */
-const resolvedPaths = new Map<string, string>();
-
-function resolveTarget(dir: string, fromFile: string): string {
-  const key = `${dir}\u0000${fromFile}`;
-  let target = resolvedPaths.get(key);
-  if (target === undefined) {
-    if (resolvedPaths.size >= 10_000) resolvedPaths.clear();
-    target = resolve(dir, fromFile);
-    resolvedPaths.set(key, target);
-  }
-  return target;
-}
-
 /** The file a `fromFile` value names, resolved against its manifest's folder. */
 export function fileReference(source: Pick<ManifestSource, 'dir' | 'root'>, fromFile: string): FileReference {
-  const target = resolveTarget(source.dir, fromFile);
-  return { key: `${source.root}\u0000${target}`, root: source.root, target };
+  return placeReference(source, fromFile);
 }
 
-/** Every distinct file that the manifests' `fromFile` values name. */
+/** Every distinct thing the manifests' secret sources must read (the files `fromFile` values name). */
 export function fileReferences(manifests: readonly ManifestSource[]): FileReference[] {
   const refs = new Map<string, FileReference>();
   for (const source of manifests) {
     for (const { spec } of secretFields(source.manifest)) {
-      if (typeof spec === 'object' && 'fromFile' in spec) {
-        const ref = fileReference(source, spec.fromFile);
-        refs.set(ref.key, ref);
-      }
+      if (typeof spec !== 'object') continue;
+      for (const ref of sourceOf(spec)?.references(spec, source) ?? []) refs.set(ref.key, ref);
     }
   }
   return [...refs.values()];
@@ -130,7 +111,8 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
   const diagnostics: Diagnostic[] = [];
   const resources: DesiredResource[] = [];
   const firstSeen = new Map<string, DesiredResource>();
-  const envCache = new Map<string, EnvOutcome>();
+  const memo = new Map<string, unknown>();
+  const firstSeenNormalised = new Map<string, DesiredResource>();
 
   for (const source of input.manifests) {
     const { document: doc, manifest: m } = source;
@@ -171,27 +153,18 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
       });
     }
 
-    if (m.spec.referencedJwks === 'NULLIFY' && m.spec.updateReferencedJwks !== undefined) {
-      // Two opposite wishes for the JWKs made from this object: detach them, or make them follow
-      // it. Sending either silently would do what one of them did not ask for.
-      problem(
-        'schema',
-        ['spec', 'updateReferencedJwks'],
-        'contradicts referencedJwks: NULLIFY: NULLIFY detaches the JWKs made from this object on update, ' +
-          'updateReferencedJwks makes them follow it. Remove updateReferencedJwks to detach them, or ' +
-          'referencedJwks to keep them following',
-      );
-    }
-
     const secrets = new Map<string, Secret>();
     for (const { path, env, spec, field } of secretFields(m)) {
-      const secret = resolveSecret(spec, field, path, source, input, problem, envCache);
+      const secret = resolveSecret(spec, field, path, source, input, problem, memo);
       // Keyed by environment index and field, not by the formatted path: this runs for every secret.
       if (secret) secrets.set(`${env}\u0000${field.name}`, secret);
+      // A value SOPS encrypts is inline in the manifest yet not in clear in Git: no warning (SPEC §2d).
       // An empty inline value reveals nothing (`password: ""` is how a store without one is written).
+      const sealed = source.encrypted?.has(formatPath(path)) ?? false;
       if (
         typeof spec === 'string' &&
         spec !== '' &&
+        !sealed &&
         field.inlineWarning &&
         (field.inlineWarning.when?.(m.spec) ?? true)
       ) {
@@ -207,10 +180,9 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
       description: m.spec.description ?? '',
       source: { file: doc.file, line: doc.start.line, column: doc.start.column },
       locate: fieldLocator(doc.file, doc.locate),
-      ...(m.spec.updateReferencedJwks ? { updateReferencedJwks: m.spec.updateReferencedJwks } : {}),
-      ...(m.spec.referencedJwks ? { referencedJwks: m.spec.referencedJwks } : {}),
     };
-    for (const field of kind.resourceFields) {
+    // Write options (how an update or delete is sent) ride on the resource for the kind's hook.
+    for (const field of [...kind.resourceFields, ...(kind.writeOptions?.specFields ?? [])]) {
       if (m.spec[field.name] !== undefined) resource[field.name] = m.spec[field.name];
     }
     resource.environments = m.spec.environments.map((env, i) => {
@@ -239,7 +211,28 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
         );
         continue;
       }
+      // Names that look the same but are other code points (`café` composed, NFC, and decomposed,
+      // NFD, as some editors and file systems write it) are two identities to the server and one to
+      // a reader: a plan would create a second object that nobody can tell from the first.
+      const lookAlike = resourceKey({
+        ...desired,
+        project: project.normalize('NFC'),
+        name: desired.name.normalize('NFC'),
+      });
+      const twin = firstSeenNormalised.get(lookAlike);
+      if (twin) {
+        problem(
+          'duplicate-identity',
+          [],
+          `${resourceLabel(desired)} looks the same as ${resourceLabel(twin)} at ${twin.source.file}:${twin.source.line}:${twin.source.column} ` +
+            'but is written with other Unicode code points (composed and decomposed accents, NFC and NFD): the server ' +
+            'would hold two objects a reader cannot tell apart; write both the same way (NFC) or rename one',
+          'node',
+        );
+        continue;
+      }
       firstSeen.set(id, desired);
+      firstSeenNormalised.set(lookAlike, desired);
     }
     resources.push(desired);
   }
@@ -278,7 +271,7 @@ function resolveSecret(
   source: ManifestSource,
   input: DesiredInput,
   problem: Problem,
-  envCache: Map<string, EnvOutcome>,
+  memo: Map<string, unknown>,
 ): Secret | undefined {
   const isText = field.role === 'text-secret';
   if (typeof spec === 'string') {
@@ -301,63 +294,20 @@ function resolveSecret(
     }
     return new Secret(text);
   }
-  if ('fromFile' in spec) {
-    const ref = fileReference(source, spec.fromFile);
-    const read = input.files.get(ref.key) ?? { ok: false, code: 'file-unreadable', message: 'was not read' };
-    if (!read.ok) {
-      problem(read.code, [...path, 'fromFile'], `file "${spec.fromFile}" ${read.message}`);
-      return undefined;
-    }
-    if (!isText) return new Secret(read.base64);
-    // A password file written by an editor or `echo` ends with a newline that is not part of it.
-    const text = Buffer.from(read.base64, 'base64')
-      .toString('utf8')
-      .replace(/\r?\n$/, '');
-    if (text === '') {
-      // An empty file is far more often a mistake than a way to say "no password": that has its own spelling.
-      problem(
-        'file-unreadable',
-        [...path, 'fromFile'],
-        `file "${spec.fromFile}" is empty; put the text in it (for an empty password write ${field.name}: "")`,
-      );
-      return undefined;
-    }
-    return new Secret(text);
+  const chosen = sourceOf(spec);
+  if (!chosen) {
+    problem('schema', path, 'is not a secret form this tool knows'); // the schema stops this first
+    return undefined;
   }
-  // Many manifests share one variable (a CI secret): decode and check it once per run.
-  const encoding = spec.encoding ?? (isText ? 'utf8' : 'base64');
-  const cacheKey = `${spec.fromEnv}\u0000${encoding}\u0000${field.role}`;
-  let outcome = envCache.get(cacheKey);
-  if (!outcome) {
-    outcome = readEnvSecret(spec.fromEnv, encoding, isText, input.env);
-    envCache.set(cacheKey, outcome);
-  }
-  if (outcome instanceof Secret) return outcome;
-  const severity = outcome.code === 'env-unset' && input.unsetEnv === 'warning' ? 'warning' : 'error';
-  const message =
-    severity === 'warning'
-      ? `${outcome.message.replace(/; set it before running.*$/, '')}; validate goes on without it, but plan, apply and watch need it`
-      : outcome.message;
-  problem(outcome.code, [...path, 'fromEnv'], message, 'key', severity);
+  const outcome = chosen.resolve(spec, {
+    field,
+    place: source,
+    env: input.env,
+    fetched: input.files,
+    missing: input.unsetEnv ?? 'error',
+    memo,
+  });
+  if (outcome.ok) return outcome.secret;
+  if (!outcome.repeated) problem(outcome.code, [...path, outcome.at], outcome.message, 'key', outcome.severity);
   return undefined;
-}
-
-type EnvOutcome = Secret | { code: 'env-unset' | 'invalid-base64'; message: string };
-
-function readEnvSecret(name: string, encoding: 'base64' | 'utf8', isText: boolean, env: NodeJS.ProcessEnv): EnvOutcome {
-  const raw = env[name];
-  if (raw === undefined || raw === '') {
-    return {
-      code: 'env-unset',
-      message: `environment variable ${name} is ${raw === undefined ? 'not set' : 'empty'}; set it before running, or use another form`,
-    };
-  }
-  if (encoding === 'utf8') return new Secret(isText ? raw : Buffer.from(raw, 'utf8').toString('base64'));
-  if (!isBase64(raw)) {
-    return {
-      code: 'invalid-base64',
-      message: `environment variable ${name} does not hold valid base64; base64-encode its value, or set encoding: utf8 if it holds text${isText ? '' : ' such as a PEM'}`,
-    };
-  }
-  return new Secret(isText ? Buffer.from(normaliseBase64(raw), 'base64').toString('utf8') : normaliseBase64(raw));
 }

@@ -20,7 +20,12 @@ import { deriveCostlyKeys, inspectMaterial, type CertificateInfo, type MaterialC
 import { findingToDiagnostic, materialValues } from './material-values.js';
 import { parseManifestText, type ParsedDocument } from './parse.js';
 import { isBase64, normaliseBase64 } from '../secret.js';
-import { validateDocument } from './validate.js';
+import { validateDocument, type ValidationResult } from './validate.js';
+import { allSecretFieldNames } from '../kinds/index.js';
+import { loadAgeIdentities, type AgeIdentities } from '../secrets/age.js';
+import { openSopsFile, prepareSopsFile, type SopsContext } from '../secrets/sops-manifest.js';
+import { mayBeSops } from '../secrets/sops/decode.js';
+import { decryptFileSecret } from '../secrets/from-file.js';
 
 export interface LoadOptions {
   cwd: string;
@@ -37,7 +42,10 @@ export interface LoadOptions {
    * (`--skip-material-checks`, or a caller that does not want them).
    */
   material?: MaterialCheckOptions;
-  /** How an unset `fromEnv` counts: an error (default: plan, apply, watch) or a warning (validate; SPEC §2). */
+  /**
+   * How a secret that is not there counts: an error (default: plan, apply, watch) or a warning
+   * (validate; SPEC §2, §2d): an unset `fromEnv`, and a SOPS or age file without an identity.
+   */
   unsetEnv?: 'error' | 'warning';
 }
 
@@ -192,6 +200,24 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
         : limit(() => readManifest(fs, f.path, maxBytes));
     }),
   );
+  // SOPS-encrypted files (SPEC §2d): the data keys are unwrapped here (I/O, once per file); the
+  // identities are read once, on first need.
+  let identities: Promise<AgeIdentities> | undefined;
+  const sopsContext: SopsContext = {
+    identities: () => (identities ??= loadAgeIdentities(options.env, options.cwd)),
+    env: options.env,
+  };
+  const prepared = await Promise.all(
+    found.map((f, i) => {
+      const t = texts[i];
+      return t?.ok && mayBeSops(t.text)
+        ? limit(() => prepareSopsFile(f.path, display(f.path), t.text, sopsContext))
+        : Promise.resolve(undefined);
+    }),
+  );
+  const missingSecret = options.unsetEnv ?? 'error';
+  /** Files whose documents hold placeholders instead of their secrets: their material is not checked. */
+  const undecrypted = new Set<string>();
   const sources: ManifestSource[] = [];
   let documents = 0;
   let resources = 0;
@@ -204,6 +230,33 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
       return;
     }
     const validateOptions = options.defaultProject ? { defaultProject: options.defaultProject } : {};
+    /** Records one validated document: its diagnostics, and its manifest for the desired state. */
+    const take = (doc: ParsedDocument, result: ValidationResult, encrypted?: ReadonlySet<string>) => {
+      diagnostics.push(...result.diagnostics);
+      // A schema error stops the document before desired.ts checks its inline values: check
+      // them here, so one run reports every problem of the file (a bad value as well).
+      if (result.kind !== null && result.manifest === null)
+        diagnostics.push(...inlineBase64Problems(doc, result.kind, result.diagnostics));
+      if (result.kind) resources += 1;
+      if (result.manifest)
+        sources.push({
+          document: doc,
+          manifest: result.manifest,
+          dir: dirname(f.path),
+          root: f.root,
+          ...(encrypted ? { encrypted } : {}),
+        });
+    };
+    const sops = prepared[i];
+    if (sops) {
+      const opened = openSopsFile(sops, text.text, allSecretFieldNames(), missingSecret);
+      diagnostics.push(...opened.diagnostics);
+      if (!opened.decrypted) undecrypted.add(file);
+      documents += sops.parsed.documents.length;
+      for (const { document: doc, encrypted } of opened.documents)
+        take(doc, validateDocument(doc, validateOptions), encrypted);
+      return;
+    }
     const check = (fast: boolean) => {
       const parsed = parseManifestText(text.text, file, { fast });
       return {
@@ -224,24 +277,18 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
       : checkFile();
     diagnostics.push(...parsed.diagnostics);
     documents += parsed.documents.length;
-    for (const { doc, result } of results) {
-      diagnostics.push(...result.diagnostics);
-      // A schema error stops the document before desired.ts checks its inline values: check
-      // them here, so one run reports every problem of the file (a bad value as well).
-      if (result.kind !== null && result.manifest === null)
-        diagnostics.push(...inlineBase64Problems(doc, result.kind, result.diagnostics));
-      if (result.kind) resources += 1;
-      if (result.manifest)
-        sources.push({ document: doc, manifest: result.manifest, dir: dirname(f.path), root: f.root });
-    }
+    for (const { doc, result } of results) take(doc, result);
   });
 
   options.cache?.retain(found.map((f) => f.path));
 
   // 3. Read what fromFile names (once per file, however many manifests share it), then build.
   const refs = fileReferences(sources);
+  const ageContext = { identities: sopsContext.identities, missing: missingSecret };
   const reads = await Promise.all(
-    refs.map((ref) => limit(async () => [ref.key, await readSecretFile(ref, fs)] as const)),
+    refs.map((ref) =>
+      limit(async () => [ref.key, await decryptFileSecret(await readSecretFile(ref, fs), ageContext)] as const),
+    ),
   );
   const built = buildDesiredState({
     manifests: sources,
@@ -255,7 +302,12 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
   const expired: ExpiredMaterial[] = [];
   if (options.material) {
     const { now, expiryWarnDays, cache } = options.material;
-    const values = materialValues(built.state);
+    // A file read without its key holds placeholders: there is no material to look into.
+    const checked =
+      undecrypted.size === 0
+        ? built.state
+        : { ...built.state, resources: built.state.resources.filter((r) => !undecrypted.has(r.source.file)) };
+    const values = materialValues(checked);
     // Costly keystore key derivations off the main thread, within a time budget (SPEC §2c).
     await deriveCostlyKeys(values);
     const report = inspectMaterial(values, {

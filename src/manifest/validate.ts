@@ -5,8 +5,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { Diagnostic, DiagnosticCode } from '../diagnostics.js';
+import { secretFormsText, secretHints, secretSources } from '../secrets/index.js';
 import { allKinds, allSecretFieldNames, descriptorOf, isKind, kindNames, type KindDescriptor } from '../kinds/index.js';
-import { API_VERSION, type JwksScope, type Kind, type ReferencedJwks } from '../model.js';
+import { API_VERSION, type Kind } from '../model.js';
 import type { ParsedDocument, PathSegments, Position } from './parse.js';
 import { AJV_OPTIONS, loadValidators, type SchemaValidator } from './schema-code.js';
 import { isRecord } from '../text.js';
@@ -27,8 +28,6 @@ export interface Manifest {
   spec: {
     description?: string;
     environments: ({ name: string } & Record<string, unknown>)[];
-    updateReferencedJwks?: JwksScope;
-    referencedJwks?: ReferencedJwks;
     [field: string]: unknown;
   };
 }
@@ -86,7 +85,6 @@ const FIELD_HINTS: Record<string, string> = {
   'spec.environments': 'a list of at least one environment',
   'spec.environments[]': 'a mapping with the name of an environment and its values',
   'spec.environments[].name': 'a non-empty string',
-  'spec.updateReferencedJwks': 'SAME_PROJECT or ALL_PROJECTS',
 };
 
 /**
@@ -96,13 +94,9 @@ const FIELD_HINTS: Record<string, string> = {
 function isSecretField(name: unknown): boolean {
   return allSecretFieldNames().has(String(name));
 }
-const SECRET_FORMS = 'inline base64 text, { fromFile: PATH } or { fromEnv: NAME, encoding: base64|utf8 }';
-const SECRET_HINTS: Record<string, string> = {
-  '': SECRET_FORMS,
-  fromFile: "a path to a file, relative to this manifest's folder",
-  fromEnv: 'an environment variable name of letters, digits and _, not starting with a digit',
-  encoding: 'base64 or utf8',
-};
+// The secret forms and what each key of them must hold come from the secret sources' registry.
+const SECRET_FORMS = secretFormsText();
+const SECRET_HINTS: Record<string, string> = secretHints();
 
 /** Checks one document against the schema its `kind` selects. */
 export function validateDocument(doc: ParsedDocument, options: { defaultProject?: string } = {}): ValidationResult {
@@ -317,12 +311,16 @@ export function explainErrors(errors: readonly ErrorObject[], root: unknown): Ex
       remaining.push(...best);
     } else {
       const v = valueAt(root, path);
-      const both = isSecret && typeof v === 'object' && v !== null && 'fromFile' in v && 'fromEnv' in v;
+      const given =
+        isSecret && typeof v === 'object' && v !== null ? secretSources().filter((src) => src.key in v) : [];
       const hint = isSecret ? SECRET_FORMS : 'one of the allowed forms';
       explained.push({
         path,
         target: 'key',
-        message: both ? 'gives both fromFile and fromEnv; keep one of them' : `must be ${hint}`,
+        message:
+          given.length > 1
+            ? `gives both ${given.map((src) => src.key).join(' and ')}; keep one of them`
+            : `must be ${hint}`,
       });
     }
   }
@@ -390,6 +388,18 @@ function explainOne(e: ErrorObject, root: unknown): Explained {
     case 'pattern':
     case 'minLength':
     case 'maxLength': {
+      // Too long is said as too long: "must be a name of 1-128 characters ... not <a cut value>"
+      // would leave the reader counting. The pattern's error on the same value says the same, so
+      // the two are one diagnostic after dedupe.
+      const limit = (e.parentSchema as { maxLength?: unknown } | undefined)?.maxLength;
+      const length = typeof value === 'string' ? [...value].length : 0;
+      if (typeof limit === 'number' && length > limit) {
+        return {
+          path,
+          target: 'key',
+          message: `is ${length} characters long, over the limit of ${limit}; shorten it${hint ? ` (it must be ${hint})` : ''}`,
+        };
+      }
       const secret = isSecretField(path[path.length - 1]); // an inline value is never echoed
       const got = !secret && typeof value === 'string' && value !== '' ? `, not ${show(value)}` : '';
       return { path, target: 'key', message: `must be ${hint ?? `a string that ${e.message ?? 'is valid'}`}${got}` };
@@ -409,7 +419,7 @@ function hintFor(path: PathSegments, root: unknown): string | undefined {
     const at = schematic(path);
     const field = at.startsWith('spec.environments[].')
       ? d.environmentFields.find((f) => `spec.environments[].${f.name}` === at)
-      : d.resourceFields.find((f) => `spec.${f.name}` === at);
+      : [...d.resourceFields, ...(d.writeOptions?.specFields ?? [])].find((f) => `spec.${f.name}` === at);
     if (field?.hint !== undefined) return field.hint;
   }
   return FIELD_HINTS[schematic(path)];

@@ -1,8 +1,14 @@
 // The port the core needs from the Management API: apply, plan, watch and export are written
 // against this interface, src/api/client.ts implements it over HTTP, and the tests' in-memory fake
 // implements it in memory. Defined here, in the core, so the dependency points from api to core.
-import type { Result, UpdateOptions, WriteResult } from '../api/types.js';
+import type { Result, WriteResult } from '../api/types.js';
 import type { ApiGeneration, CurrentResource, DesiredResource, Kind, ResourceId } from '../model.js';
+
+/**
+ * The query parameters of a write besides the object (SPEC §5), as the kind's descriptor chose them
+ * for the plan (src/kinds/): the client sends them as given and knows nothing of what they mean.
+ */
+export type WriteQuery = Readonly<Record<string, string>>;
 
 /**
  * The calls the reconciler makes: the port the core defines, implemented over HTTP by src/api/client.ts. Apply, watch
@@ -17,9 +23,9 @@ export interface ResourceActions {
   /** POST the complete object. "Already exist" comes back as error kind `already-exists`. */
   create(resource: DesiredResource): Promise<Result<WriteResult>>;
   /** PUT the complete object. A missing object comes back as error kind `not-found`. */
-  update(resource: DesiredResource, options?: UpdateOptions): Promise<Result<WriteResult>>;
+  update(resource: DesiredResource, query?: WriteQuery): Promise<Result<WriteResult>>;
   /** DELETE. A missing object comes back as error kind `not-found` (the caller counts it as done). */
-  delete(id: ResourceId): Promise<Result<WriteResult>>;
+  delete(id: ResourceId, query?: WriteQuery): Promise<Result<WriteResult>>;
   /** Names of the environments reachable from a project. Unknown project: `not-found`. */
   environments(project: string): Promise<Result<string[]>>;
   /**

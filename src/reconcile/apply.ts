@@ -5,7 +5,7 @@
 // starting new work and gives the calls in flight a grace period.
 import type { Logger } from 'pino';
 import { isTransientFailure } from '../api/retry.js';
-import type { Result, UpdateOptions, WriteResult } from '../api/types.js';
+import type { Result, WriteQuery, WriteResult } from '../api/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { descriptorOf, kindNames } from '../kinds/index.js';
 import { resourceLabel, type DesiredResource, type Kind } from '../model.js';
@@ -85,8 +85,6 @@ export async function applyPlan(plan: Plan, actions: ResourceActions, options: A
 
   let stop: Stop | null = options.signal?.aborted ? { reason: 'interrupted' } : null;
   const progress: ApplyProgress = { done: 0, total: work.length, failed: 0 };
-  const updateOptions = (a: PlanAction): UpdateOptions =>
-    a.desired?.updateReferencedJwks ? { updateReferencedJwks: a.desired.updateReferencedJwks } : {};
 
   const runOne = async (item: WorkItem): Promise<void> => {
     const { action, op } = item;
@@ -97,7 +95,7 @@ export async function applyPlan(plan: Plan, actions: ResourceActions, options: A
     } else {
       started.add(item.index);
       try {
-        result = await write(action, op, actions, updateOptions(action));
+        result = await write(action, op, actions);
       } catch (err) {
         // ResourceActions promise never to reject; if one does, it is still one resource's failure.
         result = {
@@ -225,7 +223,7 @@ export function summarise(results: readonly ApplyResult[]): ReportSummary {
       const done = r.switchedTo ?? r.action;
       if (done === 'create') s.created += 1;
       else if (done === 'update') s.updated += 1;
-      else if (done === 'delete') s.deleted += 1;
+      else if (done === 'delete' && r.alreadyGone !== true) s.deleted += 1;
       else s.unchanged += 1;
     }
   }
@@ -281,16 +279,17 @@ export function schedule<T extends { action: { kind: Kind }; op: WriteOp }>(
 }
 
 /** One resource's write, with the switches of SPEC §5. */
-async function write(
-  action: PlanAction,
-  op: WriteOp,
-  actions: ResourceActions,
-  updateOptions: UpdateOptions,
-): Promise<ApplyResult> {
+async function write(action: PlanAction, op: WriteOp, actions: ResourceActions): Promise<ApplyResult> {
+  const options = await writeQuery(action, op === 'delete' ? 'delete' : 'update', actions);
+  if (!options.ok) return fromWrite(action, op, options, null);
   if (op === 'delete') {
-    const r = await actions.delete({ kind: action.kind, project: action.project, name: action.name });
-    // Already gone is what a delete wants.
-    if (!r.ok && r.error.kind === 'not-found') return resultOf(action, 'delete', 'ok');
+    const r = await actions.delete({ kind: action.kind, project: action.project, name: action.name }, options.value);
+    // Already gone is what a delete wants. Answered so at the first attempt, someone else deleted it
+    // (another apply running at the same time): this run did not, and its report does not claim it.
+    // After a retry, the 404 may answer this run's own earlier attempt: then it counts as deleted.
+    if (!r.ok && r.error.kind === 'not-found') {
+      return { ...resultOf(action, 'delete', 'ok'), ...(r.error.attempts <= 1 ? { alreadyGone: true } : {}) };
+    }
     return fromWrite(action, 'delete', r, null);
   }
   const desired = action.desired;
@@ -308,11 +307,11 @@ async function write(
   if (op === 'create') {
     const r = await actions.create(desired);
     if (!r.ok && r.error.kind === 'already-exists') {
-      return fromWrite(action, 'create', await actions.update(desired, updateOptions), 'update');
+      return fromWrite(action, 'create', await actions.update(desired, options.value), 'update');
     }
     return fromWrite(action, 'create', r, null);
   }
-  const r = await actions.update(desired, updateOptions);
+  const r = await actions.update(desired, options.value);
   // A missing object is created; a missing project is not (the create would fail the same way).
   if (!r.ok && r.error.kind === 'not-found') {
     return fromWrite(action, 'update', await actions.create(desired), 'create');
@@ -370,6 +369,24 @@ function keptLabel(path: string, environments: readonly string[]): string {
     if (path.startsWith(`${at}.`)) return `${path.slice(at.length + 1)} of environment ${name}`;
   }
   return path;
+}
+
+/**
+ * The write options of an action: the plan's (what the reviewer saw), or, for an action made
+ * without knowing the server's generation (watch's incremental plans), the kind's choice for the
+ * generation the server speaks, asked now.
+ */
+async function writeQuery(
+  action: PlanAction,
+  op: 'update' | 'delete',
+  actions: ResourceActions,
+): Promise<Result<WriteQuery>> {
+  if (action.writeOptions) return { ok: true, value: action.writeOptions.query };
+  const hook = descriptorOf(action.kind).writeOptions;
+  if (!hook) return { ok: true, value: {} };
+  const g = await actions.generation(action.project);
+  if (!g.ok) return g;
+  return { ok: true, value: hook.options(action.desired, op, g.value).query };
 }
 
 function fromWrite(

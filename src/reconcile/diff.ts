@@ -170,7 +170,7 @@ function byName<E extends { name: string }>(envs: readonly E[]): Map<string, E> 
 /**
  * True when two desired resources hold the same object (every field the diff compares, with the
  * diff's own equality, environments in the same order): how watch tells an edit from a save.
- * `updateReferencedJwks`, `referencedJwks` and the source location are how it is sent, not what.
+ * The kind's write-option fields (src/kinds/) and the source location are how it is sent, not what.
  */
 export function sameDesired(a: DesiredResource, b: DesiredResource): boolean {
   if (

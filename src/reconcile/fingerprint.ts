@@ -9,8 +9,8 @@
 // with the fields the kind's descriptor lists (src/kinds/). Secrets are part of the input (binary
 // ones as whitespace-free base64): without them a secret rotated in Git, or on the server, between
 // plan and apply would go unnoticed. For the current object a masked or absent secret is null.
-// Case-insensitive fields are upper-cased, as the diff compares them. How an update is sent
-// (`updateReferencedJwks`, `referencedJwks`) is not part of the object and left out.
+// Case-insensitive fields are upper-cased, as the diff compares them. How a write is sent (the
+// kind's write options) is not part of the object and left out: the plan records it per action.
 //
 // A plan file is an artifact anyone with access to the pull request can read, and a plain hash of
 // an object that holds a low-entropy secret (a keystore password) lets them confirm a guess. So a

@@ -98,8 +98,10 @@ export function buildPlan(input: PlanInput): Plan {
   const desiredKeys = new Set(desiredSorted.map(resourceKey));
 
   const generationOf = (project: string): ApiGeneration => input.generations?.get(project) ?? 'legacy';
+  // Write options depend on the generation: only a plan that knows it can say what a write sends.
+  const known = input.generations !== undefined;
   const actions: PlanAction[] = desiredSorted.map((d) =>
-    actionFor(d, currentByKey.get(resourceKey(d)), generationOf(d.project)),
+    actionFor(d, currentByKey.get(resourceKey(d)), generationOf(d.project), known),
   );
 
   if (input.prune) {
@@ -109,7 +111,7 @@ export function buildPlan(input: PlanInput): Plan {
     const deletes = [...currentByKey.values()]
       .filter((c) => inScope.has(scopeKey(c)) && listed.has(scopeKey(c)) && !desiredKeys.has(resourceKey(c)))
       .sort(reverseKindOrder)
-      .map((c) => actionFor(undefined, c, generationOf(c.project)));
+      .map((c) => actionFor(undefined, c, generationOf(c.project), known));
     actions.push(...deletes);
 
     if (!input.allowEmptyPrune) {
@@ -149,6 +151,7 @@ function actionFor(
   desired: DesiredResource | undefined,
   current: CurrentResource | undefined,
   generation: ApiGeneration,
+  generationKnown: boolean,
 ): PlanAction {
   const id = (desired ?? current) as ResourceId;
   const { changes, unknownFields } = diffResource(desired, current, generation);
@@ -163,6 +166,13 @@ function actionFor(
     unknownFields,
     fingerprints: { desired: null, current: null },
   };
+  if (generationKnown) {
+    const hook = descriptorOf(id.kind).writeOptions;
+    planned.writeOptions = hook?.options(desired, action === 'delete' ? 'delete' : 'update', generation) ?? {
+      query: {},
+      isDefault: true,
+    };
+  }
   // Hashing both sides of every resource is most of a large no-op plan's time, and only a saved
   // (JSON) plan and its check need the fingerprints: compute them on first read.
   let fingerprints: PlanAction['fingerprints'] | undefined;

@@ -2,6 +2,7 @@
 // Report, from which the exit code is decided.
 import type { EnvironmentDeployment } from '../api/types.js';
 import type { Diagnostic } from '../diagnostics.js';
+import type { WriteOptions } from '../kinds/types.js';
 import type { CurrentResource, DesiredResource, Kind, SourceLocation } from '../model.js';
 
 export type ActionType = 'create' | 'update' | 'delete' | 'noop';
@@ -34,6 +35,14 @@ export interface PlanAction {
    * (SPEC §4). Never a reason to update; shown so the user knows (`apply --redeploy` forces).
    */
   unknownFields: string[];
+  /**
+   * The query parameters this action's write sends besides the object (SPEC §5), as the kind's
+   * descriptor chose them: an update's (also a create's, should it be switched to an update, and a
+   * noop's when redeployed) or a delete's. Part of what a saved plan fixes. Absent when the plan was
+   * made without knowing the server's generation (watch's incremental plans): apply asks the kind
+   * at write time then.
+   */
+  writeOptions?: WriteOptions;
   /** SHA-256 (hex) of the canonical desired / current object; null when there is none. */
   fingerprints: { desired: string | null; current: string | null };
   desired?: DesiredResource;
@@ -89,6 +98,12 @@ export interface ApplyResult {
   outcome: Outcome;
   /** Set when a create became an update ("already exist") or an update became a create (404). */
   switchedTo: 'create' | 'update' | null;
+  /**
+   * A delete the server answered 404 at the first attempt: the object was gone before this run
+   * asked (another apply deleted it). Counted as unchanged, not deleted, so that two concurrent
+   * applies do not both report the same delete.
+   */
+  alreadyGone?: true;
   deployment: EnvironmentDeployment[];
   /** A sentence for the user; null on success. Never contains a secret or token. */
   error: { kind: string; status: number | null; message: string; hint: string } | null;

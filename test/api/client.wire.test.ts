@@ -47,7 +47,7 @@ async function using<T>(c: ApiClient, run: (c: ApiClient) => Promise<T>): Promis
 
 describe('the wire format', () => {
   it('sends every call to the documented path, encoded, with the documented headers and bodies', async () => {
-    const key = aKey({ project: 'My Project', name: 'a.b_c-d', updateReferencedJwks: 'ALL_PROJECTS' });
+    const key = aKey({ project: 'My Project', name: 'a.b_c-d' });
     const ks = aKeystore({ project: 'My Project' });
     await using(client(), async (c) => {
       await c.listProjects();
@@ -56,8 +56,9 @@ describe('the wire format', () => {
       await c.list('My Project', 'Keystore');
       await c.get({ kind: 'Key', project: 'My Project', name: 'a b' });
       await c.create(key);
-      await c.update(key);
-      await c.update(ks, { updateReferencedJwks: 'SAME_PROJECT' });
+      // The write options are the plan's, sent as given (values encoded): the client knows no kind's.
+      await c.update(key, { updateReferencedJwks: 'true', updateScope: 'ALL_PROJECTS' });
+      await c.update(ks, { updateReferencedJwks: 'true', updateScope: 'SAME PROJECT&x=1' });
       await c.delete(ks);
     });
     expect(server.seen.map((r) => `${r.method} ${r.url}`)).toEqual([
@@ -68,7 +69,7 @@ describe('the wire format', () => {
       'GET /apiops/projects/My%20Project/keys/a%20b/',
       'POST /apiops/projects/My%20Project/keys/',
       'PUT /apiops/projects/My%20Project/keys/a.b_c-d/?updateReferencedJwks=true&updateScope=ALL_PROJECTS',
-      'PUT /apiops/projects/My%20Project/keystores/partner-mtls/?updateReferencedJwks=true&updateScope=SAME_PROJECT',
+      'PUT /apiops/projects/My%20Project/keystores/partner-mtls/?updateReferencedJwks=true&updateScope=SAME%20PROJECT%26x%3D1',
       'DELETE /apiops/projects/My%20Project/keystores/partner-mtls/',
     ]);
     for (const r of server.seen) {

@@ -409,6 +409,9 @@ describe('readDeployment: every shape Apinizer documents (SPEC §5)', () => {
       expect(readAnswer(answer(200, body), NOW).ok).toBe(true);
     }
     expect(readAnswer(answer(200, { success: 'false', message: 'Name is invalid' }), NOW).ok).toBe(false);
+    // An empty list says nothing about a deployment: the failure stays one (here a missing key).
+    const missing = readAnswer(answer(200, { status: 'FAILURE', resultMessage: 'Key not found', detailList: [] }), NOW);
+    expect(missing.ok ? 'ok' : missing.error.kind).toBe('not-found');
   });
 });
 

@@ -187,6 +187,7 @@ describe('redaction: a short or word-like password is masked as a whole value on
       ["'test'", `'${MASK}'`],
       ['basic dGVzdA== refused', `basic ${MASK} refused`],
       ['bytes 6368616e67656974', `bytes ${MASK}`],
+      ['Authorization: Bearer test', `Authorization: Bearer ${MASK}`],
     ] as const) {
       expect(r.scrub(text)).toBe(expected);
     }

@@ -7,6 +7,7 @@ import {
   commentBody,
   type ExistingComment,
   footerLine,
+  foreignPlanComments,
   isPlanComment,
   PLAN_MARKER,
 } from '../../src/ci/comment.js';
@@ -15,7 +16,15 @@ import { githubHint } from '../../src/ci/forge/github.js';
 import { gitlabHint } from '../../src/ci/forge/gitlab.js';
 import { upsertPlanComment } from '../../src/ci/pr-comment.js';
 
-const note = (id: number, body: string | null, system = false): ExistingComment => ({ id, body, system });
+/** The login the token acts as in these tests. */
+const ME = 'apinizer-bot';
+
+const note = (id: number, body: string | null, system = false, author: string | null = ME): ExistingComment => ({
+  id,
+  body,
+  system,
+  author,
+});
 
 describe('commentBody', () => {
   it('puts the marker first once, whether or not the markdown starts with it, and drops trailing blanks', () => {
@@ -32,11 +41,18 @@ describe('commentBody', () => {
     expect(commentBody(markdown, { limit: 100 })).toBe(`${markdown}\n`);
   });
 
-  it('cuts a longer body to the limit, keeping the marker, a truncation note and the footer', () => {
-    const body = commentBody('y'.repeat(70_000), { limit: BODY_LIMIT.github, footer: 'foot' });
-    expect(body.length).toBe(BODY_LIMIT.github + 1); // the limit, plus the final newline
+  it('cuts a longer body to the limit at a line end, keeping the marker, a truncation note and the footer', () => {
+    const body = commentBody(`${'y'.repeat(99)}\n`.repeat(700), { limit: BODY_LIMIT.github, footer: 'foot' });
+    expect(body.length).toBeLessThanOrEqual(BODY_LIMIT.github + 1); // the limit, plus the final newline
+    expect(body.length).toBeGreaterThan(BODY_LIMIT.github - 200);
     expect(body.startsWith(`${PLAN_MARKER}\ny`)).toBe(true);
-    expect(body).toMatch(/y\n\n_\(truncated: [^\n]+\)_\n\nfoot\n$/);
+    expect(body).toMatch(/\ny{99}\n\n_\(truncated: [^\n]+\)_\n\nfoot\n$/);
+  });
+
+  it('never cuts inside a line, where a code span would be left open and its text live again', () => {
+    const row = '| Key | `Payments` | `@my-org/security-team #1 https://evil.example` |\n';
+    const body = commentBody(row.repeat(2000), { limit: 10_000 });
+    for (const line of body.split('\n').filter((l) => l.startsWith('|'))) expect(line).toBe(row.trimEnd());
   });
 
   it('never cuts below nothing when the footer alone is over the limit', () => {
@@ -75,12 +91,23 @@ describe('choosing create or update', () => {
       note(3, `${PLAN_MARKER}\nb`),
       note(4, PLAN_MARKER),
     ];
-    expect(chooseCommentAction(comments)).toEqual({ action: 'update', id: 3 });
+    expect(chooseCommentAction(comments, ME)).toEqual({ action: 'update', id: 3 });
+  });
+
+  it("never chooses another participant's comment that carries the marker, whatever its place", () => {
+    const comments = [
+      note(1, `${PLAN_MARKER}\nNo changes. Your gateway matches the manifests.`, false, 'mallory'),
+      note(2, `${PLAN_MARKER}\nanonymous`, false, null),
+      note(3, `${PLAN_MARKER}\nours`, false, 'Apinizer-Bot'),
+    ];
+    expect(chooseCommentAction(comments, ME)).toEqual({ action: 'update', id: 3 });
+    expect(chooseCommentAction(comments.slice(0, 2), ME)).toEqual({ action: 'create' });
+    expect(foreignPlanComments(comments, ME).map((c) => c.id)).toEqual([1, 2]);
   });
 
   it('creates one when there is none', () => {
-    expect(chooseCommentAction([])).toEqual({ action: 'create' });
-    expect(chooseCommentAction([note(1, 'lgtm'), note(2, null)])).toEqual({ action: 'create' });
+    expect(chooseCommentAction([], ME)).toEqual({ action: 'create' });
+    expect(chooseCommentAction([note(1, 'lgtm'), note(2, null)], ME)).toEqual({ action: 'create' });
   });
 });
 
@@ -110,7 +137,7 @@ describe('failure messages', () => {
 });
 
 /** A forge kept in memory: comments in a list, calls recorded, optionally failing one operation. */
-function memoryForge(comments: ExistingComment[], failOn?: 'list' | 'create' | 'update') {
+function memoryForge(comments: ExistingComment[], failOn?: 'list' | 'create' | 'update' | 'whoAmI') {
   const calls: string[] = [];
   const failure: Reply<never> = { ok: false, error: { request: 'X /c', status: 500, message: 'boom' } };
   const forge: Forge = {
@@ -127,6 +154,10 @@ function memoryForge(comments: ExistingComment[], failOn?: 'list' | 'create' | '
       comments.push(note(100 + comments.length, body));
       return Promise.resolve({ ok: true, value: { id: comments.at(-1)!.id } });
     },
+    whoAmI() {
+      calls.push('whoAmI');
+      return Promise.resolve(failOn === 'whoAmI' ? failure : { ok: true, value: ME });
+    },
     updateComment(id, body) {
       calls.push(`update ${id}`);
       if (failOn === 'update') return Promise.resolve(failure);
@@ -138,17 +169,35 @@ function memoryForge(comments: ExistingComment[], failOn?: 'list' | 'create' | '
 }
 
 describe('upsertPlanComment over the Forge interface', () => {
+  it('creates its own comment beside a foreign one with the marker, names the foreign one, and updates only its own', async () => {
+    const m = memoryForge([
+      note(1, `${PLAN_MARKER}\nNo changes. Your gateway matches the manifests.`, false, 'mallory'),
+    ]);
+    expect(await upsertPlanComment(m.forge, `${PLAN_MARKER}\nreal`)).toEqual({
+      ok: true,
+      value: { action: 'created', id: 101, foreign: [{ id: 1, author: 'mallory' }] },
+    });
+    expect(await upsertPlanComment(m.forge, `${PLAN_MARKER}\nreal 2`)).toMatchObject({
+      ok: true,
+      value: { action: 'updated', id: 101 },
+    });
+    expect(m.comments.map((c) => c.body)).toEqual([
+      `${PLAN_MARKER}\nNo changes. Your gateway matches the manifests.`,
+      `${PLAN_MARKER}\nreal 2`,
+    ]);
+  });
+
   it('creates the comment once, then updates that same comment', async () => {
     const m = memoryForge([note(1, 'hello')]);
     expect(await upsertPlanComment(m.forge, `${PLAN_MARKER}\none`)).toEqual({
       ok: true,
-      value: { action: 'created', id: 101 },
+      value: { action: 'created', id: 101, foreign: [] },
     });
     expect(await upsertPlanComment(m.forge, `${PLAN_MARKER}\ntwo`)).toEqual({
       ok: true,
-      value: { action: 'updated', id: 101 },
+      value: { action: 'updated', id: 101, foreign: [] },
     });
-    expect(m.calls).toEqual(['list', 'create', 'list', 'update 101']);
+    expect(m.calls).toEqual(['list', 'create', 'list', 'whoAmI', 'update 101']);
     expect(m.comments.map((c) => c.body)).toEqual(['hello', `${PLAN_MARKER}\ntwo`]);
   });
 
@@ -158,6 +207,9 @@ describe('upsertPlanComment over the Forge interface', () => {
     expect(list.calls).toEqual(['list']);
     const update = memoryForge([note(5, PLAN_MARKER)], 'update');
     expect(await upsertPlanComment(update.forge, PLAN_MARKER)).toMatchObject({ ok: false });
-    expect(update.calls).toEqual(['list', 'update 5']);
+    expect(update.calls).toEqual(['list', 'whoAmI', 'update 5']);
+    const who = memoryForge([note(5, PLAN_MARKER)], 'whoAmI');
+    expect(await upsertPlanComment(who.forge, PLAN_MARKER)).toMatchObject({ ok: false });
+    expect(who.calls).toEqual(['list', 'whoAmI']);
   });
 });

@@ -1,6 +1,8 @@
 // A tiny node:http stand-in for the GitHub and GitLab REST endpoints the PR script calls: comments
 // and notes (paginated with Link headers, as both forges do), and the calls that find a merged
-// pull request's plan. It records every request, so tests can check methods, paths and headers.
+// pull request's plan, and `GET /user` (who the token is). It records every request, so tests can
+// check methods, paths and headers. Comments have authors, so a participant's comment that carries
+// the plan marker can be planted beside the tool's own.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -8,6 +10,8 @@ export interface Comment {
   id: number;
   body: string;
   system?: boolean;
+  /** Who wrote it; absent means the token's own identity on that forge. */
+  author?: string;
 }
 
 export interface Recorded {
@@ -26,6 +30,13 @@ export interface FakeForge {
   pageSize: number;
   /** When set, every call answers this status with a message echoing the Authorization header. */
   failWith: number | null;
+  /**
+   * The GitHub login `GET /user` answers; null answers 403 "Resource not accessible by integration",
+   * as for the workflow's GITHUB_TOKEN, whose comments are then github-actions[bot]'s.
+   */
+  githubUser: string | null;
+  /** The GitLab username `GET /api/v4/user` answers (a project access token's bot user). */
+  gitlabUser: string;
   /** Data for find-plan-run / fetch-plan. */
   github: {
     pulls: unknown[];
@@ -50,6 +61,8 @@ export async function startFakeForge(): Promise<FakeForge> {
     requests: [],
     pageSize: 2,
     failWith: null,
+    githubUser: null,
+    gitlabUser: 'project_123_bot_apinizer',
     github: { pulls: [], runs: [], artifacts: {} },
     gitlab: { mrs: [], pipelines: [], jobs: {}, files: {} },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
@@ -94,17 +107,28 @@ export async function startFakeForge(): Promise<FakeForge> {
       };
       let m: RegExpExecArray | null;
       // GitHub
-      if (method === 'GET' && p === '/repos/o/r/issues/7/comments') return page(req, res, url, forge.comments);
+      const githubMe = forge.githubUser ?? 'github-actions[bot]';
+      const asGithub = (c: Comment) => ({ id: c.id, body: c.body, user: { login: c.author ?? githubMe } });
+      if (method === 'GET' && p === '/user') {
+        if (forge.githubUser === null)
+          return json(res, 403, { message: 'Resource not accessible by integration', status: '403' });
+        return json(res, 200, { login: forge.githubUser, id: 1 });
+      }
+      if (method === 'GET' && p === '/repos/o/r/issues/7/comments')
+        return page(req, res, url, forge.comments.map(asGithub));
       if (method === 'POST' && p === '/repos/o/r/issues/7/comments')
         return write(201, (d) => {
-          const c = { id: nextId++, body: d.body };
+          const c = { id: nextId++, body: d.body, author: githubMe };
           forge.comments.push(c);
-          return c;
+          return asGithub(c);
         });
       if (method === 'PATCH' && (m = /^\/repos\/o\/r\/issues\/comments\/(\d+)$/.exec(p))) {
         const c = forge.comments.find((x) => x.id === Number(m![1]));
         if (!c) return json(res, 404, { message: 'Not Found' });
-        return write(200, (d) => ((c.body = d.body), c));
+        // GitHub lets only the author (or a maintainer's token) edit a comment.
+        if ((c.author ?? githubMe).toLowerCase() !== githubMe.toLowerCase())
+          return json(res, 403, { message: 'Must have admin rights' });
+        return write(200, (d) => ((c.body = d.body), asGithub(c)));
       }
       if (method === 'GET' && (m = /^\/repos\/o\/r\/commits\/(\w+)\/pulls$/.exec(p)))
         return json(res, 200, forge.github.pulls);
@@ -119,19 +143,27 @@ export async function startFakeForge(): Promise<FakeForge> {
         });
       }
       // GitLab
+      const asGitlab = (c: Comment) => ({
+        id: c.id,
+        body: c.body,
+        system: c.system ?? false,
+        author: { username: c.author ?? forge.gitlabUser },
+      });
+      if (method === 'GET' && p === '/api/v4/user') return json(res, 200, { id: 9, username: forge.gitlabUser });
       if (p === '/api/v4/projects/123/merge_requests/5/notes') {
-        if (method === 'GET') return page(req, res, url, forge.comments);
+        if (method === 'GET') return page(req, res, url, forge.comments.map(asGitlab));
         if (method === 'POST')
           return write(201, (d) => {
-            const c = { id: nextId++, body: d.body };
+            const c = { id: nextId++, body: d.body, author: forge.gitlabUser };
             forge.comments.push(c);
-            return c;
+            return asGitlab(c);
           });
       }
       if (method === 'PUT' && (m = /^\/api\/v4\/projects\/123\/merge_requests\/5\/notes\/(\d+)$/.exec(p))) {
         const c = forge.comments.find((x) => x.id === Number(m![1]));
         if (!c) return json(res, 404, { message: '404 Not found' });
-        return write(200, (d) => ((c.body = d.body), c));
+        if ((c.author ?? forge.gitlabUser) !== forge.gitlabUser) return json(res, 403, { message: '403 Forbidden' });
+        return write(200, (d) => ((c.body = d.body), asGitlab(c)));
       }
       if (method === 'GET' && /^\/api\/v4\/projects\/123\/repository\/commits\/\w+\/merge_requests$/.test(p))
         return json(res, 200, forge.gitlab.mrs);

@@ -47,6 +47,7 @@ function githubEnv(dir: string, extra: Record<string, string> = {}): Record<stri
   writeFileSync(event, JSON.stringify({ pull_request: { number: 7, head: { sha: 'abcdef0123456789' } } }));
   writeFileSync(join(dir, 'plan.md'), PLAN_MD);
   return {
+    GITHUB_ACTIONS: 'true',
     GITHUB_TOKEN: TOKEN,
     GITHUB_API_URL: forge.url,
     GITHUB_REPOSITORY: 'o/r',
@@ -100,13 +101,82 @@ describe('pr-comment comment (GitHub)', () => {
     const run = await runScript(['comment', '--file', join(dir, 'plan.md')], githubEnv(dir));
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('updated the plan comment 3');
-    expect(forge.requests.map((r) => r.method)).toEqual(['GET', 'GET', 'PATCH']);
+    // Who the token is (GET /user: refused for the workflow token, so github-actions[bot]), then the edit.
+    expect(forge.requests.map((r) => `${r.method} ${r.path.split('?')[0]}`)).toEqual([
+      'GET /repos/o/r/issues/7/comments',
+      'GET /repos/o/r/issues/7/comments',
+      'GET /user',
+      'PATCH /repos/o/r/issues/comments/3',
+    ]);
     expect(forge.requests.at(-1)!.path).toBe('/repos/o/r/issues/comments/3');
     expect(forge.comments).toHaveLength(4);
     expect(forge.comments[2]!.body).toContain('1 to create');
     // Twice more: still one plan comment.
     await runScript(['comment', '--file', join(dir, 'plan.md')], githubEnv(dir));
     expect(forge.comments.filter((c) => c.body.startsWith(PLAN_MARKER))).toHaveLength(1);
+  });
+
+  it("leaves a participant's fake plan comment alone, even the first one, and writes its own", async () => {
+    const fake = `${PLAN_MARKER}\nNo changes. Your gateway matches the manifests.`;
+    forge.comments.push({ id: 1, body: fake, author: 'mallory' }, { id: 2, body: 'lgtm', author: 'alice' });
+    const dir = tempTree();
+    const first = await runScript(['comment', '--file', join(dir, 'plan.md')], githubEnv(dir));
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain(
+      "comment 1 by mallory starts with the plan marker but is not this token's; left alone.",
+    );
+    expect(first.stdout).toContain('created the plan comment 1000');
+    const second = await runScript(['comment', '--file', join(dir, 'plan.md')], githubEnv(dir));
+    expect(second.stdout).toContain('updated the plan comment 1000');
+    expect(forge.comments.find((c) => c.id === 1)!.body).toBe(fake);
+    expect(forge.requests.filter((r) => r.method === 'PATCH').map((r) => r.path)).toEqual([
+      '/repos/o/r/issues/comments/1000',
+    ]);
+    expectNoToken(first);
+  });
+
+  it("with a user's token, the comment is the one that user wrote (GET /user), not github-actions[bot]'s", async () => {
+    forge.githubUser = 'deploy-bot';
+    forge.comments.push(
+      { id: 1, body: `${PLAN_MARKER}\nfrom another workflow`, author: 'github-actions[bot]' },
+      { id: 2, body: `${PLAN_MARKER}\nold`, author: 'Deploy-Bot' },
+    );
+    const dir = tempTree();
+    const run = await runScript(['comment', '--file', join(dir, 'plan.md')], githubEnv(dir));
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('updated the plan comment 2');
+    // --author names the identity outright (a GitHub App's token): no GET /user then.
+    forge.githubUser = null;
+    forge.requests.length = 0;
+    const app = await runScript(
+      ['comment', '--file', join(dir, 'plan.md'), '--author', 'github-actions[bot]'],
+      githubEnv(dir),
+    );
+    expect(app.stdout).toContain('updated the plan comment 1');
+    expect(forge.requests.some((r) => r.path === '/user')).toBe(false);
+  });
+
+  it('reads every page, however many (no silent page limit)', async () => {
+    forge.pageSize = 1;
+    for (let i = 1; i <= 120; i++) forge.comments.push({ id: i, body: `comment ${i}`, author: 'alice' });
+    forge.comments.push({ id: 121, body: `${PLAN_MARKER}\nold`, author: 'github-actions[bot]' });
+    const dir = tempTree();
+    const run = await runScript(['comment', '--file', join(dir, 'plan.md')], githubEnv(dir));
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('updated the plan comment 121');
+    expect(forge.requests.filter((r) => r.path.startsWith('/repos/o/r/issues/7/comments'))).toHaveLength(121);
+    expect(forge.comments).toHaveLength(121);
+  });
+
+  it('fails, naming the step, when it cannot tell who the token is outside GitHub Actions', async () => {
+    forge.comments.push({ id: 1, body: `${PLAN_MARKER}\nold`, author: 'someone' });
+    const dir = tempTree();
+    const run = await runScript(['comment', '--file', join(dir, 'plan.md')], githubEnv(dir, { GITHUB_ACTIONS: '' }));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('GET /user failed (HTTP 403');
+    expect(forge.comments).toHaveLength(1);
+    expectNoToken(run);
   });
 
   it('never prints the token, even when the server echoes it in an error, and names the permission needed', async () => {
@@ -179,6 +249,21 @@ describe('pr-comment comment (GitLab)', () => {
     expect(forge.comments.at(-1)!.body).toContain('[this run](https://gitlab.example/g/p/-/pipelines/8)');
     expectNoToken(first);
     expectNoToken(second);
+  });
+
+  it("leaves another member's note with the marker alone and keeps its own (GET /api/v4/user)", async () => {
+    const fake = `${PLAN_MARKER}\nNo changes.`;
+    forge.comments.push({ id: 1, body: fake, author: 'mallory' });
+    const dir = tempTree();
+    const first = await runScript(['comment', '--file', join(dir, 'plan.md')], gitlabEnv(dir));
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain("note 1 by mallory starts with the plan marker but is not this token's");
+    expect(first.stdout).toContain('created the plan note 1000');
+    expect(forge.requests.some((r) => r.path === '/api/v4/user')).toBe(true);
+    const second = await runScript(['comment', '--file', join(dir, 'plan.md')], gitlabEnv(dir));
+    expect(second.stdout).toContain('updated the plan note 1000');
+    expect(forge.comments.find((c) => c.id === 1)!.body).toBe(fake);
+    expectNoToken(first);
   });
 
   it('never prints the GitLab token on failure', async () => {

@@ -188,8 +188,25 @@ describe('resolveConnection', () => {
   });
 
   it('allows http to loopback, and to anywhere with the flag', () => {
-    for (const server of ['http://127.0.0.1:8080', 'http://localhost:1', 'http://[::1]:80', 'http://127.1.2.3']) {
+    const loopback = [
+      'http://127.0.0.1:8080',
+      'http://localhost:1',
+      'http://[::1]:80',
+      'http://127.1.2.3',
+      // Other spellings of the same machine: the root's trailing dot, IPv4-mapped IPv6, shorthand IPv4.
+      'http://localhost.:8080',
+      'http://api.localhost.',
+      'http://[::ffff:127.0.0.1]:8080',
+      'http://[0:0:0:0:0:ffff:7f00:1]',
+      'http://[0:0:0:0:0:0:0:1]',
+      'http://127.1',
+    ];
+    for (const server of loopback) {
       expect(resolveConnection(args({ server }), { APINIZER_TOKEN: 't' }, '/').server).toBe(new URL(server).origin);
+    }
+    // Look-alikes that leave the machine are still refused.
+    for (const server of ['http://localhost.evil.example', 'http://[::ffff:10.0.0.1]', 'http://127.0.0.1.nip.io']) {
+      expect(usageError(() => resolveConnection(args({ server }), { APINIZER_TOKEN: 't' }, '/'))).toMatch(/http/);
     }
     expect(
       resolveConnection(args({ server: 'http://h.example', 'allow-insecure-http': true }), { APINIZER_TOKEN: 't' }, '/')

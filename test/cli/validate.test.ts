@@ -52,7 +52,7 @@ describe('validate (real CLI)', () => {
     expect(run.stderr).toBe('');
     expect(run.stdout.split('\n')).toEqual([
       'keys/a.yaml:7:3 Key Payments/payments-signing: spec.keyType: must be an upper-case key type: PRIVATE_KEY, PUBLIC_KEY or SECRET_KEY with content, or RSA, EC ... with publicKey/privateKey, not "rsa" [schema]',
-      'keys/b.yaml:11:7 warning: Key Payments/payments-signing: spec.environments[0].privateKey: private key material is written in the manifest; keep it out of Git with { fromFile: PATH } (a file not committed) or { fromEnv: NAME } [inline-private-key]',
+      'keys/b.yaml:11:7 warning: Key Payments/payments-signing: spec.environments[0].privateKey: private key material is written in the manifest in clear; encrypt the file with SOPS (sops encrypt, see docs/secrets.md), or keep it out of Git with { fromFile: PATH } (a file not committed) or { fromEnv: NAME } [inline-private-key]',
       expect.stringMatching(
         /^stores\/ks\.yaml:10:15 Keystore Payments\/partner-mtls: spec\.environments\[0\]\.file\.fromFile: file "partner\.p12" does not exist.* \[file-not-found\]$/,
       ),

@@ -3,6 +3,7 @@
 // against the documented dialect.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { EXPORT_INDEX_PATH } from '../../src/export/index-file.js';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { runCliHere, runCliProcess, type CliRun } from '../support/cli.js';
@@ -19,10 +20,10 @@ function expectNoSecrets(...runs: CliRun[]): void {
   for (const needle of secretNeedles()) expect(text).not.toContain(needle);
 }
 
-/** Every file below dir, relative, sorted. */
+/** Every file below dir, relative, sorted; the export's own index (a dot-file plan never reads) aside. */
 function tree(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((d) => d.isFile())
+    .filter((d) => d.isFile() && d.name !== EXPORT_INDEX_PATH)
     .map((d) => join(d.parentPath, d.name).slice(dir.length + 1))
     .sort();
 }

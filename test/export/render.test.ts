@@ -169,7 +169,7 @@ describe('buildExportPlan', () => {
     expect(buildExportPlan([key], envOptions).warnings).toEqual([]);
   });
 
-  it('makes safe, unique file names from project and environment names the server allows', () => {
+  it('makes safe, unique file names from project and environment names the server allows, each from its own name', () => {
     const plan = buildExportPlan(
       [
         aCurrentKeystore({
@@ -188,16 +188,34 @@ describe('buildExportPlan', () => {
       ],
       fileOptions,
     );
+    // A name that a file system would not keep as it is (a lossy character, an upper-case letter that
+    // a case-insensitive disk would fold) gets `~` and a hash of the exact name: `~` is in no name.
     expect(plan.files.map((f) => f.path)).toEqual([
-      'secrets/_._My_Project/keystores/Store.a_b.file',
-      'secrets/_._My_Project/keystores/Store.a_b.file-2',
-      '_._My_Project/keystores/Store.yaml',
-      'secrets/_._My_Project/keystores/store.p.file',
-      '_._My_Project/keystores/store-2.yaml',
+      'secrets/_._My_Project~83db8067/keystores/Store~ee7da936.a_b~c14cddc0.file',
+      'secrets/_._My_Project~83db8067/keystores/Store~ee7da936.a_b.file',
+      '_._My_Project~83db8067/keystores/Store~ee7da936.yaml',
+      'secrets/_._My_Project~83db8067/keystores/store.p.file',
+      '_._My_Project~83db8067/keystores/store.yaml',
+      'secrets/.gitignore',
+    ]);
+    // The same resource gets the same files when it is exported alone: names never depend on others.
+    const alone = buildExportPlan(
+      [
+        aCurrentKeystore({
+          project: '../My Project',
+          name: 'store',
+          environments: [{ name: 'p', type: 'JKS', file: keystoreFileFor('z') }],
+        }),
+      ],
+      fileOptions,
+    );
+    expect(alone.files.map((f) => f.path)).toEqual([
+      'secrets/_._My_Project~83db8067/keystores/store.p.file',
+      '_._My_Project~83db8067/keystores/store.yaml',
       'secrets/.gitignore',
     ]);
     // The real names stay in the manifest.
-    expect(manifest(plan.files, '_._My_Project/keystores/Store.yaml').doc.metadata).toEqual({
+    expect(manifest(plan.files, '_._My_Project~83db8067/keystores/Store~ee7da936.yaml').doc.metadata).toEqual({
       name: 'Store',
       project: '../My Project',
     });

@@ -4,20 +4,15 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import {
-  ApiError,
-  type Result,
-  type ResourceActions,
-  type UpdateOptions,
-  type WriteResult,
-} from '../../src/api/types.js';
+import { ApiError, type Result, type ResourceActions, type WriteQuery, type WriteResult } from '../../src/api/types.js';
 import { type CurrentResource, type DesiredResource, type Kind, type ResourceId } from '../../src/model.js';
 import { applyPlan, refusedReport, schedule, summarise } from '../../src/reconcile/apply.js';
+import { renderReportText } from '../../src/reconcile/render/text.js';
 import { createAdaptiveLimiter } from '../../src/reconcile/concurrency.js';
 import type { ActionType, Plan, PlanAction } from '../../src/reconcile/types.js';
 import { aKey, aKeystore, currentOf, secretNeedles } from '../support/builders.js';
 
-type Call = { method: 'create' | 'update' | 'delete'; kind: Kind; name: string; options?: UpdateOptions };
+type Call = { method: 'create' | 'update' | 'delete'; kind: Kind; name: string; options?: WriteQuery };
 
 interface FakeOptions {
   /** Names the server already holds (create answers already-exists). */
@@ -86,10 +81,13 @@ function fakeApi(options: FakeOptions = {}) {
         return deployed(r);
       }),
     update: (r, o) =>
-      answer({ method: 'update', kind: r.kind, name: r.name, ...(o ? { options: o } : {}) }, () => {
-        if (!held.has(r.name)) return err('not-found', 404, 'not found');
-        return deployed(r);
-      }),
+      answer(
+        { method: 'update', kind: r.kind, name: r.name, ...(o && Object.keys(o).length > 0 ? { options: o } : {}) },
+        () => {
+          if (!held.has(r.name)) return err('not-found', 404, 'not found');
+          return deployed(r);
+        },
+      ),
     delete: (id) =>
       answer({ method: 'delete', kind: id.kind, name: id.name }, () => {
         if (!held.delete(id.name)) return err('not-found', 404, 'not found');
@@ -219,7 +217,7 @@ describe('applyPlan', () => {
     expect(api.maxInFlight()).toBe(3);
   });
 
-  it('switches a create answered "already exist" to an update, sending updateReferencedJwks', async () => {
+  it('switches a create answered "already exist" to an update, sending the write options of its kind', async () => {
     const api = fakeApi({ existing: ['k1'] });
     const plan = planOf(act('create', key('k1', { updateReferencedJwks: 'ALL_PROJECTS' })));
     const report = await applyPlan(plan, api.actions, base);
@@ -227,7 +225,12 @@ describe('applyPlan', () => {
     expect(report.summary).toMatchObject({ created: 0, updated: 1 });
     expect(api.calls).toEqual([
       { method: 'create', kind: 'Key', name: 'k1' },
-      { method: 'update', kind: 'Key', name: 'k1', options: { updateReferencedJwks: 'ALL_PROJECTS' } },
+      {
+        method: 'update',
+        kind: 'Key',
+        name: 'k1',
+        options: { updateReferencedJwks: 'true', updateScope: 'ALL_PROJECTS' },
+      },
     ]);
   });
 
@@ -239,10 +242,35 @@ describe('applyPlan', () => {
     expect(api.calls.map((c) => c.method)).toEqual(['update', 'create']);
   });
 
-  it('counts a delete answered 404 as done', async () => {
+  it('counts a delete answered 404 as done, but not as deleted by this run: it was already gone', async () => {
     const api = fakeApi();
     const report = await applyPlan(planOf(act('delete', key('gone'))), api.actions, base);
-    expect(report.results[0]).toMatchObject({ action: 'delete', outcome: 'ok', error: null });
+    expect(report.results[0]).toMatchObject({ action: 'delete', outcome: 'ok', error: null, alreadyGone: true });
+    expect(report.summary).toMatchObject({ deleted: 0, unchanged: 1, failed: 0 });
+    expect(renderReportText(report, { color: false })).toContain(
+      '- Key Payments/gone: already gone (deleted by someone else meanwhile)',
+    );
+  });
+
+  it('two applies deleting the same objects at once: each delete is claimed by one report only', async () => {
+    const api = fakeApi({ existing: ['a', 'b', 'c'], latencyMs: 5 });
+    const plan = planOf(act('delete', key('a')), act('delete', key('b')), act('delete', key('c')));
+    const [one, two] = await Promise.all([applyPlan(plan, api.actions, base), applyPlan(plan, api.actions, base)]);
+    expect(one.summary.deleted + two.summary.deleted).toBe(3);
+    expect([...one.results, ...two.results].every((r) => r.outcome === 'ok')).toBe(true);
+  });
+
+  it('a 404 after a retried delete may answer its own first attempt: counted as deleted', async () => {
+    const actions: ResourceActions = {
+      ...fakeApi().actions,
+      delete: () =>
+        Promise.resolve({
+          ok: false,
+          error: new ApiError('not-found', 404, null, 'not found', '', 'DELETE /apiops/x/', 2),
+        }),
+    };
+    const report = await applyPlan(planOf(act('delete', key('k'))), actions, base);
+    expect(report.results[0]?.alreadyGone).toBeUndefined();
     expect(report.summary.deleted).toBe(1);
   });
 

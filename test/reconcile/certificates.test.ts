@@ -60,7 +60,7 @@ describe('certificates in the plan', () => {
     expect(text).toContain('certificate in production: CN=payments-signing.example, expires 2027-03-01, in 93 days');
     expect(text).toContain('API generation: current');
     const md = renderPlanMarkdown(p);
-    expect(md).toContain('Certificate in production: CN=payments-signing.example, expires 2027-03-01, in 93 days.');
+    expect(md).toContain('Certificate in `production`: `CN=payments-signing.example`, expires 2027-03-01, in 93 days.');
     expect(md).toContain('API generation: current');
     const json = planToJson(p);
     expect(json.apiGeneration).toBe('current');

@@ -161,3 +161,40 @@ describe('planToJson', () => {
     });
   });
 });
+
+describe('compareWithSavedPlan and the write options', () => {
+  const currentPlan = (desired: DesiredState, current: CurrentResource[]) =>
+    buildPlan({
+      desired,
+      current,
+      scopes: listScopes(desired, { prune: false, allowEmptyPrune: false, extraProjects: [] }),
+      prune: false,
+      allowEmptyPrune: false,
+      extraProjects: [],
+      server: 'https://m',
+      createdAt: '2024-01-01T00:00:00.000Z',
+      generations: new Map([['Payments', 'current' as const]]),
+    });
+  const key = aKey({ description: 'new' });
+  const current = [aCurrentKey({ description: 'old' })];
+
+  it('refuses a plan saved by an earlier version, which does not record the options an update sends now', () => {
+    const doc = saved(currentPlan(desiredState(key), current)) as { actions: Record<string, unknown>[] };
+    for (const a of doc.actions) delete a.writeOptions;
+    expect(compareWithSavedPlan(doc, currentPlan(desiredState(key), current))).toEqual([
+      'Key Payments/payments-signing: the saved plan does not record the write options this update sends now ' +
+        '(jwkUpdateAction=UPDATE&updateScope=SAME_PROJECT); it was made by an earlier version',
+    ]);
+  });
+
+  it('refuses a plan whose write options were edited in the file', () => {
+    const doc = saved(currentPlan(desiredState(key), current)) as {
+      actions: { writeOptions: { query: Record<string, string> } }[];
+    };
+    doc.actions[0]!.writeOptions.query = { jwkUpdateAction: 'NULLIFY' };
+    expect(compareWithSavedPlan(doc, currentPlan(desiredState(key), current))).toEqual([
+      'Key Payments/payments-signing: the write options changed since the plan was saved ' +
+        '(saved: jwkUpdateAction=NULLIFY; now: jwkUpdateAction=UPDATE&updateScope=SAME_PROJECT)',
+    ]);
+  });
+});

@@ -30,6 +30,8 @@ export interface Forge {
   createComment(body: string): Promise<Reply<{ id: number }>>;
   /** Replaces the body of comment `id`. */
   updateComment(id: number, body: string): Promise<Reply<{ id: number }>>;
+  /** The login the token acts as: the author the plan comment must have to be ours. */
+  whoAmI(): Promise<Reply<string>>;
 }
 
 /** One line for a failed call: what failed, the status and the server's message, and `hint` (what to do). */

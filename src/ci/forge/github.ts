@@ -38,10 +38,39 @@ export function githubHint(status: number | null): string {
 interface GithubComment {
   id: number;
   body?: string | null;
+  user?: { login?: unknown } | null;
 }
 
-/** The comments of pull request `pr` in `repository` (owner/name) as a Forge. */
-export function githubPullRequest(http: ForgeHttp, repository: string, pr: number): Forge {
+/** The author of comments made with the workflow's own GITHUB_TOKEN. */
+export const ACTIONS_BOT = 'github-actions[bot]';
+
+/**
+ * The login the token acts as: `GET /user` for a user's token; the workflow's GITHUB_TOKEN (an
+ * installation token, which `GET /user` refuses) comments as github-actions[bot] on Actions;
+ * `author` (--author) names it outright, e.g. for a GitHub App's token (`my-app[bot]`).
+ */
+export async function githubIdentity(
+  http: ForgeHttp,
+  env: NodeJS.ProcessEnv,
+  author: string | undefined,
+): Promise<Reply<string>> {
+  if (author) return { ok: true, value: author };
+  const me = await call<{ login?: unknown }>(http, 'GET', `${http.api}/user`);
+  if (me.ok && typeof me.value?.login === 'string') return { ok: true, value: me.value.login };
+  if (!me.ok && (me.error.status === 403 || me.error.status === 401) && env.GITHUB_ACTIONS === 'true') {
+    return { ok: true, value: ACTIONS_BOT };
+  }
+  if (!me.ok) return me;
+  return { ok: false, error: { request: 'GET /user', status: 200, message: 'the answer names no login' } };
+}
+
+/** The comments of pull request `pr` in `repository` (owner/name) as a Forge; `whoAmI` names the token's login. */
+export function githubPullRequest(
+  http: ForgeHttp,
+  repository: string,
+  pr: number,
+  whoAmI: () => Promise<Reply<string>> = () => githubIdentity(http, {}, undefined),
+): Forge {
   const issue = `${http.api}/repos/${repository}/issues`;
   return {
     bodyLimit: BODY_LIMIT.github,
@@ -59,15 +88,22 @@ export function githubPullRequest(http: ForgeHttp, repository: string, pr: numbe
       const r = await call<GithubComment>(http, 'PATCH', `${issue}/comments/${id}`, { body });
       return r.ok ? { ok: true, value: { id } } : r;
     },
+    whoAmI,
   };
 }
 
 function existing(c: GithubComment): ExistingComment {
-  return { id: c.id, body: typeof c.body === 'string' ? c.body : null, system: false };
+  const login = c.user?.login;
+  return {
+    id: c.id,
+    body: typeof c.body === 'string' ? c.body : null,
+    system: false,
+    author: typeof login === 'string' ? login : null,
+  };
 }
 
 /** The pull request this GitHub Actions job runs for (from GITHUB_EVENT_PATH), with its run URL and head commit. */
-export async function githubCommentTarget(env: NodeJS.ProcessEnv): Promise<CommentTarget> {
+export async function githubCommentTarget(env: NodeJS.ProcessEnv, author?: string): Promise<CommentTarget> {
   const http = githubHttp(env);
   if (typeof http === 'string') return { error: http };
   const repository = env.GITHUB_REPOSITORY;
@@ -82,7 +118,8 @@ export async function githubCommentTarget(env: NodeJS.ProcessEnv): Promise<Comme
       : undefined;
   // On pull_request events GITHUB_SHA is the test merge commit; the footer names the PR head instead.
   const sha = env.GITHUB_EVENT_NAME === 'pull_request' ? headSha(event) : env.GITHUB_SHA;
-  return { forge: githubPullRequest(http, repository, number), runUrl, sha };
+  const forge = githubPullRequest(http, repository, number, () => githubIdentity(http, env, author));
+  return { forge, runUrl, sha };
 }
 
 async function readEvent(path: string | undefined): Promise<Record<string, unknown> | null> {

@@ -32,10 +32,20 @@ interface GitlabNote {
   id: number;
   body?: string | null;
   system?: boolean;
+  author?: { username?: unknown } | null;
+}
+
+/** The username the token acts as (`GET /user`; a project access token has a bot user of its own), or `author`. */
+export async function gitlabIdentity(http: ForgeHttp, author: string | undefined): Promise<Reply<string>> {
+  if (author) return { ok: true, value: author };
+  const me = await call<{ username?: unknown }>(http, 'GET', `${http.api}/user`);
+  if (!me.ok) return me;
+  if (typeof me.value?.username === 'string') return { ok: true, value: me.value.username };
+  return { ok: false, error: { request: 'GET /user', status: 200, message: 'the answer names no username' } };
 }
 
 /** The notes of merge request `mr` (its iid) in project `projectId` (id or path) as a Forge. */
-export function gitlabMergeRequest(http: ForgeHttp, projectId: string, mr: string): Forge {
+export function gitlabMergeRequest(http: ForgeHttp, projectId: string, mr: string, author?: string): Forge {
   const notes = `${http.api}/projects/${encodeURIComponent(projectId)}/merge_requests/${mr}/notes`;
   return {
     bodyLimit: BODY_LIMIT.gitlab,
@@ -53,22 +63,33 @@ export function gitlabMergeRequest(http: ForgeHttp, projectId: string, mr: strin
       const r = await call<GitlabNote>(http, 'PUT', `${notes}/${id}`, { body });
       return r.ok ? { ok: true, value: { id } } : r;
     },
+    whoAmI: () => gitlabIdentity(http, author),
   };
 }
 
 function existing(n: GitlabNote): ExistingComment {
-  return { id: n.id, body: typeof n.body === 'string' ? n.body : null, system: n.system === true };
+  const username = n.author?.username;
+  return {
+    id: n.id,
+    body: typeof n.body === 'string' ? n.body : null,
+    system: n.system === true,
+    author: typeof username === 'string' ? username : null,
+  };
 }
 
 /** The merge request this GitLab CI job runs for (CI_MERGE_REQUEST_IID), with its pipeline URL and commit. */
-export function gitlabCommentTarget(env: NodeJS.ProcessEnv): CommentTarget {
+export function gitlabCommentTarget(env: NodeJS.ProcessEnv, author?: string): CommentTarget {
   const http = gitlabHttp(env);
   if (typeof http === 'string') return { error: http };
   const projectId = env.CI_PROJECT_ID;
   const mr = env.CI_MERGE_REQUEST_IID;
   if (!projectId) return { error: 'CI_PROJECT_ID is not set: run this inside a GitLab CI job' };
   if (!mr) return { skip: 'comment: not a merge request pipeline (CI_MERGE_REQUEST_IID unset); no note written.' };
-  return { forge: gitlabMergeRequest(http, projectId, mr), runUrl: env.CI_PIPELINE_URL, sha: env.CI_COMMIT_SHA };
+  return {
+    forge: gitlabMergeRequest(http, projectId, mr, author),
+    runUrl: env.CI_PIPELINE_URL,
+    sha: env.CI_COMMIT_SHA,
+  };
 }
 
 /**

@@ -59,11 +59,23 @@ export async function call<T>(http: ForgeHttp, method: string, url: string, body
   return { ok: true, value, next: nextLink(res.headers.get('link')) };
 }
 
-/** Every item of a paginated list, following Link rel="next" (at most 50 pages). */
+/**
+ * Every item of a paginated list, following Link rel="next" to the last page: no page limit, since
+ * a comment missed on page 51 would be a comment not found. A server whose next link comes back
+ * to a page already read is an error, not an endless loop.
+ */
 export async function listAll<T>(http: ForgeHttp, url: string): Promise<Reply<T[]>> {
   const items: T[] = [];
+  const seen = new Set<string>();
   let next: string | null = url;
-  for (let page = 0; next !== null && page < 50; page++) {
+  while (next !== null) {
+    if (seen.has(next)) {
+      return {
+        ok: false,
+        error: { request: `GET ${url}`, status: 200, message: 'the pages link back to a page already read' },
+      };
+    }
+    seen.add(next);
     const reply: Page<T[]> = await call<T[]>(http, 'GET', next);
     if (!reply.ok) return reply;
     if (!Array.isArray(reply.value))

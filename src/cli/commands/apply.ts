@@ -1,9 +1,9 @@
 // `apply`: plan exactly as `plan` does, then write the plan through the API (or a saved plan,
 // checked against fresh fingerprints), and report every outcome; the exit code comes from the report.
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { resolveConnection } from '../connection.js';
-import { hasErrors } from '../../diagnostics.js';
+import { hasErrors, printable } from '../../diagnostics.js';
 import { createLogger } from '../../log.js';
 import { MATERIAL_FLAGS } from '../material-flags.js';
 import { applyPlan, refusedReport, reportSucceeded } from '../../reconcile/apply.js';
@@ -11,7 +11,7 @@ import { createAdaptiveLimiter } from '../../reconcile/concurrency.js';
 import { renderPlanJson, renderReportJson } from '../../reconcile/render/json.js';
 import { renderPlanText, renderReportText } from '../../reconcile/render/text.js';
 import { describePlanError, readPlan } from '../../reconcile/run-plan.js';
-import { compareWithSavedPlan } from '../../reconcile/saved.js';
+import { compareWithSavedPlan, parseSavedPlan, type SavedPlan } from '../../reconcile/saved.js';
 import type { Report } from '../../reconcile/types.js';
 import {
   type Command,
@@ -106,8 +106,9 @@ export const applyCommand: Command = {
     const conn = resolveConnection(args, ctx.env, ctx.cwd);
     const say = (text: string) => writeTo(ctx.stderr, `apinizer-gitops apply: ${text}\n`);
 
-    // The saved plan is read first: a missing or broken file is a mistake to report before any work.
-    let saved: unknown;
+    // The saved plan is read and checked first: a missing, oversized or malformed file is a mistake
+    // to report before any work (and before any API call), in its own words.
+    let saved: SavedPlan | undefined;
     if (planFile !== undefined) {
       const read = await readSavedPlan(planFile, ctx.cwd);
       if (!read.ok) {
@@ -283,24 +284,50 @@ async function emit(
   return error === null;
 }
 
-/** The JSON of a plan saved by `plan --format json --out FILE`, or a sentence saying why not. */
+/** A saved plan larger than this is not one `plan` wrote (a 10,000-resource plan is a few MB). */
+export const MAX_SAVED_PLAN_BYTES = 64 * 1024 * 1024;
+
+/** The plan saved by `plan --format json --out FILE`, checked, or a sentence saying why not. */
 async function readSavedPlan(
   file: string,
   cwd: string,
-): Promise<{ ok: true; value: unknown } | { ok: false; message: string }> {
+): Promise<{ ok: true; value: SavedPlan } | { ok: false; message: string }> {
+  const remake = `save a plan with \`apinizer-gitops plan PATH... --format json --out ${printable(file)}\``;
   let text: string;
   try {
-    text = await readFile(resolve(cwd, file), 'utf8');
+    // Read at most one byte past the limit: a 200 MB file is refused without being read whole.
+    const handle = await open(resolve(cwd, file), 'r');
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) return { ok: false, message: `--plan ${printable(file)}: not a file; ${remake}` };
+      const buffer = Buffer.alloc(Math.min(info.size, MAX_SAVED_PLAN_BYTES) + 1);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      if (bytesRead > MAX_SAVED_PLAN_BYTES || info.size > MAX_SAVED_PLAN_BYTES) {
+        return {
+          ok: false,
+          message:
+            `--plan ${printable(file)}: ${info.size} bytes, larger than a saved plan can be ` +
+            `(${MAX_SAVED_PLAN_BYTES / 1024 / 1024} MiB); is it the right file? ${remake}`,
+        };
+      }
+      text = buffer.subarray(0, bytesRead).toString('utf8');
+    } finally {
+      await handle.close();
+    }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { ok: false, message: `--plan ${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}` };
-  }
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch {
     return {
       ok: false,
-      message: `--plan ${file}: not a JSON document; save a plan with \`apinizer-gitops plan PATH... --format json --out ${file}\``,
+      message: `--plan ${printable(file)}: ${code === 'ENOENT' ? 'no such file' : printable((err as Error).message)}`,
     };
   }
+  let json: unknown;
+  try {
+    json = JSON.parse(text) as unknown;
+  } catch {
+    return { ok: false, message: `--plan ${printable(file)}: not a JSON document; ${remake}` };
+  }
+  const parsed = parseSavedPlan(json);
+  if (typeof parsed === 'string') return { ok: false, message: `--plan ${printable(file)}: ${printable(parsed)}` };
+  return { ok: true, value: parsed };
 }

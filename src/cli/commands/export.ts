@@ -6,6 +6,7 @@ import { resolveConnection } from '../connection.js';
 import { buildExportPlan, type ExportPlan, type SecretsMode } from '../../export/render.js';
 import { findRepositoryRoots, packageSchemasDir, schemaReference } from '../../export/schemas.js';
 import { writeExport } from '../../export/write.js';
+import { invalidRecipient, sealExportPlan } from '../../export/sops.js';
 import { createLogger } from '../../log.js';
 import { asSentence } from '../../reconcile/render/common.js';
 import { printable } from '../../diagnostics.js';
@@ -39,6 +40,12 @@ Key material (publicKey, privateKey, keystore file) is never written into a mani
   --secrets env   references { fromEnv: APINIZER_<PROJECT>_<NAME>_<ENV>_<FIELD> }; the variable
                   names (never the values) are listed on stderr. Fill them from your secret store.
 
+  --sops-age R    (repeatable) the material goes inline into the manifests, which are written
+                  SOPS-encrypted for the age recipients R (publicKey, privateKey, content, file and
+                  password encrypted; names and descriptions readable), with a .sops.yaml creation
+                  rule so that \`sops edit\` works on them. No plaintext secret touches the disk. plan
+                  and apply decrypt them with SOPS_AGE_KEY / SOPS_AGE_KEY_FILE (docs/secrets.md).
+
 A secret the server masks (not base64) cannot be exported: the manifest still references the file
 or variable it would have used, nothing is written for it, stderr says where to put the value, and
 the export exits 1 (the other files are written; plan fails on the missing value until you supply
@@ -65,9 +72,34 @@ function parseKinds(args: ParsedArgs): Kind[] {
 }
 
 function secretsMode(args: ParsedArgs): SecretsMode {
-  const mode = stringFlag(args, 'secrets') ?? 'file';
+  const given = stringFlag(args, 'secrets');
+  if (sopsRecipients(args).length > 0) {
+    if (given !== undefined)
+      throw new UsageError(
+        `--sops-age puts the material inline (encrypted) and cannot be combined with --secrets ${given}; drop one of them`,
+      );
+    return 'inline';
+  }
+  const mode = given ?? 'file';
   if (mode !== 'file' && mode !== 'env') throw new UsageError(`--secrets must be file or env, got "${mode}"`);
   return mode;
+}
+
+/** `--sops-age R` (repeatable, comma-separated as in sops' --age) as age recipients. */
+function sopsRecipients(args: ParsedArgs): string[] {
+  const raw = args.values['sops-age'];
+  const given = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter(
+    (v): v is string => typeof v === 'string',
+  );
+  const recipients = given.flatMap((v) => v.split(',')).map((r) => r.trim());
+  if (given.length > 0 && recipients.every((r) => r === ''))
+    throw new UsageError('--sops-age needs an age recipient (age1...)');
+  const bad = invalidRecipient(recipients.filter((r) => r !== ''));
+  if (bad !== undefined)
+    throw new UsageError(
+      `--sops-age takes age recipients (age1... public keys, as age-keygen prints them), got ${JSON.stringify(bad.slice(0, 80))}`,
+    );
+  return [...new Set(recipients.filter((r) => r !== ''))];
 }
 
 /** A path for messages: relative to the working directory when inside it. */
@@ -117,6 +149,12 @@ export const exportCommand: Command = {
       default: 'Key,Keystore',
     },
     secrets: { type: 'string', value: 'file|env', description: 'where key material goes (see above)', default: 'file' },
+    'sops-age': {
+      type: 'string',
+      multiple: true,
+      value: 'RECIPIENT',
+      description: 'write the material inline, SOPS-encrypted for this age recipient (repeatable)',
+    },
     force: { type: 'boolean', description: 'replace files that exist (otherwise nothing is written if any exists)' },
     ...connectionOptions,
     // Listed with the flags above: here it names the project to export, not a default for manifests.
@@ -126,6 +164,8 @@ export const exportCommand: Command = {
     'apinizer-gitops export --project Payments --out manifests/ --server https://apinizer.example.com',
     '# key material as fromEnv references instead of files',
     'apinizer-gitops export --project Payments --out manifests/ --kind Key --secrets env',
+    '# material inline, SOPS-encrypted for an age recipient (commit the folder as it is)',
+    'apinizer-gitops export --project Payments --out manifests/ --sops-age age1...',
   ],
   notes: NOTES,
   async run(args, ctx) {
@@ -138,6 +178,7 @@ export const exportCommand: Command = {
     const outDir = resolve(ctx.cwd, out);
     const kinds = parseKinds(args);
     const secrets = secretsMode(args);
+    const recipients = sopsRecipients(args);
     const force = booleanFlag(args, 'force');
     const settings = resolveConnection(args, ctx.env, ctx.cwd);
     const project = settings.project;
@@ -177,6 +218,19 @@ export const exportCommand: Command = {
       }
       generation = g.value;
       lists = await Promise.all(kinds.map(async (kind) => ({ kind, result: await client.list(project, kind) })));
+      const missing = lists.find(
+        (l) => !l.result.ok && l.result.error.kind === 'not-found' && l.result.error.status === 404,
+      );
+      if (missing) {
+        // A 404 on the list route may be a missing project or no Manager at all (a wrong path before
+        // /apiops): the environments call tells them apart, and only on this failure path.
+        const envs = await client.environments(project);
+        if (!envs.ok && envs.error.kind === 'protocol') {
+          const e = envs.error;
+          ctx.stderr.write(`apinizer-gitops export: ${e.message}. ${asSentence(e.hint)} Nothing was written.\n`);
+          return EXIT.error;
+        }
+      }
       if (generation === 'current' && lists.every((l) => l.result.ok)) {
         const all = lists.flatMap((l) => (l.result.ok ? l.result.value : []));
         material = await readMaterial(
@@ -223,7 +277,8 @@ export const exportCommand: Command = {
     }
 
     const where = shown(ctx.cwd, outDir);
-    if (resources.length === 0) {
+    // An empty project is still a refresh with --force: the files of its deleted objects must go.
+    if (resources.length === 0 && !force) {
       ctx.stdout.write(
         `Project ${project} has no ${kinds.map((k) => descriptorOf(k).plural).join(' or ')}; nothing written.\n`,
       );
@@ -234,11 +289,12 @@ export const exportCommand: Command = {
     let plan: ExportPlan;
     try {
       plan = buildExportPlan(resources, { secrets, schemaRef, generation });
+      if (secrets === 'inline') plan = await sealExportPlan(plan, recipients);
     } catch (err) {
       ctx.stderr.write(`apinizer-gitops export: ${(err as Error).message}\n`);
       return EXIT.error;
     }
-    const result = writeExport(plan, { outDir, force });
+    const result = writeExport(plan, { outDir, force, scope: { project, kinds } });
     if (!result.ok) {
       if (result.reason === 'exists') {
         const first = result.paths.slice(0, 5).map((p) => `  ${shown(ctx.cwd, resolve(outDir, p))}`);
@@ -259,16 +315,43 @@ export const exportCommand: Command = {
     }
 
     const notes = planNotes(plan);
+    if (result.indexProblem)
+      notes.push(
+        `note: the export index cannot be read (${printable(result.indexProblem)}); files of objects the server no ` +
+          'longer has were not looked for. Delete the index to start it afresh.',
+      );
+    for (const path of result.removed)
+      notes.push(`removed ${printable(shown(ctx.cwd, resolve(outDir, path)))}: its object is no longer on the server`);
+    if (result.stale.length > 0)
+      notes.push(
+        `note: ${plural(result.stale.length, 'file')} written by an earlier export belong to objects the server no ` +
+          `longer has (first: ${printable(shown(ctx.cwd, resolve(outDir, result.stale[0]!)))}); run export again with ` +
+          '--force to remove them, or plan would recreate those objects.',
+      );
     if (notes.length > 0) ctx.stderr.write(`${notes.join('\n')}\n`);
+    if (resources.length === 0) {
+      ctx.stdout.write(
+        `Project ${project} has no ${kinds.map((k) => descriptorOf(k).plural).join(' or ')}; ` +
+          `${plural(result.removed.length, 'file')} of earlier exports removed.\n`,
+      );
+      return EXIT.ok;
+    }
     const manifests = plan.files.filter((f) => f.type === 'manifest').length;
     const secretFiles = plan.files.filter((f) => f.type === 'secret').length;
     const counted = kinds.map((k) => plural(plan.counts[k] ?? 0, k)).join(' and ');
+    const variablesNote = `${plural(plan.variables.length, 'environment variable')} to set (listed on stderr)`;
     const secretNote =
       secrets === 'file'
         ? `, ${plural(secretFiles, 'secret file')} under ${shown(ctx.cwd, resolve(outDir, 'secrets'))}/ (git-ignored)`
-        : `, ${plural(plan.variables.length, 'environment variable')} to set (listed on stderr)`;
+        : secrets === 'inline'
+          ? `, the material SOPS-encrypted inline for ${plural(recipients.length, 'age recipient')} (.sops.yaml written)${plan.variables.length > 0 ? `, ${variablesNote}` : ''}`
+          : `, ${variablesNote}`;
+    const removedNote =
+      result.removed.length > 0
+        ? `; ${plural(result.removed.length, 'file')} of objects no longer on the server removed`
+        : '';
     ctx.stdout.write(
-      `Exported ${counted} of project ${project} to ${where}/: ${plural(manifests, 'manifest')}${secretNote}.\n`,
+      `Exported ${counted} of project ${project} to ${where}/: ${plural(manifests, 'manifest')}${secretNote}${removedNote}.\n`,
     );
     if (plan.unexpressible.length > 0) {
       ctx.stdout.write(

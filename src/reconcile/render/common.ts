@@ -103,6 +103,19 @@ export function changedFieldNames(action: PlanAction): string[] {
   return action.changes.map((c) => c.path);
 }
 
+/**
+ * The sentence about an action's write options (SPEC §5) when a manifest chose other ones than its
+ * kind sends by default (e.g. an update that detaches the JWKs made from a key), else undefined.
+ */
+export function writeOptionsNote(action: PlanAction): string | undefined {
+  const w = action.writeOptions;
+  if (w === undefined || w.isDefault || action.action === 'noop') return undefined;
+  const parts = Object.entries(w.query).map(([k, v]) => `${k}=${v}`);
+  const query = parts.length > 0 ? parts.join('&') : 'no write options';
+  const how = action.action === 'create' ? 'if it already exists, updated with' : 'sent with';
+  return `${how} ${query} (not the default write options)`;
+}
+
 /** The count of noops that have fields the server did not show. */
 export function unknownNoopCount(actions: readonly PlanAction[]): number {
   return actions.filter((a) => a.action === 'noop' && a.unknownFields.length > 0).length;
@@ -114,15 +127,6 @@ export function unknownNoopNote(n: number): string {
     `${plural(n, 'unchanged resource has', 'unchanged resources have')} secret fields the server does not show; ` +
     'they are assumed unchanged (`apply --redeploy` sends them anyway).'
   );
-}
-
-/**
- * Text from the server or the manifests made safe for a terminal: control characters (an escape
- * sequence in a name or message could rewrite the screen) are shown as `\uXXXX`.
- */
-export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**

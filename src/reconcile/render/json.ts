@@ -48,6 +48,7 @@ export function reportToJson(report: Report): ReportJson {
       name: r.name,
       outcome: r.outcome,
       switchedTo: r.switchedTo,
+      ...(r.alreadyGone ? { alreadyGone: true as const } : {}),
       deployment: r.deployment.map((d) => ({ environment: d.environment, success: d.success, message: d.message })),
       error: r.error
         ? { kind: r.error.kind, status: r.error.status, message: r.error.message, hint: r.error.hint }

@@ -1,10 +1,13 @@
 // Pure: the plan as a pull-request comment (SPEC §4, issue 6). GitHub-flavoured markdown: a marker
 // line a workflow finds to update its earlier comment, a summary, a table of actions, one
-// collapsible block per changed resource, problems with file:line, and who/when. GitHub refuses
-// comments over 65,536 characters, so the output is cut to `maxChars`: detail blocks go first,
-// then table rows, and a note says how many resources were left out.
+// collapsible block per changed resource, problems with file:line, and who/when. A pull request is
+// untrusted input: every piece of text from a manifest, a file name or the server goes through
+// `inertMarkdown` (inert.ts), so none can end a line or a cell, open HTML or a link, or mention
+// anyone. GitHub refuses comments over 65,536 characters, so the output is cut to `maxChars`, from
+// the safe end: creates go first, then updates; deletes are the last thing cut (a reviewer must
+// see every delete), and a note says how many of each were left out.
 import { expiryText, generationLine } from '../certificates.js';
-import { formatDiagnostic, formatDiagnosticBody, printable } from '../../diagnostics.js';
+import { formatDiagnosticBody } from '../../diagnostics.js';
 import { resourceLabel } from '../../model.js';
 import { SENSITIVE } from '../../secret.js';
 import type { FieldChange, Plan, PlanAction } from '../types.js';
@@ -17,7 +20,9 @@ import {
   plural,
   unknownNoopCount,
   unknownNoopNote,
+  writeOptionsNote,
 } from './common.js';
+import { inertMarkdown } from './inert.js';
 
 export const MARKDOWN_MARKER = '<!-- apinizer-gitops plan -->';
 export const DEFAULT_MAX_CHARS = 60_000;
@@ -29,33 +34,26 @@ export interface MarkdownOptions {
   maxChars?: number;
 }
 
-/**
- * Text from users or the server, made inert in markdown: HTML-significant characters become
- * entities and markdown punctuation is backslash-escaped, so a description cannot open a tag,
- * a link, a code span or a table cell, or mention someone. Newlines become `<br>`.
- */
-export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/@/g, '&#64;')
-    .replace(/([\\`*_[\]|~])/g, '\\$1')
-    .replace(/\r?\n/g, '<br>');
-}
-
-/** Text inside raw HTML (a `<summary>`), where markdown escapes are not interpreted. */
-function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/@/g, '&#64;');
-}
-
 function clip(text: string): string {
-  return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}…` : text;
+  const chars = [...text];
+  return chars.length > MAX_VALUE_CHARS ? `${chars.slice(0, MAX_VALUE_CHARS).join('')}…` : text;
+}
+
+/** Which changed actions are kept first when the comment must be cut: deletes, then updates, then creates. */
+const KEEP_ORDER = { delete: 0, update: 1, create: 2, noop: 3 } as const;
+
+/** How many of each action a cut left out, as the note says it: `2 creates and 1 update`. */
+function leftOutCounts(left: readonly PlanAction[]): string {
+  const n = (type: PlanAction['action']) => left.filter((a) => a.action === type).length;
+  const parts = [
+    [n('delete'), 'delete'],
+    [n('update'), 'update'],
+    [n('create'), 'create'],
+  ] as const;
+  return parts
+    .filter(([count]) => count > 0)
+    .map(([count, word]) => plural(count, word))
+    .join(', ');
 }
 
 /** The plan as a pull-request comment of at most `maxChars` characters (default 60,000). */
@@ -63,7 +61,7 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
   const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
   const changed = plan.actions.filter((a) => a.action !== 'noop');
   const errors = plan.diagnostics.filter((d) => d.severity === 'error');
-  const warnings = [...plan.warnings, ...plan.diagnostics.filter((d) => d.severity !== 'error').map(formatDiagnostic)];
+  const warningDiagnostics = plan.diagnostics.filter((d) => d.severity !== 'error');
 
   // The marker, then the one-line summary right under it: what a reviewer (and a workflow) reads first.
   const head = [MARKDOWN_MARKER, `**Plan:** ${planSummaryLine(plan.summary).slice('Plan: '.length)}`, ''];
@@ -73,26 +71,31 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
     head.push('No changes. Your gateway matches the manifests.', '');
   }
   const generation = generationLine(plan);
-  if (generation !== undefined) head.push(escapeMarkdown(generation), '');
+  if (generation !== undefined) head.push(generation, '');
 
+  // A diagnostic's place and words come from files and the server: both inert.
+  const place = (d: { file: string; line: number; column: number }) => inertMarkdown(`${d.file}:${d.line}:${d.column}`);
   const problemLines = [
-    ...errors.map(
-      (d) =>
-        `- :x: ${escapeMarkdown(`${printable(d.file)}:${d.line}:${d.column}`)} ${escapeMarkdown(formatDiagnosticBody(d))}`,
-    ),
-    ...warnings.map((w) => `- :warning: ${escapeMarkdown(w)}`),
+    ...errors.map((d) => `- :x: ${place(d)} ${inertMarkdown(formatDiagnosticBody(d))}`),
+    ...plan.warnings.map((w) => `- :warning: ${inertMarkdown(w)}`),
+    ...warningDiagnostics.map((d) => `- :warning: ${place(d)} ${inertMarkdown(formatDiagnosticBody(d))}`),
   ];
 
   const tail: string[] = [];
   const unchanged = `${plural(plan.summary.noop, 'resource')} unchanged.`;
   const unknownNoops = unknownNoopCount(plan.actions);
   tail.push(unknownNoops > 0 ? `${unchanged} ${unknownNoopNote(unknownNoops)}` : unchanged, '');
-  tail.push(
-    `<sub>apinizer-gitops plan against ${escapeMarkdown(plan.server)} at ${escapeMarkdown(plan.createdAt)}.</sub>`,
-  );
+  tail.push(`<sub>apinizer-gitops plan against ${inertMarkdown(plan.server)} at ${plan.createdAt}.</sub>`);
 
+  // Priority: the rank of each changed action in the order it is kept (deletes first), stable.
+  const priority = changed
+    .map((a, i) => ({ a, i }))
+    .sort((x, y) => KEEP_ORDER[x.a.action] - KEEP_ORDER[y.a.action] || x.i - y.i)
+    .map((x) => x.i);
   const rows = changed.map(tableRow);
   const details = changed.map(detailsBlock);
+  /** The first n actions by priority, back in plan order. */
+  const kept = (n: number): number[] => priority.slice(0, n).sort((x, y) => x - y);
 
   const assemble = (nRows: number, nDetails: number, nProblems: number): string => {
     const out = [...head];
@@ -100,22 +103,24 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
       out.push(
         '| Kind | Project | Name | Action | Changed fields |',
         '|---|---|---|---|---|',
-        ...rows.slice(0, nRows),
+        ...kept(nRows).map((i) => rows[i]!),
         '',
       );
     }
-    for (const block of details.slice(0, nDetails)) out.push(block, '');
-    const missing = changed.length - nRows;
-    if (missing > 0) {
+    for (const i of kept(nDetails)) out.push(details[i]!, '');
+    if (nRows < changed.length) {
+      const left = priority.slice(nRows).map((i) => changed[i]!);
       out.push(
-        `**${plural(missing, 'resource was', 'resources were')} left out of this comment; see the full plan in the job log.**`,
+        `**${plural(left.length, 'resource was', 'resources were')} left out of this comment ` +
+          `(${leftOutCounts(left)}); see the full plan in the job log.**`,
         '',
       );
     }
-    const undetailed = nRows - nDetails;
-    if (undetailed > 0) {
+    if (nRows - nDetails > 0) {
+      const left = priority.slice(nDetails, nRows).map((i) => changed[i]!);
       out.push(
-        `Details of ${plural(undetailed, 'resource were', 'resources were')} left out of this comment; see the full plan in the job log.`,
+        `Details of ${plural(left.length, 'resource were', 'resources were')} left out of this comment ` +
+          `(${leftOutCounts(left)}); see the full plan in the job log.`,
         '',
       );
     }
@@ -137,14 +142,17 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
   const full = assemble(rows.length, details.length, problemLines.length);
   if (full.length <= maxChars) return full;
 
-  // Too long: keep the problems (they say why the PR cannot merge), then table rows, then detail
-  // blocks, each in plan order, as many as fit.
+  // Too long: keep the problems (they say why the PR cannot merge); then the deletes, each with its
+  // row and its details (what a reviewer must never miss); then the rows of the rest; then their
+  // details. Always by priority (deletes, updates, creates), as many as fit.
   const fits = (nRows: number, nDetails: number, nProblems: number) =>
     assemble(nRows, nDetails, nProblems).length <= maxChars;
   let nProblems = problemLines.length;
   while (nProblems > 0 && !fits(0, 0, nProblems)) nProblems = Math.floor(nProblems / 2);
-  const nRows = largestFitting(rows.length, (n) => fits(n, 0, nProblems));
-  const nDetails = largestFitting(nRows, (n) => fits(nRows, n, nProblems));
+  const deletes = changed.filter((a) => a.action === 'delete').length;
+  const nFull = largestFitting(deletes, (n) => fits(n, n, nProblems));
+  const nRows = nFull + largestFitting(rows.length - nFull, (n) => fits(nFull + n, nFull, nProblems));
+  const nDetails = nFull + largestFitting(nRows - nFull, (n) => fits(nRows, nFull + n, nProblems));
   return assemble(nRows, nDetails, nProblems);
 }
 
@@ -164,8 +172,17 @@ function largestFitting(max: number, fits: (n: number) => boolean): number {
 }
 
 function tableRow(a: PlanAction): string {
-  const fields = changedFieldNames(a).map(escapeMarkdown).join(', ');
-  const cells = [a.kind, escapeMarkdown(a.project), escapeMarkdown(a.name), actionLabel(a), fields || ' '];
+  const fields = changedFieldNames(a)
+    .map((f) => inertMarkdown(f, 'cell'))
+    .join(', ');
+  // The kind is a registered descriptor's name (code, not input); the rest comes from outside.
+  const cells = [
+    a.kind,
+    inertMarkdown(a.project, 'cell'),
+    inertMarkdown(a.name, 'cell'),
+    actionLabel(a),
+    fields || ' ',
+  ];
   return `| ${cells.join(' | ')} |`;
 }
 
@@ -175,21 +192,23 @@ function actionLabel(a: PlanAction): string {
 
 function detailsBlock(a: PlanAction): string {
   const count = plural(a.changes.length, 'change');
-  const summary = `${a.action} ${escapeHtml(resourceLabel(a))} (${count})`;
+  const summary = `${a.action} ${inertMarkdown(resourceLabel(a), 'html')} (${count})`;
   const lines = [`<details><summary>${summary}</summary>`, ''];
-  if (a.source) lines.push(`Declared in ${escapeMarkdown(`${a.source.file}:${a.source.line}`)}.`, '');
+  if (a.source) lines.push(`Declared in ${inertMarkdown(`${a.source.file}:${a.source.line}`)}.`, '');
+  const options = writeOptionsNote(a);
+  if (options !== undefined) lines.push(`:warning: Write options: ${inertMarkdown(options)}.`, '');
   if (a.changes.length > 0) {
     lines.push('| Field | Before | After |', '|---|---|---|');
     for (const c of a.changes) lines.push(changeRow(a, c));
     lines.push('');
   }
   if (a.unknownFields.length > 0) {
-    lines.push(`Not shown by the server (unknown): ${a.unknownFields.map(escapeMarkdown).join(', ')}`, '');
+    lines.push(`Not shown by the server (unknown): ${a.unknownFields.map((f) => inertMarkdown(f)).join(', ')}`, '');
   }
   for (const c of a.certificates ?? []) {
     const mark = c.daysLeft < 0 ? ':x: ' : '';
     lines.push(
-      `${mark}Certificate in ${escapeMarkdown(c.environment)}: ${escapeMarkdown(c.subject)}, ${expiryText(c)}.`,
+      `${mark}Certificate in ${inertMarkdown(c.environment)}: ${inertMarkdown(c.subject)}, ${expiryText(c)}.`,
       '',
     );
   }
@@ -206,16 +225,18 @@ function changeRow(a: PlanAction, c: FieldChange): string {
     before = mark === '+' ? none : SENSITIVE;
     after = mark === '-' ? none : SENSITIVE;
   } else {
+    // Values are quoted (JSON) so that leading or trailing spaces and quotes show; environment
+    // summaries such as `{ type: PKCS12 }` are ours and shown as they are.
     const show = (v: string | undefined) =>
       v === undefined
         ? none
         : isEnvironmentChange(c)
-          ? escapeMarkdown(v)
+          ? inertMarkdown(v, 'cell')
           : v === ''
             ? '*(empty)*'
-            : `"${escapeMarkdown(clip(v))}"`;
+            : inertMarkdown(JSON.stringify(clip(v)), 'cell');
     before = show(c.before);
     after = show(c.after);
   }
-  return `| ${escapeMarkdown(c.path)} | ${before} | ${after} |`;
+  return `| ${inertMarkdown(c.path, 'cell')} | ${before} | ${after} |`;
 }

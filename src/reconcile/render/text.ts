@@ -1,6 +1,6 @@
 // Pure: Plan and Report as terminal text (SPEC §4). Colour is decided by the command (TTY and
 // NO_COLOR) and passed in; without it the output is plain ASCII lines that scripts can grep.
-import { formatDiagnosticLines } from '../../diagnostics.js';
+import { formatDiagnosticLines, printable } from '../../diagnostics.js';
 import { resourceLabel } from '../../model.js';
 import { SENSITIVE } from '../../secret.js';
 import { expiryText, generationLine } from '../certificates.js';
@@ -13,10 +13,10 @@ import {
   isEnvironmentChange,
   planSummaryLine,
   plural,
-  printable,
   reportSummaryLine,
   unknownNoopCount,
   unknownNoopNote,
+  writeOptionsNote,
 } from './common.js';
 import { asSentence, type Mark } from './common.js';
 
@@ -79,6 +79,8 @@ function actionLines(a: PlanAction, paint: ReturnType<typeof painter>): string[]
   for (const field of a.unknownFields) {
     out.push(`      ${paint('cyan', `? ${printable(field)}:`)} not shown by the server (unknown)`);
   }
+  const options = writeOptionsNote(a);
+  if (options !== undefined) out.push(`      ${paint('yellow', `! ${printable(options)}`)}`);
   for (const c of a.certificates ?? []) {
     const style = c.daysLeft < 0 ? 'red' : 'dim';
     out.push(`      ${paint(style, printable(`certificate in ${c.environment}: ${c.subject}, ${expiryText(c)}`))}`);
@@ -132,6 +134,7 @@ function resultLine(r: ApplyResult, paint: ReturnType<typeof painter>): string {
   switch (r.outcome) {
     case 'ok': {
       const mark = actionMark(effective) as Mark;
+      if (r.alreadyGone) return `${paint('dim', `${mark} ${label}`)}: already gone (deleted by someone else meanwhile)`;
       return `${paint(MARK_STYLE[mark], `${mark} ${label}`)}: ${OUTCOME_VERB[effective]}${switched}`;
     }
     case 'not-deployed': {

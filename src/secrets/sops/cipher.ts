@@ -26,28 +26,52 @@ export interface EncryptedValue {
 export const SOPS_NONCE_BYTES = 32;
 const TAG_BYTES = 16;
 
-// The same expression as sops (aes/cipher.go `encre`): anchored at the start only, greedy groups.
-const ENC_PATTERN = /^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]/;
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
 /** True when the text has the ENC[AES256_GCM,...] shape (it may still fail to decrypt). */
 export function looksEncrypted(text: string): boolean {
   return text.startsWith('ENC[AES256_GCM,');
 }
 
-/** The parts of an ENC[...] value, or null when it does not have sops' data format. */
+/**
+ * The parts of an ENC[...] value, or null when it does not have sops' data format. Equivalent to
+ * sops' expression (greedy groups: each separator is the last one that still leaves the others),
+ * without a regular expression: values are kilobytes and there are thousands of them.
+ */
 export function parseEncrypted(text: string): EncryptedValue | null {
-  const m = ENC_PATTERN.exec(text);
-  if (!m) return null;
-  const [, data, iv, tag, type] = m as unknown as [string, string, string, string, string];
+  const head = 'ENC[AES256_GCM,data:';
+  if (!text.startsWith(head)) return null;
+  const end = text.lastIndexOf(']');
+  const typeAt = text.lastIndexOf(',type:', end);
+  const tagAt = text.lastIndexOf(',tag:', typeAt);
+  const ivAt = text.lastIndexOf(',iv:', tagAt);
+  if (ivAt < head.length + 1 || tagAt < ivAt + 5 || typeAt < tagAt + 6 || end < typeAt + 7) return null;
+  const data = text.slice(head.length, ivAt);
+  const iv = text.slice(ivAt + 4, tagAt);
+  const tag = text.slice(tagAt + 5, typeAt);
+  const type = text.slice(typeAt + 6, end);
+  if (/[\n\r]/.test(type)) return null; // sops' `.` matches no line break
   // Go's StdEncoding is strict (padding required, no whitespace): accept exactly what it does.
-  if (![data, iv, tag].every((part) => STRICT_BASE64.test(part))) return null;
+  if (!isStrictBase64(data) || !isStrictBase64(iv) || !isStrictBase64(tag)) return null;
   return {
     data: Buffer.from(data, 'base64'),
     iv: Buffer.from(iv, 'base64'),
     tag: Buffer.from(tag, 'base64'),
     type,
   };
+}
+
+/** Standard base64 with padding, nothing else (Go's base64.StdEncoding). */
+function isStrictBase64(text: string): boolean {
+  const n = text.length;
+  if (n === 0 || n % 4 !== 0) return false;
+  for (let i = 0; i < n; i += 1) {
+    const c = text.charCodeAt(i);
+    const alpha = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47;
+    if (alpha) continue;
+    // '=' only as the last one or two characters
+    if (c === 61 && (i === n - 1 || (i === n - 2 && text.charCodeAt(n - 1) === 61))) continue;
+    return false;
+  }
+  return true;
 }
 
 /** Why a value could not be decrypted; never holds plaintext. */

@@ -9,7 +9,14 @@ import type { ParsedDocument } from '../../manifest/parse.js';
 import { parseDocuments } from '../../manifest/parse.js';
 import { decryptValue, SopsValueError } from './cipher.js';
 import { hasSopsMetadata, macAad, readSopsMetadata, SopsMetadataError, type SopsMetadata } from './metadata.js';
-import { decryptTree, encryptionRule, SopsTreeError, walkLeaves } from './tree.js';
+import {
+  decryptTree,
+  encryptionRule,
+  NOTHING_ENCRYPTED,
+  SopsTreeError,
+  walkLeaves,
+  type EncryptionRule,
+} from './tree.js';
 
 /** A cheap test on the raw text before any parse: can this file carry SOPS metadata at all? */
 export function mayBeSops(text: string): boolean {
@@ -40,7 +47,8 @@ export interface DecryptedFile {
 
 /**
  * Decrypts the documents with the data key; verifies each value's AAD and the file's MAC exactly
- * as sops does. Returns the documents (copies; the input is not changed) or the first problem.
+ * as sops does. Returns the documents or the first problem. The values of the documents given are
+ * decrypted in place (they come fresh from the parser; copying thousands of them is measurable).
  */
 export function decryptSopsDocuments(
   source: string,
@@ -58,7 +66,9 @@ export function decryptSopsDocuments(
       document: first,
       path: ['sops'],
     };
-  const values = orderedValues(source, documents);
+  // Mappings become Maps only where a key looks like an array index (see orderedValues).
+  const ordered = documents.some((d) => hasIndexKey(d.value));
+  const values = ordered ? orderedValues(source, documents) : documents.map((d) => d.value);
   let result: ReturnType<typeof decryptTree>;
   try {
     result = decryptTree(values, meta, key);
@@ -93,7 +103,10 @@ export function decryptSopsDocuments(
   const encrypted = values.map(() => new Set<string>());
   for (const leaf of result.leaves) encrypted[leaf.document]?.add(formatLeafPath(leaf.path));
   return {
-    documents: documents.map((doc, i) => ({ ...doc, value: withoutSops(plainObjects(values[i])) })),
+    documents: documents.map((doc, i) => ({
+      ...doc,
+      value: withoutSops(ordered ? plainObjects(values[i]) : values[i]),
+    })),
     encrypted,
   };
 }
@@ -103,7 +116,6 @@ export function decryptSopsDocuments(
  * like an array index (a plain object would put such keys first, out of sops' order).
  */
 function orderedValues(source: string, documents: readonly ParsedDocument[]): unknown[] {
-  if (!documents.some((d) => hasIndexKey(d.value))) return documents.map((d) => structuredClone(d.value));
   const parsed = parseDocuments(source, new LineCounter());
   return documents.map((d) => {
     const doc = parsed[d.index];
@@ -172,7 +184,7 @@ export function placeholderDocuments(
   secretFields: ReadonlySet<string>,
   placeholder: string,
 ): UndecryptedDocument[] {
-  let rule: (keys: readonly string[]) => boolean;
+  let rule: EncryptionRule;
   try {
     rule = encryptionRule(meta);
   } catch {
@@ -181,17 +193,81 @@ export function placeholderDocuments(
   return documents.map((doc) => {
     const value = withoutSops(structuredClone(doc.value));
     let checkable = true;
+    // A secret field's whole value stands in as present, whatever is encrypted inside it (a
+    // `{ fromEnv: NAME }` under an encrypted privateKey has its name encrypted too).
+    const secrets = new Map<string, (string | number)[]>();
     try {
       walkLeaves(value, rule, (leaf) => {
         if (!leaf.encrypted) return;
-        if (!secretFields.has(leaf.keys[leaf.keys.length - 1] ?? '')) checkable = false;
-        else leaf.set(placeholder);
+        let at = -1;
+        leaf.path.forEach((seg, i) => {
+          if (typeof seg === 'string' && secretFields.has(seg)) at = i;
+        });
+        if (at < 0) checkable = false;
+        else {
+          const path = leaf.path.slice(0, at + 1);
+          secrets.set(formatLeafPath(path), path);
+        }
       });
     } catch {
       checkable = false;
     }
+    for (const path of secrets.values()) setAt(value, path, placeholder);
     return { document: { ...doc, value }, checkable };
   });
+}
+
+function setAt(root: unknown, path: readonly (string | number)[], v: unknown): void {
+  let node = root as Record<string | number, unknown>;
+  for (const seg of path.slice(0, -1)) node = node[seg] as Record<string | number, unknown>;
+  const last = path[path.length - 1];
+  if (last !== undefined) node[last] = v;
+}
+
+/**
+ * The documents filled in from the plaintext the `sops` binary printed (it verified the MAC): each
+ * encrypted leaf takes the value at the same place of the plaintext, in sops' walk order, so the
+ * positions stay those of the encrypted file. A plaintext of another shape is refused.
+ */
+export function fillFromPlaintext(
+  documents: readonly ParsedDocument[],
+  meta: SopsMetadata,
+  plaintext: readonly unknown[],
+): DecryptedFile | SopsProblem {
+  const first = documents[0];
+  if (!first) throw new Error('fillFromPlaintext needs the documents of a SOPS file');
+  const rule = encryptionRule(meta);
+  const encrypted = documents.map(() => new Set<string>());
+  const out: ParsedDocument[] = [];
+  for (let i = 0; i < documents.length; i += 1) {
+    const doc = documents[i] as ParsedDocument;
+    const value = structuredClone(doc.value);
+    const plainLeaves: { path: string; value: unknown }[] = [];
+    try {
+      walkLeaves(plaintext[i], NOTHING_ENCRYPTED, (leaf) =>
+        plainLeaves.push({ path: formatLeafPath(leaf.path), value: leaf.value }),
+      );
+      let next = 0;
+      walkLeaves(value, rule, (leaf) => {
+        const plain = plainLeaves.find((p, j) => j >= next && p.path === formatLeafPath(leaf.path));
+        if (!plain) throw new SopsTreeError('has no counterpart in what sops decrypted', leaf.path);
+        next = plainLeaves.indexOf(plain) + 1;
+        if (!leaf.encrypted) return;
+        leaf.set(plain.value);
+        encrypted[i]?.add(formatLeafPath(leaf.path));
+      });
+    } catch (err) {
+      if (!(err instanceof SopsTreeError)) throw err;
+      return {
+        kind: 'tampered',
+        message: `sops decrypted it to another shape: ${err.message}`,
+        document: doc,
+        path: err.path,
+      };
+    }
+    out.push({ ...doc, value: withoutSops(value) });
+  }
+  return { documents: out, encrypted };
 }
 
 export { SopsMetadataError };

@@ -5,8 +5,8 @@
 // encrypted or not by the file's rule (shouldBeEncrypted), and the MAC is SHA-512 over the leaves'
 // bytes in that order, every leaf or (mac_only_encrypted) only the encrypted ones, as upper-case
 // hex. Comments are not part of the MAC (sops skips them) and the parser drops them.
-import { createHash } from 'node:crypto';
-import { decryptValue, encryptValue, macBytes, SopsValueError, type SopsScalar } from './cipher.js';
+import { createHash, type Hash } from 'node:crypto';
+import { decryptValue, encryptValue, looksEncrypted, macBytes, SopsValueError, type SopsScalar } from './cipher.js';
 import type { SopsMetadata } from './metadata.js';
 
 /** sops.go MACOnlyEncryptedInitialization: seeds the hash so the two MAC modes never collide. */
@@ -15,11 +15,17 @@ export const MAC_ONLY_ENCRYPTED_INIT = Buffer.from([
   0x3b, 0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2, 0x7d, 0x69,
 ]);
 
+/** Adds a leaf's bytes to the MAC; text goes in without an intermediate Buffer (values are kilobytes). */
+function hashLeaf(hash: Hash, value: SopsScalar): void {
+  if ('text' in value) hash.update(value.text, 'utf8');
+  else hash.update(macBytes(value));
+}
+
 /** A leaf as the walk hands it over: its value, key path, JSON path, and a way to replace it. */
 export interface Leaf {
   value: string | number | boolean | bigint;
-  /** Mapping keys from the document root (list indexes are not part of a sops path). */
-  keys: string[];
+  /** sops' additional data for the leaf: its mapping keys joined with `:`, and a final `:`. */
+  aad: string;
   /** The JSON path of the leaf in the document (with list indexes), for diagnostics. */
   path: (string | number)[];
   encrypted: boolean;
@@ -47,21 +53,47 @@ function compileRule(source: string): RegExp {
   }
 }
 
-/** sops.go shouldBeEncrypted, without the comment rules (those files are refused before the walk). */
-export function encryptionRule(meta: SopsMetadata): (keys: readonly string[]) => boolean {
+/**
+ * sops.go shouldBeEncrypted, without the comment rules (those files are refused before the walk),
+ * split so the walk can carry it down: each of sops' tests asks whether ANY key of the path matches
+ * a suffix or regex, so `mark` says what one key matches (bits), the walk ORs the bits of a path's
+ * keys, and `decide` turns them into sops' answer.
+ */
+export interface EncryptionRule {
+  mark(key: string): number;
+  decide(bits: number): boolean;
+}
+
+const UN_SUFFIX = 1;
+const ENC_SUFFIX = 2;
+const UN_REGEX = 4;
+const ENC_REGEX = 8;
+
+/** The file's rule (sops.go shouldBeEncrypted, in its order of precedence). */
+export function encryptionRule(meta: SopsMetadata): EncryptionRule {
   const unSuffix = meta.unencryptedSuffix;
   const encSuffix = meta.encryptedSuffix;
   const unRegex = meta.unencryptedRegex ? compileRule(meta.unencryptedRegex) : undefined;
   const encRegex = meta.encryptedRegex ? compileRule(meta.encryptedRegex) : undefined;
-  return (keys) => {
-    let encrypted = true;
-    if (unSuffix !== '' && keys.some((k) => k.endsWith(unSuffix))) encrypted = false;
-    if (encSuffix !== '') encrypted = keys.some((k) => k.endsWith(encSuffix));
-    if (unRegex && keys.some((k) => unRegex.test(k))) encrypted = false;
-    if (encRegex) encrypted = keys.some((k) => encRegex.test(k));
-    return encrypted;
+  return {
+    mark: (key) =>
+      (unSuffix !== '' && key.endsWith(unSuffix) ? UN_SUFFIX : 0) |
+      (encSuffix !== '' && key.endsWith(encSuffix) ? ENC_SUFFIX : 0) |
+      (unRegex?.test(key) ? UN_REGEX : 0) |
+      (encRegex?.test(key) ? ENC_REGEX : 0),
+    decide: (bits) => {
+      let encrypted = true;
+      if (bits & UN_SUFFIX) encrypted = false;
+      if (encSuffix !== '') encrypted = (bits & ENC_SUFFIX) !== 0;
+      if (bits & UN_REGEX) encrypted = false;
+      if (encRegex) encrypted = (bits & ENC_REGEX) !== 0;
+      return encrypted;
+    },
   };
 }
+
+/** A rule under which nothing is encrypted: a plain walk (of sops' own plaintext output). */
+export const NOTHING_ENCRYPTED: EncryptionRule = { mark: () => 0, decide: () => false };
 
 const MAX_DEPTH = 64;
 
@@ -69,15 +101,12 @@ const MAX_DEPTH = 64;
  * Calls `visit` for every leaf of a document, in sops' order, skipping the root's `sops` entry.
  * Null values are skipped (sops never encrypts nil).
  */
-export function walkLeaves(
-  document: unknown,
-  isEncrypted: (keys: readonly string[]) => boolean,
-  visit: (leaf: Leaf) => void,
-): void {
+export function walkLeaves(document: unknown, rule: EncryptionRule, visit: (leaf: Leaf) => void): void {
   if (!isMapping(document)) throw new SopsTreeError('the document is not a mapping; sops encrypts mappings only', []);
   const walk = (
     value: unknown,
-    keys: string[],
+    aad: string,
+    bits: number,
     path: (string | number)[],
     set: (v: unknown) => void,
     depth: number,
@@ -90,25 +119,27 @@ export function walkLeaves(
       typeof value === 'boolean' ||
       typeof value === 'bigint'
     ) {
-      visit({ value, keys, path, encrypted: isEncrypted(keys), set });
+      visit({ value, aad: `${aad}:`, path, encrypted: rule.decide(bits), set });
     } else if (Array.isArray(value)) {
-      value.forEach((item, i) => walk(item, keys, [...path, i], (v) => (value[i] = v), depth + 1));
+      value.forEach((item, i) => walk(item, aad, bits, [...path, i], (v) => (value[i] = v), depth + 1));
     } else if (value instanceof Map) {
       for (const [key, item] of value) {
         if (typeof key !== 'string')
           throw new SopsTreeError('has a key that is not text; sops supports text keys only', path);
         if (depth === 0 && key === 'sops') continue;
-        walk(item, [...keys, key], [...path, key], (v) => value.set(key, v), depth + 1);
+        const next = depth === 0 ? key : `${aad}:${key}`;
+        walk(item, next, bits | rule.mark(key), [...path, key], (v) => value.set(key, v), depth + 1);
       }
     } else if (typeof value === 'object') {
       const record = value as Record<string, unknown>;
       for (const key of Object.keys(record)) {
         if (depth === 0 && key === 'sops') continue;
-        walk(record[key], [...keys, key], [...path, key], (v) => (record[key] = v), depth + 1);
+        const next = depth === 0 ? key : `${aad}:${key}`;
+        walk(record[key], next, bits | rule.mark(key), [...path, key], (v) => (record[key] = v), depth + 1);
       }
     }
   };
-  walk(document, [], [], () => undefined, 0);
+  walk(document, '', 0, [], () => undefined, 0);
 }
 
 function isMapping(v: unknown): boolean {
@@ -162,13 +193,13 @@ export function decryptTree(
     walkLeaves(doc, rule, (leaf) => {
       let value: SopsScalar;
       if (leaf.encrypted) {
-        if (typeof leaf.value !== 'string')
+        if (typeof leaf.value !== 'string' || (leaf.value !== '' && !looksEncrypted(leaf.value)))
           throw new SopsTreeError(
             "holds a plain value where the file's sops rule says encrypted; encrypt it again with sops (sops edit, or sops encrypt -i)",
             leaf.path,
           );
         try {
-          value = decryptValue(leaf.value, key, `${leaf.keys.join(':')}:`);
+          value = decryptValue(leaf.value, key, leaf.aad);
         } catch (err) {
           if (err instanceof SopsValueError) throw new SopsTreeError(err.message, leaf.path);
           throw err;
@@ -178,7 +209,7 @@ export function decryptTree(
       } else {
         value = plainScalar(leaf.value);
       }
-      if (!meta.macOnlyEncrypted || leaf.encrypted) hash.update(macBytes(value));
+      if (!meta.macOnlyEncrypted || leaf.encrypted) hashLeaf(hash, value);
     });
   });
   return { mac: hash.digest('hex').toUpperCase(), leaves };
@@ -195,8 +226,8 @@ export function encryptTree(documents: readonly unknown[], meta: SopsMetadata, k
   for (const doc of documents) {
     walkLeaves(doc, rule, (leaf) => {
       const value = plainScalar(leaf.value);
-      if (!meta.macOnlyEncrypted || leaf.encrypted) hash.update(macBytes(value));
-      if (leaf.encrypted) leaf.set(encryptValue(value, key, `${leaf.keys.join(':')}:`));
+      if (!meta.macOnlyEncrypted || leaf.encrypted) hashLeaf(hash, value);
+      if (leaf.encrypted) leaf.set(encryptValue(value, key, leaf.aad));
     });
   }
   return hash.digest('hex').toUpperCase();

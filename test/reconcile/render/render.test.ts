@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../../src/reconcile/plan.js';
-import {
-  DEFAULT_MAX_CHARS,
-  MARKDOWN_MARKER,
-  escapeMarkdown,
-  renderPlanMarkdown,
-} from '../../../src/reconcile/render/markdown.js';
+import { DEFAULT_MAX_CHARS, MARKDOWN_MARKER, renderPlanMarkdown } from '../../../src/reconcile/render/markdown.js';
 import { renderPlanText, renderReportText } from '../../../src/reconcile/render/text.js';
+import { plural } from '../../../src/reconcile/render/common.js';
 import type { Plan } from '../../../src/reconcile/types.js';
-import { aCurrentKey, aKey, desiredState } from '../../support/builders.js';
+import { aCurrentKey, aKey, aKeyEnvironment, desiredState } from '../../support/builders.js';
 import { createsOnly, mixed, noChanges, report, tooBig, validationErrors } from './scenarios.js';
 
 const ESC = '\u001b[';
@@ -82,25 +78,27 @@ describe('markdown', () => {
     expect(md.match(/<details><summary>/g)).toHaveLength(6);
     expect(md).toContain('https://manager.example.com');
     expect(md).toContain('2024-05-01T10:00:00.000Z');
-    expect(md).toContain('| environments.production.privateKey | (sensitive value) | (sensitive value) |');
+    expect(md).toContain('| `environments.production.privateKey` | (sensitive value) | (sensitive value) |');
   });
 
   it('keeps a large plan under 60,000 characters: details go first', () => {
     const md = renderPlanMarkdown(tooBig());
     expect(md.length).toBeLessThanOrEqual(DEFAULT_MAX_CHARS);
-    expect(md).toMatch(/Details of \d+ resources were left out of this comment; see the full plan in the job log\./);
-    expect(md.match(/^\| Key \| Payments \| key-\d+ \|/gm)).toHaveLength(150);
+    expect(md).toMatch(
+      /Details of (\d+) resources were left out of this comment \(\1 updates\); see the full plan in the job log\./,
+    );
+    expect(md.match(/^\| Key \| `Payments` \| `key-\d+` \|/gm)).toHaveLength(150);
   });
 
   it('drops table rows too when needed, and says how many resources were left out', () => {
     const plan = manyUpdates(3000);
     const md = renderPlanMarkdown(plan);
     expect(md.length).toBeLessThanOrEqual(DEFAULT_MAX_CHARS);
-    const rows = md.match(/^\| Key \| Payments \| k-\d+ \|/gm)?.length ?? 0;
+    const rows = md.match(/^\| Key \| `Payments` \| `k-\d+` \|/gm)?.length ?? 0;
     expect(rows).toBeGreaterThan(0);
     expect(rows).toBeLessThan(3000);
     expect(md).toContain(
-      `**${3000 - rows} resources were left out of this comment; see the full plan in the job log.**`,
+      `**${3000 - rows} resources were left out of this comment (${3000 - rows} updates); see the full plan in the job log.**`,
     );
     expect(md.trimEnd().endsWith('</sub>')).toBe(true);
   });
@@ -111,17 +109,9 @@ describe('markdown', () => {
     }
   });
 
-  it('escapes user text so it cannot break a table or open HTML, links or mentions', () => {
-    expect(escapeMarkdown('a | b')).toBe('a \\| b');
-    expect(escapeMarkdown('<img src=x onerror=alert(1)>')).toBe('&lt;img src=x onerror=alert(1)&gt;');
-    expect(escapeMarkdown('`code` [l](u) *e* _u_ ~s~ @team \\')).toBe(
-      '\\`code\\` \\[l\\](u) \\*e\\* \\_u\\_ \\~s\\~ &#64;team \\\\',
-    );
-    expect(escapeMarkdown('line1\nline2')).toBe('line1<br>line2');
-    expect(escapeMarkdown('&amp;')).toBe('&amp;amp;');
+  it('shows user text only inside code spans, so it cannot break a table or open HTML, links or mentions', () => {
     const md = renderPlanMarkdown(mixed());
-    expect(md).not.toContain('<b>');
-    expect(md).not.toContain('@octocat');
+    expect(md).toContain('``"Signs payment callbacks \\| v2 <b>bold</b> `code` @octocat [link](http://x) *stars*"``');
   });
 });
 
@@ -148,5 +138,88 @@ describe('terminal safety', () => {
     const text = renderReportText(r, { color: true });
     expect(text).not.toContain('\u001b[2J');
     expect(text).toContain('\u001b[31m! ');
+  });
+});
+
+describe('one printable', () => {
+  it('shows bidi overrides, zero-width characters and tag characters as escapes in text, markdown and reports', () => {
+    const evil = 'safe\u202eexe.pdf\u200b\u200d\u2066x\u2069\ufeff\u{e0041}';
+    const plan = buildPlan({
+      desired: desiredState(aKey({ description: evil, environments: [aKeyEnvironment(`prod${evil}`)] })),
+      current: [aCurrentKey({ description: 'old' }), aCurrentKey({ name: `gone${evil}` })],
+      scopes: [{ project: 'Payments', kind: 'Key' }],
+      prune: true,
+      allowEmptyPrune: false,
+      extraProjects: [],
+      server: 's',
+      createdAt: '2024-01-01T00:00:00.000Z',
+    });
+    const r = report();
+    r.results[5]!.error!.message = `denied ${evil}`;
+    const outputs = [
+      renderPlanText(plan, { color: false }),
+      renderPlanText(plan, { color: true }),
+      renderPlanMarkdown(plan),
+      renderReportText(r, { color: false }),
+    ];
+    for (const out of outputs) {
+      for (const c of ['\u202e', '\u200b', '\u200d', '\u2066', '\u2069', '\ufeff', '\u{e0041}'])
+        expect(out).not.toContain(c);
+      expect(out).toContain('\\u202e');
+    }
+    expect(outputs[0]).toContain('\\u200b\\u200d\\u2066x\\u2069\\ufeff\\u{e0041}');
+  });
+});
+
+describe('a cut comment keeps the deletes', () => {
+  it('with 2,000 creates and one prune delete, the delete row stays and the note counts each kind of action', () => {
+    const desired = Array.from({ length: 2000 }, (_, i) =>
+      aKey({ name: `new-${String(i).padStart(4, '0')}`, description: 'd'.repeat(40) }),
+    );
+    const plan = buildPlan({
+      desired: desiredState(...desired),
+      current: [aCurrentKey({ name: 'zz-removed-from-git' }), aCurrentKey({ name: 'new-0007', description: 'old' })],
+      scopes: [{ project: 'Payments', kind: 'Key' }],
+      prune: true,
+      allowEmptyPrune: false,
+      extraProjects: [],
+      server: 's',
+      createdAt: '2024-01-01T00:00:00.000Z',
+    });
+    expect(plan.summary).toMatchObject({ create: 1999, update: 1, delete: 1 });
+    const md = renderPlanMarkdown(plan);
+    expect(md.length).toBeLessThanOrEqual(DEFAULT_MAX_CHARS);
+    expect(md).toContain('| Key | `Payments` | `zz-removed-from-git` | 🗑️ delete |');
+    expect(md).toContain('| Key | `Payments` | `new-0007` | ✏️ update |');
+    expect(md).toContain('<details><summary>delete <code>Key Payments/zz-removed-from-git</code>');
+    const rows = md.match(/^\| Key \| `Payments` \| `new-\d+` \| ➕ create/gm)?.length ?? 0;
+    expect(rows).toBeGreaterThan(0);
+    const left = 1999 - rows;
+    expect(md).toContain(
+      `**${left} resources were left out of this comment (${left} creates); see the full plan in the job log.**`,
+    );
+    // The rows kept stay in plan order: the delete is still the last row of the table.
+    const table = md.split('\n').filter((l) => l.startsWith('| Key |'));
+    expect(table.at(-1)).toContain('zz-removed-from-git');
+  });
+
+  it('when even the deletes do not fit, cuts them last and says how many of each were left out', () => {
+    const current = Array.from({ length: 40 }, (_, i) => aCurrentKey({ name: `gone-${i}` }));
+    const plan = buildPlan({
+      desired: desiredState(aKey({ name: 'a-new' }), aKey({ name: 'b-new' })),
+      current,
+      scopes: [{ project: 'Payments', kind: 'Key' }],
+      prune: true,
+      allowEmptyPrune: false,
+      extraProjects: [],
+      server: 's',
+      createdAt: '2024-01-01T00:00:00.000Z',
+    });
+    const md = renderPlanMarkdown(plan, { maxChars: 2500 });
+    expect(md.length).toBeLessThanOrEqual(2500);
+    expect(md).not.toContain('➕ create');
+    const deletes = md.match(/🗑️ delete/g)?.length ?? 0;
+    expect(deletes).toBeGreaterThan(0);
+    expect(md).toContain(`(${plural(40 - deletes, 'delete')}, 2 creates)`);
   });
 });
