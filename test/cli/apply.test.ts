@@ -273,6 +273,20 @@ describe('apply', () => {
     const toFile = await cli(emulator(), invalid, ['apply', 'manifests', '--format', 'json', '--out', 'report.json']);
     expect(toFile.code).toBe(1);
     validJson('report', readFileSync(join(invalid, 'report.json'), 'utf8'));
+    // --dry-run prints a plan, not a report: one plan document with the errors, in every case.
+    const dry = await cli(emulator(), invalid, ['apply', 'manifests', '--dry-run', '--format', 'json']);
+    expect(dry.code).toBe(1);
+    expect((validJson('plan', dry.stdout).errors as { file: string }[])[0]?.file).toMatch(/manifests\/z\.yaml$/);
+    const dryRefused = await cli(
+      emulator(),
+      tempTree(manifestFiles()),
+      ['apply', 'manifests', '--dry-run', '--format', 'json'],
+      {
+        env: { APINIZER_TOKEN: 'not-the-token' },
+      },
+    );
+    expect(dryRefused.code).toBe(1);
+    expect((validJson('plan', dryRefused.stdout).errors as { code: string }[])[0]?.code).toBe('api-error');
     expect(emulator().stats().writes).toBe(0);
   });
 });

@@ -3,14 +3,14 @@
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { resolveConnection } from '../connection.js';
-import { hasErrors, printable } from '../../diagnostics.js';
+import { hasErrors, printable, type Diagnostic } from '../../diagnostics.js';
 import { createLogger } from '../../log.js';
 import { MATERIAL_FLAGS } from '../material-flags.js';
 import { applyPlan, refusedReport, reportSucceeded } from '../../reconcile/apply.js';
 import { createAdaptiveLimiter } from '../../reconcile/concurrency.js';
 import { renderPlanJson, renderReportJson } from '../../reconcile/render/json.js';
 import { renderPlanText, renderReportText } from '../../reconcile/render/text.js';
-import { describePlanError, readPlan } from '../../reconcile/run-plan.js';
+import { describePlanError, errorPlan, readPlan } from '../../reconcile/run-plan.js';
 import { compareWithSavedPlan, parseSavedPlan, type SavedPlan } from '../../reconcile/saved.js';
 import type { Plan, Report } from '../../reconcile/types.js';
 import {
@@ -118,10 +118,13 @@ export const applyCommand: Command = {
       saved = read.value;
     }
 
-    // With --format json, stdout (or --out) holds one report even when the run stops before any
-    // write: a pipeline that parses it must not meet an empty stdout.
-    const stoppedEarly = async (report: Report): Promise<void> => {
-      if (format === 'json') await emitReport(report, format, out, ctx);
+    // With --format json, stdout (or --out) holds one report (with --dry-run: one plan, its errors
+    // included) even when the run stops before any write: a pipeline that parses it must not meet
+    // an empty stdout.
+    const stoppedEarly = async (report: Report, plan: Plan): Promise<void> => {
+      if (format !== 'json') return;
+      if (dryRun) await emit(renderPlanJson(plan), () => renderPlanText(plan, { color: false }), format, out, ctx);
+      else await emitReport(report, format, out, ctx);
     };
 
     const load = await loadForApi(args, conn, ctx);
@@ -130,7 +133,7 @@ export const applyCommand: Command = {
         ctx.stderr,
         problemsText(load.diagnostics, 'load', 'apply') + githubAnnotations(load.diagnostics, ctx.env),
       );
-      await stoppedEarly(emptyReport(conn.server));
+      await stoppedEarly(emptyReport(conn.server), errorPlan(load.diagnostics, { server: conn.server }));
       return EXIT.error;
     }
 
@@ -181,8 +184,18 @@ export const applyCommand: Command = {
       };
       if (outcome.plan === null) {
         if (signal) return interruptedBeforeWrites(null, signal);
-        await say(describePlanError(outcome, conn.server));
-        await stoppedEarly(emptyReport(conn.server));
+        const message = describePlanError(outcome, conn.server);
+        await say(message);
+        const failure: Diagnostic = {
+          code: 'api-error',
+          severity: 'error',
+          message,
+          file: '',
+          line: 0,
+          column: 0,
+          path: '',
+        };
+        await stoppedEarly(emptyReport(conn.server), errorPlan([failure], { server: conn.server }));
         return EXIT.error;
       }
       if (!outcome.ok) {
@@ -201,6 +214,7 @@ export const applyCommand: Command = {
             },
             conn.server,
           ),
+          outcome.plan,
         );
         return EXIT.error;
       }
