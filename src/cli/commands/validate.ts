@@ -4,7 +4,7 @@ import { resolveDefaultProject } from '../connection.js';
 import { diagnosticToJson, formatDiagnosticLines, formatGithubAnnotation, hasErrors } from '../../diagnostics.js';
 import { DEFAULT_MAX_FILE_BYTES, loadManifests, type LoadResult } from '../../manifest/load.js';
 import { type Command, type ParsedArgs, EXIT, UsageError, stringFlag } from '../command.js';
-import { MATERIAL_FLAGS, materialCheckOptions } from '../material-flags.js';
+import { MATERIAL_FLAGS, materialCheckOptions, materialFlags } from '../material-flags.js';
 import { plural } from '../../text.js';
 
 const DESCRIPTION = `Checks manifests offline: YAML syntax, the JSON Schemas in schemas/, secret values (inline
@@ -64,7 +64,7 @@ export const validateCommand: Command = {
     if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got "${format}"`);
     const maxFileBytes = maxFileSize(args, ctx.env);
     const defaultProject = resolveDefaultProject(args, ctx.env, ctx.cwd);
-    const material = materialCheckOptions(args, new Date());
+    const material = materialCheckOptions(materialFlags(args), new Date());
 
     const result = await loadManifests(args.positionals, {
       cwd: ctx.cwd,
