@@ -112,6 +112,8 @@ async function main() {
       HOME: process.env.HOME ?? '',
       APINIZER_URL: emulator.url,
       APINIZER_TOKEN: 'bench-token',
+      // A gen-manifests.mjs tree reads one variable per key pair (BENCH_PRIVATE_KEY0, 1, ...): pass them all.
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_PRIVATE_KEY'))),
       BENCH_PRIVATE_KEY: process.env.BENCH_PRIVATE_KEY ?? randomBytes(1218).toString('base64'),
       LOG_LEVEL: 'warn',
     };

@@ -55,7 +55,17 @@ async function figure(title, fn) {
   say(`${title} (load ${loadText()})`);
   const t0 = performance.now();
   const firstTarget = targets.length;
-  const section = await fn();
+  let section;
+  try {
+    section = await fn();
+  } catch (err) {
+    // One broken figure must not lose the others of a ten-minute run: it is reported as failed.
+    say(`FAILED: "${title}": ${String(err?.stack ?? err).slice(0, 2000)}`);
+    section = {
+      intro: `**Not measured: the figure failed** (${String(err?.message ?? err).split('\n')[0]}).`,
+      table: null,
+    };
+  }
   const after = loadavg()[0];
   const peak = Math.max(before, after);
   const busy = peak > LOAD_LIMIT;

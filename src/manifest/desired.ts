@@ -72,6 +72,8 @@ export function fileReferences(manifests: readonly ManifestSource[]): FileRefere
 /** One secret value of a manifest: where it is, how it is written, and its field. */
 interface SecretAt {
   path: (string | number)[];
+  /** Index of the environment the value is in. */
+  env: number;
   spec: SecretSpec;
   field: FieldSpec;
 }
@@ -83,10 +85,25 @@ function secretFields(m: Manifest): SecretAt[] {
   m.spec.environments.forEach((env, i) => {
     for (const field of fields) {
       const spec = env[field.name] as SecretSpec | undefined;
-      if (spec !== undefined) out.push({ path: ['spec', 'environments', i, field.name], spec, field });
+      if (spec !== undefined) out.push({ path: ['spec', 'environments', i, field.name], env: i, spec, field });
     }
   });
   return out;
+}
+
+/**
+ * A resource's locate(), made outside buildDesiredState's loop on purpose: a closure made there
+ * would share the loop's scope with `problem`, which holds the whole parsed document, and so keep
+ * every document's value alive as long as its resource (the plan's lifetime).
+ */
+function fieldLocator(
+  file: string,
+  locate: ParsedDocument['locate'],
+): (path: readonly (string | number)[]) => { file: string; line: number; column: number } {
+  return (path) => {
+    const pos = locate(path);
+    return { file, line: pos.line, column: pos.column };
+  };
 }
 
 /** Builds the desired state from validated manifests: projects defaulted, secrets resolved, identities checked. */
@@ -137,9 +154,10 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
     }
 
     const secrets = new Map<string, Secret>();
-    for (const { path, spec, field } of secretFields(m)) {
+    for (const { path, env, spec, field } of secretFields(m)) {
       const secret = resolveSecret(spec, field, path, source, input, problem, memo);
-      if (secret) secrets.set(formatPath(path), secret);
+      // Keyed by environment index and field, not by the formatted path: this runs for every secret.
+      if (secret) secrets.set(`${env}\u0000${field.name}`, secret);
       // A value SOPS encrypts is inline in the manifest yet not in clear in Git: no warning (SPEC §2d).
       // An empty inline value reveals nothing (`password: ""` is how a store without one is written).
       const sealed = source.encrypted?.has(formatPath(path)) ?? false;
@@ -161,10 +179,7 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
       name: m.metadata.name,
       description: m.spec.description ?? '',
       source: { file: doc.file, line: doc.start.line, column: doc.start.column },
-      locate: (path: readonly (string | number)[]) => {
-        const pos = doc.locate(path);
-        return { file: doc.file, line: pos.line, column: pos.column };
-      },
+      locate: fieldLocator(doc.file, doc.locate),
     };
     // Write options (how an update or delete is sent) ride on the resource for the kind's hook.
     for (const field of [...kind.resourceFields, ...(kind.writeOptions?.specFields ?? [])]) {
@@ -176,7 +191,7 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
         if (field.role === 'plain') {
           if (env[field.name] !== undefined) out[field.name] = env[field.name];
         } else {
-          const secret = secrets.get(`spec.environments[${i}].${field.name}`);
+          const secret = secrets.get(`${i}\u0000${field.name}`);
           if (secret) out[field.name] = secret;
         }
       }

@@ -54,7 +54,7 @@ export interface MaterialCheckOptions {
   now: Date;
   expiryWarnDays: number;
   /**
-   * `per-write` (plan, apply, watch; SPEC §2c): an expired certificate is not a load error but an
+   * `per-write` (plan, apply, watch; SPEC §2c): an expired (or not yet valid) certificate is not a load error but an
    * entry of `LoadResult.expired`, which the plan judges: an error only for a write that sends it.
    * Default `error` (validate, which cannot know what the server holds).
    */
@@ -318,7 +318,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
     const perWrite = options.material.expiry === 'per-write';
     for (const f of report.findings) {
       const diagnostic = findingToDiagnostic(f);
-      if (perWrite && f.code === 'certificate-expired' && f.severity === 'error') {
+      if (perWrite && f.blocksWrite === true) {
         const { kind, project, name, environment } = f.context;
         const field = f.location.path.slice(f.location.path.lastIndexOf('.') + 1);
         expired.push({ diagnostic, resource: { kind, project, name }, environment, field });

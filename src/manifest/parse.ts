@@ -33,7 +33,7 @@ export interface ParsedDocument {
   /** Position of the document's first key (or of its first value when it is not a mapping). */
   start: Position;
   /** The position of the field or value at `path`, as near as the document allows. */
-  locate(path: PathSegments, target?: LocateTarget): Position;
+  locate: (path: PathSegments, target?: LocateTarget) => Position;
 }
 
 export interface ParseResult {

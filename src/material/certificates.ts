@@ -21,6 +21,11 @@ export interface RawFinding {
   code: MaterialFindingCode;
   severity: 'error' | 'warning';
   message: string;
+  /**
+   * A finding about time alone (expired, not yet valid) that must block a write sending this
+   * material in plan, apply and watch, yet not a write elsewhere (SPEC §2c). Trusted entries never.
+   */
+  blocksWrite?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -74,6 +79,7 @@ export function expiryFinding(facts: CertificateFacts, now: Date, warnDays: numb
     return {
       code: 'certificate-expired',
       severity: 'error',
+      blocksWrite: true,
       message:
         `${what} expired on ${isoDate(facts.notAfter)}${ago > 0 ? `, ${plural(ago, 'day')} ago` : ''}: ` +
         'replace it with a renewed certificate',
@@ -83,6 +89,10 @@ export function expiryFinding(facts: CertificateFacts, now: Date, warnDays: numb
     return {
       code: 'certificate-not-yet-valid',
       severity: 'warning',
+      // Sent now, clients reject it until then: refused like an expired one where a write sends
+      // it (SPEC §2c "expired (or not yet valid)"); validate keeps it a warning. A truststore may
+      // hold a CA that is not valid yet without harm.
+      ...(facts.trusted === true ? {} : { blocksWrite: true }),
       message:
         `${what} is not valid before ${isoDate(facts.notBefore)}: clients reject it until then; ` +
         'use a certificate that is valid now, or check the clock of the machine that made it',

@@ -88,6 +88,8 @@ export interface MaterialFinding {
   code: MaterialFindingCode;
   severity: 'error' | 'warning';
   message: string;
+  /** Time alone (expired, not yet valid): judged per write in plan, apply and watch (SPEC §2c). */
+  blocksWrite?: boolean;
   location: MaterialLocation;
   context: MaterialContext;
 }

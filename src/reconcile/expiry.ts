@@ -1,4 +1,5 @@
-// Pure: time alone must not stop unrelated work (SPEC §2c). An expired certificate is an error
+// Pure: time alone must not stop unrelated work (SPEC §2c). An expired (or not yet valid, outside a
+// truststore) certificate is an error
 // only for a write that sends it (a create, or an update that changes that environment's material,
 // or cannot tell because the server hides it); where the server already holds the same material,
 // so nothing new is sent, it is a warning that says so. `validate` never comes here: it cannot know
@@ -52,7 +53,7 @@ export function judgeExpiredMaterial(
       verdict.warnings.push({
         ...e.diagnostic,
         severity: 'warning',
-        message: `${e.diagnostic.message} (the server already holds this material, so nothing expired is sent; only a write that sends it is refused)`,
+        message: `${e.diagnostic.message} (the server already holds this material, so it is not sent again; only a write that sends it is refused)`,
       });
     }
   }

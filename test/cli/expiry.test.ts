@@ -78,4 +78,34 @@ describe('an expired certificate, judged per write', () => {
     expect(refused.stderr).toMatch(/keys\/expired\.yaml:\d+:7 .*this update would send it/);
     expect(emulator().stats().writes).toBe(0);
   });
+
+  it('treats a not-yet-valid certificate the same way: refused where a write sends it, a warning in validate', async () => {
+    const dir = tempTree({
+      'keys/future.yaml': certKey('future-partner', { production: 'future.crt.pem' }),
+      'keys/good.yaml': certKey('partner', { production: 'leaf.crt.pem' }),
+      'keys/future.crt.pem': fixture('future.crt.pem'),
+      'keys/leaf.crt.pem': fixture('leaf.crt.pem'),
+    });
+    // validate cannot know what a write sends: SPEC §2c lists "not yet valid" among the warnings.
+    const validate = await run(['validate', 'keys'], dir);
+    expect(validate.code, validate.stdout).toBe(0);
+    expect(validate.stdout).toMatch(
+      /keys\/future\.yaml:10:7 .*not valid before 2100-01-01.*\[certificate-not-yet-valid\]/,
+    );
+
+    // Sent by a create: clients would reject it until 2100, so the write is refused (nothing written).
+    const apply = await run(['apply', 'keys'], dir);
+    expect(apply.code).toBe(1);
+    expect(apply.stderr).toMatch(/keys\/future\.yaml:10:7 .*not valid before.*this create would send it/);
+    expect(emulator().stats().writes).toBe(0);
+
+    // Already on the server (put there with the checks off): a warning, and other work goes on.
+    expect((await run(['apply', 'keys', '--skip-material-checks'], dir)).code).toBe(0);
+    writeFileSync(join(dir, 'keys/good.yaml'), certKey('partner', { production: 'leaf.crt.pem' }, 'v2'));
+    emulator().resetStats();
+    const again = await run(['apply', 'keys'], dir);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.stderr + again.stdout).toMatch(/not valid before.*already holds this material/);
+    expect(emulator().stats().writes).toBe(1);
+  });
 });

@@ -32,6 +32,7 @@ describe('certificate validity', () => {
       {
         code: 'certificate-expired',
         severity: 'error',
+        blocksWrite: true,
         message:
           'certificate "CN=expired.example.com, O=Fixture Partner" (serial 1001, self-signed) expired on ' +
           '2021-01-01, 3452 days ago: replace it with a renewed certificate',
@@ -58,8 +59,9 @@ describe('certificate validity', () => {
 
   it('warns about a certificate that is not yet valid', () => {
     const { value, report } = run(fixture64('future.crt.pem'), NOW);
-    expect(report.findings.map((f) => [f.code, f.severity, f.location])).toEqual([
-      ['certificate-not-yet-valid', 'warning', value.location],
+    // A warning, judged per write in plan, apply and watch (blocksWrite), as an expired one is.
+    expect(report.findings.map((f) => [f.code, f.severity, f.location, f.blocksWrite])).toEqual([
+      ['certificate-not-yet-valid', 'warning', value.location, true],
     ]);
     expect(report.findings[0]?.message).toContain('is not valid before 2100-01-01');
   });
