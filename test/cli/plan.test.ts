@@ -219,6 +219,27 @@ describe('plan', () => {
     expectNoLeak(run.stdout, run.stderr, files.stdout, files.stderr);
   });
 
+  it('with --format markdown still prints the comment when the server cannot be read: the error, never "No changes"', async () => {
+    const dir = tempTree(manifestFiles());
+    const summary = join(dir, 'step-summary.md');
+    const env = { APINIZER_TOKEN: `${TOKEN}-wrong`, GITHUB_STEP_SUMMARY: summary };
+    const run = await cli(emulator(), dir, ['plan', 'manifests', '--format', 'markdown'], { env });
+    expect(run.code).toBe(1);
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toBe('<!-- apinizer-gitops plan -->');
+    expect(run.stdout).toContain('**1 error must be fixed before this plan can be applied.**');
+    expect(run.stdout).toMatch(/^- :x: `cannot read the environments of project Payments .*\(HTTP 401\)/m);
+    expect(run.stdout).not.toContain('No changes');
+    // The job summary gets the same comment; --out gets it instead of stdout.
+    expect(readFileSync(summary, 'utf8')).toContain('cannot read the environments of project Payments');
+    const saved = await cli(emulator(), dir, ['plan', 'manifests', '--format', 'markdown', '--out', 'plan.md'], {
+      env,
+    });
+    expect(saved.code).toBe(1);
+    expect(readFileSync(join(dir, 'plan.md'), 'utf8')).toContain('<!-- apinizer-gitops plan -->');
+    expectNoLeak(run.stdout, run.stderr, saved.stdout, saved.stderr);
+  });
+
   it('rejects a bad --format before doing anything', async () => {
     const dir = tempTree(manifestFiles());
     const run = await cli(emulator(), dir, ['plan', 'manifests', '--format', 'yaml']);

@@ -151,7 +151,7 @@ export async function plan(options: PlanCommandOptions, ctx: CommandContext): Pr
     if (signal) return exitCodeForSignal(signal);
     const message = describePlanError(outcome, conn.server);
     await writeTo(ctx.stderr, `apinizer-gitops plan: ${message}\n`);
-    await emitFailedJson(message, { format, out, jsonOut, ctx, server: conn.server });
+    await emitFailedPlan(message, { format, out, jsonOut, ctx, server: conn.server });
     return EXIT.error;
   }
   const problems = outcome.ok ? undefined : problemsText(outcome.diagnostics, 'preflight', 'plan');
@@ -169,12 +169,13 @@ export async function plan(options: PlanCommandOptions, ctx: CommandContext): Pr
 }
 
 /**
- * A plan that could not be made because the server could not be read, as JSON: wherever a JSON
- * plan was asked for (stdout with --format json, --out, --json-out), one document with the error
- * in `errors` (no file: the server is the cause), so a pipeline that parses it finds why, and never
- * an empty stdout or an empty plan that reads like "no changes". Text and markdown stay as they were.
+ * A plan that could not be made because the server could not be read: wherever a JSON or markdown
+ * plan was asked for (stdout with --format json|markdown, --out, --json-out, the GitHub step
+ * summary), one document with the error (no file: the server is the cause), so a pipeline that
+ * parses it, and a reviewer reading the pull-request comment, finds why, never an empty stdout or an
+ * empty plan that reads like "no changes". The text form is the message on stderr, as before.
  */
-async function emitFailedJson(
+async function emitFailedPlan(
   message: string,
   options: {
     format: PlanFormat;
@@ -185,19 +186,24 @@ async function emitFailedJson(
   },
 ): Promise<void> {
   const { format, out, jsonOut, ctx, server } = options;
-  const json = renderPlanJson(
-    errorPlan([{ code: 'api-error', severity: 'error', message, file: '', line: 0, column: 0, path: '' }], { server }),
-  );
-  const files: [string, string | undefined][] = [
-    ['--out', format === 'json' ? out : undefined],
-    ['--json-out', jsonOut],
+  const plan = errorPlan([{ code: 'api-error', severity: 'error', message, file: '', line: 0, column: 0, path: '' }], {
+    server,
+  });
+  const json = renderPlanJson(plan);
+  const markdown = renderPlanMarkdown(plan);
+  const document = format === 'json' ? json : format === 'markdown' ? markdown : undefined;
+  const files: [string, string | undefined, string | undefined][] = [
+    ['--out', out, document],
+    ['--json-out', jsonOut, json],
   ];
-  for (const [flag, file] of files) {
-    if (file === undefined) continue;
-    const error = await writeOutFile(file, json, ctx.cwd, flag);
+  for (const [flag, file, text] of files) {
+    if (file === undefined || text === undefined) continue;
+    const error = await writeOutFile(file, text, ctx.cwd, flag);
     if (error) await writeTo(ctx.stderr, `apinizer-gitops plan: ${error}\n`);
   }
-  if (format === 'json' && out === undefined) await writeTo(ctx.stdout, json);
+  if (document !== undefined && out === undefined) await writeTo(ctx.stdout, document);
+  const summaryError = await appendStepSummary(markdown, ctx.env);
+  if (summaryError) await writeTo(ctx.stderr, `apinizer-gitops plan: warning: ${summaryError}\n`);
 }
 
 interface EmitOptions {

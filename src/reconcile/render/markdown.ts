@@ -74,11 +74,13 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
   if (generation !== undefined) head.push(generation, '');
 
   // A diagnostic's place and words come from files and the server: both inert.
-  const place = (d: { file: string; line: number; column: number }) => inertMarkdown(`${d.file}:${d.line}:${d.column}`);
+  // A problem of no file (the server could not be read) has no place to show.
+  const place = (d: { file: string; line: number; column: number }) =>
+    d.file === '' ? '' : `${inertMarkdown(`${d.file}:${d.line}:${d.column}`)} `;
   const problemLines = [
-    ...errors.map((d) => `- :x: ${place(d)} ${inertMarkdown(formatDiagnosticBody(d))}`),
+    ...errors.map((d) => `- :x: ${place(d)}${inertMarkdown(formatDiagnosticBody(d))}`),
     ...plan.warnings.map((w) => `- :warning: ${inertMarkdown(w)}`),
-    ...warningDiagnostics.map((d) => `- :warning: ${place(d)} ${inertMarkdown(formatDiagnosticBody(d))}`),
+    ...warningDiagnostics.map((d) => `- :warning: ${place(d)}${inertMarkdown(formatDiagnosticBody(d))}`),
   ];
 
   const tail: string[] = [];
