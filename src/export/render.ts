@@ -277,7 +277,8 @@ export function buildExportPlan(resources: readonly CurrentResource[], options: 
         variables.push({ ...slot, variable: target, masked: false, writeOnly: true });
         return { fromEnv: target };
       }
-      const present = value !== undefined && value !== 'masked';
+      // Empty: the server said it holds no material there (export-file) — nothing to export.
+      const present = value !== undefined && value !== 'masked' && value.reveal() !== '';
       if (present && options.secrets === 'inline') return { inline: value };
       if (present && !isBase64(value.reveal())) {
         // Cannot happen with the API mapping (non-base64 becomes 'masked'), but never write garbage.

@@ -50,6 +50,14 @@ export async function readMaterial(
             env[field] = kind.materialFromExport?.(current, r.value) ?? new Secret(r.value.toString('base64'));
             return;
           }
+          if (holdsNoMaterial(r.error)) {
+            // The server names the environment and says it holds nothing there: not unknown but
+            // absent, so the plan sends the manifest's material (a change) instead of never
+            // sending it. (Apinizer: "(x) has no material for environment (prod)! Available: ...")
+            // An empty value, not a missing one: a missing secret reads as unknown (SPEC §4).
+            env[field] = new Secret('');
+            return;
+          }
           const cause = unknownCause(r.error);
           if (cause === null) {
             failure ??= { error: r.error, what: `the material of ${resourceLabel(current)} in ${envName}` };
@@ -72,6 +80,11 @@ export async function readMaterial(
   return failure ? { unknown, error: failure } : { unknown };
 }
 
+/** An export-file answer that says the object holds no material for the environment asked. */
+function holdsNoMaterial(e: ApiError): boolean {
+  return (e.kind === 'bad-request' || e.kind === 'not-found') && /\bhas no material for environment\b/i.test(e.message);
+}
+
 /** Why an export failure leaves material unknown, or null when it is a real failure of the run. */
 function unknownCause(e: ApiError): string | null {
   const status = e.status !== null ? ` (HTTP ${e.status})` : '';
@@ -82,9 +95,7 @@ function unknownCause(e: ApiError): string | null {
     case 'not-found':
       return `the server has no export-file for it${status}`;
     case 'bad-request':
-      return /material/i.test(e.message)
-        ? `the server holds no material for that environment${status}`
-        : `the server refused export-file${status}: ${e.message}`;
+      return `the server refused export-file${status}: ${e.message}`;
     default:
       return null;
   }

@@ -217,6 +217,29 @@ describe.each(['documented', 'status'] as const)('current API generation (%s dia
     ]);
   });
 
+  it('an environment the server holds no material for ("has no material for environment") is a change, not unknown', async () => {
+    const dir = tree();
+    await applied(dir);
+    // The server lost the staging PEM (e.g. the environment was added by hand without one).
+    const stored = emulator().store.get('Payments', 'Key', 'payments-signing')!;
+    const list = (stored.cryptoKeyInfoEnvironmentList as Record<string, unknown>[]).map((e) =>
+      e.environmentName === 'staging' ? { ...e, content: undefined } : e,
+    );
+    emulator().store.put('Payments', 'Key', { ...stored, cryptoKeyInfoEnvironmentList: list });
+
+    const { run, doc } = await jsonPlan(dir);
+    expect(run.code, run.stdout + run.stderr).toBe(2);
+    const signing = action(doc, 'payments-signing');
+    expect(signing.action).toBe('update');
+    expect(signing.changes).toEqual([{ path: 'environments.staging.content', sensitive: true }]);
+    expect(signing.unknownFields).not.toContain('environments.staging.content');
+    expect(doc.warnings.join('\n')).not.toContain('could not be compared');
+
+    await applied(dir);
+    const again = await jsonPlan(dir);
+    expect(again.run.code, again.run.stdout + again.run.stderr).toBe(0);
+  });
+
   it('a password-only difference is no change in the plan (unknown), and apply --redeploy sends it', async () => {
     const dir = tree();
     await applied(dir);
