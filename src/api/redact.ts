@@ -148,6 +148,7 @@ export function createRedactor(mask: string = SENSITIVE): Redactor {
 
     scrub(text) {
       if ((forms.length === 0 && words.size === 0) || text.length < MIN_SECRET) return text;
+      if (cannotHold(text)) return text;
       // Every level is searched, the raw text included: decoding can destroy a secret that was
       // there as written (`%50AAAA...` is a base64 secret after a '%', and "P" once decoded).
       const spans: [number, number][] = [];
@@ -167,6 +168,28 @@ export function createRedactor(mask: string = SENSITIVE): Redactor {
       return out + text.slice(from);
     },
   };
+
+  /**
+   * True when scrubbing `text` cannot mask anything, proved by the very lookups the full scrub
+   * makes, without the position bookkeeping: the text has nothing to decode (no `%`, `&`, `\\`,
+   * so decoding leaves it as written and it is its only level), no window of its compact stream
+   * is in any index, and no token of it is a word-like secret or its base64 or hex. Any hit, even
+   * one the full scrub would then reject, goes to the full scrub; so the answer is the same.
+   */
+  function cannotHold(text: string): boolean {
+    if (/[%&\\]/.test(text)) return false;
+    if (forms.length > 0) {
+      const stream = compact(text);
+      if (hitsIndex(stream, exact)) return false;
+      if (hexes.size > 0 && hitsIndex(stream.toLowerCase(), hexes)) return false;
+    }
+    if (words.size > 0) {
+      if (words.has(text.trim())) return false;
+      for (const m of text.matchAll(/[A-Za-z0-9+/=_-]{4,}/g)) if (wordTokens.has(m[0])) return false;
+      for (const m of text.matchAll(/[^\s"'`=:&,;()[\]{}<>]+/gu)) if (words.has(m[0])) return false;
+    }
+    return true;
+  }
 
   /** Strong forms in the compact stream; spans in the original text. */
   function findForms(decoded: Decoded, spans: [number, number][]): void {
@@ -251,6 +274,14 @@ function inValuePosition(text: string, start: number, end: number): boolean {
   const lead = /([A-Za-z0-9_.-]*)["']?\s*[:=]\s*$/.exec(text.slice(Math.max(0, start - 64), start));
   if (!lead) return false;
   return !PUBLIC_KEYS.test(lead[1] ?? '');
+}
+
+/** True when some window of `source` is a key of one of `indexes` (window length -> index). */
+function hitsIndex(source: string, indexes: Map<number, WindowIndex>): boolean {
+  for (const [w, byText] of indexes) {
+    for (let i = 0; i + w <= source.length; i += 1) if (byText.has(source.slice(i, i + w))) return true;
+  }
+  return false;
 }
 
 /** Text with whitespace removed: how a form is compared with the compact stream. */
