@@ -10,6 +10,7 @@
  * the cap the body is dropped and the call fails for good.
  */
 import { readFileSync } from 'node:fs';
+import pLimit from 'p-limit';
 import { Pool, util } from 'undici';
 import { UsageError } from '../errors.js';
 import type { HttpAnswer } from './dialect.js';
@@ -114,40 +115,6 @@ export function readCaFile(path: string): string {
   }
 }
 
-/**
- * At most `n` calls of `fn` at once, the others waiting in order: a slot is handed straight to the
- * next waiter when a call ends. What p-limit did here, without its three promises and closures per
- * call: a call that finds a free slot starts at once.
- */
-function createSlots(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  let head = 0;
-  const release = () => {
-    if (head < waiting.length) {
-      const wake = waiting[head] as () => void;
-      waiting[head] = noop; // let the woken call's closure go
-      head += 1;
-      if (head === waiting.length) {
-        waiting.length = 0;
-        head = 0;
-      }
-      wake(); // the slot passes on: active stays as it is
-    } else active -= 1;
-  };
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (active < n) active += 1;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
-  };
-}
-
-function noop(): void {}
-
 /** Decodes an answer that came in one chunk (not streaming: it keeps no state between calls). */
 const wholeDecoder = new TextDecoder('utf-8');
 
@@ -166,7 +133,7 @@ export function createTransport(options: TransportOptions): Transport {
 
   // Calls wait for a free connection here, before their deadline starts: a burst of calls larger
   // than the pool must not time out while the server is fine. The pool then never queues.
-  const slots = createSlots(Math.max(1, options.connections));
+  const slots = pLimit(Math.max(1, options.connections));
 
   // The caller's signal stops every request in flight: one listener for the whole run, and a
   // cancel function per request in flight (no AbortController, no AbortSignal per request).
