@@ -48,7 +48,8 @@ export type CoreDiagnosticCode =
   | 'unknown-environment' // plan: an environment the project does not have
   | 'unknown-project' // plan: a project the server does not know
   | 'unknown-reference' // plan: a reference field names a resource neither the manifests nor the server have
-  | 'referenced-by-kept'; // plan: prune would delete a resource that a kept resource still references
+  | 'referenced-by-kept' // plan: prune would delete a resource that a kept resource still references
+  | 'api-error'; // plan --format json: the server could not be read (no file: file "", line 0)
 
 export type Severity = 'error' | 'warning';
 

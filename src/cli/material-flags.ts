@@ -20,8 +20,13 @@ export const MATERIAL_FLAGS: FlagSpecs = {
   },
 };
 
-/** The material check options the flags ask for, judged at `now`; undefined with --skip-material-checks. */
-export function materialCheckOptions(args: ParsedArgs, now: Date): MaterialCheckOptions | undefined {
+/** What the material flags ask for: the warning horizon, or undefined with --skip-material-checks. */
+export interface MaterialFlags {
+  expiryWarnDays: number;
+}
+
+/** The material flags parsed (a bad --expiry-warn-days is a UsageError even with --skip-material-checks). */
+export function materialFlags(args: ParsedArgs): MaterialFlags | undefined {
   const raw = stringFlag(args, 'expiry-warn-days');
   let expiryWarnDays = DEFAULT_EXPIRY_WARN_DAYS;
   if (raw !== undefined) {
@@ -31,5 +36,10 @@ export function materialCheckOptions(args: ParsedArgs, now: Date): MaterialCheck
     expiryWarnDays = Number(raw);
   }
   if (booleanFlag(args, 'skip-material-checks')) return undefined;
-  return { now, expiryWarnDays };
+  return { expiryWarnDays };
+}
+
+/** The material check options for a load judged at `now` (the time of the load, not of the parse). */
+export function materialCheckOptions(flags: MaterialFlags | undefined, now: Date): MaterialCheckOptions | undefined {
+  return flags ? { now, ...flags } : undefined;
 }

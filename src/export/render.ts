@@ -15,7 +15,7 @@ import {
 import { isBase64, normaliseBase64, type Secret } from '../secret.js';
 import { quoteValue } from '../diagnostics.js';
 import { isDotSegment } from '../api/url.js';
-import { loadSchema } from '../manifest/validate.js';
+import { followSharedRef, loadSchema } from '../manifest/validate.js';
 
 /**
  * Where exported secret values go (SPEC §7, §2d): files under `secrets/`, `fromEnv` references, or
@@ -186,12 +186,11 @@ function rulesFor(kind: Kind): { name: StringRule; project: StringRule } {
   const descriptor = descriptorOf(kind);
   let rules = identityRules.get(descriptor);
   if (rules === undefined) {
-    const metadata = (
-      loadSchema(kind).properties as Record<
-        string,
-        { properties: Record<string, { pattern: string; maxLength: number }> }
-      >
-    ).metadata!;
+    // The shipped kinds $ref the shared metadata (schemas/common.schema.json); a kind defined in
+    // code may hold its own.
+    const metadata = followSharedRef((loadSchema(kind).properties as Record<string, unknown>).metadata) as {
+      properties: Record<string, { pattern: string; maxLength: number }>;
+    };
     const rule = (field: 'name' | 'project'): StringRule => {
       const p = metadata.properties[field]!;
       return { pattern: new RegExp(p.pattern, 'u'), maxLength: p.maxLength };

@@ -153,12 +153,15 @@ export const keystoreKind = defineKind<DesiredKeystore, CurrentKeystore>({
   exportShape(store, generation) {
     const shape: ExportShape = { fields: [], environments: [], warnings: [] };
     for (const env of store.environments) {
-      if (env.type !== 'JKS' && env.type !== 'PKCS12') {
+      // A server may echo the type in another case (pkcs12): the plan compares it so, and the
+      // manifest takes it only as JKS or PKCS12, so the export writes that spelling.
+      const type = ['JKS', 'PKCS12'].find((t) => t === env.type.toUpperCase()) ?? env.type;
+      if (type !== 'JKS' && type !== 'PKCS12') {
         shape.warnings.push(
           `environment ${env.name}: keystore type "${env.type}" is not JKS or PKCS12; the manifest will not validate until it is corrected`,
         );
       }
-      const plain: [string, string][] = [['type', env.type]];
+      const plain: [string, string][] = [['type', type]];
       if (generation === 'current' && env.alias !== undefined) plain.push(['alias', env.alias]);
       shape.environments.push({
         name: env.name,

@@ -128,6 +128,8 @@ interface FoundFile {
   path: string;
   /** Real path of the manifest root that found it. */
   root: string;
+  /** The same root as given (lexical): `path` is inside it. */
+  base: string;
 }
 
 /** Loads, validates and resolves every manifest under `paths` into a DesiredState, or diagnostics saying why not. */
@@ -177,8 +179,9 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
       files = [abs];
     }
     let root: string;
+    const base = entry.type === 'directory' ? abs : dirname(abs);
     try {
-      root = await fs.realpath(entry.type === 'directory' ? abs : dirname(abs));
+      root = await fs.realpath(base);
     } catch (err) {
       fileProblem('manifest-unreadable', display(abs), `cannot be resolved (${errorCode(err)}); ${FIX_ACCESS}`);
       continue;
@@ -186,7 +189,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
     for (const f of files) {
       if (seen.has(f)) continue;
       seen.add(f);
-      found.push({ path: f, root });
+      found.push({ path: f, root, base });
     }
   }
 
@@ -242,7 +245,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
         sources.push({
           document: doc,
           manifest: result.manifest,
-          dir: dirname(f.path),
+          dir: folderUnderRoot(f),
           root: f.root,
           ...(encrypted ? { encrypted } : {}),
         });
@@ -699,6 +702,17 @@ export async function readSecretFile(ref: FileReference, fs: LoaderFs = nodeFs):
   } catch (err) {
     return { ok: false, code: 'file-unreadable', message: `cannot be read (${errorCode(err)}); check its permissions` };
   }
+}
+
+/**
+ * The manifest's folder, under the real root: `fromFile` paths are relative to it and must stay
+ * inside the root, which is a real path. A root given through a symlink (a git-sync checkout
+ * `current -> rev-abc`, macOS's `/tmp -> /private/tmp`) would otherwise put every target lexically
+ * outside it.
+ */
+function folderUnderRoot(f: FoundFile): string {
+  const rel = relative(f.base, dirname(f.path));
+  return rel === '' ? f.root : join(f.root, rel);
 }
 
 function isInside(path: string, root: string): boolean {

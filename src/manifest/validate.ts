@@ -2,17 +2,14 @@
 // Schemas in schemas/ are the single source of the format (editors use the same files); Ajv's
 // errors are de-duplicated here and rewritten as plain sentences with a path and a position.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { Diagnostic, DiagnosticCode } from '../diagnostics.js';
 import { secretFormsText, secretHints, secretSources } from '../secrets/index.js';
 import { allKinds, allSecretFieldNames, descriptorOf, isKind, kindNames, type KindDescriptor } from '../kinds/index.js';
 import { API_VERSION, type Kind } from '../model.js';
 import type { ParsedDocument, PathSegments, Position } from './parse.js';
-import { AJV_OPTIONS, loadValidators, type SchemaValidator } from './schema-code.js';
+import { loadValidators, manifestAjv, sharedSchemaTexts, type SchemaValidator } from './schema-code.js';
 import { isRecord } from '../text.js';
-
-const require = createRequire(import.meta.url);
 
 /** A secret value as written: inline base64, or a reference to a file or an environment variable. */
 export type SecretSpec = string | { fromFile: string } | { fromEnv: string; encoding?: 'base64' | 'utf8' };
@@ -55,8 +52,7 @@ function validators(): Map<Kind, SchemaValidator> {
   const map = new Map(compiled?.validators ?? loadValidators());
   const missing = kinds.filter((d) => !map.has(d.kind));
   if (missing.length > 0) {
-    const { Ajv2020 } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
-    const ajv = new Ajv2020(AJV_OPTIONS);
+    const ajv = manifestAjv(); // a kind's schema may $ref the shared definitions too
     for (const d of missing) map.set(d.kind, ajv.compile(loadSchema(d.kind)));
   }
   compiled = { kinds: [...kinds], validators: map };
@@ -71,6 +67,29 @@ export function loadSchema(kind: Kind): Record<string, unknown> {
     string,
     unknown
   >;
+}
+
+let shared: Record<string, Record<string, unknown>> | undefined;
+
+/**
+ * A schema node with its `$ref` into a shared schema file (`common.schema.json#/$defs/metadata`)
+ * followed, its own keywords (a kind's description) kept; any other node as it is. For readers of
+ * a kind's schema that want its rules (export's identity rules), not for validation.
+ */
+export function followSharedRef(node: unknown): unknown {
+  if (!isRecord(node) || typeof node.$ref !== 'string') return node;
+  const [file = '', pointer = ''] = node.$ref.split('#', 2);
+  shared ??= Object.fromEntries(
+    Object.entries(sharedSchemaTexts()).map(([f, text]) => [f, JSON.parse(text) as Record<string, unknown>]),
+  );
+  let target: unknown = shared[file];
+  if (target === undefined) return node; // a local or foreign $ref: not ours to follow
+  for (const part of pointer.split('/').slice(1)) {
+    target = isRecord(target) ? target[part.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
+  }
+  if (!isRecord(target)) throw new Error(`schema $ref ${node.$ref} names nothing`);
+  const { $ref: _ref, ...own } = node;
+  return { ...target, ...own };
 }
 
 /** What a field must hold, as the end of "must be ...": keyed by the path with list indices as []. */

@@ -227,7 +227,7 @@ function analyseKey(bytes: Buffer, value: MaterialValue): Analysis {
       severity: 'error',
       message:
         `${field} is DER, and the API requires PEM: convert it, e.g. ` +
-        `\`openssl ${parsed.certificates.length > 0 ? 'x509' : 'pkey'} -inform DER -in FILE -out FILE.pem\``,
+        `\`openssl ${parsed.certificates.length > 0 ? 'x509' : parsed.privateKeys.length > 0 ? 'pkey' : 'pkey -pubin'} -inform DER -in FILE -out FILE.pem\``,
     });
   }
 

@@ -135,12 +135,17 @@ export function buildPlan(input: PlanInput): Plan {
     if (warning !== undefined) deleteWarnings.add(warning);
   }
   warnings.push(...deleteWarnings);
-  const generations = [...new Set(desired.projects.map(generationOf))];
+  warnings.push(...environmentRemovalWarnings(actions));
+  // No project at all (an empty folder): the server was not asked, so no generation is claimed.
+  const asked = namedProjects(desired, input.extraProjects).filter((p) => input.generations?.has(p) ?? false);
+  const generations = [...new Set((asked.length > 0 ? asked : desired.projects).map(generationOf))];
   return {
     actions,
     summary: summarise(actions),
     warnings,
-    ...(input.generations ? { apiGeneration: generations.length === 1 ? generations[0]! : 'mixed' } : {}),
+    ...(input.generations && generations.length > 0
+      ? { apiGeneration: generations.length === 1 ? generations[0]! : 'mixed' }
+      : {}),
     diagnostics: sortDiagnostics(input.diagnostics ?? []),
     server: input.server,
     createdAt: input.createdAt,
@@ -278,4 +283,27 @@ export function checkEnvironments(
     });
   }
   return sortDiagnostics(out);
+}
+
+/**
+ * An update that leaves out an environment the server holds. Apinizer does not say whether an
+ * update replaces or merges the environment list (SPEC §5): on a server that merges, the removal
+ * never happens and every later plan shows it again. Apply reads such a resource back and fails it
+ * with the manual fix; the plan says up front why the change may come back, so a reader of a plan
+ * that repeats it is not left guessing.
+ */
+function environmentRemovalWarnings(actions: readonly PlanAction[]): string[] {
+  const warnings: string[] = [];
+  for (const a of actions) {
+    if (a.action !== 'update' || a.desired === undefined || a.current === undefined) continue;
+    const kept = new Set(a.desired.environments.map((e) => e.name));
+    const removed = a.current.environments.map((e) => e.name).filter((n) => !kept.has(n));
+    if (removed.length === 0) continue;
+    const list = removed.map((n) => `"${n}"`).join(', ');
+    const noun = removed.length === 1 ? 'environment' : 'environments';
+    warnings.push(
+      `${resourceLabel(a)}: the update removes ${noun} ${list}; if this change is planned again after apply, the server merges environment lists instead of replacing them (apply then reports the resource failed): remove ${removed.length === 1 ? 'it' : 'them'} by hand in the Apinizer Manager`,
+    );
+  }
+  return warnings;
 }

@@ -129,6 +129,45 @@ describe('apply interrupted', () => {
   });
 });
 
+describe('apply interrupted while planning', () => {
+  it.each([
+    ['json', 'SIGINT', 130],
+    ['text', 'SIGTERM', 143],
+  ] as const)(
+    '--format %s, %s before any write: prints the (empty) report, writes nothing, exits %i',
+    async (format, name, code) => {
+      const dir = tempTree(manifestFiles({ keys: 3, keystores: 0 }));
+      emulator().configure({ latencyMs: 1500 });
+      let sent = false;
+      const r = await cliProcess(emulator(), dir, ['apply', 'manifests', '--format', format], {
+        onSpawn: (child) => {
+          // Once the plan's first reads are at the server, the run is planning: stop it.
+          const poll = setInterval(() => {
+            if (emulator().stats().inFlight > 0) {
+              clearInterval(poll);
+              sent = true;
+              child.kill(name);
+            }
+          }, 20);
+          child.on('exit', () => clearInterval(poll));
+        },
+      });
+      expect(sent).toBe(true);
+      expect(r.code, r.stderr).toBe(code);
+      if (format === 'json') {
+        const report = validJson('report', r.stdout) as { interrupted: boolean; summary: Record<string, number> };
+        expect(report.interrupted).toBe(true);
+        expect(report.summary).toMatchObject({ created: 0, updated: 0, deleted: 0, failed: 0 });
+      } else {
+        expect(r.stdout).toContain('Interrupted');
+        expect(r.stdout).toContain('Apply: 0 created, 0 updated, 0 deleted, 0 unchanged, 0 failed.');
+      }
+      expect(emulator().stats().writes).toBe(0);
+      expectNoLeak(r.stdout, r.stderr);
+    },
+  );
+});
+
 describe('apply with a token the server stops accepting', () => {
   it('stops starting writes after the first 401, reports the rest skipped with the hint, and exits 1', async () => {
     const dir = tempTree(manifestFiles({ keys: 12, keystores: 0 }));

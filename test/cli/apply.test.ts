@@ -247,4 +247,46 @@ describe('apply', () => {
     );
     expect(emulator().stats().writes).toBe(0);
   });
+
+  it('with --format json prints one report even when it stops before any write (invalid manifest, unknown environment, refused token)', async () => {
+    const invalid = tempTree({ ...manifestFiles(), 'manifests/z.yaml': 'kind: Key\n' });
+    const unknownEnv = tempTree(manifestFiles({ environment: 'staging-eu' }));
+    const runs = [
+      await cli(emulator(), invalid, ['apply', 'manifests', '--format', 'json']),
+      await cli(emulator(), unknownEnv, ['apply', 'manifests', '--format', 'json']),
+      await cli(emulator(), tempTree(manifestFiles()), ['apply', 'manifests', '--format', 'json'], {
+        env: { APINIZER_TOKEN: 'not-the-token' },
+      }),
+    ];
+    for (const run of runs) {
+      expect(run.code, run.stderr).toBe(1);
+      const report = validJson('report', run.stdout) as Report;
+      expect(report.summary).toMatchObject({ created: 0, updated: 0, deleted: 0, failed: 0 });
+      expect(report.results.every((r) => r.outcome !== 'ok' || r.action === 'noop')).toBe(true);
+      expectNoLeak(run.stdout, run.stderr);
+    }
+    expect(runs[0]!.stderr).toMatch(/manifests\/z\.yaml:1:1 /);
+    expect(runs[1]!.stderr).toContain('environment "staging-eu" does not exist');
+    // --out gets the report too, and stdout stays empty of JSON in text format.
+    const text = await cli(emulator(), invalid, ['apply', 'manifests']);
+    expect(text.stdout).toBe('');
+    const toFile = await cli(emulator(), invalid, ['apply', 'manifests', '--format', 'json', '--out', 'report.json']);
+    expect(toFile.code).toBe(1);
+    validJson('report', readFileSync(join(invalid, 'report.json'), 'utf8'));
+    // --dry-run prints a plan, not a report: one plan document with the errors, in every case.
+    const dry = await cli(emulator(), invalid, ['apply', 'manifests', '--dry-run', '--format', 'json']);
+    expect(dry.code).toBe(1);
+    expect((validJson('plan', dry.stdout).errors as { file: string }[])[0]?.file).toMatch(/manifests\/z\.yaml$/);
+    const dryRefused = await cli(
+      emulator(),
+      tempTree(manifestFiles()),
+      ['apply', 'manifests', '--dry-run', '--format', 'json'],
+      {
+        env: { APINIZER_TOKEN: 'not-the-token' },
+      },
+    );
+    expect(dryRefused.code).toBe(1);
+    expect((validJson('plan', dryRefused.stdout).errors as { code: string }[])[0]?.code).toBe('api-error');
+    expect(emulator().stats().writes).toBe(0);
+  });
 });

@@ -200,6 +200,25 @@ describe('plan', () => {
     expect(emulator().stats().writes).toBe(0);
   });
 
+  it('with --format json still prints one plan document when the server cannot be read: the error in errors, no actions', async () => {
+    const dir = tempTree(manifestFiles());
+    const env = { APINIZER_TOKEN: `${TOKEN}-wrong` };
+    const run = await cli(emulator(), dir, ['plan', 'manifests', '--format', 'json'], { env });
+    expect(run.code).toBe(1);
+    const plan = validJson('plan', run.stdout) as { actions: unknown[]; errors: { code: string; message: string }[] };
+    expect(plan.actions).toEqual([]);
+    expect(plan.errors).toHaveLength(1);
+    expect(plan.errors[0]).toMatchObject({ code: 'api-error', severity: 'error', file: '', line: 0 });
+    expect(plan.errors[0]!.message).toMatch(/cannot read the environments of project Payments .*\(HTTP 401\)/);
+    expect(run.stderr).toContain('apinizer-gitops plan: cannot read the environments');
+    // --out and --json-out get the same document; the text plan on stdout stays as it was.
+    const files = await cli(emulator(), dir, ['plan', 'manifests', '--json-out', 'plan.json'], { env });
+    expect(files.code).toBe(1);
+    expect(files.stdout).toBe('');
+    expect(validJson('plan', readFileSync(join(dir, 'plan.json'), 'utf8')).errors).toHaveLength(1);
+    expectNoLeak(run.stdout, run.stderr, files.stdout, files.stderr);
+  });
+
   it('rejects a bad --format before doing anything', async () => {
     const dir = tempTree(manifestFiles());
     const run = await cli(emulator(), dir, ['plan', 'manifests', '--format', 'yaml']);

@@ -169,6 +169,23 @@ describe('buildExportPlan', () => {
     expect(buildExportPlan([key], envOptions).warnings).toEqual([]);
   });
 
+  it('writes a keystore type the server echoes in another case as JKS / PKCS12, so the export validates and plans no change', () => {
+    const store = aCurrentKeystore({
+      environments: [
+        { name: 'production', type: 'pkcs12', file: keystoreFileFor('p') },
+        { name: 'test', type: 'Jks', file: keystoreFileFor('t') },
+        { name: 'uat', type: 'PEM', file: keystoreFileFor('u') },
+      ],
+    });
+    const plan = buildExportPlan([store], fileOptions);
+    const environments = manifest(plan.files, 'Payments/keystores/partner-mtls.yaml').doc.spec.environments;
+    expect(environments.map((e: { type: string }) => e.type)).toEqual(['PKCS12', 'JKS', 'PEM']);
+    // Only a type that is neither, in any case, is warned about.
+    expect(plan.warnings).toEqual([
+      'Keystore Payments/partner-mtls: environment uat: keystore type "PEM" is not JKS or PKCS12; the manifest will not validate until it is corrected',
+    ]);
+  });
+
   it('makes safe, unique file names from project and environment names the server allows, each from its own name', () => {
     const plan = buildExportPlan(
       [

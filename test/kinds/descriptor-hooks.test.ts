@@ -228,3 +228,18 @@ describe("export's identity rules", () => {
     expect(identityProblem({ kind: 'LateAnchor', project: 'Payments', name: 'any name' })).toMatch(/its name is not/);
   });
 });
+
+describe('a kind defined in code', () => {
+  it('may $ref the shared definitions of schemas/common.schema.json, for validate and export alike', async () => {
+    const shared = trustKind('SharedAnchor', false);
+    const schema = shared.schema as { properties: Record<string, unknown> };
+    schema.properties.metadata = { $ref: 'common.schema.json#/$defs/metadata' };
+    cleanup.push(registerKind(shared));
+    const dir = tempTree({
+      't.yaml': edit(trustManifest('SharedAnchor', 'QUJDRA=='), 'project: Payments', 'project: ".."'),
+    });
+    const r = await loadManifests(['.'], { cwd: dir, env: {} });
+    expect(r.diagnostics.map((d) => [d.code, d.path, d.line])).toEqual([['schema', 'metadata.project', 5]]);
+    expect(identityProblem({ kind: 'SharedAnchor', project: 'Payments', name: 'any name' })).toMatch(/its name is not/);
+  });
+});

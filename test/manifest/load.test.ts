@@ -51,6 +51,27 @@ describe('loadManifests', () => {
     expect(store.environments[0]!.file.reveal()).toBe(P12.toString('base64'));
   });
 
+  it('resolves fromFile inside a root given through a symlink (git-sync: current -> rev), and still refuses what leaves it', async () => {
+    const dir = tempTree({
+      'rev-1/stores/partner.yaml': edit(KEYSTORE, 'partner.p12', '../material/partner.p12'),
+      'rev-1/material/partner.p12': P12,
+      'rev-1/keys/k.yaml': edit(KEY, 'publicKey: QUJDRA==', 'publicKey: { fromFile: ../../secret.pem }'),
+      'secret.pem': 'OUTSIDE',
+    });
+    symlinkSync(join(dir, 'rev-1'), join(dir, 'current'));
+    for (const path of ['current', 'current/', 'current/stores/partner.yaml']) {
+      const r = await loadManifests([path], { cwd: dir, env: {} });
+      const codes = r.diagnostics.map((d) => `${d.code} ${d.file}:${d.line}`);
+      if (path === 'current/stores/partner.yaml') {
+        // A file PATH's root is its folder: the keystore's ../material is outside it, as without the link.
+        expect(codes).toEqual(['file-outside-root current/stores/partner.yaml:10']);
+      } else {
+        // The keystore's file is inside the (linked) root; only the key's ../../secret.pem leaves it.
+        expect(codes).toEqual(['file-outside-root current/keys/k.yaml:10']);
+      }
+    }
+  });
+
   it('takes the folder of a file PATH as its root', async () => {
     const dir = tempTree({ 'm/ks.yaml': KEYSTORE, 'm/partner.p12': P12 });
     const r = await loadManifests(['m/ks.yaml'], { cwd: dir, env: {} });

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   loadValidators,
   schemaText,
+  sharedSchemaTexts,
   validatorModuleSource,
   type SchemaValidator,
 } from '../../src/manifest/schema-code.js';
@@ -67,6 +68,17 @@ describe('generated schema validators', () => {
     // Compiled afresh from the files, not taken from the stale module.
     const fromModule = (require(file.pathname) as { Key: SchemaValidator }).Key;
     expect(loaded.get('Key')).not.toBe(fromModule);
+    // The shared file the kinds' schemas $ref counts too.
+    const shared = sharedSchemaTexts();
+    const olderShared = {
+      ...shared,
+      'common.schema.json': shared['common.schema.json']!.replace('"minLength": 1', '"minLength": 2'),
+    };
+    expect(olderShared['common.schema.json']).not.toBe(shared['common.schema.json']);
+    const staleShared = write('stale-shared.cjs', validatorModuleSource(texts, olderShared));
+    expect(loadValidators(staleShared).get('Key')).not.toBe(
+      (require(staleShared.pathname) as { Key: SchemaValidator }).Key,
+    );
     const fresh = loadValidators(write('fresh2.cjs', validatorModuleSource(texts)));
     expect(fresh.get('Key')).toBe((require(join(dir, 'fresh2.cjs')) as { Key: SchemaValidator }).Key);
   });

@@ -1,7 +1,15 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { parseManifestText } from '../../src/manifest/parse.js';
-import { loadSchema, suggest, validateDocument } from '../../src/manifest/validate.js';
+import { followSharedRef, loadSchema, suggest, validateDocument } from '../../src/manifest/validate.js';
 import { KEY, KEYSTORE, edit } from './fixtures.js';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const SCHEMAS = join(REPO, 'schemas');
 
 /** Validates the single document in `text` and returns "path: message" lines. */
 function problems(text: string, defaultProject?: string): string[] {
@@ -167,8 +175,19 @@ describe('validateDocument', () => {
   });
 });
 
+/** A shared schema file of schemas/, as on disk. */
+function sharedSchema(file: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(SCHEMAS, file), 'utf8')) as Record<string, unknown>;
+}
+
 describe('the manifest schemas', () => {
-  it('give every property a title and a description, for editors', () => {
+  const everySchema = (): [string, Record<string, unknown>][] => [
+    ['key', loadSchema('Key')],
+    ['keystore', loadSchema('Keystore')],
+    ['common', sharedSchema('common.schema.json')],
+  ];
+
+  it('give every property a title and a description, for editors (through a shared $ref too)', () => {
     const missing: string[] = [];
     const walk = (node: unknown, where: string) => {
       if (typeof node !== 'object' || node === null) return;
@@ -176,14 +195,13 @@ describe('the manifest schemas', () => {
       if (o.properties && typeof o.properties === 'object') {
         for (const [name, prop] of Object.entries(o.properties as Record<string, unknown>)) {
           if (prop === true) continue; // a bare "present" marker inside an anyOf branch
-          const p = prop as Record<string, unknown>;
+          const p = followSharedRef(prop) as Record<string, unknown>;
           if (typeof p.title !== 'string' || typeof p.description !== 'string') missing.push(`${where}.${name}`);
         }
       }
       for (const [k, v] of Object.entries(o)) walk(v, `${where}/${k}`);
     };
-    walk(loadSchema('Key'), 'key');
-    walk(loadSchema('Keystore'), 'keystore');
+    for (const [name, schema] of everySchema()) walk(schema, name);
     expect(missing).toEqual([]);
   });
 
@@ -195,23 +213,78 @@ describe('the manifest schemas', () => {
       if (o.type === 'object' && o.additionalProperties !== false) open.push(where);
       for (const [k, v] of Object.entries(o)) walk(v, `${where}/${k}`);
     };
-    walk(loadSchema('Key'), 'key');
-    walk(loadSchema('Keystore'), 'keystore');
+    for (const [name, schema] of everySchema()) walk(schema, name);
     expect(open).toEqual([]);
   });
 
-  it('share one definition of a secret value', () => {
-    const defs = (kind: 'Key' | 'Keystore') => (loadSchema(kind).$defs as Record<string, unknown>).secretValue;
-    expect(defs('Key')).toEqual(defs('Keystore'));
-  });
-
-  it('declare draft 2020-12 and an $id', () => {
-    for (const kind of ['Key', 'Keystore'] as const) {
-      const s = loadSchema(kind);
-      expect(s.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
-      expect(s.$id).toMatch(/^urn:apinizer-gitops:schema:/);
+  it('declare draft 2020-12 and an $id that is their file name (relative refs resolve by it)', () => {
+    for (const [name, schema] of everySchema()) {
+      expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+      expect(schema.$id).toBe(`${name}.schema.json`);
     }
   });
+
+  it("take the envelope's shared parts and the secret value from common.schema.json by $ref, not a copy", () => {
+    const defs = sharedSchema('common.schema.json').$defs as Record<string, unknown>;
+    for (const file of ['key.schema.json', 'keystore.schema.json']) {
+      const text = readFileSync(join(SCHEMAS, file), 'utf8');
+      const schema = JSON.parse(text) as { properties: Record<string, unknown>; $defs: Record<string, unknown> };
+      expect(schema.properties.apiVersion, file).toEqual({ $ref: 'common.schema.json#/$defs/apiVersion' });
+      expect(schema.properties.metadata, file).toMatchObject({ $ref: 'common.schema.json#/$defs/metadata' });
+      expect(Object.keys(schema.$defs), file).not.toContain('secretValue');
+      // None of the shared definitions' rules is written out again in a kind's file.
+      for (const needle of ['"fromFile"', '"fromEnv"', '"const": "apinizer-gitops/v1"', '"Project"', '"SAME_PROJECT"'])
+        expect(text, `${file} repeats ${needle}`).not.toContain(needle);
+      // Every $ref is local or names a definition the shared file has.
+      for (const [, target] of text.matchAll(/"\$ref": "([^"]*)"/g)) {
+        if (target!.startsWith('#')) continue;
+        expect(target, file).toMatch(/^common\.schema\.json#\/\$defs\/\w+$/);
+        expect(Object.keys(defs), `${file}: ${target}`).toContain(target!.split('/').pop());
+      }
+    }
+    expect(
+      ['file', 'password'].map(
+        (f) =>
+          (
+            (loadSchema('Keystore').$defs as Record<string, { properties: Record<string, unknown> }>)
+              .keystoreEnvironment!.properties[f] as { $ref: string }
+          ).$ref,
+      ),
+    ).toEqual(['common.schema.json#/$defs/secretValue', 'common.schema.json#/$defs/secretValue']);
+  });
+
+  it.each(['key', 'keystore'])(
+    '%s.schema.json, loaded from disk with its relative refs as an editor does, accepts the examples of its kind',
+    async (name) => {
+      // Ajv with no schema registered: each relative $ref is read from the folder of the file that
+      // holds it, as an editor resolves it against the schema file's location.
+      const ajv = new Ajv2020({
+        strict: true,
+        allErrors: true,
+        loadSchema: (uri) => Promise.resolve(JSON.parse(readFileSync(join(SCHEMAS, uri), 'utf8')) as object),
+      });
+      const validate = await ajv.compileAsync(JSON.parse(readFileSync(join(SCHEMAS, `${name}.schema.json`), 'utf8')));
+      const kind = name === 'key' ? 'Key' : 'Keystore';
+      let checked = 0;
+      for (const root of ['examples/manifests', 'examples/manifests-current']) {
+        for (const file of readdirSync(join(REPO, root), { recursive: true, encoding: 'utf8' })) {
+          if (!file.endsWith('.yaml')) continue;
+          for (const doc of parseAllDocuments(readFileSync(join(REPO, root, file), 'utf8'))) {
+            const value = doc.toJS() as { kind?: unknown };
+            if (value.kind !== kind) continue;
+            expect(validate(value), `${root}/${file}: ${JSON.stringify(validate.errors)}`).toBe(true);
+            checked += 1;
+          }
+        }
+      }
+      expect(checked).toBeGreaterThanOrEqual(2);
+      // And the shared parts are in force: a bad project name fails through the $ref.
+      expect(
+        validate({ apiVersion: 'apinizer-gitops/v1', kind, metadata: { name: 'x', project: '..' }, spec: {} }),
+      ).toBe(false);
+      expect(validate.errors!.map((e) => e.instancePath)).toContain('/metadata/project');
+    },
+  );
 });
 
 describe('suggest', () => {

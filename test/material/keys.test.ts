@@ -60,6 +60,21 @@ describe('current form: PRIVATE_KEY and PUBLIC_KEY content', () => {
     ]);
   });
 
+  it('gives a DER value the openssl command that converts that kind of DER (a public key needs -pubin)', () => {
+    const { privateKey, publicKey } = keyPair('rsa2048');
+    const hint = (role: 'private-key' | 'public-key', base64: string) =>
+      inspectMaterial([aValue({ role, base64 })], options).findings.find((f) => f.code === 'material-not-pem')?.message;
+    expect(hint('public-key', der(publicKey).toString('base64'))).toContain(
+      '`openssl pkey -pubin -inform DER -in FILE -out FILE.pem`',
+    );
+    expect(hint('private-key', der(privateKey).toString('base64'))).toContain(
+      '`openssl pkey -inform DER -in FILE -out FILE.pem`',
+    );
+    expect(hint('public-key', fixture64('leaf.crt.der'))).toContain(
+      '`openssl x509 -inform DER -in FILE -out FILE.pem`',
+    );
+  });
+
   it('warns about an encrypted private key instead of failing on it', () => {
     const { privateKey } = keyPair('rsa2048');
     const pkcs8 = privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'pass-phrase' });

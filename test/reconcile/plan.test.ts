@@ -177,6 +177,33 @@ describe('buildPlan', () => {
     ]);
   });
 
+  it('says why a removed environment may be planned again (a server that merges environment lists, SPEC §5)', () => {
+    const full = aKey();
+    const withoutTest = aKey({ environments: full.environments.filter((e) => e.name !== 'test') });
+    const plan = planOf(desiredState(withoutTest, aKey({ name: 'other' })), [
+      currentOf(full),
+      aCurrentKey({ name: 'other', description: 'old' }),
+    ]);
+    expect(summaryOf(plan)).toEqual(['update Key Payments/other', 'update Key Payments/payments-signing']);
+    expect(plan.warnings).toEqual([
+      'Key Payments/payments-signing: the update removes environment "test"; if this change is planned again after apply, the server merges environment lists instead of replacing them (apply then reports the resource failed): remove it by hand in the Apinizer Manager',
+    ]);
+    // No warning when nothing is removed, nor for a create or a delete.
+    expect(planOf(desiredState(full), [currentOf(withoutTest)]).warnings).toEqual([]);
+  });
+
+  it('claims no API generation when no project was asked (an empty folder), and names the one or mixed otherwise', () => {
+    expect(planOf(desiredState(), [], { generations: new Map() }).apiGeneration).toBeUndefined();
+    const one = new Map([['Payments', 'current' as const]]);
+    expect(planOf(desiredState(aKey()), [], { generations: one }).apiGeneration).toBe('current');
+    const two = new Map([
+      ['Payments', 'current' as const],
+      ['Identity', 'legacy' as const],
+    ]);
+    const both = desiredState(aKey(), aKey({ project: 'Identity' }));
+    expect(planOf(both, [], { generations: two }).apiGeneration).toBe('mixed');
+  });
+
   it('carries the diagnostics it is given, sorted', () => {
     const d = (file: string, line: number): Diagnostic => ({
       code: 'unknown-environment',

@@ -8,13 +8,15 @@ import { secretFormsText, secretHints, secretSources } from '../../src/secrets/i
 const ROOT = join(import.meta.dirname, '..', '..');
 
 describe('the secret sources registry', () => {
-  it.each(['key', 'keystore'])('%s.schema.json: the secret value is inline text or one of the sources', (kind) => {
-    const schema = JSON.parse(readFileSync(join(ROOT, 'schemas', `${kind}.schema.json`), 'utf8')) as {
-      $defs: { secretValue: { anyOf: Record<string, unknown>[] } };
-    };
-    const [inline, ...objects] = schema.$defs.secretValue.anyOf;
+  it('common.schema.json: the secret value is inline text or one of the sources, and both kinds $ref it', () => {
+    const read = (file: string) => JSON.parse(readFileSync(join(ROOT, 'schemas', file), 'utf8')) as unknown;
+    const common = read('common.schema.json') as { $defs: { secretValue: { anyOf: Record<string, unknown>[] } } };
+    const [inline, ...objects] = common.$defs.secretValue.anyOf;
     expect(inline).toMatchObject({ type: 'string' });
     expect(objects).toEqual(secretSources().map((s) => s.schema));
+    for (const file of ['key.schema.json', 'keystore.schema.json']) {
+      expect(JSON.stringify(read(file)), file).toContain('"$ref":"common.schema.json#/$defs/secretValue"');
+    }
   });
 
   it('lists every form in the messages, and a hint for every key of every form', () => {

@@ -2,20 +2,19 @@
 // checked against fresh fingerprints), and report every outcome; the exit code comes from the report.
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { resolveConnection } from '../connection.js';
-import { hasErrors, printable } from '../../diagnostics.js';
-import { createLogger } from '../../log.js';
+import { hasErrors, printable, type Diagnostic } from '../../diagnostics.js';
+import type { Logger } from 'pino';
 import { MATERIAL_FLAGS } from '../material-flags.js';
 import { applyPlan, refusedReport, reportSucceeded } from '../../reconcile/apply.js';
-import { createAdaptiveLimiter } from '../../reconcile/concurrency.js';
 import { renderPlanJson, renderReportJson } from '../../reconcile/render/json.js';
 import { renderPlanText, renderReportText } from '../../reconcile/render/text.js';
-import { describePlanError, readPlan } from '../../reconcile/run-plan.js';
+import { describePlanError, errorPlan, readPlan } from '../../reconcile/run-plan.js';
 import { compareWithSavedPlan, parseSavedPlan, type SavedPlan } from '../../reconcile/saved.js';
-import type { Report } from '../../reconcile/types.js';
+import type { Plan, Report } from '../../reconcile/types.js';
 import {
   type Command,
   type CommandContext,
+  type ParsedArgs,
   EXIT,
   booleanFlag,
   exitCodeForSignal,
@@ -24,7 +23,17 @@ import {
 } from '../command.js';
 import { connectionOptions } from '../common.js';
 import { createProgressLine, githubAnnotations, isTty, useColor, writeOutFile, writeTo } from '../output.js';
-import { clientFor, formatFlag, loadForApi, manifestPaths, planOptions, problemsText } from '../reconcile-common.js';
+import {
+  type ReconcileOptions,
+  type WriteSession,
+  formatFlag,
+  loadForApi,
+  manifestPaths,
+  openWriteSession,
+  planOptions,
+  problemsText,
+  reconcileOptions,
+} from '../reconcile-common.js';
 
 const FORMATS = ['text', 'json'] as const;
 type ApplyFormat = (typeof FORMATS)[number];
@@ -96,161 +105,255 @@ export const applyCommand: Command = {
   ],
   notes: NOTES,
   async run(args, ctx) {
-    manifestPaths(args); // a missing PATH is a usage error before anything else
-    const format = formatFlag(args, FORMATS);
-    const out = stringFlag(args, 'out');
-    const maxDeletes = integerFlag(args, 'max-deletes', DEFAULT_MAX_DELETES, 0, 1_000_000);
-    const dryRun = booleanFlag(args, 'dry-run');
-    const redeploy = booleanFlag(args, 'redeploy');
-    const planFile = stringFlag(args, 'plan');
-    const conn = resolveConnection(args, ctx.env, ctx.cwd);
-    const say = (text: string) => writeTo(ctx.stderr, `apinizer-gitops apply: ${text}\n`);
+    return apply(parseApplyOptions(args, ctx), ctx);
+  },
+};
 
-    // The saved plan is read and checked first: a missing, oversized or malformed file is a mistake
-    // to report before any work (and before any API call), in its own words.
-    let saved: SavedPlan | undefined;
-    if (planFile !== undefined) {
-      const read = await readSavedPlan(planFile, ctx.cwd);
-      if (!read.ok) {
-        await say(read.message);
-        return EXIT.error;
-      }
-      saved = read.value;
+/** What `apply` is asked to do, parsed from argv, the environment and the config file. */
+export interface ApplyOptions extends ReconcileOptions {
+  format: ApplyFormat;
+  out: string | undefined;
+  maxDeletes: number;
+  dryRun: boolean;
+  redeploy: boolean;
+  /** --plan FILE: apply only if the plan still equals this saved one. */
+  planFile: string | undefined;
+}
+
+/** The options of `apply`; a bad value is a UsageError naming its flag, variable or file. */
+export function parseApplyOptions(args: ParsedArgs, ctx: Pick<CommandContext, 'env' | 'cwd'>): ApplyOptions {
+  const paths = manifestPaths(args); // a missing PATH is a usage error before anything else
+  const format = formatFlag(args, FORMATS);
+  const out = stringFlag(args, 'out');
+  const maxDeletes = integerFlag(args, 'max-deletes', DEFAULT_MAX_DELETES, 0, 1_000_000);
+  const dryRun = booleanFlag(args, 'dry-run');
+  const redeploy = booleanFlag(args, 'redeploy');
+  const planFile = stringFlag(args, 'plan');
+  return { ...reconcileOptions(args, paths, ctx), format, out, maxDeletes, dryRun, redeploy, planFile };
+}
+
+/** `apply` itself: check a saved plan, load, plan, guard, write, report; the exit code comes from the report. */
+export async function apply(options: ApplyOptions, ctx: CommandContext): Promise<number> {
+  const { conn, planFile, format, out } = options;
+  const say = (text: string) => writeTo(ctx.stderr, `apinizer-gitops apply: ${text}\n`);
+  // With --format json, stdout (or --out) holds one report (with --dry-run: one plan, its errors
+  // included) even when the run stops before any write: a pipeline that parses it must not meet
+  // an empty stdout.
+  const stoppedEarly = async (report: Report, plan: Plan): Promise<void> => {
+    if (format !== 'json') return;
+    if (options.dryRun)
+      await emit(renderPlanJson(plan), () => renderPlanText(plan, { color: false }), format, out, ctx);
+    else await emitReport(report, format, out, ctx);
+  };
+
+  // The saved plan is read and checked first: a missing, oversized or malformed file is a mistake
+  // to report before any work (and before any API call), in its own words.
+  let saved: SavedPlan | undefined;
+  if (planFile !== undefined) {
+    const read = await readSavedPlan(planFile, ctx.cwd);
+    if (!read.ok) {
+      await say(read.message);
+      return EXIT.error;
     }
+    saved = read.value;
+  }
 
-    const load = await loadForApi(args, conn, ctx);
-    if (load.state === null || hasErrors(load.diagnostics)) {
+  const load = await loadForApi(options, ctx);
+  if (load.state === null || hasErrors(load.diagnostics)) {
+    await writeTo(
+      ctx.stderr,
+      problemsText(load.diagnostics, 'load', 'apply') + githubAnnotations(load.diagnostics, ctx.env),
+    );
+    await stoppedEarly(emptyReport(conn.server), errorPlan(load.diagnostics, { server: conn.server }));
+    return EXIT.error;
+  }
+
+  const session = openWriteSession(conn, ctx.stderr);
+  const { client, inFlight } = session;
+  // While planning a signal aborts the calls at once (nothing is written); while applying, only
+  // after the grace period (applyPlan decides).
+  let applying = false;
+  const onSignal = () => {
+    if (!applying) inFlight.abort(ctx.signal.reason);
+  };
+  ctx.signal.addEventListener('abort', onSignal, { once: true });
+  try {
+    const outcome = await readPlan(load.state, client, planOptions(options, load));
+    const signal = ctx.signalName();
+    // Interrupted while planning: nothing was written; the (empty or all-skipped) report still
+    // shows it, as a signal during the writes does (SPEC §5: print the partial report).
+    const interruptedBeforeWrites = async (plan: Plan | null, name: 'SIGINT' | 'SIGTERM'): Promise<number> => {
+      const base =
+        plan === null
+          ? emptyReport(conn.server)
+          : refusedReport(
+              plan,
+              {
+                kind: 'interrupted',
+                message: `not attempted: ${name} arrived before any write`,
+                hint: 'Run apply again; it converges.',
+              },
+              conn.server,
+            );
+      await emitReport({ ...base, interrupted: true }, format, out, ctx);
+      return exitCodeForSignal(name);
+    };
+    if (outcome.plan === null) {
+      if (signal) return interruptedBeforeWrites(null, signal);
+      const message = describePlanError(outcome, conn.server);
+      await say(message);
+      const failure: Diagnostic = {
+        code: 'api-error',
+        severity: 'error',
+        message,
+        file: '',
+        line: 0,
+        column: 0,
+        path: '',
+      };
+      await stoppedEarly(emptyReport(conn.server), errorPlan([failure], { server: conn.server }));
+      return EXIT.error;
+    }
+    if (!outcome.ok) {
       await writeTo(
         ctx.stderr,
-        problemsText(load.diagnostics, 'load', 'apply') + githubAnnotations(load.diagnostics, ctx.env),
+        problemsText(outcome.diagnostics, 'preflight', 'apply') + githubAnnotations(outcome.diagnostics, ctx.env),
+      );
+      const errors = outcome.diagnostics.filter((d) => d.severity === 'error').length;
+      await stoppedEarly(
+        refusedReport(
+          outcome.plan,
+          {
+            kind: 'preflight',
+            message: `not attempted: ${errors === 1 ? '1 error' : `${errors} errors`} found against the server (listed on stderr)`,
+            hint: 'Fix the manifests named on stderr and run apply again.',
+          },
+          conn.server,
+        ),
+        outcome.plan,
       );
       return EXIT.error;
     }
+    if (signal) return interruptedBeforeWrites(outcome.plan, signal);
+    const refused = await refusal(outcome.plan, saved, options, ctx, session.logger);
+    if (refused !== undefined) return refused;
+    applying = true;
+    return await writePlan(outcome.plan, session, options, ctx);
+  } finally {
+    ctx.signal.removeEventListener('abort', onSignal);
+    await client.close();
+  }
+}
 
-    const logger = createLogger({
-      level: conn.logLevel,
-      ...(conn.logFormat ? { format: conn.logFormat } : {}),
-      destination: ctx.stderr,
-    });
-    const limiter = createAdaptiveLimiter(conn.concurrency, {
-      onChange: (c) =>
-        logger.warn(
-          { from: c.from, to: c.to, reason: c.reason },
-          c.reason === 'rate-limited'
-            ? `the API is rate limiting: concurrency lowered to ${c.to}`
-            : `concurrency raised to ${c.to}`,
-        ),
-    });
-    // Calls in flight are aborted through this, not ctx.signal directly: while planning at once
-    // (nothing is written), while applying only after the grace period.
-    const inFlight = new AbortController();
-    let applying = false;
-    const onSignal = () => {
-      if (!applying) inFlight.abort(ctx.signal.reason);
-    };
-    ctx.signal.addEventListener('abort', onSignal, { once: true });
-    const client = clientFor(conn, { logger, signal: inFlight.signal, onAnswer: (e) => limiter.onAnswer(e) });
-
-    try {
-      const outcome = await readPlan(load.state, client, planOptions(args, conn, load));
-      const signal = ctx.signalName();
-      if (outcome.plan === null) {
-        if (signal) return exitCodeForSignal(signal);
-        await say(describePlanError(outcome, conn.server));
-        return EXIT.error;
-      }
-      if (!outcome.ok) {
-        await writeTo(
-          ctx.stderr,
-          problemsText(outcome.diagnostics, 'preflight', 'apply') + githubAnnotations(outcome.diagnostics, ctx.env),
-        );
-        return EXIT.error;
-      }
-      const plan = outcome.plan;
-      if (signal) return exitCodeForSignal(signal);
-
-      if (saved !== undefined) {
-        const differences = compareWithSavedPlan(saved, plan);
-        if (differences.length > 0) {
-          // A refused plan is still reported (every change skipped), so a CI artifact shows why.
-          const report = refusedReport(
-            plan,
-            {
-              kind: 'plan-changed',
-              message: `not attempted: the plan differs from the saved plan ${planFile ?? ''}`,
-              hint: 'Review the new plan and save it again.',
-            },
-            conn.server,
-          );
-          await emitReport(report, format, out, ctx);
-          await say(
-            `the plan now differs from the saved plan ${planFile ?? ''}, so nothing was written:\n${differences.map((d) => `  - ${d}`).join('\n')}\n` +
-              'Review the changes with `apinizer-gitops plan`, save a new plan, and apply that.',
-          );
-          return EXIT.error;
-        }
-      }
-
-      const tooManyDeletes = plan.summary.delete > maxDeletes;
-      const deletesRefused = `the plan deletes ${plan.summary.delete} ${plan.summary.delete === 1 ? 'resource' : 'resources'}, more than --max-deletes ${maxDeletes}`;
-      const raiseLimit = `If these deletes are intended, run again with --max-deletes ${plan.summary.delete}.`;
-      if (dryRun) {
-        if (tooManyDeletes) await say(`note: apply would refuse this plan: ${deletesRefused}. ${raiseLimit}`);
-        const rendered = format === 'json' ? renderPlanJson(plan) : renderPlanText(plan, { color: false });
-        return (await emit(
-          rendered,
-          () => renderPlanText(plan, { color: useColor(ctx.stdout, ctx.env) }),
-          format,
-          out,
-          ctx,
-        ))
-          ? EXIT.ok
-          : EXIT.error;
-      }
-
-      // stdout is for people unless it carries the JSON report: then it holds that document only.
-      const stdoutIsText = format === 'text' || out !== undefined;
-      if (stdoutIsText)
-        await writeTo(ctx.stdout, `${renderPlanText(plan, { color: useColor(ctx.stdout, ctx.env) })}\n`);
-      logger.info(
-        { summary: plan.summary },
-        `plan: ${plan.summary.create} to create, ${plan.summary.update} to update, ${plan.summary.delete} to delete, ${plan.summary.noop} unchanged`,
+/**
+ * The exit code when the plan is not to be written: it differs from the saved plan, it is a dry
+ * run, or it deletes more than --max-deletes (each reported as it always was); else undefined.
+ */
+async function refusal(
+  plan: Plan,
+  saved: SavedPlan | undefined,
+  options: ApplyOptions,
+  ctx: CommandContext,
+  logger: Logger,
+): Promise<number | undefined> {
+  const { conn, format, out, planFile, maxDeletes } = options;
+  const say = (text: string) => writeTo(ctx.stderr, `apinizer-gitops apply: ${text}\n`);
+  if (saved !== undefined) {
+    const differences = compareWithSavedPlan(saved, plan);
+    if (differences.length > 0) {
+      // A refused plan is still reported (every change skipped), so a CI artifact shows why.
+      const report = refusedReport(
+        plan,
+        {
+          kind: 'plan-changed',
+          message: `not attempted: the plan differs from the saved plan ${planFile ?? ''}`,
+          hint: 'Review the new plan and save it again.',
+        },
+        conn.server,
       );
-
-      if (tooManyDeletes) {
-        const report = refusedReport(
-          plan,
-          { kind: 'max-deletes', message: `not attempted: ${deletesRefused}`, hint: `Check the plan. ${raiseLimit}` },
-          conn.server,
-        );
-        await emitReport(report, format, out, ctx);
-        await say(`${deletesRefused}; nothing was written. ${raiseLimit}`);
-        return EXIT.error;
-      }
-
-      applying = true;
-      // A signal that arrived between planning and here: applyPlan sees it and starts nothing.
-      const progress = isTty(ctx.stderr) && conn.logFormat !== 'json' ? createProgressLine(ctx.stderr) : null;
-      const report = await applyPlan(plan, client, {
-        concurrency: conn.concurrency,
-        signal: ctx.signal,
-        server: conn.server,
-        limiter,
-        redeploy,
-        abortInFlight: () => inFlight.abort(ctx.signal.reason),
-        ...(progress ? { onProgress: (p) => progress.update(p) } : { logger }),
-      });
-      progress?.clear();
-      const written = await emitReport(report, format, out, ctx);
-      const after = ctx.signalName();
-      if (after) return exitCodeForSignal(after);
-      return reportSucceeded(report) && written ? EXIT.ok : EXIT.error;
-    } finally {
-      ctx.signal.removeEventListener('abort', onSignal);
-      await client.close();
+      await emitReport(report, format, out, ctx);
+      await say(
+        `the plan now differs from the saved plan ${planFile ?? ''}, so nothing was written:\n${differences.map((d) => `  - ${d}`).join('\n')}\n` +
+          'Review the changes with `apinizer-gitops plan`, save a new plan, and apply that.',
+      );
+      return EXIT.error;
     }
-  },
-};
+  }
+
+  const tooManyDeletes = plan.summary.delete > maxDeletes;
+  const deletesRefused = `the plan deletes ${plan.summary.delete} ${plan.summary.delete === 1 ? 'resource' : 'resources'}, more than --max-deletes ${maxDeletes}`;
+  const raiseLimit = `If these deletes are intended, run again with --max-deletes ${plan.summary.delete}.`;
+  if (options.dryRun) {
+    if (tooManyDeletes) await say(`note: apply would refuse this plan: ${deletesRefused}. ${raiseLimit}`);
+    const rendered = format === 'json' ? renderPlanJson(plan) : renderPlanText(plan, { color: false });
+    return (await emit(
+      rendered,
+      () => renderPlanText(plan, { color: useColor(ctx.stdout, ctx.env) }),
+      format,
+      out,
+      ctx,
+    ))
+      ? EXIT.ok
+      : EXIT.error;
+  }
+
+  // stdout is for people unless it carries the JSON report: then it holds that document only.
+  const stdoutIsText = format === 'text' || out !== undefined;
+  if (stdoutIsText) await writeTo(ctx.stdout, `${renderPlanText(plan, { color: useColor(ctx.stdout, ctx.env) })}\n`);
+  logger.info(
+    { summary: plan.summary },
+    `plan: ${plan.summary.create} to create, ${plan.summary.update} to update, ${plan.summary.delete} to delete, ${plan.summary.noop} unchanged`,
+  );
+  if (tooManyDeletes) {
+    const report = refusedReport(
+      plan,
+      { kind: 'max-deletes', message: `not attempted: ${deletesRefused}`, hint: `Check the plan. ${raiseLimit}` },
+      conn.server,
+    );
+    await emitReport(report, format, out, ctx);
+    await say(`${deletesRefused}; nothing was written. ${raiseLimit}`);
+    return EXIT.error;
+  }
+  return undefined;
+}
+/** Writes the plan (a signal that arrived since planning: applyPlan sees it and starts nothing) and reports. */
+async function writePlan(
+  plan: Plan,
+  session: WriteSession,
+  options: ApplyOptions,
+  ctx: CommandContext,
+): Promise<number> {
+  const { conn } = options;
+  const { logger, client, limiter, inFlight } = session;
+  const progress = isTty(ctx.stderr) && conn.logFormat !== 'json' ? createProgressLine(ctx.stderr) : null;
+  const report = await applyPlan(plan, client, {
+    concurrency: conn.concurrency,
+    signal: ctx.signal,
+    server: conn.server,
+    limiter,
+    redeploy: options.redeploy,
+    abortInFlight: () => inFlight.abort(ctx.signal.reason),
+    ...(progress ? { onProgress: (p) => progress.update(p) } : { logger }),
+  });
+  progress?.clear();
+  const written = await emitReport(report, options.format, options.out, ctx);
+  const after = ctx.signalName();
+  if (after) return exitCodeForSignal(after);
+  return reportSucceeded(report) && written ? EXIT.ok : EXIT.error;
+}
+
+/** The report of a run that stopped before it had a plan: nothing attempted, nothing written. */
+function emptyReport(server: string): Report {
+  const now = new Date().toISOString();
+  return {
+    results: [],
+    summary: { created: 0, updated: 0, deleted: 0, unchanged: 0, failed: 0, notDeployed: 0, skipped: 0 },
+    interrupted: false,
+    server,
+    startedAt: now,
+    finishedAt: now,
+  };
+}
 
 /** The report in its format to --out or stdout (see `emit`). False when --out could not be written. */
 async function emitReport(

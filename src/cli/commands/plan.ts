@@ -1,9 +1,7 @@
 // `plan`: load and validate the manifests, read the server, and print the plan (text, JSON or
 // markdown), or save it for `apply --plan`. Never writes to the API.
 import { resolve } from 'node:path';
-import { resolveConnection } from '../connection.js';
 import { hasErrors } from '../../diagnostics.js';
-import { createLogger } from '../../log.js';
 import { MATERIAL_FLAGS } from '../material-flags.js';
 import { hasChanges } from '../../reconcile/render/common.js';
 import { renderPlanJson } from '../../reconcile/render/json.js';
@@ -14,6 +12,7 @@ import type { Plan } from '../../reconcile/types.js';
 import {
   type Command,
   type CommandContext,
+  type ParsedArgs,
   EXIT,
   UsageError,
   booleanFlag,
@@ -22,7 +21,17 @@ import {
 } from '../command.js';
 import { connectionOptions } from '../common.js';
 import { appendStepSummary, githubAnnotations, useColor, writeOutFile, writeTo } from '../output.js';
-import { clientFor, formatFlag, loadForApi, manifestPaths, planOptions, problemsText } from '../reconcile-common.js';
+import {
+  type ReconcileOptions,
+  clientFor,
+  commandLogger,
+  formatFlag,
+  loadForApi,
+  manifestPaths,
+  planOptions,
+  problemsText,
+  reconcileOptions,
+} from '../reconcile-common.js';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
 type PlanFormat = (typeof FORMATS)[number];
@@ -88,56 +97,108 @@ export const planCommand: Command = {
   ],
   notes: NOTES,
   async run(args, ctx) {
-    manifestPaths(args); // a missing PATH is a usage error before anything else
-    const format = formatFlag(args, FORMATS);
-    const out = stringFlag(args, 'out');
-    const jsonOut = stringFlag(args, 'json-out');
-    if (out !== undefined && jsonOut !== undefined && resolve(ctx.cwd, out) === resolve(ctx.cwd, jsonOut)) {
-      throw new UsageError(`--out and --json-out both name ${out}: give two files`);
-    }
-    const conn = resolveConnection(args, ctx.env, ctx.cwd);
-
-    // 1. Every manifest, before any API call: one bad document means no plan at all.
-    const load = await loadForApi(args, conn, ctx);
-    if (load.state === null || hasErrors(load.diagnostics)) {
-      const problems = problemsText(load.diagnostics, 'load', 'plan');
-      await emitPlan(errorPlan(load.diagnostics, { server: conn.server }), { format, out, jsonOut, ctx, problems });
-      return EXIT.error;
-    }
-
-    // 2. Preflight and lists.
-    const logger = createLogger({
-      level: conn.logLevel,
-      ...(conn.logFormat ? { format: conn.logFormat } : {}),
-      destination: ctx.stderr,
-    });
-    const client = clientFor(conn, { logger, signal: ctx.signal });
-    let outcome;
-    try {
-      outcome = await readPlan(load.state, client, planOptions(args, conn, load));
-    } finally {
-      await client.close();
-    }
-    const signal = ctx.signalName();
-    if (outcome.plan === null) {
-      if (signal) return exitCodeForSignal(signal);
-      await writeTo(ctx.stderr, `apinizer-gitops plan: ${describePlanError(outcome, conn.server)}\n`);
-      return EXIT.error;
-    }
-    const problems = outcome.ok ? undefined : problemsText(outcome.diagnostics, 'preflight', 'plan');
-    const written = await emitPlan(outcome.plan, {
-      format,
-      out,
-      jsonOut,
-      ctx,
-      ...(problems !== undefined ? { problems } : {}),
-    });
-    if (signal) return exitCodeForSignal(signal);
-    if (!outcome.ok || !written) return EXIT.error;
-    if (booleanFlag(args, 'detailed-exitcode') && hasChanges(outcome.plan.summary)) return EXIT.changes;
-    return EXIT.ok;
+    return plan(parsePlanOptions(args, ctx), ctx);
   },
 };
+
+/** What `plan` is asked to do, parsed from argv, the environment and the config file. */
+export interface PlanCommandOptions extends ReconcileOptions {
+  format: PlanFormat;
+  out: string | undefined;
+  jsonOut: string | undefined;
+  detailedExitcode: boolean;
+}
+
+/** The options of `plan`; a bad value is a UsageError naming its flag, variable or file. */
+export function parsePlanOptions(args: ParsedArgs, ctx: Pick<CommandContext, 'env' | 'cwd'>): PlanCommandOptions {
+  const paths = manifestPaths(args); // a missing PATH is a usage error before anything else
+  const format = formatFlag(args, FORMATS);
+  const out = stringFlag(args, 'out');
+  const jsonOut = stringFlag(args, 'json-out');
+  if (out !== undefined && jsonOut !== undefined && resolve(ctx.cwd, out) === resolve(ctx.cwd, jsonOut)) {
+    throw new UsageError(`--out and --json-out both name ${out}: give two files`);
+  }
+  return {
+    ...reconcileOptions(args, paths, ctx),
+    format,
+    out,
+    jsonOut,
+    detailedExitcode: booleanFlag(args, 'detailed-exitcode'),
+  };
+}
+
+/** `plan` itself: load, read the server, render; the exit code says whether (and what) it found. */
+export async function plan(options: PlanCommandOptions, ctx: CommandContext): Promise<number> {
+  const { conn, format, out, jsonOut } = options;
+  // 1. Every manifest, before any API call: one bad document means no plan at all.
+  const load = await loadForApi(options, ctx);
+  if (load.state === null || hasErrors(load.diagnostics)) {
+    const problems = problemsText(load.diagnostics, 'load', 'plan');
+    await emitPlan(errorPlan(load.diagnostics, { server: conn.server }), { format, out, jsonOut, ctx, problems });
+    return EXIT.error;
+  }
+
+  // 2. Preflight and lists.
+  const client = clientFor(conn, { logger: commandLogger(conn, ctx.stderr), signal: ctx.signal });
+  let outcome;
+  try {
+    outcome = await readPlan(load.state, client, planOptions(options, load));
+  } finally {
+    await client.close();
+  }
+  const signal = ctx.signalName();
+  if (outcome.plan === null) {
+    if (signal) return exitCodeForSignal(signal);
+    const message = describePlanError(outcome, conn.server);
+    await writeTo(ctx.stderr, `apinizer-gitops plan: ${message}\n`);
+    await emitFailedJson(message, { format, out, jsonOut, ctx, server: conn.server });
+    return EXIT.error;
+  }
+  const problems = outcome.ok ? undefined : problemsText(outcome.diagnostics, 'preflight', 'plan');
+  const written = await emitPlan(outcome.plan, {
+    format,
+    out,
+    jsonOut,
+    ctx,
+    ...(problems !== undefined ? { problems } : {}),
+  });
+  if (signal) return exitCodeForSignal(signal);
+  if (!outcome.ok || !written) return EXIT.error;
+  if (options.detailedExitcode && hasChanges(outcome.plan.summary)) return EXIT.changes;
+  return EXIT.ok;
+}
+
+/**
+ * A plan that could not be made because the server could not be read, as JSON: wherever a JSON
+ * plan was asked for (stdout with --format json, --out, --json-out), one document with the error
+ * in `errors` (no file: the server is the cause), so a pipeline that parses it finds why, and never
+ * an empty stdout or an empty plan that reads like "no changes". Text and markdown stay as they were.
+ */
+async function emitFailedJson(
+  message: string,
+  options: {
+    format: PlanFormat;
+    out: string | undefined;
+    jsonOut: string | undefined;
+    ctx: CommandContext;
+    server: string;
+  },
+): Promise<void> {
+  const { format, out, jsonOut, ctx, server } = options;
+  const json = renderPlanJson(
+    errorPlan([{ code: 'api-error', severity: 'error', message, file: '', line: 0, column: 0, path: '' }], { server }),
+  );
+  const files: [string, string | undefined][] = [
+    ['--out', format === 'json' ? out : undefined],
+    ['--json-out', jsonOut],
+  ];
+  for (const [flag, file] of files) {
+    if (file === undefined) continue;
+    const error = await writeOutFile(file, json, ctx.cwd, flag);
+    if (error) await writeTo(ctx.stderr, `apinizer-gitops plan: ${error}\n`);
+  }
+  if (format === 'json' && out === undefined) await writeTo(ctx.stdout, json);
+}
 
 interface EmitOptions {
   format: PlanFormat;

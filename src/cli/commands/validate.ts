@@ -3,8 +3,8 @@
 import { resolveDefaultProject } from '../connection.js';
 import { diagnosticToJson, formatDiagnosticLines, formatGithubAnnotation, hasErrors } from '../../diagnostics.js';
 import { DEFAULT_MAX_FILE_BYTES, loadManifests, type LoadResult } from '../../manifest/load.js';
-import { type Command, type ParsedArgs, EXIT, UsageError, stringFlag } from '../command.js';
-import { MATERIAL_FLAGS, materialCheckOptions } from '../material-flags.js';
+import { type Command, type CommandContext, type ParsedArgs, EXIT, UsageError, stringFlag } from '../command.js';
+import { MATERIAL_FLAGS, type MaterialFlags, materialCheckOptions, materialFlags } from '../material-flags.js';
 import { plural } from '../../text.js';
 
 const DESCRIPTION = `Checks manifests offline: YAML syntax, the JSON Schemas in schemas/, secret values (inline
@@ -58,38 +58,59 @@ export const validateCommand: Command = {
   ],
   notes: NOTES,
   async run(args, ctx) {
-    if (args.positionals.length === 0)
-      throw new UsageError('give at least one PATH (a manifest file or a folder of them)');
-    const format = stringFlag(args, 'format') ?? 'text';
-    if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got "${format}"`);
-    const maxFileBytes = maxFileSize(args, ctx.env);
-    const defaultProject = resolveDefaultProject(args, ctx.env, ctx.cwd);
-    const material = materialCheckOptions(args, new Date());
-
-    const result = await loadManifests(args.positionals, {
-      cwd: ctx.cwd,
-      env: ctx.env,
-      maxFileBytes,
-      // Validate runs where secrets are absent on purpose (a fork's pull request, a lint job).
-      unsetEnv: 'warning',
-      ...(defaultProject ? { defaultProject } : {}),
-      ...(material ? { material } : {}),
-    });
-
-    const github = ctx.env.GITHUB_ACTIONS === 'true';
-    if (format === 'json') {
-      ctx.stdout.write(`${renderValidationJson(result)}\n`);
-      if (github) for (const d of result.diagnostics) ctx.stderr.write(`${formatGithubAnnotation(d)}\n`);
-    } else {
-      // Many alike are grouped (the first few in full, then how many more): the summary line
-      // counts them all, and --format json lists every one.
-      const lines = formatDiagnosticLines(result.diagnostics, github);
-      lines.push(summaryLine(result));
-      ctx.stdout.write(`${lines.join('\n')}\n`);
-    }
-    return hasErrors(result.diagnostics) ? EXIT.error : EXIT.ok;
+    return validate(parseValidateOptions(args, ctx), ctx);
   },
 };
+
+/** What `validate` is asked to do, parsed from argv, the environment and the config file. */
+export interface ValidateOptions {
+  paths: string[];
+  format: 'text' | 'json';
+  maxFileBytes: number;
+  /** The project for manifests that name none; no server is needed for it. */
+  defaultProject: string | undefined;
+  /** Undefined with --skip-material-checks. */
+  material: MaterialFlags | undefined;
+}
+
+/** The options of `validate`; a bad value is a UsageError naming its flag, variable or file. */
+export function parseValidateOptions(args: ParsedArgs, ctx: Pick<CommandContext, 'env' | 'cwd'>): ValidateOptions {
+  if (args.positionals.length === 0)
+    throw new UsageError('give at least one PATH (a manifest file or a folder of them)');
+  const format = stringFlag(args, 'format') ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got "${format}"`);
+  const maxFileBytes = maxFileSize(args, ctx.env);
+  const defaultProject = resolveDefaultProject(args, ctx.env, ctx.cwd);
+  return { paths: args.positionals, format, maxFileBytes, defaultProject, material: materialFlags(args) };
+}
+
+/** `validate` itself: load and check, print every problem; 0 when valid. */
+export async function validate(options: ValidateOptions, ctx: CommandContext): Promise<number> {
+  const { format, defaultProject } = options;
+  const material = materialCheckOptions(options.material, new Date());
+  const result = await loadManifests(options.paths, {
+    cwd: ctx.cwd,
+    env: ctx.env,
+    maxFileBytes: options.maxFileBytes,
+    // Validate runs where secrets are absent on purpose (a fork's pull request, a lint job).
+    unsetEnv: 'warning',
+    ...(defaultProject ? { defaultProject } : {}),
+    ...(material ? { material } : {}),
+  });
+
+  const github = ctx.env.GITHUB_ACTIONS === 'true';
+  if (format === 'json') {
+    ctx.stdout.write(`${renderValidationJson(result)}\n`);
+    if (github) for (const d of result.diagnostics) ctx.stderr.write(`${formatGithubAnnotation(d)}\n`);
+  } else {
+    // Many alike are grouped (the first few in full, then how many more): the summary line
+    // counts them all, and --format json lists every one.
+    const lines = formatDiagnosticLines(result.diagnostics, github);
+    lines.push(summaryLine(result));
+    ctx.stdout.write(`${lines.join('\n')}\n`);
+  }
+  return hasErrors(result.diagnostics) ? EXIT.error : EXIT.ok;
+}
 
 /** --max-file-size, else APINIZER_MAX_FILE_BYTES, else the default; a bad value names its source. */
 function maxFileSize(args: ParsedArgs, env: NodeJS.ProcessEnv): number {

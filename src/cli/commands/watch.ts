@@ -1,16 +1,22 @@
 // `watch`: keeps the server in line with the manifest folder: file events and periodic resyncs
 // drive the reconciler in src/watch/, with metrics, signals and a bounded shutdown.
-import { resolveConnection } from '../connection.js';
-import { createLogger } from '../../log.js';
-import { createAdaptiveLimiter } from '../../reconcile/concurrency.js';
+import type { Logger } from 'pino';
 import { releaseMemory } from '../../watch/memory.js';
 import { startMetricsServer, type MetricsServer } from '../../watch/metrics.js';
-import { createReconciler } from '../../watch/reconciler.js';
+import { createReconciler, type Reconciler } from '../../watch/reconciler.js';
 import { MIN_DEBOUNCE_MS, MIN_POLL_MS, startWatcher, type RunningWatcher } from '../../watch/watcher.js';
-import { type Command, EXIT, UsageError, booleanFlag, integerFlag, stringFlag } from '../command.js';
+import {
+  type Command,
+  type CommandContext,
+  type ParsedArgs,
+  EXIT,
+  UsageError,
+  integerFlag,
+  stringFlag,
+} from '../command.js';
 import { connectionOptions } from '../common.js';
-import { MATERIAL_FLAGS, materialCheckOptions } from '../material-flags.js';
-import { clientFor, manifestPaths } from '../reconcile-common.js';
+import { MATERIAL_FLAGS } from '../material-flags.js';
+import { type ReconcileOptions, manifestPaths, openWriteSession, reconcileOptions } from '../reconcile-common.js';
 import { DEFAULT_MAX_DELETES } from './apply.js';
 
 /** After SIGINT/SIGTERM, how long the cycle in flight may run on before its calls are aborted (main.ts exits anyway at 15 s). */
@@ -109,175 +115,195 @@ export const watchCommand: Command = {
   ],
   notes: NOTES,
   async run(args, ctx) {
-    const paths = manifestPaths(args);
-    const prune = booleanFlag(args, 'prune');
-    const allowEmptyPrune = booleanFlag(args, 'allow-empty-prune');
-    const maxDeletes = integerFlag(args, 'max-deletes', DEFAULT_MAX_DELETES, 0, 1_000_000);
-    const debounceMs = integerFlag(args, 'debounce', 300, MIN_DEBOUNCE_MS, 600_000);
-    const resyncSeconds = integerFlag(args, 'resync', 300, 1, 7 * 24 * 3600);
-    const pollMs =
-      stringFlag(args, 'poll') === undefined ? undefined : integerFlag(args, 'poll', 0, MIN_POLL_MS, 3_600_000);
-    const drift = stringFlag(args, 'drift') ?? 'correct';
-    if (drift !== 'correct' && drift !== 'warn')
-      throw new UsageError(`--drift must be correct or warn, got "${drift}"`);
-    const metricsPort =
-      stringFlag(args, 'metrics-port') === undefined ? null : integerFlag(args, 'metrics-port', 0, 0, 65_535);
-    const metricsHost = stringFlag(args, 'metrics-host') ?? '127.0.0.1';
-    if (metricsHost.trim() === '' || /[\s/]/.test(metricsHost))
-      throw new UsageError(
-        `--metrics-host must be an address to listen on, such as 127.0.0.1 or 0.0.0.0, got "${metricsHost}"`,
-      );
-    if (stringFlag(args, 'metrics-host') !== undefined && metricsPort === null)
-      throw new UsageError('--metrics-host needs --metrics-port');
-    const conn = resolveConnection(args, ctx.env, ctx.cwd);
-    const material = materialCheckOptions(args, new Date());
-
-    const logger = createLogger({
-      level: conn.logLevel,
-      ...(conn.logFormat ? { format: conn.logFormat } : {}),
-      destination: ctx.stderr,
-    });
-    const limiter = createAdaptiveLimiter(conn.concurrency, {
-      onChange: (c) =>
-        logger.warn(
-          { from: c.from, to: c.to, reason: c.reason },
-          c.reason === 'rate-limited'
-            ? `the API is rate limiting: concurrency lowered to ${c.to}`
-            : `concurrency raised to ${c.to}`,
-        ),
-    });
-    // Aborted only when a cycle in flight outlives the grace after a signal.
-    const inFlight = new AbortController();
-    const client = clientFor(conn, { logger, signal: inFlight.signal, onAnswer: (e) => limiter.onAnswer(e) });
-
-    const reconciler = createReconciler({
-      paths,
-      cwd: ctx.cwd,
-      env: ctx.env,
-      ...(conn.project !== undefined ? { defaultProject: conn.project } : {}),
-      extraProjects: conn.project !== undefined ? [conn.project] : [],
-      actions: client,
-      server: conn.server,
-      concurrency: conn.concurrency,
-      limiter,
-      prune,
-      allowEmptyPrune,
-      maxDeletes,
-      drift,
-      resyncMs: resyncSeconds * 1000,
-      // A removal is confirmed by a second read one more quiet period later (SPEC §6), and never
-      // sooner than a second: a slow writer's pause (truncate, then write) must not look final.
-      confirmMs: Math.max(debounceMs, MIN_CONFIRM_MS),
-      expiryWarnDays: material ? material.expiryWarnDays : null,
-      logger,
-      onFromFiles: (targets) => watcher?.track(targets),
-      afterCycle: (c) => {
-        // A cycle over many resources leaves a heap full of garbage that an idle process never
-        // collects: collect it once things are quiet, so the resident memory goes back down.
-        if (c.reconciled < BIG_CYCLE) return;
-        clearTimeout(gcTimer);
-        gcTimer = setTimeout(() => releaseMemory(), 1_000).unref();
-      },
-    });
-    let gcTimer: NodeJS.Timeout | undefined;
-
-    let metrics: MetricsServer | null = null;
-    let watcher: RunningWatcher | null = null;
-    try {
-      if (metricsPort !== null) {
-        try {
-          metrics = await startMetricsServer({
-            port: metricsPort,
-            host: metricsHost,
-            metrics: () => reconciler.metrics(),
-            health: () => reconciler.health(),
-          });
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          const why =
-            code === 'EADDRINUSE'
-              ? 'the port is already in use; choose another port'
-              : code === 'EACCES'
-                ? 'permission denied; choose a port above 1023'
-                : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND'
-                  ? 'no such address on this machine; check --metrics-host'
-                  : (err as Error).message;
-          logger.error(
-            { port: metricsPort, host: metricsHost },
-            `--metrics-port ${metricsPort}: cannot listen on ${metricsHost}:${metricsPort}: ${why}`,
-          );
-          return EXIT.error;
-        }
-        const shown = metricsHost.includes(':') ? `[${metricsHost}]` : metricsHost;
-        logger.info(
-          { port: metrics.port, host: metricsHost },
-          `metrics and health on http://${shown}:${metrics.port}/metrics and /healthz`,
-        );
-      }
-      if (ctx.signal.aborted) return EXIT.ok;
-
-      watcher = await startWatcher({
-        paths,
-        cwd: ctx.cwd,
-        debounceMs,
-        ...(pollMs !== undefined ? { pollMs } : {}),
-        onBatch: (changed) => reconciler.filesChanged(changed),
-        onActivity: () => reconciler.activity(),
-        onError: (err) => {
-          const code = (err as NodeJS.ErrnoException).code;
-          const hint =
-            code === 'ENOSPC'
-              ? ' (the inotify watch limit is reached: raise fs.inotify.max_user_watches; until then the resync still heals every --resync seconds)'
-              : '';
-          logger.error({ error: { code } }, `file watcher: ${err.message}${hint}`);
-        },
-      });
-      logger.info(
-        {
-          paths,
-          roots: watcher.roots.length,
-          directories: watcher.directories(),
-          debounceMs,
-          ...(pollMs !== undefined ? { pollMs } : {}),
-          resyncSeconds,
-          drift,
-          prune,
-          server: conn.server,
-        },
-        `watching ${paths.join(', ')} (${pollMs !== undefined ? `polling every ${pollMs} ms, ` : ''}debounce ${debounceMs} ms, resync every ${resyncSeconds} s, drift ${drift}${prune ? ', prune' : ''}) against ${conn.server}`,
-      );
-      reconciler.start();
-
-      await new Promise<void>((resolve) => {
-        if (ctx.signal.aborted) resolve();
-        else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
-      });
-      logger.info(
-        { signal: ctx.signalName() },
-        `${ctx.signalName() ?? 'stop'} received: stopping the watch, finishing the cycle in flight`,
-      );
-      await watcher.close();
-      watcher = null;
-      const stopping = reconciler.stop();
-      if (!(await within(stopping, FINISH_MS))) {
-        logger.warn(
-          { graceMs: FINISH_MS },
-          `the cycle in flight did not finish within ${FINISH_MS / 1000} s: aborting its calls (re-running converges)`,
-        );
-        inFlight.abort(new Error('stopping'));
-        await within(stopping, ABORT_SETTLE_MS);
-      }
-      logger.info('stopped');
-      return EXIT.ok;
-    } finally {
-      await watcher?.close();
-      clearTimeout(gcTimer);
-      await within(reconciler.stop(), ABORT_SETTLE_MS);
-      await metrics?.close();
-      await client.close();
-    }
+    return watch(parseWatchOptions(args, ctx), ctx);
   },
 };
+
+/** What `watch` is asked to do, parsed from argv, the environment and the config file. */
+export interface WatchOptions extends ReconcileOptions {
+  maxDeletes: number;
+  debounceMs: number;
+  resyncSeconds: number;
+  /** --poll: walk the tree every this many ms instead of waiting for file events. */
+  pollMs: number | undefined;
+  drift: 'correct' | 'warn';
+  /** --metrics-port, or null when no metrics server is wanted. */
+  metricsPort: number | null;
+  metricsHost: string;
+}
+
+/** The options of `watch`; a bad value is a UsageError naming its flag, variable or file. */
+export function parseWatchOptions(args: ParsedArgs, ctx: Pick<CommandContext, 'env' | 'cwd'>): WatchOptions {
+  const paths = manifestPaths(args);
+  const maxDeletes = integerFlag(args, 'max-deletes', DEFAULT_MAX_DELETES, 0, 1_000_000);
+  const debounceMs = integerFlag(args, 'debounce', 300, MIN_DEBOUNCE_MS, 600_000);
+  const resyncSeconds = integerFlag(args, 'resync', 300, 1, 7 * 24 * 3600);
+  const pollMs =
+    stringFlag(args, 'poll') === undefined ? undefined : integerFlag(args, 'poll', 0, MIN_POLL_MS, 3_600_000);
+  const drift = stringFlag(args, 'drift') ?? 'correct';
+  if (drift !== 'correct' && drift !== 'warn') throw new UsageError(`--drift must be correct or warn, got "${drift}"`);
+  const metricsPort =
+    stringFlag(args, 'metrics-port') === undefined ? null : integerFlag(args, 'metrics-port', 0, 0, 65_535);
+  const metricsHost = stringFlag(args, 'metrics-host') ?? '127.0.0.1';
+  if (metricsHost.trim() === '' || /[\s/]/.test(metricsHost))
+    throw new UsageError(
+      `--metrics-host must be an address to listen on, such as 127.0.0.1 or 0.0.0.0, got "${metricsHost}"`,
+    );
+  if (stringFlag(args, 'metrics-host') !== undefined && metricsPort === null)
+    throw new UsageError('--metrics-host needs --metrics-port');
+  return {
+    ...reconcileOptions(args, paths, ctx),
+    maxDeletes,
+    debounceMs,
+    resyncSeconds,
+    pollMs,
+    drift,
+    metricsPort,
+    metricsHost,
+  };
+}
+
+/** `watch` itself: reconcile on file events and resyncs until a signal; 0 after a signal, 1 if it cannot start. */
+export async function watch(options: WatchOptions, ctx: CommandContext): Promise<number> {
+  const { paths, conn, prune, debounceMs, pollMs, resyncSeconds, drift } = options;
+  const { logger, limiter, client, inFlight } = openWriteSession(conn, ctx.stderr);
+  const reconciler = createReconciler({
+    paths,
+    cwd: ctx.cwd,
+    env: ctx.env,
+    ...(conn.project !== undefined ? { defaultProject: conn.project } : {}),
+    extraProjects: conn.project !== undefined ? [conn.project] : [],
+    actions: client,
+    server: conn.server,
+    concurrency: conn.concurrency,
+    limiter,
+    prune,
+    allowEmptyPrune: options.allowEmptyPrune,
+    maxDeletes: options.maxDeletes,
+    drift,
+    resyncMs: resyncSeconds * 1000,
+    // A removal is confirmed by a second read one more quiet period later (SPEC §6), and never
+    // sooner than a second: a slow writer's pause (truncate, then write) must not look final.
+    confirmMs: Math.max(debounceMs, MIN_CONFIRM_MS),
+    expiryWarnDays: options.material ? options.material.expiryWarnDays : null,
+    logger,
+    onFromFiles: (targets) => watcher?.track(targets),
+    afterCycle: (c) => {
+      // A cycle over many resources leaves a heap full of garbage that an idle process never
+      // collects: collect it once things are quiet, so the resident memory goes back down.
+      if (c.reconciled < BIG_CYCLE) return;
+      clearTimeout(gcTimer);
+      gcTimer = setTimeout(() => releaseMemory(), 1_000).unref();
+    },
+  });
+  let gcTimer: NodeJS.Timeout | undefined;
+
+  let metrics: MetricsServer | null = null;
+  let watcher: RunningWatcher | null = null;
+  try {
+    if (options.metricsPort !== null) {
+      metrics = await startMetrics(options.metricsPort, options.metricsHost, reconciler, logger);
+      if (metrics === null) return EXIT.error;
+    }
+    if (ctx.signal.aborted) return EXIT.ok;
+
+    watcher = await startWatcher({
+      paths,
+      cwd: ctx.cwd,
+      debounceMs,
+      ...(pollMs !== undefined ? { pollMs } : {}),
+      onBatch: (changed) => reconciler.filesChanged(changed),
+      onActivity: () => reconciler.activity(),
+      onError: (err) => {
+        const code = (err as NodeJS.ErrnoException).code;
+        const hint =
+          code === 'ENOSPC'
+            ? ' (the inotify watch limit is reached: raise fs.inotify.max_user_watches; until then the resync still heals every --resync seconds)'
+            : '';
+        logger.error({ error: { code } }, `file watcher: ${err.message}${hint}`);
+      },
+    });
+    logger.info(
+      {
+        paths,
+        roots: watcher.roots.length,
+        directories: watcher.directories(),
+        debounceMs,
+        ...(pollMs !== undefined ? { pollMs } : {}),
+        resyncSeconds,
+        drift,
+        prune,
+        server: conn.server,
+      },
+      `watching ${paths.join(', ')} (${pollMs !== undefined ? `polling every ${pollMs} ms, ` : ''}debounce ${debounceMs} ms, resync every ${resyncSeconds} s, drift ${drift}${prune ? ', prune' : ''}) against ${conn.server}`,
+    );
+    reconciler.start();
+
+    await new Promise<void>((resolve) => {
+      if (ctx.signal.aborted) resolve();
+      else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    logger.info(
+      { signal: ctx.signalName() },
+      `${ctx.signalName() ?? 'stop'} received: stopping the watch, finishing the cycle in flight`,
+    );
+    await watcher.close();
+    watcher = null;
+    const stopping = reconciler.stop();
+    if (!(await within(stopping, FINISH_MS))) {
+      logger.warn(
+        { graceMs: FINISH_MS },
+        `the cycle in flight did not finish within ${FINISH_MS / 1000} s: aborting its calls (re-running converges)`,
+      );
+      inFlight.abort(new Error('stopping'));
+      await within(stopping, ABORT_SETTLE_MS);
+    }
+    logger.info('stopped');
+    return EXIT.ok;
+  } finally {
+    await watcher?.close();
+    clearTimeout(gcTimer);
+    await within(reconciler.stop(), ABORT_SETTLE_MS);
+    await metrics?.close();
+    await client.close();
+  }
+}
+
+/** The metrics and health server, its address logged; null (the reason logged) when it cannot listen. */
+async function startMetrics(
+  port: number,
+  host: string,
+  reconciler: Reconciler,
+  logger: Logger,
+): Promise<MetricsServer | null> {
+  let metrics: MetricsServer;
+  try {
+    metrics = await startMetricsServer({
+      port,
+      host,
+      metrics: () => reconciler.metrics(),
+      health: () => reconciler.health(),
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EADDRINUSE'
+        ? 'the port is already in use; choose another port'
+        : code === 'EACCES'
+          ? 'permission denied; choose a port above 1023'
+          : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND'
+            ? 'no such address on this machine; check --metrics-host'
+            : (err as Error).message;
+    logger.error({ port, host }, `--metrics-port ${port}: cannot listen on ${host}:${port}: ${why}`);
+    return null;
+  }
+  const shown = host.includes(':') ? `[${host}]` : host;
+  logger.info(
+    { port: metrics.port, host },
+    `metrics and health on http://${shown}:${metrics.port}/metrics and /healthz`,
+  );
+  return metrics;
+}
 
 /** True when the promise settled within ms. */
 async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
