@@ -49,8 +49,14 @@ const MAX_WORD = 20;
 const WINDOWS_PER_FORM = 64;
 /** Longest secret whose base64 and hex are remembered too (passwords, tokens; not key material). */
 const MAX_REENCODED = 256;
-/** Forms are numbered; an index entry packs form number and offset in one number. */
+/** Longest form indexed (longer values are not key material anyone sends). */
 const OFFSET_SPAN = 2 ** 25;
+/** Most entries kept for one window text (the same window in many forms: a few suffice to extend from). */
+const MAX_ENTRIES = 64;
+/** Multiplier of the windows' polynomial hash (odd; arithmetic is mod 2^32). */
+const HASH_BASE = 0x01000193;
+/** A hash is cut to 30 bits: a small integer, so a map key costs no allocation. */
+const HASH_MASK = 0x3fffffff;
 /** Passes of decoding: enough for double encoding (`%252F`, `&amp;#x2F;`) and one more. */
 const DECODE_PASSES = 3;
 
@@ -70,8 +76,33 @@ export function isWordLike(value: string): boolean {
   return value.length < MIN_FRAGMENT || (value.length <= MAX_WORD && /^\p{L}+\d{0,4}$/u.test(value));
 }
 
-/** One index of windows of one length: window text -> packed (form, offset) entries. */
-type WindowIndex = Map<string, number | number[]>;
+/**
+ * One index of windows of one length: hash of the window text -> entries (numbers into the
+ * redactor's entry arrays: form and offset). Hashes, not the windows' text: a remembered secret
+ * costs its forms and a few numbers per window, not a string per window. Two windows may share a
+ * hash, so every hit is compared with the form's own text before it counts.
+ */
+type WindowIndex = Map<number, number | number[]>;
+
+/** The raw (uncut) hash of source[start, start + w). */
+function windowHash(source: string, start: number, w: number): number {
+  let h = 0;
+  for (let k = 0; k < w; k += 1) h = (Math.imul(h, HASH_BASE) + source.charCodeAt(start + k)) | 0;
+  return h;
+}
+
+/** HASH_BASE^(w - 1) mod 2^32: what the first character of a window weighs, to roll it out. */
+function leadWeight(w: number): number {
+  let p = 1;
+  for (let k = 1; k < w; k += 1) p = Math.imul(p, HASH_BASE);
+  return p;
+}
+
+/** True when a[at, at + w) and b[bt, bt + w) are the same characters. */
+function sameWindow(a: string, at: number, b: string, bt: number, w: number): boolean {
+  for (let k = 0; k < w; k += 1) if (a.charCodeAt(at + k) !== b.charCodeAt(bt + k)) return false;
+  return true;
+}
 
 /** A new, empty redactor; `mask` replaces what is scrubbed (default `(sensitive value)`). */
 export function createRedactor(mask: string = SENSITIVE): Redactor {
@@ -81,6 +112,9 @@ export function createRedactor(mask: string = SENSITIVE): Redactor {
   /** window length -> index, for case-sensitive forms and for hex forms (lower-cased). */
   const exact = new Map<number, WindowIndex>();
   const hexes = new Map<number, WindowIndex>();
+  /** Entry n of an index: window at entryOffset[n] of forms[entryForm[n]] (small integers, packed arrays). */
+  const entryForm: number[] = [];
+  const entryOffset: number[] = [];
   /** Word-like secrets, matched as whole values in the decoded text. */
   const words = new Set<string>();
   /** The base64 and hex of word-like secrets, matched as whole tokens. */
@@ -89,14 +123,25 @@ export function createRedactor(mask: string = SENSITIVE): Redactor {
   const index = (hex: boolean, form: number, offset: number, length: number) => {
     const byLength = hex ? hexes : exact;
     let byText = byLength.get(length);
-    if (!byText) byLength.set(length, (byText = new Map<string, number | number[]>()));
-    const key = (forms[form]?.text ?? '').slice(offset, offset + length);
-    const entry = form * OFFSET_SPAN + offset;
+    if (!byText) byLength.set(length, (byText = new Map<number, number | number[]>()));
+    const text = forms[form]?.text ?? '';
+    const key = windowHash(text, offset, length) & HASH_MASK;
     const had = byText.get(key);
+    if (had !== undefined && typeof had !== 'number' && had.length >= MAX_ENTRIES) {
+      // Full for this window text? Other windows sharing its hash still get their own entries.
+      let same = 0;
+      for (const e of had) {
+        const other = forms[entryForm[e] ?? 0]?.text ?? '';
+        if (sameWindow(other, entryOffset[e] ?? 0, text, offset, length)) same += 1;
+      }
+      if (same >= MAX_ENTRIES) return;
+    }
+    const entry = entryForm.push(form) - 1;
+    entryOffset.push(offset);
     if (had === undefined)
       byText.set(key, entry); // the common case: no array allocated
     else if (typeof had === 'number') byText.set(key, [had, entry]);
-    else if (had.length < 64) had.push(entry); // the same window in many forms: a few suffice to extend from
+    else had.push(entry);
   };
 
   /** Indexes a strong form: its ends, windows along it, and for a short one its 6-character ends. */
@@ -148,6 +193,7 @@ export function createRedactor(mask: string = SENSITIVE): Redactor {
 
     scrub(text) {
       if ((forms.length === 0 && words.size === 0) || text.length < MIN_SECRET) return text;
+      if (cannotHold(text)) return text;
       // Every level is searched, the raw text included: decoding can destroy a secret that was
       // there as written (`%50AAAA...` is a base64 secret after a '%', and "P" once decoded).
       const spans: [number, number][] = [];
@@ -168,6 +214,28 @@ export function createRedactor(mask: string = SENSITIVE): Redactor {
     },
   };
 
+  /**
+   * True when scrubbing `text` cannot mask anything, proved by the very lookups the full scrub
+   * makes, without the position bookkeeping: the text has nothing to decode (no `%`, `&`, `\\`,
+   * so decoding leaves it as written and it is its only level), no window of its compact stream
+   * is in any index, and no token of it is a word-like secret or its base64 or hex. Any hit, even
+   * one the full scrub would then reject, goes to the full scrub; so the answer is the same.
+   */
+  function cannotHold(text: string): boolean {
+    if (/[%&\\]/.test(text)) return false;
+    if (forms.length > 0) {
+      const stream = compact(text);
+      if (hitsIndex(stream, exact)) return false;
+      if (hexes.size > 0 && hitsIndex(stream.toLowerCase(), hexes)) return false;
+    }
+    if (words.size > 0) {
+      if (words.has(text.trim())) return false;
+      for (const m of text.matchAll(/[A-Za-z0-9+/=_-]{4,}/g)) if (wordTokens.has(m[0])) return false;
+      for (const m of text.matchAll(/[^\s"'`=:&,;()[\]{}<>]+/gu)) if (words.has(m[0])) return false;
+    }
+    return true;
+  }
+
   /** Strong forms in the compact stream; spans in the original text. */
   function findForms(decoded: Decoded, spans: [number, number][]): void {
     const stream = squeeze(decoded);
@@ -175,14 +243,22 @@ export function createRedactor(mask: string = SENSITIVE): Redactor {
     for (const hex of [false, true]) {
       const source = hex ? lower : stream.text;
       for (const [w, byText] of hex ? hexes : exact) {
+        if (source.length < w) continue;
+        const lead = leadWeight(w);
+        let h = windowHash(source, 0, w);
         for (let i = 0; i + w <= source.length; i += 1) {
-          const found = byText.get(source.slice(i, i + w));
+          if (i > 0) {
+            h =
+              (Math.imul(h - Math.imul(source.charCodeAt(i - 1), lead), HASH_BASE) + source.charCodeAt(i + w - 1)) | 0;
+          }
+          const found = byText.get(h & HASH_MASK);
           if (found === undefined) continue;
           let start = -1;
           let end = -1;
           for (const entry of typeof found === 'number' ? [found] : found) {
-            const form = forms[Math.floor(entry / OFFSET_SPAN)]?.text ?? '';
-            const offset = entry % OFFSET_SPAN;
+            const form = forms[entryForm[entry] ?? 0]?.text ?? '';
+            const offset = entryOffset[entry] ?? 0;
+            if (!sameWindow(source, i, form, offset, w)) continue; // another window with the same hash
             let s = i;
             let fs = offset;
             while (s > 0 && fs > 0 && source.charCodeAt(s - 1) === form.charCodeAt(fs - 1)) {
@@ -202,7 +278,9 @@ export function createRedactor(mask: string = SENSITIVE): Redactor {
           }
           if (start < 0) continue;
           spans.push([stream.starts[start] ?? 0, stream.ends[end - 1] ?? 0]);
-          i = end - 1; // the rest of this match is masked already
+          const next = end - 1; // the rest of this match is masked already
+          if (next > i && next + w <= source.length) h = windowHash(source, next, w);
+          i = next;
         }
       }
     }
@@ -251,6 +329,21 @@ function inValuePosition(text: string, start: number, end: number): boolean {
   const lead = /([A-Za-z0-9_.-]*)["']?\s*[:=]\s*$/.exec(text.slice(Math.max(0, start - 64), start));
   if (!lead) return false;
   return !PUBLIC_KEYS.test(lead[1] ?? '');
+}
+
+/** True when the hash of some window of `source` is a key of one of `indexes` (window length -> index). */
+function hitsIndex(source: string, indexes: Map<number, WindowIndex>): boolean {
+  for (const [w, byText] of indexes) {
+    if (source.length < w) continue;
+    const lead = leadWeight(w);
+    let h = windowHash(source, 0, w);
+    if (byText.has(h & HASH_MASK)) return true;
+    for (let i = 1; i + w <= source.length; i += 1) {
+      h = (Math.imul(h - Math.imul(source.charCodeAt(i - 1), lead), HASH_BASE) + source.charCodeAt(i + w - 1)) | 0;
+      if (byText.has(h & HASH_MASK)) return true;
+    }
+  }
+  return false;
 }
 
 /** Text with whitespace removed: how a form is compared with the compact stream. */
