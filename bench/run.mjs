@@ -491,6 +491,10 @@ function mergeResults(old, newSections, newTargets, note) {
     if (after < 0) after = blocks.length - 1;
     blocks.splice(after + 1, 0, sectionMd(s));
   }
+  // A page without a targets table (no full run yet) gets one, right after its head.
+  if (newTargets.length > 0 && !blocks.some((b) => b.startsWith('## Targets'))) {
+    blocks.splice(1, 0, ['## Targets', '', markdownTable(targetHeader, []), ''].join('\n'));
+  }
   const t = blocks.findIndex((b) => b.startsWith('## Targets'));
   if (t >= 0) {
     const lines = blocks[t].split('\n');
@@ -502,8 +506,11 @@ function mergeResults(old, newSections, newTargets, note) {
     }
     blocks[t] = lines.join('\n');
   }
-  const head = blocks[0].split('\n');
-  head.splice(head.findLastIndex((l) => l.startsWith('- ')) + 1, 0, note);
+  const head = blocks[0].replace(/\n+$/, '').split('\n');
+  // After the last note, or at the end of the head (never above its title).
+  const lastNote = head.findLastIndex((l) => l.startsWith('- '));
+  head.splice(lastNote >= 0 ? lastNote + 1 : head.length, 0, ...(lastNote >= 0 ? [note] : ['', note]));
+  head.push('');
   blocks[0] = head.join('\n');
   return `${blocks.join('\n').replace(/\n+$/, '')}\n`;
 }
