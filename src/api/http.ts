@@ -9,6 +9,7 @@
  * capped too (a 600 MB list must not take gigabytes of memory, nor be fetched four times): past
  * the cap the body is dropped and the call fails for good.
  */
+import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import { UsageError } from '../errors.js';
@@ -51,9 +52,10 @@ export interface TransportRequest {
   headers: Record<string, string>;
   body?: string;
   /**
-   * The answer is a file (export-file): keep its bytes. Otherwise the body is decoded chunk by
-   * chunk as it arrives and only its text is kept, so a 20 MB list never sits in memory three
-   * times over (the chunks, their concatenation and the text).
+   * The answer is a file (export-file): keep its bytes. Otherwise only the body's text is kept:
+   * its chunks (outside the JS heap) are joined and decoded once, so a 20 MB list takes the heap
+   * its text only, not the text twice (decoded pieces and their join), and an ASCII answer (every
+   * JSON list) is copied, not decoded.
    */
   raw?: boolean;
 }
@@ -200,8 +202,6 @@ export function createTransport(options: TransportOptions): Transport {
         throw new TransportTooLarge(what, maxBytes);
       }
       const chunks: Buffer[] = [];
-      const parts: string[] = [];
-      const decoder = new TextDecoder('utf-8');
       let size = 0;
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
         size += chunk.length;
@@ -209,15 +209,12 @@ export function createTransport(options: TransportOptions): Transport {
           res.body.destroy(); // stop reading: the rest is never downloaded
           throw new TransportTooLarge(what, maxBytes);
         }
-        if (request.raw) chunks.push(chunk);
-        else parts.push(decoder.decode(chunk, { stream: true }));
+        chunks.push(chunk);
       }
-      if (request.raw) {
-        const bytes = Buffer.concat(chunks, size);
-        return { status: res.statusCode, headers: res.headers, text: bytes.toString('utf8'), bytes };
-      }
-      parts.push(decoder.decode());
-      return { status: res.statusCode, headers: res.headers, text: parts.join('') };
+      const bytes = Buffer.concat(chunks, size);
+      chunks.length = 0;
+      if (request.raw) return { status: res.statusCode, headers: res.headers, text: bytes.toString('utf8'), bytes };
+      return { status: res.statusCode, headers: res.headers, text: decodeBody(bytes) };
     } catch (err) {
       if (err instanceof TransportTooLarge) throw err;
       if (outer?.aborted) throw new TransportAborted();
@@ -239,4 +236,14 @@ export function createTransport(options: TransportOptions): Transport {
       if (!pool.closed) await pool.close();
     },
   };
+}
+
+/**
+ * UTF-8 text of an answer's bytes as TextDecoder gives it (a leading BOM dropped, invalid bytes
+ * replaced by U+FFFD); ASCII, the usual case, is copied byte for byte.
+ */
+export function decodeBody(bytes: Buffer): string {
+  if (isAscii(bytes)) return bytes.toString('latin1');
+  const text = bytes.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }

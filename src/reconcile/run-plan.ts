@@ -234,18 +234,27 @@ export function shareEqualSecrets(
   current: readonly CurrentResource[],
   desiredByKey: ReadonlyMap<string, DesiredResource>,
 ): void {
+  // The secret fields of each kind, found once per list rather than once per resource.
+  const secretFields = new Map<string, string[]>();
   for (const c of current) {
     const d = desiredByKey.get(resourceKey(c));
     if (d === undefined || d.kind !== c.kind) continue;
-    const fields = descriptorOf(c.kind).environmentFields.filter((f) => f.role !== 'plain');
+    let fields = secretFields.get(c.kind);
+    if (fields === undefined) {
+      fields = descriptorOf(c.kind)
+        .environmentFields.filter((f) => f.role !== 'plain')
+        .map((f) => f.name);
+      secretFields.set(c.kind, fields);
+    }
     for (const ce of c.environments) {
       const de = d.environments.find((e) => e.name === ce.name);
       if (de === undefined) continue;
-      for (const f of fields) {
-        const cv = fieldValue(ce, f.name);
-        const dv = fieldValue(de, f.name);
-        if (cv instanceof Secret && dv instanceof Secret && cv !== dv && cv.reveal() === dv.reveal())
-          (ce as Record<string, unknown>)[f.name] = dv;
+      for (const name of fields) {
+        const cv = fieldValue(ce, name);
+        if (!(cv instanceof Secret)) continue;
+        const dv = fieldValue(de, name);
+        if (dv instanceof Secret && cv !== dv && cv.reveal() === dv.reveal())
+          (ce as Record<string, unknown>)[name] = dv;
       }
     }
   }
