@@ -50,20 +50,25 @@ export function parseEncrypted(text: string): EncryptedValue | null {
   const type = text.slice(typeAt + 6, end);
   if (/[\n\r]/.test(type)) return null; // sops' `.` matches no line break
   // Go's StdEncoding is strict (padding required, no whitespace): accept exactly what it does.
-  if (!isStrictBase64(data) || !isStrictBase64(iv) || !isStrictBase64(tag)) return null;
-  return {
-    data: Buffer.from(data, 'base64'),
-    iv: Buffer.from(iv, 'base64'),
-    tag: Buffer.from(tag, 'base64'),
-    type,
-  };
+  const dataBytes = strictBase64Bytes(data);
+  const ivBytes = strictBase64Bytes(iv);
+  const tagBytes = strictBase64Bytes(tag);
+  if (!dataBytes || !ivBytes || !tagBytes) return null;
+  return { data: dataBytes, iv: ivBytes, tag: tagBytes, type };
 }
 
-/** Standard base64 with padding, nothing else (Go's base64.StdEncoding). */
-function isStrictBase64(text: string): boolean {
-  // A length that is a multiple of 4 leaves room for at most two '=' at the end: one regular
-  // expression scan (native) instead of a character loop, which cost a tenth of a SOPS run.
-  return text.length > 0 && text.length % 4 === 0 && STRICT_BASE64.test(text);
+/**
+ * The bytes of standard base64 with padding, nothing else (Go's base64.StdEncoding), or null. Node's
+ * decoder is lenient, so the text is checked too: text that encodes back to itself is canonical,
+ * hence valid (the common case: one native pass, no scan); any other text is checked by the
+ * expression (Go, like Node, ignores nonzero trailing bits).
+ */
+function strictBase64Bytes(text: string): Buffer | null {
+  // A length that is a multiple of 4 leaves room for at most two '=' at the end.
+  if (text.length === 0 || text.length % 4 !== 0) return null;
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.toString('base64') === text || STRICT_BASE64.test(text)) return bytes;
+  return null;
 }
 
 const STRICT_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
