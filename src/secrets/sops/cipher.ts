@@ -91,7 +91,9 @@ export function decryptValue(text: string, key: Uint8Array, aad: string): SopsSc
     const decipher = createDecipheriv('aes-256-gcm', key, parsed.iv, { authTagLength: TAG_BYTES });
     decipher.setAAD(Buffer.from(aad, 'utf8'));
     decipher.setAuthTag(parsed.tag);
-    plain = Buffer.concat([decipher.update(parsed.data), decipher.final()]);
+    const head = decipher.update(parsed.data);
+    const tail = decipher.final(); // empty for GCM: the whole plaintext came from update
+    plain = tail.length === 0 ? head : Buffer.concat([head, tail]);
   } catch {
     throw new SopsValueError(
       'does not authenticate: it was changed, or moved here from another field, after sops encrypted it',
