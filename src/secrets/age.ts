@@ -126,13 +126,37 @@ export async function decryptAge(bytes: Uint8Array, identities: AgeIdentities): 
   }
   const decrypter = await decrypterFor(identities);
   try {
-    return await decrypter.decrypt(binary);
+    // Given a stream, typage hands back a stream; given bytes, it collects the output through
+    // `Response`, whose first use loads undici (tens of milliseconds) and costs per file after.
+    return await readStream(await decrypter.decrypt(bytesStream(binary)));
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (/no identity matched/.test(message))
       throw new AgeError('none of the age identities given matches its recipients', 'no-match');
     throw new AgeError(`is not a valid age file (${message.slice(0, 80)})`, 'invalid');
   }
+}
+
+/** The bytes as a one-chunk stream. */
+function bytesStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+}
+
+/** Every chunk of a stream, joined. */
+async function readStream(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+  }
+  return chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks);
 }
 
 /**

@@ -50,29 +50,28 @@ export function parseEncrypted(text: string): EncryptedValue | null {
   const type = text.slice(typeAt + 6, end);
   if (/[\n\r]/.test(type)) return null; // sops' `.` matches no line break
   // Go's StdEncoding is strict (padding required, no whitespace): accept exactly what it does.
-  if (!isStrictBase64(data) || !isStrictBase64(iv) || !isStrictBase64(tag)) return null;
-  return {
-    data: Buffer.from(data, 'base64'),
-    iv: Buffer.from(iv, 'base64'),
-    tag: Buffer.from(tag, 'base64'),
-    type,
-  };
+  const dataBytes = strictBase64Bytes(data);
+  const ivBytes = strictBase64Bytes(iv);
+  const tagBytes = strictBase64Bytes(tag);
+  if (!dataBytes || !ivBytes || !tagBytes) return null;
+  return { data: dataBytes, iv: ivBytes, tag: tagBytes, type };
 }
 
-/** Standard base64 with padding, nothing else (Go's base64.StdEncoding). */
-function isStrictBase64(text: string): boolean {
-  const n = text.length;
-  if (n === 0 || n % 4 !== 0) return false;
-  for (let i = 0; i < n; i += 1) {
-    const c = text.charCodeAt(i);
-    const alpha = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47;
-    if (alpha) continue;
-    // '=' only as the last one or two characters
-    if (c === 61 && (i === n - 1 || (i === n - 2 && text.charCodeAt(n - 1) === 61))) continue;
-    return false;
-  }
-  return true;
+/**
+ * The bytes of standard base64 with padding, nothing else (Go's base64.StdEncoding), or null. Node's
+ * decoder is lenient, so the text is checked too: text that encodes back to itself is canonical,
+ * hence valid (the common case: one native pass, no scan); any other text is checked by the
+ * expression (Go, like Node, ignores nonzero trailing bits).
+ */
+function strictBase64Bytes(text: string): Buffer | null {
+  // A length that is a multiple of 4 leaves room for at most two '=' at the end.
+  if (text.length === 0 || text.length % 4 !== 0) return null;
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.toString('base64') === text || STRICT_BASE64.test(text)) return bytes;
+  return null;
 }
+
+const STRICT_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Why a value could not be decrypted; never holds plaintext. */
 export class SopsValueError extends Error {}
@@ -92,7 +91,9 @@ export function decryptValue(text: string, key: Uint8Array, aad: string): SopsSc
     const decipher = createDecipheriv('aes-256-gcm', key, parsed.iv, { authTagLength: TAG_BYTES });
     decipher.setAAD(Buffer.from(aad, 'utf8'));
     decipher.setAuthTag(parsed.tag);
-    plain = Buffer.concat([decipher.update(parsed.data), decipher.final()]);
+    const head = decipher.update(parsed.data);
+    const tail = decipher.final(); // empty for GCM: the whole plaintext came from update
+    plain = tail.length === 0 ? head : Buffer.concat([head, tail]);
   } catch {
     throw new SopsValueError(
       'does not authenticate: it was changed, or moved here from another field, after sops encrypted it',
