@@ -249,15 +249,18 @@ export function iterateHash(step: IterateStep): Buffer {
   return a;
 }
 
-/** A PKCS#12 KDF request from forge's arguments: the password as BMPString with a terminating zero. */
-function pkcs12Request(
+/** forge's arguments to its PKCS#12 key derivation, as it calls the function we put in its place. */
+type ForgeKdfArgs = [
   password: string | null | undefined,
   salt: Buffer,
   id: number,
   iterations: number,
   length: number,
   md?: ForgeDigest,
-): DerivationRequest {
+];
+
+/** A PKCS#12 KDF request from forge's arguments: the password as BMPString with a terminating zero. */
+function pkcs12Request(...[password, salt, id, iterations, length, md]: ForgeKdfArgs): DerivationRequest {
   let pass = Buffer.alloc(0); // no password means no bytes
   if (password !== null && password !== undefined) {
     pass = Buffer.alloc(password.length * 2 + 2);
@@ -312,14 +315,7 @@ export function* pkcs12KdfSteps(request: DerivationRequest): Generator<IterateSt
 }
 
 /** RFC 7292 appendix B.2: the PKCS#12 key derivation, on this thread (forge's arguments). */
-export function pkcs12Kdf(
-  password: string | null | undefined,
-  salt: Buffer,
-  id: number,
-  iterations: number,
-  length: number,
-  md?: ForgeDigest,
-): Buffer {
-  if (iterations > MAX_ITERATIONS) throw new Error('Unsupported iteration count');
-  return deriveSync(pkcs12Request(password, salt, id, iterations, length, md));
+export function pkcs12Kdf(...args: ForgeKdfArgs): Buffer {
+  if (args[3] > MAX_ITERATIONS) throw new Error('Unsupported iteration count');
+  return deriveSync(pkcs12Request(...args));
 }
