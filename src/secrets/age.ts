@@ -5,7 +5,16 @@ import { readFile } from 'node:fs/promises';
 import { webcrypto } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Decrypter, armor } from 'age-encryption';
+import type { Decrypter } from 'age-encryption';
+
+/**
+ * typage and its @noble dependencies are ~50 modules and tens of milliseconds to load; most runs
+ * hold no encrypted file, so they are loaded on first use.
+ */
+let typage: Promise<typeof import('age-encryption')> | undefined;
+export function loadTypage(): Promise<typeof import('age-encryption')> {
+  return (typage ??= import('age-encryption'));
+}
 
 /** The identities found and where they came from (names of variables and files, never contents). */
 export interface AgeIdentities {
@@ -31,7 +40,7 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv, cwd = process.cw
   const problems: string[] = [];
   const inline = env.SOPS_AGE_KEY;
   if (inline !== undefined && inline.trim() !== '') {
-    const found = parseIdentities(inline);
+    const found = await parseIdentities(inline);
     keys.push(...found);
     sources.push('SOPS_AGE_KEY');
     if (found.length === 0) problems.push('SOPS_AGE_KEY holds no valid AGE-SECRET-KEY-1... line');
@@ -67,7 +76,7 @@ async function readIdentityFile(
     if (named || code !== 'ENOENT') problems.push(`${named ? `${label} ` : ''}${path} cannot be read (${code})`);
     return;
   }
-  const found = parseIdentities(text);
+  const found = await parseIdentities(text);
   keys.push(...found);
   sources.push(path);
   if (found.length === 0) problems.push(`${path} holds no valid AGE-SECRET-KEY-1... line`);
@@ -77,16 +86,19 @@ async function readIdentityFile(
  * The identity lines of an identities text (age-keygen's format: comments and blank lines skipped),
  * keeping only those that are valid identities (a mistyped one is skipped: it could open nothing).
  */
-export function parseIdentities(text: string): string[] {
-  return text
+export async function parseIdentities(text: string): Promise<string[]> {
+  const lines = text
     .split(/\r?\n/)
     .map((l) => l.trim())
-    .filter((l) => /^AGE-SECRET-KEY-(?:PQ-)?1[0-9A-Z]+$/.test(l) && isValidIdentity(l));
+    .filter((l) => /^AGE-SECRET-KEY-(?:PQ-)?1[0-9A-Z]+$/.test(l));
+  if (lines.length === 0) return [];
+  const { Decrypter } = await loadTypage();
+  return lines.filter((l) => isValidIdentity(Decrypter, l));
 }
 
-function isValidIdentity(identity: string): boolean {
+function isValidIdentity(Made: typeof Decrypter, identity: string): boolean {
   try {
-    new Decrypter().addIdentity(identity);
+    new Made().addIdentity(identity);
     return true;
   } catch {
     return false;
@@ -118,6 +130,7 @@ export function ageFormat(bytes: Uint8Array): 'binary' | 'armored' | null {
 export async function decryptAge(bytes: Uint8Array, identities: AgeIdentities): Promise<Uint8Array> {
   if (identities.keys.length === 0) throw new AgeError('no age identity is available', 'no-identity');
   const format = ageFormat(bytes);
+  const { armor } = await loadTypage();
   let binary: Uint8Array;
   try {
     binary = format === 'armored' ? armor.decode(Buffer.from(bytes).toString('latin1')) : bytes;
@@ -170,7 +183,7 @@ function decrypterFor(identities: AgeIdentities): Promise<Decrypter> {
   let made = decrypters.get(identities);
   if (!made) {
     made = (async () => {
-      const decrypter = new Decrypter();
+      const decrypter = new (await loadTypage()).Decrypter();
       for (const key of identities.keys) decrypter.addIdentity((await x25519CryptoKey(key)) ?? key);
       return decrypter;
     })();

@@ -26,10 +26,10 @@ describe('age files made by the age tool', () => {
     expect(ageFormat(read('sample.key.pem.age'))).toBe('binary');
     expect(ageFormat(read('sample.pub.pem.age.asc'))).toBe('armored');
     expect(ageFormat(read('sample.key.pem'))).toBeNull();
-    const identities = { keys: parseIdentities(IDENTITY), sources: ['test'], problems: [] };
+    const identities = { keys: await parseIdentities(IDENTITY), sources: ['test'], problems: [] };
     expect(Buffer.from(await decryptAge(read('sample.key.pem.age'), identities))).toEqual(read('sample.key.pem'));
     expect(Buffer.from(await decryptAge(read('sample.pub.pem.age.asc'), identities))).toEqual(read('sample.pub.pem'));
-    const wrong = { keys: parseIdentities(OTHER_IDENTITY), sources: ['test'], problems: [] };
+    const wrong = { keys: await parseIdentities(OTHER_IDENTITY), sources: ['test'], problems: [] };
     await expect(decryptAge(read('sample.key.pem.age'), wrong)).rejects.toThrow(/none of the age identities/);
   });
 

@@ -79,7 +79,7 @@ describe.each(['legacy', 'current'] as const)('export --sops-age (%s generation)
       expect(config).toContain("encrypted_regex: '^(privateKey|publicKey|content|file|password)$'");
       const manifests = written.filter((f) => f.path.endsWith('.yaml') && !f.path.endsWith('.sops.yaml'));
       expect(manifests.length).toBeGreaterThan(0);
-      const identities = { keys: parseIdentities(IDENTITY), sources: ['test'], problems: [] };
+      const identities = { keys: await parseIdentities(IDENTITY), sources: ['test'], problems: [] };
       for (const m of manifests) {
         expect(m.text).toContain('ENC[AES256_GCM,data:');
         expect(m.text).toContain('kind: '); // identity stays readable

@@ -23,7 +23,7 @@ async function roundTrip(options: Omit<EncryptOptions, 'recipients'>, edit: (t: 
   const text = edit(await encryptSopsYaml([DOC], { recipients: [RECIPIENT], ...options }));
   const parsed = parseManifestText(text, 'f.yaml');
   const meta = sopsMetadataOf(parsed.documents)!;
-  const key = await unwrapDataKey(meta, { keys: parseIdentities(IDENTITY), sources: [], problems: [] });
+  const key = await unwrapDataKey(meta, { keys: await parseIdentities(IDENTITY), sources: [], problems: [] });
   if (!key.ok) throw new Error(key.message);
   return { text, result: decryptSopsDocuments(text, parsed.documents, meta, key.key) };
 }
@@ -106,7 +106,7 @@ describe('sops rules and MAC modes', () => {
     expect(text.indexOf('b: ENC')).toBeLessThan(text.indexOf('"10": ENC'));
     const parsed = parseManifestText(text, 'f.yaml');
     const meta = sopsMetadataOf(parsed.documents)!;
-    const key = await unwrapDataKey(meta, { keys: parseIdentities(IDENTITY), sources: [], problems: [] });
+    const key = await unwrapDataKey(meta, { keys: await parseIdentities(IDENTITY), sources: [], problems: [] });
     if (!key.ok) throw new Error(key.message);
     const result = decryptSopsDocuments(text, parsed.documents, meta, key.key);
     if (!('documents' in result)) throw new Error(result.message);

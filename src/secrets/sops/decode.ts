@@ -4,9 +4,9 @@
 // encrypted text: every diagnostic keeps the line and column of the file on disk. The data key is
 // unwrapped elsewhere (I/O); here it decrypts each value, checks each value's AAD and the MAC, and
 // removes the `sops` entry from every document, as sops' stores do.
-import { isMap, LineCounter } from 'yaml';
 import type { ParsedDocument } from '../../manifest/parse.js';
 import { parseDocuments } from '../../manifest/parse.js';
+import { yamlLibrary } from '../../yaml-lazy.js';
 import { decryptValue, SopsValueError } from './cipher.js';
 import { hasSopsMetadata, macAad, readSopsMetadata, SopsMetadataError, type SopsMetadata } from './metadata.js';
 import {
@@ -116,6 +116,7 @@ export function decryptSopsDocuments(
  * like an array index (a plain object would put such keys first, out of sops' order).
  */
 function orderedValues(source: string, documents: readonly ParsedDocument[]): unknown[] {
+  const { isMap, LineCounter } = yamlLibrary();
   const parsed = parseDocuments(source, new LineCounter());
   return documents.map((d) => {
     const doc = parsed[d.index];

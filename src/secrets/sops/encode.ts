@@ -4,8 +4,8 @@
 // this same folder in tests, and by the rules sops applies: a value's AAD is its key path, the MAC
 // covers every value and is sealed under `lastmodified`.
 import { randomBytes } from 'node:crypto';
-import { Encrypter, armor } from 'age-encryption';
-import { stringify } from 'yaml';
+import { yamlLibrary } from '../../yaml-lazy.js';
+import { loadTypage } from '../age.js';
 import { encryptValue } from './cipher.js';
 import { macAad, type SopsMetadata } from './metadata.js';
 import { encryptTree } from './tree.js';
@@ -42,6 +42,7 @@ export async function encryptSopsYaml(documents: readonly unknown[], options: En
   if (options.recipients.length === 0) throw new Error('encryptSopsYaml needs at least one age recipient');
   const key = randomBytes(32);
   const age: { recipient: string; enc: string }[] = [];
+  const { Encrypter, armor } = await loadTypage();
   for (const recipient of options.recipients) {
     // One age file per recipient, as sops writes its age key groups.
     const encrypter = new Encrypter();
@@ -78,7 +79,7 @@ export async function encryptSopsYaml(documents: readonly unknown[], options: En
   sops.version = SOPS_FORMAT_VERSION;
   return docs
     .map((doc) =>
-      stringify(
+      yamlLibrary().stringify(
         // A Map keeps keys that look like array indexes in their place (a plain object would not).
         doc instanceof Map ? new Map([...(doc as Map<string, unknown>), ['sops', sops]]) : { ...(doc as object), sops },
         { lineWidth: 0, blockQuote: 'literal', aliasDuplicateObjects: false },
