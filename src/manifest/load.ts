@@ -233,6 +233,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
       return;
     }
     const validateOptions = options.defaultProject ? { defaultProject: options.defaultProject } : {};
+    const dir = folderUnderRoot(f); // once per file: its ten documents share it
     /** Records one validated document: its diagnostics, and its manifest for the desired state. */
     const take = (doc: ParsedDocument, result: ValidationResult, encrypted?: ReadonlySet<string>) => {
       diagnostics.push(...result.diagnostics);
@@ -245,7 +246,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
         sources.push({
           document: doc,
           manifest: result.manifest,
-          dir: folderUnderRoot(f),
+          dir,
           root: f.root,
           ...(encrypted ? { encrypted } : {}),
         });

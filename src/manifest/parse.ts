@@ -59,6 +59,12 @@ const MAX_PARSER_MESSAGE = 120;
 /** Parses the text of one manifest file into its non-empty documents and the problems found. */
 export function parseManifestText(text: string, file: string, options: ParseOptions = {}): ParseResult {
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const tooDeep = nestingProblem(source);
+  if (!tooDeep && options.fast !== false) {
+    const fast = fastParse(source, file);
+    if (fast) return fast;
+  }
+  // The full path: the `yaml` library (loaded on first use; the fast path never needs it).
   const lineCounter = new (yamlLibrary().LineCounter)();
   const diagnostics: Diagnostic[] = [];
   const documents: ParsedDocument[] = [];
@@ -68,12 +74,6 @@ export function parseManifestText(text: string, file: string, options: ParseOpti
   };
   const report = (code: DiagnosticCode, pos: Position, message: string, path = '') =>
     diagnostics.push({ code, severity: 'error', message, file, line: pos.line, column: pos.column, path });
-
-  const tooDeep = nestingProblem(source);
-  if (!tooDeep && options.fast !== false) {
-    const fast = fastParse(source, file);
-    if (fast) return fast;
-  }
   if (tooDeep) {
     // Checked before parsing: the parser recurses once per level, and near the stack's end V8 can
     // abort the whole process instead of throwing. No manifest is more than a few levels deep.
