@@ -61,9 +61,13 @@ export function fileReference(source: Pick<ManifestSource, 'dir' | 'root'>, from
 export function fileReferences(manifests: readonly ManifestSource[]): FileReference[] {
   const refs = new Map<string, FileReference>();
   for (const source of manifests) {
-    for (const { spec } of secretFields(source.manifest)) {
-      if (typeof spec !== 'object') continue;
-      for (const ref of sourceOf(spec)?.references(spec, source) ?? []) refs.set(ref.key, ref);
+    const fields = secretFieldsOf(descriptorOf(source.manifest.kind));
+    for (const env of source.manifest.spec.environments as Record<string, unknown>[]) {
+      for (const field of fields) {
+        const spec = env[field.name] as SecretSpec | undefined;
+        if (spec === undefined || typeof spec !== 'object') continue;
+        for (const ref of sourceOf(spec)?.references(spec, source) ?? []) refs.set(ref.key, ref);
+      }
     }
   }
   return [...refs.values()];
@@ -71,7 +75,6 @@ export function fileReferences(manifests: readonly ManifestSource[]): FileRefere
 
 /** One secret value of a manifest: where it is, how it is written, and its field. */
 interface SecretAt {
-  path: (string | number)[];
   /** Index of the environment the value is in. */
   env: number;
   spec: SecretSpec;
@@ -87,7 +90,7 @@ function secretFields(m: Manifest): SecretAt[] {
     const env = environments[i] as Record<string, unknown>;
     for (const field of fields) {
       const spec = env[field.name] as SecretSpec | undefined;
-      if (spec !== undefined) out.push({ path: ['spec', 'environments', i, field.name], env: i, spec, field });
+      if (spec !== undefined) out.push({ env: i, spec, field });
     }
   }
   return out;
@@ -102,6 +105,11 @@ function specFieldsOf(kind: KindDescriptor): readonly { name: string }[] {
     specFieldsByKind.set(kind, fields);
   }
   return fields;
+}
+
+/** The JSON path of a secret value: made only when something is said about it. */
+function secretPath({ env, field }: SecretAt): (string | number)[] {
+  return ['spec', 'environments', env, field.name];
 }
 
 /** A kind's secret fields, worked out once per descriptor rather than once per manifest. */
@@ -176,14 +184,15 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
       });
     }
 
-    const secrets = new Map<string, Secret>();
-    for (const { path, env, spec, field } of secretFields(m)) {
-      const secret = resolveSecret(spec, field, path, source, input, problem, memo);
-      // Keyed by environment index and field, not by the formatted path: this runs for every secret.
-      if (secret) secrets.set(`${env}\u0000${field.name}`, secret);
+    /** The resolved secrets, by environment index, then field name. */
+    const secrets: Record<string, Secret>[] = [];
+    for (const at of secretFields(m)) {
+      const { env, spec, field } = at;
+      const secret = resolveSecret(at, source, input, problem, memo);
+      if (secret) (secrets[env] ??= {})[field.name] = secret;
       // A value SOPS encrypts is inline in the manifest yet not in clear in Git: no warning (SPEC §2d).
       // An empty inline value reveals nothing (`password: ""` is how a store without one is written).
-      const sealed = source.encrypted?.has(formatPath(path)) ?? false;
+      const sealed = source.encrypted?.has(formatPath(secretPath(at))) ?? false;
       if (
         typeof spec === 'string' &&
         spec !== '' &&
@@ -191,7 +200,7 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
         field.inlineWarning &&
         (field.inlineWarning.when?.(m.spec) ?? true)
       ) {
-        problem(field.inlineWarning.code, path, field.inlineWarning.message, 'key', 'warning');
+        problem(field.inlineWarning.code, secretPath(at), field.inlineWarning.message, 'key', 'warning');
       }
     }
 
@@ -214,7 +223,7 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
         if (field.role === 'plain') {
           if (env[field.name] !== undefined) out[field.name] = env[field.name];
         } else {
-          const secret = secrets.get(`${i}\u0000${field.name}`);
+          const secret = secrets[i]?.[field.name];
           if (secret) out[field.name] = secret;
         }
       }
@@ -295,27 +304,26 @@ type Problem = (
  * a variable's text, or its base64 decoded with `encoding: base64`). Messages never include the value.
  */
 function resolveSecret(
-  spec: SecretSpec,
-  field: FieldSpec,
-  path: (string | number)[],
+  at: SecretAt,
   source: ManifestSource,
   input: DesiredInput,
   problem: Problem,
   memo: Map<string, unknown>,
 ): Secret | undefined {
+  const { spec, field } = at;
   const isText = field.role === 'text-secret';
   if (typeof spec === 'string') {
     // Inline text is the text itself; `""` is how an empty keystore password is written.
     if (isText) return new Secret(spec);
     const text = /\s/.test(spec) ? normaliseBase64(spec) : spec;
     if (text === '') {
-      problem('invalid-base64', path, 'is empty; give base64 text, { fromFile: PATH } or { fromEnv: NAME }');
+      problem('invalid-base64', secretPath(at), 'is empty; give base64 text, { fromFile: PATH } or { fromEnv: NAME }');
       return undefined;
     }
     if (!isBase64(text)) {
       problem(
         'invalid-base64',
-        path,
+        secretPath(at),
         /-----BEGIN/.test(spec)
           ? 'is PEM text, not base64; an inline value must be base64-encoded: use { fromFile: PATH } for the PEM file, or base64-encode it'
           : 'is not valid base64 (letters, digits, + and /, padded with = to a multiple of 4); fix the value, or use { fromFile: PATH }',
@@ -326,7 +334,7 @@ function resolveSecret(
   }
   const chosen = sourceOf(spec);
   if (!chosen) {
-    problem('schema', path, 'is not a secret form this tool knows'); // the schema stops this first
+    problem('schema', secretPath(at), 'is not a secret form this tool knows'); // the schema stops this first
     return undefined;
   }
   const outcome = chosen.resolve(spec, {
@@ -338,6 +346,7 @@ function resolveSecret(
     memo,
   });
   if (outcome.ok) return outcome.secret;
-  if (!outcome.repeated) problem(outcome.code, [...path, outcome.at], outcome.message, 'key', outcome.severity);
+  if (!outcome.repeated)
+    problem(outcome.code, [...secretPath(at), outcome.at], outcome.message, 'key', outcome.severity);
   return undefined;
 }

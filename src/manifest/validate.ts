@@ -154,9 +154,8 @@ export function validateDocument(doc: ParsedDocument, options: { defaultProject?
   }
   const obj = value as Record<string, unknown>;
   const kindValue = obj.kind;
-  const known = kindNames();
-  const kinds = known.join(', ');
   if (kindValue === undefined) {
+    const known = kindNames();
     diagnostics.push(
       diag(
         'unknown-kind',
@@ -168,6 +167,8 @@ export function validateDocument(doc: ParsedDocument, options: { defaultProject?
     return { manifest: null, kind: null, diagnostics };
   }
   if (!isKind(kindValue)) {
+    const known = kindNames();
+    const kinds = known.join(', ');
     const guess = typeof kindValue === 'string' ? suggest(kindValue, known) : undefined;
     diagnostics.push(
       diag(
@@ -197,7 +198,8 @@ export function validateDocument(doc: ParsedDocument, options: { defaultProject?
     );
   }
 
-  diagnostics.push(...duplicateEnvironments(doc, obj, label));
+  const duplicates = duplicateEnvironments(doc, obj, label);
+  if (duplicates.length > 0) diagnostics.push(...duplicates);
 
   const validate = validators().get(kind);
   if (!validate) throw new Error(`no schema for kind ${kind}`); // unreachable: every registered kind has one
@@ -233,13 +235,20 @@ function duplicateEnvironments(
   const envs = typeof spec === 'object' && spec !== null ? (spec as Record<string, unknown>).environments : undefined;
   if (!Array.isArray(envs)) return [];
   const out: Diagnostic[] = [];
-  const firstIndex = new Map<string, number>();
-  envs.forEach((env: unknown, i) => {
-    const name = typeof env === 'object' && env !== null ? (env as Record<string, unknown>).name : undefined;
+  // Most resources have one or two environments: a Map per document would cost more than the scan.
+  const nameAt = (i: number): unknown => {
+    const env: unknown = envs[i];
+    return typeof env === 'object' && env !== null ? (env as Record<string, unknown>).name : undefined;
+  };
+  const firstIndex = envs.length > 8 ? new Map<string, number>() : undefined;
+  envs.forEach((_env: unknown, i) => {
+    const name = nameAt(i);
     if (typeof name !== 'string' || name === '') return;
-    const earlier = firstIndex.get(name);
+    let earlier = firstIndex?.get(name);
+    if (firstIndex === undefined)
+      for (let j = 0; j < i && earlier === undefined; j += 1) if (nameAt(j) === name) earlier = j;
     if (earlier === undefined) {
-      firstIndex.set(name, i);
+      firstIndex?.set(name, i);
       return;
     }
     const path = ['spec', 'environments', i, 'name'];

@@ -206,6 +206,16 @@ const cases: Case[] = [
     expect: [{ code: 'duplicate-environment', file: 'k.yaml', line: 13, column: 7, path: 'spec.environments[2].name' }],
   },
   {
+    // Over eight environments the check keeps a map of first places instead of scanning back.
+    name: 'duplicate environment names in a long list',
+    files: {
+      'k.yaml': `${KEY}${Array.from({ length: 9 }, (_, i) => `    - name: e${i}\n${ENV_ITEM}\n`).join('')}    - name: production\n${ENV_ITEM}\n`,
+    },
+    expect: [
+      { code: 'duplicate-environment', file: 'k.yaml', line: 29, column: 7, path: 'spec.environments[10].name' },
+    ],
+  },
+  {
     name: 'a Key environment with no key',
     files: { 'k.yaml': `${KEY}    - name: test\n` },
     expect: [{ code: 'schema', file: 'k.yaml', line: 11, column: 7, path: 'spec.environments[1]' }],
