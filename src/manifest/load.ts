@@ -16,15 +16,14 @@ import {
   type FileSecret,
   type ManifestSource,
 } from './desired.js';
-import { deriveCostlyKeys, inspectMaterial, type CertificateInfo, type MaterialCache } from '../material/index.js';
-import { findingToDiagnostic, materialValues } from './material-values.js';
+import type { CertificateInfo, MaterialCache } from '../material/index.js';
 import { parseManifestText, type ParsedDocument } from './parse.js';
 import { isBase64, normaliseBase64 } from '../secret.js';
 import { validateDocument, type ValidationResult } from './validate.js';
 import { allSecretFieldNames } from '../kinds/index.js';
 import { loadAgeIdentities, type AgeIdentities } from '../secrets/age.js';
-import { openSopsFile, prepareSopsFile, type SopsContext } from '../secrets/sops-manifest.js';
-import { mayBeSops } from '../secrets/sops/decode.js';
+import type { SopsContext } from '../secrets/sops-manifest.js';
+import { mayBeSops } from '../secrets/sops/detect.js';
 import { decryptFileSecret } from '../secrets/from-file.js';
 
 export interface LoadOptions {
@@ -210,11 +209,15 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
     identities: () => (identities ??= loadAgeIdentities(options.env, options.cwd)),
     env: options.env,
   };
+  // The SOPS layer and the material checks are loaded only by runs that need them (start-up).
+  const sopsLayer = texts.some((t) => t?.ok && mayBeSops(t.text))
+    ? await import('../secrets/sops-manifest.js')
+    : undefined;
   const prepared = await Promise.all(
     found.map((f, i) => {
       const t = texts[i];
-      return t?.ok && mayBeSops(t.text)
-        ? limit(() => prepareSopsFile(f.path, display(f.path), t.text, sopsContext))
+      return sopsLayer && t?.ok && mayBeSops(t.text)
+        ? limit(() => sopsLayer.prepareSopsFile(f.path, display(f.path), t.text, sopsContext))
         : Promise.resolve(undefined);
     }),
   );
@@ -252,8 +255,8 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
         });
     };
     const sops = prepared[i];
-    if (sops) {
-      const opened = openSopsFile(sops, text.text, allSecretFieldNames(), missingSecret);
+    if (sops && sopsLayer) {
+      const opened = sopsLayer.openSopsFile(sops, text.text, allSecretFieldNames(), missingSecret);
       diagnostics.push(...opened.diagnostics);
       if (!opened.decrypted) undecrypted.add(file);
       documents += sops.parsed.documents.length;
@@ -311,6 +314,10 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
       undecrypted.size === 0
         ? built.state
         : { ...built.state, resources: built.state.resources.filter((r) => !undecrypted.has(r.source.file)) };
+    const [{ deriveCostlyKeys, inspectMaterial }, { findingToDiagnostic, materialValues }] = await Promise.all([
+      import('../material/index.js'),
+      import('./material-values.js'),
+    ]);
     const values = materialValues(checked);
     // Costly keystore key derivations off the main thread, within a time budget (SPEC §2c).
     await deriveCostlyKeys(values);

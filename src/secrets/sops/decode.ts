@@ -18,10 +18,7 @@ import {
   type EncryptionRule,
 } from './tree.js';
 
-/** A cheap test on the raw text before any parse: can this file carry SOPS metadata at all? */
-export function mayBeSops(text: string): boolean {
-  return text.includes('sops') && text.includes('lastmodified') && text.includes('mac');
-}
+export { mayBeSops } from './detect.js';
 
 /** The SOPS metadata of a file's documents: null when the file is not a SOPS file. */
 export function sopsMetadataOf(documents: readonly ParsedDocument[]): SopsMetadata | null {
