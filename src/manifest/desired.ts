@@ -246,12 +246,17 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
       // Names that look the same but are other code points (`café` composed, NFC, and decomposed,
       // NFD, as some editors and file systems write it) are two identities to the server and one to
       // a reader: a plan would create a second object that nobody can tell from the first.
-      const lookAlike = resourceKey({
-        kind: desired.kind,
-        project: project.normalize('NFC'),
-        name: desired.name.normalize('NFC'),
-      });
-      const twin = firstSeenNormalised.get(lookAlike);
+      // `firstSeen` holds every identity by its own key; `firstSeenNormalised` only those whose NFC
+      // form differs from it (rare), so the usual resource costs one map lookup, not two.
+      const nfcProject = project.normalize('NFC');
+      const nfcName = desired.name.normalize('NFC');
+      const lookAlike =
+        nfcProject === project && nfcName === desired.name
+          ? id
+          : resourceKey({ kind: desired.kind, project: nfcProject, name: nfcName });
+      const twin =
+        (firstSeenNormalised.size > 0 ? firstSeenNormalised.get(lookAlike) : undefined) ??
+        (lookAlike !== id ? firstSeen.get(lookAlike) : undefined);
       if (twin) {
         problem(
           'duplicate-identity',
@@ -264,7 +269,7 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
         continue;
       }
       firstSeen.set(id, desired);
-      firstSeenNormalised.set(lookAlike, desired);
+      if (lookAlike !== id) firstSeenNormalised.set(lookAlike, desired);
     }
     resources.push(desired);
   }
@@ -315,7 +320,7 @@ function resolveSecret(
   if (typeof spec === 'string') {
     // Inline text is the text itself; `""` is how an empty keystore password is written.
     if (isText) return new Secret(spec);
-    const text = /\s/.test(spec) ? normaliseBase64(spec) : spec;
+    const text = normaliseBase64(spec); // the same string when it holds no whitespace (one native scan)
     if (text === '') {
       problem('invalid-base64', secretPath(at), 'is empty; give base64 text, { fromFile: PATH } or { fromEnv: NAME }');
       return undefined;

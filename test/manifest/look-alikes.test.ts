@@ -49,6 +49,10 @@ describe('validate', () => {
   it.each([
     ['projects', key('k', 'Caf\u00e9'), key('k', 'Cafe\u0301')],
     ['names in look-alike projects', key('k', '\u00c5land'), key('k', 'A\u030aland')],
+    // The decomposed one first: the composed one is then found through the look-alike index.
+    ['projects, the decomposed one first', key('k', 'Cafe\u0301'), key('k', 'Caf\u00e9')],
+    // Two spellings, neither of them NFC: both found through their one NFC form.
+    ['two decomposed spellings', key('k', '\u212bngstr\u00f6m'), key('k', 'A\u030angstro\u0308m')],
   ])('points out %s that differ only in Unicode normalization (NFC and NFD)', async (_, first, second) => {
     const dir = tempTree({ 'm/a.yaml': first, 'm/b.yaml': second, 'm/pub.pem': PEM });
     const run = await runCliHere(['validate', 'm'], { cwd: dir });
