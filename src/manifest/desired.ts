@@ -320,7 +320,7 @@ function resolveSecret(
   if (typeof spec === 'string') {
     // Inline text is the text itself; `""` is how an empty keystore password is written.
     if (isText) return new Secret(spec);
-    const text = normaliseBase64(spec); // the same string when it holds no whitespace (one native scan)
+    const text = normaliseBase64(spec); // the same string, unscanned by a regex, when it holds no whitespace
     if (text === '') {
       problem('invalid-base64', secretPath(at), 'is empty; give base64 text, { fromFile: PATH } or { fromEnv: NAME }');
       return undefined;
