@@ -3,8 +3,8 @@
 // the three secret forms. File contents come in already read (load.ts does that I/O), so every
 // rule here is tested without touching the disk.
 import type { Diagnostic, DiagnosticCode } from '../diagnostics.js';
-import { descriptorOf, kindRank, type FieldSpec, type KindDescriptor } from '../kinds/index.js';
-import { resourceKey, resourceLabel, type DesiredResource, type DesiredState } from '../model.js';
+import { allKinds, descriptorOf, type FieldSpec, type KindDescriptor } from '../kinds/index.js';
+import { resourceLabel, type DesiredResource, type DesiredState } from '../model.js';
 import { Secret, isBase64, normaliseBase64 } from '../secret.js';
 import { sourceOf } from '../secrets/index.js';
 import { fileReference as placeReference } from '../secrets/from-file.js';
@@ -142,9 +142,9 @@ function fieldLocator(
 export function buildDesiredState(input: DesiredInput): DesiredOutput {
   const diagnostics: Diagnostic[] = [];
   const resources: DesiredResource[] = [];
-  const firstSeen = new Map<string, DesiredResource>();
+  const firstSeen = new IdentityIndex();
   const memo = new Map<string, unknown>();
-  const firstSeenNormalised = new Map<string, DesiredResource>();
+  const firstSeenNormalised = new IdentityIndex();
 
   for (const source of input.manifests) {
     const { document: doc, manifest: m } = source;
@@ -232,8 +232,7 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
     const desired = resource as unknown as DesiredResource;
 
     if (project) {
-      const id = resourceKey(desired);
-      const first = firstSeen.get(id);
+      const first = firstSeen.get(desired.kind, project, desired.name);
       if (first) {
         problem(
           'duplicate-identity',
@@ -246,17 +245,14 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
       // Names that look the same but are other code points (`café` composed, NFC, and decomposed,
       // NFD, as some editors and file systems write it) are two identities to the server and one to
       // a reader: a plan would create a second object that nobody can tell from the first.
-      // `firstSeen` holds every identity by its own key; `firstSeenNormalised` only those whose NFC
-      // form differs from it (rare), so the usual resource costs one map lookup, not two.
+      // `firstSeen` holds every identity as written; `firstSeenNormalised` only those whose NFC
+      // form differs from it (rare), so the usual resource costs one lookup, not two.
       const nfcProject = project.normalize('NFC');
       const nfcName = desired.name.normalize('NFC');
-      const lookAlike =
-        nfcProject === project && nfcName === desired.name
-          ? id
-          : resourceKey({ kind: desired.kind, project: nfcProject, name: nfcName });
+      const written = nfcProject === project && nfcName === desired.name;
       const twin =
-        (firstSeenNormalised.size > 0 ? firstSeenNormalised.get(lookAlike) : undefined) ??
-        (lookAlike !== id ? firstSeen.get(lookAlike) : undefined);
+        (firstSeenNormalised.size > 0 ? firstSeenNormalised.get(desired.kind, nfcProject, nfcName) : undefined) ??
+        (written ? undefined : firstSeen.get(desired.kind, nfcProject, nfcName));
       if (twin) {
         problem(
           'duplicate-identity',
@@ -268,17 +264,39 @@ export function buildDesiredState(input: DesiredInput): DesiredOutput {
         );
         continue;
       }
-      firstSeen.set(id, desired);
-      if (lookAlike !== id) firstSeenNormalised.set(lookAlike, desired);
+      firstSeen.set(desired.kind, project, desired.name, desired);
+      if (!written) firstSeenNormalised.set(desired.kind, nfcProject, nfcName, desired);
     }
     resources.push(desired);
   }
 
   // Each kind's rank looked up once, not twice per comparison (a sort of 10,000 makes 130,000).
-  const ranks = new Map(input.manifests.map(({ manifest }) => [manifest.kind, kindRank(manifest.kind)]));
+  const ranks = new Map(allKinds().map((d, i) => [d.kind, i] as const));
   resources.sort((a, b) => compareResources(a, b, ranks));
   const projects = [...new Set(resources.map((r) => r.project).filter((p) => p !== ''))].sort();
   return { state: { resources, projects }, diagnostics };
+}
+
+/**
+ * Resources by kind, project and name, nested: a lookup hashes the strings the manifest already
+ * holds instead of building (and hashing) a joined key for each of 10,000 resources.
+ */
+class IdentityIndex {
+  readonly #byKind = new Map<string, Map<string, Map<string, DesiredResource>>>();
+  size = 0;
+
+  get(kind: string, project: string, name: string): DesiredResource | undefined {
+    return this.#byKind.get(kind)?.get(project)?.get(name);
+  }
+
+  set(kind: string, project: string, name: string, resource: DesiredResource): void {
+    let projects = this.#byKind.get(kind);
+    if (!projects) this.#byKind.set(kind, (projects = new Map<string, Map<string, DesiredResource>>()));
+    let names = projects.get(project);
+    if (!names) projects.set(project, (names = new Map<string, DesiredResource>()));
+    if (!names.has(name)) this.size += 1;
+    names.set(name, resource);
+  }
 }
 
 /** How diagnostics name a resource, with its project when it has one. */

@@ -48,11 +48,23 @@ export const fromEnv: SecretSource<FromEnv> = {
   resolve(spec, context): Resolution {
     const isText = context.field.role === 'text-secret';
     const encoding = spec.encoding ?? (isText ? 'utf8' : 'base64');
-    const memoKey = `fromEnv\u0000${spec.fromEnv}\u0000${encoding}\u0000${context.field.role}`;
-    let outcome = context.memo.get(memoKey) as Outcome | undefined;
+    // Remembered per run by variable, then encoding and role: nested maps keyed by the strings the
+    // manifest holds, so the usual lookup (a variable many manifests share) builds no key.
+    let byName = context.memo.get(MEMO) as Map<string, Map<string, Outcome>> | undefined;
+    if (!byName) context.memo.set(MEMO, (byName = new Map<string, Map<string, Outcome>>()));
+    let byForm = byName.get(spec.fromEnv);
+    if (!byForm) byName.set(spec.fromEnv, (byForm = new Map<string, Outcome>()));
+    const form = isText
+      ? encoding === 'utf8'
+        ? 'text-utf8'
+        : 'text-base64'
+      : encoding === 'utf8'
+        ? 'bin-utf8'
+        : 'bin-base64';
+    let outcome = byForm.get(form);
     if (!outcome) {
       outcome = readEnvSecret(spec.fromEnv, encoding, isText, context.env);
-      context.memo.set(memoKey, outcome);
+      byForm.set(form, outcome);
     }
     if (outcome instanceof Secret) return { ok: true, secret: outcome };
     const severity = outcome.code === 'env-unset' && context.missing === 'warning' ? 'warning' : 'error';
@@ -63,6 +75,9 @@ export const fromEnv: SecretSource<FromEnv> = {
     return { ok: false, code: outcome.code, message, at: 'fromEnv', severity };
   },
 };
+
+/** The memo entry this source keeps its outcomes under. */
+const MEMO = 'fromEnv';
 
 function readEnvSecret(name: string, encoding: 'base64' | 'utf8', isText: boolean, env: NodeJS.ProcessEnv): Outcome {
   const raw = env[name];

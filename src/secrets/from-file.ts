@@ -10,27 +10,34 @@ import type { Fetched, ManifestPlace, Resolution, SecretReference, SecretSource 
 type FromFile = { fromFile: string };
 
 /**
- * `resolve(dir, fromFile)`, remembered: the manifests of a folder name the same few files over and
- * over, and resolving a path (normalising it segment by segment) for each of 30,000 values twice
- * was a tenth of loading them. Bounded, for a watcher that runs for weeks.
+ * The reference each (root, folder, fromFile) names, remembered: the manifests of a folder name the
+ * same few files over and over, and resolving a path (normalising it segment by segment) and
+ * joining the keys for each of 30,000 values twice was a tenth of loading them. Nested maps keyed
+ * by the strings the manifests already hold, so a lookup builds no key. Bounded, for a watcher
+ * that runs for weeks.
  */
-const resolvedPaths = new Map<string, string>();
-
-function resolveTarget(dir: string, path: string): string {
-  const key = `${dir}\u0000${path}`;
-  let target = resolvedPaths.get(key);
-  if (target === undefined) {
-    if (resolvedPaths.size >= 10_000) resolvedPaths.clear();
-    target = resolvePath(dir, path);
-    resolvedPaths.set(key, target);
-  }
-  return target;
-}
+const remembered = new Map<string, Map<string, Map<string, SecretReference>>>();
+let rememberedCount = 0;
 
 /** The file a `fromFile` value names, resolved against its manifest's folder. */
 export function fileReference(place: ManifestPlace, path: string): SecretReference {
-  const target = resolveTarget(place.dir, path);
-  return { source: 'fromFile', key: `${place.root}\u0000${target}`, root: place.root, target };
+  let byDir = remembered.get(place.root);
+  if (!byDir) remembered.set(place.root, (byDir = new Map<string, Map<string, SecretReference>>()));
+  let byPath = byDir.get(place.dir);
+  if (!byPath) byDir.set(place.dir, (byPath = new Map<string, SecretReference>()));
+  let ref = byPath.get(path);
+  if (ref === undefined) {
+    if (rememberedCount >= 10_000) {
+      remembered.clear();
+      rememberedCount = 0;
+      return fileReference(place, path);
+    }
+    const target = resolvePath(place.dir, path);
+    ref = { source: 'fromFile', key: `${place.root}\u0000${target}`, root: place.root, target };
+    byPath.set(path, ref);
+    rememberedCount += 1;
+  }
+  return ref;
 }
 
 /** The `fromFile` source. */
