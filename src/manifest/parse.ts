@@ -259,11 +259,24 @@ const CORE_SCHEMA = jsyaml.FAILSAFE_SCHEMA.extend({
 const RESOLVED_KEY = /^(?:[-+]?[0-9.]|-?Infinity$|NaN$|null$|true$|false$)/;
 
 function hasResolvedKey(value: unknown): boolean {
-  if (Array.isArray(value)) return value.some(hasResolvedKey);
   if (value === null || typeof value !== 'object') return false;
-  for (const [k, v] of Object.entries(value)) if (RESOLVED_KEY.test(k) || hasResolvedKey(v)) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (hasResolvedKey(item)) return true;
+    return false;
+  }
+  // No entries array per mapping, and the expression only for a key whose first character could
+  // start one of its forms: this walks every mapping of every document.
+  const record = value as Record<string, unknown>;
+  for (const k in record) {
+    if (!Object.prototype.hasOwnProperty.call(record, k)) continue;
+    if (MAY_RESOLVE.has(k.charCodeAt(0)) && RESOLVED_KEY.test(k)) return true;
+    if (hasResolvedKey(record[k])) return true;
+  }
   return false;
 }
+
+/** First characters of RESOLVED_KEY's forms: a sign, a digit, `.`, `I`nfinity, `N`aN, `n`ull, `t`rue, `f`alse. */
+const MAY_RESOLVE: ReadonlySet<number> = new Set([...'+-.0123456789INntf'].map((c) => c.charCodeAt(0)));
 
 /**
  * The fast path for the common case, a file of plain well-formed documents: js-yaml reads the
