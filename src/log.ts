@@ -1,11 +1,14 @@
 // The pino logger factory, with redaction of every credential and secret field name, so no log
 // line can carry a token or key material.
 import { createRequire } from 'node:module';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import type * as Pino from 'pino';
 import type PinoPretty from 'pino-pretty';
 import { allKinds, secretFieldsOf } from './kinds/index.js';
 
 export type { Logger } from 'pino';
+
+const require = createRequire(import.meta.url);
 
 export type LogFormat = 'json' | 'pretty';
 
@@ -32,12 +35,54 @@ export function redactPaths(): string[] {
   return [...names].flatMap((n) => [n, `*.${n}`]).concat(['headers.authorization', '*.headers.authorization']);
 }
 
-/** The one pino factory: stderr, redaction on, pretty on a TTY unless told otherwise. */
+/** pino's numbered levels, for deciding without pino whether a line would be written. */
+const LEVEL_VALUES: Readonly<Record<string, number>> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+  silent: Number.POSITIVE_INFINITY,
+};
+
+/**
+ * The one pino factory: stderr, redaction on, pretty on a TTY unless told otherwise. pino and its
+ * dependencies are loaded at the first line written, not here: a plan or validate at the default
+ * level writes none, and loading them was a tenth of a small run's start-up. Until then a call
+ * below the level is a no-op decided here, with pino's own numbers.
+ */
 export function createLogger(options: LogOptions = {}): Logger {
+  const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
+  const threshold = LEVEL_VALUES[level];
+  // A level pino does not know: let pino refuse it now, as it always did.
+  if (threshold === undefined) return makePino(options, level);
+  let real: Logger | undefined;
+  const load = () => (real ??= makePino(options, level));
+  const skip = () => undefined;
+  return new Proxy({} as Logger, {
+    get(_target, prop) {
+      if (typeof prop === 'string') {
+        const value = LEVEL_VALUES[prop];
+        if (value !== undefined && prop !== 'silent') {
+          if (value < threshold) return skip;
+          const logger = load();
+          return logger[prop as 'info'].bind(logger);
+        }
+        if (prop === 'level' && real === undefined) return level;
+      }
+      const logger = load();
+      const member: unknown = Reflect.get(logger, prop);
+      return typeof member === 'function' ? (member as (...args: unknown[]) => unknown).bind(logger) : member;
+    },
+  });
+}
+
+function makePino(options: LogOptions, level: string): Logger {
+  const { pino } = require('pino') as typeof Pino;
   const destination = options.destination ?? process.stderr;
   const isTty = (destination as NodeJS.WriteStream).isTTY === true;
   const format = options.format ?? (isTty ? 'pretty' : 'json');
-  const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
   const redact = { paths: redactPaths(), censor: '(sensitive value)' };
   if (format === 'pretty') {
     // pino-pretty as a synchronous stream (not a worker transport) so lines are never lost on exit.
@@ -48,12 +93,12 @@ export function createLogger(options: LogOptions = {}): Logger {
 
 /** pino-pretty is loaded only for a terminal: CI and containers log JSON and skip its start-up cost. */
 function prettyStream(destination: NodeJS.WritableStream): NodeJS.WritableStream {
-  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+  const pretty = require('pino-pretty') as typeof PinoPretty;
   const colorize = !process.env.NO_COLOR && (destination as NodeJS.WriteStream).isTTY === true;
   return pretty({ destination, colorize, sync: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' });
 }
 
 /** A logger that drops everything, for pure code under test. */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  return createLogger({ level: 'silent' });
 }

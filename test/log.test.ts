@@ -26,3 +26,42 @@ describe('log redaction', () => {
     expect(redactPaths()).toEqual(expect.arrayContaining(['content', '*.content', 'password', '*.file']));
   });
 });
+
+describe('createLogger', () => {
+  function sinkLines(): { sink: Writable; lines: string[] } {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    return { sink, lines };
+  }
+
+  it('writes the lines at or above its level and drops the others before pino is ever made', () => {
+    const { sink, lines } = sinkLines();
+    const logger = createLogger({ format: 'json', level: 'warn', destination: sink });
+    logger.info({ n: 1 }, 'below the level');
+    logger.debug('below the level too');
+    expect(lines).toEqual([]);
+    expect(logger.level).toBe('warn');
+    logger.warn({ n: 2 }, 'at the level');
+    logger.error('above it');
+    expect(lines.map((l) => (JSON.parse(l) as { msg: string; level: number }).msg)).toEqual([
+      'at the level',
+      'above it',
+    ]);
+    expect((JSON.parse(lines[0] ?? '{}') as { n?: number; level?: number }).level).toBe(40);
+    expect(logger.isLevelEnabled('info')).toBe(false);
+  });
+
+  it('writes nothing at level silent, and refuses a level pino does not know', () => {
+    const { sink, lines } = sinkLines();
+    const logger = createLogger({ format: 'json', level: 'silent', destination: sink });
+    logger.fatal('never');
+    logger.error('never');
+    expect(lines).toEqual([]);
+    expect(() => createLogger({ format: 'json', level: 'loud', destination: sink })).toThrow(/level/);
+  });
+});
