@@ -4,6 +4,7 @@
 import * as fsp from 'node:fs/promises';
 import { closeSync, constants, fstatSync, openSync, readSync, type Dirent, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAscii } from 'node:buffer';
 import pLimit from 'p-limit';
 import type { ManifestCache } from './cache.js';
 import { sortDiagnostics, hasErrors, type Diagnostic, type DiagnosticCode } from '../diagnostics.js';
@@ -25,6 +26,9 @@ import { loadAgeIdentities, type AgeIdentities } from '../secrets/age.js';
 import type { SopsContext } from '../secrets/sops-manifest.js';
 import { mayBeSops } from '../secrets/sops/detect.js';
 import { decryptFileSecret } from '../secrets/from-file.js';
+
+/** Strict UTF-8 (a byte sequence that is not UTF-8 throws); stateless, so one serves every file. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export interface LoadOptions {
   cwd: string;
@@ -564,7 +568,9 @@ async function readManifest(fs: LoaderFs, path: string, maxBytes: number): Promi
     };
   }
   try {
-    return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+    // Most manifests are ASCII, which reads as Latin-1 byte for byte (one native copy); anything
+    // else goes through the one strict UTF-8 decoder.
+    return { ok: true, text: isAscii(bytes) ? bytes.toString('latin1') : UTF8.decode(bytes) };
   } catch (err) {
     return { ok: false, code: 'binary-file', message: `is not UTF-8 text (${(err as Error).name}); save it as UTF-8` };
   }
