@@ -21,10 +21,19 @@ import {
 import type { Secret } from '../secret.js';
 import type { AuthSettings } from './auth.js';
 import { createCaller } from './call.js';
-import { type Failure, deploymentFromFailure, readDeployment, readList, readSingle } from './dialect.js';
+import {
+  type Failure,
+  LIST_FIELDS,
+  deploymentFromFailure,
+  listField,
+  readDeployment,
+  readList,
+  readSingle,
+} from './dialect.js';
 import { type CallName, toApiError } from './errors.js';
 import { createGenerationProbe } from './generation.js';
 import { type Transport, createTransport, maxAnswerBytesFrom, readCaFile } from './http.js';
+import { createListSplitter } from './list-stream.js';
 import { fromApiObject, toApiBody } from './mapping.js';
 import { DEFAULT_RETRY_POLICY, type Method, type RetryPolicy } from './retry.js';
 import { apiBase, isLoopbackHost, pathSegment } from './url.js';
@@ -87,6 +96,13 @@ function enc(segment: string): string {
 function queryString(query: WriteQuery): string {
   const parts = Object.entries(query).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
   return parts.length > 0 ? `?${parts.join('&')}` : '';
+}
+
+/** The entries of one list field as read: resources, names to read one by one, entries without a name. */
+interface ListRead {
+  resources: CurrentResource[];
+  byId: string[];
+  skipped: number;
 }
 
 /** Creates the client. Throws UsageError for a bad URL, plain http to a remote host, or an unreadable CA file. */
@@ -226,30 +242,58 @@ export function createApiClient(options: ClientOptions): ApiClient {
   }
 
   const client: ApiClient = {
-    async list(project, kind) {
+    async list(project, kind, options = {}) {
       const g = await generationOf(project);
       if (!g.ok) return g;
       const { path, template } = resourcePath({ kind, project });
       const ctx = context('list', 'GET', path, { kind, project });
-      const r = await perform({ ctx, template, path, authenticated: true });
-      if (!r.ok) return r;
-      const items = readList(r.value);
-      if (items === undefined) return { ok: false, error: shapeError(ctx, 'a list (resultList)') };
-      const resources: CurrentResource[] = [];
-      const byId: string[] = [];
-      let skipped = 0;
-      for (const item of items) {
+      // What one attempt read of each list field; an entry is turned into a resource as soon as
+      // it is parsed, so the answer's text and parsed tree are never held whole (list-stream.ts).
+      let read = new Map<string, ListRead>();
+      const take = (into: ListRead, item: unknown) => {
         const resource = fromApiObject(kind, project, item, g.value);
-        if (resource === null) skipped += 1;
+        if (resource === null) into.skipped += 1;
         // Some servers list environments by id only; the single GET names them (Apinizer's advice).
-        else if (hasEnvironmentIdsOnly(item)) byId.push(resource.name);
-        else resources.push(resource);
+        else if (hasEnvironmentIdsOnly(item)) into.byId.push(resource.name);
+        else {
+          options.each?.(resource);
+          into.resources.push(resource);
+        }
+      };
+      const sink = (status: number) => {
+        if (status < 200 || status >= 300) return undefined;
+        read = new Map();
+        const fresh = (field: string) => {
+          const into: ListRead = { resources: [], byId: [], skipped: 0 };
+          read.set(field, into);
+          return into;
+        };
+        return createListSplitter(LIST_FIELDS, {
+          open: fresh,
+          element: (field, value) => take(read.get(field) ?? fresh(field), value),
+        });
+      };
+      const r = await perform({ ctx, template, path, authenticated: true, sink });
+      if (!r.ok) return r;
+      const field = listField(r.value);
+      if (field === undefined) return { ok: false, error: shapeError(ctx, 'a list (resultList)') };
+      let got = (field === null ? undefined : read.get(field)) ?? { resources: [], byId: [], skipped: 0 };
+      read = new Map();
+      const left = readList(r.value) ?? [];
+      if (left.length > 0) {
+        // A list the splitter did not take apart (a key it does not know spelled with escapes).
+        got = { resources: [], byId: [], skipped: 0 };
+        for (const item of left) take(got, item);
       }
+      const { resources, byId, skipped } = got;
       // All at once (the connection pool bounds them), not one round trip after another.
       const singles = await Promise.all(byId.map((name) => client.get({ kind, project, name })));
       for (const one of singles) {
         if (!one.ok) return one;
-        if (one.value !== null) resources.push(one.value);
+        if (one.value !== null) {
+          options.each?.(one.value);
+          resources.push(one.value);
+        }
       }
       if (skipped > 0) logger.warn({ request: ctx.request, skipped }, 'skipped list entries without a name');
       return { ok: true, value: resources };

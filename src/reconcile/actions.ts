@@ -10,6 +10,16 @@ import type { ApiGeneration, CurrentResource, DesiredResource, Kind, ResourceId 
  */
 export type WriteQuery = Readonly<Record<string, string>>;
 
+/** How a list is read. */
+export interface ListOptions {
+  /**
+   * Sees every resource of the answer as soon as it is read, before the next one is (and before
+   * the list resolves), so the caller can drop what it does not need while the rest is still
+   * arriving. An implementation calls it for every resource it returns, or for none.
+   */
+  each?: (resource: CurrentResource) => void;
+}
+
 /**
  * The calls the reconciler makes: the port the core defines, implemented over HTTP by src/api/client.ts. Apply, watch
  * and export depend on this interface only, so pure logic can be tested with an in-memory fake.
@@ -17,7 +27,7 @@ export type WriteQuery = Readonly<Record<string, string>>;
  */
 export interface ResourceActions {
   /** All resources of one kind in a project. A project the server does not know: `not-found`. */
-  list(project: string, kind: Kind): Promise<Result<CurrentResource[]>>;
+  list(project: string, kind: Kind, options?: ListOptions): Promise<Result<CurrentResource[]>>;
   /** One resource, or null when the server says it does not exist (404, or 400 "not found"). */
   get(id: ResourceId): Promise<Result<CurrentResource | null>>;
   /** POST the complete object. "Already exist" comes back as error kind `already-exists`. */

@@ -108,12 +108,19 @@ export async function readPlan(
     call().then((r) => (r.ok || !isTransientFailure(r.error) ? r : call()));
   const envCalls = projects.map((p) => twice(() => actions.environments(p)));
   const desiredByKey = new Map(desired.resources.map((r) => [resourceKey(r), r]));
-  const listCalls = scopes.map((s) =>
-    twice(() => actions.list(s.project, s.kind)).then((r) => {
-      if (r.ok) shareEqualSecrets(r.value, desiredByKey);
+  const share = secretSharer(desiredByKey);
+  const listCalls = scopes.map((s) => {
+    let shared = 0;
+    const each = (c: CurrentResource) => {
+      shared += 1;
+      share(c);
+    };
+    return twice(() => actions.list(s.project, s.kind, { each })).then((r) => {
+      // An implementation that does not call `each` (it read the list at once): share afterwards.
+      if (r.ok && shared === 0) r.value.forEach(share);
       return r;
-    }),
-  );
+    });
+  });
   const [envAnswers, lists] = await Promise.all([Promise.all(envCalls), Promise.all(listCalls)]);
 
   const environments = new Map<string, string[]>();
@@ -234,11 +241,19 @@ export function shareEqualSecrets(
   current: readonly CurrentResource[],
   desiredByKey: ReadonlyMap<string, DesiredResource>,
 ): void {
-  // The secret fields of each kind, found once per list rather than once per resource.
+  current.forEach(secretSharer(desiredByKey));
+}
+
+/**
+ * shareEqualSecrets for one resource at a time, as a list is read: the server's copies then die
+ * young, before the rest of the list has arrived.
+ */
+export function secretSharer(desiredByKey: ReadonlyMap<string, DesiredResource>): (c: CurrentResource) => void {
+  // The secret fields of each kind, found once rather than once per resource.
   const secretFields = new Map<string, string[]>();
-  for (const c of current) {
+  return (c) => {
     const d = desiredByKey.get(resourceKey(c));
-    if (d === undefined || d.kind !== c.kind) continue;
+    if (d === undefined || d.kind !== c.kind) return;
     let fields = secretFields.get(c.kind);
     if (fields === undefined) {
       fields = descriptorOf(c.kind)
@@ -257,7 +272,7 @@ export function shareEqualSecrets(
           (ce as Record<string, unknown>)[name] = dv;
       }
     }
-  }
+  };
 }
 
 /** The (object, environment) pairs whose material a current-generation plan reads back. */

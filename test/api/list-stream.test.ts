@@ -1,0 +1,135 @@
+// The list splitter must read exactly what the whole-body path read: the reference is the old path
+// itself, JSON.parse of the decoded body (parseJson(decodeBody(bytes))), for valid documents and
+// broken ones alike, however the bytes are cut into chunks.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { LIST_FIELDS, parseJson } from '../../src/api/dialect.js';
+import { decodeBody } from '../../src/api/http.js';
+import { createListSplitter } from '../../src/api/list-stream.js';
+
+/** The splitter's reading of `bytes` fed in `cuts` pieces: the body as JSON.parse would give it, or undefined. */
+function splitRead(bytes: Buffer, cuts: number[]): { body: unknown; chars: number } {
+  const lists = new Map<string, unknown[]>();
+  const splitter = createListSplitter(LIST_FIELDS, {
+    open: (field) => lists.set(field, []),
+    element: (field, value) => lists.get(field)!.push(value),
+  });
+  let at = 0;
+  for (const cut of [...cuts].sort((a, b) => a - b)) {
+    splitter.write(bytes.subarray(at, cut));
+    at = cut;
+  }
+  splitter.write(bytes.subarray(at));
+  const end = splitter.end();
+  if (end.notJson) return { body: undefined, chars: end.chars };
+  let body = parseJson(end.text);
+  if (body === undefined) return { body, chars: end.chars };
+  // Put the elements back where the skeleton has an emptied list.
+  if (Array.isArray(body) && lists.has('')) body = lists.get('');
+  else if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
+    const record = body as Record<string, unknown>;
+    for (const [field, items] of lists) {
+      const v = record[field];
+      if (Array.isArray(v) && v.length === 0) record[field] = items;
+    }
+  }
+  return { body, chars: end.chars };
+}
+
+/** What the whole-body path read. */
+const wholeRead = (bytes: Buffer) => parseJson(decodeBody(bytes));
+
+function expectSameReading(text: string | Buffer, cuts: number[] = []): void {
+  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
+  const got = splitRead(bytes, cuts);
+  expect(got.body).toEqual(wholeRead(bytes));
+  expect(got.chars).toBe(decodeBody(bytes).length);
+}
+
+const SAMPLES = [
+  '{"success":true,"resultList":[{"name":"k1","publicKey":"QUJD"},{"name":"k2"}]}',
+  '{"status":"SUCCESS","resultList":[]}',
+  '{"success":true,"resultList":[ ]}',
+  '{"success":true}',
+  '{"success":true,"resultList":null}',
+  '[{"name":"a"},{"name":"b"}]',
+  '[]',
+  '  [ 1 , "two" , null , [3, [4]] , {"x":{"y":[]}} ]  ',
+  '{"data":[{"name":"a"}],"result":[{"name":"b"}]}',
+  '{"resultList":[{"name":"first"}],"resultList":[{"name":"second"}]}',
+  '{"result\\u004cist":[{"name":"escaped"}],"resultList":[{"name":"plain"}]}',
+  '{"resultList":[{"name":"plain"}],"result\\u004cist":[{"name":"escaped"}]}',
+  '{"a":{"resultList":[1,2]},"items":[{"n":"q\\"uote\\\\","m":"\\\\"},{"n":"\\\\\\""}]}',
+  '{"resultList":[{"name":"Schlüssel – ключ 鍵 🔑"}]}',
+  '\ufeff{"resultList":[{"name":"bom"}]}',
+  '{"error":"bad_request","error_description":"no"}',
+  // Not JSON, each in its own way.
+  '{"resultList":[1,,2]}',
+  '{"resultList":[1,2,]}',
+  '{"resultList":[,]}',
+  '{"resultList":[{"name":"a"} {"name":"b"}]}',
+  '{"resultList":[{"name":"a"]}',
+  '{"resultList":[{"name":"a"}}',
+  '{"resultList":[{"name":"a"}]',
+  '{"resultList":[{"name":"a',
+  '{"resultList":["\\"]}',
+  '{"a":"resultList" [1]}',
+  '[1] [2]',
+  '{"resultList":[1]}}',
+  ']',
+  '<html>502 Bad Gateway</html>',
+  '',
+  '   ',
+  '{"resultList":[\ufeff1]}',
+];
+
+describe('createListSplitter', () => {
+  it('reads every sample as the whole-body path does, cut at every byte', () => {
+    for (const sample of SAMPLES) {
+      const bytes = Buffer.from(sample);
+      expectSameReading(bytes);
+      for (let cut = 0; cut <= bytes.length; cut += 1) expectSameReading(bytes, [cut]);
+    }
+  });
+
+  it('hands out the elements as they complete, before the document ends', () => {
+    const seen: unknown[] = [];
+    const splitter = createListSplitter(LIST_FIELDS, { open: () => {}, element: (_f, v) => seen.push(v) });
+    splitter.write(Buffer.from('{"success":true,"resultList":[{"name":"a"},{"na'));
+    expect(seen).toEqual([{ name: 'a' }]);
+    splitter.write(Buffer.from('me":"b"}]}'));
+    expect(seen).toEqual([{ name: 'a' }, { name: 'b' }]);
+    expect(splitter.end()).toMatchObject({ text: '{"success":true,"resultList":[]}', notJson: false });
+  });
+
+  it('agrees with the whole-body path on generated documents, valid and broken, in random chunks', () => {
+    const key = fc.constantFrom(...LIST_FIELDS, 'success', 'status', 'message', 'x', 'result\\u004cist');
+    const value = fc.jsonValue({ maxDepth: 3 });
+    const doc = fc.oneof(
+      fc.array(value, { maxLength: 5 }),
+      fc.dictionary(key, fc.oneof(fc.array(value, { maxLength: 5 }), value), { maxKeys: 4 }),
+    );
+    fc.assert(
+      fc.property(
+        doc,
+        fc.constantFrom(0, 1, 2),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        fc.option(fc.tuple(fc.nat(), fc.constantFrom('', ',', ']', '}', '"', '\\', '[', 'x', ' ')), { nil: undefined }),
+        (value, indent, rawCuts, mutation) => {
+          let text = JSON.stringify(value, null, indent).replace(/"result\\\\u004cist"/g, '"result\\u004cist"');
+          if (mutation) {
+            const [at, insert] = mutation;
+            const i = at % (text.length + 1);
+            text = insert === '' ? text.slice(0, i) : text.slice(0, i) + insert + text.slice(i);
+          }
+          const bytes = Buffer.from(text);
+          expectSameReading(
+            bytes,
+            rawCuts.map((c) => c % (bytes.length + 1)),
+          );
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
