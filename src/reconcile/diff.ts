@@ -107,12 +107,7 @@ export function diffResource(
     changes.push(plain(field.name, shown(c), shown(d)));
   }
 
-  const dEnvs = byName(desired?.environments ?? []);
-  const cEnvs = byName(current?.environments ?? []);
-  const names = [...new Set([...dEnvs.keys(), ...cEnvs.keys()])].sort(compareText);
-  for (const env of names) {
-    const d = dEnvs.get(env);
-    const c = cEnvs.get(env);
+  for (const [env, d, c] of pairEnvironments(desired?.environments ?? [], current?.environments ?? [])) {
     const path = `environments.${env}`;
     if (d === undefined || c === undefined) {
       // An environment on one side only is one change, its fields summarised (secrets as
@@ -160,11 +155,24 @@ export function summariseEnvironment(kind: string, env: object, form: ApiGenerat
   return parts.length === 0 ? '{}' : `{ ${parts.join(', ')} }`;
 }
 
-/** Environments by name; when a server repeats a name, the first entry wins. */
-function byName<E extends { name: string }>(envs: readonly E[]): Map<string, E> {
-  const map = new Map<string, E>();
-  for (const e of envs) if (!map.has(e.name)) map.set(e.name, e);
-  return map;
+/**
+ * The environments of both sides by name, in name order: [name, desired entry, current entry],
+ * either entry missing when only one side has it; when a side repeats a name, its first entry
+ * wins. Lists hold a handful of environments: scans, not maps, for the 10,000 resources of a plan.
+ */
+function pairEnvironments<E extends { name: string }>(
+  desired: readonly E[],
+  current: readonly E[],
+): [string, E | undefined, E | undefined][] {
+  const pairs: [string, E | undefined, E | undefined][] = [];
+  const find = (name: string) => pairs.find((p) => p[0] === name);
+  for (const d of desired) if (find(d.name) === undefined) pairs.push([d.name, d, undefined]);
+  for (const c of current) {
+    const pair = find(c.name);
+    if (pair === undefined) pairs.push([c.name, undefined, c]);
+    else if (pair[2] === undefined) pair[2] = c;
+  }
+  return pairs.length < 2 ? pairs : pairs.sort((a, b) => compareText(a[0], b[0]));
 }
 
 /**

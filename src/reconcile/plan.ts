@@ -93,9 +93,11 @@ export function buildPlan(input: PlanInput): Plan {
     const key = resourceKey(c);
     if (!currentByKey.has(key)) currentByKey.set(key, c);
   }
-  // The input is sorted by the loader; sort again so the plan never depends on the caller's order.
-  const desiredSorted = [...desired.resources].sort(forwardOrder);
-  const desiredKeys = new Set(desiredSorted.map(resourceKey));
+  // The input is sorted by the loader; sort again so the plan never depends on the caller's order
+  // (checking first: n - 1 comparisons instead of n log n when it is).
+  const desiredSorted = isSorted(desired.resources, forwardOrder)
+    ? [...desired.resources]
+    : [...desired.resources].sort(forwardOrder);
 
   const generationOf = (project: string): ApiGeneration => input.generations?.get(project) ?? 'legacy';
   // Write options depend on the generation: only a plan that knows it can say what a write sends.
@@ -105,6 +107,7 @@ export function buildPlan(input: PlanInput): Plan {
   );
 
   if (input.prune) {
+    const desiredKeys = new Set(desiredSorted.map(resourceKey));
     const inScope = new Set(pruneScopes(desired, input).map(scopeKey));
     // Only what was actually listed can be judged missing from Git: a scope not listed is unknown.
     const listed = new Set(input.scopes.map(scopeKey));
@@ -208,6 +211,11 @@ export function summarise(actions: readonly PlanAction[]): PlanSummary {
   const summary: PlanSummary = { create: 0, update: 0, delete: 0, noop: 0 };
   for (const a of actions) summary[a.action] += 1;
   return summary;
+}
+
+function isSorted<T>(items: readonly T[], order: (a: T, b: T) => number): boolean {
+  for (let i = 1; i < items.length; i += 1) if (order(items[i - 1] as T, items[i] as T) > 0) return false;
+  return true;
 }
 
 function forwardOrder(a: ResourceId, b: ResourceId): number {

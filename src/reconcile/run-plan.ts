@@ -281,6 +281,8 @@ export function materialRequests(
   current: readonly CurrentResource[],
   generations: ReadonlyMap<string, ApiGeneration>,
 ): MaterialRequest[] {
+  // A legacy server's reads carry the material: nothing to read back, and no index to build.
+  if (![...generations.values()].includes('current')) return [];
   const byKey = new Map(current.map((c) => [resourceKey(c), c]));
   const out: MaterialRequest[] = [];
   for (const d of desired.resources) {
