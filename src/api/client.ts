@@ -21,19 +21,11 @@ import {
 import type { Secret } from '../secret.js';
 import type { AuthSettings } from './auth.js';
 import { createCaller } from './call.js';
-import {
-  type Failure,
-  LIST_FIELDS,
-  deploymentFromFailure,
-  listField,
-  readDeployment,
-  readList,
-  readSingle,
-} from './dialect.js';
+import { type Failure, LIST_FIELDS, deploymentFromFailure, readDeployment, readList, readSingle } from './dialect.js';
 import { type CallName, toApiError } from './errors.js';
 import { createGenerationProbe } from './generation.js';
 import { type Transport, createTransport, maxAnswerBytesFrom, readCaFile } from './http.js';
-import { createListSplitter } from './list-stream.js';
+import { type ListSplitter, createListSplitter } from './list-stream.js';
 import { fromApiObject, toApiBody } from './mapping.js';
 import { DEFAULT_RETRY_POLICY, type Method, type RetryPolicy } from './retry.js';
 import { apiBase, isLoopbackHost, pathSegment } from './url.js';
@@ -247,53 +239,45 @@ export function createApiClient(options: ClientOptions): ApiClient {
       if (!g.ok) return g;
       const { path, template } = resourcePath({ kind, project });
       const ctx = context('list', 'GET', path, { kind, project });
-      // What one attempt read of each list field; an entry is turned into a resource as soon as
+      // What one attempt read of each split array; an entry is turned into a resource as soon as
       // it is parsed, so the answer's text and parsed tree are never held whole (list-stream.ts).
-      let read = new Map<string, ListRead>();
+      let splitter: ListSplitter | undefined;
+      let reads: ListRead[] = [];
+      const fresh = (): ListRead => ({ resources: [], byId: [], skipped: 0 });
       const take = (into: ListRead, item: unknown) => {
-        const resource = fromApiObject(kind, project, item, g.value);
+        const resource = fromApiObject(kind, project, item, g.value, options.held);
         if (resource === null) into.skipped += 1;
         // Some servers list environments by id only; the single GET names them (Apinizer's advice).
         else if (hasEnvironmentIdsOnly(item)) into.byId.push(resource.name);
-        else {
-          options.each?.(resource);
-          into.resources.push(resource);
-        }
+        else into.resources.push(resource);
       };
       const sink = (status: number) => {
         if (status < 200 || status >= 300) return undefined;
-        read = new Map();
-        const fresh = (field: string) => {
-          const into: ListRead = { resources: [], byId: [], skipped: 0 };
-          read.set(field, into);
-          return into;
-        };
-        return createListSplitter(LIST_FIELDS, {
-          open: fresh,
-          element: (field, value) => take(read.get(field) ?? fresh(field), value),
+        const attempt: ListRead[] = (reads = []);
+        splitter = createListSplitter(LIST_FIELDS, {
+          open: (id) => (attempt[id] = fresh()),
+          element: (id, value) => take(attempt[id] ?? (attempt[id] = fresh()), value),
         });
+        return splitter;
       };
       const r = await perform({ ctx, template, path, authenticated: true, sink });
       if (!r.ok) return r;
-      const field = listField(r.value);
-      if (field === undefined) return { ok: false, error: shapeError(ctx, 'a list (resultList)') };
-      let got = (field === null ? undefined : read.get(field)) ?? { resources: [], byId: [], skipped: 0 };
-      read = new Map();
-      const left = readList(r.value) ?? [];
-      if (left.length > 0) {
-        // A list the splitter did not take apart (a key it does not know spelled with escapes).
-        got = { resources: [], byId: [], skipped: 0 };
-        for (const item of left) take(got, item);
+      const items = readList(r.value);
+      if (items === undefined) return { ok: false, error: shapeError(ctx, 'a list (resultList)') };
+      const id = splitter?.splitOf(items);
+      let got = id === undefined ? undefined : reads[id];
+      reads = [];
+      if (got === undefined) {
+        // A list the splitter did not take apart (a key it does not know, spelled with escapes).
+        got = fresh();
+        for (const item of items) take(got, item);
       }
       const { resources, byId, skipped } = got;
       // All at once (the connection pool bounds them), not one round trip after another.
       const singles = await Promise.all(byId.map((name) => client.get({ kind, project, name })));
       for (const one of singles) {
         if (!one.ok) return one;
-        if (one.value !== null) {
-          options.each?.(one.value);
-          resources.push(one.value);
-        }
+        if (one.value !== null) resources.push(one.value);
       }
       if (skipped > 0) logger.warn({ request: ctx.request, skipped }, 'skipped list entries without a name');
       return { ok: true, value: resources };

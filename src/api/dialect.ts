@@ -204,32 +204,21 @@ export function readAnswer(answer: HttpAnswer, nowMs: number, scrub: (text: stri
 export const LIST_FIELDS = ['resultList', 'result', 'data', 'content', 'items'] as const;
 
 /**
- * Where a list answer's items are: the first of LIST_FIELDS that holds an array, '' for a bare
- * array, null for a success without any list field (`{"success": true}`, `resultList: null`: an
- * empty list). Undefined when the body has some other shape.
- */
-export function listField(body: unknown): string | null | undefined {
-  if (Array.isArray(body)) return '';
-  if (!isRecord(body)) return undefined;
-  for (const field of LIST_FIELDS) {
-    if (Array.isArray(body[field])) return field;
-  }
-  const anyListField = ['resultList', 'result', 'data'].some((f) => f in body && body[f] !== null);
-  if (!anyListField && (body.success === true || (typeof body.status === 'string' && /^SUCCESS$/i.test(body.status))))
-    return null;
-  return undefined;
-}
-
-/**
  * The items of a list answer: `resultList`, a `result` or `data` array, or a bare array. A success
  * without any list field (`{"success": true}`, `resultList: null`) is an empty list. Undefined when
  * the body has some other shape.
  */
 export function readList(body: unknown): unknown[] | undefined {
-  const field = listField(body);
-  if (field === undefined) return undefined;
-  if (field === null) return [];
-  return (field === '' ? body : (body as Record<string, unknown>)[field]) as unknown[];
+  if (Array.isArray(body)) return body as unknown[];
+  if (!isRecord(body)) return undefined;
+  for (const field of LIST_FIELDS) {
+    const v = body[field];
+    if (Array.isArray(v)) return v as unknown[];
+  }
+  const anyListField = ['resultList', 'result', 'data'].some((f) => f in body && body[f] !== null);
+  if (!anyListField && (body.success === true || (typeof body.status === 'string' && /^SUCCESS$/i.test(body.status))))
+    return [];
+  return undefined;
 }
 
 /**

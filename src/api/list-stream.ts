@@ -7,20 +7,23 @@
 //
 // What is split out: the elements of a top-level array, and of an array that is the value of one
 // of `fields` in a top-level object (the list fields the dialect accepts). Everything else is kept,
-// in order, as the skeleton: the document with those arrays emptied (`{"success":true,
-// "resultList":[]}`), which the caller reads as the answer's body exactly as before (dialect,
-// failure detection). The document is JSON exactly when the skeleton is and every element is (each
-// is checked by JSON.parse; an empty element, as in `[1,,2]` or `[1,]`, is not JSON either), so
-// a document that is not JSON is still reported as such.
+// in order, as the skeleton: the document with each of those arrays replaced by a marker array
+// (`{"success":true,"resultList":["<marker>#0"]}`), which the caller reads as the answer's body
+// exactly as before (dialect, failure detection), and then asks `splitOf` which split array, if
+// any, the body's list is (JSON.parse keeps the last of repeated keys, which may be one spelled
+// with escapes that was not split). The document is JSON exactly when the skeleton is and every
+// element is (each is checked by JSON.parse; an empty element, as in `[1,,2]` or `[1,]`, is not
+// JSON either), so a document that is not JSON is still reported as such.
 import { isAscii } from 'node:buffer';
+import { randomUUID } from 'node:crypto';
 import { decodeBody } from './http.js';
 
 /** What the reader of a split list is told. */
 export interface ListEvents {
-  /** An array of `field` opens ('' for a top-level array); a repeated key's earlier elements no longer count. */
-  open(field: string): void;
-  /** One element of the array of `field`, parsed. */
-  element(field: string, value: unknown): void;
+  /** Split array number `id` opens, the value of `field` ('' for a top-level array). */
+  open(id: number, field: string): void;
+  /** One element of split array `id`, parsed. */
+  element(id: number, value: unknown): void;
 }
 
 /** The document without its list elements, and what is known about the whole. */
@@ -37,6 +40,8 @@ export interface SplitEnd {
 export interface ListSplitter {
   write(chunk: Buffer): void;
   end(): SplitEnd;
+  /** The id of the split array that `list` (a value of the parsed skeleton) stands for, if it is one. */
+  splitOf(list: unknown): number | undefined;
 }
 
 const QUOTE = 0x22;
@@ -49,8 +54,16 @@ const COMMA = 0x2c;
 /** Longer keys are not list fields; their bytes are not kept. */
 const MAX_KEY_BYTES = 64;
 
-/** Splits the list of a JSON document in `fields` (or a top-level array) as its bytes arrive. */
-export function createListSplitter(fields: readonly string[], events: ListEvents): ListSplitter {
+/**
+ * Splits the list of a JSON document in `fields` (or a top-level array) as its bytes arrive.
+ * `marker` names the split arrays in the skeleton: unguessable by default, so that no answer can
+ * hold one.
+ */
+export function createListSplitter(
+  fields: readonly string[],
+  events: ListEvents,
+  marker = `list-stream:${randomUUID()}`,
+): ListSplitter {
   const listFields = new Set(fields);
   let depth = 0;
   let top: 'unknown' | 'object' | 'array' | 'done' = 'unknown';
@@ -62,7 +75,8 @@ export function createListSplitter(fields: readonly string[], events: ListEvents
   let keyParts: Buffer[] = [];
   let keyBytes = 0;
   let lastKey: string | null = null;
-  // The array being split: its field, the depth of its elements, the current element's pieces.
+  // The array being split: its id, the depth of its elements, the current element's pieces.
+  let splits = 0;
   let field: string | null = null;
   let splitDepth = -1;
   let pieces: Buffer[] = [];
@@ -92,7 +106,7 @@ export function createListSplitter(fields: readonly string[], events: ListEvents
       notJson = true;
       return;
     }
-    events.element(field as string, value);
+    events.element(splits - 1, value);
   }
 
   function keyText(): string | null {
@@ -176,13 +190,15 @@ export function createListSplitter(fields: readonly string[], events: ListEvents
         depth += 1;
         if (split !== null) {
           skeleton.push(Buffer.from(chunk.subarray(skelFrom, i + 1)));
+          skeleton.push(Buffer.from(JSON.stringify(`${marker}#${splits}`)));
           skelFrom = -1;
           field = split;
           splitDepth = depth;
           commas = 0;
           pieces = [];
           elemFrom = i + 1;
-          events.open(split);
+          events.open(splits, split);
+          splits += 1;
         }
       } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
         if (field !== null && depth === splitDepth) {
@@ -219,6 +235,11 @@ export function createListSplitter(fields: readonly string[], events: ListEvents
       // decodeBody drops a leading BOM of a UTF-8 body: the whole body's length loses it too.
       if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) chars -= 1;
       return { text, chars, notJson };
+    },
+    splitOf(list) {
+      if (!Array.isArray(list) || list.length !== 1 || typeof list[0] !== 'string') return undefined;
+      const m = /#(\d+)$/.exec(list[0]);
+      return m && list[0] === `${marker}#${m[1]}` && Number(m[1]) < splits ? Number(m[1]) : undefined;
     },
   };
 }

@@ -2,6 +2,7 @@
 // against this interface, src/api/client.ts implements it over HTTP, and the tests' in-memory fake
 // implements it in memory. Defined here, in the core, so the dependency points from api to core.
 import type { Result, WriteResult } from '../api/types.js';
+import type { HeldSecrets } from '../kinds/material.js';
 import type { ApiGeneration, CurrentResource, DesiredResource, Kind, ResourceId } from '../model.js';
 
 /**
@@ -13,11 +14,12 @@ export type WriteQuery = Readonly<Record<string, string>>;
 /** How a list is read. */
 export interface ListOptions {
   /**
-   * Sees every resource of the answer as soon as it is read, before the next one is (and before
-   * the list resolves), so the caller can drop what it does not need while the rest is still
-   * arriving. An implementation calls it for every resource it returns, or for none.
+   * Binary secrets the caller holds, by text (the manifests' own): a listed value equal to one of
+   * them comes back as that very Secret, so the server's copy of unchanged material is never kept
+   * (tens of MB in a large no-op plan). Secrets are immutable and compared by value: sharing one
+   * changes no outcome, and an implementation may ignore this.
    */
-  each?: (resource: CurrentResource) => void;
+  held?: HeldSecrets;
 }
 
 /**

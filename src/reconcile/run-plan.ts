@@ -107,20 +107,8 @@ export async function readPlan(
   const twice = <T>(call: () => Promise<Result<T>>) =>
     call().then((r) => (r.ok || !isTransientFailure(r.error) ? r : call()));
   const envCalls = projects.map((p) => twice(() => actions.environments(p)));
-  const desiredByKey = new Map(desired.resources.map((r) => [resourceKey(r), r]));
-  const share = secretSharer(desiredByKey);
-  const listCalls = scopes.map((s) => {
-    let shared = 0;
-    const each = (c: CurrentResource) => {
-      shared += 1;
-      share(c);
-    };
-    return twice(() => actions.list(s.project, s.kind, { each })).then((r) => {
-      // An implementation that does not call `each` (it read the list at once): share afterwards.
-      if (r.ok && shared === 0) r.value.forEach(share);
-      return r;
-    });
-  });
+  const held = heldSecrets(desired);
+  const listCalls = scopes.map((s) => twice(() => actions.list(s.project, s.kind, { held })));
   const [envAnswers, lists] = await Promise.all([Promise.all(envCalls), Promise.all(listCalls)]);
 
   const environments = new Map<string, string[]>();
@@ -231,48 +219,35 @@ export async function readPlan(
 }
 
 /**
- * Points every secret of `current` that holds exactly the text of its desired counterpart at the
- * desired Secret, so that the server's copy (a fresh string per value from JSON.parse) can be
- * collected as soon as its list is read. In a no-op plan over 10,000 keys that is most of the
- * material the lists carry (about 45 MB), held twice until the end of the run without this.
- * Secrets are immutable and compared by value, so sharing one changes no outcome.
+ * The binary secrets of the desired state by their text, for the lists (ListOptions.held): the
+ * server's copy of material that has not changed is then read as the manifest's own Secret, never
+ * scanned nor kept. In a no-op plan over 10,000 keys that is most of what the lists carry (about
+ * 45 MB), held twice until the end of the run without this.
  */
-export function shareEqualSecrets(
-  current: readonly CurrentResource[],
-  desiredByKey: ReadonlyMap<string, DesiredResource>,
-): void {
-  current.forEach(secretSharer(desiredByKey));
-}
-
-/**
- * shareEqualSecrets for one resource at a time, as a list is read: the server's copies then die
- * young, before the rest of the list has arrived.
- */
-export function secretSharer(desiredByKey: ReadonlyMap<string, DesiredResource>): (c: CurrentResource) => void {
-  // The secret fields of each kind, found once rather than once per resource.
-  const secretFields = new Map<string, string[]>();
-  return (c) => {
-    const d = desiredByKey.get(resourceKey(c));
-    if (d === undefined || d.kind !== c.kind) return;
-    let fields = secretFields.get(c.kind);
-    if (fields === undefined) {
-      fields = descriptorOf(c.kind)
-        .environmentFields.filter((f) => f.role !== 'plain')
-        .map((f) => f.name);
-      secretFields.set(c.kind, fields);
-    }
-    for (const ce of c.environments) {
-      const de = d.environments.find((e) => e.name === ce.name);
-      if (de === undefined) continue;
-      for (const name of fields) {
-        const cv = fieldValue(ce, name);
-        if (!(cv instanceof Secret)) continue;
-        const dv = fieldValue(de, name);
-        if (dv instanceof Secret && cv !== dv && cv.reveal() === dv.reveal())
-          (ce as Record<string, unknown>)[name] = dv;
-      }
+export function heldSecrets(desired: DesiredState): Map<string, Secret> {
+  const held = new Map<string, Secret>();
+  const fieldsOf = new Map<string, { resource: string[]; environment: string[] }>();
+  const add = (holder: object, names: readonly string[]) => {
+    for (const name of names) {
+      const v = fieldValue(holder, name);
+      if (v instanceof Secret && !held.has(v.reveal())) held.set(v.reveal(), v);
     }
   };
+  for (const r of desired.resources) {
+    let fields = fieldsOf.get(r.kind);
+    if (fields === undefined) {
+      const kind = descriptorOf(r.kind);
+      const binary = (f: FieldSpec) => f.role === 'binary-secret';
+      fields = {
+        resource: kind.resourceFields.filter(binary).map((f) => f.name),
+        environment: kind.environmentFields.filter(binary).map((f) => f.name),
+      };
+      fieldsOf.set(r.kind, fields);
+    }
+    add(r, fields.resource);
+    for (const e of r.environments) add(e, fields.environment);
+  }
+  return held;
 }
 
 /** The (object, environment) pairs whose material a current-generation plan reads back. */

@@ -9,10 +9,10 @@ import { createListSplitter } from '../../src/api/list-stream.js';
 
 /** The splitter's reading of `bytes` fed in `cuts` pieces: the body as JSON.parse would give it, or undefined. */
 function splitRead(bytes: Buffer, cuts: number[]): { body: unknown; chars: number } {
-  const lists = new Map<string, unknown[]>();
+  const lists: unknown[][] = [];
   const splitter = createListSplitter(LIST_FIELDS, {
-    open: (field) => lists.set(field, []),
-    element: (field, value) => lists.get(field)!.push(value),
+    open: (id) => (lists[id] = []),
+    element: (id, value) => lists[id]!.push(value),
   });
   let at = 0;
   for (const cut of [...cuts].sort((a, b) => a - b)) {
@@ -24,13 +24,14 @@ function splitRead(bytes: Buffer, cuts: number[]): { body: unknown; chars: numbe
   if (end.notJson) return { body: undefined, chars: end.chars };
   let body = parseJson(end.text);
   if (body === undefined) return { body, chars: end.chars };
-  // Put the elements back where the skeleton has an emptied list.
-  if (Array.isArray(body) && lists.has('')) body = lists.get('');
+  // Put the elements back where the skeleton has a split array's marker.
+  const id = splitter.splitOf(body);
+  if (id !== undefined) body = lists[id];
   else if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
     const record = body as Record<string, unknown>;
-    for (const [field, items] of lists) {
-      const v = record[field];
-      if (Array.isArray(v) && v.length === 0) record[field] = items;
+    for (const [field, v] of Object.entries(record)) {
+      const at = splitter.splitOf(v);
+      if (at !== undefined) record[field] = lists[at];
     }
   }
   return { body, chars: end.chars };
@@ -59,6 +60,8 @@ const SAMPLES = [
   '{"resultList":[{"name":"first"}],"resultList":[{"name":"second"}]}',
   '{"result\\u004cist":[{"name":"escaped"}],"resultList":[{"name":"plain"}]}',
   '{"resultList":[{"name":"plain"}],"result\\u004cist":[{"name":"escaped"}]}',
+  '{"resultList":[[]],"result\\u004cist":[]}',
+  '{"resultList":["list-stream:guess#0"]}',
   '{"a":{"resultList":[1,2]},"items":[{"n":"q\\"uote\\\\","m":"\\\\"},{"n":"\\\\\\""}]}',
   '{"resultList":[{"name":"Schlüssel – ключ 鍵 🔑"}]}',
   '\ufeff{"resultList":[{"name":"bom"}]}',
@@ -94,12 +97,15 @@ describe('createListSplitter', () => {
 
   it('hands out the elements as they complete, before the document ends', () => {
     const seen: unknown[] = [];
-    const splitter = createListSplitter(LIST_FIELDS, { open: () => {}, element: (_f, v) => seen.push(v) });
+    const splitter = createListSplitter(LIST_FIELDS, { open: () => {}, element: (_id, v) => seen.push(v) }, 'M');
     splitter.write(Buffer.from('{"success":true,"resultList":[{"name":"a"},{"na'));
     expect(seen).toEqual([{ name: 'a' }]);
     splitter.write(Buffer.from('me":"b"}]}'));
     expect(seen).toEqual([{ name: 'a' }, { name: 'b' }]);
-    expect(splitter.end()).toMatchObject({ text: '{"success":true,"resultList":[]}', notJson: false });
+    expect(splitter.end()).toMatchObject({ text: '{"success":true,"resultList":["M#0"]}', notJson: false });
+    expect(splitter.splitOf(['M#0'])).toBe(0);
+    for (const other of [['M#1'], ['M#0', 'M#0'], 'M#0', ['N#0'], [], null])
+      expect(splitter.splitOf(other)).toBeUndefined();
   });
 
   it('agrees with the whole-body path on generated documents, valid and broken, in random chunks', () => {
