@@ -14,7 +14,7 @@ export type WriteQuery = Readonly<Record<string, string>>;
 /** How a list is read. */
 export interface ListOptions {
   /**
-   * Binary secrets the caller holds, by text (the manifests' own): a listed value equal to one of
+   * Binary secrets the caller holds (the manifests' own): a listed value equal to one of
    * them comes back as that very Secret, so the server's copy of unchanged material is never kept
    * (tens of MB in a large no-op plan). Secrets are immutable and compared by value: sharing one
    * changes no outcome, and an implementation may ignore this.

@@ -62,6 +62,7 @@ function compareSecret(
 
 /** The one equality of two secret values of a field. */
 export function secretsEqual(field: FieldSpec, a: Secret, b: Secret): boolean {
+  if (a === b) return true; // a listed value read as the manifest's own Secret (ListOptions.held)
   if (field.role === 'text-secret') return a.reveal() === b.reveal();
   return field.equals ? field.equals(a, b) : a.equals(b);
 }

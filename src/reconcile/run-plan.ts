@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { loadManifests, type ExpiredMaterial, type LoadResult } from '../manifest/load.js';
 import { descriptorOf, type FieldSpec } from '../kinds/index.js';
+import { heldSecrets, type HeldSecrets } from '../kinds/material.js';
 import {
   fieldValue,
   resourceKey,
@@ -107,7 +108,7 @@ export async function readPlan(
   const twice = <T>(call: () => Promise<Result<T>>) =>
     call().then((r) => (r.ok || !isTransientFailure(r.error) ? r : call()));
   const envCalls = projects.map((p) => twice(() => actions.environments(p)));
-  const held = heldSecrets(desired);
+  const held = desiredSecrets(desired);
   const listCalls = scopes.map((s) => twice(() => actions.list(s.project, s.kind, { held })));
   const [envAnswers, lists] = await Promise.all([Promise.all(envCalls), Promise.all(listCalls)]);
 
@@ -219,18 +220,18 @@ export async function readPlan(
 }
 
 /**
- * The binary secrets of the desired state by their text, for the lists (ListOptions.held): the
- * server's copy of material that has not changed is then read as the manifest's own Secret, never
- * scanned nor kept. In a no-op plan over 10,000 keys that is most of what the lists carry (about
- * 45 MB), held twice until the end of the run without this.
+ * The binary secrets of the desired state, for the lists (ListOptions.held): the server's copy of
+ * material that has not changed is then read as the manifest's own Secret, never scanned nor kept.
+ * In a no-op plan over 10,000 keys that is most of what the lists carry (about 45 MB), held twice
+ * until the end of the run without this.
  */
-export function heldSecrets(desired: DesiredState): Map<string, Secret> {
-  const held = new Map<string, Secret>();
+export function desiredSecrets(desired: DesiredState): HeldSecrets {
+  const secrets = new Set<Secret>();
   const fieldsOf = new Map<string, { resource: string[]; environment: string[] }>();
   const add = (holder: object, names: readonly string[]) => {
     for (const name of names) {
       const v = fieldValue(holder, name);
-      if (v instanceof Secret && !held.has(v.reveal())) held.set(v.reveal(), v);
+      if (v instanceof Secret) secrets.add(v);
     }
   };
   for (const r of desired.resources) {
@@ -247,7 +248,7 @@ export function heldSecrets(desired: DesiredState): Map<string, Secret> {
     add(r, fields.resource);
     for (const e of r.environments) add(e, fields.environment);
   }
-  return held;
+  return heldSecrets(secrets);
 }
 
 /** The (object, environment) pairs whose material a current-generation plan reads back. */
