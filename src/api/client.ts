@@ -244,6 +244,11 @@ export function createApiClient(options: ClientOptions): ApiClient {
       let splitter: ListSplitter | undefined;
       let reads: ListRead[] = [];
       const fresh = (): ListRead => ({ resources: [], byId: [], skipped: 0 });
+      // Material the caller holds is recognised in the answer's bytes, never decoded (list-stream.ts).
+      const held = options.held;
+      const known = held && {
+        match: (b: Buffer, start: number, end: number) => held.findBytes(b, start, end)?.reveal(),
+      };
       const take = (into: ListRead, item: unknown) => {
         const resource = fromApiObject(kind, project, item, g.value, options.held);
         if (resource === null) into.skipped += 1;
@@ -254,10 +259,14 @@ export function createApiClient(options: ClientOptions): ApiClient {
       const sink = (status: number) => {
         if (status < 200 || status >= 300) return undefined;
         const attempt: ListRead[] = (reads = []);
-        splitter = createListSplitter(LIST_FIELDS, {
-          open: (id) => (attempt[id] = fresh()),
-          element: (id, value) => take(attempt[id] ?? (attempt[id] = fresh()), value),
-        });
+        splitter = createListSplitter(
+          LIST_FIELDS,
+          {
+            open: (id) => (attempt[id] = fresh()),
+            element: (id, value) => take(attempt[id] ?? (attempt[id] = fresh()), value),
+          },
+          { known },
+        );
         return splitter;
       };
       const r = await perform({ ctx, template, path, authenticated: true, sink });

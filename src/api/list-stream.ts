@@ -14,6 +14,11 @@
 // with escapes that was not split). The document is JSON exactly when the skeleton is and every
 // element is (each is checked by JSON.parse; an empty element, as in `[1,,2]` or `[1,]`, is not
 // JSON either), so a document that is not JSON is still reported as such.
+//
+// Strings the caller already holds (`known`: key material it has read from the manifests) are
+// recognised by their bytes and never decoded: an element is parsed with a placeholder in their
+// place, which is then replaced by the caller's own string. In a no-op plan that is 90 % of the
+// bytes, which would otherwise be copied twice (to text, then by JSON.parse) and collected.
 import { isAscii } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { decodeBody } from './http.js';
@@ -36,6 +41,18 @@ export interface SplitEnd {
   notJson: boolean;
 }
 
+/**
+ * Strings recognised by the bytes of their JSON literal. `match` returns the string whose literal
+ * (between the quotes) is exactly `bytes[start, end)`, if it knows one: only strings of printable
+ * ASCII without `"` or `\\`, whose literal is their own bytes.
+ */
+export interface KnownStrings {
+  match(bytes: Buffer, start: number, end: number): string | undefined;
+}
+
+/** Shorter strings are parsed as they are: not worth a lookup. */
+const MIN_KNOWN_BYTES = 64;
+
 /** Feeds a document's bytes in; `end()` when all have come. */
 export interface ListSplitter {
   write(chunk: Buffer): void;
@@ -51,19 +68,22 @@ const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const COMMA = 0x2c;
+const COLON = 0x3a;
 /** Longer keys are not list fields; their bytes are not kept. */
 const MAX_KEY_BYTES = 64;
 
 /**
  * Splits the list of a JSON document in `fields` (or a top-level array) as its bytes arrive.
- * `marker` names the split arrays in the skeleton: unguessable by default, so that no answer can
- * hold one.
+ * `marker` names the split arrays in the skeleton and the known strings' placeholders:
+ * unguessable by default, so that no answer can hold one.
  */
 export function createListSplitter(
   fields: readonly string[],
   events: ListEvents,
-  marker = `list-stream:${randomUUID()}`,
+  options: { marker?: string; known?: KnownStrings } = {},
 ): ListSplitter {
+  const { marker = `list-stream:${randomUUID()}`, known } = options;
+  const placeholder = `${marker}~`;
   const listFields = new Set(fields);
   let depth = 0;
   let top: 'unknown' | 'object' | 'array' | 'done' = 'unknown';
@@ -80,6 +100,14 @@ export function createListSplitter(
   let field: string | null = null;
   let splitDepth = -1;
   let pieces: Buffer[] = [];
+  /** Bytes of the current element in `pieces`. */
+  let pieceBytes = 0;
+  /** Known strings of the current element: where their literals are in its bytes, and the string. */
+  let subs: { from: number; to: number; value: string }[] = [];
+  /** Where the current string's opening quote is in this chunk; -1 when it began in an earlier one. */
+  let stringStart = -1;
+  /** Where the current element's bytes in the chunk being read start. */
+  let elemFromNow = -1;
   let commas = 0;
   const skeleton: Buffer[] = [];
   let chars = 0;
@@ -92,6 +120,9 @@ export function createListSplitter(
     const tail = chunk.subarray(from, end);
     const bytes = pieces.length === 0 ? tail : Buffer.concat([...pieces, tail]);
     pieces = [];
+    pieceBytes = 0;
+    const found = subs;
+    subs = [];
     let k = 0;
     while (k < bytes.length && isJsonSpace(bytes[k] as number)) k += 1;
     if (k === bytes.length) {
@@ -99,14 +130,61 @@ export function createListSplitter(
       if (!closing || commas > 0) notJson = true;
       return;
     }
+    const encoding = isAscii(bytes) ? 'latin1' : 'utf8';
+    let text: string;
+    if (found.length === 0) text = bytes.toString(encoding);
+    else {
+      // The known strings' literals replaced by placeholders (strings, so the JSON stays JSON).
+      text = '';
+      let at = 0;
+      found.forEach((s, n) => {
+        text += `${bytes.toString(encoding, at, s.from)}"${placeholder}${n}"`;
+        at = s.to;
+      });
+      text += bytes.toString(encoding, at);
+    }
     let value: unknown;
     try {
-      value = JSON.parse(isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8'));
+      value = JSON.parse(text);
     } catch {
       notJson = true;
       return;
     }
-    events.element(splits - 1, value);
+    events.element(splits - 1, found.length === 0 ? value : restore(value, found));
+  }
+
+  /** `value` with every placeholder string put back as the known string it stands for. */
+  function restore(value: unknown, found: readonly { value: string }[]): unknown {
+    if (typeof value === 'string') {
+      if (!value.startsWith(placeholder)) return value;
+      return found[Number(value.slice(placeholder.length))]?.value ?? value;
+    }
+    if (value === null || typeof value !== 'object') return value;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i += 1) value[i] = restore(value[i], found);
+      return value;
+    }
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const v = record[key];
+      const r = restore(v, found);
+      // defineProperty: a key `__proto__` (an own property after JSON.parse) must stay a property.
+      if (r !== v)
+        Object.defineProperty(record, key, { value: r, writable: true, enumerable: true, configurable: true });
+    }
+    return record;
+  }
+
+  /** Records the string literal from the quote at `open` to the one at `close` if it is a known value. */
+  function matchKnown(chunk: Buffer, open: number, close: number): void {
+    // A key (followed by a colon) stays as it is; so does a string whose follower is in the next chunk.
+    let k = close + 1;
+    while (k < chunk.length && isJsonSpace(chunk[k] as number)) k += 1;
+    if (k >= chunk.length || chunk[k] === COLON) return;
+    const value = known?.match(chunk, open + 1, close);
+    if (value === undefined) return;
+    const base = pieceBytes - elemFromNow;
+    subs.push({ from: base + open, to: base + close + 1, value });
   }
 
   function keyText(): string | null {
@@ -120,8 +198,9 @@ export function createListSplitter(
     if (notJson) return; // the answer is reported as not JSON; nothing more to split
     // Where the skeleton's or the element's bytes in this chunk start.
     let skelFrom = field === null ? 0 : -1;
-    let elemFrom = field === null ? -1 : 0;
+    elemFromNow = field === null ? -1 : 0;
     let keyFrom = capturing ? 0 : -1;
+    stringStart = -1;
     let i = 0;
     while (i < n) {
       if (inString) {
@@ -146,6 +225,8 @@ export function createListSplitter(
             continue;
           }
           inString = false;
+          if (known !== undefined && field !== null && stringStart >= 0 && q - stringStart > MIN_KNOWN_BYTES)
+            matchKnown(chunk, stringStart, q);
           if (capturing) {
             keyParts.push(chunk.subarray(keyFrom, q));
             keyBytes += q - keyFrom;
@@ -163,6 +244,7 @@ export function createListSplitter(
       if (c === QUOTE) {
         inString = true;
         carry = 0;
+        stringStart = i;
         if (depth === 1 && top === 'object' && field === null) {
           capturing = true;
           keyParts = [];
@@ -196,24 +278,26 @@ export function createListSplitter(
           splitDepth = depth;
           commas = 0;
           pieces = [];
-          elemFrom = i + 1;
+          pieceBytes = 0;
+          subs = [];
+          elemFromNow = i + 1;
           events.open(splits, split);
           splits += 1;
         }
       } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
         if (field !== null && depth === splitDepth) {
-          finishElement(chunk, elemFrom, i, true);
+          finishElement(chunk, elemFromNow, i, true);
           field = null;
-          elemFrom = -1;
+          elemFromNow = -1;
           skelFrom = i;
         }
         depth -= 1;
         if (depth < 0) notJson = true;
         if (depth === 0) top = top === 'unknown' ? 'unknown' : 'done';
       } else if (c === COMMA && field !== null && depth === splitDepth) {
-        finishElement(chunk, elemFrom, i, false);
+        finishElement(chunk, elemFromNow, i, false);
         commas += 1;
-        elemFrom = i + 1;
+        elemFromNow = i + 1;
       }
       if (notJson) return;
       i += 1;
@@ -222,8 +306,10 @@ export function createListSplitter(
       keyBytes += n - keyFrom;
       if (keyBytes <= MAX_KEY_BYTES) keyParts.push(Buffer.from(chunk.subarray(keyFrom, n)));
     }
-    if (field !== null) pieces.push(chunk.subarray(elemFrom, n));
-    else skeleton.push(Buffer.from(chunk.subarray(skelFrom, n)));
+    if (field !== null) {
+      pieces.push(chunk.subarray(elemFromNow, n));
+      pieceBytes += n - elemFromNow;
+    } else skeleton.push(Buffer.from(chunk.subarray(skelFrom, n)));
   }
 
   return {

@@ -5,15 +5,19 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LIST_FIELDS, parseJson } from '../../src/api/dialect.js';
 import { decodeBody } from '../../src/api/http.js';
-import { createListSplitter } from '../../src/api/list-stream.js';
+import { createListSplitter, type KnownStrings } from '../../src/api/list-stream.js';
 
 /** The splitter's reading of `bytes` fed in `cuts` pieces: the body as JSON.parse would give it, or undefined. */
-function splitRead(bytes: Buffer, cuts: number[]): { body: unknown; chars: number } {
+function splitRead(bytes: Buffer, cuts: number[], known?: KnownStrings): { body: unknown; chars: number } {
   const lists: unknown[][] = [];
-  const splitter = createListSplitter(LIST_FIELDS, {
-    open: (id) => (lists[id] = []),
-    element: (id, value) => lists[id]!.push(value),
-  });
+  const splitter = createListSplitter(
+    LIST_FIELDS,
+    {
+      open: (id) => (lists[id] = []),
+      element: (id, value) => lists[id]!.push(value),
+    },
+    known ? { known } : {},
+  );
   let at = 0;
   for (const cut of [...cuts].sort((a, b) => a - b)) {
     splitter.write(bytes.subarray(at, cut));
@@ -40,9 +44,29 @@ function splitRead(bytes: Buffer, cuts: number[]): { body: unknown; chars: numbe
 /** What the whole-body path read. */
 const wholeRead = (bytes: Buffer) => parseJson(decodeBody(bytes));
 
-function expectSameReading(text: string | Buffer, cuts: number[] = []): void {
+/** Long strings, some of which a caller may hold: plain ASCII, and ones whose literal is not their text. */
+const LONG = [
+  'QUJD'.repeat(20),
+  'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAk87RZLkkBiddKGl5I1z7QB4KBOwmVnseWrPbzVbZr9TwUM5iF',
+  `${'x'.repeat(70)}"quoted"`,
+  `${'y'.repeat(70)}\\back`,
+  `${'z'.repeat(70)}é`,
+];
+
+/** The contract of KnownStrings: plain ASCII texts only, matched by their bytes. */
+function knownOf(texts: readonly string[]): KnownStrings {
+  const plain = texts.filter((t) => /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/.test(t));
+  return {
+    match(b, start, end) {
+      const t = b.toString('latin1', start, end);
+      return plain.includes(t) ? t : undefined;
+    },
+  };
+}
+
+function expectSameReading(text: string | Buffer, cuts: number[] = [], known?: KnownStrings): void {
   const bytes = typeof text === 'string' ? Buffer.from(text) : text;
-  const got = splitRead(bytes, cuts);
+  const got = splitRead(bytes, cuts, known);
   expect(got.body).toEqual(wholeRead(bytes));
   expect(got.chars).toBe(decodeBody(bytes).length);
 }
@@ -95,9 +119,29 @@ describe('createListSplitter', () => {
     }
   });
 
+  it('puts known strings back where they were, values only, however the bytes are cut', () => {
+    const known = knownOf(LONG);
+    const samples = [
+      JSON.stringify({ resultList: LONG.map((l) => ({ name: 'a', v: l, list: [l, { deep: l }] })) }),
+      JSON.stringify({ resultList: [Object.fromEntries(LONG.map((l, i) => [l, i]))] }),
+      JSON.stringify({ resultList: [{ __proto__: LONG[0] }] }).replace('"__proto__"', '"__proto__"'),
+      `{"resultList":[{"__proto__":"${LONG[0]}","k":"${LONG[1]}"  ,"j" : "${LONG[0]}"}]}`,
+      JSON.stringify([LONG[0], LONG[1], 'short']),
+      JSON.stringify({ message: LONG[0], resultList: [LONG[1]] }),
+    ];
+    for (const sample of samples) {
+      const bytes = Buffer.from(sample);
+      for (let cut = 0; cut <= bytes.length; cut += 7) expectSameReading(bytes, [cut], known);
+    }
+  });
+
   it('hands out the elements as they complete, before the document ends', () => {
     const seen: unknown[] = [];
-    const splitter = createListSplitter(LIST_FIELDS, { open: () => {}, element: (_id, v) => seen.push(v) }, 'M');
+    const splitter = createListSplitter(
+      LIST_FIELDS,
+      { open: () => {}, element: (_id, v) => seen.push(v) },
+      { marker: 'M' },
+    );
     splitter.write(Buffer.from('{"success":true,"resultList":[{"name":"a"},{"na'));
     expect(seen).toEqual([{ name: 'a' }]);
     splitter.write(Buffer.from('me":"b"}]}'));
@@ -109,8 +153,12 @@ describe('createListSplitter', () => {
   });
 
   it('agrees with the whole-body path on generated documents, valid and broken, in random chunks', () => {
-    const key = fc.constantFrom(...LIST_FIELDS, 'success', 'status', 'message', 'x', 'result\\u004cist');
-    const value = fc.jsonValue({ maxDepth: 3 });
+    const key = fc.constantFrom(...LIST_FIELDS, 'success', 'status', 'message', 'x', 'result\\u004cist', ...LONG);
+    const value = fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }),
+      fc.constantFrom(...LONG),
+      fc.dictionary(key, fc.constantFrom(...LONG)),
+    );
     const doc = fc.oneof(
       fc.array(value, { maxLength: 5 }),
       fc.dictionary(key, fc.oneof(fc.array(value, { maxLength: 5 }), value), { maxKeys: 4 }),
@@ -129,10 +177,9 @@ describe('createListSplitter', () => {
             text = insert === '' ? text.slice(0, i) : text.slice(0, i) + insert + text.slice(i);
           }
           const bytes = Buffer.from(text);
-          expectSameReading(
-            bytes,
-            rawCuts.map((c) => c % (bytes.length + 1)),
-          );
+          const cuts = rawCuts.map((c) => c % (bytes.length + 1));
+          expectSameReading(bytes, cuts);
+          expectSameReading(bytes, cuts, knownOf(LONG));
         },
       ),
       { numRuns: 2000 },

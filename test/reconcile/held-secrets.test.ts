@@ -6,30 +6,30 @@ import { describe, expect, it } from 'vitest';
 import { createApiClient } from '../../src/api/client.js';
 import type { CurrentKey, DesiredKey } from '../../src/kinds/key.js';
 import type { DesiredKeystore } from '../../src/kinds/keystore.js';
-import { readSecret } from '../../src/kinds/material.js';
-import { heldSecrets, readPlan } from '../../src/reconcile/run-plan.js';
+import { heldSecrets, readSecret } from '../../src/kinds/material.js';
+import { desiredSecrets, readPlan } from '../../src/reconcile/run-plan.js';
 import { Secret } from '../../src/secret.js';
 import { aKey, aKeyEnvironment, aKeystore, privateKeyFor } from '../support/builders.js';
 import { useEmulator } from '../support/emulator.js';
 
-describe('heldSecrets', () => {
-  it('holds every binary secret of the manifests by its text, and no text secret', () => {
+describe('desiredSecrets', () => {
+  it('holds every binary secret of the manifests, and no text secret', () => {
     const key = aKey();
     const store: DesiredKeystore = aKeystore({ name: 'current-store' });
     const password = new Secret('a keystore password');
     store.environments[0]!.password = password;
-    const held = heldSecrets({ resources: [key, store], projects: ['Payments'] });
+    const held = desiredSecrets({ resources: [key, store], projects: ['Payments'] });
     for (const e of key.environments) {
-      for (const s of [e.publicKey, e.privateKey]) if (s) expect(held.get(s.reveal())).toBe(s);
+      for (const s of [e.publicKey, e.privateKey]) if (s) expect(held.find(s.reveal())).toBe(s);
     }
-    expect(held.get(store.environments[0]!.file.reveal())).toBe(store.environments[0]!.file);
-    expect(held.has(password.reveal())).toBe(false);
+    expect(held.find(store.environments[0]!.file.reveal())).toBe(store.environments[0]!.file);
+    expect(held.find(password.reveal())).toBeUndefined();
   });
 });
 
 describe('readSecret with held secrets', () => {
   const mine = privateKeyFor('production');
-  const held = new Map([[mine.reveal(), mine]]);
+  const held = heldSecrets([mine, privateKeyFor('staging')]);
 
   it('reads exactly the held text as the held Secret', () => {
     expect(readSecret(mine.reveal(), held)).toBe(mine);
@@ -44,6 +44,44 @@ describe('readSecret with held secrets', () => {
       expect(got).not.toBe(mine);
       if (before instanceof Secret) expect((got as Secret).reveal()).toBe(before.reveal());
       else expect(got).toBe(before);
+    }
+  });
+});
+
+describe('heldSecrets', () => {
+  it('finds exactly the held texts, whatever their samples share', () => {
+    // Texts of one length that differ in one character only, at every position: the sampled
+    // hash sees few of those differences, the comparison all of them.
+    const base = 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0'.repeat(3);
+    const texts = [...base].map((_, i) => base.slice(0, i) + (base[i] === 'A' ? 'B' : 'A') + base.slice(i + 1));
+    const secrets = texts.filter((_, i) => i % 2 === 0).map((t) => new Secret(t));
+    const held = heldSecrets([...secrets, new Secret(secrets[0]!.reveal())]);
+    texts.forEach((t, i) => {
+      const found = held.find(t);
+      if (i % 2 === 0) expect(found).toBe(secrets[i / 2]);
+      else expect(found).toBeUndefined();
+    });
+    expect(held.find(base)).toBeUndefined();
+    expect(held.find('')).toBeUndefined();
+  });
+
+  it('finds a held text by its bytes anywhere in a buffer, and only texts whose JSON literal is their bytes', () => {
+    const a = new Secret('QUJD'.repeat(30));
+    const quoted = new Secret(`${'QUJD'.repeat(30)}"`);
+    const accented = new Secret(`${'QUJD'.repeat(30)}é`);
+    const held = heldSecrets([a, quoted, accented]);
+    const bytes = Buffer.from(`{"v":"${a.reveal()}","w":"${a.reveal().slice(1)}X"}`);
+    const at = bytes.indexOf(a.reveal());
+    expect(held.findBytes(bytes, at, at + a.reveal().length)).toBe(a);
+    expect(held.findBytes(bytes, at + 1, at + a.reveal().length)).toBeUndefined();
+    expect(held.findBytes(bytes, at, at + a.reveal().length - 1)).toBeUndefined();
+    const w = bytes.lastIndexOf('QUJ');
+    expect(held.findBytes(bytes, w - 1, w - 1 + a.reveal().length)).toBeUndefined();
+    expect(held.findBytes(bytes, 3, 3)).toBeUndefined();
+    for (const s of [quoted, accented]) {
+      const b = Buffer.from(s.reveal(), 'latin1');
+      expect(held.findBytes(b, 0, b.length)).toBeUndefined();
+      expect(held.find(s.reveal())).toBe(s);
     }
   });
 });
