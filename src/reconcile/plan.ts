@@ -172,7 +172,7 @@ function actionFor(
     name: id.name,
     changes,
     unknownFields,
-    fingerprints: { desired: null, current: null },
+    fingerprints: NO_FINGERPRINTS,
   };
   if (generationKnown) {
     const hook = descriptorOf(id.kind).writeOptions;
@@ -181,29 +181,60 @@ function actionFor(
       isDefault: true,
     };
   }
-  // Hashing both sides of every resource is most of a large no-op plan's time, and only a saved
-  // (JSON) plan and its check need the fingerprints: compute them on first read.
-  let fingerprints: PlanAction['fingerprints'] | undefined;
-  Object.defineProperty(planned, 'fingerprints', {
-    enumerable: true,
-    get: () => {
-      if (fingerprints) return fingerprints;
-      // Both sides are keyed by the resource's desired secrets (by the server's, for a delete).
-      const key = fingerprintKey((desired ?? current) as DesiredResource | CurrentResource);
-      return (fingerprints = {
-        desired: desired ? fingerprintDesired(desired, key) : null,
-        current: current
-          ? fingerprintCurrent(current, key, desired ? descriptorOf(desired.kind).formOf(desired) : generation)
-          : null,
-      });
-    },
-  });
+  planned.fingerprints = new LazyFingerprints(desired, current, generation);
   if (desired) {
     planned.source = desired.source;
     planned.desired = desired;
   }
   if (current) planned.current = current;
   return planned;
+}
+
+const NO_FINGERPRINTS = { desired: null, current: null };
+
+/**
+ * An action's fingerprints, computed on first read: hashing both sides of every resource is most
+ * of a large no-op plan's time, and only a saved (JSON) plan and its check need them. A class, so
+ * that the getters are shared (a getter defined on each of 10,000 actions cost more than the rest
+ * of building them).
+ */
+class LazyFingerprints {
+  #computed: { desired: string | null; current: string | null } | undefined;
+  readonly #desired: DesiredResource | undefined;
+  readonly #current: CurrentResource | undefined;
+  readonly #generation: ApiGeneration;
+
+  constructor(desired: DesiredResource | undefined, current: CurrentResource | undefined, generation: ApiGeneration) {
+    this.#desired = desired;
+    this.#current = current;
+    this.#generation = generation;
+  }
+
+  get desired(): string | null {
+    return this.#compute().desired;
+  }
+
+  get current(): string | null {
+    return this.#compute().current;
+  }
+
+  #compute(): { desired: string | null; current: string | null } {
+    if (this.#computed) return this.#computed;
+    const desired = this.#desired;
+    const current = this.#current;
+    // Both sides are keyed by the resource's desired secrets (by the server's, for a delete).
+    const key = fingerprintKey((desired ?? current) as DesiredResource | CurrentResource);
+    return (this.#computed = {
+      desired: desired ? fingerprintDesired(desired, key) : null,
+      current: current
+        ? fingerprintCurrent(current, key, desired ? descriptorOf(desired.kind).formOf(desired) : this.#generation)
+        : null,
+    });
+  }
+
+  toJSON(): { desired: string | null; current: string | null } {
+    return { desired: this.desired, current: this.current };
+  }
 }
 
 /** How many actions of each type a plan holds. */

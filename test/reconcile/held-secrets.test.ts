@@ -113,7 +113,12 @@ describe('a plan through the real client', () => {
       const plain = { ...client, list: (p: string, k: string) => client.list(p, k) };
       const reference = await readPlan(desired, plain, options);
       const shape = (o: typeof outcome) =>
-        o.plan!.actions.map((a) => ({ ...a, desired: undefined, current: undefined, writeOptions: a.writeOptions }));
+        o.plan!.actions.map((a) => ({
+          ...a,
+          desired: undefined,
+          current: undefined,
+          fingerprints: { desired: a.fingerprints.desired, current: a.fingerprints.current },
+        }));
       expect(shape(outcome)).toEqual(shape(reference));
       expect(outcome.plan!.summary).toEqual({ create: 0, update: 1, delete: 0, noop: 1 });
     } finally {
