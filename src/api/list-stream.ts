@@ -165,12 +165,15 @@ export function createListSplitter(
       return value;
     }
     const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) {
+    // A parsed object's keys are its own (Object.prototype has no enumerable ones).
+    for (const key in record) {
       const v = record[key];
       const r = restore(v, found);
-      // defineProperty: a key `__proto__` (an own property after JSON.parse) must stay a property.
-      if (r !== v)
+      if (r === v) continue;
+      // A key `__proto__` (an own property after JSON.parse) must stay a property, not set the prototype.
+      if (key === '__proto__')
         Object.defineProperty(record, key, { value: r, writable: true, enumerable: true, configurable: true });
+      else record[key] = r;
     }
     return record;
   }
@@ -206,7 +209,7 @@ export function createListSplitter(
       if (inString) {
         let from = i; // where the current run of string bytes starts, for counting backslashes
         for (;;) {
-          const q = chunk.indexOf(QUOTE, i);
+          const q = nextQuote(chunk, i);
           if (q === -1) {
             // The string goes on in the next chunk: remember the backslashes it ends with.
             let k = n;
@@ -328,6 +331,16 @@ export function createListSplitter(
       return m && list[0] === `${marker}#${m[1]}` && Number(m[1]) < splits ? Number(m[1]) : undefined;
     },
   };
+}
+
+/** Strings up to this long are scanned here: a native indexOf call costs more than looking at them. */
+const SHORT_SCAN = 32;
+
+/** The index of the next `"` in `bytes` from `from`, or -1. */
+function nextQuote(bytes: Buffer, from: number): number {
+  const end = Math.min(bytes.length, from + SHORT_SCAN);
+  for (let k = from; k < end; k += 1) if (bytes[k] === QUOTE) return k;
+  return end < bytes.length ? bytes.indexOf(QUOTE, end) : -1;
 }
 
 /** UTF-16 length of UTF-8 bytes: one unit per sequence, two for a four-byte one (continuations add none). */
