@@ -165,15 +165,12 @@ export function createListSplitter(
       return value;
     }
     const record = value as Record<string, unknown>;
-    // A parsed object's keys are its own (Object.prototype has no enumerable ones).
+    // A parsed object's keys are its own (Object.prototype has no enumerable ones); an own
+    // `__proto__` key is an ordinary data property, so assigning to it does not touch the prototype.
     for (const key in record) {
       const v = record[key];
       const r = restore(v, found);
-      if (r === v) continue;
-      // A key `__proto__` (an own property after JSON.parse) must stay a property, not set the prototype.
-      if (key === '__proto__')
-        Object.defineProperty(record, key, { value: r, writable: true, enumerable: true, configurable: true });
-      else record[key] = r;
+      if (r !== v) record[key] = r;
     }
     return record;
   }
