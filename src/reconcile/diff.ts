@@ -108,27 +108,35 @@ export function diffResource(
     changes.push(plain(field.name, shown(c), shown(d)));
   }
 
-  for (const [env, d, c] of pairEnvironments(desired?.environments ?? [], current?.environments ?? [])) {
-    const path = `environments.${env}`;
+  const environment = (env: string, d: { name: string } | undefined, c: { name: string } | undefined) => {
     if (d === undefined || c === undefined) {
       // An environment on one side only is one change, its fields summarised (secrets as
       // placeholders), rather than one change per field: that is what the user decides about.
       changes.push(
-        plain(path, c && summariseEnvironment(either.kind, c, form), d && summariseEnvironment(either.kind, d, form)),
+        plain(
+          `environments.${env}`,
+          c && summariseEnvironment(either.kind, c, form),
+          d && summariseEnvironment(either.kind, d, form),
+        ),
       );
-      continue;
+      return;
     }
     for (const field of kind.environmentFields) {
       if (!inForm(field, form)) continue;
       const verdict = compareField(field, d, c);
       if (verdict === 'same') continue;
-      const at = `${path}.${field.name}`;
+      const at = `environments.${env}.${field.name}`;
       if (verdict === 'unknown') unknownFields.push(at);
       else if (field.role === 'plain')
         changes.push(plain(at, shown(fieldValue(c, field.name)), shown(fieldValue(d, field.name))));
       else changes.push({ path: at, sensitive: true });
     }
-  }
+  };
+  const dEnvs = desired?.environments ?? [];
+  const cEnvs = current?.environments ?? [];
+  // Usually both sides name the same environments in the same (sorted) order: no pairing needed.
+  if (sameNamesInOrder(dEnvs, cEnvs)) dEnvs.forEach((d, i) => environment(d.name, d, cEnvs[i]));
+  else for (const [env, d, c] of pairEnvironments(dEnvs, cEnvs)) environment(env, d, c);
   return { changes, unknownFields };
 }
 
@@ -154,6 +162,17 @@ export function summariseEnvironment(kind: string, env: object, form: ApiGenerat
     parts.push(`${field.name}: ${field.role === 'plain' ? plainText(v) : SENSITIVE}`);
   }
   return parts.length === 0 ? '{}' : `{ ${parts.join(', ')} }`;
+}
+
+/** True when both lists name the same environments, in strictly ascending name order (so no repeats). */
+function sameNamesInOrder(a: readonly { name: string }[], b: readonly { name: string }[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) {
+    const name = (a[i] as { name: string }).name;
+    if (name !== (b[i] as { name: string }).name) return false;
+    if (i > 0 && compareText((a[i - 1] as { name: string }).name, name) >= 0) return false;
+  }
+  return true;
 }
 
 /**
