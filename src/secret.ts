@@ -42,15 +42,15 @@ export class Secret {
   }
 }
 
+/** A control, space or non-ASCII character: what normaliseBase64 must look at more closely. */
+const MAYBE_SPACE = /[^\x21-\x7e]/;
+
 /** Base64 text with all whitespace removed: the form in which secrets are compared and sent. */
 export function normaliseBase64(text: string): string {
-  // Keys and keystores are kilobytes each and a plan holds thousands: scan for anything that could
-  // be whitespace (a control or non-ASCII character) before paying for a regular-expression copy.
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text.charCodeAt(i);
-    if (c <= 32 || c >= 127) return text.replace(/\s+/g, '');
-  }
-  return text;
+  // Keys and keystores are kilobytes each and a plan holds thousands: look for anything that could
+  // be whitespace (a control or non-ASCII character) before paying for a copy; the regular
+  // expression engine's native scan is several times faster than a loop over the characters.
+  return MAYBE_SPACE.test(text) ? text.replace(/\s+/g, '') : text;
 }
 
 /** Character classes for isBase64: 1 alphabet, 2 padding, 3 whitespace (ignored), 0 anything else. */
