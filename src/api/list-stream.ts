@@ -100,8 +100,11 @@ export function createListSplitter(
   let field: string | null = null;
   let splitDepth = -1;
   let pieces: Buffer[] = [];
-  /** Bytes of the current element in `pieces`. */
+  /** Bytes of the current element in `pieces`, and whether they are all ASCII. */
   let pieceBytes = 0;
+  let piecesAscii = true;
+  /** Whether the chunk being read is all ASCII (checked once per chunk, not per element). */
+  let chunkAscii = true;
   /** Known strings of the current element: where their literals are in its bytes, and the string. */
   let subs: { from: number; to: number; value: string }[] = [];
   /** Where the current string's opening quote is in this chunk; -1 when it began in an earlier one. */
@@ -119,8 +122,10 @@ export function createListSplitter(
   function finishElement(chunk: Buffer, from: number, end: number, closing: boolean): void {
     const tail = chunk.subarray(from, end);
     const bytes = pieces.length === 0 ? tail : Buffer.concat([...pieces, tail]);
+    const ascii = piecesAscii && chunkAscii;
     pieces = [];
     pieceBytes = 0;
+    piecesAscii = true;
     const found = subs;
     subs = [];
     let k = 0;
@@ -130,7 +135,7 @@ export function createListSplitter(
       if (!closing || commas > 0) notJson = true;
       return;
     }
-    const encoding = isAscii(bytes) ? 'latin1' : 'utf8';
+    const encoding = ascii ? 'latin1' : 'utf8';
     let text: string;
     if (found.length === 0) text = bytes.toString(encoding);
     else {
@@ -194,7 +199,8 @@ export function createListSplitter(
 
   function write(chunk: Buffer): void {
     const n = chunk.length;
-    chars += isAscii(chunk) ? n : utf16Length(chunk);
+    chunkAscii = isAscii(chunk);
+    chars += chunkAscii ? n : utf16Length(chunk);
     if (notJson) return; // the answer is reported as not JSON; nothing more to split
     // Where the skeleton's or the element's bytes in this chunk start.
     let skelFrom = field === null ? 0 : -1;
@@ -279,6 +285,7 @@ export function createListSplitter(
           commas = 0;
           pieces = [];
           pieceBytes = 0;
+          piecesAscii = true;
           subs = [];
           elemFromNow = i + 1;
           events.open(splits, split);
@@ -308,6 +315,7 @@ export function createListSplitter(
     }
     if (field !== null) {
       pieces.push(chunk.subarray(elemFromNow, n));
+      piecesAscii &&= chunkAscii;
       pieceBytes += n - elemFromNow;
     } else skeleton.push(Buffer.from(chunk.subarray(skelFrom, n)));
   }
