@@ -90,7 +90,7 @@ function queryString(query: WriteQuery): string {
   return parts.length > 0 ? `?${parts.join('&')}` : '';
 }
 
-/** The entries of one list field as read: resources, names to read one by one, entries without a name. */
+/** The entries of one list (a split array of the answer) as read: resources, names to read one by one, entries without a name. */
 interface ListRead {
   resources: CurrentResource[];
   byId: string[];
