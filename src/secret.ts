@@ -42,15 +42,15 @@ export class Secret {
   }
 }
 
+/** A control, space or non-ASCII character: what normaliseBase64 must look at more closely. */
+const MAYBE_SPACE = /[^\x21-\x7e]/;
+
 /** Base64 text with all whitespace removed: the form in which secrets are compared and sent. */
 export function normaliseBase64(text: string): string {
-  // Keys and keystores are kilobytes each and a plan holds thousands: scan for anything that could
-  // be whitespace (a control or non-ASCII character) before paying for a regular-expression copy.
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text.charCodeAt(i);
-    if (c <= 32 || c >= 127) return text.replace(/\s+/g, '');
-  }
-  return text;
+  // Keys and keystores are kilobytes each and a plan holds thousands: look for anything that could
+  // be whitespace (a control or non-ASCII character) before paying for a copy; the regular
+  // expression engine's native scan is several times faster than a loop over the characters.
+  return MAYBE_SPACE.test(text) ? text.replace(/\s+/g, '') : text;
 }
 
 /** Character classes for isBase64: 1 alphabet, 2 padding, 3 whitespace (ignored), 0 anything else. */
@@ -62,9 +62,26 @@ const BASE64_CLASS = (() => {
   return table;
 })();
 
+/** A character that is neither base64's alphabet nor its padding (whitespace included). */
+const NOT_BASE64_CHAR = /[^A-Za-z0-9+/=]/;
+
 /** True when the text (whitespace ignored) is canonical standard base64 with correct padding. */
 export function isBase64(text: string): boolean {
-  // One pass, no copy: this runs on every secret of every listed object.
+  // This runs on every secret of every listed object (50 MB in a no-op plan of 10,000 keys): the
+  // usual text, alphabet and padding only, is checked by the regular expression engine's native
+  // scan, three times faster than the loop below, which handles the rest (whitespace, junk).
+  if (!NOT_BASE64_CHAR.test(text)) {
+    const n = text.length;
+    if (n === 0 || n % 4 !== 0) return false;
+    const pad = text.indexOf('=');
+    // Padding only at the end, one or two characters of it.
+    return pad === -1 || pad === n - 1 || (pad === n - 2 && text.charCodeAt(n - 1) === 61);
+  }
+  return isBase64Slow(text);
+}
+
+/** isBase64 one character at a time: whitespace is ignored, anything else outside the alphabet fails. */
+function isBase64Slow(text: string): boolean {
   let length = 0;
   let padding = 0;
   for (let i = 0; i < text.length; i += 1) {

@@ -16,7 +16,13 @@ import {
 } from './auth.js';
 import { type Failure, MAX_MESSAGE_CHARS, readAnswer, readList, readNames } from './dialect.js';
 import { type CallContext, type CallName, networkFailure, toApiError } from './errors.js';
-import { type Transport, TransportAborted, TransportTimeout, TransportTooLarge } from './http.js';
+import {
+  type Transport,
+  type TransportRequest,
+  TransportAborted,
+  TransportTimeout,
+  TransportTooLarge,
+} from './http.js';
 import { createRedactor } from './redact.js';
 import { type Method, type RetryPolicy, backoffDelay, isRetryable } from './retry.js';
 import { isHeaderSafe } from './url.js';
@@ -51,6 +57,8 @@ export interface Call {
   authenticated: boolean;
   /** The answer is a file (export-file), not JSON: a 2xx gives its bytes. */
   raw?: boolean;
+  /** Takes a body as it arrives (per attempt, see TransportRequest.sink). */
+  sink?: TransportRequest['sink'];
 }
 
 /** The call loop and the helpers every route shares. */
@@ -142,6 +150,7 @@ export function createCaller(settings: CallSettings): Caller {
           headers,
           ...(call.body !== undefined ? { body: call.body } : {}),
           ...(call.raw ? { raw: true } : {}),
+          ...(call.sink ? { sink: call.sink } : {}),
         });
         logger.debug(
           {

@@ -21,10 +21,11 @@ import {
 import type { Secret } from '../secret.js';
 import type { AuthSettings } from './auth.js';
 import { createCaller } from './call.js';
-import { type Failure, deploymentFromFailure, readDeployment, readList, readSingle } from './dialect.js';
+import { type Failure, LIST_FIELDS, deploymentFromFailure, readDeployment, readList, readSingle } from './dialect.js';
 import { type CallName, toApiError } from './errors.js';
 import { createGenerationProbe } from './generation.js';
 import { type Transport, createTransport, maxAnswerBytesFrom, readCaFile } from './http.js';
+import { type ListSplitter, createListSplitter } from './list-stream.js';
 import { fromApiObject, toApiBody } from './mapping.js';
 import { DEFAULT_RETRY_POLICY, type Method, type RetryPolicy } from './retry.js';
 import { apiBase, isLoopbackHost, pathSegment } from './url.js';
@@ -87,6 +88,13 @@ function enc(segment: string): string {
 function queryString(query: WriteQuery): string {
   const parts = Object.entries(query).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
   return parts.length > 0 ? `?${parts.join('&')}` : '';
+}
+
+/** The entries of one list (a split array of the answer) as read: resources, names to read one by one, entries without a name. */
+interface ListRead {
+  resources: CurrentResource[];
+  byId: string[];
+  skipped: number;
 }
 
 /** Creates the client. Throws UsageError for a bad URL, plain http to a remote host, or an unreadable CA file. */
@@ -226,25 +234,54 @@ export function createApiClient(options: ClientOptions): ApiClient {
   }
 
   const client: ApiClient = {
-    async list(project, kind) {
+    async list(project, kind, options = {}) {
       const g = await generationOf(project);
       if (!g.ok) return g;
       const { path, template } = resourcePath({ kind, project });
       const ctx = context('list', 'GET', path, { kind, project });
-      const r = await perform({ ctx, template, path, authenticated: true });
+      // What one attempt read of each split array; an entry is turned into a resource as soon as
+      // it is parsed, so the answer's text and parsed tree are never held whole (list-stream.ts).
+      let splitter: ListSplitter | undefined;
+      let reads: ListRead[] = [];
+      const fresh = (): ListRead => ({ resources: [], byId: [], skipped: 0 });
+      // Material the caller holds is recognised in the answer's bytes, never decoded (list-stream.ts).
+      const held = options.held;
+      const known = held && {
+        match: (b: Buffer, start: number, end: number) => held.findBytes(b, start, end)?.reveal(),
+      };
+      const take = (into: ListRead, item: unknown) => {
+        const resource = fromApiObject(kind, project, item, g.value, options.held);
+        if (resource === null) into.skipped += 1;
+        // Some servers list environments by id only; the single GET names them (Apinizer's advice).
+        else if (hasEnvironmentIdsOnly(item)) into.byId.push(resource.name);
+        else into.resources.push(resource);
+      };
+      const sink = (status: number) => {
+        if (status < 200 || status >= 300) return undefined;
+        const attempt: ListRead[] = (reads = []);
+        splitter = createListSplitter(
+          LIST_FIELDS,
+          {
+            open: (id) => (attempt[id] = fresh()),
+            element: (id, value) => take(attempt[id] ?? (attempt[id] = fresh()), value),
+          },
+          { known },
+        );
+        return splitter;
+      };
+      const r = await perform({ ctx, template, path, authenticated: true, sink });
       if (!r.ok) return r;
       const items = readList(r.value);
       if (items === undefined) return { ok: false, error: shapeError(ctx, 'a list (resultList)') };
-      const resources: CurrentResource[] = [];
-      const byId: string[] = [];
-      let skipped = 0;
-      for (const item of items) {
-        const resource = fromApiObject(kind, project, item, g.value);
-        if (resource === null) skipped += 1;
-        // Some servers list environments by id only; the single GET names them (Apinizer's advice).
-        else if (hasEnvironmentIdsOnly(item)) byId.push(resource.name);
-        else resources.push(resource);
+      const id = splitter?.splitOf(items);
+      let got = id === undefined ? undefined : reads[id];
+      reads = [];
+      if (got === undefined) {
+        // A list the splitter did not take apart (a key it does not know, spelled with escapes).
+        got = fresh();
+        for (const item of items) take(got, item);
       }
+      const { resources, byId, skipped } = got;
       // All at once (the connection pool bounds them), not one round trip after another.
       const singles = await Promise.all(byId.map((name) => client.get({ kind, project, name })));
       for (const one of singles) {

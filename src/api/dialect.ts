@@ -20,6 +20,12 @@ export interface HttpAnswer {
   text: string;
   /** The body's bytes, for answers that are files rather than JSON (export-file). */
   bytes?: Buffer;
+  /**
+   * Set when the body's list was read element by element as it arrived (list-stream.ts): `text`
+   * is then the rest of the document, the list emptied; `chars` is the whole body's length and
+   * `notJson` says the whole was not JSON.
+   */
+  streamed?: { chars: number; notJson: boolean };
 }
 
 /** A failed answer, classified: the fields of an ApiError except the hint and the request. */
@@ -154,7 +160,7 @@ function header(answer: HttpAnswer, name: string): string | undefined {
  */
 export function readAnswer(answer: HttpAnswer, nowMs: number, scrub: (text: string) => string = (t) => t): Reading {
   const { status } = answer;
-  const body = parseJson(answer.text);
+  const body = answer.streamed?.notJson ? undefined : parseJson(answer.text);
   const retryAfterMs = parseRetryAfterHeader(header(answer, 'retry-after'), nowMs) ?? parseRetryAfterBody(body);
   const fail = (kind: ApiErrorKind, code: string | null, message: string): Reading => ({
     ok: false,
@@ -175,7 +181,7 @@ export function readAnswer(answer: HttpAnswer, nowMs: number, scrub: (text: stri
       return fail(
         'protocol',
         null,
-        `HTTP ${status} answer is not JSON (${excerpt(type, 80)}, ${answer.text.length} characters)`,
+        `HTTP ${status} answer is not JSON (${excerpt(type, 80)}, ${answer.streamed?.chars ?? answer.text.length} characters)`,
       );
     const kind = classify(status, null, '');
     const quoted = excerpt(scrub(answer.text), 200);
@@ -194,6 +200,9 @@ export function readAnswer(answer: HttpAnswer, nowMs: number, scrub: (text: stri
   return fail(classify(status, code, message), code, message);
 }
 
+/** The fields a list answer may carry its items in, in the order they are looked for. */
+export const LIST_FIELDS = ['resultList', 'result', 'data', 'content', 'items'] as const;
+
 /**
  * The items of a list answer: `resultList`, a `result` or `data` array, or a bare array. A success
  * without any list field (`{"success": true}`, `resultList: null`) is an empty list. Undefined when
@@ -202,7 +211,7 @@ export function readAnswer(answer: HttpAnswer, nowMs: number, scrub: (text: stri
 export function readList(body: unknown): unknown[] | undefined {
   if (Array.isArray(body)) return body as unknown[];
   if (!isRecord(body)) return undefined;
-  for (const field of ['resultList', 'result', 'data', 'content', 'items']) {
+  for (const field of LIST_FIELDS) {
     const v = body[field];
     if (Array.isArray(v)) return v as unknown[];
   }

@@ -58,6 +58,18 @@ export interface TransportRequest {
    * JSON list) is copied, not decoded.
    */
   raw?: boolean;
+  /**
+   * Called with the status once the headers are in: a sink returned takes the body's chunks as they
+   * arrive instead of their being kept (a list read element by element, list-stream.ts), and what
+   * it ends with stands for the body.
+   */
+  sink?: (status: number) => BodySink | undefined;
+}
+
+/** Where a streamed body goes; `end` gives the text that stands for it (see HttpAnswer.streamed). */
+export interface BodySink {
+  write(chunk: Buffer): void;
+  end(): { text: string; chars: number; notJson: boolean };
 }
 
 export interface Transport {
@@ -201,6 +213,7 @@ export function createTransport(options: TransportOptions): Transport {
         res.body.destroy();
         throw new TransportTooLarge(what, maxBytes);
       }
+      const sink = request.sink?.(res.statusCode);
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
@@ -209,7 +222,12 @@ export function createTransport(options: TransportOptions): Transport {
           res.body.destroy(); // stop reading: the rest is never downloaded
           throw new TransportTooLarge(what, maxBytes);
         }
-        chunks.push(chunk);
+        if (sink) sink.write(chunk);
+        else chunks.push(chunk);
+      }
+      if (sink) {
+        const { text, chars, notJson } = sink.end();
+        return { status: res.statusCode, headers: res.headers, text, streamed: { chars, notJson } };
       }
       const bytes = Buffer.concat(chunks, size);
       chunks.length = 0;

@@ -4,7 +4,7 @@
  * that leaves for the API, and nowhere else in the client.
  */
 import { descriptorOf } from '../kinds/index.js';
-import { text } from '../kinds/material.js';
+import { text, type HeldSecrets } from '../kinds/material.js';
 import { isRecord } from '../text.js';
 import type { ApiGeneration, CurrentResource, DesiredResource, Kind } from '../model.js';
 
@@ -19,16 +19,18 @@ export function toApiBody(desired: DesiredResource, generation: ApiGeneration = 
  * A resource as the API reports it, as the model's CurrentResource: server-only fields (id,
  * projectId, environmentId) and anything unknown dropped, description missing = ''.
  * Null for junk the server may send (no name), so that one bad entry does not sink a list.
+ * A binary secret equal to one in `held` is read as that Secret.
  */
 export function fromApiObject(
   kind: Kind,
   project: string,
   raw: unknown,
   generation: ApiGeneration = 'legacy',
+  held?: HeldSecrets,
 ): CurrentResource | null {
   if (!isRecord(raw)) return null;
   const name = text(raw.name);
   if (name === undefined) return null;
   const description = typeof raw.description === 'string' ? raw.description : '';
-  return descriptorOf(kind).fromApiObject(raw, { kind, project, name, description }, generation);
+  return descriptorOf(kind).fromApiObject(raw, { kind, project, name, description }, generation, held);
 }

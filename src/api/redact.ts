@@ -466,7 +466,7 @@ function decodeOnce(d: Decoded): Decoded {
     if (c === '&') {
       const m = /^&(?:#[xX]([0-9a-fA-F]{1,6})|#([0-9]{1,7})|([A-Za-z][A-Za-z0-9]{1,31}));?/.exec(src.slice(i, i + 40));
       const code = m?.[1] !== undefined ? parseInt(m[1], 16) : m?.[2] !== undefined ? parseInt(m[2], 10) : undefined;
-      const named = m?.[3] !== undefined ? NAMED_ENTITIES[m[3]] : undefined;
+      const named = m?.[3] !== undefined && Object.hasOwn(NAMED_ENTITIES, m[3]) ? NAMED_ENTITIES[m[3]] : undefined;
       if (m && (named !== undefined || (code !== undefined && code <= 0x10ffff))) {
         emit(named ?? String.fromCodePoint(code ?? 0), i, i + m[0].length);
         i += m[0].length;

@@ -131,9 +131,14 @@ function reason(err: unknown): string {
  * Appends markdown to the GitHub Actions job summary when GITHUB_STEP_SUMMARY names a file.
  * Returns an error sentence, or null (also when the variable is unset).
  */
-export async function appendStepSummary(markdown: string, env: NodeJS.ProcessEnv): Promise<string | null> {
+export async function appendStepSummary(
+  markdown: string | (() => string),
+  env: NodeJS.ProcessEnv,
+): Promise<string | null> {
   const file = env.GITHUB_STEP_SUMMARY;
   if (file === undefined || file === '') return null;
+  // Rendered only when there is a summary to append to (a plan of 10,000 resources is not small).
+  if (typeof markdown === 'function') markdown = markdown();
   try {
     await appendFile(file, markdown.endsWith('\n') ? `${markdown}\n` : `${markdown}\n\n`, 'utf8');
     return null;

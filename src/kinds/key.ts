@@ -231,12 +231,12 @@ export const keyKind = defineKind<DesiredKey, CurrentKey>({
     };
   },
 
-  fromApiObject(raw, base, generation) {
+  fromApiObject(raw, base, generation, held) {
     const environments = readEnvironments(raw, ENVIRONMENT_LISTS, (e, name) => {
       const env: CurrentKeyEnvironment = { name };
       if (generation === 'legacy') {
-        const publicKey = readSecret(e.publicKey);
-        const privateKey = readSecret(e.privateKey);
+        const publicKey = readSecret(e.publicKey, held);
+        const privateKey = readSecret(e.privateKey, held);
         if (publicKey !== undefined) env.publicKey = publicKey;
         if (privateKey !== undefined) env.privateKey = privateKey;
       } else {

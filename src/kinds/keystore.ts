@@ -130,12 +130,12 @@ export const keystoreKind = defineKind<DesiredKeystore, CurrentKeystore>({
     };
   },
 
-  fromApiObject(raw, base, generation) {
+  fromApiObject(raw, base, generation, held) {
     const environments = readEnvironments(raw, ENVIRONMENT_LISTS, (e, name) => {
       const type = text(e.type) ?? text(e.keyStoreType) ?? '';
       const env: CurrentKeystoreEnvironment = { name, type };
       if (generation === 'legacy') {
-        const file = readSecret(e.file);
+        const file = readSecret(e.file, held);
         if (file !== undefined) env.file = file;
       } else {
         // `file` and `password` in current reads are absent or encrypted: unusable. The file comes

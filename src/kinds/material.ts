@@ -19,12 +19,98 @@ export function text(v: unknown): string | undefined {
 }
 
 /**
- * A secret field as a legacy server reports it: absent, null or '' is undefined; a value that is
- * not base64 (a server that masks, `******`) is 'masked'; anything else is the value, wrapped.
+ * Binary secrets the caller already holds (the manifests' own): a listed value equal to one of
+ * them is read as that Secret (see readSecret).
  */
-export function readSecret(v: unknown): CurrentSecret | undefined {
+export interface HeldSecrets {
+  /** The held Secret whose text is exactly `text`, if any. */
+  find(text: string): Secret | undefined;
+  /**
+   * The held Secret whose text is exactly `bytes[start, end)` read as ASCII, if any: a value
+   * recognised before it is decoded (src/api/list-stream.ts). Only texts of printable ASCII without
+   * `"` or `\\` (base64 is) are found this way, so that the bytes of a JSON literal are the text.
+   */
+  findBytes(bytes: Buffer, start: number, end: number): Secret | undefined;
+}
+
+/** How many characters of a text heldSecrets' index looks at (spread over the whole text). */
+const SAMPLES = 16;
+
+/** A cheap hash of a text: its length and SAMPLES characters spread over it. */
+function sampleHash(text: string): number {
+  const last = text.length - 1;
+  let h = text.length;
+  for (let i = 0; i < SAMPLES; i += 1)
+    h = (Math.imul(h, 31) + text.charCodeAt(Math.floor((i * last) / (SAMPLES - 1)))) | 0;
+  return h;
+}
+
+/** sampleHash of the ASCII text `bytes[start, end)`, from the bytes. */
+function sampleHashOfBytes(bytes: Buffer, start: number, end: number): number {
+  const last = end - start - 1;
+  let h = end - start;
+  for (let i = 0; i < SAMPLES; i += 1)
+    h = (Math.imul(h, 31) + (bytes[start + Math.floor((i * last) / (SAMPLES - 1))] as number)) | 0;
+  return h;
+}
+
+/** Printable ASCII without `"` and `\\`: a text whose JSON literal is its own bytes. */
+const LITERAL_AS_IS = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * Held secrets, indexed by a sampled hash and confirmed by one comparison: a Map keyed by the text
+ * would hash every listed value in full (50 MB of material in a large plan), several times slower
+ * than the base64 scan it saves.
+ */
+export function heldSecrets(secrets: Iterable<Secret>): HeldSecrets {
+  const index = new Map<number, Secret[]>();
+  for (const s of secrets) {
+    const text = s.reveal();
+    const h = sampleHash(text);
+    const bucket = index.get(h);
+    if (bucket === undefined) index.set(h, [s]);
+    else if (!bucket.some((b) => b === s || b.reveal() === text)) bucket.push(s);
+  }
+  // Built on the first findBytes: the texts as bytes, by the same hash.
+  let byBytes: Map<number, { bytes: Buffer; secret: Secret }[]> | undefined;
+  const bytesIndex = () => {
+    const out = new Map<number, { bytes: Buffer; secret: Secret }[]>();
+    for (const [h, bucket] of index) {
+      const plain = bucket.filter((s) => LITERAL_AS_IS.test(s.reveal()));
+      if (plain.length > 0)
+        out.set(
+          h,
+          plain.map((secret) => ({ bytes: Buffer.from(secret.reveal(), 'latin1'), secret })),
+        );
+    }
+    return out;
+  };
+  return {
+    find(text) {
+      if (text.length === 0) return undefined;
+      const bucket = index.get(sampleHash(text));
+      return bucket?.find((s) => s.reveal() === text);
+    },
+    findBytes(bytes, start, end) {
+      if (end <= start) return undefined;
+      byBytes ??= bytesIndex();
+      const bucket = byBytes.get(sampleHashOfBytes(bytes, start, end));
+      return bucket?.find((b) => b.bytes.length === end - start && b.bytes.compare(bytes, start, end) === 0)?.secret;
+    },
+  };
+}
+
+/**
+ * A secret field as a legacy server reports it: absent, null or '' is undefined; a value that is
+ * not base64 (a server that masks, `******`) is 'masked'; anything else is the value, wrapped. A
+ * value in `held` is that Secret: held values are valid base64 already, so the text is neither
+ * scanned nor kept twice (a no-op plan of 10,000 keys reads 50 MB of material it already has).
+ */
+export function readSecret(v: unknown, held?: HeldSecrets): CurrentSecret | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   if (typeof v !== 'string') return 'masked';
+  const same = held?.find(v);
+  if (same !== undefined) return same;
   // One scan in the common case (valid base64); whitespace-only text counts as absent.
   if (isBase64(v)) return new Secret(v);
   return v.trim() === '' ? undefined : 'masked';

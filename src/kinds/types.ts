@@ -5,6 +5,7 @@ import type { DiagnosticCode } from '../diagnostics.js';
 import type { KeystoreParameters, MaterialRole } from '../material/types.js';
 import type { ApiGeneration, CurrentResource, CurrentSecret, DesiredResource } from '../model.js';
 import type { Secret } from '../secret.js';
+import type { HeldSecrets } from './material.js';
 
 /**
  * What a field holds, and so how it is resolved, compared, sent and printed:
@@ -157,8 +158,9 @@ export interface KindDescriptor<
   /**
    * A resource as the API reports it, in the model's shape; server-only fields dropped. `base`
    * holds identity and description, already read. Material a generation never returns is absent.
+   * Binary secrets are read with readSecret and `held` (src/kinds/material.ts).
    */
-  fromApiObject(raw: Record<string, unknown>, base: CurrentBase, generation: ApiGeneration): C;
+  fromApiObject(raw: Record<string, unknown>, base: CurrentBase, generation: ApiGeneration, held?: HeldSecrets): C;
   /** The write options of updates and deletes; without it, writes send no query parameters. */
   readonly writeOptions?: WriteOptionsHook<D>;
   /** What an exported manifest of this resource holds. */

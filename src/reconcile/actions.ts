@@ -2,6 +2,7 @@
 // against this interface, src/api/client.ts implements it over HTTP, and the tests' in-memory fake
 // implements it in memory. Defined here, in the core, so the dependency points from api to core.
 import type { Result, WriteResult } from '../api/types.js';
+import type { HeldSecrets } from '../kinds/material.js';
 import type { ApiGeneration, CurrentResource, DesiredResource, Kind, ResourceId } from '../model.js';
 
 /**
@@ -10,6 +11,17 @@ import type { ApiGeneration, CurrentResource, DesiredResource, Kind, ResourceId 
  */
 export type WriteQuery = Readonly<Record<string, string>>;
 
+/** How a list is read. */
+export interface ListOptions {
+  /**
+   * Binary secrets the caller holds (the manifests' own): a listed value equal to one of
+   * them comes back as that very Secret, so the server's copy of unchanged material is never kept
+   * (tens of MB in a large no-op plan). Secrets are immutable and compared by value: sharing one
+   * changes no outcome, and an implementation may ignore this.
+   */
+  held?: HeldSecrets;
+}
+
 /**
  * The calls the reconciler makes: the port the core defines, implemented over HTTP by src/api/client.ts. Apply, watch
  * and export depend on this interface only, so pure logic can be tested with an in-memory fake.
@@ -17,7 +29,7 @@ export type WriteQuery = Readonly<Record<string, string>>;
  */
 export interface ResourceActions {
   /** All resources of one kind in a project. A project the server does not know: `not-found`. */
-  list(project: string, kind: Kind): Promise<Result<CurrentResource[]>>;
+  list(project: string, kind: Kind, options?: ListOptions): Promise<Result<CurrentResource[]>>;
   /** One resource, or null when the server says it does not exist (404, or 400 "not found"). */
   get(id: ResourceId): Promise<Result<CurrentResource | null>>;
   /** POST the complete object. "Already exist" comes back as error kind `already-exists`. */

@@ -62,6 +62,7 @@ function compareSecret(
 
 /** The one equality of two secret values of a field. */
 export function secretsEqual(field: FieldSpec, a: Secret, b: Secret): boolean {
+  if (a === b) return true; // a listed value read as the manifest's own Secret (ListOptions.held)
   if (field.role === 'text-secret') return a.reveal() === b.reveal();
   return field.equals ? field.equals(a, b) : a.equals(b);
 }
@@ -107,32 +108,35 @@ export function diffResource(
     changes.push(plain(field.name, shown(c), shown(d)));
   }
 
-  const dEnvs = byName(desired?.environments ?? []);
-  const cEnvs = byName(current?.environments ?? []);
-  const names = [...new Set([...dEnvs.keys(), ...cEnvs.keys()])].sort(compareText);
-  for (const env of names) {
-    const d = dEnvs.get(env);
-    const c = cEnvs.get(env);
-    const path = `environments.${env}`;
+  const environment = (env: string, d: { name: string } | undefined, c: { name: string } | undefined) => {
     if (d === undefined || c === undefined) {
       // An environment on one side only is one change, its fields summarised (secrets as
       // placeholders), rather than one change per field: that is what the user decides about.
       changes.push(
-        plain(path, c && summariseEnvironment(either.kind, c, form), d && summariseEnvironment(either.kind, d, form)),
+        plain(
+          `environments.${env}`,
+          c && summariseEnvironment(either.kind, c, form),
+          d && summariseEnvironment(either.kind, d, form),
+        ),
       );
-      continue;
+      return;
     }
     for (const field of kind.environmentFields) {
       if (!inForm(field, form)) continue;
       const verdict = compareField(field, d, c);
       if (verdict === 'same') continue;
-      const at = `${path}.${field.name}`;
+      const at = `environments.${env}.${field.name}`;
       if (verdict === 'unknown') unknownFields.push(at);
       else if (field.role === 'plain')
         changes.push(plain(at, shown(fieldValue(c, field.name)), shown(fieldValue(d, field.name))));
       else changes.push({ path: at, sensitive: true });
     }
-  }
+  };
+  const dEnvs = desired?.environments ?? [];
+  const cEnvs = current?.environments ?? [];
+  // Usually both sides name the same environments in the same (sorted) order: no pairing needed.
+  if (sameNamesInOrder(dEnvs, cEnvs)) dEnvs.forEach((d, i) => environment(d.name, d, cEnvs[i]));
+  else for (const [env, d, c] of pairEnvironments(dEnvs, cEnvs)) environment(env, d, c);
   return { changes, unknownFields };
 }
 
@@ -160,11 +164,35 @@ export function summariseEnvironment(kind: string, env: object, form: ApiGenerat
   return parts.length === 0 ? '{}' : `{ ${parts.join(', ')} }`;
 }
 
-/** Environments by name; when a server repeats a name, the first entry wins. */
-function byName<E extends { name: string }>(envs: readonly E[]): Map<string, E> {
-  const map = new Map<string, E>();
-  for (const e of envs) if (!map.has(e.name)) map.set(e.name, e);
-  return map;
+/** True when both lists name the same environments, in strictly ascending name order (so no repeats). */
+function sameNamesInOrder(a: readonly { name: string }[], b: readonly { name: string }[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) {
+    const name = (a[i] as { name: string }).name;
+    if (name !== (b[i] as { name: string }).name) return false;
+    if (i > 0 && compareText((a[i - 1] as { name: string }).name, name) >= 0) return false;
+  }
+  return true;
+}
+
+/**
+ * The environments of both sides by name, in name order: [name, desired entry, current entry],
+ * either entry missing when only one side has it; when a side repeats a name, its first entry
+ * wins. Lists hold a handful of environments: scans, not maps, for the 10,000 resources of a plan.
+ */
+function pairEnvironments<E extends { name: string }>(
+  desired: readonly E[],
+  current: readonly E[],
+): [string, E | undefined, E | undefined][] {
+  const pairs: [string, E | undefined, E | undefined][] = [];
+  const find = (name: string) => pairs.find((p) => p[0] === name);
+  for (const d of desired) if (find(d.name) === undefined) pairs.push([d.name, d, undefined]);
+  for (const c of current) {
+    const pair = find(c.name);
+    if (pair === undefined) pairs.push([c.name, undefined, c]);
+    else if (pair[2] === undefined) pair[2] = c;
+  }
+  return pairs.length < 2 ? pairs : pairs.sort((a, b) => compareText(a[0], b[0]));
 }
 
 /**

@@ -28,7 +28,7 @@ import {
   type CurrentSecret,
   type DesiredResource,
 } from '../model.js';
-import { normaliseBase64, type Secret } from '../secret.js';
+import { normaliseBase64, Secret } from '../secret.js';
 import { compareText, plainText } from './diff.js';
 
 /** The key that saved-plan fingerprints are made with; absent: plain SHA-256 (in-memory uses). */
@@ -55,7 +55,7 @@ export function fingerprintKey(resource: DesiredResource | CurrentResource): Fin
     for (const field of kind.environmentFields) {
       if (field.role === 'plain') continue;
       const v = currentValue(field, fieldValue(env, field.name));
-      if (v !== null) material.update(`\u0000${env.name}\u0000${field.name}\u0000${v}`);
+      if (v !== null) material.update(`\u0000${env.name}\u0000${field.name}\u0000`).update(v);
     }
   }
   return material.digest();
@@ -66,8 +66,33 @@ type ValueOf = (field: FieldSpec, value: unknown) => string | null;
 function desiredValue(field: FieldSpec, value: unknown): string | null {
   if (value === undefined || value === null) return null;
   if (field.role === 'plain') return field.caseInsensitive ? plainText(value).toUpperCase() : plainText(value);
-  const secret = (value as Secret).reveal();
-  return field.role === 'binary-secret' ? normaliseBase64(secret) : secret;
+  const secret = value as Secret;
+  if (field.role !== 'binary-secret') return secret.reveal();
+  return isBareBase64(secret) ? secret.reveal() : normaliseBase64(secret.reveal());
+}
+
+/** Secrets whose text is base64's characters only: no whitespace to remove, nothing to escape in JSON. */
+const bareBase64 = new WeakSet<Secret>();
+const BARE_BASE64 = /^[A-Za-z0-9+/=]*$/;
+
+/** True when the secret's text is base64's characters only (remembered per Secret: plans share them). */
+function isBareBase64(secret: Secret): boolean {
+  if (bareBase64.has(secret)) return true;
+  if (!BARE_BASE64.test(secret.reveal())) return false;
+  bareBase64.add(secret);
+  return true;
+}
+
+/**
+ * Writes `value`'s JSON into `out`: a binary secret of base64's characters only as its text between
+ * quotes, which is what JSON.stringify gives for it, without copying kilobytes.
+ */
+function writeValue(out: string[], field: FieldSpec, value: unknown, valueOf: ValueOf): void {
+  if (field.role === 'binary-secret' && value instanceof Secret && isBareBase64(value)) {
+    out.push('"', value.reveal(), '"');
+    return;
+  }
+  out.push(JSON.stringify(valueOf(field, value)));
 }
 
 function currentValue(field: FieldSpec, value: unknown): string | null {
@@ -75,49 +100,76 @@ function currentValue(field: FieldSpec, value: unknown): string | null {
   return desiredValue(field, value);
 }
 
-/** Fields in sorted name order per kind and form: computed once, since plans hash thousands of objects. */
-const sortedFields = new WeakMap<object, Map<ApiGeneration, { resource: FieldSpec[]; environment: FieldSpec[] }>>();
+/** A member of a canonical object: its name, and the field it holds (none: name, kind ...). */
+interface Member {
+  name: string;
+  /** `"name":`, written once. */
+  key: string;
+  field?: FieldSpec;
+}
 
-function fieldsOf(kind: string, form: ApiGeneration): { resource: FieldSpec[]; environment: FieldSpec[] } {
+/**
+ * The members of a kind's canonical object and of its environments in key order, per form:
+ * computed once, since plans hash thousands of objects. Names are plain words, so sorting them
+ * sorts the members the way sorting the written `"name":value` texts would.
+ */
+const layouts = new WeakMap<object, Map<ApiGeneration, { resource: Member[]; environment: Member[] }>>();
+
+function layoutOf(kind: string, form: ApiGeneration): { resource: Member[]; environment: Member[] } {
   const d = descriptorOf(kind);
-  let byForm = sortedFields.get(d);
-  if (!byForm)
-    sortedFields.set(d, (byForm = new Map<ApiGeneration, { resource: FieldSpec[]; environment: FieldSpec[] }>()));
-  let f = byForm.get(form);
-  if (!f) {
-    const sorted = (fields: readonly FieldSpec[]) =>
-      fields.filter((x) => inForm(x, form)).sort((a, b) => compareText(a.name, b.name));
-    f = { resource: sorted(d.resourceFields), environment: sorted(d.environmentFields) };
-    byForm.set(form, f);
+  let byForm = layouts.get(d);
+  if (!byForm) layouts.set(d, (byForm = new Map<ApiGeneration, { resource: Member[]; environment: Member[] }>()));
+  let layout = byForm.get(form);
+  if (!layout) {
+    const members = (fields: readonly FieldSpec[], fixed: readonly string[]): Member[] =>
+      [
+        ...fields.filter((f) => inForm(f, form)).map((field) => ({ name: field.name, field })),
+        ...fixed.map((name) => ({ name })),
+      ]
+        .sort((a, b) => compareText(a.name, b.name))
+        .map((m) => ({ ...m, key: `${JSON.stringify(m.name)}:` }));
+    layout = {
+      resource: members(d.resourceFields, ['description', 'environments', 'kind', 'name', 'project']),
+      environment: members(d.environmentFields, ['name']),
+    };
+    byForm.set(form, layout);
   }
-  return f;
+  return layout;
 }
 
-// Written out directly (keys in sorted order) rather than by a generic key-sorting serialiser:
-// this is most of a large no-op plan's time.
+// Written out directly, members in key order, into one array joined once: this is most of the
+// time of a large plan saved as JSON (sorting the written members compared, and so copied, texts
+// of kilobytes each).
 function canonicalJson(r: DesiredResource | CurrentResource, value: ValueOf, form: ApiGeneration): string {
-  const fields = fieldsOf(r.kind, form);
-  const envs = [...r.environments]
-    .sort((a, b) => compareText(a.name, b.name))
-    .map((env) => {
-      const members = fields.environment.map((f) => member(f.name, value(f, fieldValue(env, f.name))));
-      members.push(member('name', env.name));
-      return `{${members.sort().join(',')}}`;
-    });
-  const members = fields.resource.map((f) => member(f.name, value(f, fieldValue(r, f.name))));
-  members.push(
-    member('description', r.description ?? ''),
-    `"environments":[${envs.join(',')}]`,
-    member('kind', r.kind),
-    member('name', r.name),
-    member('project', r.project),
-  );
-  // Each member starts with its quoted name, and names are plain words: sorting the members sorts the keys.
-  return `{${members.sort().join(',')}}`;
-}
-
-function member(name: string, v: string | null): string {
-  return `${JSON.stringify(name)}:${JSON.stringify(v)}`;
+  const layout = layoutOf(r.kind, form);
+  const out: string[] = [];
+  const fixed: Record<string, string> = {
+    description: r.description ?? '',
+    kind: r.kind,
+    name: r.name,
+    project: r.project,
+  };
+  layout.resource.forEach((m, i) => {
+    out.push(i === 0 ? `{${m.key}` : `,${m.key}`);
+    if (m.field) writeValue(out, m.field, fieldValue(r, m.name), value);
+    else if (m.name !== 'environments') out.push(JSON.stringify(fixed[m.name]));
+    else {
+      out.push('[');
+      [...r.environments]
+        .sort((a, b) => compareText(a.name, b.name))
+        .forEach((env, k) => {
+          layout.environment.forEach((e, j) => {
+            out.push(j > 0 ? `,${e.key}` : k > 0 ? `,{${e.key}` : `{${e.key}`);
+            if (e.field) writeValue(out, e.field, fieldValue(env, e.name), value);
+            else out.push(JSON.stringify(env.name));
+          });
+          out.push('}');
+        });
+      out.push(']');
+    }
+  });
+  out.push('}');
+  return out.join('');
 }
 
 function digest(canonical: string, key: FingerprintKey | undefined): string {

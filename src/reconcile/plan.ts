@@ -93,9 +93,11 @@ export function buildPlan(input: PlanInput): Plan {
     const key = resourceKey(c);
     if (!currentByKey.has(key)) currentByKey.set(key, c);
   }
-  // The input is sorted by the loader; sort again so the plan never depends on the caller's order.
-  const desiredSorted = [...desired.resources].sort(forwardOrder);
-  const desiredKeys = new Set(desiredSorted.map(resourceKey));
+  // The input is sorted by the loader; sort again so the plan never depends on the caller's order
+  // (checking first: n - 1 comparisons instead of n log n when it is).
+  const desiredSorted = isSorted(desired.resources, forwardOrder)
+    ? [...desired.resources]
+    : [...desired.resources].sort(forwardOrder);
 
   const generationOf = (project: string): ApiGeneration => input.generations?.get(project) ?? 'legacy';
   // Write options depend on the generation: only a plan that knows it can say what a write sends.
@@ -105,6 +107,7 @@ export function buildPlan(input: PlanInput): Plan {
   );
 
   if (input.prune) {
+    const desiredKeys = new Set(desiredSorted.map(resourceKey));
     const inScope = new Set(pruneScopes(desired, input).map(scopeKey));
     // Only what was actually listed can be judged missing from Git: a scope not listed is unknown.
     const listed = new Set(input.scopes.map(scopeKey));
@@ -169,7 +172,7 @@ function actionFor(
     name: id.name,
     changes,
     unknownFields,
-    fingerprints: { desired: null, current: null },
+    fingerprints: NO_FINGERPRINTS,
   };
   if (generationKnown) {
     const hook = descriptorOf(id.kind).writeOptions;
@@ -178,23 +181,7 @@ function actionFor(
       isDefault: true,
     };
   }
-  // Hashing both sides of every resource is most of a large no-op plan's time, and only a saved
-  // (JSON) plan and its check need the fingerprints: compute them on first read.
-  let fingerprints: PlanAction['fingerprints'] | undefined;
-  Object.defineProperty(planned, 'fingerprints', {
-    enumerable: true,
-    get: () => {
-      if (fingerprints) return fingerprints;
-      // Both sides are keyed by the resource's desired secrets (by the server's, for a delete).
-      const key = fingerprintKey((desired ?? current) as DesiredResource | CurrentResource);
-      return (fingerprints = {
-        desired: desired ? fingerprintDesired(desired, key) : null,
-        current: current
-          ? fingerprintCurrent(current, key, desired ? descriptorOf(desired.kind).formOf(desired) : generation)
-          : null,
-      });
-    },
-  });
+  planned.fingerprints = new LazyFingerprints(desired, current, generation);
   if (desired) {
     planned.source = desired.source;
     planned.desired = desired;
@@ -203,11 +190,63 @@ function actionFor(
   return planned;
 }
 
+const NO_FINGERPRINTS = { desired: null, current: null };
+
+/**
+ * An action's fingerprints, computed on first read: hashing both sides of every resource is most
+ * of a large no-op plan's time, and only a saved (JSON) plan and its check need them. A class, so
+ * that the getters are shared (a getter defined on each of 10,000 actions cost more than the rest
+ * of building them).
+ */
+class LazyFingerprints {
+  #computed: { desired: string | null; current: string | null } | undefined;
+  readonly #desired: DesiredResource | undefined;
+  readonly #current: CurrentResource | undefined;
+  readonly #generation: ApiGeneration;
+
+  constructor(desired: DesiredResource | undefined, current: CurrentResource | undefined, generation: ApiGeneration) {
+    this.#desired = desired;
+    this.#current = current;
+    this.#generation = generation;
+  }
+
+  get desired(): string | null {
+    return this.#compute().desired;
+  }
+
+  get current(): string | null {
+    return this.#compute().current;
+  }
+
+  #compute(): { desired: string | null; current: string | null } {
+    if (this.#computed) return this.#computed;
+    const desired = this.#desired;
+    const current = this.#current;
+    // Both sides are keyed by the resource's desired secrets (by the server's, for a delete).
+    const key = fingerprintKey((desired ?? current) as DesiredResource | CurrentResource);
+    return (this.#computed = {
+      desired: desired ? fingerprintDesired(desired, key) : null,
+      current: current
+        ? fingerprintCurrent(current, key, desired ? descriptorOf(desired.kind).formOf(desired) : this.#generation)
+        : null,
+    });
+  }
+
+  toJSON(): { desired: string | null; current: string | null } {
+    return { desired: this.desired, current: this.current };
+  }
+}
+
 /** How many actions of each type a plan holds. */
 export function summarise(actions: readonly PlanAction[]): PlanSummary {
   const summary: PlanSummary = { create: 0, update: 0, delete: 0, noop: 0 };
   for (const a of actions) summary[a.action] += 1;
   return summary;
+}
+
+function isSorted<T>(items: readonly T[], order: (a: T, b: T) => number): boolean {
+  for (let i = 1; i < items.length; i += 1) if (order(items[i - 1] as T, items[i] as T) > 0) return false;
+  return true;
 }
 
 function forwardOrder(a: ResourceId, b: ResourceId): number {

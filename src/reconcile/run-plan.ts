@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { loadManifests, type ExpiredMaterial, type LoadResult } from '../manifest/load.js';
 import { descriptorOf, type FieldSpec } from '../kinds/index.js';
+import { heldSecrets, type HeldSecrets } from '../kinds/material.js';
 import {
   fieldValue,
   resourceKey,
@@ -107,13 +108,8 @@ export async function readPlan(
   const twice = <T>(call: () => Promise<Result<T>>) =>
     call().then((r) => (r.ok || !isTransientFailure(r.error) ? r : call()));
   const envCalls = projects.map((p) => twice(() => actions.environments(p)));
-  const desiredByKey = new Map(desired.resources.map((r) => [resourceKey(r), r]));
-  const listCalls = scopes.map((s) =>
-    twice(() => actions.list(s.project, s.kind)).then((r) => {
-      if (r.ok) shareEqualSecrets(r.value, desiredByKey);
-      return r;
-    }),
-  );
+  const held = desiredSecrets(desired);
+  const listCalls = scopes.map((s) => twice(() => actions.list(s.project, s.kind, { held })));
   const [envAnswers, lists] = await Promise.all([Promise.all(envCalls), Promise.all(listCalls)]);
 
   const environments = new Map<string, string[]>();
@@ -224,40 +220,35 @@ export async function readPlan(
 }
 
 /**
- * Points every secret of `current` that holds exactly the text of its desired counterpart at the
- * desired Secret, so that the server's copy (a fresh string per value from JSON.parse) can be
- * collected as soon as its list is read. In a no-op plan over 10,000 keys that is most of the
- * material the lists carry (about 45 MB), held twice until the end of the run without this.
- * Secrets are immutable and compared by value, so sharing one changes no outcome.
+ * The binary secrets of the desired state, for the lists (ListOptions.held): the server's copy of
+ * material that has not changed is then read as the manifest's own Secret, never scanned nor kept.
+ * In a no-op plan over 10,000 keys that is most of what the lists carry (about 45 MB), held twice
+ * until the end of the run without this.
  */
-export function shareEqualSecrets(
-  current: readonly CurrentResource[],
-  desiredByKey: ReadonlyMap<string, DesiredResource>,
-): void {
-  // The secret fields of each kind, found once per list rather than once per resource.
-  const secretFields = new Map<string, string[]>();
-  for (const c of current) {
-    const d = desiredByKey.get(resourceKey(c));
-    if (d === undefined || d.kind !== c.kind) continue;
-    let fields = secretFields.get(c.kind);
+export function desiredSecrets(desired: DesiredState): HeldSecrets {
+  const secrets = new Set<Secret>();
+  const fieldsOf = new Map<string, { resource: string[]; environment: string[] }>();
+  const add = (holder: object, names: readonly string[]) => {
+    for (const name of names) {
+      const v = fieldValue(holder, name);
+      if (v instanceof Secret) secrets.add(v);
+    }
+  };
+  for (const r of desired.resources) {
+    let fields = fieldsOf.get(r.kind);
     if (fields === undefined) {
-      fields = descriptorOf(c.kind)
-        .environmentFields.filter((f) => f.role !== 'plain')
-        .map((f) => f.name);
-      secretFields.set(c.kind, fields);
+      const kind = descriptorOf(r.kind);
+      const binary = (f: FieldSpec) => f.role === 'binary-secret';
+      fields = {
+        resource: kind.resourceFields.filter(binary).map((f) => f.name),
+        environment: kind.environmentFields.filter(binary).map((f) => f.name),
+      };
+      fieldsOf.set(r.kind, fields);
     }
-    for (const ce of c.environments) {
-      const de = d.environments.find((e) => e.name === ce.name);
-      if (de === undefined) continue;
-      for (const name of fields) {
-        const cv = fieldValue(ce, name);
-        if (!(cv instanceof Secret)) continue;
-        const dv = fieldValue(de, name);
-        if (dv instanceof Secret && cv !== dv && cv.reveal() === dv.reveal())
-          (ce as Record<string, unknown>)[name] = dv;
-      }
-    }
+    add(r, fields.resource);
+    for (const e of r.environments) add(e, fields.environment);
   }
+  return heldSecrets(secrets);
 }
 
 /** The (object, environment) pairs whose material a current-generation plan reads back. */
@@ -266,6 +257,8 @@ export function materialRequests(
   current: readonly CurrentResource[],
   generations: ReadonlyMap<string, ApiGeneration>,
 ): MaterialRequest[] {
+  // A legacy server's reads carry the material: nothing to read back, and no index to build.
+  if (![...generations.values()].includes('current')) return [];
   const byKey = new Map(current.map((c) => [resourceKey(c), c]));
   const out: MaterialRequest[] = [];
   for (const d of desired.resources) {

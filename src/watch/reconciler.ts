@@ -110,7 +110,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
 
   // Every environments answer refreshes the cache, whoever asked (the resync's preflight included).
   const actions: ResourceActions = {
-    list: (project, kind) => options.actions.list(project, kind),
+    list: (project, kind, o) => options.actions.list(project, kind, o),
     get: (id) => options.actions.get(id),
     create: (r) => options.actions.create(r),
     update: (r, o) => options.actions.update(r, o),

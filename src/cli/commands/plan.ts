@@ -250,7 +250,7 @@ async function emitPlan(plan: Plan, options: EmitOptions): Promise<boolean> {
     // stdout carries a document; people reading the job log still need the problems.
     await writeTo(ctx.stderr, (problems ?? '') + notes);
   }
-  const summaryError = await appendStepSummary(renderPlanMarkdown(plan), ctx.env);
+  const summaryError = await appendStepSummary(() => renderPlanMarkdown(plan), ctx.env);
   if (summaryError) await writeTo(ctx.stderr, `apinizer-gitops plan: warning: ${summaryError}\n`);
   return ok;
 }
