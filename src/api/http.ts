@@ -11,7 +11,7 @@
  */
 import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
-import { Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import { UsageError } from '../errors.js';
 import type { HttpAnswer } from './dialect.js';
 import type { Method } from './retry.js';
@@ -150,6 +150,97 @@ function createSlots(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
 
 function noop(): void {}
 
+/** What a call in flight can be stopped with: the deadline and the caller's signal both use it. */
+interface Stoppable {
+  stop(reason: Error): void;
+}
+
+/**
+ * One exchange as an undici dispatch handler: the answer's chunks are collected as they arrive
+ * and the exchange settles once, at the end of the body or at the first error. No Readable
+ * stream, async iterator or AbortSignal per request (what `pool.request` builds, and most of the
+ * client's CPU per call beside undici's parser): at 16 answers arriving together, each one's cost
+ * delays the next request of every connection behind it.
+ */
+class Exchange implements Dispatcher.DispatchHandler, Stoppable {
+  private controller: Dispatcher.DispatchController | null = null;
+  /** Set once settled: later callbacks from undici change nothing. */
+  private settled = false;
+  /** A stop that came before undici handed over the controller: applied when it does. */
+  private pendingStop: Error | null = null;
+  private status = 0;
+  private headers: Record<string, string | string[] | undefined> = {};
+  private chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(
+    private readonly request: TransportRequest,
+    private readonly maxBytes: number,
+    private readonly resolve: (answer: HttpAnswer) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {}
+
+  /** `GET /path` without the query, for messages. */
+  private what(): string {
+    return `${this.request.method} ${this.request.path.split('?')[0] ?? ''}`;
+  }
+
+  private fail(err: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.chunks = [];
+    this.reject(err);
+  }
+
+  /** Ends the exchange with `reason`: the request is aborted (the rest of the body is never read). */
+  stop(reason: Error): void {
+    if (this.settled) return;
+    if (this.controller) this.controller.abort(reason);
+    else this.pendingStop = reason;
+    this.fail(reason);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.pendingStop) controller.abort(this.pendingStop);
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    this.controller = controller;
+    this.status = statusCode;
+    this.headers = headers;
+    const declared = Number(headers['content-length']);
+    if (Number.isFinite(declared) && declared > this.maxBytes)
+      this.stop(new TransportTooLarge(this.what(), this.maxBytes));
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.settled) return;
+    this.size += chunk.length;
+    // Past the cap: stop reading, the rest is never downloaded.
+    if (this.size > this.maxBytes) this.stop(new TransportTooLarge(this.what(), this.maxBytes));
+    else this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.settled) return;
+    this.settled = true;
+    const bytes = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
+    this.chunks = [];
+    const { status, headers } = this;
+    if (this.request.raw) this.resolve({ status, headers, text: bytes.toString('utf8'), bytes });
+    else this.resolve({ status, headers, text: decodeBody(bytes) });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.fail(err);
+  }
+}
+
 /** The undici-backed transport. */
 export function createTransport(options: TransportOptions): Transport {
   const pool = new Pool(options.origin, {
@@ -167,14 +258,12 @@ export function createTransport(options: TransportOptions): Transport {
   // than the pool must not time out while the server is fine. The pool then never queues.
   const slots = createSlots(Math.max(1, options.connections));
 
-  // The caller's signal stops every request in flight through its own controller: one listener
-  // for the whole run instead of an AbortSignal.any() per request, whose argument checks and
-  // bookkeeping were the largest cost of sending a request after undici's own.
-  const inFlight = new Set<AbortController>();
+  // The caller's signal stops every exchange in flight: one listener for the whole run.
+  const inFlight = new Set<Stoppable>();
   options.signal?.addEventListener(
     'abort',
     () => {
-      for (const c of inFlight) c.abort(new TransportAborted());
+      for (const c of inFlight) c.stop(new TransportAborted());
     },
     { once: true },
   );
@@ -182,43 +271,28 @@ export function createTransport(options: TransportOptions): Transport {
   async function sendNow(request: TransportRequest): Promise<HttpAnswer> {
     const outer = options.signal;
     if (outer?.aborted) throw new TransportAborted();
-    // One deadline for the whole exchange; cleared however it ends.
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new TransportTimeout(options.timeoutMs)), options.timeoutMs);
-    inFlight.add(deadline);
-    const signal = deadline.signal;
-    const what = `${request.method} ${request.path.split('?')[0] ?? ''}`;
+    let exchange: Exchange | undefined;
+    const answer = new Promise<HttpAnswer>((resolve, reject) => {
+      exchange = new Exchange(request, maxBytes, resolve, reject);
+    });
+    const current = exchange as unknown as Exchange;
+    // One deadline for the whole exchange (headers and whole body); cleared however it ends.
+    const timer = setTimeout(() => current.stop(new TransportTimeout(options.timeoutMs)), options.timeoutMs);
+    inFlight.add(current);
     try {
-      const res = await pool.request({
-        method: request.method,
-        path: request.path,
-        headers: request.headers,
-        body: request.body ?? null,
-        signal,
-      });
-      const declared = Number(res.headers['content-length']);
-      if (Number.isFinite(declared) && declared > maxBytes) {
-        res.body.destroy();
-        throw new TransportTooLarge(what, maxBytes);
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > maxBytes) {
-          res.body.destroy(); // stop reading: the rest is never downloaded
-          throw new TransportTooLarge(what, maxBytes);
-        }
-        chunks.push(chunk);
-      }
-      const bytes = Buffer.concat(chunks, size);
-      chunks.length = 0;
-      if (request.raw) return { status: res.statusCode, headers: res.headers, text: bytes.toString('utf8'), bytes };
-      return { status: res.statusCode, headers: res.headers, text: decodeBody(bytes) };
+      pool.dispatch(
+        {
+          method: request.method,
+          path: request.path,
+          headers: request.headers,
+          body: request.body ?? null,
+        },
+        current,
+      );
+      return await answer;
     } catch (err) {
-      if (err instanceof TransportTooLarge) throw err;
-      if (outer?.aborted) throw new TransportAborted();
-      if (deadline.signal.aborted) throw new TransportTimeout(options.timeoutMs);
+      if (err instanceof TransportTooLarge || err instanceof TransportTimeout) throw err;
+      if (outer?.aborted || err instanceof TransportAborted) throw new TransportAborted();
       const code = (err as { code?: unknown }).code;
       if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
         throw new TransportTimeout(options.timeoutMs);
@@ -226,7 +300,7 @@ export function createTransport(options: TransportOptions): Transport {
       throw err;
     } finally {
       clearTimeout(timer);
-      inFlight.delete(deadline);
+      inFlight.delete(current);
     }
   }
 
