@@ -173,23 +173,46 @@ class Exchange implements Dispatcher.DispatchHandler, Stoppable {
   private chunks: Buffer[] = [];
   private size = 0;
 
+  private readonly method: string;
+  private readonly path: string;
+  private readonly raw: boolean;
+  // undici keeps up to 256 finished requests (and their handlers) per connection before it trims
+  // its queue: once settled, a handler lets go of everything but a few strings.
+  private resolve: ((answer: HttpAnswer) => void) | null;
+  private reject: ((err: unknown) => void) | null;
+
   constructor(
-    private readonly request: TransportRequest,
+    request: TransportRequest,
     private readonly maxBytes: number,
-    private readonly resolve: (answer: HttpAnswer) => void,
-    private readonly reject: (err: unknown) => void,
-  ) {}
+    resolve: (answer: HttpAnswer) => void,
+    reject: (err: unknown) => void,
+  ) {
+    this.method = request.method;
+    this.path = request.path;
+    this.raw = request.raw === true;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
 
   /** `GET /path` without the query, for messages. */
   private what(): string {
-    return `${this.request.method} ${this.request.path.split('?')[0] ?? ''}`;
+    return `${this.method} ${this.path.split('?')[0] ?? ''}`;
   }
 
   private fail(err: unknown): void {
     if (this.settled) return;
+    const reject = this.reject;
+    this.release();
+    reject?.(err);
+  }
+
+  private release(): void {
     this.settled = true;
     this.chunks = [];
-    this.reject(err);
+    this.headers = {};
+    this.controller = null;
+    this.resolve = null;
+    this.reject = null;
   }
 
   /** Ends the exchange with `reason`: the request is aborted (the rest of the body is never read). */
@@ -228,12 +251,11 @@ class Exchange implements Dispatcher.DispatchHandler, Stoppable {
 
   onResponseEnd(): void {
     if (this.settled) return;
-    this.settled = true;
     const bytes = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
-    this.chunks = [];
-    const { status, headers } = this;
-    if (this.request.raw) this.resolve({ status, headers, text: bytes.toString('utf8'), bytes });
-    else this.resolve({ status, headers, text: decodeBody(bytes) });
+    const { status, headers, raw, resolve } = this;
+    this.release();
+    if (raw) resolve?.({ status, headers, text: bytes.toString('utf8'), bytes });
+    else resolve?.({ status, headers, text: decodeBody(bytes) });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
