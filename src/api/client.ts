@@ -227,11 +227,12 @@ export function createApiClient(options: ClientOptions): ApiClient {
 
   const client: ApiClient = {
     async list(project, kind) {
-      const g = await generationOf(project);
-      if (!g.ok) return g;
       const { path, template } = resourcePath({ kind, project });
       const ctx = context('list', 'GET', path, { kind, project });
-      const r = await perform({ ctx, template, path, authenticated: true });
+      // The list's path is the same in both generations; only reading its entries needs the
+      // generation. So the list goes out with the probe, not one round trip after it.
+      const [g, r] = await Promise.all([generationOf(project), perform({ ctx, template, path, authenticated: true })]);
+      if (!g.ok) return g;
       if (!r.ok) return r;
       const items = readList(r.value);
       if (items === undefined) return { ok: false, error: shapeError(ctx, 'a list (resultList)') };
