@@ -151,15 +151,31 @@ export function createApiClient(options: ClientOptions): ApiClient {
       : { path: `${base}${enc(id.name)}/`, template: `${template}{name}/` };
   }
 
+  // The secret fields of each kind, and the values already remembered: a tree shares its
+  // material over many resources, and the whitespace-free copy of a key is a regular-expression
+  // pass over kilobytes, once per value rather than once per write.
+  const secretFields = new Map<Kind, { name: string; binary: boolean }[]>();
+  const remembered = { text: new Set<string>(), binary: new Set<string>() };
+
   /** Remembers every secret of a body about to be sent, so no answer can echo one back. */
   function rememberSecrets(resource: DesiredResource): void {
-    const fields = descriptorOf(resource.kind).environmentFields.filter((f) => f.role !== 'plain');
+    let fields = secretFields.get(resource.kind);
+    if (fields === undefined) {
+      fields = descriptorOf(resource.kind)
+        .environmentFields.filter((f) => f.role !== 'plain')
+        .map((f) => ({ name: f.name, binary: f.role === 'binary-secret' }));
+      secretFields.set(resource.kind, fields);
+    }
     for (const env of resource.environments) {
       for (const f of fields) {
         const s = fieldValue(env, f.name) as Secret | undefined;
         if (s === undefined) continue;
-        remember(s.reveal());
-        if (f.role === 'binary-secret') remember(s.reveal().replace(/\s+/g, ''));
+        const value = s.reveal();
+        const seen = f.binary ? remembered.binary : remembered.text;
+        if (seen.has(value)) continue;
+        seen.add(value);
+        remember(value);
+        if (f.binary) remember(value.replace(/\s+/g, ''));
       }
     }
   }
