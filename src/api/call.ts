@@ -180,7 +180,7 @@ export function createCaller(settings: CallSettings): Caller {
               ? { kind: 'protocol', status: null, code: err.code, message: err.message } // permanent: never retried
               : networkFailure(err);
       }
-      // Network error texts come from Node and undici, not the server; scrubbed all the same.
+      // Network error texts come from Node, not the server; scrubbed all the same.
       failure = { ...failure, message: scrub(failure.message).slice(0, MAX_MESSAGE_CHARS) };
 
       if (failure.kind === 'unauthorized' && used !== undefined && tokens.renewable && !renewed) {
