@@ -160,7 +160,9 @@ export async function readPlan(
       };
     generations.set(project, g.value);
   }
-  const mismatches = checkForms(desired, generations, options.server);
+  // A plan built early passed these checks on the same inputs: they are not made twice.
+  const built = await early;
+  const mismatches = built === null ? checkForms(desired, generations, options.server) : [];
   if (hasErrors(mismatches)) {
     const diagnostics = sortDiagnostics([...warnings, ...mismatches]);
     return { ok: false, stage: 'preflight', plan: errorPlan(diagnostics, options), diagnostics };
@@ -187,7 +189,7 @@ export async function readPlan(
 
   // A reference to a resource that neither the manifests nor the server have: an error at the
   // referencing field, before any write (and before reading material back).
-  const dangling = checkReferences(desired, current);
+  const dangling = built === null ? checkReferences(desired, current) : [];
   if (hasErrors(dangling)) {
     const diagnostics = sortDiagnostics([...warnings, ...preflight, ...dangling]);
     return { ok: false, stage: 'preflight', plan: errorPlan(diagnostics, options), diagnostics };
@@ -201,7 +203,6 @@ export async function readPlan(
   );
   if (material.error) return { ok: false, plan: null, stage: 'list', ...material.error };
 
-  const built = await early;
   const plan =
     built !== null
       ? { ...built, diagnostics: sortDiagnostics([...warnings, ...preflight]) }
