@@ -76,11 +76,29 @@ export function createCaller(settings: CallSettings): Caller {
 
   // Values that must never reach a message, in any form or fragment a server might echo back
   // (redact.ts); indexed so that scrubbing does not grow with the number of secrets.
+  //
+  // Indexing a new secret costs about 0.1 ms, and a write remembers its body's secrets just
+  // before it is sent: in a round of writes that is on the path of every request behind it. So
+  // new secrets wait in a queue that is indexed once the requests are on their way (setImmediate:
+  // while the answers travel), and always before any text is scrubbed: nothing is printed that
+  // was scrubbed against an incomplete index.
   const redactor = createRedactor();
-  const remember = (value: string) => redactor.remember(value);
-  const scrub = (text: string) => redactor.scrub(text);
+  const waiting: string[] = [];
+  const indexWaiting = () => {
+    for (const value of waiting) redactor.remember(value);
+    waiting.length = 0;
+  };
+  const remember = (value: string) => {
+    if (waiting.push(value) === 1) setImmediate(indexWaiting);
+  };
+  const scrub = (text: string) => {
+    if (waiting.length > 0) indexWaiting();
+    return redactor.scrub(text);
+  };
 
   let tokens: TokenSource;
+  /** The token last sent, already remembered: not queued again with every request. */
+  let rememberedToken: string | undefined;
   if ('token' in settings.auth) {
     remember(settings.auth.token);
     tokens = fixedTokenSource(settings.auth.token);
@@ -129,7 +147,10 @@ export function createCaller(settings: CallSettings): Caller {
         const t = await tokens.token();
         if (!t.ok) return t;
         used = t.value;
-        remember(used);
+        if (used !== rememberedToken) {
+          remember(used);
+          rememberedToken = used;
+        }
         headers.authorization = `Bearer ${used}`;
       }
       sent++;
