@@ -69,6 +69,11 @@ export interface Caller {
   scrub: (text: string) => string;
 }
 
+/** Longest text whose scrubbed form is kept for the next time it comes back. */
+const SCRUB_MEMO_CHARS = 200;
+/** Most scrubbed texts kept at once (a few distinct messages is the usual case). */
+const SCRUB_MEMO_ENTRIES = 256;
+
 /** Creates the call loop of one client. */
 export function createCaller(settings: CallSettings): Caller {
   const { transport, basePath, server, timeoutMs, policy, clock, random, logger, signal } = settings;
@@ -82,18 +87,30 @@ export function createCaller(settings: CallSettings): Caller {
   // new secrets wait in a queue that is indexed once the requests are on their way (setImmediate:
   // while the answers travel), and always before any text is scrubbed: nothing is printed that
   // was scrubbed against an incomplete index.
+  //
+  // The same short server messages come back with every write ("Deployed successfully"): their
+  // scrubbed form is kept until the next secret is indexed, which may change it.
   const redactor = createRedactor();
   const waiting: string[] = [];
+  const scrubbed = new Map<string, string>();
   const indexWaiting = () => {
     for (const value of waiting) redactor.remember(value);
     waiting.length = 0;
+    scrubbed.clear();
   };
   const remember = (value: string) => {
     if (waiting.push(value) === 1) setImmediate(indexWaiting);
   };
   const scrub = (text: string) => {
     if (waiting.length > 0) indexWaiting();
-    return redactor.scrub(text);
+    if (text.length > SCRUB_MEMO_CHARS) return redactor.scrub(text);
+    let clean = scrubbed.get(text);
+    if (clean === undefined) {
+      clean = redactor.scrub(text);
+      if (scrubbed.size >= SCRUB_MEMO_ENTRIES) scrubbed.clear();
+      scrubbed.set(text, clean);
+    }
+    return clean;
   };
 
   let tokens: TokenSource;
