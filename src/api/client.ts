@@ -159,15 +159,31 @@ export function createApiClient(options: ClientOptions): ApiClient {
       : { path: `${base}${enc(id.name)}/`, template: `${template}{name}/` };
   }
 
+  // The secret fields of each kind, and the values already remembered: a tree shares its
+  // material over many resources, and the whitespace-free copy of a key is a regular-expression
+  // pass over kilobytes, once per value rather than once per write.
+  const secretFields = new Map<Kind, { name: string; binary: boolean }[]>();
+  const remembered = { text: new Set<string>(), binary: new Set<string>() };
+
   /** Remembers every secret of a body about to be sent, so no answer can echo one back. */
   function rememberSecrets(resource: DesiredResource): void {
-    const fields = descriptorOf(resource.kind).environmentFields.filter((f) => f.role !== 'plain');
+    let fields = secretFields.get(resource.kind);
+    if (fields === undefined) {
+      fields = descriptorOf(resource.kind)
+        .environmentFields.filter((f) => f.role !== 'plain')
+        .map((f) => ({ name: f.name, binary: f.role === 'binary-secret' }));
+      secretFields.set(resource.kind, fields);
+    }
     for (const env of resource.environments) {
       for (const f of fields) {
         const s = fieldValue(env, f.name) as Secret | undefined;
         if (s === undefined) continue;
-        remember(s.reveal());
-        if (f.role === 'binary-secret') remember(s.reveal().replace(/\s+/g, ''));
+        const value = s.reveal();
+        const seen = f.binary ? remembered.binary : remembered.text;
+        if (seen.has(value)) continue;
+        seen.add(value);
+        remember(value);
+        if (f.binary) remember(value.replace(/\s+/g, ''));
       }
     }
   }
@@ -235,10 +251,19 @@ export function createApiClient(options: ClientOptions): ApiClient {
 
   const client: ApiClient = {
     async list(project, kind, options = {}) {
-      const g = await generationOf(project);
-      if (!g.ok) return g;
       const { path, template } = resourcePath({ kind, project });
       const ctx = context('list', 'GET', path, { kind, project });
+      // The list's path is the same in both generations; only reading its entries needs the
+      // generation. So the list goes out with the probe, not one round trip after it, and the
+      // entries that arrive before the probe's answer wait for it (the probe is small: few do).
+      const generation = generationOf(project);
+      let generationKnown: ApiGeneration | undefined;
+      const waiting: [ListRead, unknown][] = [];
+      void generation.then((g) => {
+        if (!g.ok) return;
+        generationKnown = g.value;
+        for (const [into, item] of waiting.splice(0)) convert(into, item, g.value);
+      });
       // What one attempt read of each split array; an entry is turned into a resource as soon as
       // it is parsed, so the answer's text and parsed tree are never held whole (list-stream.ts).
       let splitter: ListSplitter | undefined;
@@ -249,12 +274,16 @@ export function createApiClient(options: ClientOptions): ApiClient {
       const known = held && {
         match: (b: Buffer, start: number, end: number) => held.findBytes(b, start, end)?.reveal(),
       };
-      const take = (into: ListRead, item: unknown) => {
-        const resource = fromApiObject(kind, project, item, g.value, options.held);
+      const convert = (into: ListRead, item: unknown, g: ApiGeneration) => {
+        const resource = fromApiObject(kind, project, item, g, options.held);
         if (resource === null) into.skipped += 1;
         // Some servers list environments by id only; the single GET names them (Apinizer's advice).
         else if (hasEnvironmentIdsOnly(item)) into.byId.push(resource.name);
         else into.resources.push(resource);
+      };
+      const take = (into: ListRead, item: unknown) => {
+        if (generationKnown === undefined) waiting.push([into, item]);
+        else convert(into, item, generationKnown);
       };
       const sink = (status: number) => {
         if (status < 200 || status >= 300) return undefined;
@@ -269,7 +298,10 @@ export function createApiClient(options: ClientOptions): ApiClient {
         );
         return splitter;
       };
-      const r = await perform({ ctx, template, path, authenticated: true, sink });
+      const [g, r] = await Promise.all([generation, perform({ ctx, template, path, authenticated: true, sink })]);
+      if (!g.ok) return g;
+      generationKnown = g.value;
+      for (const [into, item] of waiting.splice(0)) convert(into, item, g.value);
       if (!r.ok) return r;
       const items = readList(r.value);
       if (items === undefined) return { ok: false, error: shapeError(ctx, 'a list (resultList)') };

@@ -60,11 +60,31 @@ function str(v: unknown): string | undefined {
  * back) are replaced, control characters flattened, and the whole capped.
  */
 export function excerpt(text: string, max = MAX_MESSAGE_CHARS): string {
+  if (text.length <= max && isPlainShort(text)) return text;
   const flat = text
     .replace(/[A-Za-z0-9+/]{40,}={0,2}/g, '(sensitive value)')
     .replace(/\s+/g, ' ')
     .trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/**
+ * True when `excerpt` would return `text` as it is: shorter than a base64 run it replaces, no
+ * whitespace but single spaces between words. Most server messages ("Deployed successfully") are.
+ */
+function isPlainShort(text: string): boolean {
+  if (text.length >= 40 || text.length === 0) return false;
+  let space = true; // a leading space is trimmed, so it is not plain
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c === 32) {
+      if (space) return false;
+      space = true;
+    } else if (c < 32 || c > 126)
+      return false; // other whitespace, control or non-ASCII: the full path
+    else space = false;
+  }
+  return !space;
 }
 
 /** The body as JSON, `null` for an empty body, or undefined when it is not JSON at all. */
@@ -161,11 +181,15 @@ function header(answer: HttpAnswer, name: string): string | undefined {
 export function readAnswer(answer: HttpAnswer, nowMs: number, scrub: (text: string) => string = (t) => t): Reading {
   const { status } = answer;
   const body = answer.streamed?.notJson ? undefined : parseJson(answer.text);
-  const retryAfterMs = parseRetryAfterHeader(header(answer, 'retry-after'), nowMs) ?? parseRetryAfterBody(body);
-  const fail = (kind: ApiErrorKind, code: string | null, message: string): Reading => ({
-    ok: false,
-    error: retryAfterMs !== undefined ? { kind, status, code, message, retryAfterMs } : { kind, status, code, message },
-  });
+  // Only a failure carries a wait; a success does not read the headers at all.
+  const fail = (kind: ApiErrorKind, code: string | null, message: string): Reading => {
+    const retryAfterMs = parseRetryAfterHeader(header(answer, 'retry-after'), nowMs) ?? parseRetryAfterBody(body);
+    return {
+      ok: false,
+      error:
+        retryAfterMs !== undefined ? { kind, status, code, message, retryAfterMs } : { kind, status, code, message },
+    };
+  };
 
   if (status >= 300 && status < 400) {
     const raw = header(answer, 'location');

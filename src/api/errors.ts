@@ -37,6 +37,10 @@ const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET)|ERR_TLS|ERR_SSL|EPROT
 
 /** OpenSSL's words for "the other side does not speak TLS": an https:// URL aimed at a plain-HTTP port. */
 const NOT_TLS = /wrong version number|packet length too long|unknown protocol|ERR_SSL_WRONG_VERSION_NUMBER/i;
+/** What a TLS handshake with a plain-HTTP port is called in messages (its hint reads this). */
+const NOT_TLS_MESSAGE = 'the server does not speak TLS on that port';
+/** Codes of a request header the HTTP layer refused to send (node:http, and undici before it). */
+const HEADER_REFUSED = new Set(['ERR_INVALID_CHAR', 'ERR_HTTP_INVALID_HEADER_VALUE', 'UND_ERR_INVALID_ARG']);
 
 /** A redirect to a browser sign-in page (single sign-on in front of the Manager). */
 const LOGIN_PAGE = /log-?in|sign-?in|\bsso\b|oauth|openid|saml|adfs|okta|keycloak|\/auth\b|\/cas\b/i;
@@ -108,10 +112,10 @@ export function hintFor(failure: Failure, ctx: CallContext, attempts = 1): strin
     case 'server':
       return `the server failed (HTTP ${failure.status ?? '?'}): try again later, or check the Apinizer Manager's logs`;
     case 'network':
-      if (NOT_TLS.test(failure.message) || failure.code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
+      if (failure.message === NOT_TLS_MESSAGE || failure.code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
         return `use http:// (loopback only) or the port where the Manager serves https:// in --server (${ctx.server})`;
       }
-      if (failure.code === 'UND_ERR_INVALID_ARG' && /header/i.test(failure.message)) {
+      if (HEADER_REFUSED.has(failure.code ?? '') && /header/i.test(failure.message)) {
         return 'a request header could not be sent: the token has characters a header cannot carry (a line break, a control character); check APINIZER_TOKEN';
       }
       if (failure.code !== null && TLS_CODES.test(failure.code)) {
@@ -167,7 +171,7 @@ export function networkFailure(err: unknown): Failure {
   }
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || NOT_TLS.test(`${raw}${cause}`)) {
     // OpenSSL's text ("...:ssl3_get_record:wrong version number") helps nobody: say what it means.
-    return { kind: 'network', status: null, code, message: 'the server does not speak TLS on that port' };
+    return { kind: 'network', status: null, code, message: NOT_TLS_MESSAGE };
   }
   return { kind: 'network', status: null, code, message: `${code ? `${code}: ` : ''}${raw}${cause}`.slice(0, 300) };
 }

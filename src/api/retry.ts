@@ -29,6 +29,11 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
  */
 const PERMANENT_NETWORK_CODES = new Set([
   'ENOTFOUND',
+  // node:http refusing a request it was given (a header value, a path): the same every time.
+  'ERR_INVALID_CHAR',
+  'ERR_HTTP_INVALID_HEADER_VALUE',
+  'ERR_INVALID_HTTP_TOKEN',
+  'ERR_UNESCAPED_CHARACTERS',
   'UND_ERR_INVALID_ARG',
   'UND_ERR_DESTROYED',
   'UND_ERR_CLOSED',

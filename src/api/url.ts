@@ -1,5 +1,5 @@
 // The Manager URL rules, apart from the HTTP client so that commands that only need them (validate
-// resolving its defaults) do not load undici and the rest of the client at start-up.
+// resolving its defaults) do not load the HTTP client at start-up.
 import { UsageError } from '../errors.js';
 import { printable, quoteValue } from '../diagnostics.js';
 import { maskUrlCredentials } from './redact.js';

@@ -110,7 +110,15 @@ export async function readPlan(
   const envCalls = projects.map((p) => twice(() => actions.environments(p)));
   const held = desiredSecrets(desired);
   const listCalls = scopes.map((s) => twice(() => actions.list(s.project, s.kind, { held })));
-  const [envAnswers, lists] = await Promise.all([Promise.all(envCalls), Promise.all(listCalls)]);
+  // The plan itself needs the lists and each project's generation, not the environments. On a
+  // legacy server the environments call goes out only once the probe has answered (a round trip
+  // after the lists), so the plan is built while that call is in flight, and used below only
+  // when every check passes as it would have (same inputs, same plan).
+  const listsIn = Promise.all(listCalls);
+  const early = Promise.all([listsIn, Promise.all(projects.map((p) => actions.generation(p)))])
+    .then(([answers, found]) => planBeforeEnvironments(desired, scopes, answers, projects, found, options, clock))
+    .catch(() => null);
+  const [envAnswers, lists] = await Promise.all([Promise.all(envCalls), listsIn]);
 
   const environments = new Map<string, string[]>();
   for (const [i, result] of envAnswers.entries()) {
@@ -148,7 +156,9 @@ export async function readPlan(
       };
     generations.set(project, g.value);
   }
-  const mismatches = checkForms(desired, generations, options.server);
+  // A plan built early passed these checks on the same inputs: they are not made twice.
+  const built = await early;
+  const mismatches = built === null ? checkForms(desired, generations, options.server) : [];
   if (hasErrors(mismatches)) {
     const diagnostics = sortDiagnostics([...warnings, ...mismatches]);
     return { ok: false, stage: 'preflight', plan: errorPlan(diagnostics, options), diagnostics };
@@ -175,7 +185,7 @@ export async function readPlan(
 
   // A reference to a resource that neither the manifests nor the server have: an error at the
   // referencing field, before any write (and before reading material back).
-  const dangling = checkReferences(desired, current);
+  const dangling = built === null ? checkReferences(desired, current) : [];
   if (hasErrors(dangling)) {
     const diagnostics = sortDiagnostics([...warnings, ...preflight, ...dangling]);
     return { ok: false, stage: 'preflight', plan: errorPlan(diagnostics, options), diagnostics };
@@ -189,18 +199,21 @@ export async function readPlan(
   );
   if (material.error) return { ok: false, plan: null, stage: 'list', ...material.error };
 
-  const plan = buildPlan({
-    desired,
-    current,
-    scopes,
-    prune: options.prune,
-    allowEmptyPrune: options.allowEmptyPrune,
-    extraProjects: options.extraProjects,
-    server: options.server,
-    createdAt: new Date(clock.now()).toISOString(),
-    diagnostics: [...warnings, ...preflight],
-    generations,
-  });
+  const plan =
+    built !== null
+      ? { ...built, diagnostics: sortDiagnostics([...warnings, ...preflight]) }
+      : buildPlan({
+          desired,
+          current,
+          scopes,
+          prune: options.prune,
+          allowEmptyPrune: options.allowEmptyPrune,
+          extraProjects: options.extraProjects,
+          server: options.server,
+          createdAt: new Date(clock.now()).toISOString(),
+          diagnostics: [...warnings, ...preflight],
+          generations,
+        });
   // Prune must not delete what a kept resource still references: refuse the whole plan, naming both.
   const pruned = checkPrunedReferences(desired, plan.actions);
   if (hasErrors(pruned)) {
@@ -217,6 +230,48 @@ export async function readPlan(
     plan.diagnostics = sortDiagnostics([...plan.diagnostics, ...verdict.warnings]);
   }
   return { ok: true, plan: withCertificates(plan, options.certificates ?? []), stage: 'planned' };
+}
+
+/**
+ * The plan as `readPlan` builds it, from the lists and generations alone (its diagnostics left for
+ * the caller), or null when anything on the way would stop or change it: a failed list or probe, a
+ * form the server cannot take, a dangling reference, or material to read back (a current server,
+ * whose probe answer already carried the environments, so there is no wait to use).
+ */
+function planBeforeEnvironments(
+  desired: DesiredState,
+  scopes: ListScope[],
+  lists: readonly Result<CurrentResource[]>[],
+  projects: readonly string[],
+  found: readonly Result<ApiGeneration>[],
+  options: PlanOptions,
+  clock: Clock,
+): Plan | null {
+  const generations = new Map<string, ApiGeneration>();
+  for (const [i, g] of found.entries()) {
+    if (!g.ok || g.value !== 'legacy') return null;
+    generations.set(projects[i] ?? '', g.value);
+  }
+  const current: CurrentResource[] = [];
+  for (const r of lists) {
+    if (!r.ok) return null;
+    for (const c of r.value) current.push(c);
+  }
+  if (hasErrors(checkForms(desired, generations, options.server))) return null;
+  if (hasErrors(checkReferences(desired, current))) return null;
+  if (materialRequests(desired, current, generations).length > 0) return null;
+  return buildPlan({
+    desired,
+    current,
+    scopes,
+    prune: options.prune,
+    allowEmptyPrune: options.allowEmptyPrune,
+    extraProjects: options.extraProjects,
+    server: options.server,
+    createdAt: new Date(clock.now()).toISOString(),
+    diagnostics: [],
+    generations,
+  });
 }
 
 /**

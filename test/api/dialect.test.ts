@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   classify,
@@ -188,6 +189,30 @@ describe('readAnswer: failures classified', () => {
     expect(f.message).toContain('(sensitive value)');
     expect(f.message.length).toBeLessThanOrEqual(400);
     expect(excerpt('a\n\tb')).toBe('a b');
+  });
+
+  it('shortens any text exactly as its two replacements and trim say, short plain messages included', () => {
+    // The rule spelled out independently: base64-like runs of 40+ masked, whitespace runs one
+    // space, trimmed, capped. excerpt returns short plain messages without running it.
+    const reference = (text: string, max: number) => {
+      const flat = text
+        .replace(/[A-Za-z0-9+/]{40,}={0,2}/g, '(sensitive value)')
+        .replace(/\s+/g, ' ')
+        .trim();
+      return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+    };
+    const pieces = ['Deployed', 'successfully', ' ', '  ', '\t', '\n', 'é', '\u00a0', 'A'.repeat(39), '=', '+/', 'x'];
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...pieces), { maxLength: 8 }),
+        fc.constantFrom(80, 200, 400),
+        (parts, max) => {
+          const text = parts.join('');
+          expect(excerpt(text, max)).toBe(reference(text, max));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   it('does not quote a success body that is not JSON (it may carry key material)', () => {

@@ -46,7 +46,7 @@ describe('an answer that trickles in', () => {
   it('is cut at the timeout (headers and whole body), said once, and retried', async () => {
     server.handle((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      const timer = setInterval(() => res.write(' '), 50); // a byte every 50 ms: never a pause long enough for undici
+      const timer = setInterval(() => res.write(' '), 50); // a byte every 50 ms: never a pause long enough for an idle timeout
       res.on('close', () => clearInterval(timer));
     });
     const started = Date.now();

@@ -61,6 +61,28 @@ describe('computePlan', () => {
     expect(emulator().stats().maxInFlight).toBe(3);
   });
 
+  it('sends the lists with the generation probe, before the legacy environments call that waits for its answer', async () => {
+    const dir = tempTree(manifestFiles());
+    emulator().configure({ latencyMs: 30 });
+    const api = client();
+    try {
+      expect((await computePlan(['manifests'], api, options(dir))).stage).toBe('planned');
+    } finally {
+      emulator().configure({ latencyMs: 0 });
+      await api.close();
+    }
+    // In order of arrival: the list paths are the same in both generations, so they need not wait.
+    const arrived = emulator()
+      .requests()
+      .map((r) => r.route);
+    expect(arrived[0]).toBe('GET /apiops/projects/{project}/environments/');
+    expect(arrived.slice(1, 3).sort()).toEqual([
+      'GET /apiops/projects/{project}/keys/',
+      'GET /apiops/projects/{project}/keystores/',
+    ]);
+    expect(arrived[3]).toBe('GET /apiops/environments/{project}');
+  });
+
   it('stops at load with the diagnostics and makes no call when a manifest is invalid', async () => {
     const dir = tempTree({ ...manifestFiles(), 'manifests/bad.yaml': 'kind: Nope\n' });
     const api = client();

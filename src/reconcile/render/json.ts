@@ -25,6 +25,11 @@ export function renderPlanJson(plan: Plan): string {
 
 /** The report as its JSON document, copied field by field. */
 export function reportToJson(report: Report): ReportJson {
+  return { ...reportHead(report), results: report.results.map(resultToJson) };
+}
+
+/** Every field of the report's document but its results, in the document's order. */
+function reportHead(report: Report): Omit<ReportJson, 'results'> {
   const s = report.summary;
   return {
     formatVersion: 1,
@@ -41,23 +46,52 @@ export function reportToJson(report: Report): ReportJson {
       notDeployed: s.notDeployed,
       skipped: s.skipped,
     },
-    results: report.results.map((r) => ({
-      action: r.action,
-      kind: r.kind,
-      project: r.project,
-      name: r.name,
-      outcome: r.outcome,
-      switchedTo: r.switchedTo,
-      ...(r.alreadyGone ? { alreadyGone: true as const } : {}),
-      deployment: r.deployment.map((d) => ({ environment: d.environment, success: d.success, message: d.message })),
-      error: r.error
-        ? { kind: r.error.kind, status: r.error.status, message: r.error.message, hint: r.error.hint }
-        : null,
-    })),
+  };
+}
+
+/** One result of the report's document, copied field by field. */
+function resultToJson(r: ApplyResult): ApplyResult {
+  return {
+    action: r.action,
+    kind: r.kind,
+    project: r.project,
+    name: r.name,
+    outcome: r.outcome,
+    switchedTo: r.switchedTo,
+    ...(r.alreadyGone ? { alreadyGone: true as const } : {}),
+    deployment: r.deployment.map((d) => ({ environment: d.environment, success: d.success, message: d.message })),
+    error: r.error
+      ? { kind: r.error.kind, status: r.error.status, message: r.error.message, hint: r.error.hint }
+      : null,
   };
 }
 
 /** The apply report as one JSON document (pretty-printed, newline-terminated). */
 export function renderReportJson(report: Report): string {
-  return `${JSON.stringify(reportToJson(report), null, 2)}\n`;
+  return [...reportJsonPieces(report)].join('');
+}
+
+/**
+ * The text of `renderReportJson` in pieces of about `results` results each, for a writer that
+ * sends them one after another: 10,000 results make a 14 MB document, which held at once (with
+ * its copy for the write) was the peak of an apply's memory. The pieces joined are exactly
+ * `JSON.stringify(reportToJson(report), null, 2)` and a newline: each result is stringified on
+ * its own and indented two levels (JSON text holds no line break inside a string).
+ */
+export function* reportJsonPieces(report: Report, results = 256): Generator<string> {
+  const head = JSON.stringify({ ...reportHead(report), results: [] }, null, 2);
+  if (report.results.length === 0) {
+    yield `${head}\n`;
+    return;
+  }
+  // `"results": []` closes the head: open the list instead and close it after the last result.
+  let piece = `${head.slice(0, head.length - '[]\n}'.length)}[\n`;
+  for (const [i, r] of report.results.entries()) {
+    piece += `${i > 0 ? ',\n' : ''}    ${JSON.stringify(resultToJson(r), null, 2).replace(/\n/g, '\n    ')}`;
+    if ((i + 1) % results === 0) {
+      yield piece;
+      piece = '';
+    }
+  }
+  yield `${piece}\n  ]\n}\n`;
 }
