@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // Files that must run in a fresh module graph: their vi.mock would be ignored if an earlier file
 // in the same worker had already loaded the module, and would leak into later files otherwise.
-const ISOLATED = ['test/cli/apply-faults.test.ts'];
+const ISOLATED = ['test/cli/apply-faults.test.ts', 'test/material/derive-once.test.ts'];
 
 export default defineConfig({
   test: {

@@ -62,17 +62,26 @@ export async function deriveCostlyKeys(values: readonly MaterialValue[], options
   const budget = options.budget ?? DEFAULT_BUDGET;
   const now = options.now ?? (() => performance.now());
   let runLeft = budget.perRunMs;
+  // Stores already opened in this run, by content then password: 4,000 values that share a few
+  // store files open each (file, password) once. A cheap store's derivations are not kept (only
+  // costly ones are), so opening it again would redo them: ~2 ms each, seconds over a tree.
+  // Dropped with the run, so no secret outlives it.
+  const opened = new Map<string, Set<string>>();
   for (const value of values) {
     const password = value.keystore?.password?.reveal();
     if (value.role !== 'keystore' || value.form !== 'current' || password === undefined) continue;
-    // The same store and password in many manifests: later opens find the derivations kept.
-    const bytes = Buffer.from(value.value.reveal(), 'base64');
+    const base64 = value.value.reveal();
+    let passwords = opened.get(base64);
+    if (passwords === undefined) opened.set(base64, (passwords = new Set()));
+    if (passwords.has(password)) continue;
+    passwords.add(password);
+    const bytes = Buffer.from(base64, 'base64');
     if (detectKeystoreFormat(bytes) !== 'PKCS12') continue;
     let fileLeft = budget.perFileMs;
     for (let step = 0; step < MAX_STEPS; step += 1) {
-      const opened = openKeystore(bytes, 'PKCS12', password);
-      if (opened.ok || opened.reason !== 'costly') break;
-      const request = opened.request;
+      const attempt = openKeystore(bytes, 'PKCS12', password);
+      if (attempt.ok || attempt.reason !== 'costly') break;
+      const request = attempt.request;
       const allowed = Math.min(fileLeft, runLeft);
       if (request.iterations * MS_PER_ROUND[request.kind] > allowed) break; // reported by the check
       const started = now();
