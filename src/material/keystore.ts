@@ -47,9 +47,29 @@ export function detectKeystoreFormat(bytes: Buffer): KeystoreFormat | 'JCEKS' | 
   return bytes[offset] === 0x02 && bytes[offset + 1] === 0x01 && bytes[offset + 2] === 0x03 ? 'PKCS12' : undefined;
 }
 
+/**
+ * Stores opened lately, by a digest of format, password and bytes. The derivation step (derive.ts)
+ * and the check after it open the same stores, and each open decodes the whole file again (a
+ * PKCS12 store: 1-2 ms of forge). Holds no secret: an outcome lists aliases and certificates, and
+ * the key is a digest. Bounded for watch, whose stores keep changing.
+ */
+const recentlyOpened = new Map<string, OpenedKeystore>();
+const MAX_RECENTLY_OPENED = 64;
+
 /** Opens a keystore of a known format with its password and lists its entries. */
 export function openKeystore(bytes: Buffer, format: KeystoreFormat, password: string): OpenedKeystore {
-  return format === 'JKS' ? openJks(bytes, password) : openPkcs12(bytes, password);
+  const key = createHash('sha256').update(`${format}\u0000${password}\u0000`).update(bytes).digest('base64');
+  const known = recentlyOpened.get(key);
+  if (known) return known;
+  const opened = format === 'JKS' ? openJks(bytes, password) : openPkcs12(bytes, password);
+  // 'costly' is not an outcome of the store: once derive.ts has computed the keys, it opens.
+  if (!opened.ok && opened.reason === 'costly') return opened;
+  if (recentlyOpened.size >= MAX_RECENTLY_OPENED) {
+    const oldest = recentlyOpened.keys().next();
+    if (!oldest.done) recentlyOpened.delete(oldest.value);
+  }
+  recentlyOpened.set(key, opened);
+  return opened;
 }
 
 function openJks(bytes: Buffer, password: string): OpenedKeystore {
