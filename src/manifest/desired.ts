@@ -338,7 +338,7 @@ function resolveSecret(
   if (typeof spec === 'string') {
     // Inline text is the text itself; `""` is how an empty keystore password is written.
     if (isText) return new Secret(spec);
-    const text = normaliseBase64(spec); // the same string, unscanned by a regex, when it holds no whitespace
+    const text = normaliseBase64(spec); // the same string (no copy) when it holds no whitespace
     if (text === '') {
       problem('invalid-base64', secretPath(at), 'is empty; give base64 text, { fromFile: PATH } or { fromEnv: NAME }');
       return undefined;

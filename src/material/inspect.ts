@@ -100,7 +100,7 @@ export function inspectMaterial(values: readonly MaterialValue[], options: Inspe
     if (cache === false) return analyseValue(value);
     const text = value.value.reveal();
     let byParameters = seen.get(text);
-    if (byParameters === undefined) seen.set(text, (byParameters = new Map()));
+    if (byParameters === undefined) seen.set(text, (byParameters = new Map<string, Analysis>()));
     const parameters = parametersKey(value, digest);
     let analysis = byParameters.get(parameters);
     if (analysis === undefined) {
