@@ -64,7 +64,12 @@ class LocatedValue implements MaterialValue {
     if (field.keystore !== undefined) this.keystore = field.keystore;
     if (field.algorithm !== undefined) this.algorithm = field.algorithm;
     const env = resource.environments[field.environment];
-    this.context = { project: resource.project, kind: resource.kind, name: resource.name, environment: env?.name ?? '' };
+    this.context = {
+      project: resource.project,
+      kind: resource.kind,
+      name: resource.name,
+      environment: env?.name ?? '',
+    };
   }
 
   get location(): MaterialLocation {
