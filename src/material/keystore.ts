@@ -58,7 +58,11 @@ const MAX_RECENTLY_OPENED = 64;
 
 /** Opens a keystore of a known format with its password and lists its entries. */
 export function openKeystore(bytes: Buffer, format: KeystoreFormat, password: string): OpenedKeystore {
-  const key = createHash('sha256').update(`${format}\u0000${password}\u0000`).update(bytes).digest('base64');
+  // The password's length first: no password and store can run into another pair's.
+  const key = createHash('sha256')
+    .update(`${format}\u0000${password.length}\u0000${password}`)
+    .update(bytes)
+    .digest('base64');
   const known = recentlyOpened.get(key);
   if (known) return known;
   const opened = format === 'JKS' ? openJks(bytes, password) : openPkcs12(bytes, password);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { inspectMaterial, type MaterialValue } from '../../src/material/index.js';
 import { loadForge, withPasswordBytes } from '../../src/material/forge.js';
-import { detectKeystoreFormat } from '../../src/material/keystore.js';
+import { detectKeystoreFormat, openKeystore } from '../../src/material/keystore.js';
 import { aValue, b64, fixture, fixture64, NOW, STORE_PASSWORD, type KeystoreInput } from './support.js';
 
 const options = { now: NOW, expiryWarnDays: 30, cache: false as const };
@@ -210,6 +210,33 @@ describe('current-form keystores (with a password)', () => {
       findings: [{ code: 'keystore-wrong-password' }],
       certificates: [],
     });
+  });
+});
+
+describe('openKeystore outcomes, remembered by store and password', () => {
+  it('gives each (store, password) its own outcome, in any order and however often asked', () => {
+    const p12 = fixture('store.p12');
+    const jks = fixture('store.jks');
+    const outcome = (bytes: Buffer, format: 'JKS' | 'PKCS12', password: string) => {
+      const o = openKeystore(bytes, format, password);
+      return o.ok ? `ok:${o.entries.map((e) => e.alias).join(',')}` : o.reason;
+    };
+    const asked: [Buffer, 'JKS' | 'PKCS12', string][] = [
+      [p12, 'PKCS12', 'wrong-password-1'],
+      [p12, 'PKCS12', STORE_PASSWORD],
+      [jks, 'JKS', STORE_PASSWORD],
+      [p12, 'PKCS12', `${STORE_PASSWORD}\u0000`],
+      // A password and bytes that would run into each other if joined without the length.
+      [Buffer.concat([Buffer.from('\u00000'), p12]), 'PKCS12', STORE_PASSWORD.slice(0, -1)],
+    ];
+    const first = asked.map(([b, f, p]) => outcome(b, f, p));
+    expect(first[0]).toBe('wrong-password');
+    expect(first[1]).toMatch(/^ok:/);
+    expect(first[2]).toMatch(/^ok:/);
+    expect(first[3]).toBe('wrong-password');
+    expect(first[4]).not.toMatch(/^ok:/);
+    // Asked again in reverse order: the same outcomes.
+    expect([...asked].reverse().map(([b, f, p]) => outcome(b, f, p))).toEqual([...first].reverse());
   });
 });
 
