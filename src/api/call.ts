@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import type { Pause } from './types.js';
 import {
   type AuthSettings,
   type IssuedToken,
@@ -59,6 +60,8 @@ export interface Call {
   raw?: boolean;
   /** Takes a body as it arrives (per attempt, see TransportRequest.sink). */
   sink?: TransportRequest['sink'];
+  /** Where a wait before a retry that the server did not ask for goes (ResourceActions.pausing). */
+  pause?: Pause;
 }
 
 /** The call loop and the helpers every route shares. */
@@ -252,7 +255,11 @@ export function createCaller(settings: CallSettings): Caller {
         logger.warn(event, 'retrying after a transient failure');
         settings.onRetry?.(event);
         try {
-          await clock.sleep(delayMs, signal);
+          const wait = () => clock.sleep(delayMs, signal);
+          // A fault of this request lends the caller's slot while it waits; "slow down" (a 429, a
+          // Retry-After) keeps it (ResourceActions.pausing).
+          const slowDown = failure.kind === 'rate-limited' || failure.retryAfterMs !== undefined;
+          await (call.pause !== undefined && !slowDown ? call.pause(wait) : wait());
         } catch {
           return { ok: false, error: abortedError(ctx, sent) };
         }

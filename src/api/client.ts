@@ -31,6 +31,7 @@ import { DEFAULT_RETRY_POLICY, type Method, type RetryPolicy } from './retry.js'
 import { apiBase, isLoopbackHost, pathSegment } from './url.js';
 import {
   type AnswerEvent,
+  type Pause,
   type ResourceActions,
   type Result,
   type RetryEvent,
@@ -195,6 +196,7 @@ export function createApiClient(options: ClientOptions): ApiClient {
     path: string,
     template: string,
     body?: DesiredResource,
+    pause?: Pause,
   ): Promise<Result<WriteResult>> {
     const ctx = context(call, method, path, { kind: id.kind, project: id.project, name: id.name });
     let json: string | undefined;
@@ -211,6 +213,7 @@ export function createApiClient(options: ClientOptions): ApiClient {
       path,
       authenticated: true,
       ...(json !== undefined ? { body: json, contentType: 'application/json' } : {}),
+      ...(pause !== undefined ? { pause } : {}),
     }).then((r): Result<WriteResult> => {
       const written = body?.environments.map((e) => e.name) ?? [];
       if (!r.ok) {
@@ -247,6 +250,49 @@ export function createApiClient(options: ClientOptions): ApiClient {
             e !== null && typeof e === 'object' && 'environmentId' in e && !('environmentName' in e) && !('name' in e),
         ),
     );
+  }
+
+  async function getOne(id: ResourceId, pause?: Pause): Promise<Result<CurrentResource | null>> {
+    const { path, template } = resourcePath(id);
+    const ctx = context('get', 'GET', path, { kind: id.kind, project: id.project, name: id.name });
+    const r = await perform({ ctx, template, path, authenticated: true, ...(pause !== undefined ? { pause } : {}) });
+    if (!r.ok) {
+      // A missing project is not a missing object: only the object's absence is a null.
+      if (r.error.kind === 'not-found') return { ok: true, value: null };
+      return r;
+    }
+    const raw = readSingle(r.value, id.name);
+    if (raw === undefined)
+      return { ok: false, error: shapeError(ctx, `one ${id.kind.toLowerCase()} (resultList: [object])`) };
+    if (raw === null) return { ok: true, value: null };
+    const g = await generationOf(id.project);
+    if (!g.ok) return g;
+    const resource = fromApiObject(id.kind, id.project, raw, g.value);
+    if (resource === null) return { ok: false, error: shapeError(ctx, `a ${id.kind.toLowerCase()} with a name`) };
+    return { ok: true, value: resource };
+  }
+
+  function createOne(resource: DesiredResource, pause?: Pause): Promise<Result<WriteResult>> {
+    const { path, template } = resourcePath({ kind: resource.kind, project: resource.project });
+    return write('create', 'POST', resource, path, template, resource, pause);
+  }
+
+  // The write options are the plan's (the kind's descriptor chose them, and a saved plan showed
+  // them to the reviewer): sent exactly as given, in the order given.
+  function updateOne(
+    resource: DesiredResource,
+    writeQuery: WriteQuery = {},
+    pause?: Pause,
+  ): Promise<Result<WriteResult>> {
+    const { path, template } = resourcePath(resource);
+    const query = queryString(writeQuery);
+    return write('update', 'PUT', resource, `${path}${query}`, `${template}${query}`, resource, pause);
+  }
+
+  function deleteOne(id: ResourceId, writeQuery: WriteQuery = {}, pause?: Pause): Promise<Result<WriteResult>> {
+    const { path, template } = resourcePath(id);
+    const query = queryString(writeQuery);
+    return write('delete', 'DELETE', id, `${path}${query}`, `${template}${query}`, undefined, pause);
   }
 
   const client: ApiClient = {
@@ -324,43 +370,20 @@ export function createApiClient(options: ClientOptions): ApiClient {
       return { ok: true, value: resources };
     },
 
-    async get(id) {
-      const { path, template } = resourcePath(id);
-      const ctx = context('get', 'GET', path, { kind: id.kind, project: id.project, name: id.name });
-      const r = await perform({ ctx, template, path, authenticated: true });
-      if (!r.ok) {
-        // A missing project is not a missing object: only the object's absence is a null.
-        if (r.error.kind === 'not-found') return { ok: true, value: null };
-        return r;
-      }
-      const raw = readSingle(r.value, id.name);
-      if (raw === undefined)
-        return { ok: false, error: shapeError(ctx, `one ${id.kind.toLowerCase()} (resultList: [object])`) };
-      if (raw === null) return { ok: true, value: null };
-      const g = await generationOf(id.project);
-      if (!g.ok) return g;
-      const resource = fromApiObject(id.kind, id.project, raw, g.value);
-      if (resource === null) return { ok: false, error: shapeError(ctx, `a ${id.kind.toLowerCase()} with a name`) };
-      return { ok: true, value: resource };
-    },
+    get: (id) => getOne(id),
 
-    create(resource) {
-      const { path, template } = resourcePath({ kind: resource.kind, project: resource.project });
-      return write('create', 'POST', resource, path, template, resource);
-    },
+    create: (resource) => createOne(resource),
+    update: (resource, writeQuery) => updateOne(resource, writeQuery),
+    delete: (id, writeQuery) => deleteOne(id, writeQuery),
 
-    // The write options are the plan's (the kind's descriptor chose them, and a saved plan showed
-    // them to the reviewer): sent exactly as given, in the order given.
-    update(resource, writeQuery = {}) {
-      const { path, template } = resourcePath(resource);
-      const query = queryString(writeQuery);
-      return write('update', 'PUT', resource, `${path}${query}`, `${template}${query}`, resource);
-    },
-
-    delete(id, writeQuery = {}) {
-      const { path, template } = resourcePath(id);
-      const query = queryString(writeQuery);
-      return write('delete', 'DELETE', id, `${path}${query}`, `${template}${query}`);
+    pausing(pause) {
+      return {
+        ...client,
+        get: (id) => getOne(id, pause),
+        create: (resource) => createOne(resource, pause),
+        update: (resource, writeQuery) => updateOne(resource, writeQuery, pause),
+        delete: (id, writeQuery) => deleteOne(id, writeQuery, pause),
+      };
     },
 
     environments,

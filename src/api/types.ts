@@ -61,7 +61,7 @@ export interface WriteResult {
 export type { WriteQuery } from '../reconcile/actions.js';
 
 // The port the core defines (src/reconcile/actions.ts); the client in this folder implements it.
-export type { ResourceActions } from '../reconcile/actions.js';
+export type { Pause, ResourceActions } from '../reconcile/actions.js';
 
 /** Reported for every retry the client makes, so apply can adapt its concurrency on 429s. */
 export interface RetryEvent {

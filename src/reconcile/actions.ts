@@ -51,4 +51,19 @@ export interface ResourceActions {
    * `forbidden`; no such endpoint, object or material: `not-found`.
    */
   exportMaterial(id: ResourceId, environment: string): Promise<Result<Buffer>>;
+  /**
+   * The same calls, whose waits before a retry that the server did not ask for go through
+   * `pause`. Apply runs each write holding a concurrency slot; a write that met a fault of its own
+   * (a 500, a reset connection, a timeout) lends its slot to the next write while it waits, so
+   * scattered faults do not idle the slots. A wait the server asked for (Retry-After) keeps the
+   * slot: the server asked for less, not for the same from another write. Optional: an
+   * implementation without it simply waits in its slot.
+   */
+  pausing?(pause: Pause): ResourceActions;
 }
+
+/**
+ * Gives the caller's concurrency slot away while `wait` runs and resolves once the caller holds
+ * one again (see `ResourceActions.pausing` and the limiter's `run`).
+ */
+export type Pause = (wait: () => Promise<void>) => Promise<void>;

@@ -12,13 +12,18 @@ import { resourceLabel, type DesiredResource, type Kind } from '../model.js';
 import { createAdaptiveLimiter, type AdaptiveLimiter } from './concurrency.js';
 import { diffResource } from './diff.js';
 import type { ApplyResult, FieldChange, Plan, PlanAction, Report, ReportSummary } from './types.js';
-import type { ResourceActions } from './actions.js';
+import type { Pause, ResourceActions } from './actions.js';
 
 /** How long calls in flight may run on after SIGINT/SIGTERM before they are aborted (SPEC §5). */
 export const DEFAULT_GRACE_MS = 10_000;
 
 /** After the grace period and the abort, how long to wait for calls to notice before reporting anyway. */
 const SETTLE_MS = 1_000;
+/**
+ * Workers per concurrency slot: a write waiting to retry lends its slot, and another worker's
+ * write takes it, so scattered faults leave no slot idle while their writes wait (figure 7).
+ */
+const WORKERS_PER_SLOT = 3;
 
 export interface ApplyProgress {
   done: number;
@@ -86,7 +91,7 @@ export async function applyPlan(plan: Plan, actions: ResourceActions, options: A
   let stop: Stop | null = options.signal?.aborted ? { reason: 'interrupted' } : null;
   const progress: ApplyProgress = { done: 0, total: work.length, failed: 0 };
 
-  const runOne = async (item: WorkItem): Promise<void> => {
+  const runOne = async (item: WorkItem, pause?: Pause): Promise<void> => {
     const { action, op } = item;
     let result: ApplyResult;
     const t0 = clock.now();
@@ -95,7 +100,8 @@ export async function applyPlan(plan: Plan, actions: ResourceActions, options: A
     } else {
       started.add(item.index);
       try {
-        result = await write(action, op, actions);
+        // A write waiting to retry after a fault of its own lends its slot (ResourceActions.pausing).
+        result = await write(action, op, pause !== undefined && actions.pausing ? actions.pausing(pause) : actions);
       } catch (err) {
         // ResourceActions promise never to reject; if one does, it is still one resource's failure.
         result = {
@@ -140,19 +146,20 @@ export async function applyPlan(plan: Plan, actions: ResourceActions, options: A
   else options.signal?.addEventListener('abort', onSignal, { once: true });
 
   try {
-    // A group's items are handed to the limiter by as many workers as it can ever run at once,
-    // each taking the next item when its last one is done: the limiter's queue holds a few
-    // waiting calls, not a promise and closures for every write of the plan (10,000 of them,
-    // all kept until their turn, were a large part of what apply's heap grew by).
+    // A group's items are handed to the limiter by a few workers per slot, each taking the next
+    // item when its last one is done: the limiter's queue holds a few waiting calls, not a
+    // promise and closures for every write of the plan (10,000 of them, all kept until their
+    // turn, were a large part of what apply's heap grew by). More workers than slots, so that a
+    // slot lent by a write waiting to retry is taken by the next write.
     const runGroup = async (items: WorkItem[]): Promise<void> => {
       let next = 0;
       const worker = async (): Promise<void> => {
         while (next < items.length) {
           const item = items[next++] as WorkItem;
-          await limiter.run(() => runOne(item));
+          await limiter.run((pause) => runOne(item, pause));
         }
       };
-      await Promise.all(Array.from({ length: Math.min(limiter.max, items.length) }, worker));
+      await Promise.all(Array.from({ length: Math.min(WORKERS_PER_SLOT * limiter.max, items.length) }, worker));
     };
     const all = schedule(work, runGroup).then(async () => {
       // A write whose every attempt met a transient fault gets one more round at the end, when a

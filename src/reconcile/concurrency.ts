@@ -6,6 +6,7 @@
 // changed while tasks are queued.
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { AnswerEvent } from '../api/types.js';
+import type { Pause } from './actions.js';
 import { systemClock, type Clock } from '../clock.js';
 
 export interface AdaptiveLimiterOptions {
@@ -28,8 +29,11 @@ export interface AdaptiveLimiterOptions {
 
 /** A p-limit whose concurrency falls when a sustained share of answers is 429, and recovers. */
 export interface AdaptiveLimiter {
-  /** Runs `fn` when a slot is free. */
-  run<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` when a slot is free. `pause` lends the slot to the next task while its wait runs
+   * and takes a slot again (waiting its turn) before it resolves.
+   */
+  run<T>(fn: (pause: Pause) => Promise<T>): Promise<T>;
   /** The limit now in force. */
   readonly concurrency: number;
   /** The limit the run started with (the ceiling for recovery). */
@@ -90,8 +94,52 @@ export function createAdaptiveLimiter(max: number, options: AdaptiveLimiterOptio
     options.onChange?.({ from, to, reason });
   };
 
+  // A slot is a p-limit task that lasts until its holder lets go: so a holder can give it back
+  // while it waits (pause) and queue for one again, and a lowered limit applies to that too.
+  const acquire = (): Promise<() => void> =>
+    new Promise((granted) => {
+      void limit(() => new Promise<void>((release) => granted(release)));
+    });
+
   return {
-    run: (fn) => limit(fn),
+    async run(fn) {
+      let release = await acquire();
+      let holding = true;
+      let done = false;
+      let regaining: Promise<void> | undefined;
+      // Calls of one task may wait side by side: the slot is lent once and taken back once, by the
+      // first wait to end; a slot taken back after the task ended is handed on at once.
+      const pause: Pause = async (wait) => {
+        if (holding) {
+          holding = false;
+          release();
+        }
+        try {
+          await wait();
+        } finally {
+          if (!holding) {
+            regaining ??= acquire().then((next) => {
+              regaining = undefined;
+              if (done) next();
+              else {
+                release = next;
+                holding = true;
+              }
+            });
+            await regaining;
+          }
+        }
+      };
+      try {
+        return await fn(pause);
+      } finally {
+        done = true;
+        if (holding) {
+          holding = false;
+          release();
+        }
+      }
+    },
     get concurrency() {
       return limit.concurrency;
     },

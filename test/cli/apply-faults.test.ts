@@ -65,7 +65,14 @@ describe('apply under faults', () => {
     'converges in one run under 25 percent faults of every kind mixed (seed %i), creating nothing twice',
     async (seed) => {
       const dir = tempTree(manifestFiles({ keys: 30, keystores: 10 }));
-      emulator().configure({ failRate: 0.25, failKinds: ['500', '429', '503', 'reset'], seed, retryAfterSeconds: 0 });
+      emulator().configure({
+        failRate: 0.25,
+        failKinds: ['500', '429', '503', 'reset'],
+        seed,
+        retryAfterSeconds: 0,
+        latencyMs: 5,
+      });
+      emulator().resetStats();
       const r = await cli(emulator(), dir, ['apply', 'manifests', '--concurrency', '4', '--format', 'json']);
       expect(r.code, r.stderr).toBe(0);
       const report = validJson('report', r.stdout) as { summary: { created: number; updated: number } };
@@ -73,6 +80,9 @@ describe('apply under faults', () => {
       expect(emulator().stats().faults).toBeGreaterThan(10);
       // Faulted requests change nothing in the emulator, so 40 writes means each object written once.
       expect(emulator().stats().writes).toBe(40);
+      // A write waiting to retry lends its slot to another write, never an extra one: at most 4
+      // requests were in flight at any moment.
+      expect(emulator().stats().maxInFlight).toBeLessThanOrEqual(4);
       emulator().configure({ failRate: 0 });
       expect(emulator().store.list('Payments', 'Key')).toHaveLength(30);
       expect(emulator().store.list('Payments', 'Keystore')).toHaveLength(10);

@@ -392,6 +392,38 @@ describe('applyPlan', () => {
     expect(report.results.map((r) => r.outcome)).toEqual(['skipped', 'ok']);
   });
 
+  it("lends a write's slot to the next write while it waits to retry, and runs no more than the limit", async () => {
+    const api = fakeApi();
+    let secondStarted = () => undefined as void;
+    const started = new Promise<void>((resolve) => (secondStarted = resolve));
+    const order: string[] = [];
+    // The client's retry waits go through `pause` (test/api/call-pause.test.ts); here the first
+    // write waits, as after a 500, until the second write has been sent. Holding its slot at
+    // concurrency 1, it would wait for ever.
+    const actions: ResourceActions = {
+      ...api.actions,
+      pausing: (pause) => ({
+        ...api.actions,
+        create: async (resource) => {
+          order.push(`send ${resource.name}`);
+          if (resource.name === 'first') {
+            await pause(() => started);
+            order.push('first retries');
+          } else secondStarted();
+          return api.actions.create(resource);
+        },
+      }),
+    };
+    const plan = planOf(act('create', key('first')), act('create', key('second')));
+    const report = await Promise.race([
+      applyPlan(plan, actions, { ...base, concurrency: 1 }),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the waiting write kept its slot')), 3_000)),
+    ]);
+    expect(report.summary.created).toBe(2);
+    expect(order).toEqual(['send first', 'send second', 'first retries']);
+    expect(api.maxInFlight()).toBe(1);
+  });
+
   it('halves its concurrency when a sustained share of answers is 429', async () => {
     const limiter = createAdaptiveLimiter(8, { recoverAfter: 1_000 });
     let calls = 0;

@@ -115,3 +115,73 @@ describe('createAdaptiveLimiter', () => {
     expect(l.concurrency).toBe(8);
   });
 });
+
+describe('a slot lent while its task waits (pause)', () => {
+  /** A promise and the function that settles it. */
+  function gate(): { promise: Promise<void>; open: () => void } {
+    let open = () => undefined as void;
+    const promise = new Promise<void>((resolve) => (open = resolve));
+    return { promise, open };
+  }
+
+  it('lets the next task run while one waits, and never runs more than the limit outside waits', async () => {
+    const l = createAdaptiveLimiter(1);
+    const events: string[] = [];
+    let running = 0;
+    let most = 0;
+    const enter = () => (most = Math.max(most, ++running));
+    const bStarted = gate();
+    const a = l.run(async (pause) => {
+      enter();
+      events.push('a starts');
+      running -= 1;
+      // A waits until B has run: without the slot lent, B could never start.
+      await pause(() => bStarted.promise);
+      enter();
+      events.push('a resumes');
+      running -= 1;
+    });
+    const b = l.run(async () => {
+      enter();
+      events.push('b runs');
+      bStarted.open();
+      await new Promise((r) => setTimeout(r, 20));
+      events.push('b ends');
+      running -= 1;
+    });
+    await Promise.all([a, b]);
+    await new Promise((r) => setImmediate(r));
+    expect(events).toEqual(['a starts', 'b runs', 'b ends', 'a resumes']);
+    expect(most).toBe(1);
+    expect(l.activeCount).toBe(0);
+  });
+
+  it('lends once and takes back once when one task waits twice side by side, and leaks no slot', async () => {
+    const l = createAdaptiveLimiter(2);
+    await l.run(async (pause) => {
+      await Promise.all([pause(() => new Promise((r) => setTimeout(r, 10))), pause(() => Promise.resolve())]);
+      expect(l.activeCount).toBe(1);
+    });
+    // A task that ends while its wait is still running hands the slot it takes back on at once.
+    let late: Promise<void> = Promise.resolve();
+    await l.run((pause) => {
+      late = pause(() => new Promise((r) => setTimeout(r, 10)));
+      return Promise.resolve();
+    });
+    await late;
+    await new Promise((r) => setImmediate(r)); // p-limit counts a finished task a tick later
+    expect(l.activeCount).toBe(0);
+    // Both slots are free: two tasks run at once.
+    const both = gate();
+    let inside = 0;
+    await Promise.all(
+      [1, 2].map(() =>
+        l.run(async () => {
+          if (++inside === 2) both.open();
+          await both.promise;
+        }),
+      ),
+    );
+    expect(inside).toBe(2);
+  });
+});
