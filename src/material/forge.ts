@@ -3,6 +3,7 @@
 import { createHash, hash, pbkdf2Sync } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type * as Forge from 'node-forge';
+import { setBounded } from './bounded.js';
 
 // node-forge and jks-js are CommonJS and large (forge alone takes tens of milliseconds to load);
 // most runs hold no keystore, so they are loaded on first use, not at start-up.
@@ -206,11 +207,7 @@ function requestKey(r: DerivationRequest): string {
 
 /** Keeps a derivation computed elsewhere for the open that needs it (bounded: oldest dropped). */
 export function rememberDerivation(request: DerivationRequest, out: Buffer): void {
-  if (derived.size >= MAX_DERIVED) {
-    const oldest = derived.keys().next();
-    if (!oldest.done) derived.delete(oldest.value);
-  }
-  derived.set(requestKey(request), out);
+  setBounded(derived, requestKey(request), out, MAX_DERIVED);
 }
 
 /** The derivation, from what was computed elsewhere, inline when cheap, else DerivationNeeded. */

@@ -10,6 +10,7 @@ import {
 } from './certificates.js';
 import { detectKeystoreFormat, openKeystore, type KeystoreFormat, type OpenFailure } from './keystore.js';
 import { parseKeyMaterial } from './pem.js';
+import { setBounded } from './bounded.js';
 import type { CertificateInfo, MaterialFinding, MaterialReport, MaterialRole, MaterialValue } from './types.js';
 
 /** Options of one inspection run. */
@@ -60,12 +61,7 @@ export class MaterialCache {
     const made = make();
     // A budget verdict is about this run's time, not the value: a later run (watch) may afford it.
     if (made.findings.some((f) => f.code === 'keystore-check-budget')) return made;
-    // Oldest first out: a Map iterates in insertion order.
-    if (this.#entries.size >= this.maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
-    }
-    this.#entries.set(key, made);
+    setBounded(this.#entries, key, made, this.maxEntries);
     return made;
   }
 

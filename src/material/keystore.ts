@@ -2,6 +2,7 @@
 // detects the format from the bytes.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type * as ForgeTypes from 'node-forge';
+import { setBounded } from './bounded.js';
 import { DerivationNeeded, type DerivationRequest, loadForge, loadJks, withPasswordBytes } from './forge.js';
 
 /** The keystore formats this module can open. */
@@ -68,11 +69,7 @@ export function openKeystore(bytes: Buffer, format: KeystoreFormat, password: st
   const opened = format === 'JKS' ? openJks(bytes, password) : openPkcs12(bytes, password);
   // 'costly' is not an outcome of the store: once derive.ts has computed the keys, it opens.
   if (!opened.ok && opened.reason === 'costly') return opened;
-  if (recentlyOpened.size >= MAX_RECENTLY_OPENED) {
-    const oldest = recentlyOpened.keys().next();
-    if (!oldest.done) recentlyOpened.delete(oldest.value);
-  }
-  recentlyOpened.set(key, opened);
+  setBounded(recentlyOpened, key, opened, MAX_RECENTLY_OPENED);
   return opened;
 }
 
